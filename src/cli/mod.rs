@@ -1,0 +1,214 @@
+//! The command line: clap definitions (also the source of the man pages and completions)
+//! and the non-interactive subcommands.
+
+pub mod config;
+pub mod demo;
+pub mod output;
+pub mod run;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub const EXIT_STATUS_HELP: &str = "\
+EXIT STATUS:
+  0  success
+  1  any other failure (I/O, unexpected server answer)
+  2  usage error (bad arguments or configuration)
+  3  authentication failed (access_token_expired, access_token_invalid, api_key_invalid, ...)
+  4  server unreachable
+  5  not found or rejected (user_not_found, channel_not_exists, validation_error, ...)
+
+Errors go to standard error as `parla: error[CODE]: message`, or with --json as
+{\"error\":{\"code\":..,\"message\":..}}.
+
+ENVIRONMENT:
+  PARLA_SERVER, PARLA_TOKEN, PARLA_TOKEN_CMD, PARLA_API_KEY, PARLA_PROFILE, PARLA_CONFIG
+  stand in for the options of the same name. PARLA_LOG sets the log filter (default info);
+  logs go to a file under the data directory, never to the terminal.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "parla",
+    version,
+    about = "Terminal softphone and chat client, and the server it talks to",
+    long_about = "parla is a terminal chat and voice client with its own self-hosted server. \
+Every action is also a non-interactive subcommand with JSON output (--json) and stable exit \
+codes, for scripts and ssh sessions.",
+    after_long_help = EXIT_STATUS_HELP,
+    arg_required_else_help = true,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Server address, e.g. http://127.0.0.1:7340
+    #[arg(long, global = true, env = "PARLA_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// Access token (a JWT from `parla admin token`)
+    #[arg(long, global = true, env = "PARLA_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Shell command that prints a fresh access token; run again whenever one is needed
+    #[arg(long, global = true, env = "PARLA_TOKEN_CMD", value_name = "COMMAND")]
+    pub token_cmd: Option<String>,
+    /// Admin API key (admin commands; for `serve`, the key the server accepts)
+    #[arg(long, global = true, env = "PARLA_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Machine-readable output: JSON (NDJSON for streams)
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Named profile from the config file
+    #[arg(long, short = 'p', global = true, env = "PARLA_PROFILE")]
+    pub profile: Option<String>,
+    /// Config file (default: config.toml in the user config directory)
+    #[arg(long, global = true, env = "PARLA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (REST + WebSocket, SQLite storage)
+    Serve(ServeArgs),
+    /// Start a local server with demo users and a chat bot, and print how to use it
+    Demo(DemoArgs),
+    /// Administration with the API key: users and access tokens
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// List users with their presence
+    Users {
+        /// Only users who are online (or busy)
+        #[arg(long)]
+        online: bool,
+    },
+    /// List your channels with unread counts
+    Channels,
+    /// Send a message to a user (their direct channel), a channel id, or #group-name
+    Send {
+        /// User id, channel id (ch_...) or #group-name
+        #[arg(value_name = "PEER_OR_CHANNEL")]
+        target: String,
+        /// The text; `-` reads it from standard input
+        text: String,
+    },
+    /// Show messages of a conversation, oldest first
+    History {
+        /// User id, channel id (ch_...) or #group-name
+        #[arg(value_name = "PEER_OR_CHANNEL")]
+        target: String,
+        /// How many messages (1-500)
+        #[arg(long, short = 'n', default_value_t = 20)]
+        count: u32,
+        /// Messages older than this sequence number
+        #[arg(long, value_name = "SEQ", conflicts_with = "after")]
+        before: Option<u64>,
+        /// Messages newer than this sequence number
+        #[arg(long, value_name = "SEQ")]
+        after: Option<u64>,
+    },
+    /// Mark a conversation read up to a sequence number (default: all of it)
+    Read {
+        #[arg(value_name = "PEER_OR_CHANNEL")]
+        target: String,
+        #[arg(long, value_name = "SEQ")]
+        seq: Option<u64>,
+    },
+    /// Stream events (messages, presence, connection state) until interrupted
+    Watch,
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages into a directory
+    #[command(hide = true)]
+    Man {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:7340", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Data directory (default: `server` under the user data directory)
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Seconds before token expiry at which sessions are warned
+    #[arg(long, default_value_t = 60, value_name = "S")]
+    pub token_warning: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on (port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Keep the demo data in this directory instead of a temporary one
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Set up, print the instructions and exit instead of serving until interrupted
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Manage users
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Issue an access token for a user
+    Token {
+        #[arg(value_name = "ID")]
+        user_id: String,
+        /// Lifetime in seconds (360-86400)
+        #[arg(long, default_value_t = 3600, value_name = "S")]
+        expires_in: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user
+    Add {
+        #[arg(value_name = "ID")]
+        user_id: String,
+        /// Display name (default: the id)
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Delete a user; their live sessions are disconnected
+    Rm {
+        #[arg(value_name = "ID")]
+        user_id: String,
+    },
+    /// List every user
+    List,
+}
+
+/// The clap command tree, for man pages and completions.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// Writes `parla.1` and one page per subcommand into `dir`.
+pub fn write_man_pages(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    clap_mangen::generate_to(command(), dir)
+}
+
+/// Writes completion scripts for bash, zsh and fish into `dir`.
+pub fn write_completions(dir: &std::path::Path) -> std::io::Result<()> {
+    use clap_complete::Shell;
+    std::fs::create_dir_all(dir)?;
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        clap_complete::generate_to(shell, &mut command(), "parla", dir)?;
+    }
+    Ok(())
+}

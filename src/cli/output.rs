@@ -1,0 +1,244 @@
+//! How the subcommands print: human lines or JSON, errors with codes and exit statuses.
+
+use std::io::Write;
+
+use chrono::{DateTime, Local, Utc};
+use serde::Serialize;
+
+use crate::client::session::ConnectionState;
+use crate::client::{ClientError, Event};
+use crate::proto::{Channel, ChannelKind, ErrorCode, Message, PresenceStatus, UserEntry};
+
+/// A failure of a subcommand: what to print and which exit status to use.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: String,
+    pub message: String,
+    pub exit: u8,
+}
+
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const AUTH: u8 = 3;
+    pub const UNREACHABLE: u8 = 4;
+    pub const NOT_FOUND: u8 = 5;
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            code: "usage_error".into(),
+            message: message.into(),
+            exit: exit::USAGE,
+        }
+    }
+
+    pub fn io(message: impl Into<String>) -> Self {
+        CliError {
+            code: "io_error".into(),
+            message: message.into(),
+            exit: exit::FAILURE,
+        }
+    }
+}
+
+/// The exit status for a server error code.
+pub fn exit_for_code(code: ErrorCode) -> u8 {
+    use ErrorCode::*;
+    match code {
+        c if c.is_auth() => exit::AUTH,
+        UserNotFound | UserAlreadyExists | ChannelNotExists | NotFound | ValidationError
+        | MalformedRequest | UnknownFrameType | MessageAnchorError | MessageTooLarge => {
+            exit::NOT_FOUND
+        }
+        _ => exit::FAILURE,
+    }
+}
+
+impl From<ClientError> for CliError {
+    fn from(e: ClientError) -> Self {
+        let exit = match &e {
+            ClientError::Api(a) => exit_for_code(a.code),
+            ClientError::Unreachable(_) => exit::UNREACHABLE,
+            ClientError::Token(_) => exit::AUTH,
+            ClientError::Config(_) => exit::USAGE,
+            ClientError::Protocol(_) | ClientError::Closed => exit::FAILURE,
+        };
+        let message = match &e {
+            ClientError::Api(a) => a.message.clone(),
+            other => other.to_string(),
+        };
+        CliError {
+            code: e.code().to_owned(),
+            message,
+            exit,
+        }
+    }
+}
+
+impl From<super::config::ConfigError> for CliError {
+    fn from(e: super::config::ConfigError) -> Self {
+        CliError {
+            code: "config_error".into(),
+            message: e.to_string(),
+            exit: exit::USAGE,
+        }
+    }
+}
+
+pub fn print_error(e: &CliError, json: bool) {
+    let mut err = std::io::stderr().lock();
+    if json {
+        let v = serde_json::json!({"error": {"code": e.code, "message": e.message}});
+        let _ = writeln!(err, "{v}");
+    } else {
+        let _ = writeln!(err, "parla: error[{}]: {}", e.code, e.message);
+    }
+}
+
+/// Prints a value as one line of JSON.
+pub fn print_json<T: Serialize>(value: &T) {
+    match serde_json::to_string(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("parla: cannot encode output: {e}"),
+    }
+}
+
+fn local(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn status_word(s: PresenceStatus) -> &'static str {
+    match s {
+        PresenceStatus::Online => "online",
+        PresenceStatus::Offline => "offline",
+        PresenceStatus::Busy => "busy",
+    }
+}
+
+pub fn user_line(u: &UserEntry) -> String {
+    let mut line = format!(
+        "{:<20} {:<24} {}",
+        u.user_id,
+        u.display_name,
+        status_word(u.presence.status)
+    );
+    if !u.presence.busy_with.is_empty() {
+        line.push_str(&format!(" with {}", u.presence.busy_with.join(", ")));
+    }
+    if !u.presence.devices.is_empty() {
+        line.push_str(&format!(" ({} device(s))", u.presence.devices.len()));
+    }
+    line
+}
+
+/// What a channel is called from `me`'s side: the group name or the other participant.
+pub fn channel_title(c: &Channel, me: &str) -> String {
+    match c.kind {
+        ChannelKind::Group => format!("#{}", c.name.clone().unwrap_or_default()),
+        ChannelKind::Direct => c
+            .participants
+            .iter()
+            .find(|p| *p != me)
+            .cloned()
+            .unwrap_or_else(|| me.to_owned()),
+    }
+}
+
+pub fn channel_line(c: &Channel, me: &str) -> String {
+    let last = c
+        .last_message
+        .as_ref()
+        .map(|m| format!("  {}: {}", m.sender, preview(&m.text, 40)))
+        .unwrap_or_default();
+    format!(
+        "{:<36} {:<20} unread {:<4}{}",
+        c.channel_id,
+        channel_title(c, me),
+        c.unread_count,
+        last
+    )
+}
+
+fn preview(text: &str, max: usize) -> String {
+    let one_line = text.replace('\n', " ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+pub fn message_line(m: &Message) -> String {
+    format!(
+        "{:>6}  {}  {}: {}",
+        m.seq,
+        local(&m.created_at),
+        m.sender,
+        m.text
+    )
+}
+
+/// One human-readable line per event for `parla watch`.
+pub fn event_line(e: &Event) -> String {
+    match e {
+        Event::Connection { state } => match state {
+            ConnectionState::Connecting => "* connecting".into(),
+            ConnectionState::Connected => "* connected".into(),
+            ConnectionState::Reconnecting {
+                attempt,
+                retry_in_ms,
+            } => format!(
+                "* connection lost; attempt {attempt} in {:.1} s",
+                *retry_in_ms as f64 / 1000.0
+            ),
+            ConnectionState::Failed { code, message } => {
+                format!("* disconnected for good [{code}]: {message}")
+            }
+            ConnectionState::Closed => "* closed".into(),
+        },
+        Event::Ready { user_id, .. } => format!("* signed in as {user_id}"),
+        Event::Message { message } | Event::MessageSent { message } => format!(
+            "[{}] {} {}: {}",
+            message.channel_id,
+            local(&message.created_at),
+            message.sender,
+            message.text
+        ),
+        Event::MessageFailed {
+            client_id, code, ..
+        } => format!("! message {client_id} not sent [{code}]"),
+        Event::ChannelAdded { channel } => format!(
+            "* new channel {} ({})",
+            channel.channel_id,
+            channel.participants.join(", ")
+        ),
+        Event::ChannelRemoved { channel_id } => format!("* channel {channel_id} removed"),
+        Event::Read { state } => format!(
+            "* {} read up to {} ({} unread)",
+            state.channel_id, state.read_seq, state.unread_count
+        ),
+        Event::Presence { presence } => {
+            let mut s = format!(
+                "* {} is {}",
+                presence.user_id,
+                status_word(presence.status)
+            );
+            if !presence.busy_with.is_empty() {
+                s.push_str(&format!(" with {}", presence.busy_with.join(", ")));
+            }
+            s
+        }
+        Event::TokenAboutToExpire { expires_at } => {
+            format!("* access token expires at {}", local(expires_at))
+        }
+        Event::TokenRefreshed { expires_at } => {
+            format!("* access token renewed until {}", local(expires_at))
+        }
+        Event::ForceDisconnect { reason } => format!("* disconnected by the server: {reason}"),
+        Event::Resumed { replayed } => format!("* caught up ({replayed} missed message(s))"),
+    }
+}

@@ -1,0 +1,331 @@
+//! The subcommands.
+
+use std::io::Read;
+use std::time::Duration;
+
+use super::config::{self, Resolved};
+use super::output::{self, exit, print_json, CliError};
+use super::{AdminCommand, Cli, Command, UserCommand};
+use crate::client::session::ConnectionState;
+use crate::client::{Client, ClientConfig, ClientError, Event, Rest, TokenSource};
+use crate::proto::{Direction, ErrorCode};
+use crate::server::{Server, ServerConfig};
+
+/// Runs the parsed command line; returns the exit status.
+pub async fn run(cli: Cli) -> u8 {
+    let json = cli.json;
+    match dispatch(cli).await {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            output::print_error(&e, json);
+            e.exit
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<(), CliError> {
+    let Some(command) = &cli.command else {
+        return Err(CliError::usage("no command given; see `parla --help`"));
+    };
+    match command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut super::command(), "parla", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man { dir } => super::write_man_pages(dir)
+            .map_err(|e| CliError::io(format!("cannot write man pages: {e}"))),
+        Command::Serve(args) => serve(&cli, args).await,
+        Command::Demo(args) => super::demo::run(args, cli.json).await,
+        Command::Admin { command } => admin(&cli, command).await,
+        Command::Users { online } => {
+            let rest = user_rest(&cli).await?;
+            let users = rest.users(*online).await?;
+            if cli.json {
+                print_json(&users);
+            } else {
+                for u in &users {
+                    println!("{}", output::user_line(u));
+                }
+            }
+            Ok(())
+        }
+        Command::Channels => {
+            let rest = user_rest(&cli).await?;
+            let me = rest.me().await?;
+            let channels = rest.channels().await?;
+            if cli.json {
+                print_json(&channels);
+            } else {
+                for c in &channels {
+                    println!("{}", output::channel_line(c, &me.user_id));
+                }
+            }
+            Ok(())
+        }
+        Command::Send { target, text } => {
+            let text = if text == "-" {
+                let mut buf = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut buf)
+                    .map_err(|e| CliError::io(format!("cannot read standard input: {e}")))?;
+                buf.trim_end_matches(['\n', '\r']).to_owned()
+            } else {
+                text.clone()
+            };
+            let rest = user_rest(&cli).await?;
+            let channel_id = resolve_target(&rest, target).await?;
+            let message = send_with_retry(&rest, &channel_id, &text).await?;
+            if cli.json {
+                print_json(&message);
+            } else {
+                println!(
+                    "sent to {} as #{} ({})",
+                    message.channel_id, message.seq, message.message_id
+                );
+            }
+            Ok(())
+        }
+        Command::History {
+            target,
+            count,
+            before,
+            after,
+        } => {
+            let rest = user_rest(&cli).await?;
+            let channel_id = resolve_target(&rest, target).await?;
+            let (anchor, direction) = match (before, after) {
+                (_, Some(a)) => (Some(*a), Direction::Forwards),
+                (Some(b), None) => (Some(*b), Direction::Backwards),
+                (None, None) => (None, Direction::Backwards),
+            };
+            let page = rest.history(&channel_id, *count, anchor, direction).await?;
+            if cli.json {
+                print_json(&page);
+            } else {
+                for m in &page.messages {
+                    println!("{}", output::message_line(m));
+                }
+            }
+            Ok(())
+        }
+        Command::Read { target, seq } => {
+            let rest = user_rest(&cli).await?;
+            let channel_id = resolve_target(&rest, target).await?;
+            let seq = match seq {
+                Some(s) => *s,
+                None => rest.channel(&channel_id).await?.last_seq,
+            };
+            let state = rest.mark_read(&channel_id, seq).await?;
+            if cli.json {
+                print_json(&state);
+            } else {
+                println!(
+                    "{} read up to #{} ({} unread)",
+                    state.channel_id, state.read_seq, state.unread_count
+                );
+            }
+            Ok(())
+        }
+        Command::Watch => watch(&cli).await,
+    }
+}
+
+fn token_source(settings: &Resolved) -> Result<TokenSource, CliError> {
+    match (&settings.token_cmd, &settings.token) {
+        (Some(cmd), _) => Ok(TokenSource::Command(cmd.clone())),
+        (None, Some(t)) => Ok(TokenSource::Static(t.clone())),
+        (None, None) => Err(CliError {
+            code: "config_error".into(),
+            message: "no access token: pass --token or --token-cmd (or PARLA_TOKEN / PARLA_TOKEN_CMD, or a config profile)".into(),
+            exit: exit::AUTH,
+        }),
+    }
+}
+
+/// A REST client with a token from the configured source.
+async fn user_rest(cli: &Cli) -> Result<Rest, CliError> {
+    let settings = config::resolve(cli)?;
+    let source = token_source(&settings)?;
+    let token = source
+        .fetch_with_retry(&Default::default())
+        .await
+        .map_err(CliError::from)?;
+    Ok(Rest::new(&settings.server)?.with_token(token))
+}
+
+/// A user id, a channel id (`ch_...`) or a group name (`#name`) to a channel id.
+pub async fn resolve_target(rest: &Rest, target: &str) -> Result<String, CliError> {
+    if target.starts_with("ch_") {
+        return Ok(target.to_owned());
+    }
+    if let Some(name) = target.strip_prefix('#') {
+        let channels = rest.channels().await?;
+        let matches: Vec<_> = channels
+            .iter()
+            .filter(|c| c.name.as_deref() == Some(name))
+            .collect();
+        return match matches.as_slice() {
+            [one] => Ok(one.channel_id.clone()),
+            [] => Err(CliError {
+                code: ErrorCode::ChannelNotExists.as_str().into(),
+                message: format!("you take part in no group channel named `{name}`"),
+                exit: exit::NOT_FOUND,
+            }),
+            _ => Err(CliError {
+                code: ErrorCode::ValidationError.as_str().into(),
+                message: format!("several channels are named `{name}`; use the channel id"),
+                exit: exit::NOT_FOUND,
+            }),
+        };
+    }
+    Ok(rest.open_direct(target).await?.channel_id)
+}
+
+/// Sends over REST, retrying transient failures with the same `client_id` so the server
+/// stores the message once.
+async fn send_with_retry(
+    rest: &Rest,
+    channel_id: &str,
+    text: &str,
+) -> Result<crate::proto::Message, CliError> {
+    let client_id = uuid::Uuid::new_v4().to_string();
+    let mut delay = Duration::from_millis(500);
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match rest.send(channel_id, &client_id, text).await {
+            Ok(m) => return Ok(m),
+            Err(e) if tries < 4 && is_transient(&e) => {
+                tracing::warn!(error = %e, tries, "send failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn is_transient(e: &ClientError) -> bool {
+    matches!(
+        e.api_code(),
+        Some(ErrorCode::MessageNotSaved | ErrorCode::InternalServerError)
+    ) || matches!(e, ClientError::Unreachable(_))
+}
+
+async fn admin(cli: &Cli, command: &AdminCommand) -> Result<(), CliError> {
+    let settings = config::resolve(cli)?;
+    let key = settings.api_key.clone().ok_or_else(|| CliError {
+        code: ErrorCode::ApiKeyInvalid.as_str().into(),
+        message: "admin commands need --api-key (or PARLA_API_KEY)".into(),
+        exit: exit::AUTH,
+    })?;
+    let rest = Rest::new(&settings.server)?.with_api_key(key);
+    match command {
+        AdminCommand::User { command } => match command {
+            UserCommand::Add { user_id, name } => {
+                let user = rest.admin_create_user(user_id, name.as_deref()).await?;
+                if cli.json {
+                    print_json(&user);
+                } else {
+                    println!("created {} ({})", user.user_id, user.display_name);
+                }
+            }
+            UserCommand::Rm { user_id } => {
+                rest.admin_delete_user(user_id).await?;
+                if cli.json {
+                    print_json(&serde_json::json!({"deleted": user_id}));
+                } else {
+                    println!("deleted {user_id}");
+                }
+            }
+            UserCommand::List => {
+                let users = rest.admin_list_users().await?;
+                if cli.json {
+                    print_json(&users);
+                } else {
+                    for u in users {
+                        println!("{:<20} {}", u.user_id, u.display_name);
+                    }
+                }
+            }
+        },
+        AdminCommand::Token {
+            user_id,
+            expires_in,
+        } => {
+            let creds = rest.admin_credentials(user_id, Some(*expires_in)).await?;
+            if cli.json {
+                print_json(&creds);
+            } else {
+                // Bare token on stdout, so `--token-cmd "parla admin token alice"` works.
+                println!("{}", creds.access_token);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn serve(cli: &Cli, args: &super::ServeArgs) -> Result<(), CliError> {
+    let data = args
+        .data
+        .clone()
+        .unwrap_or_else(config::default_server_data_dir);
+    let mut config = ServerConfig::new(args.listen, data.clone());
+    config.api_key = cli.api_key.clone();
+    config.token_warning = Duration::from_secs(args.token_warning);
+    let mut server = Server::start(config).await.map_err(|e| CliError {
+        code: "server_error".into(),
+        message: e.to_string(),
+        exit: exit::FAILURE,
+    })?;
+    if cli.json {
+        print_json(&serde_json::json!({
+            "listening": server.url(),
+            "data": data,
+            "api_key": server.api_key(),
+        }));
+    } else {
+        println!("parla serve: listening on {}", server.url());
+        println!("data directory: {}", data.display());
+        println!("admin API key: {}", server.api_key());
+    }
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {
+            server.shutdown().await;
+        }
+        _ = server.wait() => {}
+    }
+    Ok(())
+}
+
+async fn watch(cli: &Cli) -> Result<(), CliError> {
+    let settings = config::resolve(cli)?;
+    let source = token_source(&settings)?;
+    let (client, mut events) = Client::start(ClientConfig::new(settings.server.clone(), source))?;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {
+                client.stop();
+                return Ok(());
+            }
+            event = events.recv() => {
+                let Some(event) = event else { return Ok(()) };
+                if cli.json {
+                    print_json(&event);
+                } else {
+                    println!("{}", output::event_line(&event));
+                }
+                if let Event::Connection { state: ConnectionState::Failed { code, message } } = &event {
+                    let exit = serde_json::from_value::<ErrorCode>(serde_json::json!(code))
+                        .map(output::exit_for_code)
+                        .unwrap_or(match code.as_str() {
+                            "server_unreachable" => exit::UNREACHABLE,
+                            "token_unavailable" => exit::AUTH,
+                            _ => exit::FAILURE,
+                        });
+                    return Err(CliError { code: code.clone(), message: message.clone(), exit });
+                }
+            }
+        }
+    }
+}

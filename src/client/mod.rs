@@ -1,0 +1,836 @@
+//! The async client core: commands in, events out, no knowledge of any terminal.
+//!
+//! [`Client::start`] spawns the session task, which keeps one WebSocket to the server alive
+//! (tokens from a [`TokenSource`], reconnects on the reference schedule, resumes chat from
+//! its cursors) and returns a handle plus an event stream. The TUI, the CLI subcommands and
+//! the control socket are front ends over this one API.
+
+pub mod rest;
+pub mod session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use futures_util::{SinkExt, StreamExt};
+use rand::Rng;
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use crate::proto::*;
+pub use rest::Rest;
+use session::{ConnectionState, Cursors, Outbox, PendingMessage, ReconnectPolicy, TokenRetryPolicy};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error code.
+    #[error("{0}")]
+    Api(ApiError),
+    /// The server could not be reached.
+    #[error("server unreachable: {0}")]
+    Unreachable(String),
+    /// The token provider failed or timed out.
+    #[error("could not get an access token: {0}")]
+    Token(String),
+    /// The server answered something that is not our protocol.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// Local settings are missing or wrong.
+    #[error("{0}")]
+    Config(String),
+    /// The client was stopped (or gave up) before the request finished.
+    #[error("the client has stopped")]
+    Closed,
+}
+
+impl ClientError {
+    /// A stable code for scripts: the server's code, or one of `server_unreachable`,
+    /// `token_unavailable`, `protocol_error`, `config_error`, `client_closed`.
+    pub fn code(&self) -> &str {
+        match self {
+            ClientError::Api(e) => e.code.as_str(),
+            ClientError::Unreachable(_) => "server_unreachable",
+            ClientError::Token(_) => "token_unavailable",
+            ClientError::Protocol(_) => "protocol_error",
+            ClientError::Config(_) => "config_error",
+            ClientError::Closed => "client_closed",
+        }
+    }
+
+    pub fn api_code(&self) -> Option<ErrorCode> {
+        match self {
+            ClientError::Api(e) => Some(e.code),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn from_reqwest(e: &reqwest::Error) -> Self {
+        if e.is_connect() || e.is_timeout() || e.is_request() {
+            ClientError::Unreachable(e.to_string())
+        } else {
+            ClientError::Protocol(e.to_string())
+        }
+    }
+}
+
+type ProviderFn = dyn Fn() -> BoxFuture<'static, Result<String, String>> + Send + Sync;
+
+/// Where access tokens come from.
+#[derive(Clone)]
+pub enum TokenSource {
+    /// One fixed token: the session ends when it expires.
+    Static(String),
+    /// A shell command that prints a fresh token (or the JSON of `POST /v1/admin/credentials`).
+    Command(String),
+    /// Any async function (used by `parla demo` and tests, which mint tokens in-process).
+    Provider(Arc<ProviderFn>),
+}
+
+impl std::fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenSource::Static(_) => f.write_str("Static(..)"),
+            TokenSource::Command(c) => write!(f, "Command({c:?})"),
+            TokenSource::Provider(_) => f.write_str("Provider(..)"),
+        }
+    }
+}
+
+impl TokenSource {
+    pub fn provider<F, Fut>(f: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<String, String>> + Send + 'static,
+    {
+        TokenSource::Provider(Arc::new(move || Box::pin(f())))
+    }
+
+    /// True when asking again can give a different token.
+    pub fn renewable(&self) -> bool {
+        !matches!(self, TokenSource::Static(_))
+    }
+
+    /// One attempt, bounded by `timeout`.
+    pub async fn fetch(&self, timeout: Duration) -> Result<String, ClientError> {
+        let fut = async {
+            match self {
+                TokenSource::Static(t) => Ok(t.clone()),
+                TokenSource::Command(cmd) => run_token_command(cmd).await,
+                TokenSource::Provider(f) => f().await,
+            }
+        };
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(Ok(t)) if !t.trim().is_empty() => Ok(t.trim().to_owned()),
+            Ok(Ok(_)) => Err(ClientError::Token("the token source gave an empty token".into())),
+            Ok(Err(e)) => Err(ClientError::Token(e)),
+            Err(_) => Err(ClientError::Token(format!(
+                "no token within {} s",
+                timeout.as_secs()
+            ))),
+        }
+    }
+
+    /// Up to three attempts on the reference schedule.
+    pub async fn fetch_with_retry(&self, policy: &TokenRetryPolicy) -> Result<String, ClientError> {
+        let mut last = ClientError::Token("no attempt made".into());
+        let mut attempt = 1;
+        loop {
+            let jitter: f64 = rand::rng().random();
+            let Some(delay) = policy.delay(attempt, jitter) else {
+                break;
+            };
+            tokio::time::sleep(delay).await;
+            match self.fetch(policy.timeout).await {
+                Ok(t) => return Ok(t),
+                Err(e) => {
+                    tracing::warn!(attempt, error = %e, "token attempt failed");
+                    last = e;
+                }
+            }
+            if !self.renewable() {
+                break;
+            }
+            attempt += 1;
+        }
+        Err(last)
+    }
+}
+
+async fn run_token_command(cmd: &str) -> Result<String, String> {
+    let out = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| format!("cannot run token command: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "token command exited with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    // Accept the JSON that `parla admin token --json` prints, as well as a bare token.
+    if text.starts_with('{') {
+        let creds: Credentials = serde_json::from_str(&text)
+            .map_err(|e| format!("token command printed JSON without access_token: {e}"))?;
+        return Ok(creds.access_token);
+    }
+    Ok(text)
+}
+
+/// Reads `exp` from a JWT without verifying it (the server does that), to know when to
+/// refresh.
+pub fn token_expiry(token: &str) -> Option<DateTime<Utc>> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    DateTime::from_timestamp(v.get("exp")?.as_i64()?, 0)
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub server: String,
+    pub token: TokenSource,
+    /// Stable id of this device (presence shows one entry per device).
+    pub device_id: String,
+    pub device_name: String,
+    pub reconnect: ReconnectPolicy,
+    pub token_retry: TokenRetryPolicy,
+    /// Subscribe to everyone's presence after connecting.
+    pub presence: bool,
+    /// Silence after which the connection is presumed dead.
+    pub keepalive: Duration,
+}
+
+impl ClientConfig {
+    pub fn new(server: impl Into<String>, token: TokenSource) -> Self {
+        ClientConfig {
+            server: server.into(),
+            token,
+            device_id: format!("dev_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+            device_name: default_device_name(),
+            reconnect: ReconnectPolicy::default(),
+            token_retry: TokenRetryPolicy::default(),
+            presence: true,
+            keepalive: Duration::from_secs(30),
+        }
+    }
+}
+
+fn default_device_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "terminal".into());
+    format!("parla@{host}")
+}
+
+/// Everything the session reports, in the order it happened.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Connection {
+        #[serde(flatten)]
+        state: ConnectionState,
+    },
+    Ready {
+        user_id: String,
+        device_id: String,
+        expires_at: DateTime<Utc>,
+    },
+    /// A message from someone else, or from another device of ours; live or caught up.
+    Message { message: Message },
+    /// A message we sent is stored, with its server id and sequence number.
+    MessageSent { message: Message },
+    /// A message we sent was refused and will not be retried.
+    MessageFailed {
+        client_id: String,
+        channel_id: String,
+        code: String,
+        error: String,
+    },
+    ChannelAdded { channel: Channel },
+    ChannelRemoved { channel_id: String },
+    Read {
+        #[serde(flatten)]
+        state: ReadState,
+    },
+    Presence { presence: Presence },
+    TokenAboutToExpire { expires_at: DateTime<Utc> },
+    TokenRefreshed { expires_at: DateTime<Utc> },
+    /// The user was deleted on the server; the session ends.
+    ForceDisconnect { reason: String },
+    /// A resume finished; `replayed` messages were caught up.
+    Resumed { replayed: u64 },
+}
+
+enum Command {
+    Send {
+        pending: PendingMessage,
+        done: Option<oneshot::Sender<Result<Message, ClientError>>>,
+    },
+    Stop,
+}
+
+/// Handle to a running session. Cloning is cheap; the session stops when [`Client::stop`]
+/// is called or every handle is dropped.
+#[derive(Clone)]
+pub struct Client {
+    commands: mpsc::UnboundedSender<Command>,
+    rest: Rest,
+}
+
+impl Client {
+    /// Starts the session task; events arrive on the returned receiver.
+    pub fn start(config: ClientConfig) -> Result<(Client, mpsc::UnboundedReceiver<Event>), ClientError> {
+        let rest = Rest::new(&config.server)?;
+        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+        let session = Session {
+            config,
+            rest: rest.clone(),
+            events: ev_tx,
+            commands: cmd_rx,
+            cursors: Cursors::default(),
+            outbox: Outbox::default(),
+            waiters: Vec::new(),
+            token: None,
+            connected_once: false,
+        };
+        tokio::spawn(session.run());
+        Ok((
+            Client {
+                commands: cmd_tx,
+                rest,
+            },
+            ev_rx,
+        ))
+    }
+
+    /// REST access with the session's current token.
+    pub fn rest(&self) -> &Rest {
+        &self.rest
+    }
+
+    /// Queues a message and returns its `client_id` at once; `MessageSent` or
+    /// `MessageFailed` follows. Queued messages survive disconnections.
+    pub fn queue_message(&self, channel_id: &str, text: &str) -> Result<String, ClientError> {
+        let client_id = uuid::Uuid::new_v4().to_string();
+        self.commands
+            .send(Command::Send {
+                pending: PendingMessage {
+                    client_id: client_id.clone(),
+                    channel_id: channel_id.to_owned(),
+                    text: text.to_owned(),
+                },
+                done: None,
+            })
+            .map_err(|_| ClientError::Closed)?;
+        Ok(client_id)
+    }
+
+    /// Sends a message and waits until the server stores it (however many reconnects that
+    /// takes) or refuses it.
+    pub async fn send_message(&self, channel_id: &str, text: &str) -> Result<Message, ClientError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Send {
+                pending: PendingMessage {
+                    client_id: uuid::Uuid::new_v4().to_string(),
+                    channel_id: channel_id.to_owned(),
+                    text: text.to_owned(),
+                },
+                done: Some(tx),
+            })
+            .map_err(|_| ClientError::Closed)?;
+        rx.await.map_err(|_| ClientError::Closed)?
+    }
+
+    pub fn stop(&self) {
+        let _ = self.commands.send(Command::Stop);
+    }
+}
+
+struct Session {
+    config: ClientConfig,
+    rest: Rest,
+    events: mpsc::UnboundedSender<Event>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    cursors: Cursors,
+    outbox: Outbox,
+    waiters: Vec<(String, oneshot::Sender<Result<Message, ClientError>>)>,
+    /// The token in use and when it expires.
+    token: Option<(String, Option<DateTime<Utc>>)>,
+    connected_once: bool,
+}
+
+type WsStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Why a connection ended.
+enum Ended {
+    /// Lost or closed by the server: reconnect.
+    Lost,
+    /// The token expired or was refused: get a new one, then reconnect at once.
+    TokenRejected,
+    /// Stop for good.
+    Fatal(ClientError),
+    Stopped,
+}
+
+impl Session {
+    fn emit(&self, e: Event) {
+        let _ = self.events.send(e);
+    }
+
+    fn state(&self, s: ConnectionState) {
+        self.emit(Event::Connection { state: s });
+    }
+
+    async fn run(mut self) {
+        let mut attempt: u32 = 0;
+        let mut rejections: u32 = 0;
+        loop {
+            if attempt > 0 {
+                let jitter: f64 = rand::rng().random();
+                let delay = self.config.reconnect.delay(attempt, jitter);
+                self.state(ConnectionState::Reconnecting {
+                    attempt,
+                    retry_in_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                });
+                if !self.idle(delay).await {
+                    return self.finish(ConnectionState::Closed, ClientError::Closed);
+                }
+            } else {
+                self.state(ConnectionState::Connecting);
+            }
+            let ended = match self.current_token().await {
+                Ok(token) => match self.connect(&token).await {
+                    Ok(ws) => {
+                        attempt = 0;
+                        rejections = 0;
+                        self.serve(ws).await
+                    }
+                    Err(e) => match e.api_code() {
+                        Some(code) if code.is_auth() => Ended::TokenRejected,
+                        Some(ErrorCode::UserNotFound) => Ended::Fatal(e),
+                        _ => {
+                            tracing::info!(error = %e, "connection attempt failed");
+                            Ended::Lost
+                        }
+                    },
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "no token");
+                    if self.config.token.renewable() {
+                        Ended::Lost
+                    } else {
+                        Ended::Fatal(e)
+                    }
+                }
+            };
+            match ended {
+                Ended::Stopped => {
+                    return self.finish(ConnectionState::Closed, ClientError::Closed);
+                }
+                Ended::Fatal(e) => {
+                    let state = ConnectionState::Failed {
+                        code: e.code().to_owned(),
+                        message: e.to_string(),
+                    };
+                    return self.finish(state, e);
+                }
+                Ended::TokenRejected => {
+                    self.token = None;
+                    if !self.config.token.renewable() {
+                        let e = ClientError::Api(ApiError::new(
+                            ErrorCode::AccessTokenExpired,
+                            "the access token expired or was refused and no --token-cmd is set to renew it",
+                        ));
+                        let state = ConnectionState::Failed {
+                            code: e.code().to_owned(),
+                            message: e.to_string(),
+                        };
+                        return self.finish(state, e);
+                    }
+                    // The first refusal in a row is retried at once with a fresh token;
+                    // a fresh token refused again waits on the backoff schedule.
+                    rejections += 1;
+                    if rejections == 1 {
+                        attempt = 0;
+                        continue;
+                    }
+                }
+                Ended::Lost => {}
+            }
+            attempt = attempt.saturating_add(1);
+        }
+    }
+
+    /// Fails everything still waiting and reports the final state.
+    fn finish(&mut self, state: ConnectionState, error: ClientError) {
+        for p in self.outbox.drain() {
+            self.emit(Event::MessageFailed {
+                client_id: p.client_id,
+                channel_id: p.channel_id,
+                code: error.code().to_owned(),
+                error: error.to_string(),
+            });
+        }
+        for (_, w) in self.waiters.drain(..) {
+            let _ = w.send(Err(error.clone()));
+        }
+        self.state(state);
+    }
+
+    /// Waits `delay` while queueing commands; false when asked to stop.
+    async fn idle(&mut self, delay: Duration) -> bool {
+        let deadline = Instant::now() + delay;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => return true,
+                cmd = self.commands.recv() => match cmd {
+                    Some(Command::Send { pending, done }) => self.enqueue(pending, done),
+                    Some(Command::Stop) | None => return false,
+                },
+            }
+        }
+    }
+
+    fn enqueue(
+        &mut self,
+        pending: PendingMessage,
+        done: Option<oneshot::Sender<Result<Message, ClientError>>>,
+    ) {
+        if let Some(tx) = done {
+            self.waiters.push((pending.client_id.clone(), tx));
+        }
+        self.outbox.push(pending);
+    }
+
+    async fn current_token(&mut self) -> Result<String, ClientError> {
+        if let Some((t, exp)) = &self.token {
+            let fresh = exp.is_none_or(|e| e > Utc::now() + chrono::Duration::seconds(5));
+            if fresh {
+                return Ok(t.clone());
+            }
+        }
+        let t = self
+            .config
+            .token
+            .fetch_with_retry(&self.config.token_retry)
+            .await?;
+        self.rest.set_token(t.clone());
+        self.token = Some((t.clone(), token_expiry(&t)));
+        Ok(t)
+    }
+
+    async fn connect(&self, token: &str) -> Result<WsStream, ClientError> {
+        let mut url = self.rest.base().join("/v1/ws").map_err(|e| ClientError::Config(e.to_string()))?;
+        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+        url.set_scheme(scheme)
+            .map_err(|_| ClientError::Config("cannot build the WebSocket address".into()))?;
+        url.query_pairs_mut()
+            .append_pair("device_id", &self.config.device_id)
+            .append_pair("device_name", &self.config.device_name);
+        let mut req = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        let header = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| ClientError::Token("the token is not valid header text".into()))?;
+        req.headers_mut().insert("authorization", header);
+        let connect = tokio_tungstenite::connect_async(req);
+        match tokio::time::timeout(Duration::from_secs(15), connect).await {
+            Err(_) => Err(ClientError::Unreachable("connecting timed out".into())),
+            Ok(Ok((ws, _))) => Ok(ws),
+            Ok(Err(tokio_tungstenite::tungstenite::Error::Http(resp))) => {
+                let body = resp
+                    .body()
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default();
+                Err(ClientError::Api(rest::api_error_from(resp.status(), &body)))
+            }
+            Ok(Err(e)) => Err(ClientError::Unreachable(e.to_string())),
+        }
+    }
+
+    async fn send_frame(ws: &mut WsStream, frame: &ClientFrame) -> bool {
+        match serde_json::to_string(frame) {
+            Ok(text) => ws.send(WsMessage::text(text)).await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Runs one connection until it ends.
+    async fn serve(&mut self, mut ws: WsStream) -> Ended {
+        // The first frame is `ready`.
+        let ready = match tokio::time::timeout(Duration::from_secs(15), ws.next()).await {
+            Ok(Some(Ok(WsMessage::Text(t)))) => serde_json::from_str::<ServerFrame>(t.as_str()),
+            _ => return Ended::Lost,
+        };
+        match ready {
+            Ok(ServerFrame::Ready {
+                user_id,
+                device_id,
+                expires_at,
+                channels,
+                ..
+            }) => {
+                if let Some((_, exp)) = &mut self.token {
+                    *exp = Some(expires_at);
+                }
+                if !self.connected_once {
+                    // Everything up to now is history; start live from here.
+                    for (ch, seq) in &channels {
+                        self.cursors.know(ch, *seq);
+                    }
+                }
+                self.state(ConnectionState::Connected);
+                self.emit(Event::Ready {
+                    user_id,
+                    device_id,
+                    expires_at,
+                });
+            }
+            Ok(ServerFrame::Error { code, message, .. }) => {
+                return Ended::Fatal(ClientError::Api(ApiError::new(code, message)))
+            }
+            _ => return Ended::Lost,
+        }
+        if self.connected_once {
+            let resume = ClientFrame::Resume {
+                cursors: self.cursors.resume_map(),
+            };
+            if !Self::send_frame(&mut ws, &resume).await {
+                return Ended::Lost;
+            }
+        }
+        self.connected_once = true;
+        if self.config.presence
+            && !Self::send_frame(&mut ws, &ClientFrame::SubscribePresence { users: None }).await
+        {
+            return Ended::Lost;
+        }
+        // Queued messages go out in order; the server drops repeats of a client_id.
+        let queued: Vec<ClientFrame> = self.outbox.pending().map(send_frame_of).collect();
+        for f in &queued {
+            if !Self::send_frame(&mut ws, f).await {
+                return Ended::Lost;
+            }
+        }
+
+        let mut last_heard = Instant::now();
+        let mut tick = tokio::time::interval(self.config.keepalive / 3);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let (refresh_tx, mut refresh_rx) = mpsc::channel::<Result<String, ClientError>>(1);
+        loop {
+            // Cancel safety: `recv` and `next` lose nothing when another branch wins.
+            tokio::select! {
+                cmd = self.commands.recv() => match cmd {
+                    Some(Command::Send { pending, done }) => {
+                        let frame = send_frame_of(&pending);
+                        self.enqueue(pending, done);
+                        if !Self::send_frame(&mut ws, &frame).await {
+                            return Ended::Lost;
+                        }
+                    }
+                    Some(Command::Stop) | None => {
+                        let _ = ws.close(None).await;
+                        return Ended::Stopped;
+                    }
+                },
+                incoming = ws.next() => {
+                    last_heard = Instant::now();
+                    let text = match incoming {
+                        Some(Ok(WsMessage::Text(t))) => t,
+                        Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return Ended::Lost,
+                        Some(Ok(_)) => continue,
+                    };
+                    let frame = match serde_json::from_str::<ServerFrame>(text.as_str()) {
+                        Ok(f) => f,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "ignoring a frame parla does not understand");
+                            continue;
+                        }
+                    };
+                    if let Some(ended) = self.on_frame(frame, &refresh_tx) {
+                        return ended;
+                    }
+                },
+                refreshed = refresh_rx.recv() => {
+                    match refreshed {
+                        Some(Ok(token)) => {
+                            self.rest.set_token(token.clone());
+                            self.token = Some((token.clone(), token_expiry(&token)));
+                            if !Self::send_frame(&mut ws, &ClientFrame::RefreshToken { access_token: token }).await {
+                                return Ended::Lost;
+                            }
+                        }
+                        Some(Err(e)) => tracing::warn!(error = %e, "token refresh failed; reconnecting when it expires"),
+                        None => {}
+                    }
+                },
+                _ = tick.tick() => {
+                    if last_heard.elapsed() > self.config.keepalive {
+                        tracing::info!("no traffic from the server; reconnecting");
+                        return Ended::Lost;
+                    }
+                    if !Self::send_frame(&mut ws, &ClientFrame::Ping { req_id: None }).await {
+                        return Ended::Lost;
+                    }
+                },
+            }
+        }
+    }
+
+    /// Handles one server frame; `Some` ends the connection.
+    fn on_frame(
+        &mut self,
+        frame: ServerFrame,
+        refresh: &mpsc::Sender<Result<String, ClientError>>,
+    ) -> Option<Ended> {
+        match frame {
+            ServerFrame::Message { message } => {
+                if self.cursors.accept(&message.channel_id, message.seq) {
+                    self.emit(Event::Message { message });
+                }
+            }
+            ServerFrame::Ack { req_id, message } => {
+                let client_id = req_id.unwrap_or_else(|| message.client_id.clone());
+                if self.outbox.settle(&client_id).is_some() {
+                    self.cursors.accept(&message.channel_id, message.seq);
+                    self.resolve(&client_id, Ok(message.clone()));
+                    self.emit(Event::MessageSent { message });
+                }
+            }
+            ServerFrame::Error {
+                req_id: Some(req_id),
+                code,
+                message,
+            } if code != ErrorCode::MessageNotSaved => {
+                // A definite refusal of a queued message: retrying cannot help.
+                if let Some(p) = self.outbox.settle(&req_id) {
+                    let err = ApiError::new(code, message.clone());
+                    self.resolve(&req_id, Err(ClientError::Api(err)));
+                    self.emit(Event::MessageFailed {
+                        client_id: p.client_id,
+                        channel_id: p.channel_id,
+                        code: code.as_str().to_owned(),
+                        error: message,
+                    });
+                }
+            }
+            ServerFrame::Error { code, message, .. } => {
+                // `message_not_saved` stays queued and goes out again after a reconnect.
+                tracing::warn!(%code, %message, "server reported an error");
+                if code.is_auth() {
+                    return Some(Ended::TokenRejected);
+                }
+            }
+            ServerFrame::ChannelAdded { channel } => {
+                // Messages of a channel new to us are wanted from its start.
+                self.cursors.know(&channel.channel_id, 0);
+                self.emit(Event::ChannelAdded { channel });
+            }
+            ServerFrame::ChannelRemoved { channel_id, .. } => {
+                self.cursors.forget(&channel_id);
+                self.emit(Event::ChannelRemoved { channel_id });
+            }
+            ServerFrame::Read { state, .. } => self.emit(Event::Read { state }),
+            ServerFrame::Presence { presence } => self.emit(Event::Presence { presence }),
+            ServerFrame::Resumed { replayed } => self.emit(Event::Resumed { replayed }),
+            ServerFrame::TokenAboutToExpire { expires_at } => {
+                self.emit(Event::TokenAboutToExpire { expires_at });
+                if self.config.token.renewable() {
+                    let source = self.config.token.clone();
+                    let policy = self.config.token_retry.clone();
+                    let tx = refresh.clone();
+                    tokio::spawn(async move {
+                        let _ = tx.send(source.fetch_with_retry(&policy).await).await;
+                    });
+                }
+            }
+            ServerFrame::TokenRefreshed { expires_at } => {
+                self.emit(Event::TokenRefreshed { expires_at });
+            }
+            ServerFrame::TokenExpired => return Some(Ended::TokenRejected),
+            ServerFrame::ForceDisconnect { reason } => {
+                self.emit(Event::ForceDisconnect {
+                    reason: reason.clone(),
+                });
+                return Some(Ended::Fatal(ClientError::Api(ApiError::new(
+                    ErrorCode::UserNotFound,
+                    format!("disconnected by the server: {reason}"),
+                ))));
+            }
+            ServerFrame::Ready { .. } | ServerFrame::Pong { .. } => {}
+        }
+        None
+    }
+
+    fn resolve(&mut self, client_id: &str, result: Result<Message, ClientError>) {
+        if let Some(i) = self.waiters.iter().position(|(id, _)| id == client_id) {
+            let (_, tx) = self.waiters.swap_remove(i);
+            let _ = tx.send(result);
+        }
+    }
+}
+
+fn send_frame_of(p: &PendingMessage) -> ClientFrame {
+    ClientFrame::SendMessage {
+        req_id: Some(p.client_id.clone()),
+        channel_id: p.channel_id.clone(),
+        client_id: Some(p.client_id.clone()),
+        text: p.text.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_expiry_reads_exp() {
+        let issuer = crate::server::auth::TokenIssuer::new(b"k");
+        let now = Utc::now();
+        let (token, exp) = issuer.issue("alice", now, 600).unwrap();
+        assert_eq!(token_expiry(&token), Some(exp));
+        assert_eq!(token_expiry("garbage"), None);
+    }
+
+    #[tokio::test]
+    async fn token_command_accepts_bare_and_json_tokens() {
+        let bare = TokenSource::Command("echo abc.def.ghi".into());
+        assert_eq!(
+            bare.fetch(Duration::from_secs(5)).await.unwrap(),
+            "abc.def.ghi"
+        );
+        let json = TokenSource::Command(
+            r#"echo '{"access_token":"t1","expires_at":"2030-01-01T00:00:00Z","user_id":"a"}'"#
+                .into(),
+        );
+        assert_eq!(json.fetch(Duration::from_secs(5)).await.unwrap(), "t1");
+        let failing = TokenSource::Command("echo nope >&2; exit 3".into());
+        let err = failing.fetch(Duration::from_secs(5)).await.unwrap_err();
+        assert_eq!(err.code(), "token_unavailable");
+        assert!(err.to_string().contains("nope"));
+        let slow = TokenSource::Command("sleep 5".into());
+        assert!(slow.fetch(Duration::from_millis(200)).await.is_err());
+    }
+}

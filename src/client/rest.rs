@@ -1,0 +1,343 @@
+//! The REST half of the client: one method per route, errors mapped to [`ClientError`].
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+
+use super::ClientError;
+use crate::proto::*;
+
+#[derive(Clone)]
+pub struct Rest {
+    http: reqwest::Client,
+    base: Url,
+    token: Arc<RwLock<Option<String>>>,
+    api_key: Option<String>,
+}
+
+enum AuthKind {
+    None,
+    Bearer,
+    ApiKey,
+}
+
+/// Parses a server address; a bare `host:port` means `http://host:port`.
+pub fn parse_server_url(server: &str) -> Result<Url, ClientError> {
+    let with_scheme = if server.contains("://") {
+        server.to_owned()
+    } else {
+        format!("http://{server}")
+    };
+    let url = Url::parse(&with_scheme)
+        .map_err(|e| ClientError::Config(format!("bad server address `{server}`: {e}")))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(ClientError::Config(format!(
+            "the server address must be http:// or https://, not {other}://"
+        ))),
+    }
+}
+
+impl Rest {
+    pub fn new(server: &str) -> Result<Self, ClientError> {
+        let base = parse_server_url(server)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("parla/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        Ok(Rest {
+            http,
+            base,
+            token: Arc::new(RwLock::new(None)),
+            api_key: None,
+        })
+    }
+
+    pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    pub fn with_token(self, token: impl Into<String>) -> Self {
+        self.set_token(token.into());
+        self
+    }
+
+    /// Replaces the access token used by every clone of this client.
+    pub fn set_token(&self, token: String) {
+        if let Ok(mut t) = self.token.write() {
+            *t = Some(token);
+        }
+    }
+
+    pub fn token(&self) -> Option<String> {
+        self.token.read().ok().and_then(|t| t.clone())
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&dyn erased::Body>,
+        auth: AuthKind,
+    ) -> Result<T, ClientError> {
+        let text = self.call_raw(method, path, query, body, auth).await?;
+        let text = if text.is_empty() { "null".into() } else { text };
+        serde_json::from_str(&text)
+            .map_err(|e| ClientError::Protocol(format!("unexpected answer from {path}: {e}")))
+    }
+
+    async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&dyn erased::Body>,
+        auth: AuthKind,
+    ) -> Result<String, ClientError> {
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        let mut req = self.http.request(method, url).query(query);
+        match auth {
+            AuthKind::None => {}
+            AuthKind::Bearer => {
+                let token = self.token().ok_or_else(|| {
+                    ClientError::Config(
+                        "no access token: pass --token, --token-cmd or set PARLA_TOKEN".into(),
+                    )
+                })?;
+                req = req.bearer_auth(token);
+            }
+            AuthKind::ApiKey => {
+                let key = self.api_key.clone().ok_or_else(|| {
+                    ClientError::Config("no API key: pass --api-key or set PARLA_API_KEY".into())
+                })?;
+                req = req.header("apikey", key);
+            }
+        }
+        if let Some(b) = body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.to_json());
+        }
+        let resp = req.send().await.map_err(|e| ClientError::from_reqwest(&e))?;
+        let status = resp.status();
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| ClientError::from_reqwest(&e))?;
+        if status.is_success() {
+            return Ok(text);
+        }
+        Err(ClientError::Api(api_error_from(status, &text)))
+    }
+
+    // -- admin ------------------------------------------------------------------------
+
+    pub async fn admin_create_user(
+        &self,
+        user_id: &str,
+        display_name: Option<&str>,
+    ) -> Result<User, ClientError> {
+        let body = CreateUser {
+            user_id: user_id.to_owned(),
+            display_name: display_name.map(str::to_owned),
+        };
+        self.call(Method::POST, "/v1/admin/users", &[], Some(&body), AuthKind::ApiKey)
+            .await
+    }
+
+    pub async fn admin_list_users(&self) -> Result<Vec<User>, ClientError> {
+        self.call(Method::GET, "/v1/admin/users", &[], None, AuthKind::ApiKey)
+            .await
+    }
+
+    pub async fn admin_delete_user(&self, user_id: &str) -> Result<(), ClientError> {
+        let path = format!("/v1/admin/users/{}", encode_segment(user_id));
+        self.call_raw(Method::DELETE, &path, &[], None, AuthKind::ApiKey)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn admin_credentials(
+        &self,
+        user_id: &str,
+        expires_in: Option<u64>,
+    ) -> Result<Credentials, ClientError> {
+        let body = CredentialsRequest {
+            user_id: user_id.to_owned(),
+            expires_in,
+        };
+        self.call(
+            Method::POST,
+            "/v1/admin/credentials",
+            &[],
+            Some(&body),
+            AuthKind::ApiKey,
+        )
+        .await
+    }
+
+    // -- user -------------------------------------------------------------------------
+
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        self.call(Method::GET, "/v1/health", &[], None, AuthKind::None)
+            .await
+    }
+
+    pub async fn me(&self) -> Result<User, ClientError> {
+        self.call(Method::GET, "/v1/me", &[], None, AuthKind::Bearer)
+            .await
+    }
+
+    pub async fn users(&self, online_only: bool) -> Result<Vec<UserEntry>, ClientError> {
+        let q = if online_only {
+            vec![("online", "true".to_owned())]
+        } else {
+            vec![]
+        };
+        self.call(Method::GET, "/v1/users", &q, None, AuthKind::Bearer)
+            .await
+    }
+
+    pub async fn channels(&self) -> Result<Vec<Channel>, ClientError> {
+        self.call(Method::GET, "/v1/channels", &[], None, AuthKind::Bearer)
+            .await
+    }
+
+    pub async fn channel(&self, channel_id: &str) -> Result<Channel, ClientError> {
+        let path = format!("/v1/channels/{}", encode_segment(channel_id));
+        self.call(Method::GET, &path, &[], None, AuthKind::Bearer)
+            .await
+    }
+
+    /// The direct channel with `user_id`, created when missing.
+    pub async fn open_direct(&self, user_id: &str) -> Result<Channel, ClientError> {
+        let body = CreateChannel {
+            participants: vec![user_id.to_owned()],
+            kind: Some(ChannelKind::Direct),
+            name: None,
+        };
+        self.call(Method::POST, "/v1/channels", &[], Some(&body), AuthKind::Bearer)
+            .await
+    }
+
+    pub async fn create_group(
+        &self,
+        name: &str,
+        participants: &[String],
+    ) -> Result<Channel, ClientError> {
+        let body = CreateChannel {
+            participants: participants.to_vec(),
+            kind: Some(ChannelKind::Group),
+            name: Some(name.to_owned()),
+        };
+        self.call(Method::POST, "/v1/channels", &[], Some(&body), AuthKind::Bearer)
+            .await
+    }
+
+    pub async fn remove_channel(&self, channel_id: &str) -> Result<(), ClientError> {
+        let path = format!("/v1/channels/{}", encode_segment(channel_id));
+        self.call_raw(Method::DELETE, &path, &[], None, AuthKind::Bearer)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn history(
+        &self,
+        channel_id: &str,
+        count: u32,
+        anchor: Option<u64>,
+        direction: Direction,
+    ) -> Result<MessagePage, ClientError> {
+        let path = format!("/v1/channels/{}/messages", encode_segment(channel_id));
+        let mut q = vec![
+            ("count", count.to_string()),
+            (
+                "direction",
+                match direction {
+                    Direction::Backwards => "backwards",
+                    Direction::Forwards => "forwards",
+                }
+                .to_owned(),
+            ),
+        ];
+        if let Some(a) = anchor {
+            q.push(("anchor", a.to_string()));
+        }
+        self.call(Method::GET, &path, &q, None, AuthKind::Bearer)
+            .await
+    }
+
+    /// Sends over REST; the same `client_id` makes a retry harmless.
+    pub async fn send(
+        &self,
+        channel_id: &str,
+        client_id: &str,
+        text: &str,
+    ) -> Result<Message, ClientError> {
+        let path = format!("/v1/channels/{}/messages", encode_segment(channel_id));
+        let body = SendMessage {
+            client_id: Some(client_id.to_owned()),
+            text: text.to_owned(),
+        };
+        self.call(Method::POST, &path, &[], Some(&body), AuthKind::Bearer)
+            .await
+    }
+
+    pub async fn mark_read(&self, channel_id: &str, seq: u64) -> Result<ReadState, ClientError> {
+        let path = format!("/v1/channels/{}/read", encode_segment(channel_id));
+        self.call(
+            Method::POST,
+            &path,
+            &[],
+            Some(&MarkRead { seq }),
+            AuthKind::Bearer,
+        )
+        .await
+    }
+}
+
+/// Reads an error body, falling back to the status when it is not one of ours.
+pub fn api_error_from(status: StatusCode, body: &str) -> ApiError {
+    serde_json::from_str::<ApiError>(body).unwrap_or_else(|_| {
+        let code = match status {
+            StatusCode::NOT_FOUND => ErrorCode::NotFound,
+            StatusCode::UNAUTHORIZED => ErrorCode::AuthenticationError,
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::MessageTooLarge,
+            s if s.is_client_error() => ErrorCode::ValidationError,
+            _ => ErrorCode::InternalServerError,
+        };
+        ApiError::new(code, format!("HTTP {status}: {}", body.trim()))
+    })
+}
+
+fn encode_segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// Lets `call` take any serialisable body without being generic over it.
+mod erased {
+    pub trait Body: Send + Sync {
+        fn to_json(&self) -> String;
+    }
+
+    impl<T: serde::Serialize + Send + Sync> Body for T {
+        fn to_json(&self) -> String {
+            serde_json::to_string(self).unwrap_or_default()
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! The `parla` binary: parses the command line, sets up logging to a file and runs.
+
+use clap::Parser;
+use parla::cli::{config, run, Cli, Command};
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(cli: &Cli) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let name = match cli.command {
+        Some(Command::Serve(_)) => "server.log",
+        Some(Command::Demo(_)) => "demo.log",
+        _ => "client.log",
+    };
+    let dir = config::log_dir();
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::never(dir, name);
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = EnvFilter::try_from_env("PARLA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let _guard = init_logging(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("parla: error[io_error]: cannot start the async runtime: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(run::run(cli));
+    std::process::ExitCode::from(code)
+}

@@ -1,0 +1,534 @@
+//! Every type that crosses the wire between `parla serve` and its clients.
+//!
+//! REST bodies and WebSocket frames are plain serde structs so the protocol lives in one
+//! place; `docs/protocol.md` describes them with examples and `docs/openapi.json` is
+//! generated from the REST part. Field names are `snake_case`; WebSocket frames carry their
+//! kind in a `type` field.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Version of the WebSocket frame schema, sent in `ready`.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Longest message text accepted, in bytes of UTF-8.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+/// Largest WebSocket frame or REST body the server reads, in bytes.
+pub const MAX_FRAME_BYTES: usize = 256 * 1024;
+/// Most messages one history request returns.
+pub const MAX_PAGE: u32 = 500;
+/// Default number of messages a history request returns.
+pub const DEFAULT_PAGE: u32 = 50;
+/// Access token lifetime bounds, in seconds.
+pub const MIN_EXPIRES_IN: u64 = 360;
+pub const MAX_EXPIRES_IN: u64 = 86_400;
+pub const DEFAULT_EXPIRES_IN: u64 = 3600;
+/// Longest user id and display name, in bytes.
+pub const MAX_USER_ID_BYTES: usize = 64;
+pub const MAX_NAME_BYTES: usize = 128;
+/// Most participants in one group channel.
+pub const MAX_PARTICIPANTS: usize = 256;
+
+/// Stable error codes. The names follow the reference platform where it names one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A field is missing, of the wrong type, empty or out of range.
+    ValidationError,
+    /// A request body or frame is not valid JSON for its route or frame type.
+    MalformedRequest,
+    /// A WebSocket frame has a `type` the server does not know.
+    UnknownFrameType,
+    /// The request carries no credentials at all.
+    AuthenticationError,
+    /// The `apikey` header is missing or wrong.
+    ApiKeyInvalid,
+    /// The access token's `exp` has passed.
+    AccessTokenExpired,
+    /// The access token is not a well-formed HS256 JWT with `sub`, `iat` and `exp`.
+    AccessTokenInvalid,
+    /// The access token's signature does not verify with this server's key.
+    AccessTokenInvalidSignature,
+    /// A refreshed token belongs to a different user than the session.
+    AccessTokenInvalidUser,
+    /// The user does not exist (or was deleted).
+    UserNotFound,
+    /// A user with that id exists already.
+    UserAlreadyExists,
+    /// The channel does not exist, or the caller does not take part in it.
+    ChannelNotExists,
+    /// The history anchor names no message of the channel.
+    MessageAnchorError,
+    /// The message could not be stored; retry with the same `client_id`.
+    MessageNotSaved,
+    /// The message text is longer than [`MAX_MESSAGE_BYTES`].
+    MessageTooLarge,
+    /// The route does not exist.
+    NotFound,
+    /// Something failed on the server.
+    InternalServerError,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ValidationError => "validation_error",
+            ErrorCode::MalformedRequest => "malformed_request",
+            ErrorCode::UnknownFrameType => "unknown_frame_type",
+            ErrorCode::AuthenticationError => "authentication_error",
+            ErrorCode::ApiKeyInvalid => "api_key_invalid",
+            ErrorCode::AccessTokenExpired => "access_token_expired",
+            ErrorCode::AccessTokenInvalid => "access_token_invalid",
+            ErrorCode::AccessTokenInvalidSignature => "access_token_invalid_signature",
+            ErrorCode::AccessTokenInvalidUser => "access_token_invalid_user",
+            ErrorCode::UserNotFound => "user_not_found",
+            ErrorCode::UserAlreadyExists => "user_already_exists",
+            ErrorCode::ChannelNotExists => "channel_not_exists",
+            ErrorCode::MessageAnchorError => "message_anchor_error",
+            ErrorCode::MessageNotSaved => "message_not_saved",
+            ErrorCode::MessageTooLarge => "message_too_large",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::InternalServerError => "internal_server_error",
+        }
+    }
+
+    /// True for the codes that mean "get a new token / credentials".
+    pub fn is_auth(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::AuthenticationError
+                | ErrorCode::ApiKeyInvalid
+                | ErrorCode::AccessTokenExpired
+                | ErrorCode::AccessTokenInvalid
+                | ErrorCode::AccessTokenInvalidSignature
+                | ErrorCode::AccessTokenInvalidUser
+        )
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The body of every error response, and the payload of the `error` frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+// ---------------------------------------------------------------------------------------
+// REST bodies
+// ---------------------------------------------------------------------------------------
+
+/// `POST /v1/admin/users`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CreateUser {
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub user_id: String,
+    pub display_name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /v1/admin/credentials`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CredentialsRequest {
+    pub user_id: String,
+    /// Lifetime in seconds, 360..=86400; 3600 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Credentials {
+    pub access_token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// Exactly two participants; at most one such channel per pair of users.
+    Direct,
+    /// Any number of participants, with a name.
+    Group,
+}
+
+/// `POST /v1/channels`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CreateChannel {
+    /// The other participants (the caller is always added).
+    pub participants: Vec<String>,
+    /// `direct` when absent and there is one other participant and no name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ChannelKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Channel {
+    pub channel_id: String,
+    pub kind: ChannelKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub participants: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    /// Sequence number of the newest message, 0 when there is none.
+    pub last_seq: u64,
+    /// The caller's unread count (messages of others after the caller's read mark).
+    pub unread_count: u64,
+    /// The caller's read mark.
+    pub read_seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message: Option<Message>,
+}
+
+/// `POST /v1/channels/{channel_id}/messages`, and the `send_message` frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SendMessage {
+    /// Chosen by the client; sending the same id again returns the stored message instead of
+    /// storing a second one. The server makes one up when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    pub message_id: String,
+    pub channel_id: String,
+    /// Per-channel sequence number, 1, 2, 3, ... without gaps.
+    pub seq: u64,
+    pub sender: String,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+    pub client_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Older messages, ending just before the anchor (or the newest when no anchor).
+    #[default]
+    Backwards,
+    /// Newer messages, starting just after the anchor (or the oldest when no anchor).
+    Forwards,
+}
+
+/// `GET /v1/channels/{channel_id}/messages` answer. Messages are always oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    /// True when more messages lie beyond this page in the requested direction.
+    pub has_more: bool,
+}
+
+/// `POST /v1/channels/{channel_id}/read`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MarkRead {
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReadState {
+    pub channel_id: String,
+    pub read_seq: u64,
+    pub unread_count: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceStatus {
+    Online,
+    Offline,
+    /// In a call; `busy_with` names the other parties.
+    Busy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DevicePresence {
+    pub device_id: String,
+    pub device_name: String,
+    pub status: PresenceStatus,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub busy_with: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Presence {
+    pub user_id: String,
+    /// `busy` when any device is busy, else `online` when any device is connected.
+    pub status: PresenceStatus,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub busy_with: Vec<String>,
+    pub devices: Vec<DevicePresence>,
+}
+
+/// One entry of `GET /v1/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UserEntry {
+    pub user_id: String,
+    pub display_name: String,
+    pub presence: Presence,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+// ---------------------------------------------------------------------------------------
+// WebSocket frames
+// ---------------------------------------------------------------------------------------
+
+/// Frames a client sends on `GET /v1/ws`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// Store a message; answered by `ack` (or `error`) carrying the same `req_id`.
+    SendMessage {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        channel_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+        text: String,
+    },
+    /// Move the caller's read mark; every device of the caller gets `read`.
+    MarkRead {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        channel_id: String,
+        seq: u64,
+    },
+    /// Replay what was missed: every message with a sequence number above the cursor, per
+    /// channel; channels absent from `cursors` are announced with `channel_added` and replay
+    /// from the start. Ends with `resumed`.
+    Resume { cursors: BTreeMap<String, u64> },
+    /// Receive `presence` frames for these users (all users when `users` is absent).
+    SubscribePresence {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        users: Option<Vec<String>>,
+    },
+    /// Replace the session's access token before it expires; answered by `token_refreshed`.
+    RefreshToken { access_token: String },
+    Ping {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+    },
+}
+
+/// Frames the server sends on `GET /v1/ws`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// First frame of every connection.
+    Ready {
+        protocol: u32,
+        user_id: String,
+        device_id: String,
+        expires_at: DateTime<Utc>,
+        server_time: DateTime<Utc>,
+        /// Newest sequence number of every channel the user takes part in.
+        channels: BTreeMap<String, u64>,
+    },
+    /// A `send_message` was stored (or had been stored before under the same `client_id`).
+    Ack {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        message: Message,
+    },
+    /// A request failed; the connection stays open unless a close follows.
+    Error {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        code: ErrorCode,
+        message: String,
+    },
+    /// A message in one of the user's channels (live, or replayed by `resume`).
+    Message { message: Message },
+    ChannelAdded { channel: Channel },
+    ChannelRemoved {
+        channel_id: String,
+        participants: Vec<String>,
+    },
+    /// The user's read mark moved (on this or another device).
+    Read {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        #[serde(flatten)]
+        state: ReadState,
+    },
+    /// The end of a `resume` replay.
+    Resumed { replayed: u64 },
+    Presence { presence: Presence },
+    /// The access token expires soon: send `refresh_token`.
+    TokenAboutToExpire { expires_at: DateTime<Utc> },
+    TokenRefreshed { expires_at: DateTime<Utc> },
+    /// The access token expired; the server closes the connection next.
+    TokenExpired,
+    /// The user was deleted; the server closes the connection next.
+    ForceDisconnect { reason: String },
+    Pong {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+    },
+}
+
+/// Names of every client frame type, for error messages and docs.
+pub const CLIENT_FRAME_TYPES: &[&str] = &[
+    "send_message",
+    "mark_read",
+    "resume",
+    "subscribe_presence",
+    "refresh_token",
+    "ping",
+];
+
+/// Parse a client frame, telling an unknown `type` apart from a malformed frame.
+pub fn parse_client_frame(text: &str) -> Result<ClientFrame, ApiError> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| ApiError::new(ErrorCode::MalformedRequest, format!("invalid JSON: {e}")))?;
+    let kind = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::MalformedRequest,
+                "a frame must be a JSON object with a string field `type`",
+            )
+        })?
+        .to_owned();
+    if !CLIENT_FRAME_TYPES.contains(&kind.as_str()) {
+        return Err(ApiError::new(
+            ErrorCode::UnknownFrameType,
+            format!(
+                "unknown frame type `{kind}`; known types: {}",
+                CLIENT_FRAME_TYPES.join(", ")
+            ),
+        ));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::new(ErrorCode::MalformedRequest, format!("bad `{kind}` frame: {e}")))
+}
+
+/// The `req_id` of a frame, if the text is JSON carrying one (used to answer even frames
+/// that fail to parse).
+pub fn frame_req_id(text: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    value.get("req_id")?.as_str().map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_tagged_snake_case() {
+        let frame = ClientFrame::SendMessage {
+            req_id: Some("r1".into()),
+            channel_id: "ch_1".into(),
+            client_id: Some("c1".into()),
+            text: "hi".into(),
+        };
+        let json = serde_json::to_value(&frame).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type":"send_message","req_id":"r1","channel_id":"ch_1","client_id":"c1","text":"hi"})
+        );
+        let read = ServerFrame::Read {
+            req_id: None,
+            state: ReadState {
+                channel_id: "ch_1".into(),
+                read_seq: 3,
+                unread_count: 0,
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&read).unwrap(),
+            serde_json::json!({"type":"read","channel_id":"ch_1","read_seq":3,"unread_count":0})
+        );
+        assert_eq!(
+            serde_json::to_value(ServerFrame::TokenExpired).unwrap(),
+            serde_json::json!({"type":"token_expired"})
+        );
+    }
+
+    #[test]
+    fn parse_tells_unknown_type_from_malformed() {
+        assert_eq!(
+            parse_client_frame("{nope").unwrap_err().code,
+            ErrorCode::MalformedRequest
+        );
+        assert_eq!(
+            parse_client_frame(r#"{"type":"dance"}"#).unwrap_err().code,
+            ErrorCode::UnknownFrameType
+        );
+        assert_eq!(
+            parse_client_frame(r#"{"type":"send_message","text":5}"#)
+                .unwrap_err()
+                .code,
+            ErrorCode::MalformedRequest
+        );
+        assert_eq!(
+            parse_client_frame(r#"[1,2]"#).unwrap_err().code,
+            ErrorCode::MalformedRequest
+        );
+        assert!(matches!(
+            parse_client_frame(r#"{"type":"ping"}"#).unwrap(),
+            ClientFrame::Ping { req_id: None }
+        ));
+        assert_eq!(
+            frame_req_id(r#"{"type":"x","req_id":"abc"}"#).as_deref(),
+            Some("abc")
+        );
+    }
+
+    #[test]
+    fn error_code_names_match_serde() {
+        for code in [
+            ErrorCode::ValidationError,
+            ErrorCode::AccessTokenExpired,
+            ErrorCode::ChannelNotExists,
+            ErrorCode::MessageAnchorError,
+            ErrorCode::MessageNotSaved,
+            ErrorCode::UnknownFrameType,
+            ErrorCode::InternalServerError,
+        ] {
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::json!(code.as_str())
+            );
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Access tokens (HS256 JWTs) and the admin API key.
+
+use chrono::{DateTime, TimeZone, Utc};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::proto::{ApiError, ErrorCode};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// Token id, so two tokens minted in the same second differ.
+    #[serde(default)]
+    pub jti: String,
+}
+
+impl Claims {
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        Utc.timestamp_opt(self.exp, 0).single().unwrap_or_default()
+    }
+}
+
+/// Mints and checks access tokens with one server secret.
+#[derive(Clone)]
+pub struct TokenIssuer {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl TokenIssuer {
+    pub fn new(secret: &[u8]) -> Self {
+        // Only HS256 is accepted: a token claiming any other algorithm (`none` included) is
+        // refused before its signature is looked at.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = 0;
+        validation.validate_exp = true;
+        TokenIssuer {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
+    }
+
+    /// A token for `user_id` valid from `now` for `lifetime_s` seconds.
+    pub fn issue(
+        &self,
+        user_id: &str,
+        now: DateTime<Utc>,
+        lifetime_s: i64,
+    ) -> Result<(String, DateTime<Utc>), ApiError> {
+        let claims = Claims {
+            sub: user_id.to_owned(),
+            iat: now.timestamp(),
+            exp: now.timestamp() + lifetime_s,
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::new(ErrorCode::InternalServerError, e.to_string()))?;
+        Ok((token, claims.expires_at()))
+    }
+
+    /// Checks signature, algorithm and expiry; maps each failure to its error code.
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => {
+                    ApiError::new(ErrorCode::AccessTokenExpired, "the access token has expired")
+                }
+                ErrorKind::InvalidSignature => ApiError::new(
+                    ErrorCode::AccessTokenInvalidSignature,
+                    "the access token's signature does not verify",
+                ),
+                other => ApiError::new(
+                    ErrorCode::AccessTokenInvalid,
+                    format!("the access token is not valid: {other:?}"),
+                ),
+            })
+    }
+}
+
+/// Compares two secrets in time that depends only on their lengths.
+pub fn secrets_equal(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A random secret of `bytes` bytes, URL-safe base64 encoded.
+pub fn random_secret(bytes: usize) -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    #[test]
+    fn issued_tokens_verify_and_forgeries_do_not() {
+        let issuer = TokenIssuer::new(b"secret-one");
+        let (token, exp) = issuer.issue("alice", Utc::now(), 600).unwrap();
+        let claims = issuer.verify(&token).unwrap();
+        assert_eq!(claims.sub, "alice");
+        assert_eq!(claims.expires_at(), exp);
+
+        let other = TokenIssuer::new(b"secret-two");
+        assert_eq!(
+            other.verify(&token).unwrap_err().code,
+            ErrorCode::AccessTokenInvalidSignature
+        );
+        let (old, _) = issuer
+            .issue("alice", Utc::now() - chrono::Duration::hours(2), 600)
+            .unwrap();
+        assert_eq!(
+            issuer.verify(&old).unwrap_err().code,
+            ErrorCode::AccessTokenExpired
+        );
+        assert_eq!(
+            issuer.verify("not.a.jwt").unwrap_err().code,
+            ErrorCode::AccessTokenInvalid
+        );
+    }
+
+    #[test]
+    fn alg_none_and_missing_claims_are_refused() {
+        let issuer = TokenIssuer::new(b"k");
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let exp = Utc::now().timestamp() + 600;
+        let none = format!(
+            "{}.{}.",
+            b64(r#"{"alg":"none","typ":"JWT"}"#),
+            b64(&format!(r#"{{"sub":"alice","iat":1,"exp":{exp}}}"#))
+        );
+        assert_eq!(
+            issuer.verify(&none).unwrap_err().code,
+            ErrorCode::AccessTokenInvalid
+        );
+        // Correctly signed but without `iat`.
+        let key = EncodingKey::from_secret(b"k");
+        let no_iat = encode(
+            &Header::new(Algorithm::HS256),
+            &serde_json::json!({"sub":"alice","exp":exp}),
+            &key,
+        )
+        .unwrap();
+        assert_eq!(
+            issuer.verify(&no_iat).unwrap_err().code,
+            ErrorCode::AccessTokenInvalid
+        );
+    }
+
+    #[test]
+    fn secret_comparison() {
+        assert!(secrets_equal("abc", "abc"));
+        assert!(!secrets_equal("abc", "abd"));
+        assert!(!secrets_equal("abc", "abcd"));
+        assert_eq!(random_secret(32).len(), 43);
+    }
+}

@@ -1,0 +1,383 @@
+//! The live side of the server: who is connected on which device, fan-out of frames to
+//! them, and presence.
+//!
+//! Each WebSocket connection owns a bounded outbox; the hub only ever `try_send`s into it,
+//! so one slow client cannot stall delivery to the others. A client whose outbox is full is
+//! disconnected and catches up with `resume` when it reconnects (nothing is lost: every
+//! message is stored before it is fanned out).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{mpsc, Notify};
+
+use crate::proto::{DevicePresence, Presence, PresenceStatus, ServerFrame};
+
+/// Frames queued per connection before it counts as too slow.
+pub const OUTBOX_CAPACITY: usize = 4096;
+
+pub type ConnId = u64;
+
+/// What a connection task is asked to write.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    Frame(Utf8Bytes),
+    /// Close the socket with this WebSocket close code and reason.
+    Close(u16, &'static str),
+}
+
+/// Close codes parla uses (4000-4999 is the application range).
+pub mod close_code {
+    pub const NORMAL: u16 = 1000;
+    pub const GOING_AWAY: u16 = 1001;
+    pub const TOKEN_EXPIRED: u16 = 4001;
+    pub const FORCE_DISCONNECT: u16 = 4003;
+    pub const TOO_SLOW: u16 = 4008;
+}
+
+struct Conn {
+    user_id: String,
+    device_id: String,
+    device_name: String,
+    busy_with: Vec<String>,
+    tx: mpsc::Sender<Outgoing>,
+    /// Woken when the hub drops the connection without being able to queue a close.
+    kicked: Arc<Notify>,
+}
+
+#[derive(Default)]
+struct Inner {
+    conns: HashMap<ConnId, Conn>,
+    by_user: HashMap<String, HashSet<ConnId>>,
+    presence_all: HashSet<ConnId>,
+    presence_of: HashMap<String, HashSet<ConnId>>,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    inner: Mutex<Inner>,
+    next_id: AtomicU64,
+}
+
+/// What a connection task gets back from [`Hub::register`].
+pub struct Registration {
+    pub conn_id: ConnId,
+    pub rx: mpsc::Receiver<Outgoing>,
+    pub tx: mpsc::Sender<Outgoing>,
+    pub kicked: Arc<Notify>,
+}
+
+pub fn encode(frame: &ServerFrame) -> Utf8Bytes {
+    // Serialising these plain structs cannot fail; an empty object is sent if it ever does.
+    Utf8Bytes::from(serde_json::to_string(frame).unwrap_or_else(|_| "{}".to_owned()))
+}
+
+impl Hub {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain maps behind; keep serving.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a device connection of `user_id` and tells presence subscribers.
+    pub fn register(&self, user_id: &str, device_id: &str, device_name: &str) -> Registration {
+        let conn_id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
+        let kicked = Arc::new(Notify::new());
+        let mut inner = self.lock();
+        inner.conns.insert(
+            conn_id,
+            Conn {
+                user_id: user_id.to_owned(),
+                device_id: device_id.to_owned(),
+                device_name: device_name.to_owned(),
+                busy_with: Vec::new(),
+                tx: tx.clone(),
+                kicked: kicked.clone(),
+            },
+        );
+        inner
+            .by_user
+            .entry(user_id.to_owned())
+            .or_default()
+            .insert(conn_id);
+        Self::broadcast_presence(&mut inner, user_id);
+        Registration {
+            conn_id,
+            rx,
+            tx,
+            kicked,
+        }
+    }
+
+    pub fn unregister(&self, conn_id: ConnId) {
+        let mut inner = self.lock();
+        Self::remove(&mut inner, conn_id);
+    }
+
+    fn remove(inner: &mut Inner, conn_id: ConnId) {
+        let Some(conn) = inner.conns.remove(&conn_id) else {
+            return;
+        };
+        conn.kicked.notify_one();
+        if let Some(set) = inner.by_user.get_mut(&conn.user_id) {
+            set.remove(&conn_id);
+            if set.is_empty() {
+                inner.by_user.remove(&conn.user_id);
+            }
+        }
+        inner.presence_all.remove(&conn_id);
+        inner.presence_of.retain(|_, subs| {
+            subs.remove(&conn_id);
+            !subs.is_empty()
+        });
+        Self::broadcast_presence(inner, &conn.user_id);
+    }
+
+    /// Queues `frame` to every connection of `users`, except `skip`. Connections that cannot
+    /// keep up are dropped.
+    pub fn send_to_users<'a>(
+        &self,
+        users: impl IntoIterator<Item = &'a String>,
+        frame: &ServerFrame,
+        skip: Option<ConnId>,
+    ) {
+        let text = encode(frame);
+        let mut inner = self.lock();
+        let targets: Vec<ConnId> = users
+            .into_iter()
+            .filter_map(|u| inner.by_user.get(u))
+            .flatten()
+            .copied()
+            .filter(|id| Some(*id) != skip)
+            .collect();
+        Self::send_to_conns(&mut inner, &targets, &text);
+    }
+
+    fn send_to_conns(inner: &mut Inner, targets: &[ConnId], text: &Utf8Bytes) {
+        let mut slow = Vec::new();
+        for id in targets {
+            if let Some(conn) = inner.conns.get(id) {
+                if conn.tx.try_send(Outgoing::Frame(text.clone())).is_err() {
+                    slow.push(*id);
+                }
+            }
+        }
+        for id in slow {
+            tracing::warn!(conn = id, "connection cannot keep up; disconnecting it");
+            if let Some(conn) = inner.conns.get(&id) {
+                let _ = conn
+                    .tx
+                    .try_send(Outgoing::Close(close_code::TOO_SLOW, "too slow"));
+            }
+            Self::remove(inner, id);
+        }
+    }
+
+    /// Sends a final frame to every device of `user_id` and closes them.
+    pub fn disconnect_user(&self, user_id: &str, frame: &ServerFrame, code: u16) {
+        let text = encode(frame);
+        let mut inner = self.lock();
+        let ids: Vec<ConnId> = inner
+            .by_user
+            .get(user_id)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default();
+        for id in ids {
+            if let Some(conn) = inner.conns.get(&id) {
+                let _ = conn.tx.try_send(Outgoing::Frame(text.clone()));
+                let _ = conn.tx.try_send(Outgoing::Close(code, "disconnected"));
+            }
+            Self::remove(&mut inner, id);
+        }
+    }
+
+    /// Closes every connection (server shutdown).
+    pub fn close_all(&self) {
+        let mut inner = self.lock();
+        let ids: Vec<ConnId> = inner.conns.keys().copied().collect();
+        for id in ids {
+            if let Some(conn) = inner.conns.get(&id) {
+                let _ = conn
+                    .tx
+                    .try_send(Outgoing::Close(close_code::GOING_AWAY, "server shutting down"));
+            }
+            Self::remove(&mut inner, id);
+        }
+    }
+
+    /// Subscribes a connection to presence changes of `users` (all users when `None`), and
+    /// sends it the current presence of each at once.
+    pub fn subscribe_presence(&self, conn_id: ConnId, users: Option<Vec<String>>) {
+        let mut inner = self.lock();
+        let Some(tx) = inner.conns.get(&conn_id).map(|c| c.tx.clone()) else {
+            return;
+        };
+        let current: Vec<String> = match users {
+            None => {
+                inner.presence_all.insert(conn_id);
+                inner.by_user.keys().cloned().collect()
+            }
+            Some(list) => {
+                for u in &list {
+                    inner
+                        .presence_of
+                        .entry(u.clone())
+                        .or_default()
+                        .insert(conn_id);
+                }
+                list
+            }
+        };
+        for user in current {
+            let frame = ServerFrame::Presence {
+                presence: Self::presence_locked(&inner, &user),
+            };
+            let _ = tx.try_send(Outgoing::Frame(encode(&frame)));
+        }
+    }
+
+    /// Marks a device busy with the given parties (empty to clear); used by call rooms.
+    pub fn set_busy(&self, conn_id: ConnId, busy_with: Vec<String>) {
+        let mut inner = self.lock();
+        let Some(conn) = inner.conns.get_mut(&conn_id) else {
+            return;
+        };
+        conn.busy_with = busy_with;
+        let user = conn.user_id.clone();
+        Self::broadcast_presence(&mut inner, &user);
+    }
+
+    pub fn presence(&self, user_id: &str) -> Presence {
+        Self::presence_locked(&self.lock(), user_id)
+    }
+
+    /// Users with at least one connected device.
+    pub fn online_users(&self) -> Vec<String> {
+        let mut users: Vec<String> = self.lock().by_user.keys().cloned().collect();
+        users.sort();
+        users
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.lock().conns.len()
+    }
+
+    fn presence_locked(inner: &Inner, user_id: &str) -> Presence {
+        let mut devices: Vec<DevicePresence> = inner
+            .by_user
+            .get(user_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| inner.conns.get(id))
+            .map(|c| DevicePresence {
+                device_id: c.device_id.clone(),
+                device_name: c.device_name.clone(),
+                status: if c.busy_with.is_empty() {
+                    PresenceStatus::Online
+                } else {
+                    PresenceStatus::Busy
+                },
+                busy_with: c.busy_with.clone(),
+            })
+            .collect();
+        devices.sort_by(|a, b| a.device_id.cmp(&b.device_id));
+        let mut busy_with: Vec<String> = devices
+            .iter()
+            .flat_map(|d| d.busy_with.iter().cloned())
+            .collect();
+        busy_with.sort();
+        busy_with.dedup();
+        let status = if !busy_with.is_empty() {
+            PresenceStatus::Busy
+        } else if devices.is_empty() {
+            PresenceStatus::Offline
+        } else {
+            PresenceStatus::Online
+        };
+        Presence {
+            user_id: user_id.to_owned(),
+            status,
+            busy_with,
+            devices,
+        }
+    }
+
+    fn broadcast_presence(inner: &mut Inner, user_id: &str) {
+        let mut targets: HashSet<ConnId> = inner.presence_all.clone();
+        if let Some(subs) = inner.presence_of.get(user_id) {
+            targets.extend(subs.iter().copied());
+        }
+        if targets.is_empty() {
+            return;
+        }
+        let frame = ServerFrame::Presence {
+            presence: Self::presence_locked(inner, user_id),
+        };
+        let targets: Vec<ConnId> = targets.into_iter().collect();
+        Self::send_to_conns(inner, &targets, &encode(&frame));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn next_frame(rx: &mut mpsc::Receiver<Outgoing>) -> serde_json::Value {
+        match rx.try_recv() {
+            Ok(Outgoing::Frame(t)) => serde_json::from_str(t.as_str()).unwrap(),
+            other => panic!("expected a frame, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn presence_follows_devices_and_busy_state() {
+        let hub = Hub::default();
+        let mut watcher = hub.register("carol", "d0", "laptop");
+        hub.subscribe_presence(watcher.conn_id, None);
+        // carol's own presence first.
+        assert_eq!(next_frame(&mut watcher.rx)["presence"]["user_id"], "carol");
+
+        let a1 = hub.register("alice", "d1", "phone");
+        let p = next_frame(&mut watcher.rx);
+        assert_eq!(p["presence"]["status"], "online");
+        let _a2 = hub.register("alice", "d2", "desk");
+        assert_eq!(
+            next_frame(&mut watcher.rx)["presence"]["devices"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        hub.set_busy(a1.conn_id, vec!["bob".into()]);
+        let p = next_frame(&mut watcher.rx);
+        assert_eq!(p["presence"]["status"], "busy");
+        assert_eq!(p["presence"]["busy_with"], serde_json::json!(["bob"]));
+        hub.disconnect_user(
+            "alice",
+            &ServerFrame::ForceDisconnect {
+                reason: "gone".into(),
+            },
+            close_code::FORCE_DISCONNECT,
+        );
+        // Two device removals, the last one leaves alice offline.
+        next_frame(&mut watcher.rx);
+        assert_eq!(next_frame(&mut watcher.rx)["presence"]["status"], "offline");
+        assert_eq!(hub.online_users(), vec!["carol"]);
+    }
+
+    #[test]
+    fn a_full_outbox_drops_only_that_connection() {
+        let hub = Hub::default();
+        let slow = hub.register("slow", "d", "d");
+        let mut fast = hub.register("fast", "d", "d");
+        let users = vec!["slow".to_owned(), "fast".to_owned()];
+        for _ in 0..OUTBOX_CAPACITY + 1 {
+            hub.send_to_users(&users, &ServerFrame::Pong { req_id: None }, None);
+            while fast.rx.try_recv().is_ok() {}
+        }
+        assert_eq!(hub.online_users(), vec!["fast"]);
+        drop(slow);
+    }
+}

@@ -1,0 +1,211 @@
+//! `parla serve`: REST + WebSocket server with an embedded SQLite store.
+//!
+//! [`Server::start`] binds, spawns the server and returns at once, so tests can bind port 0
+//! and shut the server down cleanly; `parla serve` calls it and waits for Ctrl-C.
+
+pub mod auth;
+pub mod http;
+pub mod hub;
+pub mod store;
+pub mod ws;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::proto::{ApiError, ErrorCode};
+use auth::TokenIssuer;
+use hub::Hub;
+use store::{SqliteStore, Store, StoreError};
+
+/// How long before a token expires its connections are warned, by default.
+pub const DEFAULT_TOKEN_WARNING: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Directory holding `parla.sqlite3`; created when missing.
+    pub data_dir: PathBuf,
+    /// The admin API key; when absent the one stored in the database is used, and one is
+    /// generated on first start.
+    pub api_key: Option<String>,
+    pub token_warning: Duration,
+}
+
+impl ServerConfig {
+    pub fn new(listen: SocketAddr, data_dir: PathBuf) -> Self {
+        ServerConfig {
+            listen,
+            data_dir,
+            api_key: None,
+            token_warning: DEFAULT_TOKEN_WARNING,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Shared by every request and connection.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub hub: Hub,
+    pub issuer: TokenIssuer,
+    pub api_key: String,
+    pub token_warning: Duration,
+}
+
+impl AppState {
+    /// Runs a store call on the blocking pool.
+    pub async fn store<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::InternalServerError, e.to_string()))?
+            .map_err(store_error)
+    }
+}
+
+/// The error code a store failure is reported with.
+pub fn store_error(e: StoreError) -> ApiError {
+    let code = match &e {
+        StoreError::UserNotFound(_) => ErrorCode::UserNotFound,
+        StoreError::UserExists(_) => ErrorCode::UserAlreadyExists,
+        StoreError::ChannelNotExists(_) => ErrorCode::ChannelNotExists,
+        StoreError::Anchor(_) => ErrorCode::MessageAnchorError,
+        StoreError::Backend(_) => {
+            tracing::error!(error = %e, "store failure");
+            ErrorCode::InternalServerError
+        }
+    };
+    ApiError::new(code, e.to_string())
+}
+
+pub struct Server {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+const JWT_SECRET_KEY: &str = "jwt_secret";
+const API_KEY_KEY: &str = "api_key";
+
+impl Server {
+    pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let db = config.data_dir.join("parla.sqlite3");
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db)?);
+        let secret = match store.get_setting(JWT_SECRET_KEY)? {
+            Some(s) => s,
+            None => {
+                let s = auth::random_secret(32);
+                store.set_setting(JWT_SECRET_KEY, &s)?;
+                s
+            }
+        };
+        let api_key = match (&config.api_key, store.get_setting(API_KEY_KEY)?) {
+            (Some(k), _) => k.clone(),
+            (None, Some(k)) => k,
+            (None, None) => {
+                let k = auth::random_secret(24);
+                store.set_setting(API_KEY_KEY, &k)?;
+                k
+            }
+        };
+        let state = Arc::new(AppState {
+            store,
+            hub: Hub::default(),
+            issuer: TokenIssuer::new(secret.as_bytes()),
+            api_key,
+            token_warning: config.token_warning,
+        });
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let app = http::router(state.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let hub_state = state.clone();
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = rx.await;
+                // WebSocket connections would keep a graceful shutdown waiting forever.
+                hub_state.hub.close_all();
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(error = %e, "server stopped");
+            }
+        });
+        tracing::info!(%addr, db = %db.display(), "server listening");
+        Ok(Server {
+            addr,
+            state,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.state.api_key
+    }
+
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Stops accepting, closes every connection and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), &mut self.task).await;
+    }
+
+    /// Waits until the server task ends (it does not on its own).
+    pub async fn wait(&mut self) {
+        let _ = (&mut self.task).await;
+    }
+}
