@@ -385,7 +385,7 @@ enum Ended {
     /// Lost or closed by the server: reconnect.
     Lost,
     /// The token expired or was refused: get a new one, then reconnect at once.
-    TokenRejected,
+    TokenRejected(ClientError),
     /// Stop for good.
     Fatal(ClientError),
     Stopped,
@@ -425,7 +425,7 @@ impl Session {
                         self.serve(ws).await
                     }
                     Err(e) => match e.api_code() {
-                        Some(code) if code.is_auth() => Ended::TokenRejected,
+                        Some(code) if code.is_auth() => Ended::TokenRejected(e),
                         Some(ErrorCode::UserNotFound) => Ended::Fatal(e),
                         _ => {
                             tracing::info!(error = %e, "connection attempt failed");
@@ -453,13 +453,16 @@ impl Session {
                     };
                     return self.finish(state, e);
                 }
-                Ended::TokenRejected => {
+                Ended::TokenRejected(e) => {
                     self.token = None;
                     if !self.config.token.renewable() {
-                        let e = ClientError::Api(ApiError::new(
-                            ErrorCode::AccessTokenExpired,
-                            "the access token expired or was refused and no --token-cmd is set to renew it",
-                        ));
+                        let e = match e {
+                            ClientError::Api(a) => ClientError::Api(ApiError::new(
+                                a.code,
+                                format!("{} (no --token-cmd is set to renew it)", a.message),
+                            )),
+                            other => other,
+                        };
                         let state = ConnectionState::Failed {
                             code: e.code().to_owned(),
                             message: e.to_string(),
@@ -740,7 +743,7 @@ impl Session {
                 // `message_not_saved` stays queued and goes out again after a reconnect.
                 tracing::warn!(%code, %message, "server reported an error");
                 if code.is_auth() {
-                    return Some(Ended::TokenRejected);
+                    return Some(Ended::TokenRejected(ClientError::Api(ApiError::new(code, message))));
                 }
             }
             ServerFrame::ChannelAdded { channel } => {
@@ -769,7 +772,12 @@ impl Session {
             ServerFrame::TokenRefreshed { expires_at } => {
                 self.emit(Event::TokenRefreshed { expires_at });
             }
-            ServerFrame::TokenExpired => return Some(Ended::TokenRejected),
+            ServerFrame::TokenExpired => {
+                return Some(Ended::TokenRejected(ClientError::Api(ApiError::new(
+                    ErrorCode::AccessTokenExpired,
+                    "the access token expired",
+                ))))
+            }
             ServerFrame::ForceDisconnect { reason } => {
                 self.emit(Event::ForceDisconnect {
                     reason: reason.clone(),

@@ -34,6 +34,8 @@ pub struct ServerConfig {
     /// The admin API key; when absent the one stored in the database is used, and one is
     /// generated on first start.
     pub api_key: Option<String>,
+    /// How long before a token's expiry its connections get `token_about_to_expire`;
+    /// zero turns the warning off.
     pub token_warning: Duration,
 }
 

@@ -160,7 +160,7 @@ impl Connection {
                         break;
                     }
                 },
-                _ = tokio::time::sleep_until(warn_at), if !self.warned => {
+                _ = tokio::time::sleep_until(warn_at), if !self.warned && !self.state.token_warning.is_zero() => {
                     self.warned = true;
                     replies.push(ServerFrame::TokenAboutToExpire { expires_at: self.expires_at });
                 }

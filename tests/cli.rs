@@ -1,0 +1,269 @@
+//! The real `parla` binary against a real server: outputs, JSON and exit codes.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+
+struct Cli {
+    home: tempfile::TempDir,
+    server: String,
+}
+
+impl Cli {
+    fn new(server: &str) -> Cli {
+        Cli {
+            home: tempfile::tempdir().unwrap(),
+            server: server.to_owned(),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_parla"));
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
+            .env("XDG_DATA_HOME", self.home.path().join("data"))
+            .env("PARLA_SERVER", &self.server)
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs on a blocking thread so the in-process server keeps serving.
+    async fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut c = self.cmd(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        tokio::task::spawn_blocking(move || c.output().unwrap())
+            .await
+            .unwrap()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", stdout(o), stderr(o)))
+}
+
+const KEY: (&str, &str) = ("PARLA_API_KEY", API_KEY);
+
+#[tokio::test]
+async fn admin_then_chat_from_the_command_line() {
+    let t = TestServer::start().await;
+    let cli = Cli::new(&t.url());
+
+    let o = cli.run(&["--json", "admin", "user", "add", "alice", "--name", "Alice A"], &[KEY]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o)["display_name"], "Alice A");
+    cli.run(&["admin", "user", "add", "bob"], &[KEY]).await;
+    let o = cli.run(&["admin", "user", "add", "bob"], &[KEY]).await;
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("error[user_already_exists]"), "{}", stderr(&o));
+
+    let o = cli.run(&["--json", "admin", "token", "alice", "--expires-in", "600"], &[KEY]).await;
+    let alice_token = json(&o)["access_token"].as_str().unwrap().to_owned();
+    let bob_token = stdout(&cli.run(&["admin", "token", "bob"], &[KEY]).await)
+        .trim()
+        .to_owned();
+    let alice = [("PARLA_TOKEN", alice_token.as_str())];
+    let bob = [("PARLA_TOKEN", bob_token.as_str())];
+
+    let o = cli.run(&["--json", "send", "bob", "hello from the shell"], &alice).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sent = json(&o);
+    assert_eq!(sent["seq"], 1);
+    let channel = sent["channel_id"].as_str().unwrap().to_owned();
+
+    // TEXT `-` reads standard input.
+    let mut child = cli
+        .cmd(&["send", &channel, "-"])
+        .env("PARLA_TOKEN", &alice_token)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"line one\nline two\n")
+        .unwrap();
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(o.status.success());
+    for i in 3..=6 {
+        cli.run(&["send", "bob", &format!("note {i}")], &alice).await;
+    }
+
+    let o = cli.run(&["--json", "history", "alice", "--count", "3"], &bob).await;
+    let page = json(&o);
+    let seqs: Vec<u64> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [4, 5, 6]);
+    assert_eq!(page["has_more"], true);
+    let o = cli.run(&["--json", "history", "alice", "--before", "3"], &bob).await;
+    let texts: Vec<String> = json(&o)["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(texts, ["hello from the shell", "line one\nline two"]);
+    let o = cli.run(&["history", "alice", "--after", "4", "-n", "1"], &bob).await;
+    let human = stdout(&o);
+    assert!(human.contains("alice: note 5") && !human.contains("note 6"), "{human}");
+
+    let o = cli.run(&["--json", "channels"], &bob).await;
+    assert_eq!(json(&o)[0]["unread_count"], 6);
+    let o = cli.run(&["--json", "read", "alice"], &bob).await;
+    assert_eq!(json(&o)["unread_count"], 0);
+    let o = cli.run(&["channels"], &bob).await;
+    assert!(stdout(&o).contains("alice") && stdout(&o).contains("unread 0"), "{}", stdout(&o));
+
+    let o = cli.run(&["--json", "users"], &bob).await;
+    assert_eq!(json(&o).as_array().unwrap().len(), 2);
+    let o = cli.run(&["--json", "users", "--online"], &bob).await;
+    assert_eq!(json(&o).as_array().unwrap().len(), 0);
+
+    // A token command instead of a token.
+    let token_cmd = format!("{} admin token alice", env!("CARGO_BIN_EXE_parla"));
+    let o = cli
+        .run(&["--json", "send", "bob", "via token-cmd"], &[KEY, ("PARLA_TOKEN_CMD", &token_cmd)])
+        .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o)["sender"], "alice");
+
+    let o = cli.run(&["admin", "user", "rm", "bob"], &[KEY]).await;
+    assert!(o.status.success());
+    let o = cli.run(&["channels"], &bob).await;
+    assert_eq!(o.status.code(), Some(5), "deleted user: {}", stderr(&o));
+}
+
+#[tokio::test]
+async fn exit_codes_and_json_errors() {
+    let t = TestServer::start().await;
+    t.user("alice").await;
+    let token = t.token("alice").await;
+    let cli = Cli::new(&t.url());
+    let alice = [("PARLA_TOKEN", token.as_str())];
+
+    // 2: usage.
+    let o = cli.run(&["send", "bob"], &alice).await;
+    assert_eq!(o.status.code(), Some(2));
+    let o = cli.run(&["history", "bob", "--before", "1", "--after", "2"], &alice).await;
+    assert_eq!(o.status.code(), Some(2));
+    // 3: authentication.
+    let o = cli.run(&["--json", "channels"], &[("PARLA_TOKEN", "forged.token.here")]).await;
+    assert_eq!(o.status.code(), Some(3));
+    let err: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "access_token_invalid");
+    let o = cli.run(&["channels"], &[]).await;
+    assert_eq!(o.status.code(), Some(3), "no token at all: {}", stderr(&o));
+    let o = cli.run(&["admin", "user", "list"], &[("PARLA_API_KEY", "wrong")]).await;
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("api_key_invalid"));
+    // 4: unreachable (a port nothing listens on).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let o = cli.run(&["--server", &dead, "channels"], &alice).await;
+    assert_eq!(o.status.code(), Some(4));
+    assert!(stderr(&o).contains("server_unreachable"));
+    // 5: not found / rejected.
+    let o = cli.run(&["send", "nobody", "hi"], &alice).await;
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("user_not_found"));
+    let o = cli.run(&["history", "ch_missing"], &alice).await;
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("channel_not_exists"));
+    let o = cli.run(&["send", "#no-such-group", "hi"], &alice).await;
+    assert_eq!(o.status.code(), Some(5));
+    t.user("bob").await;
+    let o = cli.run(&["send", "bob", "   "], &alice).await;
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("validation_error"));
+}
+
+#[tokio::test]
+async fn profiles_from_the_config_file() {
+    let t = TestServer::start().await;
+    t.user("alice").await;
+    let token = t.token("alice").await;
+    let cli = Cli::new("http://127.0.0.1:1");
+    let config = cli.home.path().join("parla.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "profile = \"local\"\n[profiles.local]\nserver = \"{}\"\ntoken = \"{token}\"\n",
+            t.url()
+        ),
+    )
+    .unwrap();
+    // The profile's server wins over nothing, but PARLA_SERVER (set by `cmd`) wins over it,
+    // so remove it for this run.
+    let mut c = cli.cmd(&["--config", config.to_str().unwrap(), "--json", "channels"]);
+    c.env_remove("PARLA_SERVER");
+    let o = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o), serde_json::json!([]));
+
+    std::fs::write(&config, "[profiles.local]\nserver = \n").unwrap();
+    let o = cli.run(&["--config", config.to_str().unwrap(), "channels"], &[]).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+}
+
+#[tokio::test]
+async fn watch_streams_ndjson_events() {
+    let t = TestServer::start().await;
+    let alice = t.user("alice").await;
+    t.user("bob").await;
+    let ch = alice.open_direct("bob").await.unwrap().channel_id;
+    let cli = Cli::new(&t.url());
+    let bob_token = t.token("bob").await;
+    let mut child = tokio::process::Command::from(cli.cmd(&["--json", "watch"]))
+        .env("PARLA_TOKEN", &bob_token)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut sent = false;
+    let found = tokio::time::timeout(WAIT, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if v["event"] == "ready" && !sent {
+                sent = true;
+                alice.send(&ch, "w1", "watch this").await.unwrap();
+            }
+            if v["event"] == "message" {
+                return v;
+            }
+        }
+        panic!("watch ended");
+    })
+    .await
+    .expect("no message event");
+    assert_eq!(found["message"]["text"], "watch this");
+    assert_eq!(found["message"]["sender"], "alice");
+    child.kill().await.unwrap();
+}

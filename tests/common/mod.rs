@@ -1,0 +1,151 @@
+//! Shared set-up for the integration tests: a real server on port 0 with a temporary data
+//! directory, users and real clients against it.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use parla::client::session::ConnectionState;
+use parla::client::{Client, ClientConfig, Event, Rest, TokenSource};
+use parla::server::{Server, ServerConfig};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+pub const API_KEY: &str = "test-api-key";
+/// Upper bound for anything a test waits on; generous for a loaded 2-core machine.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub struct TestServer {
+    pub server: Server,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().into());
+        config.api_key = Some(API_KEY.into());
+        tweak(&mut config);
+        let server = Server::start(config).await.unwrap();
+        TestServer { server, dir }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn admin(&self) -> Rest {
+        Rest::new(&self.url()).unwrap().with_api_key(API_KEY)
+    }
+
+    /// Creates a user and returns a REST client holding a fresh token for them.
+    pub async fn user(&self, id: &str) -> Rest {
+        self.admin().admin_create_user(id, None).await.unwrap();
+        self.rest_for(id).await
+    }
+
+    pub async fn token(&self, id: &str) -> String {
+        self.admin()
+            .admin_credentials(id, None)
+            .await
+            .unwrap()
+            .access_token
+    }
+
+    pub async fn rest_for(&self, id: &str) -> Rest {
+        Rest::new(&self.url()).unwrap().with_token(self.token(id).await)
+    }
+
+    /// A client whose tokens come from the admin API, like a `--token-cmd` would.
+    pub fn client_config(&self, id: &str) -> ClientConfig {
+        ClientConfig::new(self.url(), admin_tokens(&self.url(), id))
+    }
+
+    pub async fn client(&self, id: &str) -> (Client, Events) {
+        start_client(self.client_config(id)).await
+    }
+}
+
+pub fn admin_tokens(url: &str, id: &str) -> TokenSource {
+    let admin = Rest::new(url).unwrap().with_api_key(API_KEY);
+    let id = id.to_owned();
+    TokenSource::provider(move || {
+        let admin = admin.clone();
+        let id = id.clone();
+        async move {
+            admin
+                .admin_credentials(&id, None)
+                .await
+                .map(|c| c.access_token)
+                .map_err(|e| e.to_string())
+        }
+    })
+}
+
+pub struct Events {
+    pub rx: UnboundedReceiver<Event>,
+    pub seen: Vec<Event>,
+}
+
+impl Events {
+    /// Waits for the first event matching `pred` (earlier ones are kept in `seen`).
+    pub async fn wait_for(&mut self, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(e)) => {
+                    self.seen.push(e.clone());
+                    if pred(&e) {
+                        return e;
+                    }
+                }
+                Ok(None) => panic!("event stream ended while waiting for {what}; saw {:#?}", self.seen),
+                Err(_) => panic!("timed out waiting for {what}; saw {:#?}", self.seen),
+            }
+        }
+    }
+
+    pub async fn connected(&mut self) {
+        self.wait_for("connected", |e| {
+            matches!(e, Event::Ready { .. })
+        })
+        .await;
+    }
+
+    /// Collects events for `d` without waiting for anything in particular.
+    pub async fn drain_for(&mut self, d: Duration) -> Vec<Event> {
+        let deadline = tokio::time::Instant::now() + d;
+        let mut out = Vec::new();
+        while let Ok(Some(e)) = tokio::time::timeout_at(deadline, self.rx.recv()).await {
+            self.seen.push(e.clone());
+            out.push(e);
+        }
+        out
+    }
+
+    pub fn messages_seen(&self) -> Vec<(String, String)> {
+        self.seen
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message { message } => Some((message.sender.clone(), message.text.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+pub async fn start_client(config: ClientConfig) -> (Client, Events) {
+    let (client, rx) = Client::start(config).unwrap();
+    let mut events = Events {
+        rx,
+        seen: Vec::new(),
+    };
+    events.connected().await;
+    (client, events)
+}
+
+pub fn is_state(e: &Event, f: impl Fn(&ConnectionState) -> bool) -> bool {
+    matches!(e, Event::Connection { state } if f(state))
+}

@@ -1,0 +1,155 @@
+//! The real `parla serve` process is killed and started again on the same data directory:
+//! clients reconnect by themselves, queued messages go out once and in order, missed
+//! messages are caught up, and no acknowledged message is lost or duplicated.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+
+use common::*;
+use parla::client::session::ConnectionState;
+use parla::client::{ClientConfig, Event, Rest};
+use parla::proto::Direction;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+struct ServeProcess {
+    child: Child,
+    url: String,
+}
+
+async fn spawn_serve(listen: &str, data: &Path, home: &Path) -> ServeProcess {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_parla"))
+        .args(["serve", "--listen", listen, "--data"])
+        .arg(data)
+        .args(["--api-key", API_KEY])
+        // Keep the server's log file out of the real home directory.
+        .env("XDG_DATA_HOME", home)
+        .env("HOME", home)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("cannot start parla serve");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let url = tokio::time::timeout(WAIT, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("parla serve: listening on ") {
+                return url.to_owned();
+            }
+        }
+        panic!("parla serve ended without saying where it listens");
+    })
+    .await
+    .expect("parla serve did not start in time");
+    // Keep reading so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    ServeProcess { child, url }
+}
+
+#[tokio::test]
+async fn clients_survive_a_server_kill_and_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut server = spawn_serve("127.0.0.1:0", data.path(), home.path()).await;
+    let url = server.url.clone();
+    let admin = Rest::new(&url).unwrap().with_api_key(API_KEY);
+    for u in ["alice", "bob", "carol"] {
+        admin.admin_create_user(u, None).await.unwrap();
+    }
+    let token = |u: &str| {
+        let admin = admin.clone();
+        let u = u.to_owned();
+        async move { admin.admin_credentials(&u, None).await.unwrap().access_token }
+    };
+    let alice_rest = Rest::new(&url).unwrap().with_token(token("alice").await);
+    let carol_rest = Rest::new(&url).unwrap().with_token(token("carol").await);
+    let ch = alice_rest.open_direct("bob").await.unwrap().channel_id;
+    let carol_ch = carol_rest.open_direct("bob").await.unwrap().channel_id;
+
+    let (alice, mut a) = start_client(ClientConfig::new(url.clone(), admin_tokens(&url, "alice"))).await;
+    let (_bob, mut b) = start_client(ClientConfig::new(url.clone(), admin_tokens(&url, "bob"))).await;
+
+    let m1 = alice.send_message(&ch, "m1").await.unwrap();
+    b.wait_for("m1", |e| matches!(e, Event::Message { message } if message.text == "m1"))
+        .await;
+
+    // Kill -9: no goodbye to anyone.
+    server.child.kill().await.unwrap();
+    for ev in [&mut a, &mut b] {
+        ev.wait_for("reconnecting", |e| {
+            is_state(e, |s| matches!(s, ConnectionState::Reconnecting { .. }))
+        })
+        .await;
+    }
+    // Sent while the server is down: queued, in order.
+    alice.queue_message(&ch, "m2").unwrap();
+    alice.queue_message(&ch, "m3").unwrap();
+    let pending = {
+        let alice = alice.clone();
+        let ch = ch.clone();
+        tokio::spawn(async move { alice.send_message(&ch, "m4").await })
+    };
+
+    let addr = url.trim_start_matches("http://").to_owned();
+    let server2 = spawn_serve(&addr, data.path(), home.path()).await;
+    assert_eq!(server2.url, url);
+    // Very likely before bob's next attempt, so bob catches it up by resuming.
+    carol_rest.send(&carol_ch, "c1", "while you were away").await.unwrap();
+
+    let m4 = tokio::time::timeout(WAIT, pending)
+        .await
+        .expect("m4 was never acknowledged")
+        .unwrap()
+        .unwrap();
+    assert_eq!(m4.seq, 4);
+    b.wait_for("m4", |e| matches!(e, Event::Message { message } if message.text == "m4"))
+        .await;
+    b.wait_for("carol's message", |e| {
+        matches!(e, Event::Message { message } if message.text == "while you were away")
+    })
+    .await;
+    // Let any stray duplicate arrive before counting.
+    b.drain_for(std::time::Duration::from_millis(500)).await;
+    let from_alice: Vec<String> = b
+        .messages_seen()
+        .into_iter()
+        .filter(|(s, _)| s == "alice")
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(from_alice, ["m1", "m2", "m3", "m4"], "bob saw {:#?}", b.seen);
+    let from_carol = b.messages_seen().into_iter().filter(|(s, _)| s == "carol").count();
+    assert_eq!(from_carol, 1);
+
+    a.drain_for(std::time::Duration::from_millis(200)).await;
+    let sent: Vec<u64> = a
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::MessageSent { message } => Some(message.seq),
+            _ => None,
+        })
+        .collect();
+    assert!(sent.starts_with(&[m1.seq]) && sent.contains(&2) && sent.contains(&3), "{sent:?}");
+
+    // The store agrees: four messages, each once, in order.
+    let alice_rest = Rest::new(&url).unwrap().with_token(token_after_restart(&url, "alice").await);
+    let page = alice_rest.history(&ch, 50, None, Direction::Forwards).await.unwrap();
+    let texts: Vec<_> = page.messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, ["m1", "m2", "m3", "m4"]);
+    let seqs: Vec<_> = page.messages.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, [1, 2, 3, 4]);
+    drop(server2);
+}
+
+async fn token_after_restart(url: &str, user: &str) -> String {
+    Rest::new(url)
+        .unwrap()
+        .with_api_key(API_KEY)
+        .admin_credentials(user, None)
+        .await
+        .unwrap()
+        .access_token
+}
