@@ -1,0 +1,200 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_parla_global_optspecs
+    string join \n server= token= token-cmd= api-key= json p/profile= config= h/help V/version
+end
+
+function __fish_parla_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_parla_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_parla_using_subcommand
+    set -l cmd (__fish_parla_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c parla -n "__fish_parla_needs_command" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_needs_command" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_needs_command" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_needs_command" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_needs_command" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_needs_command" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_needs_command" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c parla -n "__fish_parla_needs_command" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_needs_command" -f -a "serve" -d 'Run the server (REST + WebSocket, SQLite storage)'
+complete -c parla -n "__fish_parla_needs_command" -f -a "demo" -d 'Start a local server with demo users and a chat bot, and print how to use it'
+complete -c parla -n "__fish_parla_needs_command" -f -a "admin" -d 'Administration with the API key: users and access tokens'
+complete -c parla -n "__fish_parla_needs_command" -f -a "users" -d 'List users with their presence'
+complete -c parla -n "__fish_parla_needs_command" -f -a "channels" -d 'List your channels with unread counts'
+complete -c parla -n "__fish_parla_needs_command" -f -a "send" -d 'Send a message to a user (their direct channel), a channel id, or #group-name'
+complete -c parla -n "__fish_parla_needs_command" -f -a "history" -d 'Show messages of a conversation, oldest first'
+complete -c parla -n "__fish_parla_needs_command" -f -a "read" -d 'Mark a conversation read up to a sequence number (default: all of it)'
+complete -c parla -n "__fish_parla_needs_command" -f -a "watch" -d 'Stream events (messages, presence, connection state) until interrupted'
+complete -c parla -n "__fish_parla_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c parla -n "__fish_parla_needs_command" -f -a "man" -d 'Write the man pages into a directory'
+complete -c parla -n "__fish_parla_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c parla -n "__fish_parla_using_subcommand serve" -l listen -d 'Address to listen on' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l data -d 'Data directory (default: `server` under the user data directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand serve" -l token-warning -d 'Seconds before token expiry at which sessions are warned' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand serve" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand demo" -l listen -d 'Address to listen on (port 0 picks a free one)' -r
+complete -c parla -n "__fish_parla_using_subcommand demo" -l data -d 'Keep the demo data in this directory instead of a temporary one' -r -F
+complete -c parla -n "__fish_parla_using_subcommand demo" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand demo" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand demo" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand demo" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand demo" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand demo" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand demo" -l no-wait -d 'Set up, print the instructions and exit instead of serving until interrupted'
+complete -c parla -n "__fish_parla_using_subcommand demo" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -f -a "user" -d 'Manage users'
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -f -a "token" -d 'Issue an access token for a user'
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -f -a "add" -d 'Create a user'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -f -a "rm" -d 'Delete a user; their live sessions are disconnected'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -f -a "list" -d 'List every user'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l expires-in -d 'Lifetime in seconds (360-86400)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "user" -d 'Manage users'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "token" -d 'Issue an access token for a user'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c parla -n "__fish_parla_using_subcommand users" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand users" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand users" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand users" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand users" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand users" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand users" -l online -d 'Only users who are online (or busy)'
+complete -c parla -n "__fish_parla_using_subcommand users" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand users" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand users" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand channels" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand channels" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand channels" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand channels" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand channels" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand channels" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand channels" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand channels" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand channels" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand send" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand send" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand send" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand send" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand send" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand send" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand send" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand send" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand send" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand history" -s n -l count -d 'How many messages (1-500)' -r
+complete -c parla -n "__fish_parla_using_subcommand history" -l before -d 'Messages older than this sequence number' -r
+complete -c parla -n "__fish_parla_using_subcommand history" -l after -d 'Messages newer than this sequence number' -r
+complete -c parla -n "__fish_parla_using_subcommand history" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand history" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand history" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand history" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand history" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand history" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand history" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand history" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand history" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand read" -l seq -r
+complete -c parla -n "__fish_parla_using_subcommand read" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand read" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand read" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand read" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand read" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand read" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand read" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand read" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand read" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand watch" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand watch" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand watch" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand watch" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand watch" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand watch" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand watch" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand watch" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand watch" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand completions" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand completions" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand completions" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand completions" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand completions" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand completions" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand completions" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand man" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand man" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand man" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand man" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand man" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand man" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand man" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand man" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand man" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch completions man help" -f -a "serve" -d 'Run the server (REST + WebSocket, SQLite storage)'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch completions man help" -f -a "demo" -d 'Start a local server with demo users and a chat bot, and print how to use it'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch completions man help" -f -a "admin" -d 'Administration with the API key: users and access tokens'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch completions man help" -f -a "users" -d 'List users with their presence'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch completions man help" -f -a "channels" -d 'List your channels with unread counts'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch completions man help" -f -a "send" -d 'Send a message to a user (their direct channel), a channel id, or #group-name'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch completions man help" -f -a "history" -d 'Show messages of a conversation, oldest first'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch completions man help" -f -a "read" -d 'Mark a conversation read up to a sequence number (default: all of it)'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch completions man help" -f -a "watch" -d 'Stream events (messages, presence, connection state) until interrupted'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch completions man help" -f -a "man" -d 'Write the man pages into a directory'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "user" -d 'Manage users'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "token" -d 'Issue an access token for a user'
