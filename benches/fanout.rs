@@ -79,7 +79,14 @@ struct Server {
 async fn start_server() -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_parla"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--api-key", API_KEY, "--data"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            API_KEY,
+            "--data",
+        ])
         .arg(dir.path())
         .env("XDG_DATA_HOME", dir.path())
         .env("PARLA_LOG", "warn")
@@ -117,10 +124,21 @@ async fn one_run(clients: usize, rate: u64, seconds: u64, burst: u64) -> RunResu
     let mut tokens = Vec::new();
     for i in 0..clients {
         let id = format!("u{i:04}");
-        admin.admin_create_user(&id, None).await.expect("create user");
-        tokens.push(admin.admin_credentials(&id, None).await.expect("token").access_token);
+        admin
+            .admin_create_user(&id, None)
+            .await
+            .expect("create user");
+        tokens.push(
+            admin
+                .admin_credentials(&id, None)
+                .await
+                .expect("token")
+                .access_token,
+        );
     }
-    let sender_rest = Rest::new(&server.url).expect("rest").with_token(tokens[0].clone());
+    let sender_rest = Rest::new(&server.url)
+        .expect("rest")
+        .with_token(tokens[0].clone());
     let others: Vec<String> = (1..clients).map(|i| format!("u{i:04}")).collect();
     let channel = sender_rest
         .create_group("bench", &others)
@@ -149,7 +167,10 @@ async fn one_run(clients: usize, rate: u64, seconds: u64, burst: u64) -> RunResu
                     continue;
                 }
                 let text = v["message"]["text"].as_str().unwrap_or_default();
-                if let Some(sent) = text.strip_prefix("lat:").and_then(|s| s.parse::<u64>().ok()) {
+                if let Some(sent) = text
+                    .strip_prefix("lat:")
+                    .and_then(|s| s.parse::<u64>().ok())
+                {
                     latencies
                         .lock()
                         .await
@@ -173,7 +194,10 @@ async fn one_run(clients: usize, rate: u64, seconds: u64, burst: u64) -> RunResu
             "type": "send_message", "channel_id": channel,
             "client_id": format!("lat-{n}"), "text": format!("lat:{}", now_us(epoch)),
         });
-        sender.send(Ws::text(frame.to_string())).await.expect("send");
+        sender
+            .send(Ws::text(frame.to_string()))
+            .await
+            .expect("send");
         if start.elapsed() > PHASE_LIMIT {
             break;
         }
@@ -238,7 +262,11 @@ async fn idle_memory(idle: usize) -> (u64, u64, f64) {
     let pid = server.child.id().unwrap_or(0);
     let admin = Rest::new(&server.url).expect("rest").with_api_key(API_KEY);
     admin.admin_create_user("idle", None).await.expect("user");
-    let token = admin.admin_credentials("idle", None).await.expect("token").access_token;
+    let token = admin
+        .admin_credentials("idle", None)
+        .await
+        .expect("token")
+        .access_token;
     // Warm up allocator and the first connection's one-time costs.
     let mut socks = vec![connect(&server.url, &token).await];
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -3,8 +3,11 @@
 //! `proto` holds the wire types; `server` is `parla serve`; `client` is the async client
 //! core the front ends share; `media` is audio; `cli` the command line.
 
+// Input from users, files and the network is never trusted to be well-formed.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod cli;
+pub mod client;
 pub mod media;
 pub mod proto;
 pub mod server;
-pub mod client;
-pub mod cli;

@@ -27,7 +27,10 @@ fn init_logging(cli: &Cli) -> Option<tracing_appender::non_blocking::WorkerGuard
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let _guard = init_logging(&cli);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("parla: error[io_error]: cannot start the async runtime: {e}");

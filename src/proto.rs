@@ -376,8 +376,12 @@ pub enum ServerFrame {
         message: String,
     },
     /// A message in one of the user's channels (live, or replayed by `resume`).
-    Message { message: Message },
-    ChannelAdded { channel: Channel },
+    Message {
+        message: Message,
+    },
+    ChannelAdded {
+        channel: Channel,
+    },
     ChannelRemoved {
         channel_id: String,
         participants: Vec<String>,
@@ -390,15 +394,25 @@ pub enum ServerFrame {
         state: ReadState,
     },
     /// The end of a `resume` replay.
-    Resumed { replayed: u64 },
-    Presence { presence: Presence },
+    Resumed {
+        replayed: u64,
+    },
+    Presence {
+        presence: Presence,
+    },
     /// The access token expires soon: send `refresh_token`.
-    TokenAboutToExpire { expires_at: DateTime<Utc> },
-    TokenRefreshed { expires_at: DateTime<Utc> },
+    TokenAboutToExpire {
+        expires_at: DateTime<Utc>,
+    },
+    TokenRefreshed {
+        expires_at: DateTime<Utc>,
+    },
     /// The access token expired; the server closes the connection next.
     TokenExpired,
     /// The user was deleted; the server closes the connection next.
-    ForceDisconnect { reason: String },
+    ForceDisconnect {
+        reason: String,
+    },
     Pong {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req_id: Option<String>,
@@ -438,8 +452,12 @@ pub fn parse_client_frame(text: &str) -> Result<ClientFrame, ApiError> {
             ),
         ));
     }
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::new(ErrorCode::MalformedRequest, format!("bad `{kind}` frame: {e}")))
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::new(
+            ErrorCode::MalformedRequest,
+            format!("bad `{kind}` frame: {e}"),
+        )
+    })
 }
 
 /// The `req_id` of a frame, if the text is JSON carrying one (used to answer even frames

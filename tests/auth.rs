@@ -69,12 +69,24 @@ async fn bad_tokens_and_keys_get_their_codes() {
     assert_eq!(resp.status(), 401);
     // Lifetimes outside 360..=86400 and unknown users.
     for bad in [359, 86_401] {
-        let err = t.admin().admin_credentials("alice", Some(bad)).await.unwrap_err();
+        let err = t
+            .admin()
+            .admin_credentials("alice", Some(bad))
+            .await
+            .unwrap_err();
         assert_eq!(err.api_code(), Some(ErrorCode::ValidationError), "{bad}");
     }
-    let err = t.admin().admin_credentials("nobody", None).await.unwrap_err();
+    let err = t
+        .admin()
+        .admin_credentials("nobody", None)
+        .await
+        .unwrap_err();
     assert_eq!(err.api_code(), Some(ErrorCode::UserNotFound));
-    let creds = t.admin().admin_credentials("alice", Some(360)).await.unwrap();
+    let creds = t
+        .admin()
+        .admin_credentials("alice", Some(360))
+        .await
+        .unwrap();
     let left = creds.expires_at - Utc::now();
     assert!((355..=360).contains(&left.num_seconds()), "{left:?}");
 
@@ -84,10 +96,15 @@ async fn bad_tokens_and_keys_get_their_codes() {
     let (_c, rx) = parla::client::Client::start(config).unwrap();
     let mut events = Events { rx, seen: vec![] };
     let failed = events
-        .wait_for("failure", |e| is_state(e, |s| matches!(s, ConnectionState::Failed { .. })))
+        .wait_for("failure", |e| {
+            is_state(e, |s| matches!(s, ConnectionState::Failed { .. }))
+        })
         .await;
     assert!(
-        is_state(&failed, |s| matches!(s, ConnectionState::Failed { code, .. } if code == "access_token_expired")),
+        is_state(
+            &failed,
+            |s| matches!(s, ConnectionState::Failed { code, .. } if code == "access_token_expired")
+        ),
         "{failed:?}"
     );
 }
@@ -107,10 +124,15 @@ async fn deleting_a_user_forces_their_devices_off() {
 
     t.admin().admin_delete_user("alice").await.unwrap();
     for ev in [&mut a1, &mut a2] {
-        ev.wait_for("force_disconnect", |e| matches!(e, Event::ForceDisconnect { .. }))
-            .await;
+        ev.wait_for("force_disconnect", |e| {
+            matches!(e, Event::ForceDisconnect { .. })
+        })
+        .await;
         ev.wait_for("failed", |e| {
-            is_state(e, |s| matches!(s, ConnectionState::Failed { code, .. } if code == "user_not_found"))
+            is_state(
+                e,
+                |s| matches!(s, ConnectionState::Failed { code, .. } if code == "user_not_found"),
+            )
         })
         .await;
     }
@@ -165,11 +187,18 @@ async fn an_expired_session_reconnects_with_a_new_token() {
     assert!(calls.load(Ordering::SeqCst) >= 2);
 
     // A fixed short-lived token ends the session with access_token_expired.
-    let (short, _) = t.server.state().issuer.issue("alice", Utc::now(), 2).unwrap();
-    let (_c2, mut ev2) =
-        start_client(ClientConfig::new(t.url(), TokenSource::Static(short))).await;
+    let (short, _) = t
+        .server
+        .state()
+        .issuer
+        .issue("alice", Utc::now(), 2)
+        .unwrap();
+    let (_c2, mut ev2) = start_client(ClientConfig::new(t.url(), TokenSource::Static(short))).await;
     ev2.wait_for("expiry failure", |e| {
-        is_state(e, |s| matches!(s, ConnectionState::Failed { code, .. } if code == "access_token_expired"))
+        is_state(
+            e,
+            |s| matches!(s, ConnectionState::Failed { code, .. } if code == "access_token_expired"),
+        )
     })
     .await;
 }

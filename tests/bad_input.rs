@@ -14,7 +14,10 @@ type Socket =
 
 async fn raw_socket(t: &TestServer, user: &str) -> Socket {
     let token = t.token(user).await;
-    let url = format!("{}/v1/ws?access_token={token}", t.url().replace("http", "ws"));
+    let url = format!(
+        "{}/v1/ws?access_token={token}",
+        t.url().replace("http", "ws")
+    );
     let req = url.into_client_request().unwrap();
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     let ready = next_json(&mut ws).await;
@@ -61,7 +64,10 @@ async fn bad_frames_get_codes_and_the_connection_survives() {
     expect_error(&mut ws, "malformed_request").await;
     send_text(&mut ws, r#"{"type":"teleport","req_id":"r1"}"#).await;
     let v = expect_error(&mut ws, "unknown_frame_type").await;
-    assert_eq!(v["req_id"], "r1", "errors echo the req_id when there is one");
+    assert_eq!(
+        v["req_id"], "r1",
+        "errors echo the req_id when there is one"
+    );
     send_text(&mut ws, r#"{"type":"send_message","req_id":"r2","text":7}"#).await;
     expect_error(&mut ws, "malformed_request").await;
     send_text(&mut ws, "[]").await;
@@ -70,7 +76,8 @@ async fn bad_frames_get_codes_and_the_connection_survives() {
     expect_error(&mut ws, "malformed_request").await;
 
     let frame = |text: &str, ch: &str| {
-        serde_json::json!({"type":"send_message","req_id":"s","channel_id":ch,"text":text}).to_string()
+        serde_json::json!({"type":"send_message","req_id":"s","channel_id":ch,"text":text})
+            .to_string()
     };
     send_text(&mut ws, frame("   ", &ch)).await;
     expect_error(&mut ws, "validation_error").await;
@@ -161,45 +168,68 @@ async fn rest_bad_input_gets_json_errors() {
             .send()
     };
     check(
-        post(format!("/v1/channels/{ch}/messages"), "{oops".into()).await.unwrap(),
+        post(format!("/v1/channels/{ch}/messages"), "{oops".into())
+            .await
+            .unwrap(),
         400,
         ErrorCode::MalformedRequest,
     )
     .await;
     check(
-        post(format!("/v1/channels/{ch}/messages"), r#"{"text":""}"#.into()).await.unwrap(),
+        post(
+            format!("/v1/channels/{ch}/messages"),
+            r#"{"text":""}"#.into(),
+        )
+        .await
+        .unwrap(),
         400,
         ErrorCode::ValidationError,
     )
     .await;
     let big = serde_json::json!({"text": "a".repeat(MAX_MESSAGE_BYTES + 1)}).to_string();
     check(
-        post(format!("/v1/channels/{ch}/messages"), big).await.unwrap(),
+        post(format!("/v1/channels/{ch}/messages"), big)
+            .await
+            .unwrap(),
         413,
         ErrorCode::MessageTooLarge,
     )
     .await;
     let huge = serde_json::json!({"text": "a".repeat(MAX_FRAME_BYTES * 2)}).to_string();
     check(
-        post(format!("/v1/channels/{ch}/messages"), huge).await.unwrap(),
+        post(format!("/v1/channels/{ch}/messages"), huge)
+            .await
+            .unwrap(),
         413,
         ErrorCode::MessageTooLarge,
     )
     .await;
     check(
-        post("/v1/channels/ch_nope/messages".into(), r#"{"text":"x"}"#.into()).await.unwrap(),
+        post(
+            "/v1/channels/ch_nope/messages".into(),
+            r#"{"text":"x"}"#.into(),
+        )
+        .await
+        .unwrap(),
         404,
         ErrorCode::ChannelNotExists,
     )
     .await;
     check(
-        post("/v1/channels".into(), r#"{"participants":[]}"#.into()).await.unwrap(),
+        post("/v1/channels".into(), r#"{"participants":[]}"#.into())
+            .await
+            .unwrap(),
         400,
         ErrorCode::ValidationError,
     )
     .await;
     check(
-        post("/v1/channels".into(), r#"{"participants":["bob","x y"]}"#.into()).await.unwrap(),
+        post(
+            "/v1/channels".into(),
+            r#"{"participants":["bob","x y"]}"#.into(),
+        )
+        .await
+        .unwrap(),
         400,
         ErrorCode::ValidationError,
     )

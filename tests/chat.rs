@@ -25,24 +25,37 @@ async fn two_users_chat_both_ways_and_every_device_receives() {
     assert_eq!(sent.sender, "alice");
     for (who, ev) in [("bob", &mut b), ("alice's second device", &mut a2)] {
         let got = ev
-            .wait_for(who, |e| matches!(e, Event::Message { message } if message.text == "hello bob"))
+            .wait_for(
+                who,
+                |e| matches!(e, Event::Message { message } if message.text == "hello bob"),
+            )
             .await;
-        let Event::Message { message } = got else { unreachable!() };
+        let Event::Message { message } = got else {
+            unreachable!()
+        };
         assert_eq!(message.message_id, sent.message_id);
     }
-    a1.wait_for("ack event", |e| matches!(e, Event::MessageSent { message } if message.seq == 1))
-        .await;
+    a1.wait_for(
+        "ack event",
+        |e| matches!(e, Event::MessageSent { message } if message.seq == 1),
+    )
+    .await;
 
     let reply = bob.send_message(&ch, "hi alice").await.unwrap();
     assert_eq!(reply.seq, 2);
     for ev in [&mut a1, &mut a2] {
-        ev.wait_for("reply", |e| matches!(e, Event::Message { message } if message.text == "hi alice"))
-            .await;
+        ev.wait_for(
+            "reply",
+            |e| matches!(e, Event::Message { message } if message.text == "hi alice"),
+        )
+        .await;
     }
     // The sending device gets an ack, not a copy of its own message.
     let extra = a1.drain_for(Duration::from_millis(300)).await;
     assert!(
-        !extra.iter().any(|e| matches!(e, Event::Message { message } if message.sender == "alice")),
+        !extra
+            .iter()
+            .any(|e| matches!(e, Event::Message { message } if message.sender == "alice")),
         "sender's device got its own message back: {extra:?}"
     );
 }
@@ -54,24 +67,45 @@ async fn history_pages_backwards_and_forwards_with_anchors() {
     t.user("bob").await;
     let ch = alice.open_direct("bob").await.unwrap().channel_id;
     for i in 1..=25 {
-        alice.send(&ch, &format!("c{i}"), &format!("m{i}")).await.unwrap();
+        alice
+            .send(&ch, &format!("c{i}"), &format!("m{i}"))
+            .await
+            .unwrap();
     }
     let seqs = |p: &parla::proto::MessagePage| p.messages.iter().map(|m| m.seq).collect::<Vec<_>>();
 
-    let newest = alice.history(&ch, 10, None, Direction::Backwards).await.unwrap();
+    let newest = alice
+        .history(&ch, 10, None, Direction::Backwards)
+        .await
+        .unwrap();
     assert_eq!(seqs(&newest), (16..=25).collect::<Vec<_>>());
     assert!(newest.has_more);
-    let older = alice.history(&ch, 10, Some(16), Direction::Backwards).await.unwrap();
+    let older = alice
+        .history(&ch, 10, Some(16), Direction::Backwards)
+        .await
+        .unwrap();
     assert_eq!(seqs(&older), (6..=15).collect::<Vec<_>>());
-    let oldest = alice.history(&ch, 10, Some(6), Direction::Backwards).await.unwrap();
+    let oldest = alice
+        .history(&ch, 10, Some(6), Direction::Backwards)
+        .await
+        .unwrap();
     assert_eq!(seqs(&oldest), (1..=5).collect::<Vec<_>>());
     assert!(!oldest.has_more);
 
-    let first = alice.history(&ch, 7, None, Direction::Forwards).await.unwrap();
+    let first = alice
+        .history(&ch, 7, None, Direction::Forwards)
+        .await
+        .unwrap();
     assert_eq!(seqs(&first), (1..=7).collect::<Vec<_>>());
-    let next = alice.history(&ch, 7, Some(7), Direction::Forwards).await.unwrap();
+    let next = alice
+        .history(&ch, 7, Some(7), Direction::Forwards)
+        .await
+        .unwrap();
     assert_eq!(seqs(&next), (8..=14).collect::<Vec<_>>());
-    let tail = alice.history(&ch, 50, Some(20), Direction::Forwards).await.unwrap();
+    let tail = alice
+        .history(&ch, 50, Some(20), Direction::Forwards)
+        .await
+        .unwrap();
     assert_eq!(seqs(&tail), (21..=25).collect::<Vec<_>>());
     assert!(!tail.has_more);
 
@@ -80,7 +114,10 @@ async fn history_pages_backwards_and_forwards_with_anchors() {
     let token = alice.token().unwrap();
     let anchor = &older.messages[0].message_id; // seq 6
     let page: parla::proto::MessagePage = http
-        .get(format!("{}/v1/channels/{ch}/messages?anchor={anchor}&direction=forwards&count=2", t.url()))
+        .get(format!(
+            "{}/v1/channels/{ch}/messages?anchor={anchor}&direction=forwards&count=2",
+            t.url()
+        ))
         .bearer_auth(&token)
         .send()
         .await
@@ -90,7 +127,10 @@ async fn history_pages_backwards_and_forwards_with_anchors() {
         .unwrap();
     assert_eq!(seqs(&page), vec![7, 8]);
     let resp = http
-        .get(format!("{}/v1/channels/{ch}/messages?anchor=msg_nope", t.url()))
+        .get(format!(
+            "{}/v1/channels/{ch}/messages?anchor=msg_nope",
+            t.url()
+        ))
         .bearer_auth(&token)
         .send()
         .await
@@ -98,9 +138,15 @@ async fn history_pages_backwards_and_forwards_with_anchors() {
     assert_eq!(resp.status(), 400);
     let err: parla::proto::ApiError = resp.json().await.unwrap();
     assert_eq!(err.code, ErrorCode::MessageAnchorError);
-    let err = alice.history(&ch, 0, None, Direction::Forwards).await.unwrap_err();
+    let err = alice
+        .history(&ch, 0, None, Direction::Forwards)
+        .await
+        .unwrap_err();
     assert_eq!(err.api_code(), Some(ErrorCode::ValidationError));
-    let err = alice.history(&ch, 501, None, Direction::Forwards).await.unwrap_err();
+    let err = alice
+        .history(&ch, 501, None, Direction::Forwards)
+        .await
+        .unwrap_err();
     assert_eq!(err.api_code(), Some(ErrorCode::ValidationError));
 }
 
@@ -123,7 +169,10 @@ async fn unread_counts_follow_read_marks_on_every_device() {
     let state = bob.mark_read(&ch, 2).await.unwrap();
     assert_eq!((state.read_seq, state.unread_count), (2, 1));
     bob_events
-        .wait_for("read sync", |e| matches!(e, Event::Read { state } if state.read_seq == 2))
+        .wait_for(
+            "read sync",
+            |e| matches!(e, Event::Read { state } if state.read_seq == 2),
+        )
         .await;
     let state = bob.mark_read(&ch, 1000).await.unwrap();
     assert_eq!((state.read_seq, state.unread_count), (4, 0));
@@ -140,7 +189,10 @@ async fn a_retried_client_id_stores_one_message() {
     let again = alice.send(&ch, "same-id", "only once").await.unwrap();
     assert_eq!(first.message_id, again.message_id);
     assert_eq!(first.seq, again.seq);
-    let page = alice.history(&ch, 50, None, Direction::Backwards).await.unwrap();
+    let page = alice
+        .history(&ch, 50, None, Direction::Backwards)
+        .await
+        .unwrap();
     assert_eq!(page.messages.len(), 1);
 
     // The status code tells the two apart.
@@ -175,9 +227,14 @@ async fn direct_channels_are_unique_and_groups_announce_themselves() {
     carol
         .wait_for("channel_added", |e| matches!(e, Event::ChannelAdded { channel } if channel.channel_id == group.channel_id))
         .await;
-    bob.send(&group.channel_id, "g1", "hello team").await.unwrap();
+    bob.send(&group.channel_id, "g1", "hello team")
+        .await
+        .unwrap();
     carol
-        .wait_for("group message", |e| matches!(e, Event::Message { message } if message.text == "hello team"))
+        .wait_for(
+            "group message",
+            |e| matches!(e, Event::Message { message } if message.text == "hello team"),
+        )
         .await;
 
     // Removing deletes the messages for good and tells every participant.
@@ -194,7 +251,10 @@ async fn direct_channels_are_unique_and_groups_announce_themselves() {
 
     // Not a participant: the channel does not exist for carol.
     let carol_rest = t.rest_for("carol").await;
-    let err = carol_rest.send(&a.channel_id, "x", "sneaky").await.unwrap_err();
+    let err = carol_rest
+        .send(&a.channel_id, "x", "sneaky")
+        .await
+        .unwrap_err();
     assert_eq!(err.api_code(), Some(ErrorCode::ChannelNotExists));
     let err = alice.open_direct("nobody").await.unwrap_err();
     assert_eq!(err.api_code(), Some(ErrorCode::UserNotFound));
@@ -213,7 +273,9 @@ async fn presence_is_pushed_per_device_and_listed() {
     let p = bob
         .wait_for("alice online", |e| matches!(e, Event::Presence { presence } if presence.user_id == "alice" && presence.status == PresenceStatus::Online))
         .await;
-    let Event::Presence { presence } = p else { unreachable!() };
+    let Event::Presence { presence } = p else {
+        unreachable!()
+    };
     assert_eq!(presence.devices.len(), 1);
     let (alice2, _a2) = t.client("alice").await;
     bob.wait_for("second device", |e| matches!(e, Event::Presence { presence } if presence.user_id == "alice" && presence.devices.len() == 2))
@@ -242,7 +304,10 @@ async fn wait_until_offline(t: &TestServer, who: &str) {
             assert!(user.presence.devices.is_empty());
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{who} never went offline");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{who} never went offline"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -262,8 +327,11 @@ async fn a_dropped_connection_resumes_without_gap_or_duplicate() {
     config.reconnect.max_jitter = Duration::ZERO;
     let (_bob, mut b) = start_client(config).await;
     alice.send(&ch, "a1", "live").await.unwrap();
-    b.wait_for("live", |e| matches!(e, Event::Message { message } if message.text == "live"))
-        .await;
+    b.wait_for(
+        "live",
+        |e| matches!(e, Event::Message { message } if message.text == "live"),
+    )
+    .await;
 
     // The server drops bob's connection (not a fatal close).
     t.server.state().hub.disconnect_user(
@@ -272,7 +340,12 @@ async fn a_dropped_connection_resumes_without_gap_or_duplicate() {
         parla::server::hub::close_code::GOING_AWAY,
     );
     b.wait_for("reconnecting", |e| {
-        is_state(e, |s| matches!(s, parla::client::session::ConnectionState::Reconnecting { .. }))
+        is_state(e, |s| {
+            matches!(
+                s,
+                parla::client::session::ConnectionState::Reconnecting { .. }
+            )
+        })
     })
     .await;
     alice.send(&ch, "a2", "missed 1").await.unwrap();
@@ -280,7 +353,10 @@ async fn a_dropped_connection_resumes_without_gap_or_duplicate() {
     // A channel created while bob is away arrives with its history.
     let carol = t.rest_for("carol").await;
     let group = carol.create_group("away", &["bob".into()]).await.unwrap();
-    carol.send(&group.channel_id, "g", "in the new group").await.unwrap();
+    carol
+        .send(&group.channel_id, "g", "in the new group")
+        .await
+        .unwrap();
 
     let resumed = b
         .wait_for("resumed", |e| matches!(e, Event::Resumed { .. }))
@@ -292,7 +368,9 @@ async fn a_dropped_connection_resumes_without_gap_or_duplicate() {
         b.seen
             .iter()
             .filter_map(|e| match e {
-                Event::Message { message } if message.channel_id == id => Some(message.text.clone()),
+                Event::Message { message } if message.channel_id == id => {
+                    Some(message.text.clone())
+                }
                 _ => None,
             })
             .collect()

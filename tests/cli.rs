@@ -65,15 +65,31 @@ async fn admin_then_chat_from_the_command_line() {
     let t = TestServer::start().await;
     let cli = Cli::new(&t.url());
 
-    let o = cli.run(&["--json", "admin", "user", "add", "alice", "--name", "Alice A"], &[KEY]).await;
+    let o = cli
+        .run(
+            &[
+                "--json", "admin", "user", "add", "alice", "--name", "Alice A",
+            ],
+            &[KEY],
+        )
+        .await;
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(json(&o)["display_name"], "Alice A");
     cli.run(&["admin", "user", "add", "bob"], &[KEY]).await;
     let o = cli.run(&["admin", "user", "add", "bob"], &[KEY]).await;
     assert_eq!(o.status.code(), Some(5));
-    assert!(stderr(&o).contains("error[user_already_exists]"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error[user_already_exists]"),
+        "{}",
+        stderr(&o)
+    );
 
-    let o = cli.run(&["--json", "admin", "token", "alice", "--expires-in", "600"], &[KEY]).await;
+    let o = cli
+        .run(
+            &["--json", "admin", "token", "alice", "--expires-in", "600"],
+            &[KEY],
+        )
+        .await;
     let alice_token = json(&o)["access_token"].as_str().unwrap().to_owned();
     let bob_token = stdout(&cli.run(&["admin", "token", "bob"], &[KEY]).await)
         .trim()
@@ -81,7 +97,9 @@ async fn admin_then_chat_from_the_command_line() {
     let alice = [("PARLA_TOKEN", alice_token.as_str())];
     let bob = [("PARLA_TOKEN", bob_token.as_str())];
 
-    let o = cli.run(&["--json", "send", "bob", "hello from the shell"], &alice).await;
+    let o = cli
+        .run(&["--json", "send", "bob", "hello from the shell"], &alice)
+        .await;
     assert!(o.status.success(), "{}", stderr(&o));
     let sent = json(&o);
     assert_eq!(sent["seq"], 1);
@@ -106,10 +124,13 @@ async fn admin_then_chat_from_the_command_line() {
         .unwrap();
     assert!(o.status.success());
     for i in 3..=6 {
-        cli.run(&["send", "bob", &format!("note {i}")], &alice).await;
+        cli.run(&["send", "bob", &format!("note {i}")], &alice)
+            .await;
     }
 
-    let o = cli.run(&["--json", "history", "alice", "--count", "3"], &bob).await;
+    let o = cli
+        .run(&["--json", "history", "alice", "--count", "3"], &bob)
+        .await;
     let page = json(&o);
     let seqs: Vec<u64> = page["messages"]
         .as_array()
@@ -119,7 +140,9 @@ async fn admin_then_chat_from_the_command_line() {
         .collect();
     assert_eq!(seqs, [4, 5, 6]);
     assert_eq!(page["has_more"], true);
-    let o = cli.run(&["--json", "history", "alice", "--before", "3"], &bob).await;
+    let o = cli
+        .run(&["--json", "history", "alice", "--before", "3"], &bob)
+        .await;
     let texts: Vec<String> = json(&o)["messages"]
         .as_array()
         .unwrap()
@@ -127,16 +150,25 @@ async fn admin_then_chat_from_the_command_line() {
         .map(|m| m["text"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(texts, ["hello from the shell", "line one\nline two"]);
-    let o = cli.run(&["history", "alice", "--after", "4", "-n", "1"], &bob).await;
+    let o = cli
+        .run(&["history", "alice", "--after", "4", "-n", "1"], &bob)
+        .await;
     let human = stdout(&o);
-    assert!(human.contains("alice: note 5") && !human.contains("note 6"), "{human}");
+    assert!(
+        human.contains("alice: note 5") && !human.contains("note 6"),
+        "{human}"
+    );
 
     let o = cli.run(&["--json", "channels"], &bob).await;
     assert_eq!(json(&o)[0]["unread_count"], 6);
     let o = cli.run(&["--json", "read", "alice"], &bob).await;
     assert_eq!(json(&o)["unread_count"], 0);
     let o = cli.run(&["channels"], &bob).await;
-    assert!(stdout(&o).contains("alice") && stdout(&o).contains("unread 0"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("alice") && stdout(&o).contains("unread 0"),
+        "{}",
+        stdout(&o)
+    );
 
     let o = cli.run(&["--json", "users"], &bob).await;
     assert_eq!(json(&o).as_array().unwrap().len(), 2);
@@ -146,7 +178,10 @@ async fn admin_then_chat_from_the_command_line() {
     // A token command instead of a token.
     let token_cmd = format!("{} admin token alice", env!("CARGO_BIN_EXE_parla"));
     let o = cli
-        .run(&["--json", "send", "bob", "via token-cmd"], &[KEY, ("PARLA_TOKEN_CMD", &token_cmd)])
+        .run(
+            &["--json", "send", "bob", "via token-cmd"],
+            &[KEY, ("PARLA_TOKEN_CMD", &token_cmd)],
+        )
         .await;
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(json(&o)["sender"], "alice");
@@ -168,16 +203,25 @@ async fn exit_codes_and_json_errors() {
     // 2: usage.
     let o = cli.run(&["send", "bob"], &alice).await;
     assert_eq!(o.status.code(), Some(2));
-    let o = cli.run(&["history", "bob", "--before", "1", "--after", "2"], &alice).await;
+    let o = cli
+        .run(&["history", "bob", "--before", "1", "--after", "2"], &alice)
+        .await;
     assert_eq!(o.status.code(), Some(2));
     // 3: authentication.
-    let o = cli.run(&["--json", "channels"], &[("PARLA_TOKEN", "forged.token.here")]).await;
+    let o = cli
+        .run(
+            &["--json", "channels"],
+            &[("PARLA_TOKEN", "forged.token.here")],
+        )
+        .await;
     assert_eq!(o.status.code(), Some(3));
     let err: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
     assert_eq!(err["error"]["code"], "access_token_invalid");
     let o = cli.run(&["channels"], &[]).await;
     assert_eq!(o.status.code(), Some(3), "no token at all: {}", stderr(&o));
-    let o = cli.run(&["admin", "user", "list"], &[("PARLA_API_KEY", "wrong")]).await;
+    let o = cli
+        .run(&["admin", "user", "list"], &[("PARLA_API_KEY", "wrong")])
+        .await;
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("api_key_invalid"));
     // 4: unreachable (a port nothing listens on).
@@ -221,12 +265,16 @@ async fn profiles_from_the_config_file() {
     // so remove it for this run.
     let mut c = cli.cmd(&["--config", config.to_str().unwrap(), "--json", "channels"]);
     c.env_remove("PARLA_SERVER");
-    let o = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    let o = tokio::task::spawn_blocking(move || c.output().unwrap())
+        .await
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(json(&o), serde_json::json!([]));
 
     std::fs::write(&config, "[profiles.local]\nserver = \n").unwrap();
-    let o = cli.run(&["--config", config.to_str().unwrap(), "channels"], &[]).await;
+    let o = cli
+        .run(&["--config", config.to_str().unwrap(), "channels"], &[])
+        .await;
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
 }

@@ -39,7 +39,8 @@ fn check_dir(generated: &Path, committed: &Path) {
     let want_names: Vec<_> = want.keys().collect();
     let have_names: Vec<_> = have.keys().collect();
     assert_eq!(
-        have_names, want_names,
+        have_names,
+        want_names,
         "{} has other files than the code generates; run `make docs`",
         committed.display()
     );
@@ -63,7 +64,10 @@ fn man_pages_are_current() {
     assert!(tmp.path().join("parla.1").exists());
     assert!(tmp.path().join("parla-admin-user-add.1").exists());
     let main = std::fs::read_to_string(tmp.path().join("parla.1")).unwrap();
-    assert!(main.contains("EXIT STATUS"), "the exit codes belong in the man page");
+    assert!(
+        main.contains("EXIT STATUS"),
+        "the exit codes belong in the man page"
+    );
     check_dir(tmp.path(), &root().join("man"));
 }
 
@@ -105,11 +109,25 @@ fn protocol_doc_covers_every_route_frame_and_code() {
         }
     }
     let server_frames = [
-        "ready", "ack", "error", "message", "channel_added", "channel_removed", "read",
-        "resumed", "presence", "token_about_to_expire", "token_refreshed", "token_expired",
-        "force_disconnect", "pong",
+        "ready",
+        "ack",
+        "error",
+        "message",
+        "channel_added",
+        "channel_removed",
+        "read",
+        "resumed",
+        "presence",
+        "token_about_to_expire",
+        "token_refreshed",
+        "token_expired",
+        "force_disconnect",
+        "pong",
     ];
-    for t in parla::proto::CLIENT_FRAME_TYPES.iter().chain(server_frames.iter()) {
+    for t in parla::proto::CLIENT_FRAME_TYPES
+        .iter()
+        .chain(server_frames.iter())
+    {
         let needle = format!("`{t}`");
         if !doc.contains(&needle) {
             missing.push(needle);
@@ -117,15 +135,29 @@ fn protocol_doc_covers_every_route_frame_and_code() {
     }
     let codes: Vec<serde_json::Value> = api["components"]["schemas"]["ErrorCode"]["oneOf"]
         .as_array()
-        .map(|v| v.iter().flat_map(|o| o["enum"].as_array().cloned().unwrap_or_default()).collect())
-        .or_else(|| api["components"]["schemas"]["ErrorCode"]["enum"].as_array().cloned())
+        .map(|v| {
+            v.iter()
+                .flat_map(|o| o["enum"].as_array().cloned().unwrap_or_default())
+                .collect()
+        })
+        .or_else(|| {
+            api["components"]["schemas"]["ErrorCode"]["enum"]
+                .as_array()
+                .cloned()
+        })
         .unwrap_or_default();
-    assert!(codes.len() >= 15, "error codes not found in the OpenAPI document");
+    assert!(
+        codes.len() >= 15,
+        "error codes not found in the OpenAPI document"
+    );
     for c in codes {
         let needle = format!("`{}`", c.as_str().unwrap());
         if !doc.contains(&needle) {
             missing.push(needle);
         }
     }
-    assert!(missing.is_empty(), "docs/protocol.md does not mention: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "docs/protocol.md does not mention: {missing:?}"
+    );
 }

@@ -62,19 +62,30 @@ async fn clients_survive_a_server_kill_and_restart() {
     let token = |u: &str| {
         let admin = admin.clone();
         let u = u.to_owned();
-        async move { admin.admin_credentials(&u, None).await.unwrap().access_token }
+        async move {
+            admin
+                .admin_credentials(&u, None)
+                .await
+                .unwrap()
+                .access_token
+        }
     };
     let alice_rest = Rest::new(&url).unwrap().with_token(token("alice").await);
     let carol_rest = Rest::new(&url).unwrap().with_token(token("carol").await);
     let ch = alice_rest.open_direct("bob").await.unwrap().channel_id;
     let carol_ch = carol_rest.open_direct("bob").await.unwrap().channel_id;
 
-    let (alice, mut a) = start_client(ClientConfig::new(url.clone(), admin_tokens(&url, "alice"))).await;
-    let (_bob, mut b) = start_client(ClientConfig::new(url.clone(), admin_tokens(&url, "bob"))).await;
+    let (alice, mut a) =
+        start_client(ClientConfig::new(url.clone(), admin_tokens(&url, "alice"))).await;
+    let (_bob, mut b) =
+        start_client(ClientConfig::new(url.clone(), admin_tokens(&url, "bob"))).await;
 
     let m1 = alice.send_message(&ch, "m1").await.unwrap();
-    b.wait_for("m1", |e| matches!(e, Event::Message { message } if message.text == "m1"))
-        .await;
+    b.wait_for(
+        "m1",
+        |e| matches!(e, Event::Message { message } if message.text == "m1"),
+    )
+    .await;
 
     // Kill -9: no goodbye to anyone.
     server.child.kill().await.unwrap();
@@ -97,7 +108,10 @@ async fn clients_survive_a_server_kill_and_restart() {
     let server2 = spawn_serve(&addr, data.path(), home.path()).await;
     assert_eq!(server2.url, url);
     // Very likely before bob's next attempt, so bob catches it up by resuming.
-    carol_rest.send(&carol_ch, "c1", "while you were away").await.unwrap();
+    carol_rest
+        .send(&carol_ch, "c1", "while you were away")
+        .await
+        .unwrap();
 
     let m4 = tokio::time::timeout(WAIT, pending)
         .await
@@ -105,11 +119,15 @@ async fn clients_survive_a_server_kill_and_restart() {
         .unwrap()
         .unwrap();
     assert_eq!(m4.seq, 4);
-    b.wait_for("m4", |e| matches!(e, Event::Message { message } if message.text == "m4"))
-        .await;
-    b.wait_for("carol's message", |e| {
-        matches!(e, Event::Message { message } if message.text == "while you were away")
-    })
+    b.wait_for(
+        "m4",
+        |e| matches!(e, Event::Message { message } if message.text == "m4"),
+    )
+    .await;
+    b.wait_for(
+        "carol's message",
+        |e| matches!(e, Event::Message { message } if message.text == "while you were away"),
+    )
     .await;
     // Let any stray duplicate arrive before counting.
     b.drain_for(std::time::Duration::from_millis(500)).await;
@@ -119,8 +137,17 @@ async fn clients_survive_a_server_kill_and_restart() {
         .filter(|(s, _)| s == "alice")
         .map(|(_, t)| t)
         .collect();
-    assert_eq!(from_alice, ["m1", "m2", "m3", "m4"], "bob saw {:#?}", b.seen);
-    let from_carol = b.messages_seen().into_iter().filter(|(s, _)| s == "carol").count();
+    assert_eq!(
+        from_alice,
+        ["m1", "m2", "m3", "m4"],
+        "bob saw {:#?}",
+        b.seen
+    );
+    let from_carol = b
+        .messages_seen()
+        .into_iter()
+        .filter(|(s, _)| s == "carol")
+        .count();
     assert_eq!(from_carol, 1);
 
     a.drain_for(std::time::Duration::from_millis(200)).await;
@@ -132,11 +159,19 @@ async fn clients_survive_a_server_kill_and_restart() {
             _ => None,
         })
         .collect();
-    assert!(sent.starts_with(&[m1.seq]) && sent.contains(&2) && sent.contains(&3), "{sent:?}");
+    assert!(
+        sent.starts_with(&[m1.seq]) && sent.contains(&2) && sent.contains(&3),
+        "{sent:?}"
+    );
 
     // The store agrees: four messages, each once, in order.
-    let alice_rest = Rest::new(&url).unwrap().with_token(token_after_restart(&url, "alice").await);
-    let page = alice_rest.history(&ch, 50, None, Direction::Forwards).await.unwrap();
+    let alice_rest = Rest::new(&url)
+        .unwrap()
+        .with_token(token_after_restart(&url, "alice").await);
+    let page = alice_rest
+        .history(&ch, 50, None, Direction::Forwards)
+        .await
+        .unwrap();
     let texts: Vec<_> = page.messages.iter().map(|m| m.text.as_str()).collect();
     assert_eq!(texts, ["m1", "m2", "m3", "m4"]);
     let seqs: Vec<_> = page.messages.iter().map(|m| m.seq).collect();

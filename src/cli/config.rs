@@ -166,18 +166,13 @@ mod tests {
         let cli = Cli::try_parse_from(["parla", "--config", p, "-p", "home", "channels"]).unwrap();
         assert_eq!(resolve(&cli).unwrap().server, "http://h:2");
 
-        let cli = Cli::try_parse_from([
-            "parla", "--config", p, "--server", "http://x:3", "channels",
-        ])
-        .unwrap();
+        let cli =
+            Cli::try_parse_from(["parla", "--config", p, "--server", "http://x:3", "channels"])
+                .unwrap();
         assert_eq!(resolve(&cli).unwrap().server, "http://x:3");
 
-        let cli =
-            Cli::try_parse_from(["parla", "--config", p, "-p", "nope", "channels"]).unwrap();
-        assert!(matches!(
-            resolve(&cli),
-            Err(ConfigError::NoProfile { .. })
-        ));
+        let cli = Cli::try_parse_from(["parla", "--config", p, "-p", "nope", "channels"]).unwrap();
+        assert!(matches!(resolve(&cli), Err(ConfigError::NoProfile { .. })));
     }
 
     #[test]

@@ -56,7 +56,10 @@ pub async fn seed(server: &Server) -> Result<(), CliError> {
             for (i, (who, text)) in [
                 ("bob", "Hi! Welcome to parla."),
                 (DEMO_USER, "Thanks, looking around."),
-                ("bob", "Try `parla history bob` and `parla send alice hello`."),
+                (
+                    "bob",
+                    "Try `parla history bob` and `parla send alice hello`.",
+                ),
             ]
             .iter()
             .enumerate()

@@ -222,11 +222,7 @@ pub fn event_line(e: &Event) -> String {
             state.channel_id, state.read_seq, state.unread_count
         ),
         Event::Presence { presence } => {
-            let mut s = format!(
-                "* {} is {}",
-                presence.user_id,
-                status_word(presence.status)
-            );
+            let mut s = format!("* {} is {}", presence.user_id, status_word(presence.status));
             if !presence.busy_with.is_empty() {
                 s.push_str(&format!(" with {}", presence.busy_with.join(", ")));
             }

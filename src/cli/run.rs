@@ -29,7 +29,12 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
     };
     match command {
         Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut super::command(), "parla", &mut std::io::stdout());
+            clap_complete::generate(
+                *shell,
+                &mut super::command(),
+                "parla",
+                &mut std::io::stdout(),
+            );
             Ok(())
         }
         Command::Man { dir } => super::write_man_pages(dir)

@@ -23,7 +23,9 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::proto::*;
 pub use rest::Rest;
-use session::{ConnectionState, Cursors, Outbox, PendingMessage, ReconnectPolicy, TokenRetryPolicy};
+use session::{
+    ConnectionState, Cursors, Outbox, PendingMessage, ReconnectPolicy, TokenRetryPolicy,
+};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ClientError {
@@ -125,7 +127,9 @@ impl TokenSource {
         };
         match tokio::time::timeout(timeout, fut).await {
             Ok(Ok(t)) if !t.trim().is_empty() => Ok(t.trim().to_owned()),
-            Ok(Ok(_)) => Err(ClientError::Token("the token source gave an empty token".into())),
+            Ok(Ok(_)) => Err(ClientError::Token(
+                "the token source gave an empty token".into(),
+            )),
             Ok(Err(e)) => Err(ClientError::Token(e)),
             Err(_) => Err(ClientError::Token(format!(
                 "no token within {} s",
@@ -252,9 +256,13 @@ pub enum Event {
         expires_at: DateTime<Utc>,
     },
     /// A message from someone else, or from another device of ours; live or caught up.
-    Message { message: Message },
+    Message {
+        message: Message,
+    },
     /// A message we sent is stored, with its server id and sequence number.
-    MessageSent { message: Message },
+    MessageSent {
+        message: Message,
+    },
     /// A message we sent was refused and will not be retried.
     MessageFailed {
         client_id: String,
@@ -262,19 +270,33 @@ pub enum Event {
         code: String,
         error: String,
     },
-    ChannelAdded { channel: Channel },
-    ChannelRemoved { channel_id: String },
+    ChannelAdded {
+        channel: Channel,
+    },
+    ChannelRemoved {
+        channel_id: String,
+    },
     Read {
         #[serde(flatten)]
         state: ReadState,
     },
-    Presence { presence: Presence },
-    TokenAboutToExpire { expires_at: DateTime<Utc> },
-    TokenRefreshed { expires_at: DateTime<Utc> },
+    Presence {
+        presence: Presence,
+    },
+    TokenAboutToExpire {
+        expires_at: DateTime<Utc>,
+    },
+    TokenRefreshed {
+        expires_at: DateTime<Utc>,
+    },
     /// The user was deleted on the server; the session ends.
-    ForceDisconnect { reason: String },
+    ForceDisconnect {
+        reason: String,
+    },
     /// A resume finished; `replayed` messages were caught up.
-    Resumed { replayed: u64 },
+    Resumed {
+        replayed: u64,
+    },
 }
 
 enum Command {
@@ -295,7 +317,9 @@ pub struct Client {
 
 impl Client {
     /// Starts the session task; events arrive on the returned receiver.
-    pub fn start(config: ClientConfig) -> Result<(Client, mpsc::UnboundedReceiver<Event>), ClientError> {
+    pub fn start(
+        config: ClientConfig,
+    ) -> Result<(Client, mpsc::UnboundedReceiver<Event>), ClientError> {
         let rest = Rest::new(&config.server)?;
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
@@ -309,6 +333,7 @@ impl Client {
             waiters: Vec::new(),
             token: None,
             connected_once: false,
+            user_id: String::new(),
         };
         tokio::spawn(session.run());
         Ok((
@@ -375,6 +400,8 @@ struct Session {
     /// The token in use and when it expires.
     token: Option<(String, Option<DateTime<Utc>>)>,
     connected_once: bool,
+    /// Who the server says we are (from `ready`).
+    user_id: String,
 }
 
 type WsStream =
@@ -542,7 +569,11 @@ impl Session {
     }
 
     async fn connect(&self, token: &str) -> Result<WsStream, ClientError> {
-        let mut url = self.rest.base().join("/v1/ws").map_err(|e| ClientError::Config(e.to_string()))?;
+        let mut url = self
+            .rest
+            .base()
+            .join("/v1/ws")
+            .map_err(|e| ClientError::Config(e.to_string()))?;
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         url.set_scheme(scheme)
             .map_err(|_| ClientError::Config("cannot build the WebSocket address".into()))?;
@@ -604,6 +635,7 @@ impl Session {
                         self.cursors.know(ch, *seq);
                     }
                 }
+                self.user_id.clone_from(&user_id);
                 self.state(ConnectionState::Connected);
                 self.emit(Event::Ready {
                     user_id,
@@ -710,7 +742,15 @@ impl Session {
     ) -> Option<Ended> {
         match frame {
             ServerFrame::Message { message } => {
-                if self.cursors.accept(&message.channel_id, message.seq) {
+                if !self.cursors.accept(&message.channel_id, message.seq) {
+                    return None;
+                }
+                // One of ours whose ack was lost with a connection, caught up by `resume`:
+                // it counts as the ack, so the application sees it once.
+                if message.sender == self.user_id && self.outbox.settle(&message.client_id).is_some() {
+                    self.resolve(&message.client_id, Ok(message.clone()));
+                    self.emit(Event::MessageSent { message });
+                } else {
                     self.emit(Event::Message { message });
                 }
             }
@@ -743,7 +783,9 @@ impl Session {
                 // `message_not_saved` stays queued and goes out again after a reconnect.
                 tracing::warn!(%code, %message, "server reported an error");
                 if code.is_auth() {
-                    return Some(Ended::TokenRejected(ClientError::Api(ApiError::new(code, message))));
+                    return Some(Ended::TokenRejected(ClientError::Api(ApiError::new(
+                        code, message,
+                    ))));
                 }
             }
             ServerFrame::ChannelAdded { channel } => {

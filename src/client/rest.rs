@@ -131,7 +131,10 @@ impl Rest {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(b.to_json());
         }
-        let resp = req.send().await.map_err(|e| ClientError::from_reqwest(&e))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| ClientError::from_reqwest(&e))?;
         let status = resp.status();
         let text = resp
             .text()
@@ -154,8 +157,14 @@ impl Rest {
             user_id: user_id.to_owned(),
             display_name: display_name.map(str::to_owned),
         };
-        self.call(Method::POST, "/v1/admin/users", &[], Some(&body), AuthKind::ApiKey)
-            .await
+        self.call(
+            Method::POST,
+            "/v1/admin/users",
+            &[],
+            Some(&body),
+            AuthKind::ApiKey,
+        )
+        .await
     }
 
     pub async fn admin_list_users(&self) -> Result<Vec<User>, ClientError> {
@@ -229,8 +238,14 @@ impl Rest {
             kind: Some(ChannelKind::Direct),
             name: None,
         };
-        self.call(Method::POST, "/v1/channels", &[], Some(&body), AuthKind::Bearer)
-            .await
+        self.call(
+            Method::POST,
+            "/v1/channels",
+            &[],
+            Some(&body),
+            AuthKind::Bearer,
+        )
+        .await
     }
 
     pub async fn create_group(
@@ -243,8 +258,14 @@ impl Rest {
             kind: Some(ChannelKind::Group),
             name: Some(name.to_owned()),
         };
-        self.call(Method::POST, "/v1/channels", &[], Some(&body), AuthKind::Bearer)
-            .await
+        self.call(
+            Method::POST,
+            "/v1/channels",
+            &[],
+            Some(&body),
+            AuthKind::Bearer,
+        )
+        .await
     }
 
     pub async fn remove_channel(&self, channel_id: &str) -> Result<(), ClientError> {

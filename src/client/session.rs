@@ -79,9 +79,15 @@ pub enum ConnectionState {
     Connecting,
     Connected,
     /// Waiting `retry_in_ms` before attempt `attempt`.
-    Reconnecting { attempt: u32, retry_in_ms: u64 },
+    Reconnecting {
+        attempt: u32,
+        retry_in_ms: u64,
+    },
     /// Given up for good (the token can never be renewed, the user was deleted, ...).
-    Failed { code: String, message: String },
+    Failed {
+        code: String,
+        message: String,
+    },
     /// Stopped on request.
     Closed,
 }

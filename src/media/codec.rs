@@ -83,10 +83,7 @@ mod tests {
 
     /// Zero crossings per second / 2 estimates the frequency of a clean tone.
     fn estimate_freq(pcm: &[i16]) -> f32 {
-        let crossings = pcm
-            .windows(2)
-            .filter(|w| (w[0] < 0) != (w[1] < 0))
-            .count();
+        let crossings = pcm.windows(2).filter(|w| (w[0] < 0) != (w[1] < 0)).count();
         crossings as f32 / 2.0 / (pcm.len() as f32 / SAMPLE_RATE as f32)
     }
 

@@ -69,9 +69,10 @@ impl TokenIssuer {
         decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => {
-                    ApiError::new(ErrorCode::AccessTokenExpired, "the access token has expired")
-                }
+                ErrorKind::ExpiredSignature => ApiError::new(
+                    ErrorCode::AccessTokenExpired,
+                    "the access token has expired",
+                ),
                 ErrorKind::InvalidSignature => ApiError::new(
                     ErrorCode::AccessTokenInvalidSignature,
                     "the access token's signature does not verify",

@@ -75,8 +75,12 @@ fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> ApiRe
             bad(ErrorCode::MalformedRequest, e.body_text())
         }
     })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| bad(ErrorCode::MalformedRequest, format!("invalid request body: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| {
+        bad(
+            ErrorCode::MalformedRequest,
+            format!("invalid request body: {e}"),
+        )
+    })
 }
 
 fn parse_query<T: DeserializeOwned>(query: Option<String>) -> ApiResult<T> {
@@ -107,8 +111,7 @@ pub fn validate_user_id(id: &str) -> Result<(), ApiError> {
 }
 
 fn validate_name(name: &str, what: &str) -> Result<(), ApiError> {
-    if name.trim().is_empty() || name.len() > MAX_NAME_BYTES || name.chars().any(char::is_control)
-    {
+    if name.trim().is_empty() || name.len() > MAX_NAME_BYTES || name.chars().any(char::is_control) {
         return Err(ApiError::new(
             ErrorCode::ValidationError,
             format!("{what} must be 1 to {MAX_NAME_BYTES} bytes of printable text"),
@@ -196,10 +199,7 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<AuthU
     })?;
     let claims = state.issuer.verify(token)?;
     let user_id = claims.sub.clone();
-    let exists = state
-        .store(move |s| s.get_user(&user_id))
-        .await?
-        .is_some();
+    let exists = state.store(move |s| s.get_user(&user_id)).await?.is_some();
     if !exists {
         return Err(ApiError::new(
             ErrorCode::UserNotFound,
@@ -256,7 +256,9 @@ pub async fn send_message(
         let frame = ServerFrame::Message {
             message: stored.message.clone(),
         };
-        state.hub.send_to_users(&stored.participants, &frame, origin);
+        state
+            .hub
+            .send_to_users(&stored.participants, &frame, origin);
     }
     Ok((stored.message, stored.inserted))
 }
@@ -305,8 +307,8 @@ struct SecuritySchemes;
 
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder};
         use utoipa::openapi::security::SecurityScheme;
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder};
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "apikey",
@@ -399,7 +401,10 @@ async fn admin_create_user(
 
 #[utoipa::path(get, path = "/v1/admin/users", security(("apikey" = [])),
     responses((status = 200, body = Vec<User>), (status = 401, body = ApiError)))]
-async fn admin_list_users(_: Admin, State(state): State<Arc<AppState>>) -> ApiResult<Json<Vec<User>>> {
+async fn admin_list_users(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+) -> ApiResult<Json<Vec<User>>> {
     Ok(Json(state.store(|s| s.list_users()).await?))
 }
 
@@ -547,11 +552,13 @@ async fn create_channel(
             format!("a channel has at most {MAX_PARTICIPANTS} participants"),
         ));
     }
-    let kind = req.kind.unwrap_or(if others.len() == 1 && req.name.is_none() {
-        ChannelKind::Direct
-    } else {
-        ChannelKind::Group
-    });
+    let kind = req
+        .kind
+        .unwrap_or(if others.len() == 1 && req.name.is_none() {
+            ChannelKind::Direct
+        } else {
+            ChannelKind::Group
+        });
     let user = auth.user_id.clone();
     let (channel, created) = match kind {
         ChannelKind::Direct => {
@@ -664,7 +671,13 @@ async fn list_messages(
     Ok(Json(
         state
             .store(move |s| {
-                s.messages(&auth.user_id, &channel_id, anchor.as_ref(), direction, count)
+                s.messages(
+                    &auth.user_id,
+                    &channel_id,
+                    anchor.as_ref(),
+                    direction,
+                    count,
+                )
             })
             .await?,
     ))

@@ -199,9 +199,10 @@ impl Hub {
         let ids: Vec<ConnId> = inner.conns.keys().copied().collect();
         for id in ids {
             if let Some(conn) = inner.conns.get(&id) {
-                let _ = conn
-                    .tx
-                    .try_send(Outgoing::Close(close_code::GOING_AWAY, "server shutting down"));
+                let _ = conn.tx.try_send(Outgoing::Close(
+                    close_code::GOING_AWAY,
+                    "server shutting down",
+                ));
             }
             Self::remove(&mut inner, id);
         }

@@ -11,9 +11,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::proto::{
-    Channel, ChannelKind, Direction, Message, MessagePage, ReadState, User,
-};
+use crate::proto::{Channel, ChannelKind, Direction, Message, MessagePage, ReadState, User};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -67,8 +65,12 @@ pub trait Store: Send + Sync + 'static {
     fn get_setting(&self, key: &str) -> StoreResult<Option<String>>;
     fn set_setting(&self, key: &str, value: &str) -> StoreResult<()>;
 
-    fn create_user(&self, user_id: &str, display_name: &str, now: DateTime<Utc>)
-        -> StoreResult<User>;
+    fn create_user(
+        &self,
+        user_id: &str,
+        display_name: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User>;
     /// Deletes the user and their channel memberships; returns false when there was none.
     fn delete_user(&self, user_id: &str) -> StoreResult<bool>;
     fn get_user(&self, user_id: &str) -> StoreResult<Option<User>>;
@@ -230,7 +232,9 @@ impl SqliteStore {
 
 fn user_exists(conn: &Connection, user_id: &str) -> StoreResult<bool> {
     Ok(conn
-        .query_row("SELECT 1 FROM users WHERE user_id = ?1", [user_id], |_| Ok(()))
+        .query_row("SELECT 1 FROM users WHERE user_id = ?1", [user_id], |_| {
+            Ok(())
+        })
         .optional()?
         .is_some())
 }
@@ -299,10 +303,12 @@ fn load_channel(conn: &Connection, user: &str, channel_id: &str) -> StoreResult<
 impl Store for SqliteStore {
     fn get_setting(&self, key: &str) -> StoreResult<Option<String>> {
         self.with(|c| {
-            Ok(c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?)
+            Ok(
+                c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
         })
     }
 
@@ -368,9 +374,8 @@ impl Store for SqliteStore {
 
     fn list_users(&self) -> StoreResult<Vec<User>> {
         self.with(|c| {
-            let mut stmt = c.prepare(
-                "SELECT user_id, display_name, created_at FROM users ORDER BY user_id",
-            )?;
+            let mut stmt =
+                c.prepare("SELECT user_id, display_name, created_at FROM users ORDER BY user_id")?;
             let rows = stmt.query_map([], |r| {
                 Ok(User {
                     user_id: r.get(0)?,
@@ -471,7 +476,10 @@ impl Store for SqliteStore {
             read_seq_of(&tx, user, channel_id)?;
             let participants = participants_of(&tx, channel_id)?;
             tx.execute("DELETE FROM messages WHERE channel_id = ?1", [channel_id])?;
-            tx.execute("DELETE FROM participants WHERE channel_id = ?1", [channel_id])?;
+            tx.execute(
+                "DELETE FROM participants WHERE channel_id = ?1",
+                [channel_id],
+            )?;
             tx.execute("DELETE FROM channels WHERE channel_id = ?1", [channel_id])?;
             tx.commit()?;
             Ok(participants)
@@ -703,11 +711,17 @@ mod tests {
         let s = store();
         let (ch, _) = s.open_direct_channel("alice", "bob", Utc::now()).unwrap();
         let id = &ch.channel_id;
-        let m1 = s.insert_message("alice", id, "c1", "one", Utc::now()).unwrap();
-        let again = s.insert_message("alice", id, "c1", "one", Utc::now()).unwrap();
+        let m1 = s
+            .insert_message("alice", id, "c1", "one", Utc::now())
+            .unwrap();
+        let again = s
+            .insert_message("alice", id, "c1", "one", Utc::now())
+            .unwrap();
         assert!(m1.inserted && !again.inserted);
         assert_eq!(m1.message.message_id, again.message.message_id);
-        let m2 = s.insert_message("bob", id, "c1", "two", Utc::now()).unwrap();
+        let m2 = s
+            .insert_message("bob", id, "c1", "two", Utc::now())
+            .unwrap();
         assert_eq!((m1.message.seq, m2.message.seq), (1, 2));
         assert_eq!(s.channel("bob", id).unwrap().unread_count, 1);
         assert_eq!(s.channel("alice", id).unwrap().unread_count, 1);
@@ -731,7 +745,9 @@ mod tests {
                 .unwrap();
         }
         let seqs = |p: &MessagePage| p.messages.iter().map(|m| m.seq).collect::<Vec<_>>();
-        let newest = s.messages("bob", id, None, Direction::Backwards, 3).unwrap();
+        let newest = s
+            .messages("bob", id, None, Direction::Backwards, 3)
+            .unwrap();
         assert_eq!(seqs(&newest), vec![8, 9, 10]);
         assert!(newest.has_more);
         let older = s
@@ -750,7 +766,13 @@ mod tests {
         assert_eq!(seqs(&fwd), vec![4, 5, 6, 7]);
         assert!(fwd.has_more);
         assert!(matches!(
-            s.messages("bob", id, Some(&Anchor::parse("msg_nope")), Direction::Forwards, 4),
+            s.messages(
+                "bob",
+                id,
+                Some(&Anchor::parse("msg_nope")),
+                Direction::Forwards,
+                4
+            ),
             Err(StoreError::Anchor(_))
         ));
     }

@@ -89,6 +89,10 @@ struct Connection {
     warned: bool,
 }
 
+/// A connection that sends nothing for this long is presumed dead (clients ping every
+/// 10 s), so presence does not show a vanished device as online.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
 fn instant_at(t: DateTime<Utc>) -> Instant {
     let left = (t - Utc::now()).to_std().unwrap_or(Duration::ZERO);
     Instant::now() + left
@@ -126,6 +130,7 @@ impl Connection {
             self.state.hub.unregister(conn_id);
             return;
         }
+        let mut last_heard = Instant::now();
         loop {
             let warn_at = instant_at(self.expires_at - self.state.token_warning);
             let expire_at = instant_at(self.expires_at);
@@ -144,8 +149,12 @@ impl Connection {
                     }
                     None => closing = Some((close_code::GOING_AWAY, "closed")),
                 },
+                _ = tokio::time::sleep_until(last_heard + IDLE_TIMEOUT) => {
+                    closing = Some((close_code::GOING_AWAY, "idle"));
+                }
                 incoming = stream.next() => match incoming {
                     Some(Ok(WsMessage::Text(text))) => {
+                        last_heard = Instant::now();
                         self.handle(text.as_str(), conn_id, &mut replies).await;
                     }
                     Some(Ok(WsMessage::Binary(_))) => replies.push(ServerFrame::Error {
@@ -154,7 +163,7 @@ impl Connection {
                         message: "frames are JSON text; binary frames are not accepted".into(),
                     }),
                     Some(Ok(WsMessage::Close(_))) | None => break,
-                    Some(Ok(_)) => {} // ping/pong are answered by the library
+                    Some(Ok(_)) => last_heard = Instant::now(), // ping/pong: answered by the library
                     Some(Err(e)) => {
                         tracing::debug!(error = %e, "websocket read failed");
                         break;
@@ -239,7 +248,10 @@ impl Connection {
                 seq,
             } => out.push(
                 match mark_read(&state, &self.user_id, &channel_id, seq, Some(conn_id)).await {
-                    Ok(read) => ServerFrame::Read { req_id, state: read },
+                    Ok(read) => ServerFrame::Read {
+                        req_id,
+                        state: read,
+                    },
                     Err(e) => error_frame(req_id, e),
                 },
             ),

@@ -55,7 +55,9 @@ impl TestServer {
     }
 
     pub async fn rest_for(&self, id: &str) -> Rest {
-        Rest::new(&self.url()).unwrap().with_token(self.token(id).await)
+        Rest::new(&self.url())
+            .unwrap()
+            .with_token(self.token(id).await)
     }
 
     /// A client whose tokens come from the admin API, like a `--token-cmd` would.
@@ -101,17 +103,18 @@ impl Events {
                         return e;
                     }
                 }
-                Ok(None) => panic!("event stream ended while waiting for {what}; saw {:#?}", self.seen),
+                Ok(None) => panic!(
+                    "event stream ended while waiting for {what}; saw {:#?}",
+                    self.seen
+                ),
                 Err(_) => panic!("timed out waiting for {what}; saw {:#?}", self.seen),
             }
         }
     }
 
     pub async fn connected(&mut self) {
-        self.wait_for("connected", |e| {
-            matches!(e, Event::Ready { .. })
-        })
-        .await;
+        self.wait_for("connected", |e| matches!(e, Event::Ready { .. }))
+            .await;
     }
 
     /// Collects events for `d` without waiting for anything in particular.

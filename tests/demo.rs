@@ -1,0 +1,71 @@
+//! `parla demo`: seeded users and history, and a chat bot that answers.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use parla::cli::demo;
+use parla::client::{ClientConfig, Event};
+use parla::proto::Direction;
+
+#[tokio::test]
+async fn the_demo_is_seeded_and_the_bot_answers() {
+    let t = TestServer::start().await;
+    demo::seed(&t.server).await.unwrap();
+    // Seeding twice (a kept data directory) changes nothing.
+    demo::seed(&t.server).await.unwrap();
+    let bot = demo::spawn_chat_bot(&t.server).unwrap();
+
+    let state = t.server.state().clone();
+    let config = ClientConfig::new(t.url(), demo::local_tokens(state, demo::DEMO_USER));
+    let (you, mut events) = start_client(config).await;
+    let channels = you.rest().channels().await.unwrap();
+    assert_eq!(
+        channels.len(),
+        2,
+        "a direct channel with bob and the team group"
+    );
+    let bob = channels
+        .iter()
+        .find(|c| c.participants.contains(&"bob".to_owned()))
+        .unwrap();
+    let history = you
+        .rest()
+        .history(&bob.channel_id, 10, None, Direction::Backwards)
+        .await
+        .unwrap();
+    assert_eq!(history.messages.len(), 3);
+
+    let alice = you.rest().open_direct("alice").await.unwrap();
+    you.send_message(&alice.channel_id, "ciao").await.unwrap();
+    events
+        .wait_for("bot reply", |e| {
+            matches!(e, Event::Message { message } if message.sender == "alice" && message.text.contains("ciao"))
+        })
+        .await;
+    bot.stop();
+}
+
+#[test]
+fn the_demo_command_starts_and_reports_how_to_connect() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_parla"))
+        .args(["--json", "demo", "--no-wait"])
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["user"], "you");
+    assert!(v["server"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+    assert!(v["token"].as_str().unwrap().split('.').count() == 3);
+}
