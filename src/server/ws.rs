@@ -70,6 +70,9 @@ pub async fn upgrade(
         .take(64)
         .collect();
     ws.max_message_size(MAX_FRAME_BYTES)
+        // Small buffers: an idle connection should cost kilobytes, not the 128 KiB default.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| async move {
             let conn = Connection {
