@@ -22,13 +22,15 @@ async fn bad_tokens_and_keys_get_their_codes() {
     let t = TestServer::start().await;
     t.user("alice").await;
     let url = t.url();
-    let issuer = &t.server.state().issuer;
-
-    let (expired, _) = issuer
-        .issue("alice", Utc::now() - chrono::Duration::hours(3), 600)
+    let (expired, _) = t
+        .server
+        .state()
+        .mint_token("alice", Utc::now() - chrono::Duration::hours(3), 600)
+        .await
         .unwrap();
+    let alice_user = t.admin().admin_list_users().await.unwrap().remove(0);
     let (forged, _) = TokenIssuer::new(b"not the server's secret")
-        .issue("alice", Utc::now(), 600)
+        .issue(&alice_user, Utc::now(), 600)
         .unwrap();
     let cases = [
         (expired.clone(), ErrorCode::AccessTokenExpired),
@@ -139,8 +141,17 @@ async fn deleting_a_user_forces_their_devices_off() {
     assert_eq!(code_of(&alice_rest).await, Some(ErrorCode::UserNotFound));
     let err = t.admin().admin_delete_user("alice").await.unwrap_err();
     assert_eq!(err.api_code(), Some(ErrorCode::UserNotFound));
+    // A new account with the same id does not revive the old account's tokens.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    t.admin().admin_create_user("alice", None).await.unwrap();
+    assert_eq!(
+        code_of(&alice_rest).await,
+        Some(ErrorCode::AccessTokenInvalid)
+    );
+    let fresh = t.rest_for("alice").await;
+    assert!(fresh.channels().await.unwrap().is_empty());
     let users = t.admin().admin_list_users().await.unwrap();
-    assert_eq!(users.len(), 1);
+    assert_eq!(users.len(), 2, "bob and the new alice");
 }
 
 #[tokio::test]
@@ -175,8 +186,8 @@ async fn an_expired_session_reconnects_with_a_new_token() {
         async move {
             let life = if n == 0 { 2 } else { 3600 };
             state
-                .issuer
-                .issue("alice", Utc::now(), life)
+                .mint_token("alice", Utc::now(), life)
+                .await
                 .map(|(t, _)| t)
                 .map_err(|e| e.to_string())
         }
@@ -190,8 +201,8 @@ async fn an_expired_session_reconnects_with_a_new_token() {
     let (short, _) = t
         .server
         .state()
-        .issuer
-        .issue("alice", Utc::now(), 2)
+        .mint_token("alice", Utc::now(), 2)
+        .await
         .unwrap();
     let (_c2, mut ev2) = start_client(ClientConfig::new(t.url(), TokenSource::Static(short))).await;
     ev2.wait_for("expiry failure", |e| {

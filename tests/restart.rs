@@ -119,12 +119,12 @@ async fn clients_survive_a_server_kill_and_restart() {
         .unwrap()
         .unwrap();
     assert_eq!(m4.seq, 4);
-    b.wait_for(
+    b.wait_seen(
         "m4",
         |e| matches!(e, Event::Message { message } if message.text == "m4"),
     )
     .await;
-    b.wait_for(
+    b.wait_seen(
         "carol's message",
         |e| matches!(e, Event::Message { message } if message.text == "while you were away"),
     )

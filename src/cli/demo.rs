@@ -27,8 +27,8 @@ pub fn local_tokens(state: Arc<AppState>, user: &str) -> TokenSource {
         let user = user.clone();
         async move {
             state
-                .issuer
-                .issue(&user, Utc::now(), 3600)
+                .mint_token(&user, Utc::now(), 3600)
+                .await
                 .map(|(t, _)| t)
                 .map_err(|e| e.to_string())
         }
@@ -133,8 +133,8 @@ pub async fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
     let bot = spawn_chat_bot(&server)?;
     let (token, _) = server
         .state()
-        .issuer
-        .issue(DEMO_USER, Utc::now(), 86_400)
+        .mint_token(DEMO_USER, Utc::now(), 86_400)
+        .await
         .map_err(|e| CliError::io(e.to_string()))?;
     if json {
         print_json(&serde_json::json!({

@@ -747,7 +747,9 @@ impl Session {
                 }
                 // One of ours whose ack was lost with a connection, caught up by `resume`:
                 // it counts as the ack, so the application sees it once.
-                if message.sender == self.user_id && self.outbox.settle(&message.client_id).is_some() {
+                if message.sender == self.user_id
+                    && self.outbox.settle(&message.client_id).is_some()
+                {
                     self.resolve(&message.client_id, Ok(message.clone()));
                     self.emit(Event::MessageSent { message });
                 } else {
@@ -859,7 +861,12 @@ mod tests {
     fn token_expiry_reads_exp() {
         let issuer = crate::server::auth::TokenIssuer::new(b"k");
         let now = Utc::now();
-        let (token, exp) = issuer.issue("alice", now, 600).unwrap();
+        let alice = User {
+            user_id: "alice".into(),
+            display_name: "alice".into(),
+            created_at: now,
+        };
+        let (token, exp) = issuer.issue(&alice, now, 600).unwrap();
         assert_eq!(token_expiry(&token), Some(exp));
         assert_eq!(token_expiry("garbage"), None);
     }

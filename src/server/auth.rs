@@ -5,13 +5,16 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::proto::{ApiError, ErrorCode};
+use crate::proto::{ApiError, ErrorCode, User};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
     pub iat: i64,
     pub exp: i64,
+    /// The user's creation time in milliseconds: a token stays bound to the account it was
+    /// issued for, so deleting a user and creating one with the same id voids old tokens.
+    pub gen: i64,
     /// Token id, so two tokens minted in the same second differ.
     #[serde(default)]
     pub jti: String,
@@ -46,17 +49,18 @@ impl TokenIssuer {
         }
     }
 
-    /// A token for `user_id` valid from `now` for `lifetime_s` seconds.
+    /// A token for `user` valid from `now` for `lifetime_s` seconds.
     pub fn issue(
         &self,
-        user_id: &str,
+        user: &User,
         now: DateTime<Utc>,
         lifetime_s: i64,
     ) -> Result<(String, DateTime<Utc>), ApiError> {
         let claims = Claims {
-            sub: user_id.to_owned(),
+            sub: user.user_id.clone(),
             iat: now.timestamp(),
             exp: now.timestamp() + lifetime_s,
+            gen: user.created_at.timestamp_millis(),
             jti: uuid::Uuid::new_v4().simple().to_string(),
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -108,10 +112,18 @@ mod tests {
     use super::*;
     use base64::Engine;
 
+    fn alice() -> User {
+        User {
+            user_id: "alice".into(),
+            display_name: "Alice".into(),
+            created_at: Utc::now(),
+        }
+    }
+
     #[test]
     fn issued_tokens_verify_and_forgeries_do_not() {
         let issuer = TokenIssuer::new(b"secret-one");
-        let (token, exp) = issuer.issue("alice", Utc::now(), 600).unwrap();
+        let (token, exp) = issuer.issue(&alice(), Utc::now(), 600).unwrap();
         let claims = issuer.verify(&token).unwrap();
         assert_eq!(claims.sub, "alice");
         assert_eq!(claims.expires_at(), exp);
@@ -122,7 +134,7 @@ mod tests {
             ErrorCode::AccessTokenInvalidSignature
         );
         let (old, _) = issuer
-            .issue("alice", Utc::now() - chrono::Duration::hours(2), 600)
+            .issue(&alice(), Utc::now() - chrono::Duration::hours(2), 600)
             .unwrap();
         assert_eq!(
             issuer.verify(&old).unwrap_err().code,
@@ -152,7 +164,7 @@ mod tests {
         let key = EncodingKey::from_secret(b"k");
         let no_iat = encode(
             &Header::new(Algorithm::HS256),
-            &serde_json::json!({"sub":"alice","exp":exp}),
+            &serde_json::json!({"sub":"alice","exp":exp,"gen":1}),
             &key,
         )
         .unwrap();

@@ -199,11 +199,22 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<AuthU
     })?;
     let claims = state.issuer.verify(token)?;
     let user_id = claims.sub.clone();
-    let exists = state.store(move |s| s.get_user(&user_id)).await?.is_some();
-    if !exists {
+    let user = state
+        .store(move |s| s.get_user(&user_id))
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::UserNotFound,
+                format!("user `{}` does not exist", claims.sub),
+            )
+        })?;
+    if user.created_at.timestamp_millis() != claims.gen {
         return Err(ApiError::new(
-            ErrorCode::UserNotFound,
-            format!("user `{}` does not exist", claims.sub),
+            ErrorCode::AccessTokenInvalid,
+            format!(
+                "the access token was issued to an earlier user `{}` that has been deleted",
+                claims.sub
+            ),
         ));
     }
     Ok(AuthUser {
@@ -451,15 +462,8 @@ async fn admin_credentials(
             format!("expires_in must be between {MIN_EXPIRES_IN} and {MAX_EXPIRES_IN} seconds"),
         ));
     }
-    let id = req.user_id.clone();
-    if state.store(move |s| s.get_user(&id)).await?.is_none() {
-        return Err(bad(
-            ErrorCode::UserNotFound,
-            format!("user `{}` does not exist", req.user_id),
-        ));
-    }
     let lifetime = i64::try_from(expires_in).unwrap_or(i64::MAX);
-    let (access_token, expires_at) = state.issuer.issue(&req.user_id, Utc::now(), lifetime)?;
+    let (access_token, expires_at) = state.mint_token(&req.user_id, Utc::now(), lifetime).await?;
     Ok(Json(Credentials {
         access_token,
         expires_at,

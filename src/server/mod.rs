@@ -90,6 +90,25 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Issues a token for an existing user.
+    pub async fn mint_token(
+        &self,
+        user_id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        lifetime_s: i64,
+    ) -> Result<(String, chrono::DateTime<chrono::Utc>), ApiError> {
+        let id = user_id.to_owned();
+        let user = self.store(move |s| s.get_user(&id)).await?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::UserNotFound,
+                format!("user `{user_id}` does not exist"),
+            )
+        })?;
+        self.issuer.issue(&user, now, lifetime_s)
+    }
+}
+
 /// The error code a store failure is reported with.
 pub fn store_error(e: StoreError) -> ApiError {
     let code = match &e {

@@ -112,6 +112,14 @@ impl Events {
         }
     }
 
+    /// Like `wait_for`, but an event that already went by counts too.
+    pub async fn wait_seen(&mut self, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+        if let Some(e) = self.seen.iter().find(|e| pred(e)) {
+            return e.clone();
+        }
+        self.wait_for(what, pred).await
+    }
+
     pub async fn connected(&mut self) {
         self.wait_for("connected", |e| matches!(e, Event::Ready { .. }))
             .await;
