@@ -30,6 +30,12 @@ pub const MAX_USER_ID_BYTES: usize = 64;
 pub const MAX_NAME_BYTES: usize = 128;
 /// Most participants in one group channel.
 pub const MAX_PARTICIPANTS: usize = 256;
+/// Most parties in one call, the caller included (a full mesh of peer connections).
+pub const MAX_CALL_PARTIES: usize = 4;
+/// Seconds a call rings before the server ends it with `timeout`.
+pub const RING_TIMEOUT_S: u64 = 60;
+/// Largest SDP or ICE candidate relayed, in bytes.
+pub const MAX_SIGNAL_BYTES: usize = 64 * 1024;
 
 /// Stable error codes. The names follow the reference platform where it names one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -67,6 +73,16 @@ pub enum ErrorCode {
     MessageTooLarge,
     /// The route does not exist.
     NotFound,
+    /// This device is already placing or in a call.
+    AnotherCallInProgress,
+    /// The caller is in a call on another device.
+    CurrentUserBusy,
+    /// Every user called is in another call.
+    AllUsersBusy,
+    /// No call with that room id.
+    CallNotFound,
+    /// The call is not in a state that allows this (answering an ended call, ...).
+    InvalidCallStatus,
     /// Something failed on the server.
     InternalServerError,
 }
@@ -90,6 +106,11 @@ impl ErrorCode {
             ErrorCode::MessageNotSaved => "message_not_saved",
             ErrorCode::MessageTooLarge => "message_too_large",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::AnotherCallInProgress => "another_call_in_progress",
+            ErrorCode::CurrentUserBusy => "current_user_busy",
+            ErrorCode::AllUsersBusy => "all_users_busy",
+            ErrorCode::CallNotFound => "call_not_found",
+            ErrorCode::InvalidCallStatus => "invalid_call_status",
             ErrorCode::InternalServerError => "internal_server_error",
         }
     }
@@ -301,6 +322,145 @@ pub struct UserEntry {
     pub presence: Presence,
 }
 
+// ---------------------------------------------------------------------------------------
+// Calls
+// ---------------------------------------------------------------------------------------
+
+/// Where a call room stands on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallStatus {
+    /// Ringing; nobody has answered yet.
+    Dialing,
+    /// At least one callee answered; media is set up peer to peer.
+    Connected,
+    Ended,
+}
+
+/// Why a call ended (for everyone, or for one device).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// Every callee declined.
+    Declined,
+    /// The caller gave up before anyone answered.
+    Canceled,
+    /// Another device of the same user answered (this device stops ringing).
+    AnsweredOnAnotherDevice,
+    /// Someone hung up (a 1:1 call), or fewer than two parties remain.
+    HangUp,
+    /// Nobody answered within the ring timeout.
+    Timeout,
+    /// The call failed (media could not be set up, the device went away, ...).
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclineReason {
+    #[default]
+    None,
+    Error,
+    DoNotDisturb,
+    NoAnswer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantState {
+    /// The caller, while in the call.
+    Calling,
+    Ringing,
+    Joined,
+    Declined,
+    /// Did not answer within the ring timeout.
+    Missed,
+    Left,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CallParticipant {
+    pub user_id: String,
+    pub state: ParticipantState,
+    /// The device taking part (caller, or the callee's answering device).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_reason: Option<DeclineReason>,
+}
+
+/// A call room as everyone in it sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Call {
+    pub room_id: String,
+    pub caller: String,
+    pub created_at: DateTime<Utc>,
+    pub status: CallStatus,
+    /// The caller first.
+    pub participants: Vec<CallParticipant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<EndReason>,
+}
+
+impl Call {
+    pub fn participant(&self, user_id: &str) -> Option<&CallParticipant> {
+        self.participants.iter().find(|p| p.user_id == user_id)
+    }
+
+    /// Users other than `user_id` still in the call or being rung.
+    pub fn others(&self, user_id: &str) -> Vec<String> {
+        self.participants
+            .iter()
+            .filter(|p| p.user_id != user_id)
+            .filter(|p| {
+                matches!(
+                    p.state,
+                    ParticipantState::Calling
+                        | ParticipantState::Ringing
+                        | ParticipantState::Joined
+                )
+            })
+            .map(|p| p.user_id.clone())
+            .collect()
+    }
+}
+
+/// WebRTC signaling relayed between two devices of a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Signal {
+    Offer {
+        sdp: String,
+    },
+    Answer {
+        sdp: String,
+    },
+    Candidate {
+        candidate: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sdp_mid: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sdp_mline_index: Option<u16>,
+    },
+    EndOfCandidates,
+}
+
+impl Signal {
+    pub fn size(&self) -> usize {
+        match self {
+            Signal::Offer { sdp } | Signal::Answer { sdp } => sdp.len(),
+            Signal::Candidate {
+                candidate, sdp_mid, ..
+            } => candidate.len() + sdp_mid.as_ref().map_or(0, String::len),
+            Signal::EndOfCandidates => 0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Health {
     pub status: String,
@@ -342,6 +502,37 @@ pub enum ClientFrame {
     },
     /// Replace the session's access token before it expires; answered by `token_refreshed`.
     RefreshToken { access_token: String },
+    /// Start a call with one to three users; answered by `call_updated` with the new call.
+    CallDial {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        callees: Vec<String>,
+    },
+    CallAnswer {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        room_id: String,
+    },
+    CallDecline {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        room_id: String,
+        #[serde(default)]
+        reason: DeclineReason,
+    },
+    /// Leave the call: cancels it when the caller does so while it rings, declines it when
+    /// a ringing callee does.
+    CallHangup {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        room_id: String,
+    },
+    /// Relay a signal to another party of the call.
+    CallSignal {
+        room_id: String,
+        to_user: String,
+        signal: Signal,
+    },
     Ping {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req_id: Option<String>,
@@ -413,6 +604,28 @@ pub enum ServerFrame {
     ForceDisconnect {
         reason: String,
     },
+    /// Someone calls this user; every device of theirs rings.
+    CallIncoming {
+        call: Call,
+    },
+    /// The call changed (and the answer to a call request, with its `req_id`).
+    CallUpdated {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        call: Call,
+    },
+    /// The call is over for this device, for `reason` (which can differ from the call's own
+    /// end reason, e.g. `answered_on_another_device`).
+    CallEnded {
+        call: Call,
+        reason: EndReason,
+    },
+    CallSignal {
+        room_id: String,
+        from_user: String,
+        from_device: String,
+        signal: Signal,
+    },
     Pong {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req_id: Option<String>,
@@ -426,6 +639,11 @@ pub const CLIENT_FRAME_TYPES: &[&str] = &[
     "resume",
     "subscribe_presence",
     "refresh_token",
+    "call_dial",
+    "call_answer",
+    "call_decline",
+    "call_hangup",
+    "call_signal",
     "ping",
 ];
 

@@ -236,5 +236,30 @@ pub fn event_line(e: &Event) -> String {
         }
         Event::ForceDisconnect { reason } => format!("* disconnected by the server: {reason}"),
         Event::Resumed { replayed } => format!("* caught up ({replayed} missed message(s))"),
+        Event::CallIncoming { call } => {
+            format!("* incoming call {} from {}", call.room_id, call.caller)
+        }
+        Event::Call { view } => {
+            let state = serde_json::to_value(view.state)
+                .ok()
+                .and_then(|v| v.get("state").and_then(|s| s.as_str()).map(str::to_owned))
+                .unwrap_or_default();
+            match view.state {
+                crate::client::call::CallState::Ended { reason } => format!(
+                    "* call {} ended: {}",
+                    view.call.room_id,
+                    serde_json::to_value(reason)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                ),
+                _ => format!("* call {} {state}", view.call.room_id),
+            }
+        }
+        Event::CallSignal {
+            room_id, from_user, ..
+        } => {
+            format!("* call {room_id}: signaling from {from_user}")
+        }
     }
 }

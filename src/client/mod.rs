@@ -5,6 +5,7 @@
 //! its cursors) and returns a handle plus an event stream. The TUI, the CLI subcommands and
 //! the control socket are front ends over this one API.
 
+pub mod call;
 pub mod rest;
 pub mod session;
 
@@ -293,18 +294,57 @@ pub enum Event {
     ForceDisconnect {
         reason: String,
     },
+    /// A call rings on this device.
+    CallIncoming {
+        call: Call,
+    },
+    /// A call of this device changed state (dialing, ringing, connecting, connected, on
+    /// hold, ended with its reason).
+    Call {
+        view: call::CallView,
+    },
+    /// Signaling from another party, for the media layer.
+    CallSignal {
+        room_id: String,
+        from_user: String,
+        from_device: String,
+        signal: Signal,
+    },
     /// A resume finished; `replayed` messages were caught up.
     Resumed {
         replayed: u64,
     },
 }
 
+type Reply = oneshot::Sender<Result<Call, ClientError>>;
+
 enum Command {
     Send {
         pending: PendingMessage,
         done: Option<oneshot::Sender<Result<Message, ClientError>>>,
     },
+    /// A call request, answered by `call_updated` or `error` with the same `req_id`.
+    CallRequest {
+        req_id: String,
+        frame: ClientFrame,
+        done: Reply,
+    },
+    /// A frame that expects no answer (signaling).
+    Frame(ClientFrame),
+    /// The media layer reports media up/down or hold for a call.
+    Media {
+        room_id: String,
+        change: MediaChange,
+    },
     Stop,
+}
+
+/// What the media layer tells the session about a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaChange {
+    Up(bool),
+    LocalHold(bool),
+    RemoteHold(bool),
 }
 
 /// Handle to a running session. Cloning is cheap; the session stops when [`Client::stop`]
@@ -334,6 +374,8 @@ impl Client {
             token: None,
             connected_once: false,
             user_id: String::new(),
+            requests: Vec::new(),
+            calls: std::collections::HashMap::new(),
         };
         tokio::spawn(session.run());
         Ok((
@@ -387,6 +429,71 @@ impl Client {
     pub fn stop(&self) {
         let _ = self.commands.send(Command::Stop);
     }
+
+    async fn call_request(
+        &self,
+        make: impl FnOnce(Option<String>) -> ClientFrame,
+    ) -> Result<Call, ClientError> {
+        let req_id = uuid::Uuid::new_v4().to_string();
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::CallRequest {
+                frame: make(Some(req_id.clone())),
+                req_id,
+                done: tx,
+            })
+            .map_err(|_| ClientError::Closed)?;
+        rx.await.map_err(|_| ClientError::Closed)?
+    }
+
+    /// Calls one to three users; returns the new call (their devices ring).
+    pub async fn dial(&self, callees: &[String]) -> Result<Call, ClientError> {
+        let callees = callees.to_vec();
+        self.call_request(|req_id| ClientFrame::CallDial { req_id, callees })
+            .await
+    }
+
+    pub async fn answer(&self, room_id: &str) -> Result<Call, ClientError> {
+        let room_id = room_id.to_owned();
+        self.call_request(|req_id| ClientFrame::CallAnswer { req_id, room_id })
+            .await
+    }
+
+    pub async fn decline(&self, room_id: &str, reason: DeclineReason) -> Result<Call, ClientError> {
+        let room_id = room_id.to_owned();
+        self.call_request(|req_id| ClientFrame::CallDecline {
+            req_id,
+            room_id,
+            reason,
+        })
+        .await
+    }
+
+    /// Hangs up (or cancels an outgoing call that still rings, or declines one ringing).
+    pub async fn hangup(&self, room_id: &str) -> Result<Call, ClientError> {
+        let room_id = room_id.to_owned();
+        self.call_request(|req_id| ClientFrame::CallHangup { req_id, room_id })
+            .await
+    }
+
+    /// Relays WebRTC signaling to another party of a call.
+    pub fn signal(&self, room_id: &str, to_user: &str, signal: Signal) -> Result<(), ClientError> {
+        self.commands
+            .send(Command::Frame(ClientFrame::CallSignal {
+                room_id: room_id.to_owned(),
+                to_user: to_user.to_owned(),
+                signal,
+            }))
+            .map_err(|_| ClientError::Closed)
+    }
+
+    /// Reports media changes of a call, which move its visible state.
+    pub fn media_changed(&self, room_id: &str, change: MediaChange) {
+        let _ = self.commands.send(Command::Media {
+            room_id: room_id.to_owned(),
+            change,
+        });
+    }
 }
 
 struct Session {
@@ -402,6 +509,10 @@ struct Session {
     connected_once: bool,
     /// Who the server says we are (from `ready`).
     user_id: String,
+    /// Call requests waiting for their answer.
+    requests: Vec<(String, Reply)>,
+    /// Calls of this device, by room id.
+    calls: std::collections::HashMap<String, call::CallView>,
 }
 
 type WsStream =
@@ -449,7 +560,12 @@ impl Session {
                     Ok(ws) => {
                         attempt = 0;
                         rejections = 0;
-                        self.serve(ws).await
+                        let ended = self.serve(ws).await;
+                        for (_, done) in self.requests.drain(..) {
+                            let e = ClientError::Unreachable("the connection was lost".into());
+                            let _ = done.send(Err(e));
+                        }
+                        ended
                     }
                     Err(e) => match e.api_code() {
                         Some(code) if code.is_auth() => Ended::TokenRejected(e),
@@ -534,6 +650,12 @@ impl Session {
                 _ = tokio::time::sleep_until(deadline) => return true,
                 cmd = self.commands.recv() => match cmd {
                     Some(Command::Send { pending, done }) => self.enqueue(pending, done),
+                    Some(Command::CallRequest { done, .. }) => {
+                        let e = ClientError::Unreachable("not connected to the server".into());
+                        let _ = done.send(Err(e));
+                    }
+                    Some(Command::Frame(_)) => {}
+                    Some(Command::Media { room_id, change }) => self.on_media(&room_id, change),
                     Some(Command::Stop) | None => return false,
                 },
             }
@@ -685,6 +807,18 @@ impl Session {
                             return Ended::Lost;
                         }
                     }
+                    Some(Command::CallRequest { req_id, frame, done }) => {
+                        self.requests.push((req_id, done));
+                        if !Self::send_frame(&mut ws, &frame).await {
+                            return Ended::Lost;
+                        }
+                    }
+                    Some(Command::Frame(frame)) => {
+                        if !Self::send_frame(&mut ws, &frame).await {
+                            return Ended::Lost;
+                        }
+                    }
+                    Some(Command::Media { room_id, change }) => self.on_media(&room_id, change),
                     Some(Command::Stop) | None => {
                         let _ = ws.close(None).await;
                         return Ended::Stopped;
@@ -768,6 +902,14 @@ impl Session {
                 req_id: Some(req_id),
                 code,
                 message,
+            } if self.requests.iter().any(|(id, _)| *id == req_id) => {
+                let err = ClientError::Api(ApiError::new(code, message));
+                self.answer_request(&req_id, Err(err));
+            }
+            ServerFrame::Error {
+                req_id: Some(req_id),
+                code,
+                message,
             } if code != ErrorCode::MessageNotSaved => {
                 // A definite refusal of a queued message: retrying cannot help.
                 if let Some(p) = self.outbox.settle(&req_id) {
@@ -832,8 +974,93 @@ impl Session {
                 ))));
             }
             ServerFrame::Ready { .. } | ServerFrame::Pong { .. } => {}
+            ServerFrame::CallIncoming { call } => {
+                let view = call::CallView::incoming(call.clone());
+                self.calls.insert(call.room_id.clone(), view.clone());
+                self.emit(Event::CallIncoming { call });
+                self.emit(Event::Call { view });
+            }
+            ServerFrame::CallUpdated { req_id, call } => {
+                if let Some(req_id) = req_id {
+                    self.answer_request(&req_id, Ok(call.clone()));
+                }
+                self.on_call_update(call);
+            }
+            ServerFrame::CallEnded { call, reason } => {
+                let room_id = call.room_id.clone();
+                if let Some(view) = self.calls.get_mut(&room_id) {
+                    view.call = call;
+                    if view.on_ended(reason, Utc::now()).is_some() {
+                        let view = view.clone();
+                        self.emit(Event::Call { view });
+                    }
+                }
+                self.calls.remove(&room_id);
+            }
+            ServerFrame::CallSignal {
+                room_id,
+                from_user,
+                from_device,
+                signal,
+            } => self.emit(Event::CallSignal {
+                room_id,
+                from_user,
+                from_device,
+                signal,
+            }),
         }
         None
+    }
+
+    /// Settles a call request; false when no request had this id.
+    fn answer_request(&mut self, req_id: &str, result: Result<Call, ClientError>) -> bool {
+        match self.requests.iter().position(|(id, _)| id == req_id) {
+            Some(i) => {
+                let (_, done) = self.requests.swap_remove(i);
+                let _ = done.send(result);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn on_call_update(&mut self, call: Call) {
+        let device = self.config.device_id.clone();
+        let mine = call.caller == self.user_id
+            && call
+                .participant(&self.user_id)
+                .is_some_and(|p| p.device_id.as_deref() == Some(device.as_str()));
+        if mine && !self.calls.contains_key(&call.room_id) {
+            let view = call::CallView::outgoing(call.clone());
+            self.calls.insert(call.room_id.clone(), view.clone());
+            self.emit(Event::Call { view });
+        }
+        let Some(view) = self.calls.get_mut(&call.room_id) else {
+            return;
+        };
+        if view
+            .on_update(call, &self.user_id, &device, Utc::now())
+            .is_some()
+        {
+            let view = view.clone();
+            self.emit(Event::Call { view });
+        }
+    }
+
+    fn on_media(&mut self, room_id: &str, change: MediaChange) {
+        let Some(view) = self.calls.get_mut(room_id) else {
+            return;
+        };
+        let now = Utc::now();
+        let changed = match change {
+            MediaChange::Up(up) => view.on_media(up, now),
+            MediaChange::LocalHold(h) => view.set_local_hold(h, now),
+            MediaChange::RemoteHold(h) => view.set_remote_hold(h, now),
+        };
+        if changed.is_some() {
+            let view = view.clone();
+            self.emit(Event::Call { view });
+        }
     }
 
     fn resolve(&mut self, client_id: &str, result: Result<Message, ClientError>) {

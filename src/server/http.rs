@@ -44,7 +44,12 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | AccessTokenInvalidSignature
         | AccessTokenInvalidUser => StatusCode::UNAUTHORIZED,
         UserNotFound | ChannelNotExists | NotFound => StatusCode::NOT_FOUND,
-        UserAlreadyExists => StatusCode::CONFLICT,
+        UserAlreadyExists
+        | AnotherCallInProgress
+        | CurrentUserBusy
+        | AllUsersBusy
+        | InvalidCallStatus => StatusCode::CONFLICT,
+        CallNotFound => StatusCode::NOT_FOUND,
         MessageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         MessageNotSaved | InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -250,6 +250,44 @@ impl Hub {
         Self::broadcast_presence(&mut inner, &user);
     }
 
+    fn device_conns(inner: &Inner, user: &str, device: &str, same: bool) -> Vec<ConnId> {
+        inner
+            .by_user
+            .get(user)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|id| {
+                inner
+                    .conns
+                    .get(id)
+                    .is_some_and(|c| (c.device_id == device) == same)
+            })
+            .collect()
+    }
+
+    /// Marks every connection of one device busy (or free, with an empty list).
+    pub fn set_device_busy(&self, user: &str, device: &str, busy_with: Vec<String>) {
+        let mut inner = self.lock();
+        let ids = Self::device_conns(&inner, user, device, true);
+        if ids.is_empty() {
+            return;
+        }
+        for id in ids {
+            if let Some(c) = inner.conns.get_mut(&id) {
+                c.busy_with.clone_from(&busy_with);
+            }
+        }
+        Self::broadcast_presence(&mut inner, user);
+    }
+
+    /// Queues a frame to one device of a user (or to all the others with `same == false`).
+    pub fn send_to_device(&self, user: &str, device: &str, same: bool, frame: &ServerFrame) {
+        let mut inner = self.lock();
+        let ids = Self::device_conns(&inner, user, device, same);
+        Self::send_to_conns(&mut inner, &ids, &encode(frame));
+    }
+
     pub fn presence(&self, user_id: &str) -> Presence {
         Self::presence_locked(&self.lock(), user_id)
     }

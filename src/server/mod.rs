@@ -4,6 +4,7 @@
 //! and shut the server down cleanly; `parla serve` calls it and waits for Ctrl-C.
 
 pub mod auth;
+pub mod calls;
 pub mod http;
 pub mod hub;
 pub mod store;
@@ -37,6 +38,8 @@ pub struct ServerConfig {
     /// How long before a token's expiry its connections get `token_about_to_expire`;
     /// zero turns the warning off.
     pub token_warning: Duration,
+    /// How long a call rings before it ends with `timeout`.
+    pub ring_timeout: Duration,
 }
 
 impl ServerConfig {
@@ -46,6 +49,7 @@ impl ServerConfig {
             data_dir,
             api_key: None,
             token_warning: DEFAULT_TOKEN_WARNING,
+            ring_timeout: Duration::from_secs(crate::proto::RING_TIMEOUT_S),
         }
     }
 }
@@ -73,6 +77,47 @@ pub struct AppState {
     pub issuer: TokenIssuer,
     pub api_key: String,
     pub token_warning: Duration,
+    pub calls: std::sync::Mutex<calls::Calls>,
+}
+
+impl AppState {
+    /// Runs a call-room operation and carries out its effects.
+    pub fn with_calls<T>(
+        &self,
+        f: impl FnOnce(&mut calls::Calls) -> Result<(T, Vec<calls::Effect>), ApiError>,
+    ) -> Result<T, ApiError> {
+        let (value, effects) = {
+            let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut calls)?
+        };
+        self.apply(effects);
+        Ok(value)
+    }
+
+    pub fn apply(&self, effects: Vec<calls::Effect>) {
+        use calls::Effect;
+        for e in effects {
+            match e {
+                Effect::ToUsers { users, frame } => self.hub.send_to_users(&users, &frame, None),
+                Effect::ToOtherDevices {
+                    user,
+                    except_device,
+                    frame,
+                } => self
+                    .hub
+                    .send_to_device(&user, &except_device, false, &frame),
+                Effect::ToDevice {
+                    user,
+                    device,
+                    frame,
+                } => self.hub.send_to_device(&user, &device, true, &frame),
+                Effect::Busy { user, device, with } => {
+                    self.hub.set_device_busy(&user, &device, with)
+                }
+                Effect::Free { user, device } => self.hub.set_device_busy(&user, &device, vec![]),
+            }
+        }
+    }
 }
 
 impl AppState {
@@ -165,6 +210,7 @@ impl Server {
             issuer: TokenIssuer::new(secret.as_bytes()),
             api_key,
             token_warning: config.token_warning,
+            calls: std::sync::Mutex::new(calls::Calls::new(config.ring_timeout)),
         });
         let listener =
             TcpListener::bind(config.listen)
@@ -178,6 +224,18 @@ impl Server {
             source,
         })?;
         let app = http::router(state.clone());
+        // Ring timeouts: checked four times a second.
+        let ticker_state = Arc::downgrade(&state);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_millis(250));
+            loop {
+                every.tick().await;
+                let Some(state) = ticker_state.upgrade() else {
+                    break;
+                };
+                let _ = state.with_calls(|c| Ok(((), c.tick(chrono::Utc::now()))));
+            }
+        });
         let (tx, rx) = oneshot::channel::<()>();
         let hub_state = state.clone();
         let task = tokio::spawn(async move {

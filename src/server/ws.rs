@@ -78,16 +78,18 @@ pub async fn upgrade(
             let conn = Connection {
                 state,
                 user_id: auth.user_id,
+                device_id,
                 expires_at: auth.expires_at,
                 warned: false,
             };
-            conn.run(socket, device_id, device_name).await;
+            conn.run(socket, device_name).await;
         })
 }
 
 struct Connection {
     state: Arc<AppState>,
     user_id: String,
+    device_id: String,
     expires_at: DateTime<Utc>,
     warned: bool,
 }
@@ -102,7 +104,8 @@ fn instant_at(t: DateTime<Utc>) -> Instant {
 }
 
 impl Connection {
-    async fn run(mut self, socket: WebSocket, device_id: String, device_name: String) {
+    async fn run(mut self, socket: WebSocket, device_name: String) {
+        let device_id = self.device_id.clone();
         let (mut sink, mut stream) = socket.split();
         // Register before reading the cursors for `ready`, so no message can fall between
         // the two: anything stored afterwards is queued in the outbox behind `ready`.
@@ -133,6 +136,7 @@ impl Connection {
             self.state.hub.unregister(conn_id);
             return;
         }
+        self.restore_calls();
         let mut last_heard = Instant::now();
         loop {
             let warn_at = instant_at(self.expires_at - self.state.token_warning);
@@ -213,6 +217,135 @@ impl Connection {
             }
         }
         self.state.hub.unregister(conn_id);
+        let (user, device) = (self.user_id.clone(), self.device_id.clone());
+        let _ = self
+            .state
+            .with_calls(|c| Ok(((), c.device_gone(&user, &device, Utc::now()))));
+    }
+
+    /// A device that (re)connects rings for calls still ringing for its user, and shows busy
+    /// when it is in a call.
+    fn restore_calls(&self) {
+        let (ringing, busy) = {
+            let calls = self.state.calls.lock().unwrap_or_else(|e| e.into_inner());
+            (
+                calls.ringing_for(&self.user_id),
+                calls.busy_with(&self.user_id, &self.device_id),
+            )
+        };
+        for call in ringing {
+            self.state.hub.send_to_device(
+                &self.user_id,
+                &self.device_id,
+                true,
+                &ServerFrame::CallIncoming { call },
+            );
+        }
+        if let Some(with) = busy {
+            self.state
+                .hub
+                .set_device_busy(&self.user_id, &self.device_id, with);
+        }
+    }
+
+    async fn handle_call(&self, frame: ClientFrame, out: &mut Vec<ServerFrame>) {
+        let (user, device, now) = (self.user_id.as_str(), self.device_id.as_str(), Utc::now());
+        let (req_id, result) = match frame {
+            ClientFrame::CallDial { req_id, callees } => {
+                let result = match self.check_users_exist(&callees).await {
+                    Ok(()) => self
+                        .state
+                        .with_calls(|c| c.dial(user, device, &callees, now)),
+                    Err(e) => Err(e),
+                };
+                (req_id, result)
+            }
+            ClientFrame::CallAnswer { req_id, room_id } => (
+                req_id,
+                self.state
+                    .with_calls(|c| c.answer(user, device, &room_id, now)),
+            ),
+            ClientFrame::CallDecline {
+                req_id,
+                room_id,
+                reason,
+            } => (
+                req_id,
+                self.state
+                    .with_calls(|c| c.decline(user, &room_id, reason, now)),
+            ),
+            ClientFrame::CallHangup { req_id, room_id } => (
+                req_id,
+                self.state
+                    .with_calls(|c| c.hangup(user, device, &room_id, now)),
+            ),
+            ClientFrame::CallSignal {
+                room_id,
+                to_user,
+                signal,
+            } => {
+                if signal.size() > MAX_SIGNAL_BYTES {
+                    out.push(error_frame(
+                        None,
+                        ApiError::new(
+                            ErrorCode::ValidationError,
+                            format!("signals are limited to {MAX_SIGNAL_BYTES} bytes"),
+                        ),
+                    ));
+                    return;
+                }
+                let target = {
+                    let calls = self.state.calls.lock().unwrap_or_else(|e| e.into_inner());
+                    calls.signal_target(user, &room_id, &to_user)
+                };
+                match target {
+                    Ok(to_device) => self.state.hub.send_to_device(
+                        &to_user,
+                        &to_device,
+                        true,
+                        &ServerFrame::CallSignal {
+                            room_id,
+                            from_user: user.to_owned(),
+                            from_device: device.to_owned(),
+                            signal,
+                        },
+                    ),
+                    Err(e) => out.push(error_frame(None, e)),
+                }
+                return;
+            }
+            _ => return,
+        };
+        out.push(match result {
+            Ok(call) => ServerFrame::CallUpdated { req_id, call },
+            Err(e) => error_frame(req_id, e),
+        });
+    }
+
+    async fn check_users_exist(&self, users: &[String]) -> Result<(), ApiError> {
+        for u in users {
+            validate_user_id(u)?;
+        }
+        let list = users.to_vec();
+        let missing = self
+            .state
+            .store(move |s| {
+                let mut missing = Vec::new();
+                for u in &list {
+                    if s.get_user(u)?.is_none() {
+                        missing.push(u.clone());
+                    }
+                }
+                Ok(missing)
+            })
+            .await?;
+        match missing.first() {
+            None => Ok(()),
+            Some(u) => Err(ApiError::new(
+                ErrorCode::UserNotFound,
+                format!("user `{u}` does not exist"),
+            )),
+        }
     }
 
     async fn handle(&mut self, text: &str, conn_id: ConnId, out: &mut Vec<ServerFrame>) {
@@ -291,6 +424,11 @@ impl Connection {
                 }
             }
             ClientFrame::Ping { req_id } => out.push(ServerFrame::Pong { req_id }),
+            call @ (ClientFrame::CallDial { .. }
+            | ClientFrame::CallAnswer { .. }
+            | ClientFrame::CallDecline { .. }
+            | ClientFrame::CallHangup { .. }
+            | ClientFrame::CallSignal { .. }) => self.handle_call(call, out).await,
         }
     }
 

@@ -1,0 +1,273 @@
+//! A call as one device sees it: the states a user sees, hold on either side, duration.
+//!
+//! Plain data and transitions; time comes in as an argument. The session feeds it server
+//! updates (`call_updated`, `call_ended`) and media events (connected, remote hold), and
+//! reports each change of [`CallState`] as an event.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::proto::{Call, CallStatus, EndReason, ParticipantState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Outgoing,
+    Incoming,
+}
+
+/// What the user sees of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum CallState {
+    /// Outgoing, the others' devices ring.
+    Dialing,
+    /// Incoming, this device rings.
+    Ringing,
+    /// Answered; media is being set up.
+    Connecting,
+    Connected,
+    /// Connected, with audio held by this side, the other side, or both.
+    OnHold {
+        local: bool,
+        remote: bool,
+    },
+    Ended {
+        reason: EndReason,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallView {
+    pub call: Call,
+    pub direction: Direction,
+    pub state: CallState,
+    pub media_up: bool,
+    pub local_hold: bool,
+    pub remote_hold: bool,
+    pub connected_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl CallView {
+    /// A call this device placed.
+    pub fn outgoing(call: Call) -> Self {
+        Self::new(call, Direction::Outgoing, CallState::Dialing)
+    }
+
+    /// A call ringing on this device.
+    pub fn incoming(call: Call) -> Self {
+        Self::new(call, Direction::Incoming, CallState::Ringing)
+    }
+
+    fn new(call: Call, direction: Direction, state: CallState) -> Self {
+        CallView {
+            call,
+            direction,
+            state,
+            media_up: false,
+            local_hold: false,
+            remote_hold: false,
+            connected_at: None,
+            ended_at: None,
+        }
+    }
+
+    pub fn room_id(&self) -> &str {
+        &self.call.room_id
+    }
+
+    pub fn is_ended(&self) -> bool {
+        matches!(self.state, CallState::Ended { .. })
+    }
+
+    /// Recomputes the state; returns it when it changed.
+    fn derive(&mut self, now: DateTime<Utc>) -> Option<CallState> {
+        if self.is_ended() {
+            return None;
+        }
+        let answered = self.call.status == CallStatus::Connected;
+        let next = if !answered {
+            match self.direction {
+                Direction::Outgoing => CallState::Dialing,
+                Direction::Incoming => CallState::Ringing,
+            }
+        } else if !self.media_up {
+            CallState::Connecting
+        } else if self.local_hold || self.remote_hold {
+            CallState::OnHold {
+                local: self.local_hold,
+                remote: self.remote_hold,
+            }
+        } else {
+            CallState::Connected
+        };
+        if self.media_up && self.connected_at.is_none() {
+            self.connected_at = Some(now);
+        }
+        (next != self.state).then(|| {
+            self.state = next;
+            next
+        })
+    }
+
+    /// A `call_updated` from the server; `me` and `device` say who this device is.
+    pub fn on_update(
+        &mut self,
+        call: Call,
+        me: &str,
+        device: &str,
+        now: DateTime<Utc>,
+    ) -> Option<CallState> {
+        // An incoming call moves on only once this very device is the one in it.
+        let joined_here = call.participant(me).is_some_and(|p| {
+            matches!(
+                p.state,
+                ParticipantState::Joined | ParticipantState::Calling
+            ) && p.device_id.as_deref() == Some(device)
+        });
+        self.call = call;
+        if self.direction == Direction::Incoming && !joined_here {
+            return None;
+        }
+        self.derive(now)
+    }
+
+    /// The call is over for this device.
+    pub fn on_ended(&mut self, reason: EndReason, now: DateTime<Utc>) -> Option<CallState> {
+        if self.is_ended() {
+            return None;
+        }
+        self.state = CallState::Ended { reason };
+        self.ended_at = Some(now);
+        Some(self.state)
+    }
+
+    /// Media started or stopped flowing.
+    pub fn on_media(&mut self, up: bool, now: DateTime<Utc>) -> Option<CallState> {
+        self.media_up = up;
+        self.derive(now)
+    }
+
+    pub fn set_local_hold(&mut self, hold: bool, now: DateTime<Utc>) -> Option<CallState> {
+        self.local_hold = hold;
+        self.derive(now)
+    }
+
+    pub fn set_remote_hold(&mut self, hold: bool, now: DateTime<Utc>) -> Option<CallState> {
+        self.remote_hold = hold;
+        self.derive(now)
+    }
+
+    /// Time since media first connected, up to the end.
+    pub fn duration(&self, now: DateTime<Utc>) -> chrono::Duration {
+        match self.connected_at {
+            Some(start) => self.ended_at.unwrap_or(now) - start,
+            None => chrono::Duration::zero(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::CallParticipant;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
+    }
+
+    fn call(status: CallStatus, bob: ParticipantState) -> Call {
+        Call {
+            room_id: "call_1".into(),
+            caller: "alice".into(),
+            created_at: t(0),
+            status,
+            participants: vec![
+                CallParticipant {
+                    user_id: "alice".into(),
+                    state: ParticipantState::Calling,
+                    device_id: Some("a1".into()),
+                    decline_reason: None,
+                },
+                CallParticipant {
+                    user_id: "bob".into(),
+                    state: bob,
+                    device_id: None,
+                    decline_reason: None,
+                },
+            ],
+            answered_at: None,
+            ended_at: None,
+            end_reason: None,
+        }
+    }
+
+    #[test]
+    fn outgoing_call_walks_through_every_state() {
+        let mut v = CallView::outgoing(call(CallStatus::Dialing, ParticipantState::Ringing));
+        assert_eq!(v.state, CallState::Dialing);
+        assert_eq!(
+            v.on_update(
+                call(CallStatus::Connected, ParticipantState::Joined),
+                "alice",
+                "a1",
+                t(2)
+            ),
+            Some(CallState::Connecting)
+        );
+        assert_eq!(v.on_media(true, t(3)), Some(CallState::Connected));
+        assert_eq!(
+            v.set_local_hold(true, t(10)),
+            Some(CallState::OnHold {
+                local: true,
+                remote: false
+            })
+        );
+        assert_eq!(
+            v.set_remote_hold(true, t(11)),
+            Some(CallState::OnHold {
+                local: true,
+                remote: true
+            })
+        );
+        assert_eq!(
+            v.set_local_hold(false, t(12)),
+            Some(CallState::OnHold {
+                local: false,
+                remote: true
+            })
+        );
+        assert_eq!(v.set_remote_hold(false, t(13)), Some(CallState::Connected));
+        assert_eq!(v.set_remote_hold(false, t(13)), None, "no change, no event");
+        assert_eq!(v.duration(t(33)).num_seconds(), 30);
+        assert_eq!(
+            v.on_ended(EndReason::HangUp, t(43)),
+            Some(CallState::Ended {
+                reason: EndReason::HangUp
+            })
+        );
+        assert_eq!(v.duration(t(100)).num_seconds(), 40);
+        assert_eq!(
+            v.on_media(false, t(101)),
+            None,
+            "nothing moves after the end"
+        );
+    }
+
+    #[test]
+    fn incoming_call_rings_until_answered_here() {
+        let mut v = CallView::incoming(call(CallStatus::Dialing, ParticipantState::Ringing));
+        assert_eq!(v.state, CallState::Ringing);
+        // Answered, but by another device of bob's: this one keeps its state until the
+        // server's `call_ended` (answered_on_another_device) arrives.
+        let mut answered = call(CallStatus::Connected, ParticipantState::Joined);
+        answered.participants[1].device_id = Some("b2".into());
+        assert_eq!(v.on_update(answered.clone(), "bob", "b1", t(1)), None);
+        assert_eq!(
+            v.on_update(answered, "bob", "b2", t(1)),
+            Some(CallState::Connecting)
+        );
+        assert_eq!(v.duration(t(5)).num_seconds(), 0, "no media yet");
+    }
+}

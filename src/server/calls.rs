@@ -1,0 +1,698 @@
+//! Call rooms: dial, ring, answer, decline, cancel, hang up, ring timeout, busy rules.
+//!
+//! Sans-IO: every operation takes the time as an argument and returns the call plus a list
+//! of [`Effect`]s (frames to deliver, devices to mark busy or free) that the WebSocket layer
+//! carries out. That keeps every rule testable without sockets or clocks.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::proto::*;
+
+/// Something the connection layer must do after a call operation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Deliver to every device of each user.
+    ToUsers {
+        users: Vec<String>,
+        frame: ServerFrame,
+    },
+    /// Deliver to every device of `user` except `except_device`.
+    ToOtherDevices {
+        user: String,
+        except_device: String,
+        frame: ServerFrame,
+    },
+    /// Deliver to one device.
+    ToDevice {
+        user: String,
+        device: String,
+        frame: ServerFrame,
+    },
+    /// The device is in a call with these users (presence: busy).
+    Busy {
+        user: String,
+        device: String,
+        with: Vec<String>,
+    },
+    /// The device left its call.
+    Free { user: String, device: String },
+}
+
+/// How long an ended room is kept so late requests get `invalid_call_status`.
+const KEEP_ENDED: chrono::Duration = chrono::Duration::minutes(10);
+
+struct Room {
+    call: Call,
+    ring_deadline: DateTime<Utc>,
+}
+
+pub struct Calls {
+    rooms: HashMap<String, Room>,
+    ring_timeout: Duration,
+}
+
+fn err(code: ErrorCode, msg: impl Into<String>) -> ApiError {
+    ApiError::new(code, msg)
+}
+
+fn active(state: ParticipantState) -> bool {
+    matches!(state, ParticipantState::Calling | ParticipantState::Joined)
+}
+
+impl Calls {
+    pub fn new(ring_timeout: Duration) -> Self {
+        Calls {
+            rooms: HashMap::new(),
+            ring_timeout,
+        }
+    }
+
+    /// The room and device through which `user` is in a live call, if any.
+    fn live_call_of(&self, user: &str) -> Option<(&Call, Option<&str>)> {
+        self.rooms.values().find_map(|r| {
+            if r.call.status == CallStatus::Ended {
+                return None;
+            }
+            let p = r.call.participant(user)?;
+            active(p.state).then_some((&r.call, p.device_id.as_deref()))
+        })
+    }
+
+    pub fn get(&self, room_id: &str) -> Option<&Call> {
+        self.rooms.get(room_id).map(|r| &r.call)
+    }
+
+    /// Calls ringing for `user`, for a device that connects while they ring.
+    pub fn ringing_for(&self, user: &str) -> Vec<Call> {
+        self.rooms
+            .values()
+            .filter(|r| r.call.status != CallStatus::Ended)
+            .filter(|r| {
+                r.call
+                    .participant(user)
+                    .is_some_and(|p| p.state == ParticipantState::Ringing)
+            })
+            .map(|r| r.call.clone())
+            .collect()
+    }
+
+    /// Who `user`'s device is in a call with, when it is.
+    pub fn busy_with(&self, user: &str, device: &str) -> Option<Vec<String>> {
+        let (call, dev) = self.live_call_of(user)?;
+        (dev == Some(device)).then(|| call.others(user))
+    }
+
+    pub fn dial(
+        &mut self,
+        caller: &str,
+        device: &str,
+        callees: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(Call, Vec<Effect>), ApiError> {
+        let mut unique: Vec<String> = Vec::new();
+        for c in callees {
+            if c == caller {
+                return Err(err(ErrorCode::ValidationError, "you cannot call yourself"));
+            }
+            if !unique.contains(c) {
+                unique.push(c.clone());
+            }
+        }
+        if unique.is_empty() || unique.len() >= MAX_CALL_PARTIES {
+            return Err(err(
+                ErrorCode::ValidationError,
+                format!("a call has 1 to {} callees", MAX_CALL_PARTIES - 1),
+            ));
+        }
+        if let Some((call, dev)) = self.live_call_of(caller) {
+            return Err(if dev == Some(device) {
+                err(
+                    ErrorCode::AnotherCallInProgress,
+                    format!("this device is already in call {}", call.room_id),
+                )
+            } else {
+                err(
+                    ErrorCode::CurrentUserBusy,
+                    "you are in a call on another device",
+                )
+            });
+        }
+        let available: Vec<String> = unique
+            .into_iter()
+            .filter(|u| self.live_call_of(u).is_none())
+            .collect();
+        if available.is_empty() {
+            return Err(err(
+                ErrorCode::AllUsersBusy,
+                "everyone you called is in another call",
+            ));
+        }
+        let mut participants = vec![CallParticipant {
+            user_id: caller.to_owned(),
+            state: ParticipantState::Calling,
+            device_id: Some(device.to_owned()),
+            decline_reason: None,
+        }];
+        participants.extend(available.iter().map(|u| CallParticipant {
+            user_id: u.clone(),
+            state: ParticipantState::Ringing,
+            device_id: None,
+            decline_reason: None,
+        }));
+        let call = Call {
+            room_id: format!("call_{}", uuid::Uuid::new_v4().simple()),
+            caller: caller.to_owned(),
+            created_at: now,
+            status: CallStatus::Dialing,
+            participants,
+            answered_at: None,
+            ended_at: None,
+            end_reason: None,
+        };
+        let timeout = chrono::Duration::from_std(self.ring_timeout)
+            .unwrap_or_else(|_| chrono::Duration::seconds(RING_TIMEOUT_S as i64));
+        let effects = vec![
+            Effect::ToUsers {
+                users: available.clone(),
+                frame: ServerFrame::CallIncoming { call: call.clone() },
+            },
+            Effect::Busy {
+                user: caller.to_owned(),
+                device: device.to_owned(),
+                with: available,
+            },
+        ];
+        self.rooms.insert(
+            call.room_id.clone(),
+            Room {
+                call: call.clone(),
+                ring_deadline: now + timeout,
+            },
+        );
+        Ok((call, effects))
+    }
+
+    fn room_mut(&mut self, room_id: &str) -> Result<&mut Room, ApiError> {
+        let room = self
+            .rooms
+            .get_mut(room_id)
+            .ok_or_else(|| err(ErrorCode::CallNotFound, format!("no call `{room_id}`")))?;
+        if room.call.status == CallStatus::Ended {
+            return Err(err(
+                ErrorCode::InvalidCallStatus,
+                format!("call `{room_id}` has ended"),
+            ));
+        }
+        Ok(room)
+    }
+
+    fn participant_mut<'a>(
+        call: &'a mut Call,
+        user: &str,
+    ) -> Result<&'a mut CallParticipant, ApiError> {
+        let room_id = call.room_id.clone();
+        call.participants
+            .iter_mut()
+            .find(|p| p.user_id == user)
+            .ok_or_else(|| {
+                err(
+                    ErrorCode::CallNotFound,
+                    format!("you are not in call `{room_id}`"),
+                )
+            })
+    }
+
+    pub fn answer(
+        &mut self,
+        user: &str,
+        device: &str,
+        room_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Call, Vec<Effect>), ApiError> {
+        if let Some((call, _)) = self.live_call_of(user) {
+            if call.room_id != room_id {
+                return Err(err(
+                    ErrorCode::AnotherCallInProgress,
+                    format!("you are already in call {}", call.room_id),
+                ));
+            }
+        }
+        let room = self.room_mut(room_id)?;
+        let p = Self::participant_mut(&mut room.call, user)?;
+        if p.state != ParticipantState::Ringing {
+            return Err(err(
+                ErrorCode::InvalidCallStatus,
+                "this call is not ringing for you (answered on another device, or over)",
+            ));
+        }
+        p.state = ParticipantState::Joined;
+        p.device_id = Some(device.to_owned());
+        if room.call.status == CallStatus::Dialing {
+            room.call.status = CallStatus::Connected;
+            room.call.answered_at = Some(now);
+        }
+        let call = room.call.clone();
+        let mut effects = vec![Effect::ToOtherDevices {
+            user: user.to_owned(),
+            except_device: device.to_owned(),
+            frame: ServerFrame::CallEnded {
+                call: call.clone(),
+                reason: EndReason::AnsweredOnAnotherDevice,
+            },
+        }];
+        effects.extend(Self::busy_effects(&call));
+        effects.push(Self::update_all(&call));
+        Ok((call, effects))
+    }
+
+    pub fn decline(
+        &mut self,
+        user: &str,
+        room_id: &str,
+        reason: DeclineReason,
+        now: DateTime<Utc>,
+    ) -> Result<(Call, Vec<Effect>), ApiError> {
+        let room = self.room_mut(room_id)?;
+        let p = Self::participant_mut(&mut room.call, user)?;
+        if p.state != ParticipantState::Ringing {
+            return Err(err(
+                ErrorCode::InvalidCallStatus,
+                "only a ringing call can be declined",
+            ));
+        }
+        p.state = ParticipantState::Declined;
+        p.decline_reason = Some(reason);
+        // Every device of the decliner stops ringing, whatever happens to the call.
+        let mut effects = vec![Effect::ToUsers {
+            users: vec![user.to_owned()],
+            frame: ServerFrame::CallEnded {
+                call: room.call.clone(),
+                reason: EndReason::Declined,
+            },
+        }];
+        let call = Self::settle(room, EndReason::Declined, now, &mut effects);
+        Ok((call, effects))
+    }
+
+    pub fn hangup(
+        &mut self,
+        user: &str,
+        device: &str,
+        room_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Call, Vec<Effect>), ApiError> {
+        let room = self.room_mut(room_id)?;
+        let status = room.call.status;
+        let p = Self::participant_mut(&mut room.call, user)?;
+        match p.state {
+            ParticipantState::Ringing => {
+                return self.decline(user, room_id, DeclineReason::None, now)
+            }
+            ParticipantState::Calling | ParticipantState::Joined => {
+                if p.device_id.as_deref() != Some(device) {
+                    return Err(err(
+                        ErrorCode::InvalidCallStatus,
+                        "the call is on another of your devices",
+                    ));
+                }
+            }
+            _ => {
+                return Err(err(
+                    ErrorCode::InvalidCallStatus,
+                    "you are no longer in this call",
+                ))
+            }
+        }
+        let was_caller = p.state == ParticipantState::Calling;
+        p.state = ParticipantState::Left;
+        let mut effects = vec![Effect::Free {
+            user: user.to_owned(),
+            device: device.to_owned(),
+        }];
+        if was_caller && status == CallStatus::Dialing {
+            let call = Self::end(room, EndReason::Canceled, now, &mut effects);
+            return Ok((call, effects));
+        }
+        let call = Self::settle(room, EndReason::HangUp, now, &mut effects);
+        if call.status != CallStatus::Ended {
+            // The others go on; the call is over for the device that left.
+            effects.push(Effect::ToDevice {
+                user: user.to_owned(),
+                device: device.to_owned(),
+                frame: ServerFrame::CallEnded {
+                    call: call.clone(),
+                    reason: EndReason::HangUp,
+                },
+            });
+        }
+        Ok((call, effects))
+    }
+
+    /// Ends rings past their deadline and forgets rooms long over.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for room in self.rooms.values_mut() {
+            if room.call.status == CallStatus::Ended || now < room.ring_deadline {
+                continue;
+            }
+            let mut missed = Vec::new();
+            for p in &mut room.call.participants {
+                if p.state == ParticipantState::Ringing {
+                    p.state = ParticipantState::Missed;
+                    missed.push(p.user_id.clone());
+                }
+            }
+            if missed.is_empty() {
+                continue;
+            }
+            effects.push(Effect::ToUsers {
+                users: missed,
+                frame: ServerFrame::CallEnded {
+                    call: room.call.clone(),
+                    reason: EndReason::Timeout,
+                },
+            });
+            Self::settle(room, EndReason::Timeout, now, &mut effects);
+        }
+        self.rooms
+            .retain(|_, r| r.call.ended_at.is_none_or(|ended| now - ended < KEEP_ENDED));
+        effects
+    }
+
+    /// A device's connection closed. A call still ringing from it is canceled; a connected
+    /// call goes on (media flows peer to peer) until someone hangs up.
+    pub fn device_gone(&mut self, user: &str, device: &str, now: DateTime<Utc>) -> Vec<Effect> {
+        let dialing: Vec<String> = self
+            .rooms
+            .values()
+            .filter(|r| r.call.status == CallStatus::Dialing)
+            .filter(|r| {
+                r.call.participant(user).is_some_and(|p| {
+                    p.state == ParticipantState::Calling && p.device_id.as_deref() == Some(device)
+                })
+            })
+            .map(|r| r.call.room_id.clone())
+            .collect();
+        dialing
+            .iter()
+            .filter_map(|id| self.hangup(user, device, id, now).ok())
+            .flat_map(|(_, e)| e)
+            .collect()
+    }
+
+    /// After someone left or declined: end the call when it can no longer go on, else tell
+    /// everyone how it stands.
+    fn settle(
+        room: &mut Room,
+        reason: EndReason,
+        now: DateTime<Utc>,
+        effects: &mut Vec<Effect>,
+    ) -> Call {
+        let call = &room.call;
+        let in_call = call.participants.iter().filter(|p| active(p.state)).count();
+        let ringing = call
+            .participants
+            .iter()
+            .filter(|p| p.state == ParticipantState::Ringing)
+            .count();
+        // A 1:1 call ends with the first to leave; a group goes on while two remain (or
+        // may still join).
+        let one_to_one = call.participants.len() == 2;
+        let over = one_to_one || in_call + ringing < 2 || (in_call < 2 && ringing == 0);
+        if over {
+            let reason = if call.status == CallStatus::Dialing && reason == EndReason::HangUp {
+                EndReason::Canceled
+            } else {
+                reason
+            };
+            return Self::end(room, reason, now, effects);
+        }
+        let call = room.call.clone();
+        effects.extend(Self::busy_effects(&call));
+        effects.push(Self::update_all(&call));
+        call
+    }
+
+    fn end(
+        room: &mut Room,
+        reason: EndReason,
+        now: DateTime<Utc>,
+        effects: &mut Vec<Effect>,
+    ) -> Call {
+        let call = &mut room.call;
+        call.status = CallStatus::Ended;
+        call.ended_at = Some(now);
+        call.end_reason = Some(reason);
+        let mut notify = Vec::new();
+        for p in &mut call.participants {
+            if active(p.state) {
+                if let Some(d) = &p.device_id {
+                    effects.push(Effect::Free {
+                        user: p.user_id.clone(),
+                        device: d.clone(),
+                    });
+                }
+            }
+            if matches!(
+                p.state,
+                ParticipantState::Calling | ParticipantState::Joined | ParticipantState::Ringing
+            ) {
+                if p.state == ParticipantState::Ringing {
+                    p.state = ParticipantState::Missed;
+                } else {
+                    p.state = ParticipantState::Left;
+                }
+            }
+            notify.push(p.user_id.clone());
+        }
+        effects.push(Effect::ToUsers {
+            users: notify,
+            frame: ServerFrame::CallEnded {
+                call: call.clone(),
+                reason,
+            },
+        });
+        call.clone()
+    }
+
+    fn busy_effects(call: &Call) -> Vec<Effect> {
+        call.participants
+            .iter()
+            .filter(|p| active(p.state))
+            .filter_map(|p| {
+                Some(Effect::Busy {
+                    user: p.user_id.clone(),
+                    device: p.device_id.clone()?,
+                    with: call.others(&p.user_id),
+                })
+            })
+            .collect()
+    }
+
+    fn update_all(call: &Call) -> Effect {
+        Effect::ToUsers {
+            users: call
+                .participants
+                .iter()
+                .map(|p| p.user_id.clone())
+                .collect(),
+            frame: ServerFrame::CallUpdated {
+                req_id: None,
+                call: call.clone(),
+            },
+        }
+    }
+
+    /// Checks that `from` may send a signal to `to` in this room; returns `to`'s device.
+    pub fn signal_target(&self, from: &str, room_id: &str, to: &str) -> Result<String, ApiError> {
+        let call = &self
+            .rooms
+            .get(room_id)
+            .ok_or_else(|| err(ErrorCode::CallNotFound, format!("no call `{room_id}`")))?
+            .call;
+        if call.status == CallStatus::Ended {
+            return Err(err(ErrorCode::InvalidCallStatus, "the call has ended"));
+        }
+        call.participant(from)
+            .filter(|p| active(p.state))
+            .ok_or_else(|| err(ErrorCode::InvalidCallStatus, "you are not in this call"))?;
+        call.participant(to)
+            .filter(|p| active(p.state))
+            .and_then(|p| p.device_id.clone())
+            .ok_or_else(|| {
+                err(
+                    ErrorCode::InvalidCallStatus,
+                    format!("`{to}` is not connected to this call"),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    fn calls() -> Calls {
+        Calls::new(Duration::from_secs(60))
+    }
+
+    fn ended_for(effects: &[Effect], user: &str) -> Option<EndReason> {
+        effects.iter().find_map(|e| match e {
+            Effect::ToUsers {
+                users,
+                frame: ServerFrame::CallEnded { reason, .. },
+            } if users.iter().any(|u| u == user) => Some(*reason),
+            _ => None,
+        })
+    }
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn answer_on_one_device_stops_the_others() {
+        let mut c = calls();
+        let (call, fx) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+        assert!(
+            matches!(&fx[0], Effect::ToUsers { users, frame: ServerFrame::CallIncoming { .. } } if users == &s(&["bob"]))
+        );
+        let (call2, fx) = c.answer("bob", "b2", &call.room_id, t0()).unwrap();
+        assert_eq!(call2.status, CallStatus::Connected);
+        assert!(fx.iter().any(|e| matches!(e,
+            Effect::ToOtherDevices { user, except_device, frame: ServerFrame::CallEnded { reason: EndReason::AnsweredOnAnotherDevice, .. } }
+            if user == "bob" && except_device == "b2")));
+        assert!(fx.iter().any(|e| matches!(e, Effect::Busy { user, device, with } if user == "bob" && device == "b2" && with == &s(&["alice"]))));
+        // A second answer is refused.
+        assert_eq!(
+            c.answer("bob", "b1", &call.room_id, t0()).unwrap_err().code,
+            ErrorCode::InvalidCallStatus
+        );
+        // 1:1: the first hang-up ends it for both.
+        let (ended, fx) = c.hangup("bob", "b2", &call.room_id, t0()).unwrap();
+        assert_eq!(ended.end_reason, Some(EndReason::HangUp));
+        assert_eq!(ended_for(&fx, "alice"), Some(EndReason::HangUp));
+        assert!(fx
+            .iter()
+            .any(|e| matches!(e, Effect::Free { user, .. } if user == "alice")));
+        assert_eq!(
+            c.answer("bob", "b1", &call.room_id, t0()).unwrap_err().code,
+            ErrorCode::InvalidCallStatus
+        );
+    }
+
+    #[test]
+    fn decline_cancel_and_timeout() {
+        let mut c = calls();
+        let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+        let (ended, fx) = c
+            .decline("bob", &call.room_id, DeclineReason::DoNotDisturb, t0())
+            .unwrap();
+        assert_eq!(ended.end_reason, Some(EndReason::Declined));
+        assert_eq!(
+            ended.participant("bob").unwrap().decline_reason,
+            Some(DeclineReason::DoNotDisturb)
+        );
+        assert_eq!(ended_for(&fx, "alice"), Some(EndReason::Declined));
+
+        let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+        let (ended, fx) = c.hangup("alice", "a1", &call.room_id, t0()).unwrap();
+        assert_eq!(ended.end_reason, Some(EndReason::Canceled));
+        assert_eq!(ended_for(&fx, "bob"), Some(EndReason::Canceled));
+
+        let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+        assert!(c.tick(t0() + chrono::Duration::seconds(59)).is_empty());
+        let fx = c.tick(t0() + chrono::Duration::seconds(60));
+        assert_eq!(ended_for(&fx, "bob"), Some(EndReason::Timeout));
+        assert_eq!(ended_for(&fx, "alice"), Some(EndReason::Timeout));
+        assert_eq!(c.get(&call.room_id).unwrap().status, CallStatus::Ended);
+        // Ended rooms are forgotten after a while.
+        c.tick(t0() + chrono::Duration::minutes(20));
+        assert!(c.get(&call.room_id).is_none());
+    }
+
+    #[test]
+    fn busy_rules() {
+        let mut c = calls();
+        let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+        assert_eq!(
+            c.dial("alice", "a1", &s(&["carol"]), t0())
+                .unwrap_err()
+                .code,
+            ErrorCode::AnotherCallInProgress
+        );
+        assert_eq!(
+            c.dial("alice", "a2", &s(&["carol"]), t0())
+                .unwrap_err()
+                .code,
+            ErrorCode::CurrentUserBusy
+        );
+        c.answer("bob", "b1", &call.room_id, t0()).unwrap();
+        assert_eq!(
+            c.dial("carol", "c1", &s(&["bob"]), t0()).unwrap_err().code,
+            ErrorCode::AllUsersBusy
+        );
+        // With someone free among the callees the call goes ahead without the busy one.
+        c.dial("dave", "d1", &s(&["bob"]), t0()).unwrap_err();
+        let (group, _) = c.dial("carol", "c1", &s(&["bob", "dave"]), t0()).unwrap();
+        assert_eq!(group.participants.len(), 2);
+        assert_eq!(c.busy_with("alice", "a1"), Some(s(&["bob"])));
+        assert_eq!(c.busy_with("alice", "a2"), None);
+        assert_eq!(
+            c.dial("alice", "a1", &s(&["alice"]), t0())
+                .unwrap_err()
+                .code,
+            ErrorCode::ValidationError
+        );
+        assert_eq!(
+            c.dial("zed", "z", &s(&["a", "b", "c", "d"]), t0())
+                .unwrap_err()
+                .code,
+            ErrorCode::ValidationError
+        );
+        assert_eq!(
+            c.answer("erin", "e1", "call_nope", t0()).unwrap_err().code,
+            ErrorCode::CallNotFound
+        );
+    }
+
+    #[test]
+    fn a_group_call_goes_on_while_two_remain() {
+        let mut c = calls();
+        let (call, _) = c.dial("alice", "a1", &s(&["bob", "carol"]), t0()).unwrap();
+        let id = call.room_id.clone();
+        c.answer("bob", "b1", &id, t0()).unwrap();
+        c.answer("carol", "c1", &id, t0()).unwrap();
+        let (after, fx) = c.hangup("alice", "a1", &id, t0()).unwrap();
+        assert_eq!(after.status, CallStatus::Connected);
+        assert_eq!(ended_for(&fx, "bob"), None);
+        assert_eq!(c.signal_target("bob", &id, "carol").unwrap(), "c1");
+        assert_eq!(
+            c.signal_target("bob", &id, "alice").unwrap_err().code,
+            ErrorCode::InvalidCallStatus
+        );
+        let (ended, fx) = c.hangup("carol", "c1", &id, t0()).unwrap();
+        assert_eq!(ended.end_reason, Some(EndReason::HangUp));
+        assert_eq!(ended_for(&fx, "bob"), Some(EndReason::HangUp));
+    }
+
+    #[test]
+    fn a_dialing_device_that_disconnects_cancels_its_call() {
+        let mut c = calls();
+        let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+        assert!(c.device_gone("alice", "a2", t0()).is_empty());
+        let fx = c.device_gone("alice", "a1", t0());
+        assert_eq!(ended_for(&fx, "bob"), Some(EndReason::Canceled));
+        assert_eq!(
+            c.get(&call.room_id).unwrap().end_reason,
+            Some(EndReason::Canceled)
+        );
+    }
+}
