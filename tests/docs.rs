@@ -123,6 +123,9 @@ fn protocol_doc_covers_every_route_frame_and_code() {
         "token_expired",
         "force_disconnect",
         "pong",
+        "call_incoming",
+        "call_updated",
+        "call_ended",
     ];
     for t in parla::proto::CLIENT_FRAME_TYPES
         .iter()
