@@ -6,6 +6,7 @@
 //! the control socket are front ends over this one API.
 
 pub mod call;
+pub mod media_call;
 pub mod rest;
 pub mod session;
 

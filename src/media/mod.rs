@@ -1,4 +1,8 @@
-//! Audio for calls. The codec lives here now; devices, the jitter buffer and the
-//! peer connection join it as calls arrive.
+//! Audio for calls: sources and sinks, the Opus codec, the jitter buffer, the WebRTC peer
+//! connection, and the engine that moves frames between them.
 
+pub mod audio;
 pub mod codec;
+pub mod engine;
+pub mod jitter;
+pub mod peer;

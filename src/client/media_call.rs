@@ -1,0 +1,142 @@
+//! Connects a call's signaling (through the client session) to its media (a WebRTC peer and
+//! the audio engine). The caller offers once a callee has answered; the callee answers the
+//! offer; both start the audio loops and report media state to the session, which turns it
+//! into the call states the user sees.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::{Client, MediaChange};
+use crate::media::audio::{AudioSink, AudioSource};
+use crate::media::engine::{AudioEngine, AudioStats};
+use crate::media::peer::{AudioPeer, MediaState, PeerError, RtpAudio};
+use crate::proto::Signal;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error(transparent)]
+    Peer(#[from] PeerError),
+    #[error(transparent)]
+    Client(#[from] super::ClientError),
+    #[error(transparent)]
+    Audio(#[from] crate::media::audio::AudioError),
+    #[error("the call's media has already been set up")]
+    AlreadyStarted,
+}
+
+/// Where a call's audio comes from and goes.
+pub struct AudioSetup {
+    pub source: Box<dyn AudioSource>,
+    pub sink: Box<dyn AudioSink>,
+    /// Local address for media sockets, e.g. `127.0.0.1:0` or `0.0.0.0:0`.
+    pub bind: String,
+}
+
+pub struct CallMedia {
+    client: Client,
+    room_id: String,
+    remote_user: String,
+    peer: Arc<AudioPeer>,
+    pending: Option<(tokio::sync::mpsc::Receiver<RtpAudio>, AudioSetup)>,
+    engine: Option<AudioEngine>,
+    watcher: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl CallMedia {
+    pub async fn new(
+        client: Client,
+        room_id: &str,
+        remote_user: &str,
+        audio: AudioSetup,
+    ) -> Result<Self, MediaError> {
+        let (peer, packets) = AudioPeer::new(&audio.bind).await?;
+        let peer = Arc::new(peer);
+        // Media state changes move the call's visible state.
+        let mut state = peer.state();
+        let (c, room) = (client.clone(), room_id.to_owned());
+        let watcher = tokio::spawn(async move {
+            while state.changed().await.is_ok() {
+                let s = *state.borrow_and_update();
+                match s {
+                    MediaState::Connected => c.media_changed(&room, MediaChange::Up(true)),
+                    MediaState::Disconnected | MediaState::Failed | MediaState::Closed => {
+                        c.media_changed(&room, MediaChange::Up(false))
+                    }
+                    _ => {}
+                }
+            }
+        });
+        Ok(CallMedia {
+            client,
+            room_id: room_id.to_owned(),
+            remote_user: remote_user.to_owned(),
+            peer,
+            pending: Some((packets, audio)),
+            engine: None,
+            watcher: Some(watcher),
+        })
+    }
+
+    /// The caller's side: send the offer.
+    pub async fn offer(&mut self) -> Result<(), MediaError> {
+        let sdp = self.peer.offer().await?;
+        self.client
+            .signal(&self.room_id, &self.remote_user, Signal::Offer { sdp })?;
+        Ok(())
+    }
+
+    /// Signaling from the other party.
+    pub async fn on_signal(&mut self, signal: Signal) -> Result<(), MediaError> {
+        match signal {
+            Signal::Offer { sdp } => {
+                let answer = self.peer.answer(sdp).await?;
+                self.client.signal(
+                    &self.room_id,
+                    &self.remote_user,
+                    Signal::Answer { sdp: answer },
+                )?;
+                self.start_engine()
+            }
+            Signal::Answer { sdp } => {
+                self.peer.accept_answer(sdp).await?;
+                self.start_engine()
+            }
+            // Full descriptions carry every candidate; trickled ones are not sent yet.
+            Signal::Candidate { .. } | Signal::EndOfCandidates => Ok(()),
+        }
+    }
+
+    fn start_engine(&mut self) -> Result<(), MediaError> {
+        let (packets, audio) = self.pending.take().ok_or(MediaError::AlreadyStarted)?;
+        self.engine = Some(AudioEngine::start(
+            self.peer.clone(),
+            packets,
+            audio.source,
+            audio.sink,
+        ));
+        Ok(())
+    }
+
+    pub fn set_muted(&self, muted: bool) {
+        if let Some(e) = &self.engine {
+            e.control.muted.store(muted, Ordering::Relaxed);
+        }
+    }
+
+    pub fn stats(&self) -> Option<AudioStats> {
+        self.engine.as_ref().map(AudioEngine::stats)
+    }
+
+    /// Stops audio, finishes the sink (closing recordings) and closes the connection.
+    pub async fn stop(mut self) -> Result<(), MediaError> {
+        if let Some(w) = self.watcher.take() {
+            w.abort();
+        }
+        let result = match self.engine.take() {
+            Some(e) => e.stop().await.map_err(MediaError::from),
+            None => Ok(()),
+        };
+        self.peer.close().await;
+        result
+    }
+}

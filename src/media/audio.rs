@@ -1,0 +1,345 @@
+//! Where call audio comes from and goes to, one 20 ms frame of 48 kHz mono at a time:
+//! a tone generator, a WAV file, silence; a WAV recorder, a discarding sink, and a
+//! frequency analyser used by tests and the IVR.
+
+use std::path::{Path, PathBuf};
+
+use super::codec::{FRAME_SAMPLES, SAMPLE_RATE};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AudioError {
+    #[error("cannot read {path}: {message}")]
+    WavRead { path: PathBuf, message: String },
+    #[error("{path} is not audio parla can play: {message}")]
+    WavFormat { path: PathBuf, message: String },
+    #[error("cannot write {path}: {message}")]
+    WavWrite { path: PathBuf, message: String },
+}
+
+/// Gives one frame at a time; `false` when it has nothing more to give.
+pub trait AudioSource: Send {
+    fn next_frame(&mut self, out: &mut [i16]) -> bool;
+}
+
+pub trait AudioSink: Send {
+    fn play(&mut self, frame: &[i16]);
+    /// Called once when the call ends, to flush files.
+    fn finish(&mut self) -> Result<(), AudioError> {
+        Ok(())
+    }
+}
+
+/// A sine tone.
+pub struct Tone {
+    freq: f64,
+    phase: f64,
+    amplitude: f64,
+}
+
+impl Tone {
+    pub fn new(freq_hz: f64) -> Self {
+        Tone {
+            freq: freq_hz,
+            phase: 0.0,
+            amplitude: 8000.0,
+        }
+    }
+}
+
+impl AudioSource for Tone {
+    fn next_frame(&mut self, out: &mut [i16]) -> bool {
+        let step = std::f64::consts::TAU * self.freq / f64::from(SAMPLE_RATE);
+        for s in out.iter_mut() {
+            *s = (self.phase.sin() * self.amplitude) as i16;
+            self.phase = (self.phase + step) % std::f64::consts::TAU;
+        }
+        true
+    }
+}
+
+pub struct Silence;
+
+impl AudioSource for Silence {
+    fn next_frame(&mut self, out: &mut [i16]) -> bool {
+        out.fill(0);
+        true
+    }
+}
+
+/// A WAV file converted to 48 kHz mono up front (channels mixed down, rate converted
+/// linearly), played once.
+pub struct WavSource {
+    samples: Vec<i16>,
+    pos: usize,
+}
+
+impl WavSource {
+    pub fn open(path: &Path) -> Result<Self, AudioError> {
+        let reader = hound::WavReader::open(path).map_err(|e| AudioError::WavRead {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let spec = reader.spec();
+        let format_err = |message: String| AudioError::WavFormat {
+            path: path.to_owned(),
+            message,
+        };
+        if spec.channels == 0 || spec.sample_rate < 4000 || spec.sample_rate > 192_000 {
+            return Err(format_err(format!(
+                "{} channel(s) at {} Hz",
+                spec.channels, spec.sample_rate
+            )));
+        }
+        let raw: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
+            (hound::SampleFormat::Int, bits @ 1..=32) => {
+                let scale = 2f32.powi(i32::from(bits) - 1);
+                reader
+                    .into_samples::<i32>()
+                    .map(|s| s.map(|v| v as f32 / scale))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| format_err(e.to_string()))?
+            }
+            (hound::SampleFormat::Float, 32) => reader
+                .into_samples::<f32>()
+                .collect::<Result<_, _>>()
+                .map_err(|e| format_err(e.to_string()))?,
+            (f, b) => return Err(format_err(format!("{b}-bit {f:?} samples"))),
+        };
+        let ch = usize::from(spec.channels);
+        let mono: Vec<f32> = raw
+            .chunks(ch)
+            .map(|c| c.iter().sum::<f32>() / ch as f32)
+            .collect();
+        let ratio = f64::from(spec.sample_rate) / f64::from(SAMPLE_RATE);
+        let out_len = (mono.len() as f64 / ratio) as usize;
+        let samples = (0..out_len)
+            .map(|i| {
+                let x = i as f64 * ratio;
+                let j = x as usize;
+                let frac = (x - j as f64) as f32;
+                let a = mono.get(j).copied().unwrap_or(0.0);
+                let b = mono.get(j + 1).copied().unwrap_or(a);
+                ((a + (b - a) * frac).clamp(-1.0, 1.0) * 32767.0) as i16
+            })
+            .collect();
+        Ok(WavSource { samples, pos: 0 })
+    }
+
+    pub fn from_samples(samples: Vec<i16>) -> Self {
+        WavSource { samples, pos: 0 }
+    }
+}
+
+impl AudioSource for WavSource {
+    fn next_frame(&mut self, out: &mut [i16]) -> bool {
+        if self.pos >= self.samples.len() {
+            return false;
+        }
+        let n = out.len().min(self.samples.len() - self.pos);
+        out[..n].copy_from_slice(&self.samples[self.pos..self.pos + n]);
+        out[n..].fill(0);
+        self.pos += n;
+        true
+    }
+}
+
+/// Writes what it hears to a 48 kHz mono 16-bit WAV file.
+pub struct WavRecorder {
+    path: PathBuf,
+    writer: Option<hound::WavWriter<std::io::BufWriter<std::fs::File>>>,
+    error: Option<String>,
+}
+
+impl WavRecorder {
+    pub fn create(path: &Path) -> Result<Self, AudioError> {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: SAMPLE_RATE,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let writer = hound::WavWriter::create(path, spec).map_err(|e| AudioError::WavWrite {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        Ok(WavRecorder {
+            path: path.to_owned(),
+            writer: Some(writer),
+            error: None,
+        })
+    }
+}
+
+impl AudioSink for WavRecorder {
+    fn play(&mut self, frame: &[i16]) {
+        if let Some(w) = &mut self.writer {
+            for s in frame {
+                if let Err(e) = w.write_sample(*s) {
+                    self.error = Some(e.to_string());
+                    self.writer = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), AudioError> {
+        let err = |message: String| AudioError::WavWrite {
+            path: self.path.clone(),
+            message,
+        };
+        if let Some(e) = self.error.take() {
+            return Err(err(e));
+        }
+        match self.writer.take() {
+            Some(w) => w.finalize().map_err(|e| err(e.to_string())),
+            None => Ok(()),
+        }
+    }
+}
+
+pub struct NullSink;
+
+impl AudioSink for NullSink {
+    fn play(&mut self, _frame: &[i16]) {}
+}
+
+/// Keeps the last `capacity` samples heard, shared with whoever inspects them.
+#[derive(Clone, Default)]
+pub struct Capture {
+    inner: std::sync::Arc<std::sync::Mutex<Vec<i16>>>,
+}
+
+impl Capture {
+    pub fn samples(&self) -> Vec<i16> {
+        self.inner.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+impl AudioSink for Capture {
+    fn play(&mut self, frame: &[i16]) {
+        if let Ok(mut v) = self.inner.lock() {
+            v.extend_from_slice(frame);
+            // Ten seconds is plenty for any inspection.
+            let max = SAMPLE_RATE as usize * 10;
+            if v.len() > max {
+                let cut = v.len() - max;
+                v.drain(..cut);
+            }
+        }
+    }
+}
+
+/// Strength of `freq` in `samples` (Goertzel), normalised to the signal's energy: close to
+/// 1 for a pure tone at that frequency, close to 0 for anything else.
+pub fn tone_strength(samples: &[i16], freq: f64) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let w = std::f64::consts::TAU * freq / f64::from(SAMPLE_RATE);
+    let coeff = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    let mut energy = 0.0;
+    for &x in samples {
+        let x = f64::from(x);
+        energy += x * x;
+        let s0 = x + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    if energy <= f64::EPSILON {
+        return 0.0;
+    }
+    (2.0 * power / (energy * samples.len() as f64)).min(1.0)
+}
+
+/// Root mean square level of the samples.
+pub fn rms(samples: &[i16]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    (sum / samples.len() as f64).sqrt()
+}
+
+/// Samples in one frame, for callers sizing buffers.
+pub const FRAME: usize = FRAME_SAMPLES;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(src: &mut dyn AudioSource, n: usize) -> Vec<i16> {
+        let mut all = Vec::new();
+        let mut f = vec![0i16; FRAME];
+        for _ in 0..n {
+            assert!(src.next_frame(&mut f));
+            all.extend_from_slice(&f);
+        }
+        all
+    }
+
+    #[test]
+    fn tone_strength_finds_the_tone() {
+        let pcm = frames(&mut Tone::new(440.0), 10);
+        assert!(tone_strength(&pcm, 440.0) > 0.9);
+        assert!(tone_strength(&pcm, 880.0) < 0.05);
+        assert!(tone_strength(&frames(&mut Silence, 5), 440.0) == 0.0);
+        assert!(rms(&pcm) > 5000.0);
+    }
+
+    #[test]
+    fn wav_files_round_trip_and_convert() {
+        let dir = tempfile::tempdir().unwrap();
+        // A stereo 16 kHz file of a 1 kHz tone.
+        let path = dir.path().join("in.wav");
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 16_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&path, spec).unwrap();
+        for i in 0..16_000 {
+            let v = ((i as f64 / 16.0 * std::f64::consts::TAU).sin() * 10_000.0) as i16;
+            w.write_sample(v).unwrap();
+            w.write_sample(v).unwrap();
+        }
+        w.finalize().unwrap();
+        let mut src = WavSource::open(&path).unwrap();
+        let pcm = frames(&mut src, 40);
+        assert!(
+            tone_strength(&pcm, 1000.0) > 0.8,
+            "{}",
+            tone_strength(&pcm, 1000.0)
+        );
+        // One second of audio is 50 frames, then the source ends.
+        let _ = frames(&mut src, 10);
+        let mut f = vec![0i16; FRAME];
+        assert!(!src.next_frame(&mut f));
+
+        let out = dir.path().join("out.wav");
+        let mut rec = WavRecorder::create(&out).unwrap();
+        rec.play(&pcm);
+        rec.finish().unwrap();
+        let back = WavSource::open(&out).unwrap();
+        assert_eq!(back.samples.len(), pcm.len());
+    }
+
+    #[test]
+    fn broken_wav_files_are_refused_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.wav");
+        std::fs::write(&junk, b"RIFF\x00\x00 not really a wav").unwrap();
+        assert!(matches!(
+            WavSource::open(&junk),
+            Err(AudioError::WavRead { .. })
+        ));
+        let missing = dir.path().join("missing.wav");
+        let err = WavSource::open(&missing).err().unwrap();
+        assert!(err.to_string().contains("missing.wav"));
+        let unwritable = dir.path().join("no/such/dir/out.wav");
+        assert!(WavRecorder::create(&unwritable).is_err());
+    }
+}

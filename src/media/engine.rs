@@ -1,0 +1,162 @@
+//! The two loops of a call's audio: capture → encode → send every 20 ms, and receive →
+//! jitter buffer → decode (or conceal) → play every 20 ms.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::audio::{AudioError, AudioSink, AudioSource};
+use super::codec::{Decoder, Encoder, FRAME_SAMPLES};
+use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
+use super::peer::{AudioPeer, RtpAudio};
+
+const FRAME: Duration = Duration::from_millis(20);
+
+/// Switches shared with the loops.
+#[derive(Default)]
+pub struct AudioControl {
+    /// Send silence instead of the source.
+    pub muted: AtomicBool,
+    /// Send nothing and play nothing (call on hold).
+    pub held: AtomicBool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AudioStats {
+    pub frames_sent: u64,
+    pub send_errors: u64,
+    pub jitter: JitterStats,
+    pub jitter_ms: f64,
+    pub buffer_target_ms: f64,
+}
+
+pub struct AudioEngine {
+    pub control: Arc<AudioControl>,
+    stats: Arc<Mutex<AudioStats>>,
+    stop: watch::Sender<bool>,
+    sender: JoinHandle<()>,
+    receiver: JoinHandle<Result<(), AudioError>>,
+}
+
+impl AudioEngine {
+    pub fn start(
+        peer: Arc<AudioPeer>,
+        mut packets: mpsc::Receiver<RtpAudio>,
+        mut source: Box<dyn AudioSource>,
+        mut sink: Box<dyn AudioSink>,
+    ) -> Self {
+        let control = Arc::new(AudioControl::default());
+        let stats = Arc::new(Mutex::new(AudioStats::default()));
+        let (stop, stop_rx) = watch::channel(false);
+
+        let (ctl, st, mut stop_tx_side) = (control.clone(), stats.clone(), stop_rx.clone());
+        let send_peer = peer.clone();
+        let sender = tokio::spawn(async move {
+            let mut encoder = match Encoder::new(10) {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot create the Opus encoder");
+                    return;
+                }
+            };
+            let mut pcm = vec![0i16; FRAME_SAMPLES];
+            let mut tick = tokio::time::interval(FRAME);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop_tx_side.changed() => break,
+                }
+                if ctl.held.load(Ordering::Relaxed) {
+                    continue;
+                }
+                if !source.next_frame(&mut pcm) {
+                    pcm.fill(0);
+                }
+                if ctl.muted.load(Ordering::Relaxed) {
+                    pcm.fill(0);
+                }
+                let ok = match encoder.encode(&pcm) {
+                    Ok(packet) => send_peer.send_opus(packet).await.is_ok(),
+                    Err(_) => false,
+                };
+                if let Ok(mut s) = st.lock() {
+                    if ok {
+                        s.frames_sent += 1;
+                    } else {
+                        s.send_errors += 1;
+                    }
+                }
+            }
+        });
+
+        let (ctl, st, mut stop_rx_side) = (control.clone(), stats.clone(), stop_rx);
+        let receiver = tokio::spawn(async move {
+            let mut decoder = match Decoder::new() {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot create the Opus decoder");
+                    return sink.finish();
+                }
+            };
+            let opus_pt = peer.negotiated_payload_type().await.ok();
+            let mut jb = JitterBuffer::new(JitterConfig::default());
+            let mut pcm = vec![0i16; FRAME_SAMPLES];
+            let mut tick = tokio::time::interval(FRAME);
+            loop {
+                tokio::select! {
+                    p = packets.recv() => match p {
+                        Some(p) => {
+                            if opus_pt.is_none_or(|pt| pt == p.payload_type) {
+                                jb.push(p.sequence, p.timestamp, p.payload, p.arrived);
+                            }
+                        }
+                        None => break,
+                    },
+                    _ = tick.tick() => {
+                        let held = ctl.held.load(Ordering::Relaxed);
+                        let n = match jb.pop() {
+                            Playout::Packet(data) => decoder.decode(&data, &mut pcm).unwrap_or(0),
+                            Playout::Lost { next } => decoder.conceal(next.as_deref(), &mut pcm).unwrap_or(0),
+                            Playout::Wait => 0,
+                        };
+                        if n < pcm.len() {
+                            pcm[n..].fill(0);
+                        }
+                        if held {
+                            pcm.fill(0);
+                        }
+                        sink.play(&pcm);
+                        if let Ok(mut s) = st.lock() {
+                            s.jitter = jb.stats.clone();
+                            s.jitter_ms = jb.jitter_ms();
+                            s.buffer_target_ms = jb.target_ms();
+                        }
+                    }
+                    _ = stop_rx_side.changed() => break,
+                }
+            }
+            sink.finish()
+        });
+        AudioEngine {
+            control,
+            stats,
+            stop,
+            sender,
+            receiver,
+        }
+    }
+
+    pub fn stats(&self) -> AudioStats {
+        self.stats.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Stops both loops and finishes the sink (closing a recording).
+    pub async fn stop(self) -> Result<(), AudioError> {
+        let _ = self.stop.send(true);
+        let _ = self.sender.await;
+        self.receiver.await.unwrap_or(Ok(()))
+    }
+}

@@ -1,0 +1,307 @@
+//! One WebRTC peer connection carrying one Opus audio track each way.
+//!
+//! Offers standard Opus (`minptime=10;useinbandfec=1`) plus `telephone-event/48000`, host
+//! candidates only on the given addresses, and hands received RTP packets to the caller.
+//! Signaling here is not trickled: the SDP is sent once ICE gathering is complete, which on
+//! host candidates takes a few milliseconds.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rtc::media::Sample;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::media_engine::{
+    MIME_TYPE_OPUS, MIME_TYPE_TELEPHONE_EVENT,
+};
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
+    RtpCodecKind,
+};
+use tokio::sync::{mpsc, watch};
+use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
+    RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    #[error("webrtc: {0}")]
+    WebRtc(String),
+    #[error("ICE gathering did not complete in time")]
+    GatheringTimeout,
+    #[error("no local description after gathering")]
+    NoDescription,
+}
+
+fn wrtc<E: std::fmt::Display>(e: E) -> PeerError {
+    PeerError::WebRtc(e.to_string())
+}
+
+/// Media connection states, as the user sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaState {
+    New,
+    Checking,
+    Connected,
+    Disconnected,
+    Failed,
+    Closed,
+}
+
+impl From<RTCPeerConnectionState> for MediaState {
+    fn from(s: RTCPeerConnectionState) -> Self {
+        match s {
+            RTCPeerConnectionState::Connecting => MediaState::Checking,
+            RTCPeerConnectionState::Connected => MediaState::Connected,
+            RTCPeerConnectionState::Disconnected => MediaState::Disconnected,
+            RTCPeerConnectionState::Failed => MediaState::Failed,
+            RTCPeerConnectionState::Closed => MediaState::Closed,
+            _ => MediaState::New,
+        }
+    }
+}
+
+/// An RTP packet of the remote audio track.
+#[derive(Debug, Clone)]
+pub struct RtpAudio {
+    pub sequence: u16,
+    pub timestamp: u32,
+    pub payload_type: u8,
+    pub marker: bool,
+    pub payload: Bytes,
+    pub arrived: Instant,
+}
+
+fn opus_codec() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: MIME_TYPE_OPUS.to_owned(),
+        clock_rate: 48_000,
+        channels: 2,
+        sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+        rtcp_feedback: vec![],
+    }
+}
+
+fn media_engine() -> Result<MediaEngine, PeerError> {
+    let mut m = MediaEngine::default();
+    m.register_codec(
+        RTCRtpCodecParameters {
+            rtp_codec: opus_codec(),
+            payload_type: 111,
+        },
+        RtpCodecKind::Audio,
+    )
+    .map_err(wrtc)?;
+    m.register_codec(
+        RTCRtpCodecParameters {
+            rtp_codec: RTCRtpCodec {
+                mime_type: MIME_TYPE_TELEPHONE_EVENT.to_owned(),
+                clock_rate: 48_000,
+                channels: 1,
+                sdp_fmtp_line: "0-16".to_owned(),
+                rtcp_feedback: vec![],
+            },
+            payload_type: 101,
+        },
+        RtpCodecKind::Audio,
+    )
+    .map_err(wrtc)?;
+    Ok(m)
+}
+
+struct Handler {
+    gathering: watch::Sender<RTCIceGatheringState>,
+    state: watch::Sender<MediaState>,
+    packets: mpsc::Sender<RtpAudio>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        let _ = self.gathering.send(state);
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        tracing::info!(?state, "media connection state");
+        let _ = self.state.send(state.into());
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let packets = self.packets.clone();
+        tokio::spawn(async move {
+            while let Some(event) = track.poll().await {
+                match event {
+                    TrackRemoteEvent::OnRtpPacket(p) => {
+                        let audio = RtpAudio {
+                            sequence: p.header.sequence_number,
+                            timestamp: p.header.timestamp,
+                            payload_type: p.header.payload_type,
+                            marker: p.header.marker,
+                            payload: p.payload,
+                            arrived: Instant::now(),
+                        };
+                        // Never block the connection's driver; a full queue drops the
+                        // packet, which concealment then covers.
+                        if packets.try_send(audio).is_err() && packets.is_closed() {
+                            break;
+                        }
+                    }
+                    TrackRemoteEvent::OnEnded => break,
+                    _ => {}
+                }
+            }
+        });
+    }
+}
+
+pub struct AudioPeer {
+    pc: Arc<dyn PeerConnection>,
+    track: Arc<TrackLocalStaticSample>,
+    ssrc: u32,
+    payload_type: tokio::sync::OnceCell<u8>,
+    sender: Arc<dyn webrtc::rtp_transceiver::RtpSender>,
+    gathering: watch::Receiver<RTCIceGatheringState>,
+    state: watch::Receiver<MediaState>,
+}
+
+impl AudioPeer {
+    /// A peer bound to `bind` (for example `127.0.0.1:0`); received packets go to the
+    /// returned receiver.
+    pub async fn new(bind: &str) -> Result<(Self, mpsc::Receiver<RtpAudio>), PeerError> {
+        let (gathering_tx, gathering) = watch::channel(RTCIceGatheringState::New);
+        let (state_tx, state) = watch::channel(MediaState::New);
+        let (packets_tx, packets) = mpsc::channel(512);
+        let pc = PeerConnectionBuilder::new()
+            .with_media_engine(media_engine()?)
+            .with_handler(Arc::new(Handler {
+                gathering: gathering_tx,
+                state: state_tx,
+                packets: packets_tx,
+            }))
+            .with_udp_addrs(vec![bind.to_owned()])
+            .build()
+            .await
+            .map_err(wrtc)?;
+        let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+        let ssrc = rand::random::<u32>();
+        let track = Arc::new(
+            TrackLocalStaticSample::new(
+                Instant::now(),
+                MediaStreamTrack::new(
+                    "parla".to_owned(),
+                    "parla-audio".to_owned(),
+                    "parla-audio".to_owned(),
+                    RtpCodecKind::Audio,
+                    vec![RTCRtpEncodingParameters {
+                        rtp_coding_parameters: RTCRtpCodingParameters {
+                            ssrc: Some(ssrc),
+                            ..Default::default()
+                        },
+                        codec: opus_codec(),
+                        ..Default::default()
+                    }],
+                ),
+            )
+            .map_err(wrtc)?,
+        );
+        let sender = pc
+            .add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
+            .await
+            .map_err(wrtc)?;
+        Ok((
+            AudioPeer {
+                pc,
+                track,
+                ssrc,
+                payload_type: tokio::sync::OnceCell::new(),
+                sender,
+                gathering,
+                state,
+            },
+            packets,
+        ))
+    }
+
+    async fn gathered_description(&self) -> Result<String, PeerError> {
+        let mut g = self.gathering.clone();
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            g.wait_for(|s| *s == RTCIceGatheringState::Complete),
+        )
+        .await
+        .map_err(|_| PeerError::GatheringTimeout)?
+        .map_err(|_| PeerError::GatheringTimeout)?;
+        self.pc
+            .local_description()
+            .await
+            .map(|d| d.sdp)
+            .ok_or(PeerError::NoDescription)
+    }
+
+    /// Creates the offer; returns its SDP once gathering is complete.
+    pub async fn offer(&self) -> Result<String, PeerError> {
+        let offer = self.pc.create_offer(None).await.map_err(wrtc)?;
+        self.pc.set_local_description(offer).await.map_err(wrtc)?;
+        self.gathered_description().await
+    }
+
+    /// Takes the remote offer; returns the answer's SDP.
+    pub async fn answer(&self, offer_sdp: String) -> Result<String, PeerError> {
+        let offer = RTCSessionDescription::offer(offer_sdp).map_err(wrtc)?;
+        self.pc.set_remote_description(offer).await.map_err(wrtc)?;
+        let answer = self.pc.create_answer(None).await.map_err(wrtc)?;
+        self.pc.set_local_description(answer).await.map_err(wrtc)?;
+        self.gathered_description().await
+    }
+
+    /// Takes the remote answer to our offer.
+    pub async fn accept_answer(&self, answer_sdp: String) -> Result<(), PeerError> {
+        let answer = RTCSessionDescription::answer(answer_sdp).map_err(wrtc)?;
+        self.pc.set_remote_description(answer).await.map_err(wrtc)
+    }
+
+    /// Media connection state changes.
+    pub fn state(&self) -> watch::Receiver<MediaState> {
+        self.state.clone()
+    }
+
+    /// The payload type both sides use for Opus.
+    pub async fn negotiated_payload_type(&self) -> Result<u8, PeerError> {
+        self.payload_type
+            .get_or_try_init(|| async {
+                let params = self.sender.get_parameters().await.map_err(wrtc)?;
+                params
+                    .rtp_parameters
+                    .codecs
+                    .iter()
+                    .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(MIME_TYPE_OPUS))
+                    .map(|c| c.payload_type)
+                    .ok_or_else(|| PeerError::WebRtc("Opus was not negotiated".into()))
+            })
+            .await
+            .copied()
+    }
+
+    /// Sends one encoded 20 ms Opus frame.
+    pub async fn send_opus(&self, frame: &[u8]) -> Result<(), PeerError> {
+        let pt = self.negotiated_payload_type().await?;
+        self.track
+            .sample_writer(self.ssrc, pt)
+            .write_sample(&Sample {
+                data: Bytes::copy_from_slice(frame),
+                duration: Duration::from_millis(20),
+                ..Sample::new(Instant::now())
+            })
+            .await
+            .map_err(wrtc)
+    }
+
+    pub async fn close(&self) {
+        let _ = self.pc.close().await;
+    }
+}

@@ -1,0 +1,128 @@
+//! Real audio through a real call: two clients, the real server for signaling, webrtc-rs
+//! peers over loopback, Opus, the jitter buffer; tones in, captures out.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use parla::client::call::CallState;
+use parla::client::media_call::{AudioSetup, CallMedia};
+use parla::client::Event;
+use parla::media::audio::{rms, tone_strength, Capture, Tone};
+
+fn setup(freq: f64, capture: &Capture) -> AudioSetup {
+    AudioSetup {
+        source: Box::new(Tone::new(freq)),
+        sink: Box::new(capture.clone()),
+        bind: "127.0.0.1:0".into(),
+    }
+}
+
+/// The last `ms` milliseconds heard.
+fn last(capture: &Capture, ms: usize) -> Vec<i16> {
+    let s = capture.samples();
+    let n = (48 * ms).min(s.len());
+    s[s.len() - n..].to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tones_cross_a_call_both_ways_and_mute_silences() {
+    let t = TestServer::start().await;
+    for u in ["alice", "bob"] {
+        t.user(u).await;
+    }
+    let (alice, mut a) = t.client("alice").await;
+    let (bob, mut b) = t.client("bob").await;
+    let (heard_by_alice, heard_by_bob) = (Capture::default(), Capture::default());
+
+    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
+    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
+        .await;
+    bob.answer(&room).await.unwrap();
+
+    // The caller offers once the callee has answered.
+    let room2 = room.clone();
+    a.wait_seen("connecting", move |e| {
+        matches!(e, Event::Call { view } if view.call.room_id == room2 && view.state == CallState::Connecting)
+    })
+    .await;
+    let mut alice_media =
+        CallMedia::new(alice.clone(), &room, "bob", setup(440.0, &heard_by_alice))
+            .await
+            .unwrap();
+    alice_media.offer().await.unwrap();
+
+    let offer = match b
+        .wait_for("offer", |e| matches!(e, Event::CallSignal { .. }))
+        .await
+    {
+        Event::CallSignal { signal, .. } => signal,
+        _ => unreachable!(),
+    };
+    let mut bob_media = CallMedia::new(bob.clone(), &room, "alice", setup(880.0, &heard_by_bob))
+        .await
+        .unwrap();
+    bob_media.on_signal(offer).await.unwrap();
+    let answer = match a
+        .wait_for("answer", |e| matches!(e, Event::CallSignal { .. }))
+        .await
+    {
+        Event::CallSignal { signal, .. } => signal,
+        _ => unreachable!(),
+    };
+    alice_media.on_signal(answer).await.unwrap();
+
+    // Both sides see the call connected once media flows.
+    for ev in [&mut a, &mut b] {
+        let r = room.clone();
+        ev.wait_seen("connected", move |e| {
+            matches!(e, Event::Call { view } if view.call.room_id == r && view.state == CallState::Connected)
+        })
+        .await;
+    }
+
+    // Poll until each side clearly hears the other's tone (bounded).
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (ab, ba) = (last(&heard_by_bob, 400), last(&heard_by_alice, 400));
+        let bob_hears_440 = tone_strength(&ab, 440.0) > 0.5 && tone_strength(&ab, 880.0) < 0.1;
+        let alice_hears_880 = tone_strength(&ba, 880.0) > 0.5 && tone_strength(&ba, 440.0) < 0.1;
+        if bob_hears_440 && alice_hears_880 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "tones not heard: bob 440={:.2} 880={:.2}; alice 880={:.2} 440={:.2}",
+            tone_strength(&ab, 440.0),
+            tone_strength(&ab, 880.0),
+            tone_strength(&ba, 880.0),
+            tone_strength(&ba, 440.0)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Mute alice: bob hears silence, alice still hears bob.
+    alice_media.set_muted(true);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if rms(&last(&heard_by_bob, 300)) < 50.0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "mute did not silence alice"
+        );
+    }
+    assert!(tone_strength(&last(&heard_by_alice, 300), 880.0) > 0.5);
+    alice_media.set_muted(false);
+
+    let stats = alice_media.stats().unwrap();
+    assert!(stats.frames_sent > 20, "{stats:?}");
+    assert!(stats.jitter.played > 20, "{stats:?}");
+
+    alice.hangup(&room).await.unwrap();
+    alice_media.stop().await.unwrap();
+    bob_media.stop().await.unwrap();
+}
