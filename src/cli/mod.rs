@@ -1,6 +1,7 @@
 //! The command line: clap definitions (also the source of the man pages and completions)
 //! and the non-interactive subcommands.
 
+pub mod call;
 pub mod config;
 pub mod demo;
 pub mod output;
@@ -115,8 +116,32 @@ pub enum Command {
         #[arg(long, value_name = "SEQ")]
         seq: Option<u64>,
     },
-    /// Stream events (messages, presence, connection state) until interrupted
+    /// Stream events (messages, presence, connection state, calls) until interrupted
     Watch,
+    /// Call one to three users and stay in the call until it ends
+    ///
+    /// Exits 0 when the call was answered, 5 when it was not (declined, timeout, busy).
+    Call {
+        /// Who to call
+        #[arg(value_name = "USER", required = true, num_args = 1..=3)]
+        users: Vec<String>,
+        /// DTMF digits to send once connected (0-9 * # A-D; `,` pauses 2 s)
+        #[arg(long, value_name = "DIGITS")]
+        dtmf: Option<String>,
+        #[command(flatten)]
+        media: MediaArgs,
+    },
+    /// Wait for an incoming call and answer it
+    Answer {
+        /// Keep answering calls, one after another, until interrupted
+        #[arg(long)]
+        auto: bool,
+        /// DTMF digits to send once connected
+        #[arg(long, value_name = "DIGITS")]
+        dtmf: Option<String>,
+        #[command(flatten)]
+        media: MediaArgs,
+    },
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -128,6 +153,35 @@ pub enum Command {
         #[arg(value_name = "DIR")]
         dir: PathBuf,
     },
+}
+
+/// Where a call's audio comes from and goes.
+#[derive(Debug, Args)]
+pub struct MediaArgs {
+    /// Play this WAV file into the call (any rate, mono or stereo)
+    #[arg(long, value_name = "FILE.wav", conflicts_with = "tone")]
+    pub play: Option<PathBuf>,
+    /// Send a sine tone of this frequency
+    #[arg(long, value_name = "HZ")]
+    pub tone: Option<f64>,
+    /// Record what you hear to a WAV file (48 kHz mono)
+    #[arg(long, value_name = "FILE.wav")]
+    pub record: Option<PathBuf>,
+    /// Audio backend: file (the --play/--tone/--record options), null, or device
+    #[arg(long, value_name = "BACKEND")]
+    pub audio: Option<String>,
+    /// Hang up this many seconds after the call connects
+    #[arg(long, value_name = "S")]
+    pub hangup_after: Option<f64>,
+    /// Length of each DTMF tone, in milliseconds
+    #[arg(long, default_value_t = 120, value_name = "MS")]
+    pub dtmf_duration: u64,
+    /// Silence between DTMF tones, in milliseconds
+    #[arg(long, default_value_t = 80, value_name = "MS")]
+    pub dtmf_gap: u64,
+    /// Local address for media sockets
+    #[arg(long, default_value = "0.0.0.0:0", value_name = "ADDR")]
+    pub bind: String,
 }
 
 #[derive(Debug, Args)]

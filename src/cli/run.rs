@@ -132,10 +132,16 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Watch => watch(&cli).await,
+        Command::Call { users, dtmf, media } => {
+            super::call::call(&cli, users, dtmf.as_deref(), media).await
+        }
+        Command::Answer { auto, dtmf, media } => {
+            super::call::answer(&cli, *auto, dtmf.as_deref(), media).await
+        }
     }
 }
 
-fn token_source(settings: &Resolved) -> Result<TokenSource, CliError> {
+pub(crate) fn token_source(settings: &Resolved) -> Result<TokenSource, CliError> {
     match (&settings.token_cmd, &settings.token) {
         (Some(cmd), _) => Ok(TokenSource::Command(cmd.clone())),
         (None, Some(t)) => Ok(TokenSource::Static(t.clone())),
@@ -208,6 +214,18 @@ async fn send_with_retry(
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// The exit status for a code reported as text (a server code or a client one).
+pub(crate) fn exit_for_code_str(code: &str) -> u8 {
+    serde_json::from_value::<ErrorCode>(serde_json::json!(code))
+        .map(output::exit_for_code)
+        .unwrap_or(match code {
+            "server_unreachable" => exit::UNREACHABLE,
+            "token_unavailable" => exit::AUTH,
+            "config_error" => exit::USAGE,
+            _ => exit::FAILURE,
+        })
 }
 
 fn is_transient(e: &ClientError) -> bool {
@@ -321,14 +339,11 @@ async fn watch(cli: &Cli) -> Result<(), CliError> {
                     println!("{}", output::event_line(&event));
                 }
                 if let Event::Connection { state: ConnectionState::Failed { code, message } } = &event {
-                    let exit = serde_json::from_value::<ErrorCode>(serde_json::json!(code))
-                        .map(output::exit_for_code)
-                        .unwrap_or(match code.as_str() {
-                            "server_unreachable" => exit::UNREACHABLE,
-                            "token_unavailable" => exit::AUTH,
-                            _ => exit::FAILURE,
-                        });
-                    return Err(CliError { code: code.clone(), message: message.clone(), exit });
+                    return Err(CliError {
+                        code: code.clone(),
+                        message: message.clone(),
+                        exit: exit_for_code_str(code),
+                    });
                 }
             }
         }

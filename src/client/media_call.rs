@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use super::{Client, MediaChange};
 use crate::media::audio::{AudioSink, AudioSource};
-use crate::media::engine::{AudioEngine, AudioStats};
+use crate::media::dtmf::DtmfTiming;
+use crate::media::engine::{AudioEngine, AudioStats, MediaEvent};
 use crate::media::peer::{AudioPeer, MediaState, PeerError, RtpAudio};
 use crate::proto::Signal;
 
@@ -121,6 +122,27 @@ impl CallMedia {
         if let Some(e) = &self.engine {
             e.control.muted.store(muted, Ordering::Relaxed);
         }
+    }
+
+    /// Queues DTMF digits (checked with [`crate::media::dtmf::parse`]); false before media
+    /// is up.
+    pub fn send_dtmf(&self, digits: &[char], timing: DtmfTiming) -> bool {
+        match &self.engine {
+            Some(e) => {
+                e.send_dtmf(digits, timing);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn dtmf_pending(&self) -> bool {
+        self.engine.as_ref().is_some_and(AudioEngine::dtmf_pending)
+    }
+
+    /// Media events (received DTMF); available once, after media started.
+    pub fn take_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<MediaEvent>> {
+        self.engine.as_ref().and_then(AudioEngine::take_events)
     }
 
     pub fn stats(&self) -> Option<AudioStats> {

@@ -7,6 +7,7 @@
 
 pub mod call;
 pub mod media_call;
+pub mod phone;
 pub mod rest;
 pub mod session;
 

@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 
 use super::audio::{AudioError, AudioSink, AudioSource};
 use super::codec::{Decoder, Encoder, FRAME_SAMPLES};
+use super::dtmf::{DtmfDetector, DtmfSender, DtmfTiming};
 use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
 use super::peer::{AudioPeer, RtpAudio};
 
@@ -22,6 +23,15 @@ pub struct AudioControl {
     pub muted: AtomicBool,
     /// Send nothing and play nothing (call on hold).
     pub held: AtomicBool,
+    /// Digits waiting to be sent as tones.
+    pub dtmf: Mutex<DtmfSender>,
+}
+
+/// What the audio loops notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// A DTMF digit was heard.
+    Dtmf(char),
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,6 +47,7 @@ pub struct AudioEngine {
     pub control: Arc<AudioControl>,
     stats: Arc<Mutex<AudioStats>>,
     stop: watch::Sender<bool>,
+    events: Mutex<Option<mpsc::UnboundedReceiver<MediaEvent>>>,
     sender: JoinHandle<()>,
     receiver: JoinHandle<Result<(), AudioError>>,
 }
@@ -51,6 +62,7 @@ impl AudioEngine {
         let control = Arc::new(AudioControl::default());
         let stats = Arc::new(Mutex::new(AudioStats::default()));
         let (stop, stop_rx) = watch::channel(false);
+        let (events_tx, events) = mpsc::unbounded_channel();
 
         let (ctl, st, mut stop_tx_side) = (control.clone(), stats.clone(), stop_rx.clone());
         let send_peer = peer.clone();
@@ -78,6 +90,10 @@ impl AudioEngine {
                 if ctl.muted.load(Ordering::Relaxed) {
                     pcm.fill(0);
                 }
+                // Digits go out even while muted.
+                if let Ok(mut d) = ctl.dtmf.lock() {
+                    d.fill(&mut pcm);
+                }
                 let ok = match encoder.encode(&pcm) {
                     Ok(packet) => send_peer.send_opus(packet).await.is_ok(),
                     Err(_) => false,
@@ -103,6 +119,7 @@ impl AudioEngine {
             };
             let opus_pt = peer.negotiated_payload_type().await.ok();
             let mut jb = JitterBuffer::new(JitterConfig::default());
+            let mut detector = DtmfDetector::default();
             let mut pcm = vec![0i16; FRAME_SAMPLES];
             let mut tick = tokio::time::interval(FRAME);
             loop {
@@ -125,6 +142,9 @@ impl AudioEngine {
                         if n < pcm.len() {
                             pcm[n..].fill(0);
                         }
+                        if let Some(d) = detector.feed(&pcm) {
+                            let _ = events_tx.send(MediaEvent::Dtmf(d));
+                        }
                         if held {
                             pcm.fill(0);
                         }
@@ -144,9 +164,31 @@ impl AudioEngine {
             control,
             stats,
             stop,
+            events: Mutex::new(Some(events)),
             sender,
             receiver,
         }
+    }
+
+    /// The stream of [`MediaEvent`]s; there is one, for the first caller.
+    pub fn take_events(&self) -> Option<mpsc::UnboundedReceiver<MediaEvent>> {
+        self.events.lock().ok()?.take()
+    }
+
+    /// Queues digits (already checked with [`super::dtmf::parse`]).
+    pub fn send_dtmf(&self, digits: &[char], timing: DtmfTiming) {
+        if let Ok(mut d) = self.control.dtmf.lock() {
+            d.queue(digits, timing);
+        }
+    }
+
+    /// True while digits are still being sent.
+    pub fn dtmf_pending(&self) -> bool {
+        self.control
+            .dtmf
+            .lock()
+            .map(|d| !d.is_idle())
+            .unwrap_or(false)
     }
 
     pub fn stats(&self) -> AudioStats {

@@ -421,7 +421,8 @@ impl Calls {
         // A 1:1 call ends with the first to leave; a group goes on while two remain (or
         // may still join).
         let one_to_one = call.participants.len() == 2;
-        let over = one_to_one || in_call + ringing < 2 || (in_call < 2 && ringing == 0);
+        let over =
+            one_to_one || in_call == 0 || in_call + ringing < 2 || (in_call < 2 && ringing == 0);
         if over {
             let reason = if call.status == CallStatus::Dialing && reason == EndReason::HangUp {
                 EndReason::Canceled
@@ -506,8 +507,15 @@ impl Calls {
         }
     }
 
-    /// Checks that `from` may send a signal to `to` in this room; returns `to`'s device.
-    pub fn signal_target(&self, from: &str, room_id: &str, to: &str) -> Result<String, ApiError> {
+    /// Checks that `from` (on `from_device`) may send a signal to `to` in this room;
+    /// returns `to`'s device.
+    pub fn signal_target(
+        &self,
+        from: &str,
+        from_device: &str,
+        room_id: &str,
+        to: &str,
+    ) -> Result<String, ApiError> {
         let call = &self
             .rooms
             .get(room_id)
@@ -517,8 +525,13 @@ impl Calls {
             return Err(err(ErrorCode::InvalidCallStatus, "the call has ended"));
         }
         call.participant(from)
-            .filter(|p| active(p.state))
-            .ok_or_else(|| err(ErrorCode::InvalidCallStatus, "you are not in this call"))?;
+            .filter(|p| active(p.state) && p.device_id.as_deref() == Some(from_device))
+            .ok_or_else(|| {
+                err(
+                    ErrorCode::InvalidCallStatus,
+                    "this device is not in this call",
+                )
+            })?;
         call.participant(to)
             .filter(|p| active(p.state))
             .and_then(|p| p.device_id.clone())
@@ -673,14 +686,33 @@ mod tests {
         let (after, fx) = c.hangup("alice", "a1", &id, t0()).unwrap();
         assert_eq!(after.status, CallStatus::Connected);
         assert_eq!(ended_for(&fx, "bob"), None);
-        assert_eq!(c.signal_target("bob", &id, "carol").unwrap(), "c1");
+        assert_eq!(c.signal_target("bob", "b1", &id, "carol").unwrap(), "c1");
         assert_eq!(
-            c.signal_target("bob", &id, "alice").unwrap_err().code,
+            c.signal_target("bob", "b2", &id, "carol").unwrap_err().code,
+            ErrorCode::InvalidCallStatus,
+            "only the device in the call may signal"
+        );
+        assert_eq!(
+            c.signal_target("bob", "b1", &id, "alice").unwrap_err().code,
             ErrorCode::InvalidCallStatus
         );
         let (ended, fx) = c.hangup("carol", "c1", &id, t0()).unwrap();
         assert_eq!(ended.end_reason, Some(EndReason::HangUp));
         assert_eq!(ended_for(&fx, "bob"), Some(EndReason::HangUp));
+    }
+
+    #[test]
+    fn a_group_call_with_nobody_left_in_it_ends() {
+        let mut c = calls();
+        let (call, _) = c
+            .dial("alice", "a1", &s(&["bob", "carol", "dave"]), t0())
+            .unwrap();
+        let id = call.room_id.clone();
+        c.answer("bob", "b1", &id, t0()).unwrap();
+        c.hangup("alice", "a1", &id, t0()).unwrap();
+        let (ended, fx) = c.hangup("bob", "b1", &id, t0()).unwrap();
+        assert_eq!(ended.status, CallStatus::Ended);
+        assert_eq!(ended_for(&fx, "carol"), Some(EndReason::HangUp));
     }
 
     #[test]

@@ -296,7 +296,7 @@ impl Connection {
                 }
                 let target = {
                     let calls = self.state.calls.lock().unwrap_or_else(|e| e.into_inner());
-                    calls.signal_target(user, &room_id, &to_user)
+                    calls.signal_target(user, device, &room_id, &to_user)
                 };
                 match target {
                     Ok(to_device) => self.state.hub.send_to_device(

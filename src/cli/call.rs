@@ -1,0 +1,375 @@
+//! `parla call` and `parla answer`: one call (or, with `--auto`, one after another) with
+//! audio from a tone, a WAV file or silence, optional recording, DTMF, and a summary at
+//! the end.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::output::{exit, print_json, CliError};
+use super::{config, MediaArgs};
+use crate::client::call::{CallState, CallView};
+use crate::client::media_call::AudioSetup;
+use crate::client::phone::{CallDriver, CallEvent};
+use crate::client::session::ConnectionState;
+use crate::client::{Client, ClientConfig, Event};
+use crate::media::audio::{
+    AudioSink, AudioSource, NullSink, Silence, Tone, WavRecorder, WavSource,
+};
+use crate::media::dtmf::{self, DtmfTiming};
+use crate::media::engine::AudioStats;
+use crate::proto::EndReason;
+
+#[derive(Debug, Serialize)]
+struct Summary {
+    event: &'static str,
+    room_id: String,
+    answered: bool,
+    end_reason: Option<EndReason>,
+    duration_s: f64,
+    dtmf_received: String,
+    stats: Option<StatsOut>,
+}
+
+#[derive(Debug, Serialize)]
+struct StatsOut {
+    frames_sent: u64,
+    frames_played: u64,
+    frames_concealed: u64,
+    packets_late: u64,
+    jitter_ms: f64,
+    buffer_target_ms: f64,
+}
+
+impl From<AudioStats> for StatsOut {
+    fn from(s: AudioStats) -> Self {
+        StatsOut {
+            frames_sent: s.frames_sent,
+            frames_played: s.jitter.played,
+            frames_concealed: s.jitter.concealed,
+            packets_late: s.jitter.late,
+            jitter_ms: s.jitter_ms,
+            buffer_target_ms: s.buffer_target_ms,
+        }
+    }
+}
+
+fn audio_error(message: String) -> CliError {
+    CliError {
+        code: "audio_error".into(),
+        message,
+        exit: exit::USAGE,
+    }
+}
+
+/// Builds the audio set-up, failing early on unreadable files.
+fn audio_setup(args: &MediaArgs, json: bool) -> Result<AudioSetup, CliError> {
+    let backend = args.audio.as_deref().unwrap_or("file");
+    let (source, sink): (Box<dyn AudioSource>, Box<dyn AudioSink>) = match backend {
+        "null" => (Box::new(Silence), Box::new(NullSink)),
+        "file" | "device" => {
+            if backend == "device" {
+                // This build has no sound-card backend yet: say so and carry on.
+                let note = "no sound device backend is available; using the null device";
+                if json {
+                    print_json(&serde_json::json!({"event": "notice", "message": note}));
+                } else {
+                    eprintln!("parla: {note}");
+                }
+            }
+            let source: Box<dyn AudioSource> = match (&args.play, args.tone) {
+                (Some(path), _) => {
+                    Box::new(WavSource::open(path).map_err(|e| audio_error(e.to_string()))?)
+                }
+                (None, Some(hz)) => Box::new(Tone::new(hz)),
+                (None, None) => Box::new(Silence),
+            };
+            let sink: Box<dyn AudioSink> = match &args.record {
+                Some(path) => {
+                    Box::new(WavRecorder::create(path).map_err(|e| audio_error(e.to_string()))?)
+                }
+                None => Box::new(NullSink),
+            };
+            (source, sink)
+        }
+        other => {
+            return Err(CliError::usage(format!(
+                "unknown audio backend `{other}` (device, file or null)"
+            )))
+        }
+    };
+    Ok(AudioSetup {
+        source,
+        sink,
+        bind: args.bind.clone(),
+    })
+}
+
+fn state_word(state: CallState) -> String {
+    serde_json::to_value(state)
+        .ok()
+        .and_then(|v| v.get("state").and_then(|s| s.as_str()).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn reason_word(reason: EndReason) -> String {
+    serde_json::to_value(reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+async fn start_client(
+    cli: &super::Cli,
+) -> Result<(Client, tokio::sync::mpsc::UnboundedReceiver<Event>), CliError> {
+    let settings = config::resolve(cli)?;
+    let source = super::run::token_source(&settings)?;
+    let mut config = ClientConfig::new(settings.server.clone(), source);
+    config.presence = false;
+    let (client, mut events) = Client::start(config)?;
+    // Wait until signed in, or fail with the session's reason.
+    let ready = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(e) = events.recv().await {
+            match e {
+                Event::Ready { .. } => return Ok(()),
+                Event::Connection {
+                    state: ConnectionState::Failed { code, message },
+                } => return Err((code, message)),
+                _ => {}
+            }
+        }
+        Err(("client_closed".to_owned(), "the session ended".to_owned()))
+    })
+    .await;
+    match ready {
+        Ok(Ok(())) => Ok((client, events)),
+        Ok(Err((code, message))) => Err(CliError {
+            exit: super::run::exit_for_code_str(&code),
+            code,
+            message,
+        }),
+        Err(_) => Err(CliError {
+            code: "server_unreachable".into(),
+            message: "could not connect to the server within 30 s".into(),
+            exit: exit::UNREACHABLE,
+        }),
+    }
+}
+
+struct CallPlan {
+    dtmf: Vec<char>,
+    timing: DtmfTiming,
+    hangup_after: Option<Duration>,
+}
+
+/// Runs one call until it ends; returns its summary.
+async fn drive(
+    client: &Client,
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+    mut driver: CallDriver,
+    plan: &CallPlan,
+    json: bool,
+) -> Result<Summary, CliError> {
+    let room_id = driver.room_id().to_owned();
+    let mut hangup_at: Option<tokio::time::Instant> = None;
+    let mut dtmf_sent = plan.dtmf.is_empty();
+    let mut answered = false;
+    let mut received = String::new();
+    let mut end: Option<CallView> = None;
+    let mut interrupted = false;
+    while end.is_none() {
+        let hangup_timer = async {
+            match hangup_at {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            e = events.recv() => {
+                let Some(e) = e else { break };
+                let outcome = driver.on_event(&e).await.map_err(|e| CliError {
+                    code: "media_error".into(),
+                    message: e.to_string(),
+                    exit: exit::FAILURE,
+                })?;
+                match outcome {
+                    Some(CallEvent::State(view)) => {
+                        if json {
+                            print_json(&serde_json::json!({"event": "call_state", "room_id": room_id, "state": view.state}));
+                        } else {
+                            println!("call {room_id}: {}", state_word(view.state));
+                        }
+                        if view.state == CallState::Connected && !answered {
+                            answered = true;
+                            if let Some(d) = plan.hangup_after {
+                                hangup_at = Some(tokio::time::Instant::now() + d);
+                            }
+                        }
+                        if answered && !dtmf_sent {
+                            if let Some(m) = driver.media() {
+                                dtmf_sent = m.send_dtmf(&plan.dtmf, plan.timing);
+                            }
+                        }
+                    }
+                    Some(CallEvent::Ended(view)) => end = Some(view),
+                    _ => {}
+                }
+            }
+            ev = driver.next_media_event() => {
+                if let CallEvent::Dtmf(d) = ev {
+                    received.push(d);
+                    if json {
+                        print_json(&serde_json::json!({"event": "dtmf", "room_id": room_id, "digit": d.to_string()}));
+                    } else {
+                        println!("call {room_id}: DTMF {d}");
+                    }
+                }
+            }
+            _ = hangup_timer => {
+                hangup_at = None;
+                let _ = client.hangup(&room_id).await;
+            }
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                let _ = client.hangup(&room_id).await;
+            }
+        }
+    }
+    let last = end.clone().or_else(|| driver.last_view().cloned());
+    let stats = driver.finish().await.map_err(|e| CliError {
+        code: "audio_error".into(),
+        message: e.to_string(),
+        exit: exit::FAILURE,
+    })?;
+    let reason = last.as_ref().and_then(|v| match v.state {
+        CallState::Ended { reason } => Some(reason),
+        _ => None,
+    });
+    Ok(Summary {
+        event: "call_summary",
+        room_id,
+        answered,
+        end_reason: reason,
+        duration_s: last
+            .map(|v| v.duration(chrono::Utc::now()).num_milliseconds() as f64 / 1000.0)
+            .unwrap_or(0.0),
+        dtmf_received: received,
+        stats: stats.map(StatsOut::from),
+    })
+}
+
+fn report(summary: &Summary, json: bool) {
+    if json {
+        print_json(summary);
+    } else {
+        let reason = summary.end_reason.map(reason_word).unwrap_or_default();
+        println!(
+            "call {} ended ({reason}) after {:.1} s{}",
+            summary.room_id,
+            summary.duration_s,
+            if summary.dtmf_received.is_empty() {
+                String::new()
+            } else {
+                format!("; DTMF received: {}", summary.dtmf_received)
+            }
+        );
+        if let Some(s) = &summary.stats {
+            println!(
+                "audio: {} frames sent, {} played, {} concealed, jitter {:.1} ms, buffer {:.0} ms",
+                s.frames_sent, s.frames_played, s.frames_concealed, s.jitter_ms, s.buffer_target_ms
+            );
+        }
+    }
+}
+
+fn unanswered(summary: &Summary) -> CliError {
+    let reason = summary
+        .end_reason
+        .map(reason_word)
+        .unwrap_or_else(|| "not_answered".into());
+    CliError {
+        message: format!("the call was not answered ({reason})"),
+        code: reason,
+        exit: exit::NOT_FOUND,
+    }
+}
+
+fn plan(dtmf_digits: Option<&str>, args: &MediaArgs) -> Result<CallPlan, CliError> {
+    let dtmf = match dtmf_digits {
+        Some(d) => dtmf::parse(d).map_err(|e| CliError {
+            code: "validation_error".into(),
+            message: e.to_string(),
+            exit: exit::USAGE,
+        })?,
+        None => Vec::new(),
+    };
+    Ok(CallPlan {
+        dtmf,
+        timing: DtmfTiming {
+            duration: Duration::from_millis(args.dtmf_duration),
+            gap: Duration::from_millis(args.dtmf_gap),
+        },
+        hangup_after: args.hangup_after.map(Duration::from_secs_f64),
+    })
+}
+
+pub async fn call(
+    cli: &super::Cli,
+    users: &[String],
+    dtmf_digits: Option<&str>,
+    args: &MediaArgs,
+) -> Result<(), CliError> {
+    let plan = plan(dtmf_digits, args)?;
+    let audio = audio_setup(args, cli.json)?;
+    let (client, mut events) = start_client(cli).await?;
+    let call = client.dial(users).await?;
+    let driver = CallDriver::new(client.clone(), &call.room_id, true, audio);
+    let summary = drive(&client, &mut events, driver, &plan, cli.json).await;
+    client.stop();
+    let summary = summary?;
+    report(&summary, cli.json);
+    if summary.answered {
+        Ok(())
+    } else {
+        Err(unanswered(&summary))
+    }
+}
+
+pub async fn answer(
+    cli: &super::Cli,
+    auto: bool,
+    dtmf_digits: Option<&str>,
+    args: &MediaArgs,
+) -> Result<(), CliError> {
+    let plan = plan(dtmf_digits, args)?;
+    // Check the files before waiting for anyone.
+    drop(audio_setup(args, true)?);
+    let (client, mut events) = start_client(cli).await?;
+    if !cli.json {
+        println!("waiting for a call…");
+    }
+    loop {
+        let room_id = tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            e = events.recv() => match e {
+                Some(Event::CallIncoming { call }) => call.room_id,
+                Some(_) => continue,
+                None => break,
+            },
+        };
+        if let Err(e) = client.answer(&room_id).await {
+            // Already answered elsewhere, or canceled meanwhile: wait for the next one.
+            tracing::info!(error = %e, "could not answer");
+            continue;
+        }
+        let audio = audio_setup(args, cli.json)?;
+        let driver = CallDriver::new(client.clone(), &room_id, false, audio);
+        let summary = drive(&client, &mut events, driver, &plan, cli.json).await?;
+        report(&summary, cli.json);
+        if !auto {
+            break;
+        }
+    }
+    client.stop();
+    Ok(())
+}
