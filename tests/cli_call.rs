@@ -1,0 +1,216 @@
+//! `parla call` and `parla answer` as real processes: audio both ways into WAV files, DTMF
+//! digits reported in order, hang-up after a delay, exit codes when nobody answers, and bad
+//! input refused before anything is dialed.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::*;
+use parla::media::audio::{tone_strength, AudioSource, WavSource};
+
+fn parla(t: &TestServer, home: &Path, token: &str) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_parla"));
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("PARLA_SERVER", t.url())
+        .env("PARLA_TOKEN", token)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    c
+}
+
+fn wav_samples(path: &Path) -> Vec<i16> {
+    let mut src = WavSource::open(path).unwrap();
+    let mut all = Vec::new();
+    let mut frame = vec![0i16; 960];
+    while src.next_frame(&mut frame) {
+        all.extend_from_slice(&frame);
+    }
+    all
+}
+
+fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_and_answer_exchange_audio_and_dtmf() {
+    let t = TestServer::start().await;
+    t.user("alice").await;
+    t.user("bob").await;
+    let home = tempfile::tempdir().unwrap();
+    let (alice_wav, bob_wav) = (home.path().join("alice.wav"), home.path().join("bob.wav"));
+
+    let bob = parla(&t, home.path(), &t.token("bob").await)
+        .args([
+            "--json",
+            "answer",
+            "--tone",
+            "880",
+            "--bind",
+            "127.0.0.1:0",
+            "--record",
+        ])
+        .arg(&bob_wav)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until bob's device is online before calling.
+    let alice_rest = t.rest_for("alice").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while alice_rest
+        .users(true)
+        .await
+        .unwrap()
+        .iter()
+        .all(|u| u.user_id != "bob")
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "bob never came online"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let alice = parla(&t, home.path(), &t.token("alice").await)
+        .args([
+            "--json",
+            "call",
+            "bob",
+            "--tone",
+            "440",
+            "--dtmf",
+            "12#9",
+            "--hangup-after",
+            "2.5",
+            "--bind",
+            "127.0.0.1:0",
+            "--record",
+        ])
+        .arg(&alice_wav)
+        .output();
+    let alice = tokio::time::timeout(Duration::from_secs(60), alice)
+        .await
+        .expect("parla call did not finish")
+        .unwrap();
+    let bob = tokio::time::timeout(Duration::from_secs(30), bob.wait_with_output())
+        .await
+        .expect("parla answer did not finish")
+        .unwrap();
+    assert!(
+        alice.status.success(),
+        "call: {}",
+        String::from_utf8_lossy(&alice.stderr)
+    );
+    assert!(
+        bob.status.success(),
+        "answer: {}",
+        String::from_utf8_lossy(&bob.stderr)
+    );
+
+    let a = json_lines(&alice.stdout);
+    let summary = a.iter().find(|v| v["event"] == "call_summary").unwrap();
+    assert_eq!(summary["answered"], true);
+    assert_eq!(summary["end_reason"], "hang_up");
+    assert!(summary["duration_s"].as_f64().unwrap() >= 2.0, "{summary}");
+    assert!(a
+        .iter()
+        .any(|v| v["event"] == "call_state" && v["state"]["state"] == "connected"));
+
+    let b = json_lines(&bob.stdout);
+    let digits: String = b
+        .iter()
+        .filter(|v| v["event"] == "dtmf")
+        .map(|v| v["digit"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(digits, "12#9");
+    let bsum = b.iter().find(|v| v["event"] == "call_summary").unwrap();
+    assert_eq!(bsum["dtmf_received"], "12#9");
+
+    // Each recording holds the other side's tone (skipping the DTMF at the start).
+    let heard_by_bob = wav_samples(&bob_wav);
+    let heard_by_alice = wav_samples(&alice_wav);
+    assert!(
+        heard_by_bob.len() > 48_000,
+        "{} samples",
+        heard_by_bob.len()
+    );
+    let tail = |s: &[i16]| s[s.len() - 24_000..].to_vec();
+    assert!(tone_strength(&tail(&heard_by_bob), 440.0) > 0.5);
+    assert!(tone_strength(&tail(&heard_by_alice), 880.0) > 0.5);
+}
+
+#[tokio::test]
+async fn unanswered_calls_and_bad_input_exit_with_codes() {
+    let t = TestServer::start_with(|c| c.ring_timeout = Duration::from_secs(1)).await;
+    t.user("alice").await;
+    t.user("bob").await;
+    let home = tempfile::tempdir().unwrap();
+    let token = t.token("alice").await;
+
+    let out = parla(&t, home.path(), &token)
+        .args([
+            "--json",
+            "call",
+            "bob",
+            "--audio",
+            "null",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "timeout");
+
+    let out = parla(&t, home.path(), &token)
+        .args(["call", "nobody", "--audio", "null"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("user_not_found"));
+
+    let out = parla(&t, home.path(), &token)
+        .args(["call", "bob", "--dtmf", "12x"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a DTMF digit"));
+
+    let broken = home.path().join("broken.wav");
+    std::fs::write(&broken, b"this is not audio").unwrap();
+    for file in [broken, home.path().join("missing.wav")] {
+        let out = parla(&t, home.path(), &token)
+            .args(["call", "bob", "--play"])
+            .arg(&file)
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("audio_error"));
+    }
+    // Nothing was dialed by the refused commands: bob has no call ringing.
+    let (_bob, mut b) = t.client("bob").await;
+    let ev = b.drain_for(Duration::from_millis(300)).await;
+    assert!(!ev
+        .iter()
+        .any(|e| matches!(e, parla::client::Event::CallIncoming { .. })));
+}
