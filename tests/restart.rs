@@ -188,3 +188,85 @@ async fn token_after_restart(url: &str, user: &str) -> String {
         .unwrap()
         .access_token
 }
+
+/// A connected call keeps its audio when the server dies: media is peer to peer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connected_call_survives_a_server_restart() {
+    use parla::client::call::CallState;
+    use parla::client::media_call::AudioSetup;
+    use parla::client::phone::{CallDriver, CallEvent};
+    use parla::media::audio::{tone_strength, Capture, Tone};
+
+    let data = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut server = spawn_serve("127.0.0.1:0", data.path(), home.path()).await;
+    let url = server.url.clone();
+    let admin = Rest::new(&url).unwrap().with_api_key(API_KEY);
+    for u in ["alice", "bob"] {
+        admin.admin_create_user(u, None).await.unwrap();
+    }
+    let (alice, mut a) =
+        start_client(ClientConfig::new(url.clone(), admin_tokens(&url, "alice"))).await;
+    let (bob, mut b) =
+        start_client(ClientConfig::new(url.clone(), admin_tokens(&url, "bob"))).await;
+    let (heard_by_alice, heard_by_bob) = (Capture::default(), Capture::default());
+    let setup = |hz: f64, cap: &Capture| AudioSetup {
+        source: Box::new(Tone::new(hz)),
+        sink: Box::new(cap.clone()),
+        bind: "127.0.0.1:0".into(),
+    };
+
+    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
+    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
+        .await;
+    bob.answer(&room).await.unwrap();
+    let mut da = CallDriver::new(alice.clone(), &room, true, setup(440.0, &heard_by_alice));
+    let mut db = CallDriver::new(bob.clone(), &room, false, setup(880.0, &heard_by_bob));
+    // Feed both drivers until both calls are connected.
+    let connected = |e: &Option<CallEvent>| matches!(e, Some(CallEvent::State(v)) if v.state == CallState::Connected);
+    let (mut a_up, mut b_up) = (false, false);
+    for e in a.seen.clone() {
+        a_up |= connected(&da.on_event(&e).await.unwrap());
+    }
+    for e in b.seen.clone() {
+        b_up |= connected(&db.on_event(&e).await.unwrap());
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !(a_up && b_up) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "call never connected"
+        );
+        tokio::select! {
+            Some(e) = a.rx.recv() => a_up |= connected(&da.on_event(&e).await.unwrap()),
+            Some(e) = b.rx.recv() => b_up |= connected(&db.on_event(&e).await.unwrap()),
+            _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
+        }
+    }
+
+    server.child.kill().await.unwrap();
+    let killed_at = heard_by_bob.samples().len();
+    // Audio keeps flowing both ways for a second and a half with no server at all.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let after = heard_by_bob.samples();
+    assert!(after.len() > killed_at, "bob stopped hearing anything");
+    let recent = &after[after.len() - 24_000..];
+    assert!(
+        tone_strength(recent, 440.0) > 0.5,
+        "bob no longer hears alice"
+    );
+    let a_recent = heard_by_alice.samples();
+    assert!(tone_strength(&a_recent[a_recent.len() - 24_000..], 880.0) > 0.5);
+
+    // The server comes back; both sessions reconnect and the call goes on.
+    let addr = url.trim_start_matches("http://").to_owned();
+    let _server2 = spawn_serve(&addr, data.path(), home.path()).await;
+    for ev in [&mut a, &mut b] {
+        ev.wait_for("reconnected", |e| matches!(e, Event::Ready { .. }))
+            .await;
+    }
+    let s = heard_by_bob.samples();
+    assert!(tone_strength(&s[s.len() - 24_000..], 440.0) > 0.5);
+    da.finish().await.unwrap();
+    db.finish().await.unwrap();
+}
