@@ -126,3 +126,131 @@ async fn tones_cross_a_call_both_ways_and_mute_silences() {
     alice_media.stop().await.unwrap();
     bob_media.stop().await.unwrap();
 }
+
+use parla::client::phone::{CallDriver, CallEvent};
+
+/// Feeds both sessions' events to their drivers until `done` holds (bounded by WAIT).
+async fn pump(
+    a: &mut Events,
+    da: &mut CallDriver,
+    b: &mut Events,
+    db: &mut CallDriver,
+    what: &str,
+    done: impl Fn(&[CallState], &[CallState]) -> bool,
+) -> (Vec<CallState>, Vec<CallState>) {
+    let (mut sa, mut sb) = (Vec::new(), Vec::new());
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if done(&sa, &sb) {
+            return (sa, sb);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}: alice {sa:?}, bob {sb:?}"
+        );
+        tokio::select! {
+            Some(e) = a.rx.recv() => {
+                if let Some(CallEvent::State(v)) = da.on_event(&e).await.unwrap() { sa.push(v.state) }
+            }
+            Some(e) = b.rx.recv() => {
+                if let Some(CallEvent::State(v)) = db.on_event(&e).await.unwrap() { sb.push(v.state) }
+            }
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_stops_audio_both_ways_and_resume_restores_it() {
+    let t = TestServer::start().await;
+    for u in ["alice", "bob"] {
+        t.user(u).await;
+    }
+    let (alice, mut a) = t.client("alice").await;
+    let (bob, mut b) = t.client("bob").await;
+    let (heard_by_alice, heard_by_bob) = (Capture::default(), Capture::default());
+    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
+    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
+        .await;
+    bob.answer(&room).await.unwrap();
+    let mut da = CallDriver::new(alice.clone(), &room, true, setup(440.0, &heard_by_alice));
+    let mut db = CallDriver::new(bob.clone(), &room, false, setup(880.0, &heard_by_bob));
+    for e in std::mem::take(&mut a.seen) {
+        da.on_event(&e).await.unwrap();
+    }
+    for e in std::mem::take(&mut b.seen) {
+        db.on_event(&e).await.unwrap();
+    }
+    let both =
+        |s: CallState| move |x: &[CallState], y: &[CallState]| x.contains(&s) && y.contains(&s);
+    pump(
+        &mut a,
+        &mut da,
+        &mut b,
+        &mut db,
+        "connected",
+        both(CallState::Connected),
+    )
+    .await;
+    let hears = |c: &Capture, hz: f64| tone_strength(&last(c, 300), hz) > 0.5;
+    let silent = |c: &Capture| rms(&last(c, 300)) < 50.0;
+
+    // Both hear each other, then alice holds.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !(hears(&heard_by_bob, 440.0) && hears(&heard_by_alice, 880.0)) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no audio before hold"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    da.media_mut().unwrap().set_hold(true).await.unwrap();
+    let held_local = CallState::OnHold {
+        local: true,
+        remote: false,
+    };
+    let held_remote = CallState::OnHold {
+        local: false,
+        remote: true,
+    };
+    pump(
+        &mut a,
+        &mut da,
+        &mut b,
+        &mut db,
+        "hold on both sides",
+        |x, y| x.contains(&held_local) && y.contains(&held_remote),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !(silent(&heard_by_bob) && silent(&heard_by_alice)) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "hold did not silence both ways"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    da.media_mut().unwrap().set_hold(false).await.unwrap();
+    pump(&mut a, &mut da, &mut b, &mut db, "resumed", |x, y| {
+        x.last() == Some(&CallState::Connected) && y.last() == Some(&CallState::Connected)
+    })
+    .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !(hears(&heard_by_bob, 440.0) && hears(&heard_by_alice, 880.0)) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "resume did not restore audio: bob hears 440 {:.2} rms {:.0}, alice hears 880 {:.2} rms {:.0}; alice {:?} bob {:?}",
+            tone_strength(&last(&heard_by_bob, 300), 440.0),
+            rms(&last(&heard_by_bob, 300)),
+            tone_strength(&last(&heard_by_alice, 300), 880.0),
+            rms(&last(&heard_by_alice, 300)),
+            da.media().and_then(|m| m.stats()),
+            db.media().and_then(|m| m.stats()),
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    alice.hangup(&room).await.unwrap();
+    da.finish().await.unwrap();
+    db.finish().await.unwrap();
+}

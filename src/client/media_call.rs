@@ -10,7 +10,7 @@ use super::{Client, MediaChange};
 use crate::media::audio::{AudioSink, AudioSource};
 use crate::media::dtmf::DtmfTiming;
 use crate::media::engine::{AudioEngine, AudioStats, MediaEvent};
-use crate::media::peer::{AudioPeer, MediaState, PeerError, RtpAudio};
+use crate::media::peer::{sdp_holds_audio, AudioPeer, MediaState, PeerError, RtpAudio};
 use crate::proto::Signal;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +41,8 @@ pub struct CallMedia {
     pending: Option<(tokio::sync::mpsc::Receiver<RtpAudio>, AudioSetup)>,
     engine: Option<AudioEngine>,
     watcher: Option<tokio::task::JoinHandle<()>>,
+    local_hold: bool,
+    remote_hold: bool,
 }
 
 impl CallMedia {
@@ -75,6 +77,8 @@ impl CallMedia {
             pending: Some((packets, audio)),
             engine: None,
             watcher: Some(watcher),
+            local_hold: false,
+            remote_hold: false,
         })
     }
 
@@ -90,17 +94,31 @@ impl CallMedia {
     pub async fn on_signal(&mut self, signal: Signal) -> Result<(), MediaError> {
         match signal {
             Signal::Offer { sdp } => {
+                // A first offer sets the call up; later ones renegotiate (hold, resume).
+                let remote_hold = sdp_holds_audio(&sdp);
                 let answer = self.peer.answer(sdp).await?;
                 self.client.signal(
                     &self.room_id,
                     &self.remote_user,
                     Signal::Answer { sdp: answer },
                 )?;
-                self.start_engine()
+                if self.engine.is_none() {
+                    self.start_engine()?;
+                }
+                if remote_hold != self.remote_hold {
+                    self.remote_hold = remote_hold;
+                    self.apply_hold();
+                    self.client
+                        .media_changed(&self.room_id, MediaChange::RemoteHold(remote_hold));
+                }
+                Ok(())
             }
             Signal::Answer { sdp } => {
                 self.peer.accept_answer(sdp).await?;
-                self.start_engine()
+                if self.engine.is_none() {
+                    self.start_engine()?;
+                }
+                Ok(())
             }
             // Full descriptions carry every candidate; trickled ones are not sent yet.
             Signal::Candidate { .. } | Signal::EndOfCandidates => Ok(()),
@@ -116,6 +134,31 @@ impl CallMedia {
             audio.sink,
         ));
         Ok(())
+    }
+
+    /// Holds or resumes the call: stops audio both ways and tells the other side by
+    /// renegotiating with the new direction.
+    pub async fn set_hold(&mut self, hold: bool) -> Result<(), MediaError> {
+        if hold == self.local_hold {
+            return Ok(());
+        }
+        self.local_hold = hold;
+        self.apply_hold();
+        self.peer.set_direction(hold || self.remote_hold).await?;
+        let sdp = self.peer.offer().await?;
+        self.client
+            .signal(&self.room_id, &self.remote_user, Signal::Offer { sdp })?;
+        self.client
+            .media_changed(&self.room_id, MediaChange::LocalHold(hold));
+        Ok(())
+    }
+
+    fn apply_hold(&self) {
+        if let Some(e) = &self.engine {
+            e.control
+                .held
+                .store(self.local_hold || self.remote_hold, Ordering::Relaxed);
+        }
     }
 
     pub fn set_muted(&self, muted: bool) {

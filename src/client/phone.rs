@@ -50,6 +50,10 @@ impl CallDriver {
         self.media.as_ref()
     }
 
+    pub fn media_mut(&mut self) -> Option<&mut CallMedia> {
+        self.media.as_mut()
+    }
+
     pub fn last_view(&self) -> Option<&CallView> {
         self.last.as_ref()
     }

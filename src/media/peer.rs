@@ -77,6 +77,21 @@ pub struct RtpAudio {
     pub arrived: Instant,
 }
 
+/// Whether an SDP puts its audio on hold: the audio section is `sendonly` or `inactive`
+/// (the sender of that SDP will not receive, or not exchange, audio).
+pub fn sdp_holds_audio(sdp: &str) -> bool {
+    let mut in_audio = false;
+    for line in sdp.lines() {
+        let line = line.trim();
+        if line.starts_with("m=") {
+            in_audio = line.starts_with("m=audio");
+        } else if in_audio && (line == "a=sendonly" || line == "a=inactive") {
+            return true;
+        }
+    }
+    false
+}
+
 fn opus_codec() -> RTCRtpCodec {
     RTCRtpCodec {
         mime_type: MIME_TYPE_OPUS.to_owned(),
@@ -151,7 +166,8 @@ impl PeerConnectionEventHandler for Handler {
                             break;
                         }
                     }
-                    TrackRemoteEvent::OnEnded => break,
+                    // A track ends when the call is held and opens again on resume: keep
+                    // polling until the connection drops it for good.
                     _ => {}
                 }
             }
@@ -301,7 +317,35 @@ impl AudioPeer {
             .map_err(wrtc)
     }
 
+    /// Puts the audio on hold (direction `sendonly`, the usual way to hold a call, to which
+    /// the other side answers `recvonly`) or back (`sendrecv`); the caller then renegotiates
+    /// with [`AudioPeer::offer`]. The held side's audio loops send and play nothing.
+    pub async fn set_direction(&self, hold: bool) -> Result<(), PeerError> {
+        use webrtc::rtp_transceiver::RTCRtpTransceiverDirection as Dir;
+        let dir = if hold { Dir::Sendonly } else { Dir::Sendrecv };
+        for t in self.pc.get_transceivers().await {
+            t.set_direction(dir).await.map_err(wrtc)?;
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         let _ = self.pc.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hold_is_read_from_the_audio_section() {
+        let base = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n";
+        assert!(!sdp_holds_audio(&format!("{base}a=sendrecv\r\n")));
+        assert!(sdp_holds_audio(&format!("{base}a=inactive\r\n")));
+        assert!(sdp_holds_audio(&format!("{base}a=sendonly\r\n")));
+        assert!(!sdp_holds_audio(
+            "m=video 9 RTP/AVP 96\r\na=inactive\r\nm=audio 9 RTP/AVP 111\r\na=sendrecv\r\n"
+        ));
     }
 }
