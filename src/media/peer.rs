@@ -149,26 +149,24 @@ impl PeerConnectionEventHandler for Handler {
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
         let packets = self.packets.clone();
         tokio::spawn(async move {
+            // Other events (open, mute, ended on hold) change nothing here: the loop runs
+            // until the connection drops the track for good.
             while let Some(event) = track.poll().await {
-                match event {
-                    TrackRemoteEvent::OnRtpPacket(p) => {
-                        let audio = RtpAudio {
-                            sequence: p.header.sequence_number,
-                            timestamp: p.header.timestamp,
-                            payload_type: p.header.payload_type,
-                            marker: p.header.marker,
-                            payload: p.payload,
-                            arrived: Instant::now(),
-                        };
-                        // Never block the connection's driver; a full queue drops the
-                        // packet, which concealment then covers.
-                        if packets.try_send(audio).is_err() && packets.is_closed() {
-                            break;
-                        }
-                    }
-                    // A track ends when the call is held and opens again on resume: keep
-                    // polling until the connection drops it for good.
-                    _ => {}
+                let TrackRemoteEvent::OnRtpPacket(p) = event else {
+                    continue;
+                };
+                let audio = RtpAudio {
+                    sequence: p.header.sequence_number,
+                    timestamp: p.header.timestamp,
+                    payload_type: p.header.payload_type,
+                    marker: p.header.marker,
+                    payload: p.payload,
+                    arrived: Instant::now(),
+                };
+                // Never block the connection's driver; a full queue drops the packet,
+                // which concealment then covers.
+                if packets.try_send(audio).is_err() && packets.is_closed() {
+                    break;
                 }
             }
         });
