@@ -23,6 +23,7 @@ lint:
 ## Benchmarks (release build); tables on stdout, JSON under target/bench/.
 bench: setup
 	$(CARGO) bench --bench fanout
+	$(CARGO) bench --bench calls
 
 ## Regenerate the committed man pages, completions and OpenAPI document.
 docs:

@@ -24,7 +24,7 @@ use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
+    RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -190,8 +190,14 @@ impl AudioPeer {
         let (gathering_tx, gathering) = watch::channel(RTCIceGatheringState::New);
         let (state_tx, state) = watch::channel(MediaState::New);
         let (packets_tx, packets) = mpsc::channel(512);
+        // Connectivity checks every 50 ms instead of 200 ms (as many attempts over the same
+        // 1.4 s): on a direct path the first successful check decides set-up time.
+        let settings = SettingEngineBuilder::new()
+            .with_ice_connection_attempts(Some(Duration::from_millis(50)), Some(28))
+            .build();
         let pc = PeerConnectionBuilder::new()
             .with_media_engine(media_engine()?)
+            .with_setting_engine(settings)
             .with_handler(Arc::new(Handler {
                 gathering: gathering_tx,
                 state: state_tx,
