@@ -643,7 +643,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__answer)
-            opts="-p -h -V --auto --dtmf --play --tone --record --audio --hangup-after --dtmf-duration --dtmf-gap --bind --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --auto --dtmf --play --tone --record --audio --hangup-after --dtmf-duration --dtmf-gap --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -682,6 +682,10 @@ _parla() {
                     return 0
                     ;;
                 --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stats-every)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -721,7 +725,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__call)
-            opts="-p -h -V --dtmf --play --tone --record --audio --hangup-after --dtmf-duration --dtmf-gap --bind --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --dtmf --play --tone --record --audio --hangup-after --dtmf-duration --dtmf-gap --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -760,6 +764,10 @@ _parla() {
                     return 0
                     ;;
                 --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stats-every)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -17,7 +17,7 @@ use crate::media::audio::{
     AudioSink, AudioSource, NullSink, Silence, Tone, WavRecorder, WavSource,
 };
 use crate::media::dtmf::{self, DtmfTiming};
-use crate::media::engine::AudioStats;
+use crate::media::stats::CallStats;
 use crate::proto::EndReason;
 
 #[derive(Debug, Serialize)]
@@ -28,30 +28,7 @@ struct Summary {
     end_reason: Option<EndReason>,
     duration_s: f64,
     dtmf_received: String,
-    stats: Option<StatsOut>,
-}
-
-#[derive(Debug, Serialize)]
-struct StatsOut {
-    frames_sent: u64,
-    frames_played: u64,
-    frames_concealed: u64,
-    packets_late: u64,
-    jitter_ms: f64,
-    buffer_target_ms: f64,
-}
-
-impl From<AudioStats> for StatsOut {
-    fn from(s: AudioStats) -> Self {
-        StatsOut {
-            frames_sent: s.frames_sent,
-            frames_played: s.jitter.played,
-            frames_concealed: s.jitter.concealed,
-            packets_late: s.jitter.late,
-            jitter_ms: s.jitter_ms,
-            buffer_target_ms: s.buffer_target_ms,
-        }
-    }
+    stats: Option<CallStats>,
 }
 
 fn audio_error(message: String) -> CliError {
@@ -160,6 +137,7 @@ struct CallPlan {
     dtmf: Vec<char>,
     timing: DtmfTiming,
     hangup_after: Option<Duration>,
+    stats_every: Option<Duration>,
 }
 
 /// Runs one call until it ends; returns its summary.
@@ -177,6 +155,9 @@ async fn drive(
     let mut received = String::new();
     let mut end: Option<CallView> = None;
     let mut interrupted = false;
+    let mut stats_tick =
+        tokio::time::interval(plan.stats_every.unwrap_or(Duration::from_secs(3600)));
+    stats_tick.tick().await;
     while end.is_none() {
         let hangup_timer = async {
             match hangup_at {
@@ -215,13 +196,30 @@ async fn drive(
                     _ => {}
                 }
             }
-            ev = driver.next_media_event() => {
-                if let CallEvent::Dtmf(d) = ev {
+            ev = driver.next_media_event() => match ev {
+                CallEvent::Dtmf(d) => {
                     received.push(d);
                     if json {
                         print_json(&serde_json::json!({"event": "dtmf", "room_id": room_id, "digit": d.to_string()}));
                     } else {
                         println!("call {room_id}: DTMF {d}");
+                    }
+                }
+                CallEvent::Media(state) => {
+                    if json {
+                        print_json(&serde_json::json!({"event": "media_state", "room_id": room_id, "state": state}));
+                    } else {
+                        println!("call {room_id}: media {}", serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default());
+                    }
+                }
+                _ => {}
+            },
+            _ = stats_tick.tick(), if plan.stats_every.is_some() => {
+                if let Some(s) = driver.stats().await {
+                    if json {
+                        print_json(&serde_json::json!({"event": "call_stats", "room_id": room_id, "stats": s}));
+                    } else {
+                        println!("call {room_id}: {}", stats_line(&s));
                     }
                 }
             }
@@ -254,7 +252,7 @@ async fn drive(
             .map(|v| v.duration(chrono::Utc::now()).num_milliseconds() as f64 / 1000.0)
             .unwrap_or(0.0),
         dtmf_received: received,
-        stats: stats.map(StatsOut::from),
+        stats,
     })
 }
 
@@ -274,12 +272,25 @@ fn report(summary: &Summary, json: bool) {
             }
         );
         if let Some(s) = &summary.stats {
-            println!(
-                "audio: {} frames sent, {} played, {} concealed, jitter {:.1} ms, buffer {:.0} ms",
-                s.frames_sent, s.frames_played, s.frames_concealed, s.jitter_ms, s.buffer_target_ms
-            );
+            println!("{}", stats_line(s));
         }
     }
+}
+
+fn stats_line(s: &CallStats) -> String {
+    format!(
+        "audio: MOS {:.1}, RTT {}, loss {:.1} %, jitter {:.1} ms, buffer {:.0} ms, {:.0}/{:.0} kbit/s out/in, {} frames sent, {} played, {} concealed",
+        s.mos,
+        s.rtt_ms.map_or("-".to_owned(), |r| format!("{r:.1} ms")),
+        s.loss_pct,
+        s.jitter_ms,
+        s.jitter_buffer_ms,
+        s.send_kbps,
+        s.recv_kbps,
+        s.frames_sent,
+        s.frames_played,
+        s.frames_concealed
+    )
 }
 
 fn unanswered(summary: &Summary) -> CliError {
@@ -310,6 +321,10 @@ fn plan(dtmf_digits: Option<&str>, args: &MediaArgs) -> Result<CallPlan, CliErro
             gap: Duration::from_millis(args.dtmf_gap),
         },
         hangup_after: args.hangup_after.map(Duration::from_secs_f64),
+        stats_every: args
+            .stats_every
+            .filter(|s| *s > 0.0)
+            .map(Duration::from_secs_f64),
     })
 }
 

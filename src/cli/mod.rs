@@ -182,6 +182,9 @@ pub struct MediaArgs {
     /// Local address for media sockets
     #[arg(long, default_value = "0.0.0.0:0", value_name = "ADDR")]
     pub bind: String,
+    /// Print call statistics (RTT, loss, jitter, bitrate, levels, MOS) every S seconds
+    #[arg(long, value_name = "S")]
+    pub stats_every: Option<f64>,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ use crate::media::audio::{AudioSink, AudioSource};
 use crate::media::dtmf::DtmfTiming;
 use crate::media::engine::{AudioEngine, AudioStats, MediaEvent};
 use crate::media::peer::{sdp_holds_audio, AudioPeer, MediaState, PeerError, RtpAudio};
+use crate::media::stats::{dbfs, mos, CallStats};
 use crate::proto::Signal;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +44,7 @@ pub struct CallMedia {
     watcher: Option<tokio::task::JoinHandle<()>>,
     local_hold: bool,
     remote_hold: bool,
+    started: Option<std::time::Instant>,
 }
 
 impl CallMedia {
@@ -79,6 +81,7 @@ impl CallMedia {
             watcher: Some(watcher),
             local_hold: false,
             remote_hold: false,
+            started: None,
         })
     }
 
@@ -127,6 +130,7 @@ impl CallMedia {
 
     fn start_engine(&mut self) -> Result<(), MediaError> {
         let (packets, audio) = self.pending.take().ok_or(MediaError::AlreadyStarted)?;
+        self.started = Some(std::time::Instant::now());
         self.engine = Some(AudioEngine::start(
             self.peer.clone(),
             packets,
@@ -186,6 +190,41 @@ impl CallMedia {
     /// Media events (received DTMF); available once, after media started.
     pub fn take_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<MediaEvent>> {
         self.engine.as_ref().and_then(AudioEngine::take_events)
+    }
+
+    /// Media state changes of the connection (new, checking, connected, ...).
+    pub fn media_state(&self) -> tokio::sync::watch::Receiver<MediaState> {
+        self.peer.state()
+    }
+
+    /// Quality figures of the call so far.
+    pub async fn call_stats(&self) -> Option<CallStats> {
+        let a = self.stats()?;
+        let secs = self.started?.elapsed().as_secs_f64().max(0.001);
+        let rtt_ms = self.peer.rtt_ms().await;
+        let expected = a.jitter.played + a.jitter.concealed;
+        let loss_pct = if expected == 0 {
+            0.0
+        } else {
+            a.jitter.concealed as f64 * 100.0 / expected as f64
+        };
+        // One-way delay: half the round trip plus buffering and one frame of packetisation.
+        let delay = rtt_ms.unwrap_or(0.0) / 2.0 + a.buffer_target_ms + 20.0;
+        Some(CallStats {
+            rtt_ms,
+            loss_pct,
+            jitter_ms: a.jitter_ms,
+            jitter_buffer_ms: a.buffer_target_ms,
+            send_kbps: a.bytes_sent as f64 * 8.0 / 1000.0 / secs,
+            recv_kbps: a.bytes_received as f64 * 8.0 / 1000.0 / secs,
+            send_level_dbfs: dbfs(a.send_rms),
+            recv_level_dbfs: dbfs(a.recv_rms),
+            mos: mos(delay, loss_pct),
+            frames_sent: a.frames_sent,
+            packets_received: a.jitter.received,
+            frames_played: a.jitter.played,
+            frames_concealed: a.jitter.concealed,
+        })
     }
 
     pub fn stats(&self) -> Option<AudioStats> {

@@ -5,7 +5,9 @@
 use super::call::{CallState, CallView};
 use super::media_call::{AudioSetup, CallMedia, MediaError};
 use super::{Client, Event};
-use crate::media::engine::{AudioStats, MediaEvent};
+use crate::media::engine::MediaEvent;
+use crate::media::peer::MediaState;
+use crate::media::stats::CallStats;
 use crate::proto::ParticipantState;
 
 /// What happened to the driven call.
@@ -15,6 +17,8 @@ pub enum CallEvent {
     State(CallView),
     /// A DTMF digit arrived.
     Dtmf(char),
+    /// The media connection changed state.
+    Media(MediaState),
     /// The call is over; the driver can be finished.
     Ended(CallView),
 }
@@ -26,6 +30,7 @@ pub struct CallDriver {
     audio: Option<AudioSetup>,
     media: Option<CallMedia>,
     media_events: Option<tokio::sync::mpsc::UnboundedReceiver<MediaEvent>>,
+    media_state: Option<tokio::sync::watch::Receiver<MediaState>>,
     last: Option<CallView>,
 }
 
@@ -38,6 +43,7 @@ impl CallDriver {
             audio: Some(audio),
             media: None,
             media_events: None,
+            media_state: None,
             last: None,
         }
     }
@@ -60,7 +66,9 @@ impl CallDriver {
 
     async fn create_media(&mut self, remote: &str) -> Result<(), MediaError> {
         let audio = self.audio.take().ok_or(MediaError::AlreadyStarted)?;
-        self.media = Some(CallMedia::new(self.client.clone(), &self.room_id, remote, audio).await?);
+        let media = CallMedia::new(self.client.clone(), &self.room_id, remote, audio).await?;
+        self.media_state = Some(media.media_state());
+        self.media = Some(media);
         Ok(())
     }
 
@@ -115,24 +123,48 @@ impl CallDriver {
         }
     }
 
-    /// The next media event (pends forever when there is none to come).
+    /// The next media event: a DTMF digit or a media state change (pends forever when there
+    /// is none to come).
     pub async fn next_media_event(&mut self) -> CallEvent {
         loop {
-            match &mut self.media_events {
-                Some(rx) => match rx.recv().await {
+            let dtmf = async {
+                match &mut self.media_events {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let state = async {
+                match &mut self.media_state {
+                    Some(rx) => rx.changed().await.ok().map(|()| *rx.borrow_and_update()),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                d = dtmf => match d {
                     Some(MediaEvent::Dtmf(d)) => return CallEvent::Dtmf(d),
                     None => self.media_events = None,
                 },
-                None => std::future::pending::<()>().await,
+                s = state => match s {
+                    Some(s) => return CallEvent::Media(s),
+                    None => self.media_state = None,
+                },
             }
         }
     }
 
+    /// Quality figures of the call so far.
+    pub async fn stats(&self) -> Option<CallStats> {
+        match &self.media {
+            Some(m) => m.call_stats().await,
+            None => None,
+        }
+    }
+
     /// Stops media; returns its final statistics.
-    pub async fn finish(mut self) -> Result<Option<AudioStats>, MediaError> {
+    pub async fn finish(mut self) -> Result<Option<CallStats>, MediaError> {
         match self.media.take() {
             Some(m) => {
-                let stats = m.stats();
+                let stats = m.call_stats().await;
                 m.stop().await?;
                 Ok(stats)
             }

@@ -37,6 +37,11 @@ pub enum MediaEvent {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AudioStats {
     pub frames_sent: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// RMS of the last frame sent and the last frame played.
+    pub send_rms: f64,
+    pub recv_rms: f64,
     pub send_errors: u64,
     pub jitter: JitterStats,
     pub jitter_ms: f64,
@@ -94,15 +99,22 @@ impl AudioEngine {
                 if let Ok(mut d) = ctl.dtmf.lock() {
                     d.fill(&mut pcm);
                 }
-                let ok = match encoder.encode(&pcm) {
-                    Ok(packet) => send_peer.send_opus(packet).await.is_ok(),
-                    Err(_) => false,
+                let level = super::audio::rms(&pcm);
+                let sent = match encoder.encode(&pcm) {
+                    Ok(packet) => {
+                        let n = packet.len();
+                        send_peer.send_opus(packet).await.ok().map(|()| n)
+                    }
+                    Err(_) => None,
                 };
                 if let Ok(mut s) = st.lock() {
-                    if ok {
-                        s.frames_sent += 1;
-                    } else {
-                        s.send_errors += 1;
+                    s.send_rms = level;
+                    match sent {
+                        Some(n) => {
+                            s.frames_sent += 1;
+                            s.bytes_sent += n as u64;
+                        }
+                        None => s.send_errors += 1,
                     }
                 }
             }
@@ -127,6 +139,9 @@ impl AudioEngine {
                     p = packets.recv() => match p {
                         Some(p) => {
                             if opus_pt.is_none_or(|pt| pt == p.payload_type) {
+                                if let Ok(mut s) = st.lock() {
+                                    s.bytes_received += p.payload.len() as u64;
+                                }
                                 jb.push(p.sequence, p.timestamp, p.payload, p.arrived);
                             }
                         }
@@ -150,6 +165,7 @@ impl AudioEngine {
                         }
                         sink.play(&pcm);
                         if let Ok(mut s) = st.lock() {
+                            s.recv_rms = super::audio::rms(&pcm);
                             s.jitter = jb.stats.clone();
                             s.jitter_ms = jb.jitter_ms();
                             s.buffer_target_ms = jb.target_ms();

@@ -7,3 +7,4 @@ pub mod dtmf;
 pub mod engine;
 pub mod jitter;
 pub mod peer;
+pub mod stats;

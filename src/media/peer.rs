@@ -333,6 +333,20 @@ impl AudioPeer {
         Ok(())
     }
 
+    /// Round-trip time of the selected candidate pair, from ICE consent checks.
+    pub async fn rtt_ms(&self) -> Option<f64> {
+        let report = self
+            .pc
+            .get_stats(Instant::now(), webrtc::peer_connection::StatsSelector::None)
+            .await;
+        let rtt = report
+            .candidate_pairs()
+            .filter(|p| p.nominated && p.current_round_trip_time > 0.0)
+            .map(|p| p.current_round_trip_time * 1000.0)
+            .next();
+        rtt
+    }
+
     pub async fn close(&self) {
         let _ = self.pc.close().await;
     }

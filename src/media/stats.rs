@@ -1,0 +1,72 @@
+//! Call quality figures: what the audio loops counted, what the connection measured, and an
+//! estimated MOS.
+
+use serde::Serialize;
+
+/// A snapshot of one call's media, on demand or periodically.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CallStats {
+    /// Round-trip time of the media path (ICE consent checks), when measured.
+    pub rtt_ms: Option<f64>,
+    /// Share of expected frames that had to be concealed, in percent.
+    pub loss_pct: f64,
+    /// Interarrival jitter of received packets.
+    pub jitter_ms: f64,
+    /// Current jitter-buffer target delay.
+    pub jitter_buffer_ms: f64,
+    pub send_kbps: f64,
+    pub recv_kbps: f64,
+    /// Level of the audio sent and played, in dB relative to full scale.
+    pub send_level_dbfs: f64,
+    pub recv_level_dbfs: f64,
+    /// Estimated mean opinion score, 1 (bad) to 4.5 (excellent).
+    pub mos: f64,
+    pub frames_sent: u64,
+    pub packets_received: u64,
+    pub frames_played: u64,
+    pub frames_concealed: u64,
+}
+
+/// dBFS of an RMS level of 16-bit samples (-96 for silence).
+pub fn dbfs(rms: f64) -> f64 {
+    if rms < 1.0 {
+        -96.0
+    } else {
+        20.0 * (rms / 32768.0).log10()
+    }
+}
+
+/// Mean opinion score from the E-model (ITU-T G.107, simplified): one-way delay and packet
+/// loss lower the transmission rating R, which maps to MOS. A codec with concealment is
+/// assumed (Bpl = 20).
+pub fn mos(one_way_delay_ms: f64, loss_pct: f64) -> f64 {
+    let d = one_way_delay_ms.max(0.0);
+    let id = 0.024 * d + if d > 177.3 { 0.11 * (d - 177.3) } else { 0.0 };
+    let ppl = loss_pct.clamp(0.0, 100.0);
+    let ie_eff = 95.0 * ppl / (ppl + 20.0);
+    let r = (93.2 - id - ie_eff).clamp(0.0, 100.0);
+    let m = 1.0 + 0.035 * r + r * (r - 60.0) * (100.0 - r) * 7.0e-6;
+    m.clamp(1.0, 4.5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mos_falls_with_loss_and_delay() {
+        let clean = mos(20.0, 0.0);
+        assert!(clean > 4.3, "{clean}");
+        assert!(mos(20.0, 5.0) < clean);
+        assert!(mos(20.0, 10.0) < mos(20.0, 5.0));
+        assert!(mos(400.0, 0.0) < 3.6);
+        assert!(mos(20.0, 100.0) <= 1.1);
+    }
+
+    #[test]
+    fn dbfs_scale() {
+        assert_eq!(dbfs(0.0), -96.0);
+        assert!((dbfs(32768.0)).abs() < 1e-9);
+        assert!((dbfs(3276.8) + 20.0).abs() < 1e-9);
+    }
+}
