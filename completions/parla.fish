@@ -171,7 +171,7 @@ complete -c parla -n "__fish_parla_using_subcommand watch" -s V -l version -d 'P
 complete -c parla -n "__fish_parla_using_subcommand call" -l dtmf -d 'DTMF digits to send once connected (0-9 * # A-D; `,` pauses 2 s)' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l play -d 'Play this WAV file into the call (any rate, mono or stereo)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand call" -l tone -d 'Send a sine tone of this frequency' -r
-complete -c parla -n "__fish_parla_using_subcommand call" -l record -d 'Record what you hear to a WAV file (48 kHz mono)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand call" -l record -d 'Record the call to a WAV file: 48 kHz stereo, you left, the other side right' -r -F
 complete -c parla -n "__fish_parla_using_subcommand call" -l audio -d 'Audio backend: file (the --play/--tone/--record options), null, or device' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l hangup-after -d 'Hang up this many seconds after the call connects' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l dtmf-duration -d 'Length of each DTMF tone, in milliseconds' -r
@@ -190,7 +190,7 @@ complete -c parla -n "__fish_parla_using_subcommand call" -s V -l version -d 'Pr
 complete -c parla -n "__fish_parla_using_subcommand answer" -l dtmf -d 'DTMF digits to send once connected' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l play -d 'Play this WAV file into the call (any rate, mono or stereo)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand answer" -l tone -d 'Send a sine tone of this frequency' -r
-complete -c parla -n "__fish_parla_using_subcommand answer" -l record -d 'Record what you hear to a WAV file (48 kHz mono)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand answer" -l record -d 'Record the call to a WAV file: 48 kHz stereo, you left, the other side right' -r -F
 complete -c parla -n "__fish_parla_using_subcommand answer" -l audio -d 'Audio backend: file (the --play/--tone/--record options), null, or device' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l hangup-after -d 'Hang up this many seconds after the call connects' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l dtmf-duration -d 'Length of each DTMF tone, in milliseconds' -r

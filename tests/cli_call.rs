@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
-use parla::media::audio::{tone_strength, AudioSource, WavSource};
+use parla::media::audio::tone_strength;
 
 fn parla(t: &TestServer, home: &Path, token: &str) -> tokio::process::Command {
     let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_parla"));
@@ -25,14 +25,12 @@ fn parla(t: &TestServer, home: &Path, token: &str) -> tokio::process::Command {
     c
 }
 
-fn wav_samples(path: &Path) -> Vec<i16> {
-    let mut src = WavSource::open(path).unwrap();
-    let mut all = Vec::new();
-    let mut frame = vec![0i16; 960];
-    while src.next_frame(&mut frame) {
-        all.extend_from_slice(&frame);
-    }
-    all
+/// One channel of a stereo call recording: 0 = this side, 1 = the other side.
+fn wav_channel(path: &Path, channel: usize) -> Vec<i16> {
+    let reader = hound::WavReader::open(path).unwrap();
+    assert_eq!(reader.spec().channels, 2);
+    let all: Vec<i16> = reader.into_samples::<i16>().map(Result::unwrap).collect();
+    all.into_iter().skip(channel).step_by(2).collect()
 }
 
 fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
@@ -136,17 +134,19 @@ async fn call_and_answer_exchange_audio_and_dtmf() {
     let bsum = b.iter().find(|v| v["event"] == "call_summary").unwrap();
     assert_eq!(bsum["dtmf_received"], "12#9");
 
-    // Each recording holds the other side's tone (skipping the DTMF at the start).
-    let heard_by_bob = wav_samples(&bob_wav);
-    let heard_by_alice = wav_samples(&alice_wav);
+    // Each recording holds both directions: its own tone left, the other's right
+    // (the ends skip the DTMF at the start).
+    let tail = |s: Vec<i16>| s[s.len() - 24_000..].to_vec();
+    let heard_by_bob = wav_channel(&bob_wav, 1);
     assert!(
         heard_by_bob.len() > 48_000,
         "{} samples",
         heard_by_bob.len()
     );
-    let tail = |s: &[i16]| s[s.len() - 24_000..].to_vec();
-    assert!(tone_strength(&tail(&heard_by_bob), 440.0) > 0.5);
-    assert!(tone_strength(&tail(&heard_by_alice), 880.0) > 0.5);
+    assert!(tone_strength(&tail(heard_by_bob), 440.0) > 0.5);
+    assert!(tone_strength(&tail(wav_channel(&bob_wav, 0)), 880.0) > 0.5);
+    assert!(tone_strength(&tail(wav_channel(&alice_wav, 1)), 880.0) > 0.5);
+    assert!(tone_strength(&tail(wav_channel(&alice_wav, 0)), 440.0) > 0.5);
 }
 
 #[tokio::test]

@@ -164,7 +164,7 @@ pub struct MediaArgs {
     /// Send a sine tone of this frequency
     #[arg(long, value_name = "HZ")]
     pub tone: Option<f64>,
-    /// Record what you hear to a WAV file (48 kHz mono)
+    /// Record the call to a WAV file: 48 kHz stereo, you left, the other side right
     #[arg(long, value_name = "FILE.wav")]
     pub record: Option<PathBuf>,
     /// Audio backend: file (the --play/--tone/--record options), null, or device

@@ -22,7 +22,10 @@ pub trait AudioSource: Send {
 }
 
 pub trait AudioSink: Send {
+    /// A frame of the other side's audio, as it is played.
     fn play(&mut self, frame: &[i16]);
+    /// A frame of this side's audio, as it is sent (recorders keep both directions).
+    fn sent(&mut self, _frame: &[i16]) {}
     /// Called once when the call ends, to flush files.
     fn finish(&mut self) -> Result<(), AudioError> {
         Ok(())
@@ -143,17 +146,20 @@ impl AudioSource for WavSource {
     }
 }
 
-/// Writes what it hears to a 48 kHz mono 16-bit WAV file.
+/// Records both directions of a call to a 48 kHz 16-bit stereo WAV file: this side on the
+/// left channel, the other side on the right.
 pub struct WavRecorder {
     path: PathBuf,
     writer: Option<hound::WavWriter<std::io::BufWriter<std::fs::File>>>,
     error: Option<String>,
+    local: std::collections::VecDeque<i16>,
+    remote: std::collections::VecDeque<i16>,
 }
 
 impl WavRecorder {
     pub fn create(path: &Path) -> Result<Self, AudioError> {
         let spec = hound::WavSpec {
-            channels: 1,
+            channels: 2,
             sample_rate: SAMPLE_RATE,
             bits_per_sample: 16,
             sample_format: hound::SampleFormat::Int,
@@ -166,24 +172,53 @@ impl WavRecorder {
             path: path.to_owned(),
             writer: Some(writer),
             error: None,
+            local: Default::default(),
+            remote: Default::default(),
         })
+    }
+
+    /// Writes the samples both directions have, or all of them when `flush` (the shorter
+    /// side padded with silence).
+    fn write_pairs(&mut self, flush: bool) {
+        let Some(w) = &mut self.writer else {
+            self.local.clear();
+            self.remote.clear();
+            return;
+        };
+        let n = if flush {
+            self.local.len().max(self.remote.len())
+        } else {
+            self.local.len().min(self.remote.len())
+        };
+        for _ in 0..n {
+            let l = self.local.pop_front().unwrap_or(0);
+            let r = self.remote.pop_front().unwrap_or(0);
+            if let Err(e) = w.write_sample(l).and_then(|()| w.write_sample(r)) {
+                self.error = Some(e.to_string());
+                self.writer = None;
+                return;
+            }
+        }
     }
 }
 
 impl AudioSink for WavRecorder {
     fn play(&mut self, frame: &[i16]) {
-        if let Some(w) = &mut self.writer {
-            for s in frame {
-                if let Err(e) = w.write_sample(*s) {
-                    self.error = Some(e.to_string());
-                    self.writer = None;
-                    return;
-                }
-            }
+        self.remote.extend(frame);
+        self.write_pairs(false);
+    }
+
+    fn sent(&mut self, frame: &[i16]) {
+        self.local.extend(frame);
+        // Keep the two directions from drifting far apart if one of them stalls.
+        if self.local.len() > SAMPLE_RATE as usize {
+            self.write_pairs(true);
         }
+        self.write_pairs(false);
     }
 
     fn finish(&mut self) -> Result<(), AudioError> {
+        self.write_pairs(true);
         let err = |message: String| AudioError::WavWrite {
             path: self.path.clone(),
             message,
@@ -321,10 +356,19 @@ mod tests {
 
         let out = dir.path().join("out.wav");
         let mut rec = WavRecorder::create(&out).unwrap();
+        let mine = frames(&mut Tone::new(300.0), 40);
         rec.play(&pcm);
+        rec.sent(&mine);
         rec.finish().unwrap();
-        let back = WavSource::open(&out).unwrap();
-        assert_eq!(back.samples.len(), pcm.len());
+        // Stereo: this side left, the other side right.
+        let reader = hound::WavReader::open(&out).unwrap();
+        assert_eq!(reader.spec().channels, 2);
+        let all: Vec<i16> = reader.into_samples::<i16>().map(Result::unwrap).collect();
+        let left: Vec<i16> = all.iter().step_by(2).copied().collect();
+        let right: Vec<i16> = all.iter().skip(1).step_by(2).copied().collect();
+        assert_eq!(left.len(), pcm.len());
+        assert!(tone_strength(&left, 300.0) > 0.9);
+        assert!(tone_strength(&right, 1000.0) > 0.8);
     }
 
     #[test]

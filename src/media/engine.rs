@@ -68,6 +68,8 @@ impl AudioEngine {
         let stats = Arc::new(Mutex::new(AudioStats::default()));
         let (stop, stop_rx) = watch::channel(false);
         let (events_tx, events) = mpsc::unbounded_channel();
+        // Copies of sent frames, for sinks that record both directions.
+        let (sent_tx, mut sent_rx) = mpsc::channel::<Vec<i16>>(50);
 
         let (ctl, st, mut stop_tx_side) = (control.clone(), stats.clone(), stop_rx.clone());
         let send_peer = peer.clone();
@@ -100,6 +102,7 @@ impl AudioEngine {
                     d.fill(&mut pcm);
                 }
                 let level = super::audio::rms(&pcm);
+                let _ = sent_tx.try_send(pcm.clone());
                 let sent = match encoder.encode(&pcm) {
                     Ok(packet) => {
                         let n = packet.len();
@@ -162,6 +165,9 @@ impl AudioEngine {
                         }
                         if held {
                             pcm.fill(0);
+                        }
+                        while let Ok(frame) = sent_rx.try_recv() {
+                            sink.sent(&frame);
                         }
                         sink.play(&pcm);
                         if let Ok(mut s) = st.lock() {
