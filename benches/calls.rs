@@ -85,6 +85,7 @@ fn audio(source: Box<dyn AudioSource>, sink: Box<dyn AudioSink>) -> AudioSetup {
         source,
         sink,
         bind: "127.0.0.1:0".into(),
+        impair: None,
     }
 }
 

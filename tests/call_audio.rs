@@ -16,6 +16,7 @@ fn setup(freq: f64, capture: &Capture) -> AudioSetup {
         source: Box::new(Tone::new(freq)),
         sink: Box::new(capture.clone()),
         bind: "127.0.0.1:0".into(),
+        impair: None,
     }
 }
 
@@ -250,6 +251,70 @@ async fn hold_stops_audio_both_ways_and_resume_restores_it() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    alice.hangup(&room).await.unwrap();
+    da.finish().await.unwrap();
+    db.finish().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audio_stays_continuous_under_loss_and_jitter() {
+    use parla::media::impair::Impairment;
+    let t = TestServer::start().await;
+    for u in ["alice", "bob"] {
+        t.user(u).await;
+    }
+    let (alice, mut a) = t.client("alice").await;
+    let (bob, mut b) = t.client("bob").await;
+    let heard_by_bob = Capture::default();
+    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
+    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
+        .await;
+    bob.answer(&room).await.unwrap();
+    let mut bob_audio = setup(0.0, &heard_by_bob);
+    bob_audio.source = Box::new(parla::media::audio::Silence);
+    // 10 % of the packets bob receives are lost, the rest arrive up to 40 ms late.
+    bob_audio.impair = Some(Impairment {
+        loss_pct: 10.0,
+        jitter_ms: 40.0,
+        seed: 42,
+    });
+    let mut da = CallDriver::new(
+        alice.clone(),
+        &room,
+        true,
+        setup(440.0, &Capture::default()),
+    );
+    let mut db = CallDriver::new(bob.clone(), &room, false, bob_audio);
+    for e in std::mem::take(&mut a.seen) {
+        da.on_event(&e).await.unwrap();
+    }
+    for e in std::mem::take(&mut b.seen) {
+        db.on_event(&e).await.unwrap();
+    }
+    pump(&mut a, &mut da, &mut b, &mut db, "connected", |x, y| {
+        x.contains(&CallState::Connected) && y.contains(&CallState::Connected)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let stats = db.media().unwrap().stats().unwrap();
+    assert!(stats.jitter.concealed > 5, "no loss happened: {stats:?}");
+    assert!(
+        stats.buffer_target_ms > 30.0,
+        "buffer did not adapt: {stats:?}"
+    );
+    // The last two seconds: no 100 ms stretch without the tone.
+    let heard = last(&heard_by_bob, 2000);
+    let overall = rms(&heard);
+    assert!(overall > 2000.0, "{overall}");
+    for (i, window) in heard.chunks(4800).enumerate() {
+        let level = rms(window);
+        assert!(
+            level > overall * 0.3,
+            "gap at {} ms: rms {level:.0} vs {overall:.0} ({stats:?})",
+            i * 100
+        );
+    }
+    assert!(tone_strength(&heard, 440.0) > 0.7);
     alice.hangup(&room).await.unwrap();
     da.finish().await.unwrap();
     db.finish().await.unwrap();

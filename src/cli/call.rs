@@ -79,6 +79,7 @@ fn audio_setup(args: &MediaArgs, json: bool) -> Result<AudioSetup, CliError> {
         source,
         sink,
         bind: args.bind.clone(),
+        impair: None,
     })
 }
 

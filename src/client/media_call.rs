@@ -10,6 +10,7 @@ use super::{Client, MediaChange};
 use crate::media::audio::{AudioSink, AudioSource};
 use crate::media::dtmf::DtmfTiming;
 use crate::media::engine::{AudioEngine, AudioStats, MediaEvent};
+use crate::media::impair::{Impairer, Impairment};
 use crate::media::peer::{sdp_holds_audio, AudioPeer, MediaState, PeerError, RtpAudio};
 use crate::media::stats::{dbfs, mos, CallStats};
 use crate::proto::Signal;
@@ -32,6 +33,62 @@ pub struct AudioSetup {
     pub sink: Box<dyn AudioSink>,
     /// Local address for media sockets, e.g. `127.0.0.1:0` or `0.0.0.0:0`.
     pub bind: String,
+    /// Simulated packet loss and jitter on the receiving side (tests and benchmarks).
+    pub impair: Option<Impairment>,
+}
+
+/// Passes packets on through an [`Impairer`]: some dropped, the rest held back (and so
+/// possibly reordered) by up to the configured jitter.
+fn impaired(
+    mut input: tokio::sync::mpsc::Receiver<RtpAudio>,
+    config: Impairment,
+) -> tokio::sync::mpsc::Receiver<RtpAudio> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let (tx, rx) = tokio::sync::mpsc::channel(512);
+    tokio::spawn(async move {
+        let mut imp = Impairer::new(config);
+        // (release time, arrival order) → packet
+        let mut held: BinaryHeap<Reverse<(std::time::Instant, u64)>> = BinaryHeap::new();
+        let mut packets = std::collections::HashMap::new();
+        let mut order = 0u64;
+        loop {
+            let next = held.peek().map(|Reverse((t, _))| *t);
+            let wait = async {
+                match next {
+                    Some(t) => tokio::time::sleep_until(t.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                p = input.recv() => match p {
+                    Some(p) => {
+                        if let Some(at) = imp.release_at(p.arrived) {
+                            order += 1;
+                            held.push(Reverse((at, order)));
+                            packets.insert(order, p);
+                        }
+                    }
+                    None => break,
+                },
+                _ = wait => {
+                    while let Some(Reverse((t, id))) = held.peek().copied() {
+                        if t > std::time::Instant::now() {
+                            break;
+                        }
+                        held.pop();
+                        if let Some(mut p) = packets.remove(&id) {
+                            p.arrived = t;
+                            if tx.send(p).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+    rx
 }
 
 pub struct CallMedia {
@@ -131,6 +188,10 @@ impl CallMedia {
     fn start_engine(&mut self) -> Result<(), MediaError> {
         let (packets, audio) = self.pending.take().ok_or(MediaError::AlreadyStarted)?;
         self.started = Some(std::time::Instant::now());
+        let packets = match audio.impair {
+            Some(config) => impaired(packets, config),
+            None => packets,
+        };
         self.engine = Some(AudioEngine::start(
             self.peer.clone(),
             packets,

@@ -5,6 +5,7 @@ pub mod audio;
 pub mod codec;
 pub mod dtmf;
 pub mod engine;
+pub mod impair;
 pub mod jitter;
 pub mod peer;
 pub mod stats;
