@@ -21,9 +21,11 @@ lint:
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
 
 ## Benchmarks (release build); tables on stdout, JSON under target/bench/.
-bench: setup
+bench:
+	@bash scripts/setup-bench.sh
 	$(CARGO) bench --bench fanout
 	$(CARGO) bench --bench calls
+	$(CARGO) bench --bench quality
 
 ## Regenerate the committed man pages, completions and OpenAPI document.
 docs:

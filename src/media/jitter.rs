@@ -87,7 +87,7 @@ impl JitterBuffer {
 
     /// The current target depth in milliseconds.
     pub fn target_ms(&self) -> f64 {
-        (FRAME_MS + 2.0 * self.jitter_ms).clamp(self.config.min_ms, self.config.max_ms)
+        (FRAME_MS + 3.0 * self.jitter_ms).clamp(self.config.min_ms, self.config.max_ms)
     }
 
     /// Milliseconds of audio waiting.
