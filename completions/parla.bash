@@ -1409,7 +1409,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__serve)
-            opts="-p -h -V --listen --data --token-warning --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --listen --data --token-warning --stun --turn --turn-secret --turn-ttl --server --token --token-cmd --api-key --json --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1424,6 +1424,22 @@ _parla() {
                     return 0
                     ;;
                 --token-warning)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stun)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -50,6 +50,10 @@ complete -c parla -n "__fish_parla_needs_command" -f -a "help" -d 'Print this me
 complete -c parla -n "__fish_parla_using_subcommand serve" -l listen -d 'Address to listen on' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -l data -d 'Data directory (default: `server` under the user data directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand serve" -l token-warning -d 'Seconds before token expiry at which sessions are warned' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l stun -d 'STUN server URL handed to clients for calls (repeatable)' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l turn -d 'TURN server URL handed to clients with time-limited credentials (repeatable)' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l turn-secret -d 'Secret shared with the TURN server (coturn\'s static-auth-secret)' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l turn-ttl -d 'Lifetime of TURN credentials, in seconds' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r

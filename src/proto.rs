@@ -461,6 +461,17 @@ impl Signal {
     }
 }
 
+/// `GET /v1/ice-servers`: STUN/TURN servers for a call's peer connection. TURN entries
+/// carry short-lived credentials (the TURN REST scheme coturn understands).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Health {
     pub status: String,

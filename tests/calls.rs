@@ -311,3 +311,43 @@ async fn a_device_that_connects_while_a_call_rings_rings_too() {
     bob.answer(&room).await.unwrap();
     wait_state(&mut b, &room, CallState::Connecting).await;
 }
+
+#[tokio::test]
+async fn ice_servers_carry_fresh_turn_credentials() {
+    let t = TestServer::start_with(|c| {
+        c.stun_urls = vec!["stun:127.0.0.1:3478".into()];
+        c.turn = Some(parla::server::TurnConfig {
+            urls: vec!["turn:127.0.0.1:3478?transport=udp".into()],
+            secret: "turn-secret".into(),
+            ttl: Duration::from_secs(600),
+        });
+    })
+    .await;
+    let alice = t.user("alice").await;
+    let servers = alice.ice_servers().await.unwrap();
+    assert_eq!(servers.len(), 2);
+    assert_eq!(servers[0].urls, vec!["stun:127.0.0.1:3478"]);
+    assert!(servers[0].username.is_none());
+    let turn = &servers[1];
+    let username = turn.username.clone().unwrap();
+    let (expiry, user) = username.split_once(':').unwrap();
+    assert_eq!(user, "alice");
+    let expiry: i64 = expiry.parse().unwrap();
+    let left = expiry - chrono::Utc::now().timestamp();
+    assert!((590..=600).contains(&left), "{left}");
+    let (_, expected) = parla::server::turn_credentials("turn-secret", "alice", expiry);
+    assert_eq!(turn.credential.as_deref(), Some(expected.as_str()));
+
+    // Without configuration: an empty list, and calls still connect on host candidates.
+    let plain = TestServer::start().await;
+    assert!(plain
+        .user("bob")
+        .await
+        .ice_servers()
+        .await
+        .unwrap()
+        .is_empty());
+    // Not without a token.
+    let anon = parla::client::Rest::new(&t.url()).unwrap();
+    assert!(anon.ice_servers().await.is_err());
+}

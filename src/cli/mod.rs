@@ -198,6 +198,23 @@ pub struct ServeArgs {
     /// Seconds before token expiry at which sessions are warned
     #[arg(long, default_value_t = 60, value_name = "S")]
     pub token_warning: u64,
+    /// STUN server URL handed to clients for calls (repeatable)
+    #[arg(long, value_name = "URL")]
+    pub stun: Vec<String>,
+    /// TURN server URL handed to clients with time-limited credentials (repeatable)
+    #[arg(long, value_name = "URL", requires = "turn_secret")]
+    pub turn: Vec<String>,
+    /// Secret shared with the TURN server (coturn's static-auth-secret)
+    #[arg(
+        long,
+        env = "PARLA_TURN_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub turn_secret: Option<String>,
+    /// Lifetime of TURN credentials, in seconds
+    #[arg(long, default_value_t = 86_400, value_name = "S")]
+    pub turn_ttl: u64,
 }
 
 #[derive(Debug, Args)]

@@ -296,6 +296,14 @@ async fn serve(cli: &Cli, args: &super::ServeArgs) -> Result<(), CliError> {
     let mut config = ServerConfig::new(args.listen, data.clone());
     config.api_key = cli.api_key.clone();
     config.token_warning = Duration::from_secs(args.token_warning);
+    config.stun_urls.clone_from(&args.stun);
+    if let (false, Some(secret)) = (args.turn.is_empty(), &args.turn_secret) {
+        config.turn = Some(crate::server::TurnConfig {
+            urls: args.turn.clone(),
+            secret: secret.clone(),
+            ttl: Duration::from_secs(args.turn_ttl),
+        });
+    }
     let mut server = Server::start(config).await.map_err(|e| CliError {
         code: "server_error".into(),
         message: e.to_string(),

@@ -111,7 +111,15 @@ impl CallMedia {
         remote_user: &str,
         audio: AudioSetup,
     ) -> Result<Self, MediaError> {
-        let (peer, packets) = AudioPeer::new(&audio.bind).await?;
+        // STUN/TURN servers from the server; a call on a direct path works without them.
+        let ice = match client.rest().ice_servers().await {
+            Ok(list) => list,
+            Err(e) => {
+                tracing::warn!(error = %e, "no ICE server list; using host candidates only");
+                Vec::new()
+            }
+        };
+        let (peer, packets) = AudioPeer::new(&audio.bind, &ice).await?;
         let peer = Arc::new(peer);
         // Media state changes move the call's visible state.
         let mut state = peer.state();

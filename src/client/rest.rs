@@ -220,6 +220,12 @@ impl Rest {
             .await
     }
 
+    /// STUN/TURN servers for calls (TURN with fresh credentials).
+    pub async fn ice_servers(&self) -> Result<Vec<IceServer>, ClientError> {
+        self.call(Method::GET, "/v1/ice-servers", &[], None, AuthKind::Bearer)
+            .await
+    }
+
     pub async fn channels(&self) -> Result<Vec<Channel>, ClientError> {
         self.call(Method::GET, "/v1/channels", &[], None, AuthKind::Bearer)
             .await

@@ -24,7 +24,8 @@ use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
+    RTCConfigurationBuilder, RTCIceGatheringState, RTCIceServer, RTCPeerConnectionState,
+    RTCSessionDescription, SettingEngineBuilder,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -186,7 +187,22 @@ pub struct AudioPeer {
 impl AudioPeer {
     /// A peer bound to `bind` (for example `127.0.0.1:0`); received packets go to the
     /// returned receiver.
-    pub async fn new(bind: &str) -> Result<(Self, mpsc::Receiver<RtpAudio>), PeerError> {
+    pub async fn new(
+        bind: &str,
+        ice_servers: &[crate::proto::IceServer],
+    ) -> Result<(Self, mpsc::Receiver<RtpAudio>), PeerError> {
+        let configuration = RTCConfigurationBuilder::default()
+            .with_ice_servers(
+                ice_servers
+                    .iter()
+                    .map(|s| RTCIceServer {
+                        urls: s.urls.clone(),
+                        username: s.username.clone().unwrap_or_default(),
+                        credential: s.credential.clone().unwrap_or_default(),
+                    })
+                    .collect(),
+            )
+            .build();
         let (gathering_tx, gathering) = watch::channel(RTCIceGatheringState::New);
         let (state_tx, state) = watch::channel(MediaState::New);
         let (packets_tx, packets) = mpsc::channel(512);
@@ -198,6 +214,7 @@ impl AudioPeer {
         let pc = PeerConnectionBuilder::new()
             .with_media_engine(media_engine()?)
             .with_setting_engine(settings)
+            .with_configuration(configuration)
             .with_handler(Arc::new(Handler {
                 gathering: gathering_tx,
                 state: state_tx,

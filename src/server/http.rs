@@ -311,7 +311,7 @@ pub async fn mark_read(
     ),
     paths(
         health, openapi_json, admin_create_user, admin_list_users, admin_delete_user,
-        admin_credentials, me, list_users, list_channels, create_channel, get_channel,
+        admin_credentials, me, list_users, ice_servers, list_channels, create_channel, get_channel,
         remove_channel, list_messages, post_message, post_read
     ),
     components(schemas(ApiError, ErrorCode)),
@@ -364,6 +364,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/admin/credentials", post(admin_credentials))
         .route("/v1/me", get(me))
         .route("/v1/users", get(list_users))
+        .route("/v1/ice-servers", get(ice_servers))
         .route("/v1/channels", get(list_channels).post(create_channel))
         .route(
             "/v1/channels/{channel_id}",
@@ -487,6 +488,30 @@ async fn me(auth: AuthUser, State(state): State<Arc<AppState>>) -> ApiResult<Jso
             format!("user `{}` does not exist", auth.user_id),
         )
     })
+}
+
+#[utoipa::path(get, path = "/v1/ice-servers", security(("bearer" = [])),
+    responses((status = 200, body = Vec<IceServer>), (status = 401, body = ApiError)))]
+async fn ice_servers(auth: AuthUser, State(state): State<Arc<AppState>>) -> Json<Vec<IceServer>> {
+    let mut servers = Vec::new();
+    if !state.stun_urls.is_empty() {
+        servers.push(IceServer {
+            urls: state.stun_urls.clone(),
+            username: None,
+            credential: None,
+        });
+    }
+    if let Some(turn) = &state.turn {
+        let ttl = i64::try_from(turn.ttl.as_secs()).unwrap_or(86_400);
+        let (username, credential) =
+            super::turn_credentials(&turn.secret, &auth.user_id, Utc::now().timestamp() + ttl);
+        servers.push(IceServer {
+            urls: turn.urls.clone(),
+            username: Some(username),
+            credential: Some(credential),
+        });
+    }
+    Json(servers)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
