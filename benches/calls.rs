@@ -86,6 +86,7 @@ fn audio(source: Box<dyn AudioSource>, sink: Box<dyn AudioSink>) -> AudioSetup {
         sink,
         bind: "127.0.0.1:0".into(),
         impair: None,
+        inband_dtmf: false,
     }
 }
 

@@ -80,6 +80,7 @@ async fn one_call(server: &Server, reference: &[i16], impair: Option<Impairment>
             sink: Box::new(parla::media::audio::NullSink),
             bind: "127.0.0.1:0".into(),
             impair: None,
+            inband_dtmf: false,
         },
     );
     let mut db = CallDriver::new(
@@ -91,6 +92,7 @@ async fn one_call(server: &Server, reference: &[i16], impair: Option<Impairment>
             sink: Box::new(capture.clone()) as Box<dyn AudioSink>,
             bind: "127.0.0.1:0".into(),
             impair,
+            inband_dtmf: false,
         },
     );
     let (mut up_a, mut up_b, mut answered) = (false, false, false);

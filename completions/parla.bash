@@ -643,7 +643,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__answer)
-            opts="-p -h -V --auto --dtmf --play --tone --record --audio --hangup-after --dtmf-duration --dtmf-gap --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --auto --dtmf --play --tone --record --audio --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -725,7 +725,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__call)
-            opts="-p -h -V --dtmf --play --tone --record --audio --hangup-after --dtmf-duration --dtmf-gap --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --dtmf --play --tone --record --audio --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

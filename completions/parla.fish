@@ -188,6 +188,7 @@ complete -c parla -n "__fish_parla_using_subcommand call" -l token-cmd -d 'Shell
 complete -c parla -n "__fish_parla_using_subcommand call" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand call" -l dtmf-inband -d 'Send DTMF as in-band tones even when the other side takes RFC 4733 events'
 complete -c parla -n "__fish_parla_using_subcommand call" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand call" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c parla -n "__fish_parla_using_subcommand call" -s V -l version -d 'Print version'
@@ -208,6 +209,7 @@ complete -c parla -n "__fish_parla_using_subcommand answer" -l api-key -d 'Admin
 complete -c parla -n "__fish_parla_using_subcommand answer" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand answer" -l auto -d 'Keep answering calls, one after another, until interrupted'
+complete -c parla -n "__fish_parla_using_subcommand answer" -l dtmf-inband -d 'Send DTMF as in-band tones even when the other side takes RFC 4733 events'
 complete -c parla -n "__fish_parla_using_subcommand answer" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand answer" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand answer" -s V -l version -d 'Print version'

@@ -17,6 +17,7 @@ fn setup(freq: f64, capture: &Capture) -> AudioSetup {
         sink: Box::new(capture.clone()),
         bind: "127.0.0.1:0".into(),
         impair: None,
+        inband_dtmf: false,
     }
 }
 

@@ -119,6 +119,10 @@ async fn call_and_answer_exchange_audio_and_dtmf() {
     let summary = a.iter().find(|v| v["event"] == "call_summary").unwrap();
     assert_eq!(summary["answered"], true);
     assert_eq!(summary["end_reason"], "hang_up");
+    assert_eq!(
+        summary["dtmf_sent_as"], "rfc4733",
+        "both sides take telephone-event"
+    );
     assert!(summary["duration_s"].as_f64().unwrap() >= 2.0, "{summary}");
     assert!(a
         .iter()
@@ -147,6 +151,73 @@ async fn call_and_answer_exchange_audio_and_dtmf() {
     assert!(tone_strength(&tail(wav_channel(&bob_wav, 0)), 880.0) > 0.5);
     assert!(tone_strength(&tail(wav_channel(&alice_wav, 1)), 880.0) > 0.5);
     assert!(tone_strength(&tail(wav_channel(&alice_wav, 0)), 440.0) > 0.5);
+}
+
+/// DTMF as in-band tones, forced on the sending side, still arrives in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inband_dtmf_is_detected_in_the_audio() {
+    let t = TestServer::start().await;
+    t.user("alice").await;
+    t.user("bob").await;
+    let home = tempfile::tempdir().unwrap();
+    let bob = parla(&t, home.path(), &t.token("bob").await)
+        .args([
+            "--json",
+            "answer",
+            "--audio",
+            "null",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let alice_rest = t.rest_for("alice").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while alice_rest
+        .users(true)
+        .await
+        .unwrap()
+        .iter()
+        .all(|u| u.user_id != "bob")
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "bob never came online"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let alice = parla(&t, home.path(), &t.token("alice").await)
+        .args([
+            "call",
+            "bob",
+            "--audio",
+            "null",
+            "--dtmf",
+            "5*8D",
+            "--dtmf-inband",
+            "--hangup-after",
+            "2",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .output();
+    let alice = tokio::time::timeout(Duration::from_secs(60), alice)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        alice.status.success(),
+        "{}",
+        String::from_utf8_lossy(&alice.stderr)
+    );
+    let bob = tokio::time::timeout(Duration::from_secs(30), bob.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let b = json_lines(&bob.stdout);
+    let summary = b.iter().find(|v| v["event"] == "call_summary").unwrap();
+    assert_eq!(summary["dtmf_received"], "5*8D");
 }
 
 #[tokio::test]

@@ -215,6 +215,7 @@ async fn a_connected_call_survives_a_server_restart() {
         sink: Box::new(cap.clone()),
         bind: "127.0.0.1:0".into(),
         impair: None,
+        inband_dtmf: false,
     };
 
     let room = alice.dial(&["bob".into()]).await.unwrap().room_id;

@@ -28,6 +28,9 @@ struct Summary {
     end_reason: Option<EndReason>,
     duration_s: f64,
     dtmf_received: String,
+    /// How the digits of `--dtmf` went out: `rfc4733` or `inband`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dtmf_sent_as: Option<&'static str>,
     stats: Option<CallStats>,
 }
 
@@ -80,6 +83,7 @@ fn audio_setup(args: &MediaArgs, json: bool) -> Result<AudioSetup, CliError> {
         sink,
         bind: args.bind.clone(),
         impair: None,
+        inband_dtmf: args.dtmf_inband,
     })
 }
 
@@ -152,6 +156,7 @@ async fn drive(
     let room_id = driver.room_id().to_owned();
     let mut hangup_at: Option<tokio::time::Instant> = None;
     let mut dtmf_sent = plan.dtmf.is_empty();
+    let mut dtmf_mode = None;
     let mut answered = false;
     let mut received = String::new();
     let mut end: Option<CallView> = None;
@@ -189,7 +194,10 @@ async fn drive(
                         }
                         if answered && !dtmf_sent {
                             if let Some(m) = driver.media() {
-                                dtmf_sent = m.send_dtmf(&plan.dtmf, plan.timing);
+                                dtmf_sent = m.send_dtmf(&plan.dtmf, plan.timing).await;
+                                if dtmf_sent {
+                                    dtmf_mode = Some(if m.dtmf_as_events() { "rfc4733" } else { "inband" });
+                                }
                             }
                         }
                     }
@@ -253,6 +261,7 @@ async fn drive(
             .map(|v| v.duration(chrono::Utc::now()).num_milliseconds() as f64 / 1000.0)
             .unwrap_or(0.0),
         dtmf_received: received,
+        dtmf_sent_as: dtmf_mode,
         stats,
     })
 }

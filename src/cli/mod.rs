@@ -179,6 +179,9 @@ pub struct MediaArgs {
     /// Silence between DTMF tones, in milliseconds
     #[arg(long, default_value_t = 80, value_name = "MS")]
     pub dtmf_gap: u64,
+    /// Send DTMF as in-band tones even when the other side takes RFC 4733 events
+    #[arg(long)]
+    pub dtmf_inband: bool,
     /// Local address for media sockets
     #[arg(long, default_value = "0.0.0.0:0", value_name = "ADDR")]
     pub bind: String,

@@ -35,6 +35,8 @@ pub struct AudioSetup {
     pub bind: String,
     /// Simulated packet loss and jitter on the receiving side (tests and benchmarks).
     pub impair: Option<Impairment>,
+    /// Send DTMF as in-band tones even when the other side takes RFC 4733 events.
+    pub inband_dtmf: bool,
 }
 
 /// Passes packets on through an [`Impairer`]: some dropped, the rest held back (and so
@@ -205,6 +207,7 @@ impl CallMedia {
             packets,
             audio.source,
             audio.sink,
+            audio.inband_dtmf,
         ));
         Ok(())
     }
@@ -242,14 +245,21 @@ impl CallMedia {
 
     /// Queues DTMF digits (checked with [`crate::media::dtmf::parse`]); false before media
     /// is up.
-    pub fn send_dtmf(&self, digits: &[char], timing: DtmfTiming) -> bool {
+    pub async fn send_dtmf(&self, digits: &[char], timing: DtmfTiming) -> bool {
         match &self.engine {
             Some(e) => {
-                e.send_dtmf(digits, timing);
+                e.send_dtmf(digits, timing).await;
                 true
             }
             None => false,
         }
+    }
+
+    /// Whether digits go out as RFC 4733 events (else as tones).
+    pub fn dtmf_as_events(&self) -> bool {
+        self.engine
+            .as_ref()
+            .is_some_and(AudioEngine::dtmf_as_events)
     }
 
     pub fn dtmf_pending(&self) -> bool {

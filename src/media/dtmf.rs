@@ -139,13 +139,138 @@ impl DtmfSender {
     }
 }
 
+/// RFC 4733 event code of a digit.
+pub fn event_code(digit: char) -> Option<u8> {
+    match digit {
+        '0'..='9' => Some(digit as u8 - b'0'),
+        '*' => Some(10),
+        '#' => Some(11),
+        'A'..='D' => Some(12 + (digit as u8 - b'A')),
+        _ => None,
+    }
+}
+
+/// The digit of an RFC 4733 event code.
+pub fn event_digit(code: u8) -> Option<char> {
+    match code {
+        0..=9 => Some((b'0' + code) as char),
+        10 => Some('*'),
+        11 => Some('#'),
+        12..=15 => Some((b'A' + code - 12) as char),
+        _ => None,
+    }
+}
+
+/// One 20 ms tick of RFC 4733 sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventTick {
+    /// No digit: send audio.
+    Audio,
+    /// Send this telephone-event payload instead of audio. `first` marks the first packet of
+    /// an event (RTP marker bit, and a new timestamp).
+    Event { payload: [u8; 4], first: bool },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum EventStep {
+    Digit { code: u8, frames: u32, gap: u32 },
+    Pause { frames: u32 },
+}
+
+/// Sends digits as RFC 4733 telephone-events: one packet per 20 ms while the key is down
+/// (growing duration), the final packet three times with the end bit, then a gap of audio.
+#[derive(Default)]
+pub struct EventSender {
+    steps: VecDeque<EventStep>,
+    tick: u32,
+}
+
+/// Volume field: -10 dBm0.
+const EVENT_VOLUME: u8 = 10;
+/// Samples per 20 ms at the 48 kHz RTP clock.
+const TICK_UNITS: u32 = 960;
+
+impl EventSender {
+    pub fn queue(&mut self, digits: &[char], timing: DtmfTiming) {
+        let frames = |d: Duration| (d.as_millis() as u32).div_ceil(20).max(1);
+        for &d in digits {
+            if d == ',' {
+                self.steps.push_back(EventStep::Pause {
+                    frames: frames(PAUSE),
+                });
+            } else if let Some(code) = event_code(d) {
+                self.steps.push_back(EventStep::Digit {
+                    code,
+                    frames: frames(timing.duration),
+                    gap: frames(timing.gap),
+                });
+            }
+        }
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    pub fn next_tick(&mut self) -> EventTick {
+        let Some(step) = self.steps.front().copied() else {
+            return EventTick::Audio;
+        };
+        let t = self.tick;
+        self.tick += 1;
+        let (out, len) = match step {
+            EventStep::Pause { frames } => (EventTick::Audio, frames),
+            EventStep::Digit { code, frames, gap } => {
+                // `frames` packets while down, 3 end packets, then `gap` ticks of audio.
+                let out = if t < frames + 3 {
+                    let end = t >= frames;
+                    let duration = (t.min(frames - 1) + 1) * TICK_UNITS;
+                    let d = u16::try_from(duration).unwrap_or(u16::MAX).to_be_bytes();
+                    EventTick::Event {
+                        payload: [code, if end { 0x80 } else { 0 } | EVENT_VOLUME, d[0], d[1]],
+                        first: t == 0,
+                    }
+                } else {
+                    EventTick::Audio
+                };
+                (out, frames + 3 + gap)
+            }
+        };
+        if self.tick >= len {
+            self.tick = 0;
+            self.steps.pop_front();
+        }
+        out
+    }
+}
+
+/// Reports each telephone-event once, keyed by its RTP timestamp.
+#[derive(Default)]
+pub struct EventReceiver {
+    last_timestamp: Option<u32>,
+}
+
+impl EventReceiver {
+    pub fn receive(&mut self, timestamp: u32, payload: &[u8]) -> Option<char> {
+        let code = *payload.first()?;
+        if payload.len() < 4 || self.last_timestamp == Some(timestamp) {
+            return None;
+        }
+        self.last_timestamp = Some(timestamp);
+        event_digit(code)
+    }
+}
+
 /// Finds digits in 20 ms frames: a row and a column tone that carry most of the energy in
 /// two frames in a row make a digit, reported once until the tone stops.
 #[derive(Default)]
 pub struct DtmfDetector {
     candidate: Option<char>,
     run: u32,
-    reported: bool,
+    /// The digit last reported, until two frames without it have passed: a one-frame
+    /// dropout inside a tone (concealment, codec) must not count as a second press.
+    reported: Option<char>,
+    quiet: u32,
 }
 
 fn goertzel_power(samples: &[i16], freq: f64) -> f64 {
@@ -186,23 +311,32 @@ impl DtmfDetector {
 
     /// Feeds one frame; returns a digit when one starts.
     pub fn feed(&mut self, frame: &[i16]) -> Option<char> {
-        match Self::digit_in(frame) {
+        let digit = Self::digit_in(frame);
+        if digit.is_some() && digit == self.reported {
+            // Still the same key (or the same key back after a brief dropout).
+            self.quiet = 0;
+            return None;
+        }
+        match digit {
             Some(d) if Some(d) == self.candidate => {
                 self.run += 1;
-                if self.run >= 2 && !self.reported {
-                    self.reported = true;
+                if self.run >= 2 {
+                    self.reported = Some(d);
+                    self.quiet = 0;
                     return Some(d);
                 }
             }
             Some(d) => {
                 self.candidate = Some(d);
                 self.run = 1;
-                self.reported = false;
             }
             None => {
                 self.candidate = None;
                 self.run = 0;
-                self.reported = false;
+                self.quiet += 1;
+                if self.quiet >= 2 {
+                    self.reported = None;
+                }
             }
         }
         None
@@ -243,6 +377,77 @@ mod tests {
         }
         assert_eq!(got, "159#*0D");
         assert!(tx.is_idle());
+    }
+
+    #[test]
+    fn rfc4733_events_round_trip() {
+        let mut tx = EventSender::default();
+        tx.queue(
+            &parse("9,#").unwrap(),
+            DtmfTiming {
+                duration: Duration::from_millis(100),
+                gap: Duration::from_millis(40),
+            },
+        );
+        let mut rx = EventReceiver::default();
+        let mut got = String::new();
+        let mut ts = 0u32;
+        let mut event_ts = 0u32;
+        let mut ticks = Vec::new();
+        while !tx.is_idle() {
+            let tick = tx.next_tick();
+            if let EventTick::Event { payload, first } = tick {
+                if first {
+                    event_ts = ts;
+                }
+                if let Some(d) = rx.receive(event_ts, &payload) {
+                    got.push(d);
+                }
+            }
+            ticks.push(tick);
+            ts += 960;
+        }
+        assert_eq!(got, "9#");
+        // 5 packets down + 3 end packets for "9", then gap and pause.
+        let first: Vec<_> = ticks.iter().take(8).collect();
+        assert!(
+            matches!(first[0], EventTick::Event { first: true, payload } if payload[0] == 9 && payload[1] & 0x80 == 0)
+        );
+        assert!(
+            matches!(first[5], EventTick::Event { first: false, payload } if payload[1] & 0x80 != 0 && u16::from_be_bytes([payload[2], payload[3]]) == 4800)
+        );
+        assert_eq!(ticks[8], EventTick::Audio);
+        // 8 + 2 gap + 100 pause + 8 + 2.
+        assert_eq!(ticks.len(), 8 + 2 + 100 + 8 + 2);
+        for c in "0123456789*#ABCD".chars() {
+            assert_eq!(event_digit(event_code(c).unwrap()), Some(c));
+        }
+    }
+
+    #[test]
+    fn a_one_frame_dropout_is_not_a_second_press() {
+        let mut tx = DtmfSender::default();
+        tx.queue(
+            &['8', '8'],
+            DtmfTiming {
+                duration: Duration::from_millis(200),
+                gap: Duration::from_millis(80),
+            },
+        );
+        let mut rx = DtmfDetector::default();
+        let mut got = String::new();
+        let mut frame = vec![0i16; FRAME_SAMPLES];
+        for i in 0..40 {
+            frame.fill(0);
+            tx.fill(&mut frame);
+            if i == 5 {
+                frame.fill(0); // a lost frame in the middle of the first tone
+            }
+            if let Some(d) = rx.feed(&frame) {
+                got.push(d);
+            }
+        }
+        assert_eq!(got, "88", "two presses, each reported once");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 
 use super::audio::{AudioError, AudioSink, AudioSource};
 use super::codec::{Decoder, Encoder, FRAME_SAMPLES};
-use super::dtmf::{DtmfDetector, DtmfSender, DtmfTiming};
+use super::dtmf::{DtmfDetector, DtmfSender, DtmfTiming, EventReceiver, EventSender, EventTick};
 use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
 use super::peer::{AudioPeer, RtpAudio};
 
@@ -25,6 +25,10 @@ pub struct AudioControl {
     pub held: AtomicBool,
     /// Digits waiting to be sent as tones.
     pub dtmf: Mutex<DtmfSender>,
+    /// Digits waiting to be sent as RFC 4733 telephone-events.
+    pub events: Mutex<EventSender>,
+    /// Whether digits go out as telephone-events (negotiated and not turned off).
+    pub rfc4733: AtomicBool,
 }
 
 /// What the audio loops notice.
@@ -52,17 +56,22 @@ pub struct AudioEngine {
     pub control: Arc<AudioControl>,
     stats: Arc<Mutex<AudioStats>>,
     stop: watch::Sender<bool>,
+    peer: Arc<AudioPeer>,
+    inband_dtmf: bool,
     events: Mutex<Option<mpsc::UnboundedReceiver<MediaEvent>>>,
     sender: JoinHandle<()>,
     receiver: JoinHandle<Result<(), AudioError>>,
 }
 
 impl AudioEngine {
+    /// Starts both loops. DTMF goes out as RFC 4733 telephone-events when the other side
+    /// accepted them, unless `inband_dtmf`; as tones otherwise.
     pub fn start(
         peer: Arc<AudioPeer>,
         mut packets: mpsc::Receiver<RtpAudio>,
         mut source: Box<dyn AudioSource>,
         mut sink: Box<dyn AudioSink>,
+        inband_dtmf: bool,
     ) -> Self {
         let control = Arc::new(AudioControl::default());
         let stats = Arc::new(Mutex::new(AudioStats::default()));
@@ -73,6 +82,7 @@ impl AudioEngine {
 
         let (ctl, st, mut stop_tx_side) = (control.clone(), stats.clone(), stop_rx.clone());
         let send_peer = peer.clone();
+        let peer_for_dtmf = peer.clone();
         let sender = tokio::spawn(async move {
             let mut encoder = match Encoder::new(10) {
                 Ok(e) => e,
@@ -89,10 +99,27 @@ impl AudioEngine {
                     _ = stop_tx_side.changed() => break,
                 }
                 if ctl.held.load(Ordering::Relaxed) {
+                    // Nothing goes out; recorders keep time with silence.
+                    let _ = sent_tx.try_send(vec![0; FRAME_SAMPLES]);
                     continue;
                 }
                 if !source.next_frame(&mut pcm) {
                     pcm.fill(0);
+                }
+                // A telephone-event packet takes the place of this frame's audio.
+                let event = ctl
+                    .events
+                    .lock()
+                    .map(|mut e| e.next_tick())
+                    .unwrap_or(EventTick::Audio);
+                if let EventTick::Event { payload, first } = event {
+                    let _ = sent_tx.try_send(vec![0; FRAME_SAMPLES]);
+                    if send_peer.send_event(payload, first).await.is_err() {
+                        if let Ok(mut s) = st.lock() {
+                            s.send_errors += 1;
+                        }
+                    }
+                    continue;
                 }
                 if ctl.muted.load(Ordering::Relaxed) {
                     pcm.fill(0);
@@ -133,15 +160,22 @@ impl AudioEngine {
                 }
             };
             let opus_pt = peer.negotiated_payload_type().await.ok();
+            let event_pt = peer.event_payload_type().await;
             let mut jb = JitterBuffer::new(JitterConfig::default());
             let mut detector = DtmfDetector::default();
+            let mut events_in = EventReceiver::default();
             let mut pcm = vec![0i16; FRAME_SAMPLES];
             let mut tick = tokio::time::interval(FRAME);
             loop {
                 tokio::select! {
                     p = packets.recv() => match p {
                         Some(p) => {
-                            if opus_pt.is_none_or(|pt| pt == p.payload_type) {
+                            if event_pt == Some(p.payload_type) {
+                                jb.push_filler(p.sequence);
+                                if let Some(d) = events_in.receive(p.timestamp, &p.payload) {
+                                    let _ = events_tx.send(MediaEvent::Dtmf(d));
+                                }
+                            } else if opus_pt.is_none_or(|pt| pt == p.payload_type) {
                                 if let Ok(mut s) = st.lock() {
                                     s.bytes_received += p.payload.len() as u64;
                                 }
@@ -153,6 +187,7 @@ impl AudioEngine {
                     _ = tick.tick() => {
                         let held = ctl.held.load(Ordering::Relaxed);
                         let n = match jb.pop() {
+                            Playout::Packet(data) if data.is_empty() => 0,
                             Playout::Packet(data) => decoder.decode(&data, &mut pcm).unwrap_or(0),
                             Playout::Lost { next } => decoder.conceal(next.as_deref(), &mut pcm).unwrap_or(0),
                             Playout::Wait => 0,
@@ -186,6 +221,8 @@ impl AudioEngine {
             control,
             stats,
             stop,
+            peer: peer_for_dtmf,
+            inband_dtmf,
             events: Mutex::new(Some(events)),
             sender,
             receiver,
@@ -198,19 +235,38 @@ impl AudioEngine {
     }
 
     /// Queues digits (already checked with [`super::dtmf::parse`]).
-    pub fn send_dtmf(&self, digits: &[char], timing: DtmfTiming) {
-        if let Ok(mut d) = self.control.dtmf.lock() {
+    pub async fn send_dtmf(&self, digits: &[char], timing: DtmfTiming) {
+        let events = !self.inband_dtmf && self.peer.event_payload_type().await.is_some();
+        self.control.rfc4733.store(events, Ordering::Relaxed);
+        if events {
+            if let Ok(mut e) = self.control.events.lock() {
+                e.queue(digits, timing);
+            }
+        } else if let Ok(mut d) = self.control.dtmf.lock() {
             d.queue(digits, timing);
         }
     }
 
     /// True while digits are still being sent.
     pub fn dtmf_pending(&self) -> bool {
-        self.control
+        let tones = self
+            .control
             .dtmf
             .lock()
             .map(|d| !d.is_idle())
-            .unwrap_or(false)
+            .unwrap_or(false);
+        let events = self
+            .control
+            .events
+            .lock()
+            .map(|e| !e.is_idle())
+            .unwrap_or(false);
+        tones || events
+    }
+
+    /// Whether digits go out as RFC 4733 telephone-events.
+    pub fn dtmf_as_events(&self) -> bool {
+        self.control.rfc4733.load(Ordering::Relaxed)
     }
 
     pub fn stats(&self) -> AudioStats {

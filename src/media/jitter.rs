@@ -118,6 +118,19 @@ impl JitterBuffer {
         }
     }
 
+    /// A packet of this sequence number carried something other than audio (a DTMF event):
+    /// its slot plays silence instead of counting as lost.
+    pub fn push_filler(&mut self, seq: u16) {
+        let ext = self.extend(seq);
+        if self.highest.is_none_or(|h| ext > h) {
+            self.highest = Some(ext);
+        }
+        if self.next.is_some_and(|n| ext < n) {
+            return;
+        }
+        self.queue.entry(ext).or_default();
+    }
+
     /// Called every 20 ms by the playout clock.
     pub fn pop(&mut self) -> Playout {
         let Some(next) = self.next else {

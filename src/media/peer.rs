@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{
     MIME_TYPE_OPUS, MIME_TYPE_TELEPHONE_EVENT,
@@ -18,8 +17,10 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
     RtpCodecKind,
 };
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use tokio::sync::{mpsc, watch};
-use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
@@ -93,6 +94,26 @@ pub fn sdp_holds_audio(sdp: &str) -> bool {
     false
 }
 
+/// `PT` of `a=rtpmap:PT telephone-event/48000` in the audio section of an SDP.
+pub fn telephone_event_pt(sdp: &str) -> Option<u8> {
+    let mut in_audio = false;
+    for line in sdp.lines() {
+        let line = line.trim();
+        if line.starts_with("m=") {
+            in_audio = line.starts_with("m=audio");
+        } else if in_audio {
+            if let Some(rest) = line.strip_prefix("a=rtpmap:") {
+                let (pt, codec) = rest.split_once(' ')?;
+                let codec = codec.to_ascii_lowercase();
+                if codec == "telephone-event/48000" || codec == "telephone-event/48000/1" {
+                    return pt.parse().ok();
+                }
+            }
+        }
+    }
+    None
+}
+
 fn opus_codec() -> RTCRtpCodec {
     RTCRtpCodec {
         mime_type: MIME_TYPE_OPUS.to_owned(),
@@ -100,6 +121,19 @@ fn opus_codec() -> RTCRtpCodec {
         channels: 2,
         sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
         rtcp_feedback: vec![],
+    }
+}
+
+fn telephone_event_codec() -> RTCRtpCodecParameters {
+    RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: MIME_TYPE_TELEPHONE_EVENT.to_owned(),
+            clock_rate: 48_000,
+            channels: 1,
+            sdp_fmtp_line: "0-16".to_owned(),
+            rtcp_feedback: vec![],
+        },
+        payload_type: 101,
     }
 }
 
@@ -113,20 +147,8 @@ fn media_engine() -> Result<MediaEngine, PeerError> {
         RtpCodecKind::Audio,
     )
     .map_err(wrtc)?;
-    m.register_codec(
-        RTCRtpCodecParameters {
-            rtp_codec: RTCRtpCodec {
-                mime_type: MIME_TYPE_TELEPHONE_EVENT.to_owned(),
-                clock_rate: 48_000,
-                channels: 1,
-                sdp_fmtp_line: "0-16".to_owned(),
-                rtcp_feedback: vec![],
-            },
-            payload_type: 101,
-        },
-        RtpCodecKind::Audio,
-    )
-    .map_err(wrtc)?;
+    m.register_codec(telephone_event_codec(), RtpCodecKind::Audio)
+        .map_err(wrtc)?;
     Ok(m)
 }
 
@@ -176,9 +198,14 @@ impl PeerConnectionEventHandler for Handler {
 
 pub struct AudioPeer {
     pc: Arc<dyn PeerConnection>,
-    track: Arc<TrackLocalStaticSample>,
+    track: Arc<TrackLocalStaticRTP>,
     ssrc: u32,
+    /// Audio and telephone-event packets share one sequence and timestamp space.
+    sequence: AtomicU16,
+    timestamp: AtomicU32,
+    event_timestamp: AtomicU32,
     payload_type: tokio::sync::OnceCell<u8>,
+    event_payload_type: tokio::sync::OnceCell<Option<u8>>,
     sender: Arc<dyn webrtc::rtp_transceiver::RtpSender>,
     gathering: watch::Receiver<RTCIceGatheringState>,
     state: watch::Receiver<MediaState>,
@@ -226,36 +253,46 @@ impl AudioPeer {
             .map_err(wrtc)?;
         let pc: Arc<dyn PeerConnection> = Arc::new(pc);
         let ssrc = rand::random::<u32>();
-        let track = Arc::new(
-            TrackLocalStaticSample::new(
-                Instant::now(),
-                MediaStreamTrack::new(
-                    "parla".to_owned(),
-                    "parla-audio".to_owned(),
-                    "parla-audio".to_owned(),
-                    RtpCodecKind::Audio,
-                    vec![RTCRtpEncodingParameters {
-                        rtp_coding_parameters: RTCRtpCodingParameters {
-                            ssrc: Some(ssrc),
-                            ..Default::default()
-                        },
-                        codec: opus_codec(),
-                        ..Default::default()
-                    }],
-                ),
-            )
-            .map_err(wrtc)?,
-        );
+        let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+            "parla".to_owned(),
+            "parla-audio".to_owned(),
+            "parla-audio".to_owned(),
+            RtpCodecKind::Audio,
+            vec![RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters {
+                    ssrc: Some(ssrc),
+                    ..Default::default()
+                },
+                codec: opus_codec(),
+                ..Default::default()
+            }],
+        )));
         let sender = pc
             .add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
             .await
             .map_err(wrtc)?;
+        // Offer telephone-event beside Opus (the track itself names Opus only).
+        for t in pc.get_transceivers().await {
+            t.set_codec_preferences(vec![
+                RTCRtpCodecParameters {
+                    rtp_codec: opus_codec(),
+                    payload_type: 111,
+                },
+                telephone_event_codec(),
+            ])
+            .await
+            .map_err(wrtc)?;
+        }
         Ok((
             AudioPeer {
                 pc,
                 track,
                 ssrc,
+                sequence: AtomicU16::new(rand::random()),
+                timestamp: AtomicU32::new(rand::random()),
+                event_timestamp: AtomicU32::new(0),
                 payload_type: tokio::sync::OnceCell::new(),
+                event_payload_type: tokio::sync::OnceCell::new(),
                 sender,
                 gathering,
                 state,
@@ -324,18 +361,67 @@ impl AudioPeer {
             .copied()
     }
 
+    /// The payload type of `telephone-event/48000` in the other side's description, when it
+    /// offers or accepts it.
+    pub async fn event_payload_type(&self) -> Option<u8> {
+        if let Some(pt) = self.event_payload_type.get() {
+            return *pt;
+        }
+        let sdp = self.pc.remote_description().await?.sdp;
+        let pt = telephone_event_pt(&sdp);
+        let _ = self.event_payload_type.set(pt);
+        pt
+    }
+
+    /// Takes the next 20 ms of the RTP clock.
+    fn claim_timestamp(&self) -> u32 {
+        self.timestamp.fetch_add(960, Ordering::Relaxed)
+    }
+
+    async fn write(
+        &self,
+        payload_type: u8,
+        marker: bool,
+        timestamp: u32,
+        payload: Bytes,
+    ) -> Result<(), PeerError> {
+        let packet = rtc::rtp::Packet {
+            header: rtc::rtp::Header {
+                version: 2,
+                marker,
+                payload_type,
+                sequence_number: self.sequence.fetch_add(1, Ordering::Relaxed),
+                timestamp,
+                ssrc: self.ssrc,
+                ..Default::default()
+            },
+            payload,
+        };
+        self.track.write_rtp(packet).await.map_err(wrtc)
+    }
+
     /// Sends one encoded 20 ms Opus frame.
     pub async fn send_opus(&self, frame: &[u8]) -> Result<(), PeerError> {
         let pt = self.negotiated_payload_type().await?;
-        self.track
-            .sample_writer(self.ssrc, pt)
-            .write_sample(&Sample {
-                data: Bytes::copy_from_slice(frame),
-                duration: Duration::from_millis(20),
-                ..Sample::new(Instant::now())
-            })
+        let ts = self.claim_timestamp();
+        self.write(pt, false, ts, Bytes::copy_from_slice(frame))
             .await
-            .map_err(wrtc)
+    }
+
+    /// Sends one telephone-event packet in place of 20 ms of audio (RFC 4733). Every packet
+    /// of one event carries the timestamp of its first.
+    pub async fn send_event(&self, payload: [u8; 4], first: bool) -> Result<(), PeerError> {
+        let pt = self
+            .event_payload_type()
+            .await
+            .ok_or_else(|| PeerError::WebRtc("telephone-event was not negotiated".into()))?;
+        let ts = self.claim_timestamp();
+        if first {
+            self.event_timestamp.store(ts, Ordering::Relaxed);
+        }
+        let event_ts = self.event_timestamp.load(Ordering::Relaxed);
+        self.write(pt, first, event_ts, Bytes::copy_from_slice(&payload))
+            .await
     }
 
     /// Puts the audio on hold (direction `sendonly`, the usual way to hold a call, to which
@@ -372,6 +458,16 @@ impl AudioPeer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn telephone_event_payload_type_is_read_from_the_sdp() {
+        let sdp = "m=audio 9 UDP/TLS/RTP/SAVPF 111 101\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:101 telephone-event/48000\r\n";
+        assert_eq!(telephone_event_pt(sdp), Some(101));
+        assert_eq!(
+            telephone_event_pt("m=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"),
+            None
+        );
+    }
 
     #[test]
     fn hold_is_read_from_the_audio_section() {
