@@ -63,21 +63,7 @@ async fn call_and_answer_exchange_audio_and_dtmf() {
         .spawn()
         .unwrap();
     // Wait until bob's device is online before calling.
-    let alice_rest = t.rest_for("alice").await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while alice_rest
-        .users(true)
-        .await
-        .unwrap()
-        .iter()
-        .all(|u| u.user_id != "bob")
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "bob never came online"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_online(&t, "alice", "bob").await;
 
     let alice = parla(&t, home.path(), &t.token("alice").await)
         .args([
@@ -172,21 +158,7 @@ async fn inband_dtmf_is_detected_in_the_audio() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let alice_rest = t.rest_for("alice").await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while alice_rest
-        .users(true)
-        .await
-        .unwrap()
-        .iter()
-        .all(|u| u.user_id != "bob")
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "bob never came online"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_online(&t, "alice", "bob").await;
     let alice = parla(&t, home.path(), &t.token("alice").await)
         .args([
             "call",

@@ -174,7 +174,11 @@ impl Rest {
 
     pub async fn admin_delete_user(&self, user_id: &str) -> Result<(), ClientError> {
         let path = format!("/v1/admin/users/{}", encode_segment(user_id));
-        self.call_raw(Method::DELETE, &path, &[], None, AuthKind::ApiKey)
+        self.delete(&path, AuthKind::ApiKey).await
+    }
+
+    async fn delete(&self, path: &str, auth: AuthKind) -> Result<(), ClientError> {
+        self.call_raw(Method::DELETE, path, &[], None, auth)
             .await
             .map(|_| ())
     }
@@ -276,9 +280,7 @@ impl Rest {
 
     pub async fn remove_channel(&self, channel_id: &str) -> Result<(), ClientError> {
         let path = format!("/v1/channels/{}", encode_segment(channel_id));
-        self.call_raw(Method::DELETE, &path, &[], None, AuthKind::Bearer)
-            .await
-            .map(|_| ())
+        self.delete(&path, AuthKind::Bearer).await
     }
 
     pub async fn history(

@@ -225,6 +225,19 @@ impl Calls {
             })
     }
 
+    /// The caller's entry in the call, which must be ringing.
+    fn ringing_mut<'a>(
+        call: &'a mut Call,
+        user: &str,
+        refusal: &str,
+    ) -> Result<&'a mut CallParticipant, ApiError> {
+        let p = Self::participant_mut(call, user)?;
+        if p.state != ParticipantState::Ringing {
+            return Err(err(ErrorCode::InvalidCallStatus, refusal));
+        }
+        Ok(p)
+    }
+
     pub fn answer(
         &mut self,
         user: &str,
@@ -241,13 +254,11 @@ impl Calls {
             }
         }
         let room = self.room_mut(room_id)?;
-        let p = Self::participant_mut(&mut room.call, user)?;
-        if p.state != ParticipantState::Ringing {
-            return Err(err(
-                ErrorCode::InvalidCallStatus,
-                "this call is not ringing for you (answered on another device, or over)",
-            ));
-        }
+        let p = Self::ringing_mut(
+            &mut room.call,
+            user,
+            "this call is not ringing for you (answered on another device, or over)",
+        )?;
         p.state = ParticipantState::Joined;
         p.device_id = Some(device.to_owned());
         if room.call.status == CallStatus::Dialing {
@@ -276,13 +287,7 @@ impl Calls {
         now: DateTime<Utc>,
     ) -> Result<(Call, Vec<Effect>), ApiError> {
         let room = self.room_mut(room_id)?;
-        let p = Self::participant_mut(&mut room.call, user)?;
-        if p.state != ParticipantState::Ringing {
-            return Err(err(
-                ErrorCode::InvalidCallStatus,
-                "only a ringing call can be declined",
-            ));
-        }
+        let p = Self::ringing_mut(&mut room.call, user, "only a ringing call can be declined")?;
         p.state = ParticipantState::Declined;
         p.decline_reason = Some(reason);
         // Every device of the decliner stops ringing, whatever happens to the call.

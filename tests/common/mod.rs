@@ -70,6 +70,25 @@ impl TestServer {
     }
 }
 
+/// Waits until `who` has a device online, as `viewer` sees it.
+pub async fn wait_online(t: &TestServer, viewer: &str, who: &str) {
+    let rest = t.rest_for(viewer).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while rest
+        .users(true)
+        .await
+        .unwrap()
+        .iter()
+        .all(|u| u.user_id != who)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{who} never came online"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 pub fn admin_tokens(url: &str, id: &str) -> TokenSource {
     let admin = Rest::new(url).unwrap().with_api_key(API_KEY);
     let id = id.to_owned();
