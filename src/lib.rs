@@ -11,3 +11,4 @@ pub mod client;
 pub mod media;
 pub mod proto;
 pub mod server;
+pub mod tui;

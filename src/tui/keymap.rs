@@ -1,0 +1,367 @@
+//! Key bindings as data: `keymaps/*.toml`, compiled in, with a user file merged on top.
+//! Every binding carries a description, so the help overlay writes itself.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Everything a key can ask the interface to do. Input reaches state only as one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Quit,
+    Help,
+    FocusNext,
+    FocusPrevious,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Open,
+    Filter,
+    Compose,
+    Send,
+    Newline,
+    Cancel,
+    Retry,
+    Dial,
+    Answer,
+    Decline,
+    DeclineBusy,
+    HangUp,
+    ToggleHold,
+    ToggleMute,
+    Dialpad,
+    SwitchCall,
+}
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Global,
+    List,
+    Chat,
+    Composer,
+    Incoming,
+    Dialpad,
+}
+
+/// A key with its modifiers, as written in keymap files (`ctrl-c`, `shift-enter`, `?`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub ctrl: bool,
+    pub alt: bool,
+    pub shift: bool,
+    /// A single character, or a named key (enter, esc, tab, backtab, up, f1, ...).
+    pub name: String,
+}
+
+const NAMED: &[&str] = &[
+    "enter",
+    "esc",
+    "tab",
+    "backtab",
+    "up",
+    "down",
+    "left",
+    "right",
+    "pageup",
+    "pagedown",
+    "home",
+    "end",
+    "backspace",
+    "delete",
+    "insert",
+    "space",
+    "f1",
+    "f2",
+    "f3",
+    "f4",
+    "f5",
+    "f6",
+    "f7",
+    "f8",
+    "f9",
+    "f10",
+    "f11",
+    "f12",
+];
+
+impl Key {
+    pub fn parse(text: &str) -> Result<Key, String> {
+        let mut key = Key {
+            ctrl: false,
+            alt: false,
+            shift: false,
+            name: String::new(),
+        };
+        let mut rest = text;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            if let Some(r) = lower.strip_prefix("ctrl-").filter(|r| !r.is_empty()) {
+                key.ctrl = true;
+                rest = &rest[rest.len() - r.len()..];
+            } else if let Some(r) = lower.strip_prefix("alt-").filter(|r| !r.is_empty()) {
+                key.alt = true;
+                rest = &rest[rest.len() - r.len()..];
+            } else if let Some(r) = lower.strip_prefix("shift-").filter(|r| !r.is_empty()) {
+                key.shift = true;
+                rest = &rest[rest.len() - r.len()..];
+            } else {
+                break;
+            }
+        }
+        if rest.chars().count() == 1 {
+            key.name = rest.to_owned();
+        } else if NAMED.contains(&rest.to_ascii_lowercase().as_str()) {
+            key.name = rest.to_ascii_lowercase();
+        } else {
+            return Err(format!("`{text}` is not a key"));
+        }
+        Ok(key)
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.ctrl {
+            f.write_str("ctrl-")?;
+        }
+        if self.alt {
+            f.write_str("alt-")?;
+        }
+        if self.shift {
+            f.write_str("shift-")?;
+        }
+        f.write_str(&self.name)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    keys: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    mode: Mode,
+    on: Vec<String>,
+    run: Action,
+    desc: String,
+}
+
+/// One binding, for lookups and the help overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub action: Action,
+    pub desc: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Keymap {
+    bindings: BTreeMap<(Mode, Key), Binding>,
+}
+
+pub const DEFAULT: &str = include_str!("../../keymaps/default.toml");
+pub const VIM: &str = include_str!("../../keymaps/vim.toml");
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{source_name}: {message}")]
+pub struct KeymapError {
+    pub source_name: String,
+    pub message: String,
+}
+
+impl Keymap {
+    /// Adds the bindings of one file over what is there.
+    pub fn merge_str(&mut self, text: &str, source_name: &str) -> Result<(), KeymapError> {
+        let err = |message: String| KeymapError {
+            source_name: source_name.to_owned(),
+            message,
+        };
+        // Parse everything first: a broken file changes nothing.
+        let file: File = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        let mut parsed = Vec::new();
+        for entry in file.keys {
+            if entry.desc.trim().is_empty() {
+                return Err(err(format!(
+                    "the binding for {:?} has no description",
+                    entry.run
+                )));
+            }
+            for k in &entry.on {
+                let key = Key::parse(k).map_err(err)?;
+                parsed.push((
+                    (entry.mode, key),
+                    Binding {
+                        action: entry.run,
+                        desc: entry.desc.clone(),
+                    },
+                ));
+            }
+        }
+        self.bindings.extend(parsed);
+        Ok(())
+    }
+
+    /// The built-in keymap `name` (`default` or `vim`, the latter on top of the default).
+    pub fn builtin(name: &str) -> Result<Keymap, KeymapError> {
+        let mut map = Keymap::default();
+        map.merge_str(DEFAULT, "keymaps/default.toml")?;
+        match name {
+            "default" => {}
+            "vim" => map.merge_str(VIM, "keymaps/vim.toml")?,
+            other => {
+                return Err(KeymapError {
+                    source_name: "config".into(),
+                    message: format!("no built-in keymap `{other}` (default, vim)"),
+                })
+            }
+        }
+        Ok(map)
+    }
+
+    /// The built-in keymap with the user's file merged on top. A missing file is fine; a
+    /// broken one is reported and the built-in bindings are kept.
+    pub fn load(name: &str, user_file: Option<&Path>) -> (Keymap, Option<KeymapError>) {
+        let (mut map, mut problem) = match Keymap::builtin(name) {
+            Ok(m) => (m, None),
+            Err(e) => (Keymap::builtin("default").unwrap_or_default(), Some(e)),
+        };
+        if let Some(path) = user_file {
+            match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    if let Err(e) = map.merge_str(&text, &path.display().to_string()) {
+                        problem = Some(e);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    problem = Some(KeymapError {
+                        source_name: path.display().to_string(),
+                        message: e.to_string(),
+                    })
+                }
+            }
+        }
+        (map, problem)
+    }
+
+    /// The action for a key in a mode; global bindings apply where the mode has none.
+    pub fn action(&self, mode: Mode, key: &Key) -> Option<Action> {
+        self.bindings
+            .get(&(mode, key.clone()))
+            .or_else(|| self.bindings.get(&(Mode::Global, key.clone())))
+            .map(|b| b.action)
+    }
+
+    /// Every binding, grouped by mode, for the help overlay.
+    pub fn help(&self) -> Vec<(Mode, Key, Binding)> {
+        self.bindings
+            .iter()
+            .map(|((m, k), b)| (*m, k.clone(), b.clone()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> Key {
+        Key::parse(s).unwrap()
+    }
+
+    #[test]
+    fn keys_parse_with_modifiers() {
+        let k = key("ctrl-c");
+        assert!(k.ctrl && !k.alt && k.name == "c");
+        assert_eq!(key("shift-Enter").to_string(), "shift-enter");
+        assert_eq!(key("?").name, "?");
+        assert_eq!(key("-").name, "-");
+        assert!(Key::parse("ctrl-").is_err());
+        assert_eq!(key("ctrl--").name, "-");
+        assert!(Key::parse("hyper-x").is_err());
+        assert!(Key::parse("enterr").is_err());
+    }
+
+    #[test]
+    fn defaults_cover_every_action_with_descriptions() {
+        let map = Keymap::builtin("default").unwrap();
+        assert_eq!(map.action(Mode::List, &key("down")), Some(Action::Down));
+        // Global bindings apply in every mode.
+        assert_eq!(map.action(Mode::Chat, &key("ctrl-c")), Some(Action::Quit));
+        assert_eq!(
+            map.action(Mode::Composer, &key("enter")),
+            Some(Action::Send)
+        );
+        let help = map.help();
+        assert!(help.iter().all(|(_, _, b)| !b.desc.is_empty()));
+        let bound: std::collections::BTreeSet<Action> =
+            help.iter().map(|(_, _, b)| b.action).collect();
+        for a in [
+            Action::Quit,
+            Action::Help,
+            Action::Dial,
+            Action::Answer,
+            Action::Decline,
+            Action::HangUp,
+            Action::ToggleHold,
+            Action::ToggleMute,
+            Action::Dialpad,
+            Action::SwitchCall,
+            Action::Send,
+            Action::Retry,
+        ] {
+            assert!(bound.contains(&a), "{a:?} has no key");
+        }
+        let vim = Keymap::builtin("vim").unwrap();
+        assert_eq!(vim.action(Mode::List, &key("j")), Some(Action::Down));
+        assert_eq!(
+            vim.action(Mode::List, &key("down")),
+            Some(Action::Down),
+            "defaults kept"
+        );
+        assert!(Keymap::builtin("emacs").is_err());
+    }
+
+    #[test]
+    fn a_user_file_overrides_single_bindings_and_a_broken_one_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keymap.toml");
+        std::fs::write(
+            &path,
+            "[[keys]]\nmode = \"list\"\non = [\"x\"]\nrun = \"dial\"\ndesc = \"Call\"\n",
+        )
+        .unwrap();
+        let (map, problem) = Keymap::load("default", Some(&path));
+        assert!(problem.is_none());
+        assert_eq!(map.action(Mode::List, &key("x")), Some(Action::Dial));
+        assert_eq!(
+            map.action(Mode::List, &key("c")),
+            Some(Action::Dial),
+            "others kept"
+        );
+
+        std::fs::write(
+            &path,
+            "[[keys]]\nmode = \"list\"\non = [\"x\"]\nrun = \"fly\"\ndesc = \"?\"\n",
+        )
+        .unwrap();
+        let (map, problem) = Keymap::load("default", Some(&path));
+        let problem = problem.unwrap();
+        assert!(problem.to_string().contains("line 4"), "{problem}");
+        assert!(problem.to_string().contains("keymap.toml"), "{problem}");
+        assert_eq!(map.action(Mode::List, &key("x")), None);
+        assert_eq!(map.action(Mode::List, &key("down")), Some(Action::Down));
+
+        let (map, problem) = Keymap::load("default", Some(&dir.path().join("missing.toml")));
+        assert!(problem.is_none());
+        assert_eq!(map.action(Mode::Global, &key("f1")), Some(Action::Help));
+    }
+}
