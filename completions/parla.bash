@@ -891,7 +891,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__demo)
-            opts="-p -h -V --listen --data --no-wait --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --listen --data --no-wait --media-bind --server --token --token-cmd --api-key --json --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -902,6 +902,10 @@ _parla() {
                     return 0
                     ;;
                 --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --media-bind)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

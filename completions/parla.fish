@@ -65,6 +65,7 @@ complete -c parla -n "__fish_parla_using_subcommand serve" -s h -l help -d 'Prin
 complete -c parla -n "__fish_parla_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c parla -n "__fish_parla_using_subcommand demo" -l listen -d 'Address to listen on (port 0 picks a free one)' -r
 complete -c parla -n "__fish_parla_using_subcommand demo" -l data -d 'Keep the demo data in this directory instead of a temporary one' -r -F
+complete -c parla -n "__fish_parla_using_subcommand demo" -l media-bind -d 'Local address for the bots\' media sockets' -r
 complete -c parla -n "__fish_parla_using_subcommand demo" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand demo" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand demo" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r

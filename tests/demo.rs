@@ -28,7 +28,10 @@ async fn the_demo_is_seeded_and_the_bot_answers() {
     );
     let bob = channels
         .iter()
-        .find(|c| c.participants.contains(&"bob".to_owned()))
+        .find(|c| {
+            c.kind == parla::proto::ChannelKind::Direct
+                && c.participants.contains(&"bob".to_owned())
+        })
         .unwrap();
     let history = you
         .rest()
@@ -68,4 +71,63 @@ fn the_demo_command_starts_and_reports_how_to_connect() {
         .unwrap()
         .starts_with("http://127.0.0.1:"));
     assert!(v["token"].as_str().unwrap().split('.').count() == 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_echo_bot_plays_your_audio_back() {
+    use parla::client::call::CallState;
+    use parla::client::media_call::AudioSetup;
+    use parla::client::phone::{CallDriver, CallEvent};
+    use parla::media::audio::{tone_strength, Capture, Tone};
+
+    let t = TestServer::start().await;
+    demo::seed(&t.server).await.unwrap();
+    let bot = demo::spawn_echo_bot(&t.server, "127.0.0.1:0").unwrap();
+    let state = t.server.state().clone();
+    let config = ClientConfig::new(t.url(), demo::local_tokens(state, demo::DEMO_USER));
+    let (you, mut events) = start_client(config).await;
+    let heard = Capture::default();
+    let room = you.dial(&["echo".into()]).await.unwrap().room_id;
+    let mut driver = CallDriver::new(
+        you.clone(),
+        &room,
+        true,
+        AudioSetup {
+            source: Box::new(Tone::new(660.0)),
+            sink: Box::new(heard.clone()),
+            bind: "127.0.0.1:0".into(),
+            impair: None,
+            inband_dtmf: false,
+        },
+    );
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "echo call never connected"
+        );
+        let e = tokio::time::timeout(WAIT, events.rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if let Some(CallEvent::State(v)) = driver.on_event(&e).await.unwrap() {
+            if v.state == CallState::Connected {
+                break;
+            }
+        }
+    }
+    // The echo comes back half a second later: wait for it, bounded.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let s = heard.samples();
+        let recent = &s[s.len().saturating_sub(9600)..];
+        if tone_strength(recent, 660.0) > 0.5 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no echo heard");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    you.hangup(&room).await.unwrap();
+    driver.finish().await.unwrap();
+    bot.stop();
 }

@@ -17,6 +17,7 @@ pub const DEMO_PEOPLE: &[(&str, &str)] = &[
     ("alice", "Alice (chat bot)"),
     ("bob", "Bob"),
     ("carol", "Carol"),
+    ("echo", "Echo (answers calls, plays your voice back)"),
 ];
 
 /// A token provider that mints tokens in-process, for the bots.
@@ -110,6 +111,55 @@ pub fn spawn_chat_bot(server: &Server) -> Result<Client, CliError> {
     Ok(client)
 }
 
+/// The echo bot answers every call and plays what it hears back half a second later.
+pub fn spawn_echo_bot(server: &Server, bind: &str) -> Result<Client, CliError> {
+    use crate::client::media_call::AudioSetup;
+    use crate::client::phone::{CallDriver, CallEvent};
+    use crate::media::audio::echo;
+
+    let state = server.state().clone();
+    let mut config = ClientConfig::new(server.url(), local_tokens(state, "echo"));
+    config.device_name = "echo bot".into();
+    config.presence = false;
+    let (client, mut events) = Client::start(config)?;
+    let bot = client.clone();
+    let bind = bind.to_owned();
+    tokio::spawn(async move {
+        let mut calls: Vec<CallDriver> = Vec::new();
+        while let Some(event) = events.recv().await {
+            if let Event::CallIncoming { call } = &event {
+                if bot.answer(&call.room_id).await.is_ok() {
+                    let (source, sink) = echo(Duration::from_millis(500));
+                    let audio = AudioSetup {
+                        source: Box::new(source),
+                        sink: Box::new(sink),
+                        bind: bind.clone(),
+                        impair: None,
+                        inband_dtmf: false,
+                    };
+                    calls.push(CallDriver::new(bot.clone(), &call.room_id, false, audio));
+                }
+            }
+            let mut ended = Vec::new();
+            for (i, driver) in calls.iter_mut().enumerate() {
+                match driver.on_event(&event).await {
+                    Ok(Some(CallEvent::Ended(_))) => ended.push(i),
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "echo bot media failed");
+                        let room = driver.room_id().to_owned();
+                        let _ = bot.hangup(&room).await;
+                    }
+                }
+            }
+            for i in ended.into_iter().rev() {
+                let _ = calls.swap_remove(i).finish().await;
+            }
+        }
+    });
+    Ok(client)
+}
+
 pub async fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
     let temp;
     let data = match &args.data {
@@ -131,6 +181,7 @@ pub async fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
         })?;
     seed(&server).await?;
     let bot = spawn_chat_bot(&server)?;
+    let echo_bot = spawn_echo_bot(&server, &args.media_bind)?;
     let (token, _) = server
         .state()
         .mint_token(DEMO_USER, Utc::now(), 86_400)
@@ -158,6 +209,8 @@ pub async fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
         println!("  parla send alice 'hello'       # Alice is a bot and answers");
         println!("  parla watch                    # live messages and presence (Ctrl-C to stop)");
         println!("  parla users --online");
+        println!("  parla call echo --tone 440 --record echo.wav --hangup-after 5");
+        println!("                                 # the echo bot plays your audio back");
         println!("  parla admin user add dave --name Dave");
         println!();
         println!("(`cargo run --quiet --` stands for `parla` inside the source tree.)");
@@ -167,6 +220,7 @@ pub async fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
         let _ = tokio::signal::ctrl_c().await;
     }
     bot.stop();
+    echo_bot.stop();
     server.shutdown().await;
     Ok(())
 }

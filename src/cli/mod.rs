@@ -231,6 +231,9 @@ pub struct DemoArgs {
     /// Set up, print the instructions and exit instead of serving until interrupted
     #[arg(long)]
     pub no_wait: bool,
+    /// Local address for the bots' media sockets
+    #[arg(long, default_value = "0.0.0.0:0", value_name = "ADDR")]
+    pub media_bind: String,
 }
 
 #[derive(Debug, Subcommand)]

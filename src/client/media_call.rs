@@ -98,7 +98,9 @@ pub struct CallMedia {
     room_id: String,
     remote_user: String,
     peer: Arc<AudioPeer>,
-    pending: Option<(tokio::sync::mpsc::Receiver<RtpAudio>, AudioSetup)>,
+    /// Packets and audio waiting for the engine to start (behind a lock only so that the
+    /// call can be shared across tasks: sources and sinks need not be `Sync`).
+    pending: std::sync::Mutex<Option<(tokio::sync::mpsc::Receiver<RtpAudio>, AudioSetup)>>,
     engine: Option<AudioEngine>,
     watcher: Option<tokio::task::JoinHandle<()>>,
     local_hold: bool,
@@ -121,7 +123,8 @@ impl CallMedia {
                 Vec::new()
             }
         };
-        let (peer, packets) = AudioPeer::new(&audio.bind, &ice).await?;
+        let bind = audio.bind.clone();
+        let (peer, packets) = AudioPeer::new(&bind, &ice).await?;
         let peer = Arc::new(peer);
         // Media state changes move the call's visible state.
         let mut state = peer.state();
@@ -143,7 +146,7 @@ impl CallMedia {
             room_id: room_id.to_owned(),
             remote_user: remote_user.to_owned(),
             peer,
-            pending: Some((packets, audio)),
+            pending: std::sync::Mutex::new(Some((packets, audio))),
             engine: None,
             watcher: Some(watcher),
             local_hold: false,
@@ -196,7 +199,12 @@ impl CallMedia {
     }
 
     fn start_engine(&mut self) -> Result<(), MediaError> {
-        let (packets, audio) = self.pending.take().ok_or(MediaError::AlreadyStarted)?;
+        let (packets, audio) = self
+            .pending
+            .lock()
+            .ok()
+            .and_then(|mut p| p.take())
+            .ok_or(MediaError::AlreadyStarted)?;
         self.started = Some(std::time::Instant::now());
         let packets = match audio.impair {
             Some(config) => impaired(packets, config),

@@ -239,6 +239,55 @@ impl AudioSink for NullSink {
     fn play(&mut self, _frame: &[i16]) {}
 }
 
+/// A delay line: what the sink hears, the source says again `delay` later (the demo's echo
+/// bot).
+pub fn echo(delay: std::time::Duration) -> (EchoSource, EchoSink) {
+    let samples = (delay.as_secs_f64() * f64::from(SAMPLE_RATE)) as usize;
+    let line = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(
+        vec![0i16; samples],
+    )));
+    (EchoSource { line: line.clone() }, EchoSink { line })
+}
+
+type Line = std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<i16>>>;
+
+pub struct EchoSource {
+    line: Line,
+}
+
+pub struct EchoSink {
+    line: Line,
+}
+
+impl AudioSource for EchoSource {
+    fn next_frame(&mut self, out: &mut [i16]) -> bool {
+        out.fill(0);
+        if let Ok(mut line) = self.line.lock() {
+            for s in out.iter_mut() {
+                match line.pop_front() {
+                    Some(v) => *s = v,
+                    None => break,
+                }
+            }
+        }
+        true
+    }
+}
+
+impl AudioSink for EchoSink {
+    fn play(&mut self, frame: &[i16]) {
+        if let Ok(mut line) = self.line.lock() {
+            line.extend(frame);
+            // Never let it grow past two seconds if the source stalls.
+            let max = SAMPLE_RATE as usize * 2;
+            if line.len() > max {
+                let cut = line.len() - max;
+                line.drain(..cut);
+            }
+        }
+    }
+}
+
 /// Keeps the last `capacity` samples heard, shared with whoever inspects them.
 #[derive(Clone, Default)]
 pub struct Capture {
@@ -313,6 +362,21 @@ mod tests {
             all.extend_from_slice(&f);
         }
         all
+    }
+
+    #[test]
+    fn echo_repeats_after_the_delay() {
+        let (mut src, mut sink) = echo(std::time::Duration::from_millis(40));
+        let mut f = vec![0i16; FRAME];
+        sink.play(&vec![7i16; FRAME]);
+        // Two frames of silence first (40 ms), then the echo.
+        assert!(src.next_frame(&mut f) && f.iter().all(|&s| s == 0));
+        assert!(src.next_frame(&mut f) && f.iter().all(|&s| s == 0));
+        assert!(src.next_frame(&mut f) && f.iter().all(|&s| s == 7));
+        assert!(
+            src.next_frame(&mut f) && f.iter().all(|&s| s == 0),
+            "nothing more heard"
+        );
     }
 
     #[test]
