@@ -83,7 +83,9 @@ impl CallView {
 
     /// Recomputes the state; returns it when it changed.
     fn derive(&mut self, now: DateTime<Utc>) -> Option<CallState> {
-        if self.is_ended() {
+        // An ended room is reported by `on_ended` (with this device's reason), never as a
+        // step back to dialing.
+        if self.is_ended() || self.call.status == CallStatus::Ended {
             return None;
         }
         let answered = self.call.status == CallStatus::Connected;
@@ -240,6 +242,13 @@ mod tests {
         );
         assert_eq!(v.set_remote_hold(false, t(13)), Some(CallState::Connected));
         assert_eq!(v.set_remote_hold(false, t(13)), None, "no change, no event");
+        let mut over = call(CallStatus::Ended, ParticipantState::Left);
+        over.end_reason = Some(EndReason::HangUp);
+        assert_eq!(
+            v.on_update(over, "alice", "a1", t(14)),
+            None,
+            "an ended room does not read as dialing"
+        );
         assert_eq!(v.duration(t(33)).num_seconds(), 30);
         assert_eq!(
             v.on_ended(EndReason::HangUp, t(43)),
