@@ -252,6 +252,37 @@ async fn hold_stops_audio_both_ways_and_resume_restores_it() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Hold and resume at once: the second change waits for the first one's answer instead
+    // of crossing it.
+    da.media_mut().unwrap().set_hold(true).await.unwrap();
+    da.media_mut().unwrap().set_hold(false).await.unwrap();
+    // Changes made while an offer is out are folded into one later offer (bob may never see
+    // the hold at all); every answer must still apply cleanly, which `pump` checks.
+    pump(
+        &mut a,
+        &mut da,
+        &mut b,
+        &mut db,
+        "hold then resume",
+        |x, _| x.last() == Some(&CallState::Connected),
+    )
+    .await;
+    let settle = tokio::time::Instant::now() + Duration::from_millis(500);
+    while tokio::time::Instant::now() < settle {
+        tokio::select! {
+            Some(e) = a.rx.recv() => { da.on_event(&e).await.unwrap(); }
+            Some(e) = b.rx.recv() => { db.on_event(&e).await.unwrap(); }
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !(hears(&heard_by_bob, 440.0) && hears(&heard_by_alice, 880.0)) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "audio did not come back after a quick hold"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     alice.hangup(&room).await.unwrap();
     da.finish().await.unwrap();
     db.finish().await.unwrap();

@@ -106,6 +106,10 @@ pub struct CallMedia {
     local_hold: bool,
     remote_hold: bool,
     started: Option<std::time::Instant>,
+    /// An offer of ours is waiting for its answer; a hold change meanwhile is offered
+    /// after it (one negotiation at a time).
+    awaiting_answer: bool,
+    reoffer: bool,
 }
 
 impl CallMedia {
@@ -152,12 +156,15 @@ impl CallMedia {
             local_hold: false,
             remote_hold: false,
             started: None,
+            awaiting_answer: false,
+            reoffer: false,
         })
     }
 
     /// The caller's side: send the offer.
     pub async fn offer(&mut self) -> Result<(), MediaError> {
         let sdp = self.peer.offer().await?;
+        self.awaiting_answer = true;
         self.client
             .signal(&self.room_id, &self.remote_user, Signal::Offer { sdp })?;
         Ok(())
@@ -188,8 +195,12 @@ impl CallMedia {
             }
             Signal::Answer { sdp } => {
                 self.peer.accept_answer(sdp).await?;
+                self.awaiting_answer = false;
                 if self.engine.is_none() {
                     self.start_engine()?;
+                }
+                if std::mem::take(&mut self.reoffer) {
+                    self.renegotiate().await?;
                 }
                 Ok(())
             }
@@ -228,13 +239,19 @@ impl CallMedia {
         }
         self.local_hold = hold;
         self.apply_hold();
-        self.peer.set_direction(hold || self.remote_hold).await?;
-        let sdp = self.peer.offer().await?;
-        self.client
-            .signal(&self.room_id, &self.remote_user, Signal::Offer { sdp })?;
         self.client
             .media_changed(&self.room_id, MediaChange::LocalHold(hold));
-        Ok(())
+        if self.awaiting_answer {
+            self.reoffer = true;
+            return Ok(());
+        }
+        self.renegotiate().await
+    }
+
+    /// Offers the current hold state to the other side.
+    async fn renegotiate(&mut self) -> Result<(), MediaError> {
+        self.peer.set_direction(self.local_hold).await?;
+        self.offer().await
     }
 
     fn apply_hold(&self) {
