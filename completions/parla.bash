@@ -34,6 +34,9 @@ _parla() {
             parla,demo)
                 cmd="parla__subcmd__demo"
                 ;;
+            parla,devices)
+                cmd="parla__subcmd__devices"
+                ;;
             parla,help)
                 cmd="parla__subcmd__help"
                 ;;
@@ -127,6 +130,9 @@ _parla() {
             parla__subcmd__help,demo)
                 cmd="parla__subcmd__help__subcmd__demo"
                 ;;
+            parla__subcmd__help,devices)
+                cmd="parla__subcmd__help__subcmd__devices"
+                ;;
             parla__subcmd__help,help)
                 cmd="parla__subcmd__help__subcmd__help"
                 ;;
@@ -173,7 +179,7 @@ _parla() {
 
     case "${cmd}" in
         parla)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --help --version serve demo admin users channels send history read watch call answer completions man help"
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --help --version serve demo admin users channels send history read watch call answer devices completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -643,7 +649,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__answer)
-            opts="-p -h -V --auto --dtmf --play --tone --record --audio --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --auto --dtmf --play --tone --record --audio --input --output --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -666,6 +672,14 @@ _parla() {
                     return 0
                     ;;
                 --audio)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -725,7 +739,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__call)
-            opts="-p -h -V --dtmf --play --tone --record --audio --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --dtmf --play --tone --record --audio --input --output --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -748,6 +762,14 @@ _parla() {
                     return 0
                     ;;
                 --audio)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -944,8 +966,50 @@ _parla() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        parla__subcmd__devices)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         parla__subcmd__help)
-            opts="serve demo admin users channels send history read watch call answer completions man help"
+            opts="serve demo admin users channels send history read watch call answer devices completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1099,6 +1163,20 @@ _parla() {
             return 0
             ;;
         parla__subcmd__help__subcmd__demo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__devices)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

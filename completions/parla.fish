@@ -44,6 +44,7 @@ complete -c parla -n "__fish_parla_needs_command" -f -a "read" -d 'Mark a conver
 complete -c parla -n "__fish_parla_needs_command" -f -a "watch" -d 'Stream events (messages, presence, connection state, calls) until interrupted'
 complete -c parla -n "__fish_parla_needs_command" -f -a "call" -d 'Call one to three users and stay in the call until it ends'
 complete -c parla -n "__fish_parla_needs_command" -f -a "answer" -d 'Wait for an incoming call and answer it'
+complete -c parla -n "__fish_parla_needs_command" -f -a "devices" -d 'List the audio devices calls can use with `--audio device`'
 complete -c parla -n "__fish_parla_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c parla -n "__fish_parla_needs_command" -f -a "man" -d 'Write the man pages into a directory'
 complete -c parla -n "__fish_parla_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -178,6 +179,8 @@ complete -c parla -n "__fish_parla_using_subcommand call" -l play -d 'Play this 
 complete -c parla -n "__fish_parla_using_subcommand call" -l tone -d 'Send a sine tone of this frequency' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l record -d 'Record the call to a WAV file: 48 kHz stereo, you left, the other side right' -r -F
 complete -c parla -n "__fish_parla_using_subcommand call" -l audio -d 'Audio backend: file (the --play/--tone/--record options), null, or device' -r
+complete -c parla -n "__fish_parla_using_subcommand call" -l input -d 'Input device for `--audio device` (id or part of its name; default device otherwise)' -r
+complete -c parla -n "__fish_parla_using_subcommand call" -l output -d 'Output device for `--audio device`' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l hangup-after -d 'Hang up this many seconds after the call connects' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l dtmf-duration -d 'Length of each DTMF tone, in milliseconds' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l dtmf-gap -d 'Silence between DTMF tones, in milliseconds' -r
@@ -198,6 +201,8 @@ complete -c parla -n "__fish_parla_using_subcommand answer" -l play -d 'Play thi
 complete -c parla -n "__fish_parla_using_subcommand answer" -l tone -d 'Send a sine tone of this frequency' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l record -d 'Record the call to a WAV file: 48 kHz stereo, you left, the other side right' -r -F
 complete -c parla -n "__fish_parla_using_subcommand answer" -l audio -d 'Audio backend: file (the --play/--tone/--record options), null, or device' -r
+complete -c parla -n "__fish_parla_using_subcommand answer" -l input -d 'Input device for `--audio device` (id or part of its name; default device otherwise)' -r
+complete -c parla -n "__fish_parla_using_subcommand answer" -l output -d 'Output device for `--audio device`' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l hangup-after -d 'Hang up this many seconds after the call connects' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l dtmf-duration -d 'Length of each DTMF tone, in milliseconds' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l dtmf-gap -d 'Silence between DTMF tones, in milliseconds' -r
@@ -214,6 +219,15 @@ complete -c parla -n "__fish_parla_using_subcommand answer" -l dtmf-inband -d 'S
 complete -c parla -n "__fish_parla_using_subcommand answer" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand answer" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand answer" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand devices" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand devices" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand devices" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand devices" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand devices" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand devices" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand devices" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand devices" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand devices" -s V -l version -d 'Print version'
 complete -c parla -n "__fish_parla_using_subcommand completions" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand completions" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand completions" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
@@ -232,19 +246,20 @@ complete -c parla -n "__fish_parla_using_subcommand man" -l config -d 'Config fi
 complete -c parla -n "__fish_parla_using_subcommand man" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand man" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand man" -s V -l version -d 'Print version'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer completions man help" -f -a "serve" -d 'Run the server (REST + WebSocket, SQLite storage)'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer completions man help" -f -a "demo" -d 'Start a local server with demo users and a chat bot, and print how to use it'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer completions man help" -f -a "admin" -d 'Administration with the API key: users and access tokens'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer completions man help" -f -a "users" -d 'List users with their presence'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer completions man help" -f -a "channels" -d 'List your channels with unread counts'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer completions man help" -f -a "send" -d 'Send a message to a user (their direct channel), a channel id, or #group-name'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer completions man help" -f -a "history" -d 'Show messages of a conversation, oldest first'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer completions man help" -f -a "read" -d 'Mark a conversation read up to a sequence number (default: all of it)'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer completions man help" -f -a "watch" -d 'Stream events (messages, presence, connection state, calls) until interrupted'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer completions man help" -f -a "call" -d 'Call one to three users and stay in the call until it ends'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer completions man help" -f -a "answer" -d 'Wait for an incoming call and answer it'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer completions man help" -f -a "man" -d 'Write the man pages into a directory'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "serve" -d 'Run the server (REST + WebSocket, SQLite storage)'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "demo" -d 'Start a local server with demo users and a chat bot, and print how to use it'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "admin" -d 'Administration with the API key: users and access tokens'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "users" -d 'List users with their presence'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "channels" -d 'List your channels with unread counts'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "send" -d 'Send a message to a user (their direct channel), a channel id, or #group-name'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "history" -d 'Show messages of a conversation, oldest first'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "read" -d 'Mark a conversation read up to a sequence number (default: all of it)'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "watch" -d 'Stream events (messages, presence, connection state, calls) until interrupted'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "call" -d 'Call one to three users and stay in the call until it ends'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "answer" -d 'Wait for an incoming call and answer it'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "devices" -d 'List the audio devices calls can use with `--audio device`'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "man" -d 'Write the man pages into a directory'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "user" -d 'Manage users'
 complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "token" -d 'Issue an access token for a user'

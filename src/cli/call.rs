@@ -47,16 +47,27 @@ fn audio_setup(args: &MediaArgs, json: bool) -> Result<AudioSetup, CliError> {
     let backend = args.audio.as_deref().unwrap_or("file");
     let (source, sink): (Box<dyn AudioSource>, Box<dyn AudioSink>) = match backend {
         "null" => (Box::new(Silence), Box::new(NullSink)),
-        "file" | "device" => {
-            if backend == "device" {
-                // This build has no sound-card backend yet: say so and carry on.
-                let note = "no sound device backend is available; using the null device";
-                if json {
-                    print_json(&serde_json::json!({"event": "notice", "message": note}));
-                } else {
-                    eprintln!("parla: {note}");
-                }
+        "device" => match crate::media::device::open(args.input.as_deref(), args.output.as_deref())
+        {
+            Ok((source, sink, description, _counters)) => {
+                notice(json, &format!("audio: {description}"));
+                (Box::new(source), Box::new(sink))
             }
+            // A device asked for by name must exist.
+            Err(e @ crate::media::device::DeviceError::NotFound(_)) => {
+                return Err(CliError {
+                    code: e.code().into(),
+                    message: e.to_string(),
+                    exit: exit::USAGE,
+                })
+            }
+            // No sound card at all (ssh, CI): carry on with silence, and say so.
+            Err(e) => {
+                notice(json, &format!("{e}; using the null audio device instead"));
+                (Box::new(Silence), Box::new(NullSink))
+            }
+        },
+        "file" => {
             let source: Box<dyn AudioSource> = match (&args.play, args.tone) {
                 (Some(path), _) => {
                     Box::new(WavSource::open(path).map_err(|e| audio_error(e.to_string()))?)
@@ -85,6 +96,14 @@ fn audio_setup(args: &MediaArgs, json: bool) -> Result<AudioSetup, CliError> {
         impair: None,
         inband_dtmf: args.dtmf_inband,
     })
+}
+
+fn notice(json: bool, message: &str) {
+    if json {
+        print_json(&serde_json::json!({"event": "notice", "message": message}));
+    } else {
+        eprintln!("parla: {message}");
+    }
 }
 
 fn state_word(state: CallState) -> String {

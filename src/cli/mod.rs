@@ -142,6 +142,8 @@ pub enum Command {
         #[command(flatten)]
         media: MediaArgs,
     },
+    /// List the audio devices calls can use with `--audio device`
+    Devices,
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -170,6 +172,12 @@ pub struct MediaArgs {
     /// Audio backend: file (the --play/--tone/--record options), null, or device
     #[arg(long, value_name = "BACKEND")]
     pub audio: Option<String>,
+    /// Input device for `--audio device` (id or part of its name; default device otherwise)
+    #[arg(long, value_name = "NAME")]
+    pub input: Option<String>,
+    /// Output device for `--audio device`
+    #[arg(long, value_name = "NAME")]
+    pub output: Option<String>,
     /// Hang up this many seconds after the call connects
     #[arg(long, value_name = "S")]
     pub hangup_after: Option<f64>,

@@ -132,6 +132,38 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Watch => watch(&cli).await,
+        Command::Devices => {
+            let devices = crate::media::device::list().map_err(|e| CliError {
+                code: e.code().into(),
+                message: e.to_string(),
+                exit: exit::FAILURE,
+            })?;
+            if cli.json {
+                print_json(&devices);
+            } else if devices.is_empty() {
+                println!("no audio devices (calls fall back to the null device)");
+            } else {
+                for d in &devices {
+                    let mut flags = Vec::new();
+                    if d.input {
+                        flags.push(if d.default_input {
+                            "input (default)"
+                        } else {
+                            "input"
+                        });
+                    }
+                    if d.output {
+                        flags.push(if d.default_output {
+                            "output (default)"
+                        } else {
+                            "output"
+                        });
+                    }
+                    println!("{:<32} {:<40} {}", d.id, d.name, flags.join(", "));
+                }
+            }
+            Ok(())
+        }
         Command::Call { users, dtmf, media } => {
             super::call::call(&cli, users, dtmf.as_deref(), media).await
         }

@@ -3,6 +3,7 @@
 
 pub mod audio;
 pub mod codec;
+pub mod device;
 pub mod dtmf;
 pub mod engine;
 pub mod impair;
