@@ -26,6 +26,10 @@ pub trait AudioSink: Send {
     fn play(&mut self, frame: &[i16]);
     /// A frame of this side's audio, as it is sent (recorders keep both directions).
     fn sent(&mut self, _frame: &[i16]) {}
+    /// Whether [`AudioSink::sent`] is wanted; the engine copies sent frames only then.
+    fn wants_sent(&self) -> bool {
+        false
+    }
     /// Called once when the call ends, to flush files.
     fn finish(&mut self) -> Result<(), AudioError> {
         Ok(())
@@ -206,6 +210,10 @@ impl AudioSink for WavRecorder {
     fn play(&mut self, frame: &[i16]) {
         self.remote.extend(frame);
         self.write_pairs(false);
+    }
+
+    fn wants_sent(&self) -> bool {
+        true
     }
 
     fn sent(&mut self, frame: &[i16]) {

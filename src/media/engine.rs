@@ -77,8 +77,9 @@ impl AudioEngine {
         let stats = Arc::new(Mutex::new(AudioStats::default()));
         let (stop, stop_rx) = watch::channel(false);
         let (events_tx, events) = mpsc::unbounded_channel();
-        // Copies of sent frames, for sinks that record both directions.
+        // Copies of sent frames, only for sinks that record both directions.
         let (sent_tx, mut sent_rx) = mpsc::channel::<Vec<i16>>(50);
+        let tap = sink.wants_sent();
 
         let (ctl, st, mut stop_tx_side) = (control.clone(), stats.clone(), stop_rx.clone());
         let send_peer = peer.clone();
@@ -100,7 +101,9 @@ impl AudioEngine {
                 }
                 if ctl.held.load(Ordering::Relaxed) {
                     // Nothing goes out; recorders keep time with silence.
-                    let _ = sent_tx.try_send(vec![0; FRAME_SAMPLES]);
+                    if tap {
+                        let _ = sent_tx.try_send(vec![0; FRAME_SAMPLES]);
+                    }
                     continue;
                 }
                 if !source.next_frame(&mut pcm) {
@@ -113,7 +116,9 @@ impl AudioEngine {
                     .map(|mut e| e.next_tick())
                     .unwrap_or(EventTick::Audio);
                 if let EventTick::Event { payload, first } = event {
-                    let _ = sent_tx.try_send(vec![0; FRAME_SAMPLES]);
+                    if tap {
+                        let _ = sent_tx.try_send(vec![0; FRAME_SAMPLES]);
+                    }
                     if send_peer.send_event(payload, first).await.is_err() {
                         if let Ok(mut s) = st.lock() {
                             s.send_errors += 1;
@@ -129,7 +134,9 @@ impl AudioEngine {
                     d.fill(&mut pcm);
                 }
                 let level = super::audio::rms(&pcm);
-                let _ = sent_tx.try_send(pcm.clone());
+                if tap {
+                    let _ = sent_tx.try_send(pcm.clone());
+                }
                 let sent = match encoder.encode(&pcm) {
                     Ok(packet) => {
                         let n = packet.len();
