@@ -40,6 +40,18 @@ fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Starts bob's `parla --json answer ARGS…` and waits until his device is online.
+async fn bob_answers(t: &TestServer, home: &Path, args: &[&str]) -> tokio::process::Child {
+    let child = parla(t, home, &t.token("bob").await)
+        .args(["--json", "answer"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_online(t, "alice", "bob").await;
+    child
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_and_answer_exchange_audio_and_dtmf() {
     let t = TestServer::start().await;
@@ -48,22 +60,20 @@ async fn call_and_answer_exchange_audio_and_dtmf() {
     let home = tempfile::tempdir().unwrap();
     let (alice_wav, bob_wav) = (home.path().join("alice.wav"), home.path().join("bob.wav"));
 
-    let bob = parla(&t, home.path(), &t.token("bob").await)
-        .args([
-            "--json",
-            "answer",
+    let bob_wav_arg = bob_wav.to_str().unwrap().to_owned();
+    let bob = bob_answers(
+        &t,
+        home.path(),
+        &[
             "--tone",
             "880",
             "--bind",
             "127.0.0.1:0",
             "--record",
-        ])
-        .arg(&bob_wav)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until bob's device is online before calling.
-    wait_online(&t, "alice", "bob").await;
+            &bob_wav_arg,
+        ],
+    )
+    .await;
 
     let alice = parla(&t, home.path(), &t.token("alice").await)
         .args([
@@ -124,8 +134,9 @@ async fn call_and_answer_exchange_audio_and_dtmf() {
     let bsum = b.iter().find(|v| v["event"] == "call_summary").unwrap();
     assert_eq!(bsum["dtmf_received"], "12#9");
 
-    // Each recording holds both directions: its own tone left, the other's right. A window from 60 % to 85 % of the recording: past the DTMF at the start, clear of
-    // the hang-up at the end (where one side may stop a little before the other).
+    // Each recording holds both directions: its own tone left, the other's right. Look at
+    // 60-85 % of it: past the DTMF at the start, clear of the hang-up at the end (where one
+    // side may stop a little before the other).
     let tail = |s: Vec<i16>| s[s.len() * 6 / 10..s.len() * 85 / 100].to_vec();
     let heard_by_bob = wav_channel(&bob_wav, 1);
     assert!(
@@ -146,19 +157,12 @@ async fn inband_dtmf_is_detected_in_the_audio() {
     t.user("alice").await;
     t.user("bob").await;
     let home = tempfile::tempdir().unwrap();
-    let bob = parla(&t, home.path(), &t.token("bob").await)
-        .args([
-            "--json",
-            "answer",
-            "--audio",
-            "null",
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_online(&t, "alice", "bob").await;
+    let bob = bob_answers(
+        &t,
+        home.path(),
+        &["--audio", "null", "--bind", "127.0.0.1:0"],
+    )
+    .await;
     let alice = parla(&t, home.path(), &t.token("alice").await)
         .args([
             "call",
@@ -305,12 +309,7 @@ async fn the_device_backend_runs_a_call_and_reports_missing_devices() {
         vec![] // no sound support at all: the call falls back to the null backend
     };
 
-    let bob = parla(&t, home.path(), &t.token("bob").await)
-        .args(["--json", "answer", "--tone", "440", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_online(&t, "alice", "bob").await;
+    let bob = bob_answers(&t, home.path(), &["--tone", "440", "--bind", "127.0.0.1:0"]).await;
     let mut args = vec![
         "--json",
         "call",

@@ -248,11 +248,15 @@ impl Rest {
             kind: Some(ChannelKind::Direct),
             name: None,
         };
+        self.create_channel(&body).await
+    }
+
+    async fn create_channel(&self, body: &CreateChannel) -> Result<Channel, ClientError> {
         self.call(
             Method::POST,
             "/v1/channels",
             &[],
-            Some(&body),
+            Some(body),
             AuthKind::Bearer,
         )
         .await
@@ -268,14 +272,7 @@ impl Rest {
             kind: Some(ChannelKind::Group),
             name: Some(name.to_owned()),
         };
-        self.call(
-            Method::POST,
-            "/v1/channels",
-            &[],
-            Some(&body),
-            AuthKind::Bearer,
-        )
-        .await
+        self.create_channel(&body).await
     }
 
     pub async fn remove_channel(&self, channel_id: &str) -> Result<(), ClientError> {
