@@ -87,6 +87,8 @@ fn audio(source: Box<dyn AudioSource>, sink: Box<dyn AudioSink>) -> AudioSetup {
         bind: "127.0.0.1:0".into(),
         impair: None,
         inband_dtmf: false,
+        ring: false,
+        outage: None,
     }
 }
 
@@ -106,8 +108,8 @@ async fn connect(
         .await
         .expect("dial")
         .room_id;
-    let mut da = CallDriver::new(a.client.clone(), &room, true, a_audio);
-    let mut db = CallDriver::new(b.client.clone(), &room, false, b_audio);
+    let mut da = CallDriver::new(a.client.clone(), &room, a_audio);
+    let mut db = CallDriver::new(b.client.clone(), &room, b_audio);
     let (mut up_a, mut up_b, mut answered) = (false, false, false);
     let deadline = Instant::now() + LIMIT;
     while !(up_a && up_b) {

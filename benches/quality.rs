@@ -74,25 +74,27 @@ async fn one_call(server: &Server, reference: &[i16], impair: Option<Impairment>
     let mut da = CallDriver::new(
         alice.clone(),
         &room,
-        true,
         AudioSetup {
             source: Box::new(WavSource::from_samples(reference.to_vec())),
             sink: Box::new(parla::media::audio::NullSink),
             bind: "127.0.0.1:0".into(),
             impair: None,
             inband_dtmf: false,
+            ring: false,
+            outage: None,
         },
     );
     let mut db = CallDriver::new(
         bob.clone(),
         &room,
-        false,
         AudioSetup {
             source: Box::new(Silence),
             sink: Box::new(capture.clone()) as Box<dyn AudioSink>,
             bind: "127.0.0.1:0".into(),
             impair,
             inband_dtmf: false,
+            ring: false,
+            outage: None,
         },
     );
     let (mut up_a, mut up_b, mut answered) = (false, false, false);

@@ -18,6 +18,8 @@ fn setup(freq: f64, capture: &Capture) -> AudioSetup {
         bind: "127.0.0.1:0".into(),
         impair: None,
         inband_dtmf: false,
+        ring: false,
+        outage: None,
     }
 }
 
@@ -53,36 +55,43 @@ async fn tones_cross_a_call_both_ways_and_mute_silences() {
         CallMedia::new(alice.clone(), &room, "bob", setup(440.0, &heard_by_alice))
             .await
             .unwrap();
-    alice_media.offer().await.unwrap();
-
-    let offer = match b
-        .wait_for("offer", |e| matches!(e, Event::CallSignal { .. }))
-        .await
-    {
-        Event::CallSignal { signal, .. } => signal,
-        _ => unreachable!(),
-    };
-    let mut bob_media = CallMedia::new(bob.clone(), &room, "alice", setup(880.0, &heard_by_bob))
-        .await
-        .unwrap();
-    bob_media.on_signal(offer).await.unwrap();
-    let answer = match a
-        .wait_for("answer", |e| matches!(e, Event::CallSignal { .. }))
-        .await
-    {
-        Event::CallSignal { signal, .. } => signal,
-        _ => unreachable!(),
-    };
-    alice_media.on_signal(answer).await.unwrap();
-
-    // Both sides see the call connected once media flows.
-    for ev in [&mut a, &mut b] {
-        let r = room.clone();
-        ev.wait_seen("connected", move |e| {
-            matches!(e, Event::Call { view } if view.call.room_id == r && view.state == CallState::Connected)
-        })
-        .await;
+    alice_media.start_offer().await.unwrap();
+    // Relay the offer, the answer and the trickled candidates until both sides see the
+    // call connected once media flows.
+    let mut bob_media: Option<CallMedia> = None;
+    let (mut a_up, mut b_up) = (false, false);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !(a_up && b_up) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "media never connected"
+        );
+        tokio::select! {
+            Some(e) = a.rx.recv() => match e {
+                Event::CallSignal { signal, .. } => alice_media.on_signal(signal).await.unwrap(),
+                Event::Call { view } if view.state == CallState::Connected => a_up = true,
+                _ => {}
+            },
+            Some(e) = b.rx.recv() => match e {
+                Event::CallSignal { signal, .. } => {
+                    if bob_media.is_none() {
+                        bob_media = Some(
+                            CallMedia::new(bob.clone(), &room, "alice", setup(880.0, &heard_by_bob))
+                                .await
+                                .unwrap(),
+                        );
+                    }
+                    if let Some(m) = &mut bob_media {
+                        m.on_signal(signal).await.unwrap();
+                    }
+                }
+                Event::Call { view } if view.state == CallState::Connected => b_up = true,
+                _ => {}
+            },
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
     }
+    let bob_media = bob_media.unwrap();
 
     // Poll until each side clearly hears the other's tone (bounded).
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -175,8 +184,8 @@ async fn hold_stops_audio_both_ways_and_resume_restores_it() {
     b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
         .await;
     bob.answer(&room).await.unwrap();
-    let mut da = CallDriver::new(alice.clone(), &room, true, setup(440.0, &heard_by_alice));
-    let mut db = CallDriver::new(bob.clone(), &room, false, setup(880.0, &heard_by_bob));
+    let mut da = CallDriver::new(alice.clone(), &room, setup(440.0, &heard_by_alice));
+    let mut db = CallDriver::new(bob.clone(), &room, setup(880.0, &heard_by_bob));
     for e in std::mem::take(&mut a.seen) {
         da.on_event(&e).await.unwrap();
     }
@@ -206,7 +215,7 @@ async fn hold_stops_audio_both_ways_and_resume_restores_it() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    da.media_mut().unwrap().set_hold(true).await.unwrap();
+    da.set_hold(true).await.unwrap();
     let held_local = CallState::OnHold {
         local: true,
         remote: false,
@@ -233,7 +242,7 @@ async fn hold_stops_audio_both_ways_and_resume_restores_it() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    da.media_mut().unwrap().set_hold(false).await.unwrap();
+    da.set_hold(false).await.unwrap();
     pump(&mut a, &mut da, &mut b, &mut db, "resumed", |x, y| {
         x.last() == Some(&CallState::Connected) && y.last() == Some(&CallState::Connected)
     })
@@ -254,8 +263,8 @@ async fn hold_stops_audio_both_ways_and_resume_restores_it() {
     }
     // Hold and resume at once: the second change waits for the first one's answer instead
     // of crossing it.
-    da.media_mut().unwrap().set_hold(true).await.unwrap();
-    da.media_mut().unwrap().set_hold(false).await.unwrap();
+    da.set_hold(true).await.unwrap();
+    da.set_hold(false).await.unwrap();
     // Changes made while an offer is out are folded into one later offer (bob may never see
     // the hold at all); every answer must still apply cleanly, which `pump` checks.
     pump(
@@ -310,13 +319,8 @@ async fn audio_stays_continuous_under_loss_and_jitter() {
         jitter_ms: 40.0,
         seed: 42,
     });
-    let mut da = CallDriver::new(
-        alice.clone(),
-        &room,
-        true,
-        setup(440.0, &Capture::default()),
-    );
-    let mut db = CallDriver::new(bob.clone(), &room, false, bob_audio);
+    let mut da = CallDriver::new(alice.clone(), &room, setup(440.0, &Capture::default()));
+    let mut db = CallDriver::new(bob.clone(), &room, bob_audio);
     for e in std::mem::take(&mut a.seen) {
         da.on_event(&e).await.unwrap();
     }

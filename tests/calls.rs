@@ -101,7 +101,13 @@ async fn answer_on_one_device_stops_the_other_and_hang_up_ends_both() {
     assert!(!stray.iter().any(|e| matches!(e, Event::CallSignal { .. })));
 
     // Media up, hold, resume: the visible states follow.
-    alice.media_changed(&room, MediaChange::Up(true));
+    alice.media_changed(
+        &room,
+        MediaChange::Up {
+            leg: "bob".into(),
+            up: true,
+        },
+    );
     wait_state(&mut a, &room, CallState::Connected).await;
     alice.media_changed(&room, MediaChange::LocalHold(true));
     wait_state(

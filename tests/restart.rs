@@ -216,14 +216,16 @@ async fn a_connected_call_survives_a_server_restart() {
         bind: "127.0.0.1:0".into(),
         impair: None,
         inband_dtmf: false,
+        ring: false,
+        outage: None,
     };
 
     let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
     b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
         .await;
     bob.answer(&room).await.unwrap();
-    let mut da = CallDriver::new(alice.clone(), &room, true, setup(440.0, &heard_by_alice));
-    let mut db = CallDriver::new(bob.clone(), &room, false, setup(880.0, &heard_by_bob));
+    let mut da = CallDriver::new(alice.clone(), &room, setup(440.0, &heard_by_alice));
+    let mut db = CallDriver::new(bob.clone(), &room, setup(880.0, &heard_by_bob));
     // Feed both drivers until both calls are connected.
     let connected = |e: &Option<CallEvent>| matches!(e, Some(CallEvent::State(v)) if v.state == CallState::Connected);
     let (mut a_up, mut b_up) = (false, false);

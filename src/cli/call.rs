@@ -95,6 +95,9 @@ fn audio_setup(args: &MediaArgs, json: bool) -> Result<AudioSetup, CliError> {
         bind: args.bind.clone(),
         impair: None,
         inband_dtmf: args.dtmf_inband,
+        // Ring tones belong on a speaker, not in a recording.
+        ring: backend == "device",
+        outage: None,
     })
 }
 
@@ -212,11 +215,9 @@ async fn drive(
                             }
                         }
                         if answered && !dtmf_sent {
-                            if let Some(m) = driver.media() {
-                                dtmf_sent = m.send_dtmf(&plan.dtmf, plan.timing).await;
-                                if dtmf_sent {
-                                    dtmf_mode = Some(if m.dtmf_as_events() { "rfc4733" } else { "inband" });
-                                }
+                            dtmf_sent = driver.send_dtmf(&plan.dtmf, plan.timing).await;
+                            if dtmf_sent {
+                                dtmf_mode = driver.media().map(|m| if m.dtmf_as_events() { "rfc4733" } else { "inband" });
                             }
                         }
                     }
@@ -367,7 +368,7 @@ pub async fn call(
     let audio = audio_setup(args, cli.json)?;
     let (client, mut events) = start_client(cli).await?;
     let call = client.dial(users).await?;
-    let driver = CallDriver::new(client.clone(), &call.room_id, true, audio);
+    let driver = CallDriver::new(client.clone(), &call.room_id, audio);
     let summary = drive(&client, &mut events, driver, &plan, cli.json).await;
     client.stop();
     let summary = summary?;
@@ -407,7 +408,7 @@ pub async fn answer(
             continue;
         }
         let audio = audio_setup(args, cli.json)?;
-        let driver = CallDriver::new(client.clone(), &room_id, false, audio);
+        let driver = CallDriver::new(client.clone(), &room_id, audio);
         let summary = drive(&client, &mut events, driver, &plan, cli.json).await?;
         report(&summary, cli.json);
         if !auto {

@@ -136,8 +136,10 @@ pub fn spawn_echo_bot(server: &Server, bind: &str) -> Result<Client, CliError> {
                         bind: bind.clone(),
                         impair: None,
                         inband_dtmf: false,
+                        ring: false,
+                        outage: None,
                     };
-                    calls.push(CallDriver::new(bot.clone(), &call.room_id, false, audio));
+                    calls.push(CallDriver::new(bot.clone(), &call.room_id, audio));
                 }
             }
             let mut ended = Vec::new();

@@ -40,6 +40,8 @@ pub enum CallState {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CallView {
     pub call: Call,
+    /// The user of this device.
+    pub me: String,
     pub direction: Direction,
     pub state: CallState,
     pub media_up: bool,
@@ -47,22 +49,30 @@ pub struct CallView {
     pub remote_hold: bool,
     pub connected_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// The other parties whose media is connected (one in a 1:1 call, up to three in a
+    /// group); the call's media is up while any is.
+    #[serde(skip)]
+    legs_up: std::collections::BTreeSet<String>,
+    /// The other parties holding their side of the call.
+    #[serde(skip)]
+    legs_holding: std::collections::BTreeSet<String>,
 }
 
 impl CallView {
     /// A call this device placed.
-    pub fn outgoing(call: Call) -> Self {
-        Self::new(call, Direction::Outgoing, CallState::Dialing)
+    pub fn outgoing(call: Call, me: &str) -> Self {
+        Self::new(call, me, Direction::Outgoing, CallState::Dialing)
     }
 
     /// A call ringing on this device.
-    pub fn incoming(call: Call) -> Self {
-        Self::new(call, Direction::Incoming, CallState::Ringing)
+    pub fn incoming(call: Call, me: &str) -> Self {
+        Self::new(call, me, Direction::Incoming, CallState::Ringing)
     }
 
-    fn new(call: Call, direction: Direction, state: CallState) -> Self {
+    fn new(call: Call, me: &str, direction: Direction, state: CallState) -> Self {
         CallView {
             call,
+            me: me.to_owned(),
             direction,
             state,
             media_up: false,
@@ -70,6 +80,8 @@ impl CallView {
             remote_hold: false,
             connected_at: None,
             ended_at: None,
+            legs_up: Default::default(),
+            legs_holding: Default::default(),
         }
     }
 
@@ -146,8 +158,21 @@ impl CallView {
     }
 
     /// Media started or stopped flowing.
-    pub fn on_media(&mut self, up: bool, now: DateTime<Utc>) -> Option<CallState> {
-        self.media_up = up;
+    fn recount(&mut self) {
+        self.media_up = !self.legs_up.is_empty();
+        // In a group the call is held remotely only when every connected party holds.
+        self.remote_hold =
+            !self.legs_up.is_empty() && self.legs_up.iter().all(|l| self.legs_holding.contains(l));
+    }
+
+    /// Media with party `leg` went up or down.
+    pub fn on_media(&mut self, leg: &str, up: bool, now: DateTime<Utc>) -> Option<CallState> {
+        if up {
+            self.legs_up.insert(leg.to_owned());
+        } else {
+            self.legs_up.remove(leg);
+        }
+        self.recount();
         self.derive(now)
     }
 
@@ -156,8 +181,19 @@ impl CallView {
         self.derive(now)
     }
 
-    pub fn set_remote_hold(&mut self, hold: bool, now: DateTime<Utc>) -> Option<CallState> {
-        self.remote_hold = hold;
+    /// Party `leg` put its side on hold or resumed.
+    pub fn set_remote_hold(
+        &mut self,
+        leg: &str,
+        hold: bool,
+        now: DateTime<Utc>,
+    ) -> Option<CallState> {
+        if hold {
+            self.legs_holding.insert(leg.to_owned());
+        } else {
+            self.legs_holding.remove(leg);
+        }
+        self.recount();
         self.derive(now)
     }
 
@@ -206,8 +242,55 @@ mod tests {
     }
 
     #[test]
+    fn a_group_call_is_up_while_any_party_is_and_held_only_when_all_hold() {
+        let mut v = CallView::outgoing(
+            call(CallStatus::Connected, ParticipantState::Joined),
+            "alice",
+        );
+        v.on_update(
+            call(CallStatus::Connected, ParticipantState::Joined),
+            "alice",
+            "a1",
+            t(1),
+        );
+        assert_eq!(v.on_media("bob", true, t(2)), Some(CallState::Connected));
+        assert_eq!(v.on_media("carol", true, t(2)), None);
+        assert_eq!(
+            v.set_remote_hold("bob", true, t(3)),
+            None,
+            "carol still talks"
+        );
+        assert_eq!(
+            v.set_remote_hold("carol", true, t(4)),
+            Some(CallState::OnHold {
+                local: false,
+                remote: true
+            })
+        );
+        assert_eq!(
+            v.set_remote_hold("bob", false, t(5)),
+            Some(CallState::Connected)
+        );
+        // Bob's media drops: carol, the one party left, holds.
+        assert_eq!(
+            v.on_media("bob", false, t(6)),
+            Some(CallState::OnHold {
+                local: false,
+                remote: true
+            })
+        );
+        assert_eq!(
+            v.on_media("carol", false, t(7)),
+            Some(CallState::Connecting)
+        );
+    }
+
+    #[test]
     fn outgoing_call_walks_through_every_state() {
-        let mut v = CallView::outgoing(call(CallStatus::Dialing, ParticipantState::Ringing));
+        let mut v = CallView::outgoing(
+            call(CallStatus::Dialing, ParticipantState::Ringing),
+            "alice",
+        );
         assert_eq!(v.state, CallState::Dialing);
         assert_eq!(
             v.on_update(
@@ -218,7 +301,7 @@ mod tests {
             ),
             Some(CallState::Connecting)
         );
-        assert_eq!(v.on_media(true, t(3)), Some(CallState::Connected));
+        assert_eq!(v.on_media("bob", true, t(3)), Some(CallState::Connected));
         assert_eq!(
             v.set_local_hold(true, t(10)),
             Some(CallState::OnHold {
@@ -227,7 +310,7 @@ mod tests {
             })
         );
         assert_eq!(
-            v.set_remote_hold(true, t(11)),
+            v.set_remote_hold("bob", true, t(11)),
             Some(CallState::OnHold {
                 local: true,
                 remote: true
@@ -240,8 +323,15 @@ mod tests {
                 remote: true
             })
         );
-        assert_eq!(v.set_remote_hold(false, t(13)), Some(CallState::Connected));
-        assert_eq!(v.set_remote_hold(false, t(13)), None, "no change, no event");
+        assert_eq!(
+            v.set_remote_hold("bob", false, t(13)),
+            Some(CallState::Connected)
+        );
+        assert_eq!(
+            v.set_remote_hold("bob", false, t(13)),
+            None,
+            "no change, no event"
+        );
         let mut over = call(CallStatus::Ended, ParticipantState::Left);
         over.end_reason = Some(EndReason::HangUp);
         assert_eq!(
@@ -258,7 +348,7 @@ mod tests {
         );
         assert_eq!(v.duration(t(100)).num_seconds(), 40);
         assert_eq!(
-            v.on_media(false, t(101)),
+            v.on_media("bob", false, t(101)),
             None,
             "nothing moves after the end"
         );
@@ -266,7 +356,7 @@ mod tests {
 
     #[test]
     fn incoming_call_rings_until_answered_here() {
-        let mut v = CallView::incoming(call(CallStatus::Dialing, ParticipantState::Ringing));
+        let mut v = CallView::incoming(call(CallStatus::Dialing, ParticipantState::Ringing), "bob");
         assert_eq!(v.state, CallState::Ringing);
         // Answered, but by another device of bob's: this one keeps its state until the
         // server's `call_ended` (answered_on_another_device) arrives.

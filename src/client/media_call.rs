@@ -37,6 +37,26 @@ pub struct AudioSetup {
     pub impair: Option<Impairment>,
     /// Send DTMF as in-band tones even when the other side takes RFC 4733 events.
     pub inband_dtmf: bool,
+    /// Play the ring tone (incoming) and ringback (outgoing) into the sink while the call
+    /// rings.
+    pub ring: bool,
+    /// A path that tests and benchmarks can cut, to see the call recover.
+    pub outage: Option<crate::media::net::Outage>,
+}
+
+impl AudioSetup {
+    /// Null audio on `bind`, no ringing: a starting point for bots and tests.
+    pub fn silent(bind: &str) -> Self {
+        AudioSetup {
+            source: Box::new(crate::media::audio::Silence),
+            sink: Box::new(crate::media::audio::NullSink),
+            bind: bind.to_owned(),
+            impair: None,
+            inband_dtmf: false,
+            ring: false,
+            outage: None,
+        }
+    }
 }
 
 /// Passes packets on through an [`Impairer`]: some dropped, the rest held back (and so
@@ -103,6 +123,12 @@ pub struct CallMedia {
     pending: std::sync::Mutex<Option<(tokio::sync::mpsc::Receiver<RtpAudio>, AudioSetup)>>,
     engine: Option<AudioEngine>,
     watcher: Option<tokio::task::JoinHandle<()>>,
+    trickle: Option<tokio::task::JoinHandle<()>>,
+    /// Set once this side's first description (offer or answer) has been sent.
+    described: tokio::sync::watch::Sender<bool>,
+    /// This side made the first offer, and so drives ICE restarts.
+    offerer: bool,
+    restarts: u32,
     local_hold: bool,
     remote_hold: bool,
     started: Option<std::time::Instant>,
@@ -128,22 +154,45 @@ impl CallMedia {
             }
         };
         let bind = audio.bind.clone();
-        let (peer, packets) = AudioPeer::new(&bind, &ice).await?;
+        let (peer, packets) = AudioPeer::new(&bind, &ice, audio.outage.as_ref()).await?;
         let peer = Arc::new(peer);
         // Media state changes move the call's visible state.
         let mut state = peer.state();
-        let (c, room) = (client.clone(), room_id.to_owned());
+        let (c, room, leg) = (client.clone(), room_id.to_owned(), remote_user.to_owned());
         let watcher = tokio::spawn(async move {
             while state.changed().await.is_ok() {
                 let s = *state.borrow_and_update();
-                match s {
-                    MediaState::Connected => c.media_changed(&room, MediaChange::Up(true)),
-                    MediaState::Disconnected | MediaState::Failed | MediaState::Closed => {
-                        c.media_changed(&room, MediaChange::Up(false))
-                    }
-                    _ => {}
-                }
+                let up = match s {
+                    MediaState::Connected => true,
+                    MediaState::Disconnected | MediaState::Failed | MediaState::Closed => false,
+                    _ => continue,
+                };
+                c.media_changed(
+                    &room,
+                    MediaChange::Up {
+                        leg: leg.clone(),
+                        up,
+                    },
+                );
             }
+        });
+        // Local candidates go to the other side as they are found.
+        // They wait for this side's first description: the other side makes its connection
+        // when that arrives, and would have nowhere to put a candidate before it.
+        let (described, mut described_rx) = tokio::sync::watch::channel(false);
+        let trickle = peer.take_candidates().map(|mut candidates| {
+            let (c, room, to) = (client.clone(), room_id.to_owned(), remote_user.to_owned());
+            tokio::spawn(async move {
+                if described_rx.wait_for(|d| *d).await.is_err() {
+                    return;
+                }
+                while let Some(candidate) = candidates.recv().await {
+                    let signal = candidate.unwrap_or(Signal::EndOfCandidates);
+                    if c.signal(&room, &to, signal).is_err() {
+                        break;
+                    }
+                }
+            })
         });
         Ok(CallMedia {
             client,
@@ -153,6 +202,10 @@ impl CallMedia {
             pending: std::sync::Mutex::new(Some((packets, audio))),
             engine: None,
             watcher: Some(watcher),
+            trickle,
+            described,
+            offerer: false,
+            restarts: 0,
             local_hold: false,
             remote_hold: false,
             started: None,
@@ -161,12 +214,18 @@ impl CallMedia {
         })
     }
 
-    /// The caller's side: send the offer.
-    pub async fn offer(&mut self) -> Result<(), MediaError> {
+    /// The side that sets the call up: send the first offer.
+    pub async fn start_offer(&mut self) -> Result<(), MediaError> {
+        self.offerer = true;
+        self.offer().await
+    }
+
+    async fn offer(&mut self) -> Result<(), MediaError> {
         let sdp = self.peer.offer().await?;
         self.awaiting_answer = true;
         self.client
             .signal(&self.room_id, &self.remote_user, Signal::Offer { sdp })?;
+        self.described.send_replace(true);
         Ok(())
     }
 
@@ -182,14 +241,20 @@ impl CallMedia {
                     &self.remote_user,
                     Signal::Answer { sdp: answer },
                 )?;
+                self.described.send_replace(true);
                 if self.engine.is_none() {
                     self.start_engine()?;
                 }
                 if remote_hold != self.remote_hold {
                     self.remote_hold = remote_hold;
                     self.apply_hold();
-                    self.client
-                        .media_changed(&self.room_id, MediaChange::RemoteHold(remote_hold));
+                    self.client.media_changed(
+                        &self.room_id,
+                        MediaChange::RemoteHold {
+                            leg: self.remote_user.clone(),
+                            hold: remote_hold,
+                        },
+                    );
                 }
                 Ok(())
             }
@@ -204,8 +269,22 @@ impl CallMedia {
                 }
                 Ok(())
             }
-            // Full descriptions carry every candidate; trickled ones are not sent yet.
-            Signal::Candidate { .. } | Signal::EndOfCandidates => Ok(()),
+            Signal::Candidate {
+                candidate,
+                sdp_mid,
+                sdp_mline_index,
+            } => {
+                // A bad candidate costs that one path, not the call.
+                if let Err(e) = self
+                    .peer
+                    .add_candidate(candidate, sdp_mid, sdp_mline_index)
+                    .await
+                {
+                    tracing::warn!(error = %e, "remote candidate refused");
+                }
+                Ok(())
+            }
+            Signal::EndOfCandidates => Ok(()),
         }
     }
 
@@ -246,6 +325,34 @@ impl CallMedia {
             return Ok(());
         }
         self.renegotiate().await
+    }
+
+    /// The path dropped (media disconnected or failed): the side that made the first offer
+    /// restarts ICE on new sockets and offers again; the other side answers. Returns
+    /// whether a restart was started here.
+    pub async fn on_path_lost(&mut self) -> Result<bool, MediaError> {
+        if !self.offerer {
+            return Ok(false);
+        }
+        self.restarts += 1;
+        tracing::info!(room = %self.room_id, restart = self.restarts, "media path lost; restarting ICE");
+        self.peer.restart_ice().await?;
+        if self.awaiting_answer {
+            self.reoffer = true;
+        } else {
+            self.renegotiate().await?;
+        }
+        Ok(true)
+    }
+
+    /// ICE restarts this side has started.
+    pub fn restarts(&self) -> u32 {
+        self.restarts
+    }
+
+    /// The other party of this connection.
+    pub fn remote_user(&self) -> &str {
+        &self.remote_user
     }
 
     /// Offers the current hold state to the other side.
@@ -339,6 +446,9 @@ impl CallMedia {
     pub async fn stop(mut self) -> Result<(), MediaError> {
         if let Some(w) = self.watcher.take() {
             w.abort();
+        }
+        if let Some(t) = self.trickle.take() {
+            t.abort();
         }
         let result = match self.engine.take() {
             Some(e) => e.stop().await.map_err(MediaError::from),

@@ -342,11 +342,19 @@ enum Command {
 }
 
 /// What the media layer tells the session about a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaChange {
-    Up(bool),
+    /// Media with the named party went up or down.
+    Up {
+        leg: String,
+        up: bool,
+    },
     LocalHold(bool),
-    RemoteHold(bool),
+    /// The named party held or resumed.
+    RemoteHold {
+        leg: String,
+        hold: bool,
+    },
 }
 
 /// Handle to a running session. Cloning is cheap; the session stops when [`Client::stop`]
@@ -977,7 +985,7 @@ impl Session {
             }
             ServerFrame::Ready { .. } | ServerFrame::Pong { .. } => {}
             ServerFrame::CallIncoming { call } => {
-                let view = call::CallView::incoming(call.clone());
+                let view = call::CallView::incoming(call.clone(), &self.user_id);
                 self.calls.insert(call.room_id.clone(), view.clone());
                 self.emit(Event::CallIncoming { call });
                 self.emit(Event::Call { view });
@@ -1033,7 +1041,7 @@ impl Session {
                 .participant(&self.user_id)
                 .is_some_and(|p| p.device_id.as_deref() == Some(device.as_str()));
         if mine && !self.calls.contains_key(&call.room_id) {
-            let view = call::CallView::outgoing(call.clone());
+            let view = call::CallView::outgoing(call.clone(), &self.user_id);
             self.calls.insert(call.room_id.clone(), view.clone());
             self.emit(Event::Call { view });
         }
@@ -1055,9 +1063,9 @@ impl Session {
         };
         let now = Utc::now();
         let changed = match change {
-            MediaChange::Up(up) => view.on_media(up, now),
+            MediaChange::Up { leg, up } => view.on_media(&leg, up, now),
             MediaChange::LocalHold(h) => view.set_local_hold(h, now),
-            MediaChange::RemoteHold(h) => view.set_remote_hold(h, now),
+            MediaChange::RemoteHold { leg, hold } => view.set_remote_hold(&leg, hold, now),
         };
         if changed.is_some() {
             let view = view.clone();

@@ -1,14 +1,24 @@
-//! Drives one call end to end from the session's events: offers or answers media at the
-//! right moment, relays signaling, surfaces received DTMF, and tears media down at the end.
-//! The CLI's `call` and `answer`, and the demo bots, are loops around this.
+//! Drives one call end to end from the session's events: plays the ring tone or ringback
+//! while it rings, offers or answers media at the right moment (one peer connection per
+//! other party: a group call is a mesh), relays signaling, restarts ICE when the path
+//! drops, surfaces received DTMF, and tears media down at the end. The CLI's `call` and
+//! `answer`, and the demo bots, are loops around this.
+
+use std::collections::BTreeMap;
 
 use super::call::{CallState, CallView};
 use super::media_call::{AudioSetup, CallMedia, MediaError};
 use super::{Client, Event};
+use crate::media::audio::NullSink;
+use crate::media::dtmf::DtmfTiming;
 use crate::media::engine::MediaEvent;
+use crate::media::impair::Impairment;
+use crate::media::mix::Bridge;
+use crate::media::net::Outage;
 use crate::media::peer::MediaState;
 use crate::media::stats::CallStats;
-use crate::proto::ParticipantState;
+use crate::media::tones::{Cadence, Ringer, RING, RINGBACK};
+use crate::proto::{ParticipantState, Signal};
 
 /// What happened to the driven call.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,33 +27,71 @@ pub enum CallEvent {
     State(CallView),
     /// A DTMF digit arrived.
     Dtmf(char),
-    /// The media connection changed state.
+    /// The media connection (with one of the other parties) changed state.
     Media(MediaState),
     /// The call is over; the driver can be finished.
     Ended(CallView),
 }
 
+/// Settings every party's connection shares.
+struct LegTemplate {
+    bind: String,
+    impair: Option<Impairment>,
+    inband_dtmf: bool,
+    outage: Option<Outage>,
+}
+
+/// What a party's connection reports, tagged with the party.
+enum LegReport {
+    Dtmf(char),
+    State(String, MediaState),
+}
+
 pub struct CallDriver {
     client: Client,
     room_id: String,
-    outgoing: bool,
+    /// Source and sink until the first connection (or the group bridge) takes them.
     audio: Option<AudioSetup>,
-    media: Option<CallMedia>,
-    media_events: Option<tokio::sync::mpsc::UnboundedReceiver<MediaEvent>>,
-    media_state: Option<tokio::sync::watch::Receiver<MediaState>>,
+    template: LegTemplate,
+    ring: bool,
+    ringer: Option<Ringer>,
+    /// Mixes several parties into one sink, in a group call.
+    bridge: Option<Bridge>,
+    legs: BTreeMap<String, CallMedia>,
+    /// Legs whose DTMF is already forwarded.
+    listening: std::collections::BTreeSet<String>,
+    reports_tx: tokio::sync::mpsc::UnboundedSender<LegReport>,
+    reports: tokio::sync::mpsc::UnboundedReceiver<LegReport>,
+    forwarders: Vec<tokio::task::JoinHandle<()>>,
+    held: bool,
+    muted: bool,
     last: Option<CallView>,
 }
 
 impl CallDriver {
-    pub fn new(client: Client, room_id: &str, outgoing: bool, audio: AudioSetup) -> Self {
+    /// Drives call `room_id` (either way: the call's own view says which way it goes).
+    pub fn new(client: Client, room_id: &str, audio: AudioSetup) -> Self {
+        let (reports_tx, reports) = tokio::sync::mpsc::unbounded_channel();
         CallDriver {
             client,
             room_id: room_id.to_owned(),
-            outgoing,
+            template: LegTemplate {
+                bind: audio.bind.clone(),
+                impair: audio.impair,
+                inband_dtmf: audio.inband_dtmf,
+                outage: audio.outage.clone(),
+            },
+            ring: audio.ring,
             audio: Some(audio),
-            media: None,
-            media_events: None,
-            media_state: None,
+            ringer: None,
+            bridge: None,
+            legs: BTreeMap::new(),
+            listening: Default::default(),
+            reports_tx,
+            reports,
+            forwarders: Vec::new(),
+            held: false,
+            muted: false,
             last: None,
         }
     }
@@ -52,30 +100,183 @@ impl CallDriver {
         &self.room_id
     }
 
+    /// The media of the first other party (the only one in a 1:1 call).
     pub fn media(&self) -> Option<&CallMedia> {
-        self.media.as_ref()
+        self.legs.values().next()
     }
 
     pub fn media_mut(&mut self) -> Option<&mut CallMedia> {
-        self.media.as_mut()
+        self.legs.values_mut().next()
+    }
+
+    /// The parties this device has a media connection with.
+    pub fn legs(&self) -> impl Iterator<Item = &CallMedia> {
+        self.legs.values()
     }
 
     pub fn last_view(&self) -> Option<&CallView> {
         self.last.as_ref()
     }
 
-    async fn create_media(&mut self, remote: &str) -> Result<(), MediaError> {
-        let audio = self.audio.take().ok_or(MediaError::AlreadyStarted)?;
+    /// The progress tone playing now, if any.
+    pub fn tone(&self) -> Option<Cadence> {
+        self.ringer.as_ref().map(Ringer::cadence)
+    }
+
+    /// Plays or stops the ring tone / ringback (it plays by itself while the call rings when
+    /// the audio set-up asked for it; a user can silence it, or bring it back).
+    pub async fn set_ring(&mut self, on: bool) {
+        self.ring = on;
+        self.update_tone().await;
+    }
+
+    async fn update_tone(&mut self) {
+        let want = match &self.last {
+            Some(v) if self.ring && self.audio.is_some() => match v.state {
+                CallState::Dialing => Some(RINGBACK),
+                CallState::Ringing => Some(RING),
+                _ => None,
+            },
+            _ => None,
+        };
+        if self.ringer.as_ref().map(Ringer::cadence) == want {
+            return;
+        }
+        self.stop_tone().await;
+        if let (Some(cadence), Some(audio)) = (want, self.audio.as_mut()) {
+            let sink = std::mem::replace(&mut audio.sink, Box::new(NullSink));
+            self.ringer = Some(Ringer::start(sink, cadence));
+        }
+    }
+
+    async fn stop_tone(&mut self) {
+        if let Some(r) = self.ringer.take() {
+            let sink = r.stop().await;
+            if let Some(audio) = self.audio.as_mut() {
+                audio.sink = sink;
+            }
+        }
+    }
+
+    /// Whether the call has more than two parties (and so mixes through a bridge).
+    fn is_group(&self) -> bool {
+        self.last
+            .as_ref()
+            .is_some_and(|v| v.call.participants.len() > 2)
+    }
+
+    /// Audio for one more party's connection.
+    async fn audio_for_leg(&mut self) -> Result<AudioSetup, MediaError> {
+        self.stop_tone().await;
+        let (source, sink) = if self.is_group() {
+            if self.bridge.is_none() {
+                let audio = self.audio.take().ok_or(MediaError::AlreadyStarted)?;
+                self.bridge = Some(Bridge::start(audio.source, audio.sink));
+            }
+            match &self.bridge {
+                Some(b) => b.add_leg(),
+                None => return Err(MediaError::AlreadyStarted),
+            }
+        } else {
+            let audio = self.audio.take().ok_or(MediaError::AlreadyStarted)?;
+            (audio.source, audio.sink)
+        };
+        Ok(AudioSetup {
+            source,
+            sink,
+            bind: self.template.bind.clone(),
+            impair: self.template.impair,
+            inband_dtmf: self.template.inband_dtmf,
+            ring: false,
+            outage: self.template.outage.clone(),
+        })
+    }
+
+    async fn add_leg(&mut self, remote: &str) -> Result<(), MediaError> {
+        let audio = self.audio_for_leg().await?;
         let media = CallMedia::new(self.client.clone(), &self.room_id, remote, audio).await?;
-        self.media_state = Some(media.media_state());
-        self.media = Some(media);
+        let mut state = media.media_state();
+        let (tx, who) = (self.reports_tx.clone(), remote.to_owned());
+        self.forwarders.push(tokio::spawn(async move {
+            while state.changed().await.is_ok() {
+                let s = *state.borrow_and_update();
+                if tx.send(LegReport::State(who.clone(), s)).is_err() {
+                    break;
+                }
+            }
+        }));
+        self.legs.insert(remote.to_owned(), media);
         Ok(())
     }
 
-    fn grab_media_events(&mut self) {
-        if self.media_events.is_none() {
-            self.media_events = self.media.as_ref().and_then(CallMedia::take_events);
+    /// Forwards received DTMF of legs whose audio has started.
+    fn listen(&mut self) {
+        for (who, media) in &self.legs {
+            if self.listening.contains(who) {
+                continue;
+            }
+            if let Some(mut rx) = media.take_events() {
+                self.listening.insert(who.clone());
+                let tx = self.reports_tx.clone();
+                self.forwarders.push(tokio::spawn(async move {
+                    while let Some(MediaEvent::Dtmf(d)) = rx.recv().await {
+                        if tx.send(LegReport::Dtmf(d)).is_err() {
+                            break;
+                        }
+                    }
+                }));
+            }
         }
+    }
+
+    /// Brings the connections in line with the call: one to each other party that has
+    /// joined (who offers is fixed so that two parties never offer to each other at once:
+    /// the caller to everyone, otherwise the smaller user id), none to those who left.
+    async fn reconcile(&mut self, view: &CallView) -> Result<(), MediaError> {
+        if !matches!(
+            view.state,
+            CallState::Connecting | CallState::Connected | CallState::OnHold { .. }
+        ) {
+            return Ok(());
+        }
+        let me = view.me.as_str();
+        let caller = view.call.caller.as_str();
+        let joined: Vec<String> = view
+            .call
+            .participants
+            .iter()
+            .filter(|p| {
+                p.user_id != me
+                    && matches!(
+                        p.state,
+                        ParticipantState::Calling | ParticipantState::Joined
+                    )
+            })
+            .map(|p| p.user_id.clone())
+            .collect();
+        for other in &joined {
+            let i_offer = me == caller || (other != caller && me < other.as_str());
+            if i_offer && !self.legs.contains_key(other) {
+                self.add_leg(other).await?;
+                if let Some(m) = self.legs.get_mut(other) {
+                    m.set_muted(self.muted);
+                    m.start_offer().await?;
+                }
+            }
+        }
+        let gone: Vec<String> = self
+            .legs
+            .keys()
+            .filter(|k| !joined.contains(k))
+            .cloned()
+            .collect();
+        for who in gone {
+            if let Some(m) = self.legs.remove(&who) {
+                self.listening.remove(&who);
+                m.stop().await?;
+            }
+        }
+        Ok(())
     }
 
     /// Feeds one session event; returns what it meant for this call.
@@ -84,24 +285,11 @@ impl CallDriver {
             Event::Call { view } if view.call.room_id == self.room_id => {
                 self.last = Some(view.clone());
                 if let CallState::Ended { .. } = view.state {
+                    self.stop_tone().await;
                     return Ok(Some(CallEvent::Ended(view.clone())));
                 }
-                // The caller offers as soon as someone has answered.
-                if self.outgoing && view.state == CallState::Connecting && self.media.is_none() {
-                    let me = view.call.caller.clone();
-                    let remote = view
-                        .call
-                        .participants
-                        .iter()
-                        .find(|p| p.user_id != me && p.state == ParticipantState::Joined)
-                        .map(|p| p.user_id.clone());
-                    if let Some(remote) = remote {
-                        self.create_media(&remote).await?;
-                        if let Some(m) = &mut self.media {
-                            m.offer().await?;
-                        }
-                    }
-                }
+                self.update_tone().await;
+                self.reconcile(view).await?;
                 Ok(Some(CallEvent::State(view.clone())))
             }
             Event::CallSignal {
@@ -110,13 +298,23 @@ impl CallDriver {
                 signal,
                 ..
             } if *room_id == self.room_id => {
-                if self.media.is_none() && !self.outgoing {
-                    self.create_media(from_user).await?;
+                if !self.legs.contains_key(from_user) {
+                    // Only an offer opens a connection; stray candidates of a party that
+                    // has gone are dropped.
+                    if !matches!(signal, Signal::Offer { .. }) {
+                        return Ok(None);
+                    }
+                    self.add_leg(from_user).await?;
                 }
-                if let Some(m) = &mut self.media {
+                let (held, muted) = (self.held, self.muted);
+                if let Some(m) = self.legs.get_mut(from_user) {
                     m.on_signal(signal.clone()).await?;
+                    m.set_muted(muted);
+                    if held {
+                        m.set_hold(true).await?;
+                    }
                 }
-                self.grab_media_events();
+                self.listen();
                 Ok(None)
             }
             _ => Ok(None),
@@ -124,51 +322,89 @@ impl CallDriver {
     }
 
     /// The next media event: a DTMF digit or a media state change (pends forever when there
-    /// is none to come).
+    /// is none to come). A lost path starts an ICE restart before it is reported.
     pub async fn next_media_event(&mut self) -> CallEvent {
         loop {
-            let dtmf = async {
-                match &mut self.media_events {
-                    Some(rx) => rx.recv().await,
-                    None => std::future::pending().await,
-                }
+            let Some(report) = self.reports.recv().await else {
+                return std::future::pending().await;
             };
-            let state = async {
-                match &mut self.media_state {
-                    Some(rx) => rx.changed().await.ok().map(|()| *rx.borrow_and_update()),
-                    None => std::future::pending().await,
+            match report {
+                LegReport::Dtmf(d) => return CallEvent::Dtmf(d),
+                LegReport::State(who, state) => {
+                    if matches!(state, MediaState::Disconnected | MediaState::Failed) {
+                        if let Some(m) = self.legs.get_mut(&who) {
+                            if let Err(e) = m.on_path_lost().await {
+                                tracing::warn!(error = %e, "ICE restart failed");
+                            }
+                        }
+                    }
+                    if self.legs.contains_key(&who) {
+                        return CallEvent::Media(state);
+                    }
                 }
-            };
-            tokio::select! {
-                d = dtmf => match d {
-                    Some(MediaEvent::Dtmf(d)) => return CallEvent::Dtmf(d),
-                    None => self.media_events = None,
-                },
-                s = state => match s {
-                    Some(s) => return CallEvent::Media(s),
-                    None => self.media_state = None,
-                },
             }
         }
     }
 
-    /// Quality figures of the call so far.
-    pub async fn stats(&self) -> Option<CallStats> {
-        match &self.media {
-            Some(m) => m.call_stats().await,
-            None => None,
+    /// Holds or resumes the call (every party's connection).
+    pub async fn set_hold(&mut self, hold: bool) -> Result<(), MediaError> {
+        self.held = hold;
+        for m in self.legs.values_mut() {
+            m.set_hold(hold).await?;
         }
+        Ok(())
+    }
+
+    /// Mutes or unmutes the microphone towards every party.
+    pub fn set_muted(&mut self, muted: bool) {
+        self.muted = muted;
+        for m in self.legs.values() {
+            m.set_muted(muted);
+        }
+    }
+
+    /// Sends DTMF digits to every party; false before any media is up.
+    pub async fn send_dtmf(&mut self, digits: &[char], timing: DtmfTiming) -> bool {
+        let mut sent = false;
+        for m in self.legs.values() {
+            sent |= m.send_dtmf(digits, timing).await;
+        }
+        sent
+    }
+
+    /// Quality figures of the call so far: in a group, those of the worst connection.
+    pub async fn stats(&mut self) -> Option<CallStats> {
+        let mut worst: Option<CallStats> = None;
+        for m in self.legs.values() {
+            if let Some(s) = m.call_stats().await {
+                if worst.as_ref().is_none_or(|w| s.mos < w.mos) {
+                    worst = Some(s);
+                }
+            }
+        }
+        worst
     }
 
     /// Stops media; returns its final statistics.
     pub async fn finish(mut self) -> Result<Option<CallStats>, MediaError> {
-        match self.media.take() {
-            Some(m) => {
-                let stats = m.call_stats().await;
-                m.stop().await?;
-                Ok(stats)
-            }
-            None => Ok(None),
+        self.stop_tone().await;
+        let stats = self.stats().await;
+        for f in self.forwarders.drain(..) {
+            f.abort();
         }
+        let mut result = Ok(());
+        for (_, m) in std::mem::take(&mut self.legs) {
+            if let Err(e) = m.stop().await {
+                result = Err(e);
+            }
+        }
+        if let Some(b) = self.bridge.take() {
+            b.stop().await?;
+        }
+        // A call that never got media still closes its recording.
+        if let Some(mut audio) = self.audio.take() {
+            audio.sink.finish()?;
+        }
+        result.map(|()| stats)
     }
 }

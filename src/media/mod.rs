@@ -8,5 +8,8 @@ pub mod dtmf;
 pub mod engine;
 pub mod impair;
 pub mod jitter;
+pub mod mix;
+pub mod net;
 pub mod peer;
 pub mod stats;
+pub mod tones;

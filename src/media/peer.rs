@@ -1,9 +1,11 @@
 //! One WebRTC peer connection carrying one Opus audio track each way.
 //!
 //! Offers standard Opus (`minptime=10;useinbandfec=1`) plus `telephone-event/48000`, host
-//! candidates only on the given addresses, and hands received RTP packets to the caller.
-//! Signaling here is not trickled: the SDP is sent once ICE gathering is complete, which on
-//! host candidates takes a few milliseconds.
+//! candidates on the given addresses (and server-reflexive / relayed ones through the
+//! configured STUN/TURN servers), and hands received RTP packets to the caller.
+//! Candidates are trickled: a description goes out at once and candidates follow as they
+//! are gathered, so a slow STUN or TURN server does not hold up the call. An ICE restart
+//! binds new sockets and gathers afresh, for when the network path changes.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,8 +27,8 @@ use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceGatheringState, RTCIceServer, RTCPeerConnectionState,
-    RTCSessionDescription, SettingEngineBuilder,
+    RTCConfigurationBuilder, RTCIceCandidateInit, RTCIceGatheringState, RTCIceServer,
+    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -152,8 +154,12 @@ fn media_engine() -> Result<MediaEngine, PeerError> {
     Ok(m)
 }
 
+/// A local candidate to trickle to the other side, or `None` once gathering is complete.
+pub type LocalCandidate = Option<crate::proto::Signal>;
+
 struct Handler {
     gathering: watch::Sender<RTCIceGatheringState>,
+    candidates: mpsc::UnboundedSender<LocalCandidate>,
     state: watch::Sender<MediaState>,
     packets: mpsc::Sender<RtpAudio>,
 }
@@ -161,7 +167,25 @@ struct Handler {
 #[async_trait::async_trait]
 impl PeerConnectionEventHandler for Handler {
     async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            let _ = self.candidates.send(None);
+        }
         let _ = self.gathering.send(state);
+    }
+
+    async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
+        match event.candidate.to_json() {
+            // The empty candidate marks the end of a generation; gathering state says that.
+            Ok(init) if init.candidate.is_empty() => {}
+            Ok(init) => {
+                let _ = self.candidates.send(Some(crate::proto::Signal::Candidate {
+                    candidate: init.candidate,
+                    sdp_mid: init.sdp_mid,
+                    sdp_mline_index: init.sdp_mline_index,
+                }));
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot describe a local candidate"),
+        }
     }
 
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
@@ -209,7 +233,16 @@ pub struct AudioPeer {
     sender: Arc<dyn webrtc::rtp_transceiver::RtpSender>,
     gathering: watch::Receiver<RTCIceGatheringState>,
     state: watch::Receiver<MediaState>,
+    candidates: std::sync::Mutex<Option<mpsc::UnboundedReceiver<LocalCandidate>>>,
+    /// Remote candidates that came before the remote description.
+    early_candidates: tokio::sync::Mutex<Vec<RTCIceCandidateInit>>,
 }
+
+/// How quickly a dead path is noticed: consent checks every second, `disconnected` after
+/// 3 s without an answer, `failed` after 10 s.
+const ICE_DISCONNECTED: Duration = Duration::from_secs(3);
+const ICE_FAILED: Duration = Duration::from_secs(10);
+const ICE_KEEPALIVE: Duration = Duration::from_secs(1);
 
 impl AudioPeer {
     /// A peer bound to `bind` (for example `127.0.0.1:0`); received packets go to the
@@ -217,6 +250,7 @@ impl AudioPeer {
     pub async fn new(
         bind: &str,
         ice_servers: &[crate::proto::IceServer],
+        outage: Option<&super::net::Outage>,
     ) -> Result<(Self, mpsc::Receiver<RtpAudio>), PeerError> {
         let configuration = RTCConfigurationBuilder::default()
             .with_ice_servers(
@@ -233,17 +267,30 @@ impl AudioPeer {
         let (gathering_tx, gathering) = watch::channel(RTCIceGatheringState::New);
         let (state_tx, state) = watch::channel(MediaState::New);
         let (packets_tx, packets) = mpsc::channel(512);
+        let (candidates_tx, candidates) = mpsc::unbounded_channel();
         // Connectivity checks every 50 ms instead of 200 ms (as many attempts over the same
         // 1.4 s): on a direct path the first successful check decides set-up time.
         let settings = SettingEngineBuilder::new()
             .with_ice_connection_attempts(Some(Duration::from_millis(50)), Some(28))
+            .with_ice_timeouts(
+                Some(ICE_DISCONNECTED),
+                Some(ICE_FAILED),
+                Some(ICE_KEEPALIVE),
+            )
+            // A restart binds new sockets: the old addresses may be gone with the old path.
+            .with_discard_local_candidates_during_ice_restart(true)
             .build();
-        let pc = PeerConnectionBuilder::new()
+        let mut builder = PeerConnectionBuilder::new();
+        if let Some(outage) = outage {
+            builder = builder.with_runtime(outage.runtime());
+        }
+        let pc = builder
             .with_media_engine(media_engine()?)
             .with_setting_engine(settings)
             .with_configuration(configuration)
             .with_handler(Arc::new(Handler {
                 gathering: gathering_tx,
+                candidates: candidates_tx,
                 state: state_tx,
                 packets: packets_tx,
             }))
@@ -296,12 +343,30 @@ impl AudioPeer {
                 sender,
                 gathering,
                 state,
+                candidates: std::sync::Mutex::new(Some(candidates)),
+                early_candidates: tokio::sync::Mutex::new(Vec::new()),
             },
             packets,
         ))
     }
 
-    async fn gathered_description(&self) -> Result<String, PeerError> {
+    async fn local_sdp(&self) -> Result<String, PeerError> {
+        self.pc
+            .local_description()
+            .await
+            .map(|d| d.sdp)
+            .ok_or(PeerError::NoDescription)
+    }
+
+    /// Local candidates as they are gathered (`None` when a gathering completes); taken
+    /// once, to trickle them to the other side.
+    pub fn take_candidates(&self) -> Option<mpsc::UnboundedReceiver<LocalCandidate>> {
+        self.candidates.lock().ok().and_then(|mut c| c.take())
+    }
+
+    /// Waits until the current gathering is complete (the description then holds every
+    /// local candidate).
+    pub async fn gathering_complete(&self) -> Result<(), PeerError> {
         let mut g = self.gathering.clone();
         tokio::time::timeout(
             Duration::from_secs(10),
@@ -310,33 +375,69 @@ impl AudioPeer {
         .await
         .map_err(|_| PeerError::GatheringTimeout)?
         .map_err(|_| PeerError::GatheringTimeout)?;
-        self.pc
-            .local_description()
-            .await
-            .map(|d| d.sdp)
-            .ok_or(PeerError::NoDescription)
+        Ok(())
     }
 
-    /// Creates the offer; returns its SDP once gathering is complete.
+    /// Creates the offer; returns its SDP at once (candidates follow by trickle).
     pub async fn offer(&self) -> Result<String, PeerError> {
         let offer = self.pc.create_offer(None).await.map_err(wrtc)?;
         self.pc.set_local_description(offer).await.map_err(wrtc)?;
-        self.gathered_description().await
+        self.local_sdp().await
     }
 
     /// Takes the remote offer; returns the answer's SDP.
     pub async fn answer(&self, offer_sdp: String) -> Result<String, PeerError> {
         let offer = RTCSessionDescription::offer(offer_sdp).map_err(wrtc)?;
         self.pc.set_remote_description(offer).await.map_err(wrtc)?;
+        self.add_early_candidates().await;
         let answer = self.pc.create_answer(None).await.map_err(wrtc)?;
         self.pc.set_local_description(answer).await.map_err(wrtc)?;
-        self.gathered_description().await
+        self.local_sdp().await
     }
 
     /// Takes the remote answer to our offer.
     pub async fn accept_answer(&self, answer_sdp: String) -> Result<(), PeerError> {
         let answer = RTCSessionDescription::answer(answer_sdp).map_err(wrtc)?;
-        self.pc.set_remote_description(answer).await.map_err(wrtc)
+        self.pc.set_remote_description(answer).await.map_err(wrtc)?;
+        self.add_early_candidates().await;
+        Ok(())
+    }
+
+    /// A candidate trickled by the other side. One that comes before the other side's
+    /// description is kept until it arrives.
+    pub async fn add_candidate(
+        &self,
+        candidate: String,
+        sdp_mid: Option<String>,
+        sdp_mline_index: Option<u16>,
+    ) -> Result<(), PeerError> {
+        let init = RTCIceCandidateInit {
+            candidate,
+            sdp_mid,
+            sdp_mline_index,
+            ..Default::default()
+        };
+        let mut early = self.early_candidates.lock().await;
+        if self.pc.remote_description().await.is_none() {
+            early.push(init);
+            return Ok(());
+        }
+        drop(early);
+        self.pc.add_ice_candidate(init).await.map_err(wrtc)
+    }
+
+    async fn add_early_candidates(&self) {
+        let early = std::mem::take(&mut *self.early_candidates.lock().await);
+        for c in early {
+            if let Err(e) = self.pc.add_ice_candidate(c).await {
+                tracing::warn!(error = %e, "a trickled candidate was refused");
+            }
+        }
+    }
+
+    /// Makes the next offer restart ICE: new credentials, new sockets, new candidates.
+    pub async fn restart_ice(&self) -> Result<(), PeerError> {
+        self.pc.restart_ice().await.map_err(wrtc)
     }
 
     /// Media connection state changes.

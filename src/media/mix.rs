@@ -1,0 +1,261 @@
+//! The audio bridge of a group call. Every other party has its own peer connection (a
+//! mesh), so one microphone feeds several senders and several received streams are mixed
+//! into one speaker. The bridge reads the real source and plays the real sink on its own
+//! 20 ms clock; each leg gets a source that repeats the microphone and a sink that feeds
+//! the mix.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::audio::{AudioError, AudioSink, AudioSource};
+use super::codec::FRAME_SAMPLES;
+
+/// Frames a leg may queue each way before the oldest is dropped: enough to ride out the
+/// phase difference between the bridge's clock and a leg's, small enough to add no
+/// lasting delay.
+const MAX_QUEUED: usize = 3;
+
+#[derive(Default)]
+struct Leg {
+    /// Microphone frames waiting for this leg's sender.
+    to_send: VecDeque<Vec<i16>>,
+    /// This party's decoded frames waiting to be mixed.
+    heard: VecDeque<Vec<i16>>,
+    closed: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    legs: Vec<Leg>,
+    source_done: bool,
+}
+
+type SharedState = Arc<Mutex<Shared>>;
+
+pub struct Bridge {
+    shared: SharedState,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), AudioError>>,
+}
+
+impl Bridge {
+    pub fn start(mut source: Box<dyn AudioSource>, mut sink: Box<dyn AudioSink>) -> Self {
+        let shared: SharedState = Arc::default();
+        let (stop, mut stopped) = tokio::sync::oneshot::channel();
+        let state = shared.clone();
+        let task = tokio::spawn(async move {
+            let mut mic = vec![0i16; FRAME_SAMPLES];
+            let mut mixed = vec![0i32; FRAME_SAMPLES];
+            let mut out = vec![0i16; FRAME_SAMPLES];
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let tap = sink.wants_sent();
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    _ = tick.tick() => {}
+                }
+                let Ok(mut s) = state.lock() else { break };
+                // Nobody to talk to yet: leave the source where it is.
+                if s.legs.iter().all(|l| l.closed) {
+                    continue;
+                }
+                let have_mic = !s.source_done && source.next_frame(&mut mic);
+                if !have_mic {
+                    s.source_done = true;
+                    mic.fill(0);
+                }
+                mixed.fill(0);
+                let mut any = false;
+                for leg in s.legs.iter_mut().filter(|l| !l.closed) {
+                    if have_mic {
+                        leg.to_send.push_back(mic.clone());
+                        while leg.to_send.len() > MAX_QUEUED {
+                            leg.to_send.pop_front();
+                        }
+                    }
+                    while leg.heard.len() > MAX_QUEUED {
+                        leg.heard.pop_front();
+                    }
+                    if let Some(frame) = leg.heard.pop_front() {
+                        any = true;
+                        for (m, v) in mixed.iter_mut().zip(&frame) {
+                            *m += i32::from(*v);
+                        }
+                    }
+                }
+                drop(s);
+                for (o, m) in out.iter_mut().zip(&mixed) {
+                    *o = (*m).clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+                }
+                if any {
+                    sink.play(&out);
+                }
+                if tap {
+                    sink.sent(&mic);
+                }
+            }
+            sink.finish()
+        });
+        Bridge { shared, stop, task }
+    }
+
+    /// A source and sink for one more party's connection.
+    pub fn add_leg(&self) -> (Box<dyn AudioSource>, Box<dyn AudioSink>) {
+        let index = match self.shared.lock() {
+            Ok(mut s) => {
+                s.legs.push(Leg::default());
+                s.legs.len() - 1
+            }
+            Err(_) => usize::MAX,
+        };
+        (
+            Box::new(LegSource {
+                shared: self.shared.clone(),
+                index,
+            }),
+            Box::new(LegSink {
+                shared: self.shared.clone(),
+                index,
+            }),
+        )
+    }
+
+    /// How many legs are open.
+    pub fn legs(&self) -> usize {
+        self.shared
+            .lock()
+            .map(|s| s.legs.iter().filter(|l| !l.closed).count())
+            .unwrap_or(0)
+    }
+
+    /// Stops mixing and finishes the real sink (closing a recording).
+    pub async fn stop(self) -> Result<(), AudioError> {
+        let _ = self.stop.send(());
+        self.task.await.unwrap_or(Ok(()))
+    }
+}
+
+struct LegSource {
+    shared: SharedState,
+    index: usize,
+}
+
+impl AudioSource for LegSource {
+    fn next_frame(&mut self, out: &mut [i16]) -> bool {
+        let Ok(mut s) = self.shared.lock() else {
+            return false;
+        };
+        let done = s.source_done;
+        match s
+            .legs
+            .get_mut(self.index)
+            .and_then(|l| l.to_send.pop_front())
+        {
+            Some(frame) => {
+                out.copy_from_slice(&frame[..out.len().min(frame.len())]);
+                true
+            }
+            None => {
+                out.fill(0);
+                !done
+            }
+        }
+    }
+}
+
+struct LegSink {
+    shared: SharedState,
+    index: usize,
+}
+
+impl AudioSink for LegSink {
+    fn play(&mut self, frame: &[i16]) {
+        if let Ok(mut s) = self.shared.lock() {
+            if let Some(l) = s.legs.get_mut(self.index) {
+                l.heard.push_back(frame.to_vec());
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), AudioError> {
+        if let Ok(mut s) = self.shared.lock() {
+            if let Some(l) = s.legs.get_mut(self.index) {
+                l.closed = true;
+                l.heard.clear();
+                l.to_send.clear();
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::audio::{tone_strength, Capture, Tone};
+
+    #[tokio::test]
+    async fn two_parties_are_mixed_and_each_hears_the_microphone() {
+        let capture = Capture::default();
+        let bridge = Bridge::start(Box::new(Tone::new(1000.0)), Box::new(capture.clone()));
+        let (mut src_a, mut sink_a) = bridge.add_leg();
+        let (mut src_b, mut sink_b) = bridge.add_leg();
+        assert_eq!(bridge.legs(), 2);
+        let (mut tone_a, mut tone_b) = (Tone::new(440.0), Tone::new(880.0));
+        let mut frame = vec![0i16; FRAME_SAMPLES];
+        let (mut mic_a, mut mic_b) = (Vec::new(), Vec::new());
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        for _ in 0..25 {
+            tick.tick().await;
+            tone_a.next_frame(&mut frame);
+            sink_a.play(&frame);
+            tone_b.next_frame(&mut frame);
+            sink_b.play(&frame);
+            assert!(src_a.next_frame(&mut frame));
+            mic_a.extend_from_slice(&frame);
+            assert!(src_b.next_frame(&mut frame));
+            mic_b.extend_from_slice(&frame);
+        }
+        sink_a.finish().unwrap();
+        assert_eq!(bridge.legs(), 1);
+        bridge.stop().await.unwrap();
+        let heard = capture.samples();
+        assert!(heard.len() >= FRAME_SAMPLES * 15, "{} samples", heard.len());
+        // Both parties in the mix, the microphone not.
+        assert!(tone_strength(&heard, 440.0) > 0.3);
+        assert!(tone_strength(&heard, 880.0) > 0.3);
+        assert!(tone_strength(&heard, 1000.0) < 0.05);
+        // Each party is sent the microphone.
+        let tail = |v: &Vec<i16>| v[v.len() / 2..].to_vec();
+        assert!(tone_strength(&tail(&mic_a), 1000.0) > 0.8);
+        assert!(tone_strength(&tail(&mic_b), 1000.0) > 0.8);
+    }
+
+    #[tokio::test]
+    async fn the_source_running_out_ends_every_leg() {
+        let bridge = Bridge::start(
+            Box::new(crate::media::audio::WavSource::from_samples(vec![
+                100;
+                FRAME_SAMPLES
+                    * 2
+            ])),
+            Box::new(crate::media::audio::NullSink),
+        );
+        let (mut src, _sink) = bridge.add_leg();
+        let mut frame = vec![0i16; FRAME_SAMPLES];
+        let ended = async {
+            loop {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                if !src.next_frame(&mut frame) {
+                    break;
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(2), ended)
+            .await
+            .unwrap();
+        bridge.stop().await.unwrap();
+    }
+}
