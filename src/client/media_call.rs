@@ -11,7 +11,7 @@ use crate::media::audio::{AudioSink, AudioSource};
 use crate::media::dtmf::DtmfTiming;
 use crate::media::engine::{AudioEngine, AudioStats, MediaEvent};
 use crate::media::impair::{Impairer, Impairment};
-use crate::media::peer::{sdp_holds_audio, AudioPeer, MediaState, PeerError, RtpAudio};
+use crate::media::peer::{ice_ufrag, sdp_holds_audio, AudioPeer, MediaState, PeerError, RtpAudio};
 use crate::media::stats::{dbfs, mos, CallStats};
 use crate::proto::Signal;
 
@@ -233,6 +233,26 @@ impl CallMedia {
     pub async fn on_signal(&mut self, signal: Signal) -> Result<(), MediaError> {
         match signal {
             Signal::Offer { sdp } => {
+                if self.awaiting_answer {
+                    // Both sides offered at once (glare). The side that set the call up
+                    // keeps its offer and drops theirs; the other withdraws its own, answers,
+                    // and offers its change again afterwards.
+                    if self.offerer {
+                        tracing::info!(room = %self.room_id, "offers crossed; keeping ours");
+                        return Ok(());
+                    }
+                    tracing::info!(room = %self.room_id, "offers crossed; answering theirs first");
+                    self.peer.rollback().await?;
+                    self.awaiting_answer = false;
+                    self.reoffer = true;
+                }
+                // The other side restarted ICE because its path dropped; ours may have gone
+                // with it, so gather afresh on new sockets too.
+                let previous = self.peer.remote_ufrag().await;
+                if previous.is_some() && previous != ice_ufrag(&sdp) {
+                    tracing::info!(room = %self.room_id, "the other side restarted ICE; rebinding");
+                    self.peer.restart_ice().await?;
+                }
                 // A first offer sets the call up; later ones renegotiate (hold, resume).
                 let remote_hold = sdp_holds_audio(&sdp);
                 let answer = self.peer.answer(sdp).await?;
@@ -255,6 +275,9 @@ impl CallMedia {
                             hold: remote_hold,
                         },
                     );
+                }
+                if std::mem::take(&mut self.reoffer) {
+                    self.renegotiate().await?;
                 }
                 Ok(())
             }

@@ -1048,9 +1048,14 @@ impl Session {
         let Some(view) = self.calls.get_mut(&call.room_id) else {
             return;
         };
+        // Someone joining or leaving a call this device is in counts as a change too (a
+        // group call's connections follow its participants).
+        let others_moved = view.call.participants != call.participants
+            && !matches!(view.state, call::CallState::Ringing);
         if view
             .on_update(call, &self.user_id, &device, Utc::now())
             .is_some()
+            || others_moved
         {
             let view = view.clone();
             self.emit(Event::Call { view });

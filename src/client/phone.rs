@@ -18,7 +18,7 @@ use crate::media::net::Outage;
 use crate::media::peer::MediaState;
 use crate::media::stats::CallStats;
 use crate::media::tones::{Cadence, Ringer, RING, RINGBACK};
-use crate::proto::{ParticipantState, Signal};
+use crate::proto::{CallStatus, ParticipantState, Signal};
 
 /// What happened to the driven call.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +66,8 @@ pub struct CallDriver {
     held: bool,
     muted: bool,
     last: Option<CallView>,
+    /// Final statistics of connections to parties who left a group call.
+    departed: Vec<CallStats>,
 }
 
 impl CallDriver {
@@ -93,6 +95,7 @@ impl CallDriver {
             held: false,
             muted: false,
             last: None,
+            departed: Vec::new(),
         }
     }
 
@@ -233,10 +236,13 @@ impl CallDriver {
     /// joined (who offers is fixed so that two parties never offer to each other at once:
     /// the caller to everyone, otherwise the smaller user id), none to those who left.
     async fn reconcile(&mut self, view: &CallView) -> Result<(), MediaError> {
-        if !matches!(
-            view.state,
-            CallState::Connecting | CallState::Connected | CallState::OnHold { .. }
-        ) {
+        // An ending call keeps its connections for `finish` (and its final statistics).
+        if view.call.status == CallStatus::Ended
+            || !matches!(
+                view.state,
+                CallState::Connecting | CallState::Connected | CallState::OnHold { .. }
+            )
+        {
             return Ok(());
         }
         let me = view.me.as_str();
@@ -273,6 +279,9 @@ impl CallDriver {
         for who in gone {
             if let Some(m) = self.legs.remove(&who) {
                 self.listening.remove(&who);
+                if let Some(s) = m.call_stats().await {
+                    self.departed.push(s);
+                }
                 m.stop().await?;
             }
         }
@@ -388,7 +397,10 @@ impl CallDriver {
     /// Stops media; returns its final statistics.
     pub async fn finish(mut self) -> Result<Option<CallStats>, MediaError> {
         self.stop_tone().await;
-        let stats = self.stats().await;
+        let mut stats = self.stats().await;
+        if stats.is_none() {
+            stats = self.departed.pop();
+        }
         for f in self.forwarders.drain(..) {
             f.abort();
         }

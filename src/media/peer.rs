@@ -116,6 +116,13 @@ pub fn telephone_event_pt(sdp: &str) -> Option<u8> {
     None
 }
 
+/// The first `a=ice-ufrag` of an SDP: it changes when the sender restarts ICE.
+pub fn ice_ufrag(sdp: &str) -> Option<String> {
+    sdp.lines()
+        .find_map(|l| l.trim().strip_prefix("a=ice-ufrag:"))
+        .map(str::to_owned)
+}
+
 fn opus_codec() -> RTCRtpCodec {
     RTCRtpCodec {
         mime_type: MIME_TYPE_OPUS.to_owned(),
@@ -435,6 +442,18 @@ impl AudioPeer {
         }
     }
 
+    /// Withdraws an offer of ours that crossed an offer of the other side's (glare).
+    pub async fn rollback(&self) -> Result<(), PeerError> {
+        let rollback = RTCSessionDescription::rollback(None).map_err(wrtc)?;
+        self.pc.set_local_description(rollback).await.map_err(wrtc)
+    }
+
+    /// The ICE username fragment of the other side's current description.
+    pub async fn remote_ufrag(&self) -> Option<String> {
+        let sdp = self.pc.remote_description().await?.sdp;
+        ice_ufrag(&sdp)
+    }
+
     /// Makes the next offer restart ICE: new credentials, new sockets, new candidates.
     pub async fn restart_ice(&self) -> Result<(), PeerError> {
         self.pc.restart_ice().await.map_err(wrtc)
@@ -568,6 +587,13 @@ mod tests {
             telephone_event_pt("m=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"),
             None
         );
+    }
+
+    #[test]
+    fn the_ice_ufrag_is_read_from_the_sdp() {
+        let sdp = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:AbCd\r\na=ice-pwd:x\r\n";
+        assert_eq!(ice_ufrag(sdp).as_deref(), Some("AbCd"));
+        assert_eq!(ice_ufrag("v=0\r\n"), None);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! directory, users and real clients against it.
 #![allow(dead_code)]
 
+pub mod party;
+
 use std::time::Duration;
 
 use parla::client::session::ConnectionState;

@@ -1,0 +1,210 @@
+//! One party of a call under test: a real client whose events drive a `CallDriver` on its
+//! own task (as `parla call` does), with what it hears captured and every state recorded.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use parla::client::call::CallState;
+use parla::client::media_call::AudioSetup;
+use parla::client::phone::{CallDriver, CallEvent};
+use parla::client::Client;
+use parla::media::audio::{rms, tone_strength, Capture, Tone};
+use parla::media::net::Outage;
+use parla::media::peer::MediaState;
+use parla::media::stats::CallStats;
+use parla::media::tones::Cadence;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Events, WAIT};
+
+enum Command {
+    Hold(bool),
+    Mute(bool),
+    Ring(bool),
+    Tone(oneshot::Sender<Option<Cadence>>),
+    Legs(oneshot::Sender<(usize, u32)>),
+    Finish(oneshot::Sender<Option<CallStats>>),
+}
+
+pub struct Party {
+    pub name: String,
+    pub client: Client,
+    pub heard: Capture,
+    pub outage: Outage,
+    states: Arc<Mutex<Vec<CallState>>>,
+    media: Arc<Mutex<Vec<MediaState>>>,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+/// Audio for a party: a tone out, a capture in, loopback only.
+pub fn tone_setup(freq: f64, heard: &Capture, ring: bool, outage: &Outage) -> AudioSetup {
+    let mut audio = AudioSetup::silent("127.0.0.1:0");
+    audio.source = Box::new(Tone::new(freq));
+    audio.sink = Box::new(heard.clone());
+    audio.ring = ring;
+    audio.outage = Some(outage.clone());
+    audio
+}
+
+impl Party {
+    /// Starts driving call `room` for `client`, sending a `freq` Hz tone. Events already
+    /// seen are fed first.
+    pub fn start(
+        name: &str,
+        client: Client,
+        mut events: Events,
+        room: &str,
+        freq: f64,
+        ring: bool,
+    ) -> Party {
+        let heard = Capture::default();
+        let outage = Outage::default();
+        let mut driver = CallDriver::new(
+            client.clone(),
+            room,
+            tone_setup(freq, &heard, ring, &outage),
+        );
+        let states: Arc<Mutex<Vec<CallState>>> = Arc::default();
+        let media: Arc<Mutex<Vec<MediaState>>> = Arc::default();
+        let (commands, mut rx) = mpsc::unbounded_channel();
+        let (st, md) = (states.clone(), media.clone());
+        tokio::spawn(async move {
+            let record = |ev: Option<CallEvent>| match ev {
+                Some(CallEvent::State(v)) | Some(CallEvent::Ended(v)) => {
+                    st.lock().unwrap().push(v.state)
+                }
+                _ => {}
+            };
+            for e in std::mem::take(&mut events.seen) {
+                record(driver.on_event(&e).await.unwrap());
+            }
+            loop {
+                tokio::select! {
+                    e = events.rx.recv() => match e {
+                        Some(e) => record(driver.on_event(&e).await.unwrap()),
+                        None => break,
+                    },
+                    ev = driver.next_media_event() => {
+                        if let CallEvent::Media(s) = ev {
+                            md.lock().unwrap().push(s);
+                        }
+                    }
+                    c = rx.recv() => match c {
+                        Some(Command::Hold(h)) => driver.set_hold(h).await.unwrap(),
+                        Some(Command::Mute(m)) => driver.set_muted(m),
+                        Some(Command::Ring(r)) => driver.set_ring(r).await,
+                        Some(Command::Tone(tx)) => { let _ = tx.send(driver.tone()); }
+                        Some(Command::Legs(tx)) => {
+                            let restarts = driver.legs().map(|m| m.restarts()).sum();
+                            let _ = tx.send((driver.legs().count(), restarts));
+                        }
+                        Some(Command::Finish(tx)) => {
+                            let _ = tx.send(driver.finish().await.unwrap());
+                            break;
+                        }
+                        None => break,
+                    },
+                }
+            }
+        });
+        Party {
+            name: name.to_owned(),
+            client,
+            heard,
+            outage,
+            states,
+            media,
+            commands,
+        }
+    }
+
+    pub fn states(&self) -> Vec<CallState> {
+        self.states.lock().unwrap().clone()
+    }
+
+    pub fn media_states(&self) -> Vec<MediaState> {
+        self.media.lock().unwrap().clone()
+    }
+
+    /// The current state.
+    pub fn state(&self) -> Option<CallState> {
+        self.states().last().copied()
+    }
+
+    /// Waits (bounded) until the latest state matches.
+    pub async fn wait_state(&self, what: &str, pred: impl Fn(&CallState) -> bool) {
+        self.wait(what, || self.state().as_ref().is_some_and(&pred))
+            .await;
+    }
+
+    /// Polls `cond` every 50 ms until it holds; fails after WAIT.
+    pub async fn wait(&self, what: &str, cond: impl Fn() -> bool) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !cond() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{}: timed out waiting for {what}; states {:?}, media {:?}",
+                self.name,
+                self.states(),
+                self.media_states()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The last `ms` milliseconds heard.
+    pub fn last(&self, ms: usize) -> Vec<i16> {
+        let s = self.heard.samples();
+        let n = (48 * ms).min(s.len());
+        s[s.len() - n..].to_vec()
+    }
+
+    /// Strength of `freq` in the last 300 ms heard.
+    pub fn hears(&self, freq: f64) -> f64 {
+        tone_strength(&self.last(300), freq)
+    }
+
+    pub fn silent(&self) -> bool {
+        rms(&self.last(300)) < 50.0
+    }
+
+    pub async fn wait_hears(&self, freq: f64) {
+        self.wait(&format!("{freq} Hz"), || self.hears(freq) > 0.3)
+            .await;
+    }
+
+    pub fn hold(&self, on: bool) {
+        let _ = self.commands.send(Command::Hold(on));
+    }
+
+    pub fn mute(&self, on: bool) {
+        let _ = self.commands.send(Command::Mute(on));
+    }
+
+    pub fn ring(&self, on: bool) {
+        let _ = self.commands.send(Command::Ring(on));
+    }
+
+    pub async fn tone(&self) -> Option<Cadence> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.commands.send(Command::Tone(tx));
+        rx.await.ok().flatten()
+    }
+
+    /// Media connections open, and ICE restarts this party started.
+    pub async fn legs(&self) -> (usize, u32) {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.commands.send(Command::Legs(tx));
+        rx.await.unwrap_or((0, 0))
+    }
+
+    pub async fn finish(self) -> Option<CallStats> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.commands.send(Command::Finish(tx));
+        rx.await.ok().flatten()
+    }
+}
+
+pub fn connected(s: &CallState) -> bool {
+    *s == CallState::Connected
+}
