@@ -19,6 +19,7 @@ use parla::client::media_call::AudioSetup;
 use parla::client::phone::{CallDriver, CallEvent};
 use parla::client::{Client, ClientConfig, Event, Rest, TokenSource};
 use parla::media::audio::{AudioSink, AudioSource, NullSink, Silence, Tone};
+use parla::media::net::Outage;
 use parla::server::{Server, ServerConfig};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -278,6 +279,59 @@ fn main() {
             .collect();
         m2e.sort_by(f64::total_cmp);
 
+        // Path drop: alice's sockets go dead mid-call (as when a laptop changes network);
+        // time until bob's tone is heard again over the new path found by an ICE restart.
+        let mut recoveries = Vec::new();
+        for _ in 0..env_num("PARLA_BENCH_PATH_DROPS", 5) {
+            let outage = Outage::default();
+            let heard = Arc::new(Mutex::new(Vec::new()));
+            let mut a_audio = audio(
+                Box::new(Silence),
+                Box::new(ClickSink {
+                    heard: heard.clone(),
+                    loud: false,
+                }),
+            );
+            a_audio.outage = Some(outage.clone());
+            let (mut da, mut db, _) = connect(
+                &mut a,
+                &mut b,
+                "b000",
+                a_audio,
+                audio(Box::new(Tone::new(440.0)), Box::new(NullSink)),
+            )
+            .await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let cut = Instant::now();
+            outage.cut();
+            let deadline = cut + LIMIT;
+            let back = loop {
+                let now = Instant::now();
+                if let Some(t) = heard.lock().ok().and_then(|v| v.iter().copied().find(|t| *t > cut + Duration::from_millis(300))) {
+                    break Some(t - cut);
+                }
+                if now > deadline {
+                    break None;
+                }
+                tokio::select! {
+                    Some(e) = a.events.recv() => { let _ = da.on_event(&e).await; }
+                    Some(e) = b.events.recv() => { let _ = db.on_event(&e).await; }
+                    _ = da.next_media_event() => {}
+                    _ = db.next_media_event() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                }
+            };
+            match back {
+                Some(d) => recoveries.push(d.as_secs_f64() * 1000.0),
+                None => eprintln!("audio did not come back after a path drop"),
+            }
+            hang_up(&mut a, da, db).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            while a.events.try_recv().is_ok() {}
+            while b.events.try_recv().is_ok() {}
+        }
+        recoveries.sort_by(f64::total_cmp);
+
         // CPU per call side.
         let mut cpu_rows = Vec::new();
         for &n in &call_counts {
@@ -338,6 +392,12 @@ fn main() {
             pct(&m2e, 0.95),
             jb.as_ref().map(|s| s.buffer_target_ms).unwrap_or(f64::NAN)
         );
+        println!(
+            "path drop → audio back (ICE restart on new sockets): n={} p50 {:.0} ms, p95 {:.0} ms",
+            recoveries.len(),
+            pct(&recoveries, 0.5),
+            pct(&recoveries, 0.95)
+        );
         for r in &cpu_rows {
             println!(
                 "{} concurrent calls: {:.2} % of one core per call side ({:.0} % for the process), {} frames concealed",
@@ -349,6 +409,7 @@ fn main() {
             "suite": "calls",
             "setup_ms": {"n": times.len(), "p50": pct(&times, 0.5), "p95": pct(&times, 0.95), "all": times},
             "mouth_to_ear_ms": {"n": m2e.len(), "p50": pct(&m2e, 0.5), "p95": pct(&m2e, 0.95)},
+            "path_drop_recovery_ms": {"n": recoveries.len(), "p50": pct(&recoveries, 0.5), "p95": pct(&recoveries, 0.95)},
             "cpu": cpu_rows,
         });
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");

@@ -118,10 +118,13 @@ async fn one_call(server: &Server, reference: &[i16], impair: Option<Impairment>
     tokio::time::sleep(Duration::from_secs_f64(secs)).await;
     if let Some(st) = db.media().and_then(|m| m.stats()) {
         eprintln!(
-            "  received {} played {} concealed {} late {} target {:.0} ms jitter {:.1} ms",
+            "  received {} played {} (from RED {}) concealed {} (FEC {}) stretched {} late {} target {:.0} ms jitter {:.1} ms",
             st.jitter.received,
             st.jitter.played,
+            st.jitter.redundant,
             st.jitter.concealed,
+            st.jitter.recovered,
+            st.jitter.expanded,
             st.jitter.late,
             st.buffer_target_ms,
             st.jitter_ms

@@ -63,9 +63,11 @@ async fn ringback_and_ring_tone_play_until_answered() {
     pb.wait_state("connected", connected).await;
     assert_eq!(pa.tone().await, None);
     assert_eq!(pb.tone().await, None);
-    pa.wait_hears(880.0).await;
-    pb.wait_hears(440.0).await;
+    // Once the last 300 ms are all call audio, no ringback is mixed in.
+    pa.wait("only bob", || pa.hears(880.0) > 0.8).await;
+    pb.wait("only alice", || pb.hears(440.0) > 0.8).await;
     assert!(pa.hears(425.0) < 0.05, "ringback after answer");
+    assert!(pb.hears(400.0) < 0.05, "ring tone after answer");
     alice.hangup(&room).await.unwrap();
     pa.finish().await;
     pb.finish().await;

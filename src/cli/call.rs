@@ -309,10 +309,11 @@ fn report(summary: &Summary, json: bool) {
 
 fn stats_line(s: &CallStats) -> String {
     format!(
-        "audio: MOS {:.1}, RTT {}, loss {:.1} %, jitter {:.1} ms, buffer {:.0} ms, {:.0}/{:.0} kbit/s out/in, {} frames sent, {} played, {} concealed",
+        "audio: MOS {:.1}, RTT {}, loss {:.1} % ({:.1} % after repair), jitter {:.1} ms, buffer {:.0} ms, {:.0}/{:.0} kbit/s out/in, {} frames sent, {} played, {} concealed",
         s.mos,
         s.rtt_ms.map_or("-".to_owned(), |r| format!("{r:.1} ms")),
         s.loss_pct,
+        s.concealed_pct,
         s.jitter_ms,
         s.jitter_buffer_ms,
         s.send_kbps,

@@ -125,7 +125,8 @@ pub struct CallMedia {
     watcher: Option<tokio::task::JoinHandle<()>>,
     trickle: Option<tokio::task::JoinHandle<()>>,
     /// Set once this side's first description (offer or answer) has been sent.
-    described: tokio::sync::watch::Sender<bool>,
+    /// The last description this side sent (none before the first).
+    described: tokio::sync::watch::Sender<Option<String>>,
     /// This side made the first offer, and so drives ICE restarts.
     offerer: bool,
     restarts: u32,
@@ -176,17 +177,30 @@ impl CallMedia {
                 );
             }
         });
-        // Local candidates go to the other side as they are found.
-        // They wait for this side's first description: the other side makes its connection
-        // when that arrives, and would have nowhere to put a candidate before it.
-        let (described, mut described_rx) = tokio::sync::watch::channel(false);
+        // Local candidates go to the other side as they are found, except those the
+        // description sent already carries. They wait for this side's first description: the
+        // other side makes its connection when that arrives, and would have nowhere to put a
+        // candidate before it.
+        let (described, mut described_rx) = tokio::sync::watch::channel(None::<String>);
         let trickle = peer.take_candidates().map(|mut candidates| {
             let (c, room, to) = (client.clone(), room_id.to_owned(), remote_user.to_owned());
             tokio::spawn(async move {
-                if described_rx.wait_for(|d| *d).await.is_err() {
+                if described_rx.wait_for(Option::is_some).await.is_err() {
                     return;
                 }
                 while let Some(candidate) = candidates.recv().await {
+                    if let Some(Signal::Candidate {
+                        candidate: line, ..
+                    }) = &candidate
+                    {
+                        let known = described_rx
+                            .borrow()
+                            .as_ref()
+                            .is_some_and(|sdp| sdp.contains(line.as_str()));
+                        if known {
+                            continue;
+                        }
+                    }
                     let signal = candidate.unwrap_or(Signal::EndOfCandidates);
                     if c.signal(&room, &to, signal).is_err() {
                         break;
@@ -223,9 +237,9 @@ impl CallMedia {
     async fn offer(&mut self) -> Result<(), MediaError> {
         let sdp = self.peer.offer().await?;
         self.awaiting_answer = true;
+        self.described.send_replace(Some(sdp.clone()));
         self.client
             .signal(&self.room_id, &self.remote_user, Signal::Offer { sdp })?;
-        self.described.send_replace(true);
         Ok(())
     }
 
@@ -256,12 +270,12 @@ impl CallMedia {
                 // A first offer sets the call up; later ones renegotiate (hold, resume).
                 let remote_hold = sdp_holds_audio(&sdp);
                 let answer = self.peer.answer(sdp).await?;
+                self.described.send_replace(Some(answer.clone()));
                 self.client.signal(
                     &self.room_id,
                     &self.remote_user,
                     Signal::Answer { sdp: answer },
                 )?;
-                self.described.send_replace(true);
                 if self.engine.is_none() {
                     self.start_engine()?;
                 }
@@ -437,7 +451,7 @@ impl CallMedia {
         let secs = self.started?.elapsed().as_secs_f64().max(0.001);
         let rtt_ms = self.peer.rtt_ms().await;
         let expected = a.jitter.played + a.jitter.concealed;
-        let loss_pct = if expected == 0 {
+        let concealed_pct = if expected == 0 {
             0.0
         } else {
             a.jitter.concealed as f64 * 100.0 / expected as f64
@@ -446,18 +460,20 @@ impl CallMedia {
         let delay = rtt_ms.unwrap_or(0.0) / 2.0 + a.buffer_target_ms + 20.0;
         Some(CallStats {
             rtt_ms,
-            loss_pct,
+            loss_pct: a.network_loss_pct,
+            concealed_pct,
             jitter_ms: a.jitter_ms,
             jitter_buffer_ms: a.buffer_target_ms,
             send_kbps: a.bytes_sent as f64 * 8.0 / 1000.0 / secs,
             recv_kbps: a.bytes_received as f64 * 8.0 / 1000.0 / secs,
             send_level_dbfs: dbfs(a.send_rms),
             recv_level_dbfs: dbfs(a.recv_rms),
-            mos: mos(delay, loss_pct),
+            mos: mos(delay, concealed_pct),
             frames_sent: a.frames_sent,
             packets_received: a.jitter.received,
             frames_played: a.jitter.played,
             frames_concealed: a.jitter.concealed,
+            frames_recovered: a.jitter.redundant,
         })
     }
 

@@ -50,6 +50,8 @@ pub struct AudioStats {
     pub jitter: JitterStats,
     pub jitter_ms: f64,
     pub buffer_target_ms: f64,
+    /// Packets lost on the way (before redundancy and FEC repaired them), in percent.
+    pub network_loss_pct: f64,
 }
 
 pub struct AudioEngine {
@@ -138,10 +140,7 @@ impl AudioEngine {
                     let _ = sent_tx.try_send(pcm.clone());
                 }
                 let sent = match encoder.encode(&pcm) {
-                    Ok(packet) => {
-                        let n = packet.len();
-                        send_peer.send_opus(packet).await.ok().map(|()| n)
-                    }
+                    Ok(packet) => send_peer.send_opus(packet).await.ok(),
                     Err(_) => None,
                 };
                 if let Ok(mut s) = st.lock() {
@@ -168,6 +167,7 @@ impl AudioEngine {
             };
             let opus_pt = peer.negotiated_payload_type().await.ok();
             let event_pt = peer.event_payload_type().await;
+            let red_pt = peer.red_payload_type().await;
             let mut jb = JitterBuffer::new(JitterConfig::default());
             let mut detector = DtmfDetector::default();
             let mut events_in = EventReceiver::default();
@@ -181,6 +181,24 @@ impl AudioEngine {
                                 jb.push_filler(p.sequence);
                                 if let Some(d) = events_in.receive(p.timestamp, &p.payload) {
                                     let _ = events_tx.send(MediaEvent::Dtmf(d));
+                                }
+                            } else if red_pt == Some(p.payload_type) {
+                                if let Ok(mut s) = st.lock() {
+                                    s.bytes_received += p.payload.len() as u64;
+                                }
+                                // The previous frame rides along: it fills the gap when the
+                                // packet before this one was lost.
+                                match super::red::decode(&p.payload) {
+                                    Ok(blocks) => {
+                                        for b in blocks {
+                                            if b.timestamp_offset == 0 {
+                                                jb.push(p.sequence, p.timestamp, p.payload.slice_ref(b.data), p.arrived);
+                                            } else if b.timestamp_offset == 960 {
+                                                jb.push_redundant(p.sequence.wrapping_sub(1), p.payload.slice_ref(b.data));
+                                            }
+                                        }
+                                    }
+                                    Err(e) => tracing::debug!(error = %e, "malformed RED packet"),
                                 }
                             } else if opus_pt.is_none_or(|pt| pt == p.payload_type) {
                                 if let Ok(mut s) = st.lock() {
@@ -217,6 +235,7 @@ impl AudioEngine {
                             s.jitter = jb.stats.clone();
                             s.jitter_ms = jb.jitter_ms();
                             s.buffer_target_ms = jb.target_ms();
+                            s.network_loss_pct = jb.network_loss_pct();
                         }
                     }
                     _ = stop_rx_side.changed() => break,

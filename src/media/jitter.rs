@@ -11,6 +11,11 @@ use std::time::Instant;
 use bytes::Bytes;
 
 const FRAME_MS: f64 = 20.0;
+/// Frames of concealment played while waiting for a late packet before giving up on it.
+const MAX_EXPAND: u32 = 5;
+/// Pops over which the buffer's low-water mark is watched; a whole frame of slack above the
+/// target all that time is dropped, so delay added for a jitter spike does not stay.
+const SHRINK_WINDOW: u32 = 50;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Playout {
@@ -45,8 +50,19 @@ pub struct JitterBuffer {
     next: Option<u64>,
     /// Highest extended sequence number seen (for unwrapping 16-bit numbers).
     highest: Option<u64>,
+    /// Lowest extended sequence number that arrived, and how many packets arrived (audio and
+    /// events, not counting redundant copies): the network's loss.
+    lowest: Option<u64>,
+    arrived: u64,
     jitter_ms: f64,
     last_arrival: Option<(Instant, u32)>,
+    /// Frames stretched in a row while the buffer was empty.
+    expanding: u32,
+    /// Fewest frames left after a pop, and pops counted, in the current shrink window.
+    low_water: usize,
+    window: u32,
+    /// Queued frames that came as redundant copies (the original may still turn up).
+    from_redundancy: std::collections::BTreeSet<u64>,
     pub stats: JitterStats,
 }
 
@@ -55,6 +71,14 @@ pub struct JitterStats {
     pub received: u64,
     pub played: u64,
     pub concealed: u64,
+    /// Concealed frames whose next packet was there, so Opus FEC could rebuild them.
+    pub recovered: u64,
+    /// Frames of concealment played while waiting for a late packet (the buffer grew).
+    pub expanded: u64,
+    /// Frames taken from the redundant copy in the next packet, the original being lost.
+    pub redundant: u64,
+    /// Frames skipped to bring the delay back down to the target.
+    pub shortened: u64,
     pub late: u64,
     pub duplicates: u64,
 }
@@ -66,8 +90,14 @@ impl JitterBuffer {
             queue: BTreeMap::new(),
             next: None,
             highest: None,
+            lowest: None,
+            arrived: 0,
             jitter_ms: 0.0,
             last_arrival: None,
+            expanding: 0,
+            low_water: usize::MAX,
+            window: 0,
+            from_redundancy: Default::default(),
             stats: JitterStats::default(),
         }
     }
@@ -95,9 +125,29 @@ impl JitterBuffer {
         self.queue.len() as f64 * FRAME_MS
     }
 
+    fn count_arrival(&mut self, ext: u64) {
+        self.arrived += 1;
+        if self.lowest.is_none_or(|l| ext < l) {
+            self.lowest = Some(ext);
+        }
+    }
+
+    /// Packets lost on the way, in percent of those sent since the first that arrived
+    /// (before any repair by redundancy or FEC).
+    pub fn network_loss_pct(&self) -> f64 {
+        match (self.lowest, self.highest) {
+            (Some(low), Some(high)) if high >= low => {
+                let expected = (high - low + 1) as f64;
+                ((expected - self.arrived as f64) / expected * 100.0).clamp(0.0, 100.0)
+            }
+            _ => 0.0,
+        }
+    }
+
     /// A packet arrived (`timestamp` in 48 kHz RTP units).
     pub fn push(&mut self, seq: u16, timestamp: u32, payload: Bytes, now: Instant) {
         let ext = self.extend(seq);
+        self.count_arrival(ext);
         self.stats.received += 1;
         if let Some((t0, ts0)) = self.last_arrival {
             let arrival_ms = now.saturating_duration_since(t0).as_secs_f64() * 1000.0;
@@ -113,15 +163,35 @@ impl JitterBuffer {
             self.stats.late += 1;
             return;
         }
-        if self.queue.insert(ext, payload).is_some() {
+        if self.from_redundancy.remove(&ext) {
+            // The original after all: it was only late, not lost.
+            self.stats.redundant -= 1;
+            self.queue.insert(ext, payload);
+        } else if self.queue.insert(ext, payload).is_some() {
             self.stats.duplicates += 1;
         }
+    }
+
+    /// A redundant copy of packet `seq` (RFC 2198) arrived inside a later packet: it takes
+    /// the place of the original if that has not arrived and is not yet due.
+    pub fn push_redundant(&mut self, seq: u16, payload: Bytes) {
+        let ext = self.extend(seq);
+        if self.next.is_some_and(|n| ext < n) || self.queue.contains_key(&ext) {
+            return;
+        }
+        if self.highest.is_none_or(|h| ext > h) {
+            self.highest = Some(ext);
+        }
+        self.stats.redundant += 1;
+        self.from_redundancy.insert(ext);
+        self.queue.insert(ext, payload);
     }
 
     /// A packet of this sequence number carried something other than audio (a DTMF event):
     /// its slot plays silence instead of counting as lost.
     pub fn push_filler(&mut self, seq: u16) {
         let ext = self.extend(seq);
+        self.count_arrival(ext);
         if self.highest.is_none_or(|h| ext > h) {
             self.highest = Some(ext);
         }
@@ -145,10 +215,20 @@ impl JitterBuffer {
             return self.pop();
         };
         if self.queue.is_empty() {
-            // Ran dry: the next packet restarts playout after the target depth again.
+            // Ran dry: the packet due is late rather than lost. Stretch the audio by one
+            // frame of concealment and keep waiting for it, which deepens the buffer by a
+            // frame, as the jitter now asks. Silence and a fresh start only after a long
+            // gap (the other side stopped sending: hold, a dropped path).
+            if self.expanding < MAX_EXPAND {
+                self.expanding += 1;
+                self.stats.expanded += 1;
+                return Playout::Lost { next: None };
+            }
             self.next = None;
+            self.expanding = 0;
             return Playout::Wait;
         }
+        self.expanding = 0;
         // Far behind the target (a burst after a stall): skip ahead to stay near it.
         let max_frames = (self.target_ms() / FRAME_MS).ceil() as usize + 3;
         while self.queue.len() > max_frames {
@@ -157,8 +237,12 @@ impl JitterBuffer {
                 self.next = Some(k + 1);
             }
         }
+        self.shrink_if_slack();
         let n = self.next.unwrap_or(next);
         self.next = Some(n + 1);
+        while self.from_redundancy.first().is_some_and(|k| *k <= n) {
+            self.from_redundancy.pop_first();
+        }
         match self.queue.remove(&n) {
             Some(p) => {
                 self.stats.played += 1;
@@ -166,8 +250,34 @@ impl JitterBuffer {
             }
             None => {
                 self.stats.concealed += 1;
-                Playout::Lost {
-                    next: self.queue.get(&(n + 1)).cloned(),
+                let next = self.queue.get(&(n + 1)).cloned();
+                if next.as_ref().is_some_and(|p| !p.is_empty()) {
+                    self.stats.recovered += 1;
+                }
+                Playout::Lost { next }
+            }
+        }
+    }
+
+    /// Watches how low the buffer gets; after a window in which a whole frame more than
+    /// the target was always waiting, skips one frame.
+    fn shrink_if_slack(&mut self) {
+        // What stays queued once this tick's frame is taken.
+        self.low_water = self.low_water.min(self.queue.len().saturating_sub(1));
+        self.window += 1;
+        if self.window < SHRINK_WINDOW {
+            return;
+        }
+        let slack_ms = self.low_water as f64 * FRAME_MS - (self.target_ms() - FRAME_MS);
+        self.window = 0;
+        self.low_water = usize::MAX;
+        // A few milliseconds short of the target after the skip is fine: the jitter
+        // estimate decays slowly and would otherwise hold the extra frame for long.
+        if slack_ms >= FRAME_MS * 0.75 {
+            if let Some(n) = self.next {
+                if self.queue.remove(&n).is_some() {
+                    self.stats.shortened += 1;
+                    self.next = Some(n + 1);
                 }
             }
         }
@@ -214,8 +324,19 @@ mod tests {
         jb.push(13, 2880, pkt(13), t0 + Duration::from_millis(90));
         assert_eq!(jb.stats.late, 1);
         assert_eq!(jb.pop(), Playout::Packet(pkt(14)));
-        assert_eq!(jb.pop(), Playout::Wait, "ran dry");
+        // Ran dry: 15 is late; the audio is stretched while waiting for it.
+        assert_eq!(jb.pop(), Playout::Lost { next: None });
+        jb.push(15, 4800, pkt(15), t0 + Duration::from_millis(130));
+        assert_eq!(jb.pop(), Playout::Packet(pkt(15)), "late, not lost");
+        assert_eq!(jb.stats.late, 1);
+        // A long gap: a little concealment, then silence until the buffer fills again.
+        for _ in 0..MAX_EXPAND {
+            assert_eq!(jb.pop(), Playout::Lost { next: None });
+        }
+        assert_eq!(jb.pop(), Playout::Wait, "gave up waiting");
+        assert_eq!(jb.stats.expanded, u64::from(MAX_EXPAND) + 1);
         assert_eq!(jb.stats.concealed, 1);
+        assert_eq!(jb.stats.recovered, 1);
     }
 
     #[test]
@@ -254,5 +375,62 @@ mod tests {
         }
         assert!(steady.target_ms() <= 25.0, "{}", steady.target_ms());
         assert!(shaky.target_ms() > 60.0, "{}", shaky.target_ms());
+    }
+
+    #[test]
+    fn a_redundant_copy_fills_the_gap_of_a_lost_packet() {
+        let t0 = Instant::now();
+        let mut jb = JitterBuffer::new(JitterConfig {
+            min_ms: 40.0,
+            max_ms: 200.0,
+        });
+        jb.push(1, 0, pkt(1), t0);
+        // 2 is lost; 3 carries a copy of it.
+        jb.push(3, 1920, pkt(3), t0 + Duration::from_millis(40));
+        jb.push_redundant(2, pkt(2));
+        // A copy of something already there or already played changes nothing.
+        jb.push_redundant(1, pkt(99));
+        assert_eq!(jb.pop(), Playout::Packet(pkt(1)));
+        assert_eq!(jb.pop(), Playout::Packet(pkt(2)));
+        assert_eq!(jb.pop(), Playout::Packet(pkt(3)));
+        jb.push_redundant(2, pkt(98));
+        assert_eq!(jb.stats.redundant, 1);
+        // One packet of three was lost on the way, whatever the repair.
+        assert!((jb.network_loss_pct() - 100.0 / 3.0).abs() < 0.01);
+        // A copy whose original turns up before it is due does not count as a recovery.
+        jb.push(5, 3840, pkt(5), t0 + Duration::from_millis(80));
+        jb.push_redundant(4, pkt(4));
+        jb.push(4, 2880, pkt(4), t0 + Duration::from_millis(81));
+        assert_eq!(jb.stats.redundant, 1);
+        assert_eq!(jb.stats.duplicates, 0);
+        assert_eq!(jb.stats.concealed, 0);
+    }
+
+    #[test]
+    fn delay_added_while_waiting_for_a_late_packet_is_taken_back() {
+        let t0 = Instant::now();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        let at = |i: u64| t0 + Duration::from_millis(20 * i);
+        jb.push(0, 0, pkt(0), at(0));
+        assert_eq!(jb.pop(), Playout::Packet(pkt(0)));
+        // Packet 1 is a tick late: one frame is stretched while waiting, and it comes with
+        // packet 2, so from then on a frame more waits in the buffer.
+        assert_eq!(jb.pop(), Playout::Lost { next: None });
+        jb.push(1, 960, pkt(1), at(2));
+        let mut played = 1;
+        for tick in 2..(2 + 3 * u64::from(SHRINK_WINDOW)) {
+            jb.push(tick as u16, tick as u32 * 960, pkt(tick as u8), at(tick));
+            if matches!(jb.pop(), Playout::Packet(_)) {
+                played += 1;
+            }
+        }
+        assert_eq!(jb.stats.shortened, 1, "one frame of slack taken back");
+        assert_eq!(jb.queue.len(), 0, "back to playing each packet as it comes");
+        assert_eq!(jb.stats.concealed, 0);
+        // Every packet (0 to 151) played but the one skipped.
+        assert_eq!(
+            played + jb.stats.shortened,
+            2 + 3 * u64::from(SHRINK_WINDOW)
+        );
     }
 }

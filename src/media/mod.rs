@@ -11,5 +11,6 @@ pub mod jitter;
 pub mod mix;
 pub mod net;
 pub mod peer;
+pub mod red;
 pub mod stats;
 pub mod tones;

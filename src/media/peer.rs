@@ -3,8 +3,9 @@
 //! Offers standard Opus (`minptime=10;useinbandfec=1`) plus `telephone-event/48000`, host
 //! candidates on the given addresses (and server-reflexive / relayed ones through the
 //! configured STUN/TURN servers), and hands received RTP packets to the caller.
-//! Candidates are trickled: a description goes out at once and candidates follow as they
-//! are gathered, so a slow STUN or TURN server does not hold up the call. An ICE restart
+//! Candidates are trickled: a description goes out with the candidates found at once (host
+//! addresses) and the rest follow as they are gathered, so a slow STUN or TURN server does
+//! not hold up the call. An ICE restart
 //! binds new sockets and gathers afresh, for when the network path changes.
 
 use std::sync::Arc;
@@ -98,16 +99,22 @@ pub fn sdp_holds_audio(sdp: &str) -> bool {
 
 /// `PT` of `a=rtpmap:PT telephone-event/48000` in the audio section of an SDP.
 pub fn telephone_event_pt(sdp: &str) -> Option<u8> {
+    rtpmap_pt(sdp, &["telephone-event/48000", "telephone-event/48000/1"])
+}
+
+/// The payload type the audio section of an SDP maps to one of `codecs` (lower case).
+fn rtpmap_pt(sdp: &str, codecs: &[&str]) -> Option<u8> {
     let mut in_audio = false;
     for line in sdp.lines() {
         let line = line.trim();
         if line.starts_with("m=") {
             in_audio = line.starts_with("m=audio");
         } else if in_audio {
-            if let Some(rest) = line.strip_prefix("a=rtpmap:") {
-                let (pt, codec) = rest.split_once(' ')?;
-                let codec = codec.to_ascii_lowercase();
-                if codec == "telephone-event/48000" || codec == "telephone-event/48000/1" {
+            if let Some((pt, codec)) = line
+                .strip_prefix("a=rtpmap:")
+                .and_then(|rest| rest.split_once(' '))
+            {
+                if codecs.contains(&codec.to_ascii_lowercase().as_str()) {
                     return pt.parse().ok();
                 }
             }
@@ -146,6 +153,27 @@ fn telephone_event_codec() -> RTCRtpCodecParameters {
     }
 }
 
+/// Payload type parla offers for redundant audio (RFC 2198).
+const RED_PT: u8 = 63;
+
+fn red_codec() -> RTCRtpCodecParameters {
+    RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: "audio/red".to_owned(),
+            clock_rate: 48_000,
+            channels: 2,
+            sdp_fmtp_line: "111/111".to_owned(),
+            rtcp_feedback: vec![],
+        },
+        payload_type: RED_PT,
+    }
+}
+
+/// `PT` of `a=rtpmap:PT red/48000/2` in the audio section of an SDP.
+pub fn red_pt(sdp: &str) -> Option<u8> {
+    rtpmap_pt(sdp, &["red/48000/2", "red/48000"])
+}
+
 fn media_engine() -> Result<MediaEngine, PeerError> {
     let mut m = MediaEngine::default();
     m.register_codec(
@@ -156,6 +184,8 @@ fn media_engine() -> Result<MediaEngine, PeerError> {
         RtpCodecKind::Audio,
     )
     .map_err(wrtc)?;
+    m.register_codec(red_codec(), RtpCodecKind::Audio)
+        .map_err(wrtc)?;
     m.register_codec(telephone_event_codec(), RtpCodecKind::Audio)
         .map_err(wrtc)?;
     Ok(m)
@@ -237,6 +267,9 @@ pub struct AudioPeer {
     event_timestamp: AtomicU32,
     payload_type: tokio::sync::OnceCell<u8>,
     event_payload_type: tokio::sync::OnceCell<Option<u8>>,
+    red_payload_type: tokio::sync::OnceCell<Option<u8>>,
+    /// The last Opus frame sent and its timestamp, repeated in the next RED packet.
+    last_frame: std::sync::Mutex<Option<(u32, Bytes)>>,
     sender: Arc<dyn webrtc::rtp_transceiver::RtpSender>,
     gathering: watch::Receiver<RTCIceGatheringState>,
     state: watch::Receiver<MediaState>,
@@ -250,6 +283,8 @@ pub struct AudioPeer {
 const ICE_DISCONNECTED: Duration = Duration::from_secs(3);
 const ICE_FAILED: Duration = Duration::from_secs(10);
 const ICE_KEEPALIVE: Duration = Duration::from_secs(1);
+/// How long a description waits for gathering before it goes out with what it has.
+const HOST_GATHERING: Duration = Duration::from_millis(250);
 
 impl AudioPeer {
     /// A peer bound to `bind` (for example `127.0.0.1:0`); received packets go to the
@@ -325,13 +360,15 @@ impl AudioPeer {
             .add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
             .await
             .map_err(wrtc)?;
-        // Offer telephone-event beside Opus (the track itself names Opus only).
+        // Offer redundant audio and telephone-event beside Opus (the track itself names
+        // Opus only).
         for t in pc.get_transceivers().await {
             t.set_codec_preferences(vec![
                 RTCRtpCodecParameters {
                     rtp_codec: opus_codec(),
                     payload_type: 111,
                 },
+                red_codec(),
                 telephone_event_codec(),
             ])
             .await
@@ -347,6 +384,8 @@ impl AudioPeer {
                 event_timestamp: AtomicU32::new(0),
                 payload_type: tokio::sync::OnceCell::new(),
                 event_payload_type: tokio::sync::OnceCell::new(),
+                red_payload_type: tokio::sync::OnceCell::new(),
+                last_frame: std::sync::Mutex::new(None),
                 sender,
                 gathering,
                 state,
@@ -357,7 +396,15 @@ impl AudioPeer {
         ))
     }
 
+    /// The local description, once the candidates that come at once (host addresses) are
+    /// in it; slower ones (STUN, TURN) are trickled after it.
     async fn local_sdp(&self) -> Result<String, PeerError> {
+        let mut g = self.gathering.clone();
+        let _ = tokio::time::timeout(
+            HOST_GATHERING,
+            g.wait_for(|s| *s == RTCIceGatheringState::Complete),
+        )
+        .await;
         self.pc
             .local_description()
             .await
@@ -371,21 +418,7 @@ impl AudioPeer {
         self.candidates.lock().ok().and_then(|mut c| c.take())
     }
 
-    /// Waits until the current gathering is complete (the description then holds every
-    /// local candidate).
-    pub async fn gathering_complete(&self) -> Result<(), PeerError> {
-        let mut g = self.gathering.clone();
-        tokio::time::timeout(
-            Duration::from_secs(10),
-            g.wait_for(|s| *s == RTCIceGatheringState::Complete),
-        )
-        .await
-        .map_err(|_| PeerError::GatheringTimeout)?
-        .map_err(|_| PeerError::GatheringTimeout)?;
-        Ok(())
-    }
-
-    /// Creates the offer; returns its SDP at once (candidates follow by trickle).
+    /// Creates the offer; returns its SDP (candidates gathered later follow by trickle).
     pub async fn offer(&self) -> Result<String, PeerError> {
         let offer = self.pc.create_offer(None).await.map_err(wrtc)?;
         self.pc.set_local_description(offer).await.map_err(wrtc)?;
@@ -493,6 +526,18 @@ impl AudioPeer {
         pt
     }
 
+    /// The payload type of `red/48000/2` when the other side's description has it: audio
+    /// then goes out with the previous frame repeated (RFC 2198).
+    pub async fn red_payload_type(&self) -> Option<u8> {
+        if let Some(pt) = self.red_payload_type.get() {
+            return *pt;
+        }
+        let sdp = self.pc.remote_description().await?.sdp;
+        let pt = red_pt(&sdp);
+        let _ = self.red_payload_type.set(pt);
+        pt
+    }
+
     /// Takes the next 20 ms of the RTP clock.
     fn claim_timestamp(&self) -> u32 {
         self.timestamp.fetch_add(960, Ordering::Relaxed)
@@ -520,12 +565,32 @@ impl AudioPeer {
         self.track.write_rtp(packet).await.map_err(wrtc)
     }
 
-    /// Sends one encoded 20 ms Opus frame.
-    pub async fn send_opus(&self, frame: &[u8]) -> Result<(), PeerError> {
+    /// Sends one encoded 20 ms Opus frame (with the previous one as redundancy when the
+    /// other side takes RED); returns the payload bytes sent.
+    pub async fn send_opus(&self, frame: &[u8]) -> Result<usize, PeerError> {
         let pt = self.negotiated_payload_type().await?;
         let ts = self.claim_timestamp();
-        self.write(pt, false, ts, Bytes::copy_from_slice(frame))
-            .await
+        let frame = Bytes::copy_from_slice(frame);
+        let Some(red) = self.red_payload_type().await else {
+            let n = frame.len();
+            self.write(pt, false, ts, frame).await?;
+            return Ok(n);
+        };
+        let previous = self
+            .last_frame
+            .lock()
+            .ok()
+            .and_then(|mut last| last.replace((ts, frame.clone())));
+        let payload = super::red::encode(
+            pt,
+            previous
+                .as_ref()
+                .map(|(prev_ts, data)| (ts.wrapping_sub(*prev_ts), &data[..])),
+            &frame,
+        );
+        let n = payload.len();
+        self.write(red, false, ts, Bytes::from(payload)).await?;
+        Ok(n)
     }
 
     /// Sends one telephone-event packet in place of 20 ms of audio (RFC 4733). Every packet
@@ -585,6 +650,16 @@ mod tests {
         assert_eq!(telephone_event_pt(sdp), Some(101));
         assert_eq!(
             telephone_event_pt("m=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn red_is_found_in_the_audio_section() {
+        let sdp = "m=audio 9 UDP/TLS/RTP/SAVPF 111 63\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\n";
+        assert_eq!(red_pt(sdp), Some(63));
+        assert_eq!(
+            red_pt("m=audio 9 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n"),
             None
         );
     }

@@ -8,8 +8,11 @@ use serde::Serialize;
 pub struct CallStats {
     /// Round-trip time of the media path (ICE consent checks), when measured.
     pub rtt_ms: Option<f64>,
-    /// Share of expected frames that had to be concealed, in percent.
+    /// Packets lost on the way, in percent.
     pub loss_pct: f64,
+    /// Frames the listener lost all the same (neither redundancy nor FEC could rebuild
+    /// them, so they were concealed), in percent; the MOS estimate uses this.
+    pub concealed_pct: f64,
     /// Interarrival jitter of received packets.
     pub jitter_ms: f64,
     /// Current jitter-buffer target delay.
@@ -25,6 +28,8 @@ pub struct CallStats {
     pub packets_received: u64,
     pub frames_played: u64,
     pub frames_concealed: u64,
+    /// Frames rebuilt from the redundant copy in the next packet.
+    pub frames_recovered: u64,
 }
 
 /// dBFS of an RMS level of 16-bit samples (-96 for silence).
