@@ -185,3 +185,10 @@ mod tests {
         assert!(err.to_string().contains("srever"), "{err}");
     }
 }
+
+/// `parla config path` and `parla config check`.
+pub fn command(_cli: &Cli, _command: &super::ConfigCommand) -> Result<(), super::output::CliError> {
+    Err(super::output::CliError::usage(
+        "parla config is not available yet",
+    ))
+}

@@ -3,6 +3,7 @@
 
 pub mod call;
 pub mod config;
+pub mod ctl;
 pub mod demo;
 pub mod output;
 pub mod run;
@@ -35,10 +36,10 @@ ENVIRONMENT:
     version,
     about = "Terminal softphone and chat client, and the server it talks to",
     long_about = "parla is a terminal chat and voice client with its own self-hosted server. \
-Every action is also a non-interactive subcommand with JSON output (--json) and stable exit \
-codes, for scripts and ssh sessions.",
+Without a subcommand it opens the terminal interface. Every action is also a \
+non-interactive subcommand with JSON output (--json) and stable exit codes, for scripts \
+and ssh sessions; `parla ctl` drives a running interface.",
     after_long_help = EXIT_STATUS_HELP,
-    arg_required_else_help = true,
     propagate_version = true
 )]
 pub struct Cli {
@@ -63,6 +64,9 @@ pub struct Cli {
     /// Config file (default: config.toml in the user config directory)
     #[arg(long, global = true, env = "PARLA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Record the terminal interface to this file as an asciicast v2 recording
+    #[arg(long, global = true, value_name = "FILE.cast")]
+    pub record_cast: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -144,6 +148,13 @@ pub enum Command {
     },
     /// List the audio devices calls can use with `--audio device`
     Devices,
+    /// Drive a running `parla` interface or `parla answer` over its control socket
+    Ctl(CtlArgs),
+    /// Show which config file is used, or check it
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -242,6 +253,71 @@ pub struct DemoArgs {
     /// Local address for the bots' media sockets
     #[arg(long, default_value = "0.0.0.0:0", value_name = "ADDR")]
     pub media_bind: String,
+    /// Play a scripted tour (keys with delays) in a headless interface instead of opening
+    /// one; with --record-cast this records the demo
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// Terminal size of the headless interface, COLSxROWS
+    #[arg(long, default_value = "100x30", value_name = "COLSxROWS")]
+    pub size: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the config, keymap and theme files parla reads, and whether each exists
+    Path,
+    /// Load the config, keymap and theme files and report every error with its line
+    Check,
+}
+
+/// `parla ctl`: one request to a running instance, or its event stream.
+#[derive(Debug, Args)]
+pub struct CtlArgs {
+    /// Control socket (default: the one a running interface or `parla answer` opened)
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: CtlCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CtlCommand {
+    /// Print the instance's state: user, connection, calls, audio
+    Status,
+    /// Stream the instance's events as JSON lines until interrupted
+    Events,
+    /// Call one to three users
+    Dial {
+        #[arg(value_name = "USER", required = true, num_args = 1..=3)]
+        users: Vec<String>,
+    },
+    /// Answer the ringing call (or the one named)
+    Answer { room_id: Option<String> },
+    /// Decline the ringing call (or the one named)
+    Decline {
+        room_id: Option<String>,
+        /// none, error, do_not_disturb or no_answer
+        #[arg(long, default_value = "none")]
+        reason: String,
+    },
+    /// Hang up the current call (or the one named)
+    Hangup { room_id: Option<String> },
+    /// Put the current call on hold
+    Hold { room_id: Option<String> },
+    /// Take the current call off hold
+    Resume { room_id: Option<String> },
+    /// Mute the microphone
+    Mute,
+    /// Unmute the microphone
+    Unmute,
+    /// Send DTMF digits in the current call (0-9 * # A-D; `,` pauses 2 s)
+    Dtmf { digits: String },
+    /// Send a chat message to a user, channel id or #group-name
+    Send {
+        #[arg(value_name = "PEER_OR_CHANNEL")]
+        target: String,
+        text: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -25,9 +25,11 @@ pub async fn run(cli: Cli) -> u8 {
 
 async fn dispatch(cli: Cli) -> Result<(), CliError> {
     let Some(command) = &cli.command else {
-        return Err(CliError::usage("no command given; see `parla --help`"));
+        return crate::tui::run::interactive(&cli).await;
     };
     match command {
+        Command::Ctl(args) => super::ctl::run(args, cli.json).await,
+        Command::Config { command } => super::config::command(&cli, command),
         Command::Completions { shell } => {
             clap_complete::generate(
                 *shell,

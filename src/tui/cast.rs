@@ -1,0 +1,1 @@
+//! Recording the interface as an asciicast v2 file.
