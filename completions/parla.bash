@@ -31,6 +31,12 @@ _parla() {
             parla,completions)
                 cmd="parla__subcmd__completions"
                 ;;
+            parla,config)
+                cmd="parla__subcmd__config"
+                ;;
+            parla,ctl)
+                cmd="parla__subcmd__ctl"
+                ;;
             parla,demo)
                 cmd="parla__subcmd__demo"
                 ;;
@@ -112,6 +118,102 @@ _parla() {
             parla__subcmd__admin__subcmd__user__subcmd__help,rm)
                 cmd="parla__subcmd__admin__subcmd__user__subcmd__help__subcmd__rm"
                 ;;
+            parla__subcmd__config,check)
+                cmd="parla__subcmd__config__subcmd__check"
+                ;;
+            parla__subcmd__config,help)
+                cmd="parla__subcmd__config__subcmd__help"
+                ;;
+            parla__subcmd__config,path)
+                cmd="parla__subcmd__config__subcmd__path"
+                ;;
+            parla__subcmd__config__subcmd__help,check)
+                cmd="parla__subcmd__config__subcmd__help__subcmd__check"
+                ;;
+            parla__subcmd__config__subcmd__help,help)
+                cmd="parla__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            parla__subcmd__config__subcmd__help,path)
+                cmd="parla__subcmd__config__subcmd__help__subcmd__path"
+                ;;
+            parla__subcmd__ctl,answer)
+                cmd="parla__subcmd__ctl__subcmd__answer"
+                ;;
+            parla__subcmd__ctl,decline)
+                cmd="parla__subcmd__ctl__subcmd__decline"
+                ;;
+            parla__subcmd__ctl,dial)
+                cmd="parla__subcmd__ctl__subcmd__dial"
+                ;;
+            parla__subcmd__ctl,dtmf)
+                cmd="parla__subcmd__ctl__subcmd__dtmf"
+                ;;
+            parla__subcmd__ctl,events)
+                cmd="parla__subcmd__ctl__subcmd__events"
+                ;;
+            parla__subcmd__ctl,hangup)
+                cmd="parla__subcmd__ctl__subcmd__hangup"
+                ;;
+            parla__subcmd__ctl,help)
+                cmd="parla__subcmd__ctl__subcmd__help"
+                ;;
+            parla__subcmd__ctl,hold)
+                cmd="parla__subcmd__ctl__subcmd__hold"
+                ;;
+            parla__subcmd__ctl,mute)
+                cmd="parla__subcmd__ctl__subcmd__mute"
+                ;;
+            parla__subcmd__ctl,resume)
+                cmd="parla__subcmd__ctl__subcmd__resume"
+                ;;
+            parla__subcmd__ctl,send)
+                cmd="parla__subcmd__ctl__subcmd__send"
+                ;;
+            parla__subcmd__ctl,status)
+                cmd="parla__subcmd__ctl__subcmd__status"
+                ;;
+            parla__subcmd__ctl,unmute)
+                cmd="parla__subcmd__ctl__subcmd__unmute"
+                ;;
+            parla__subcmd__ctl__subcmd__help,answer)
+                cmd="parla__subcmd__ctl__subcmd__help__subcmd__answer"
+                ;;
+            parla__subcmd__ctl__subcmd__help,decline)
+                cmd="parla__subcmd__ctl__subcmd__help__subcmd__decline"
+                ;;
+            parla__subcmd__ctl__subcmd__help,dial)
+                cmd="parla__subcmd__ctl__subcmd__help__subcmd__dial"
+                ;;
+            parla__subcmd__ctl__subcmd__help,dtmf)
+                cmd="parla__subcmd__ctl__subcmd__help__subcmd__dtmf"
+                ;;
+            parla__subcmd__ctl__subcmd__help,events)
+                cmd="parla__subcmd__ctl__subcmd__help__subcmd__events"
+                ;;
+            parla__subcmd__ctl__subcmd__help,hangup)
+                cmd="parla__subcmd__ctl__subcmd__help__subcmd__hangup"
+                ;;
+            parla__subcmd__ctl__subcmd__help,help)
+                cmd="parla__subcmd__ctl__subcmd__help__subcmd__help"
+                ;;
+            parla__subcmd__ctl__subcmd__help,hold)
+                cmd="parla__subcmd__ctl__subcmd__help__subcmd__hold"
+                ;;
+            parla__subcmd__ctl__subcmd__help,mute)
+                cmd="parla__subcmd__ctl__subcmd__help__subcmd__mute"
+                ;;
+            parla__subcmd__ctl__subcmd__help,resume)
+                cmd="parla__subcmd__ctl__subcmd__help__subcmd__resume"
+                ;;
+            parla__subcmd__ctl__subcmd__help,send)
+                cmd="parla__subcmd__ctl__subcmd__help__subcmd__send"
+                ;;
+            parla__subcmd__ctl__subcmd__help,status)
+                cmd="parla__subcmd__ctl__subcmd__help__subcmd__status"
+                ;;
+            parla__subcmd__ctl__subcmd__help,unmute)
+                cmd="parla__subcmd__ctl__subcmd__help__subcmd__unmute"
+                ;;
             parla__subcmd__help,admin)
                 cmd="parla__subcmd__help__subcmd__admin"
                 ;;
@@ -126,6 +228,12 @@ _parla() {
                 ;;
             parla__subcmd__help,completions)
                 cmd="parla__subcmd__help__subcmd__completions"
+                ;;
+            parla__subcmd__help,config)
+                cmd="parla__subcmd__help__subcmd__config"
+                ;;
+            parla__subcmd__help,ctl)
+                cmd="parla__subcmd__help__subcmd__ctl"
                 ;;
             parla__subcmd__help,demo)
                 cmd="parla__subcmd__help__subcmd__demo"
@@ -172,6 +280,48 @@ _parla() {
             parla__subcmd__help__subcmd__admin__subcmd__user,rm)
                 cmd="parla__subcmd__help__subcmd__admin__subcmd__user__subcmd__rm"
                 ;;
+            parla__subcmd__help__subcmd__config,check)
+                cmd="parla__subcmd__help__subcmd__config__subcmd__check"
+                ;;
+            parla__subcmd__help__subcmd__config,path)
+                cmd="parla__subcmd__help__subcmd__config__subcmd__path"
+                ;;
+            parla__subcmd__help__subcmd__ctl,answer)
+                cmd="parla__subcmd__help__subcmd__ctl__subcmd__answer"
+                ;;
+            parla__subcmd__help__subcmd__ctl,decline)
+                cmd="parla__subcmd__help__subcmd__ctl__subcmd__decline"
+                ;;
+            parla__subcmd__help__subcmd__ctl,dial)
+                cmd="parla__subcmd__help__subcmd__ctl__subcmd__dial"
+                ;;
+            parla__subcmd__help__subcmd__ctl,dtmf)
+                cmd="parla__subcmd__help__subcmd__ctl__subcmd__dtmf"
+                ;;
+            parla__subcmd__help__subcmd__ctl,events)
+                cmd="parla__subcmd__help__subcmd__ctl__subcmd__events"
+                ;;
+            parla__subcmd__help__subcmd__ctl,hangup)
+                cmd="parla__subcmd__help__subcmd__ctl__subcmd__hangup"
+                ;;
+            parla__subcmd__help__subcmd__ctl,hold)
+                cmd="parla__subcmd__help__subcmd__ctl__subcmd__hold"
+                ;;
+            parla__subcmd__help__subcmd__ctl,mute)
+                cmd="parla__subcmd__help__subcmd__ctl__subcmd__mute"
+                ;;
+            parla__subcmd__help__subcmd__ctl,resume)
+                cmd="parla__subcmd__help__subcmd__ctl__subcmd__resume"
+                ;;
+            parla__subcmd__help__subcmd__ctl,send)
+                cmd="parla__subcmd__help__subcmd__ctl__subcmd__send"
+                ;;
+            parla__subcmd__help__subcmd__ctl,status)
+                cmd="parla__subcmd__help__subcmd__ctl__subcmd__status"
+                ;;
+            parla__subcmd__help__subcmd__ctl,unmute)
+                cmd="parla__subcmd__help__subcmd__ctl__subcmd__unmute"
+                ;;
             *)
                 ;;
         esac
@@ -179,7 +329,7 @@ _parla() {
 
     case "${cmd}" in
         parla)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --help --version serve demo admin users channels send history read watch call answer devices completions man help"
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version serve demo admin users channels send history read watch call answer devices ctl config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -213,6 +363,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -221,7 +375,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__admin)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --help --version user token help"
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version user token help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -252,6 +406,10 @@ _parla() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -361,7 +519,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__admin__subcmd__token)
-            opts="-p -h -V --expires-in --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --expires-in --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -399,6 +557,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -407,7 +569,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__admin__subcmd__user)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --help --version add rm list help"
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version add rm list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -441,6 +603,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -449,7 +615,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__admin__subcmd__user__subcmd__add)
-            opts="-p -h -V --name --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --name --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -484,6 +650,10 @@ _parla() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -565,7 +735,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__admin__subcmd__user__subcmd__list)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -596,6 +766,10 @@ _parla() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -607,7 +781,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__admin__subcmd__user__subcmd__rm)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -641,6 +815,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -649,7 +827,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__answer)
-            opts="-p -h -V --auto --dtmf --play --tone --record --audio --input --output --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --auto --dtmf --play --tone --record --audio --input --output --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -728,6 +906,10 @@ _parla() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -739,7 +921,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__call)
-            opts="-p -h -V --dtmf --play --tone --record --audio --input --output --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --dtmf --play --tone --record --audio --input --output --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -821,6 +1003,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -829,7 +1015,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__channels)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -860,6 +1046,10 @@ _parla() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -871,7 +1061,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__completions)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --help --version bash elvish fish powershell zsh"
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -905,6 +1095,1006 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__config)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version path check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__config__subcmd__check)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__config__subcmd__help)
+            opts="path check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__config__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__config__subcmd__help__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__config__subcmd__path)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl)
+            opts="-p -h -V --socket --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version status events dial answer decline hangup hold resume mute unmute dtmf send help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__answer)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__decline)
+            opts="-p -h -V --reason --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__dial)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__dtmf)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__events)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__hangup)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__help)
+            opts="status events dial answer decline hangup hold resume mute unmute dtmf send help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__help__subcmd__answer)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__help__subcmd__decline)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__help__subcmd__dial)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__help__subcmd__dtmf)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__help__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__help__subcmd__hangup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__help__subcmd__hold)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__help__subcmd__mute)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__help__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__help__subcmd__send)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__help__subcmd__unmute)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__hold)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__mute)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__resume)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__send)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__status)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__ctl__subcmd__unmute)
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -913,7 +2103,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__demo)
-            opts="-p -h -V --listen --data --no-wait --media-bind --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --listen --data --no-wait --media-bind --script --size --call-after --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -931,6 +2121,18 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --script)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --call-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --server)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -959,6 +2161,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -967,7 +2173,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__devices)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1001,6 +2207,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1009,7 +2219,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__help)
-            opts="serve demo admin users channels send history read watch call answer devices completions man help"
+            opts="serve demo admin users channels send history read watch call answer devices ctl config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1162,6 +2372,230 @@ _parla() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        parla__subcmd__help__subcmd__config)
+            opts="path check"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__config__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__config__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__ctl)
+            opts="status events dial answer decline hangup hold resume mute unmute dtmf send"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__ctl__subcmd__answer)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__ctl__subcmd__decline)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__ctl__subcmd__dial)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__ctl__subcmd__dtmf)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__ctl__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__ctl__subcmd__hangup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__ctl__subcmd__hold)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__ctl__subcmd__mute)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__ctl__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__ctl__subcmd__send)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__ctl__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__ctl__subcmd__unmute)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         parla__subcmd__help__subcmd__demo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1303,7 +2737,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__history)
-            opts="-n -p -h -V --count --before --after --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-n -p -h -V --count --before --after --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1353,6 +2787,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1361,7 +2799,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__man)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1395,6 +2833,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1403,7 +2845,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__read)
-            opts="-p -h -V --seq --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --seq --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1441,6 +2883,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1449,7 +2895,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__send)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1483,6 +2929,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1491,7 +2941,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__serve)
-            opts="-p -h -V --listen --data --token-warning --stun --turn --turn-secret --turn-ttl --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --listen --data --token-warning --stun --turn --turn-secret --turn-ttl --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1553,6 +3003,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1561,7 +3015,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__users)
-            opts="-p -h -V --online --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --online --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1592,6 +3046,10 @@ _parla() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1603,7 +3061,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__watch)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1634,6 +3092,10 @@ _parla() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_parla_global_optspecs
-    string join \n server= token= token-cmd= api-key= json p/profile= config= h/help V/version
+    string join \n server= token= token-cmd= api-key= json p/profile= config= record-cast= h/help V/version
 end
 
 function __fish_parla_needs_command
@@ -30,11 +30,12 @@ complete -c parla -n "__fish_parla_needs_command" -l token-cmd -d 'Shell command
 complete -c parla -n "__fish_parla_needs_command" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_needs_command" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_needs_command" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_needs_command" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_needs_command" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c parla -n "__fish_parla_needs_command" -s V -l version -d 'Print version'
 complete -c parla -n "__fish_parla_needs_command" -f -a "serve" -d 'Run the server (REST + WebSocket, SQLite storage)'
-complete -c parla -n "__fish_parla_needs_command" -f -a "demo" -d 'Start a local server with demo users and a chat bot, and print how to use it'
+complete -c parla -n "__fish_parla_needs_command" -f -a "demo" -d 'Start a local server with demo users and bots, and open the interface as `you`'
 complete -c parla -n "__fish_parla_needs_command" -f -a "admin" -d 'Administration with the API key: users and access tokens'
 complete -c parla -n "__fish_parla_needs_command" -f -a "users" -d 'List users with their presence'
 complete -c parla -n "__fish_parla_needs_command" -f -a "channels" -d 'List your channels with unread counts'
@@ -45,6 +46,8 @@ complete -c parla -n "__fish_parla_needs_command" -f -a "watch" -d 'Stream event
 complete -c parla -n "__fish_parla_needs_command" -f -a "call" -d 'Call one to three users and stay in the call until it ends'
 complete -c parla -n "__fish_parla_needs_command" -f -a "answer" -d 'Wait for an incoming call and answer it'
 complete -c parla -n "__fish_parla_needs_command" -f -a "devices" -d 'List the audio devices calls can use with `--audio device`'
+complete -c parla -n "__fish_parla_needs_command" -f -a "ctl" -d 'Drive a running `parla` interface or `parla answer` over its control socket'
+complete -c parla -n "__fish_parla_needs_command" -f -a "config" -d 'Show which config file is used, or check it'
 complete -c parla -n "__fish_parla_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c parla -n "__fish_parla_needs_command" -f -a "man" -d 'Write the man pages into a directory'
 complete -c parla -n "__fish_parla_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -61,18 +64,23 @@ complete -c parla -n "__fish_parla_using_subcommand serve" -l token-cmd -d 'Shel
 complete -c parla -n "__fish_parla_using_subcommand serve" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand serve" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand serve" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c parla -n "__fish_parla_using_subcommand demo" -l listen -d 'Address to listen on (port 0 picks a free one)' -r
 complete -c parla -n "__fish_parla_using_subcommand demo" -l data -d 'Keep the demo data in this directory instead of a temporary one' -r -F
 complete -c parla -n "__fish_parla_using_subcommand demo" -l media-bind -d 'Local address for the bots\' media sockets' -r
+complete -c parla -n "__fish_parla_using_subcommand demo" -l script -d 'Play a scripted tour (keys with delays) in a headless interface instead of opening one; with --record-cast this records the demo' -r -F
+complete -c parla -n "__fish_parla_using_subcommand demo" -l size -d 'Terminal size of the headless interface, COLSxROWS' -r
+complete -c parla -n "__fish_parla_using_subcommand demo" -l call-after -d 'Seconds after you come online before Carol calls you (0: at once)' -r
 complete -c parla -n "__fish_parla_using_subcommand demo" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand demo" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand demo" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
 complete -c parla -n "__fish_parla_using_subcommand demo" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand demo" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand demo" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand demo" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand demo" -l no-wait -d 'Set up, print the instructions and exit instead of serving until interrupted'
 complete -c parla -n "__fish_parla_using_subcommand demo" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand demo" -s h -l help -d 'Print help'
@@ -83,6 +91,7 @@ complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_s
 complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -s V -l version -d 'Print version'
@@ -95,6 +104,7 @@ complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subco
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -s V -l version -d 'Print version'
@@ -109,6 +119,7 @@ complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subco
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -s V -l version -d 'Print version'
@@ -121,6 +132,7 @@ complete -c parla -n "__fish_parla_using_subcommand users" -l token-cmd -d 'Shel
 complete -c parla -n "__fish_parla_using_subcommand users" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand users" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand users" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand users" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand users" -l online -d 'Only users who are online (or busy)'
 complete -c parla -n "__fish_parla_using_subcommand users" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand users" -s h -l help -d 'Print help'
@@ -131,6 +143,7 @@ complete -c parla -n "__fish_parla_using_subcommand channels" -l token-cmd -d 'S
 complete -c parla -n "__fish_parla_using_subcommand channels" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand channels" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand channels" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand channels" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand channels" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand channels" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand channels" -s V -l version -d 'Print version'
@@ -140,6 +153,7 @@ complete -c parla -n "__fish_parla_using_subcommand send" -l token-cmd -d 'Shell
 complete -c parla -n "__fish_parla_using_subcommand send" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand send" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand send" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand send" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand send" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand send" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand send" -s V -l version -d 'Print version'
@@ -152,6 +166,7 @@ complete -c parla -n "__fish_parla_using_subcommand history" -l token-cmd -d 'Sh
 complete -c parla -n "__fish_parla_using_subcommand history" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand history" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand history" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand history" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand history" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand history" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand history" -s V -l version -d 'Print version'
@@ -162,6 +177,7 @@ complete -c parla -n "__fish_parla_using_subcommand read" -l token-cmd -d 'Shell
 complete -c parla -n "__fish_parla_using_subcommand read" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand read" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand read" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand read" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand read" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand read" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand read" -s V -l version -d 'Print version'
@@ -171,6 +187,7 @@ complete -c parla -n "__fish_parla_using_subcommand watch" -l token-cmd -d 'Shel
 complete -c parla -n "__fish_parla_using_subcommand watch" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand watch" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand watch" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand watch" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand watch" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand watch" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand watch" -s V -l version -d 'Print version'
@@ -192,6 +209,7 @@ complete -c parla -n "__fish_parla_using_subcommand call" -l token-cmd -d 'Shell
 complete -c parla -n "__fish_parla_using_subcommand call" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand call" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand call" -l dtmf-inband -d 'Send DTMF as in-band tones even when the other side takes RFC 4733 events'
 complete -c parla -n "__fish_parla_using_subcommand call" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand call" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -214,6 +232,7 @@ complete -c parla -n "__fish_parla_using_subcommand answer" -l token-cmd -d 'She
 complete -c parla -n "__fish_parla_using_subcommand answer" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand answer" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand answer" -l auto -d 'Keep answering calls, one after another, until interrupted'
 complete -c parla -n "__fish_parla_using_subcommand answer" -l dtmf-inband -d 'Send DTMF as in-band tones even when the other side takes RFC 4733 events'
 complete -c parla -n "__fish_parla_using_subcommand answer" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
@@ -225,15 +244,211 @@ complete -c parla -n "__fish_parla_using_subcommand devices" -l token-cmd -d 'Sh
 complete -c parla -n "__fish_parla_using_subcommand devices" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand devices" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand devices" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand devices" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand devices" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand devices" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand devices" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l socket -d 'Control socket (default: the one a running interface or `parla answer` opened)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -f -a "status" -d 'Print the instance\'s state: user, connection, calls, audio'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -f -a "events" -d 'Stream the instance\'s events as JSON lines until interrupted'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -f -a "dial" -d 'Call one to three users'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -f -a "answer" -d 'Answer the ringing call (or the one named)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -f -a "decline" -d 'Decline the ringing call (or the one named)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -f -a "hangup" -d 'Hang up the current call (or the one named)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -f -a "hold" -d 'Put the current call on hold'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -f -a "resume" -d 'Take the current call off hold'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -f -a "mute" -d 'Mute the microphone'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -f -a "unmute" -d 'Unmute the microphone'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -f -a "dtmf" -d 'Send DTMF digits in the current call (0-9 * # A-D; `,` pauses 2 s)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -f -a "send" -d 'Send a chat message to a user, channel id or #group-name'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l reason -d 'none, error, do_not_disturb or no_answer' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from help" -f -a "status" -d 'Print the instance\'s state: user, connection, calls, audio'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from help" -f -a "events" -d 'Stream the instance\'s events as JSON lines until interrupted'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from help" -f -a "dial" -d 'Call one to three users'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from help" -f -a "answer" -d 'Answer the ringing call (or the one named)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from help" -f -a "decline" -d 'Decline the ringing call (or the one named)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from help" -f -a "hangup" -d 'Hang up the current call (or the one named)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from help" -f -a "hold" -d 'Put the current call on hold'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Take the current call off hold'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from help" -f -a "mute" -d 'Mute the microphone'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from help" -f -a "unmute" -d 'Unmute the microphone'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from help" -f -a "dtmf" -d 'Send DTMF digits in the current call (0-9 * # A-D; `,` pauses 2 s)'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from help" -f -a "send" -d 'Send a chat message to a user, channel id or #group-name'
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -f -a "path" -d 'Print the config, keymap and theme files parla reads, and whether each exists'
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -f -a "check" -d 'Load the config, keymap and theme files and report every error with its line'
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the config, keymap and theme files parla reads, and whether each exists'
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Load the config, keymap and theme files and report every error with its line'
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c parla -n "__fish_parla_using_subcommand completions" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand completions" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand completions" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
 complete -c parla -n "__fish_parla_using_subcommand completions" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand completions" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand completions" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand completions" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand completions" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand completions" -s V -l version -d 'Print version'
@@ -243,23 +458,40 @@ complete -c parla -n "__fish_parla_using_subcommand man" -l token-cmd -d 'Shell 
 complete -c parla -n "__fish_parla_using_subcommand man" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
 complete -c parla -n "__fish_parla_using_subcommand man" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand man" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand man" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand man" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand man" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand man" -s V -l version -d 'Print version'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "serve" -d 'Run the server (REST + WebSocket, SQLite storage)'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "demo" -d 'Start a local server with demo users and a chat bot, and print how to use it'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "admin" -d 'Administration with the API key: users and access tokens'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "users" -d 'List users with their presence'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "channels" -d 'List your channels with unread counts'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "send" -d 'Send a message to a user (their direct channel), a channel id, or #group-name'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "history" -d 'Show messages of a conversation, oldest first'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "read" -d 'Mark a conversation read up to a sequence number (default: all of it)'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "watch" -d 'Stream events (messages, presence, connection state, calls) until interrupted'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "call" -d 'Call one to three users and stay in the call until it ends'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "answer" -d 'Wait for an incoming call and answer it'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "devices" -d 'List the audio devices calls can use with `--audio device`'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "man" -d 'Write the man pages into a directory'
-complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "serve" -d 'Run the server (REST + WebSocket, SQLite storage)'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "demo" -d 'Start a local server with demo users and bots, and open the interface as `you`'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "admin" -d 'Administration with the API key: users and access tokens'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "users" -d 'List users with their presence'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "channels" -d 'List your channels with unread counts'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "send" -d 'Send a message to a user (their direct channel), a channel id, or #group-name'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "history" -d 'Show messages of a conversation, oldest first'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "read" -d 'Mark a conversation read up to a sequence number (default: all of it)'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "watch" -d 'Stream events (messages, presence, connection state, calls) until interrupted'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "call" -d 'Call one to three users and stay in the call until it ends'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "answer" -d 'Wait for an incoming call and answer it'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "devices" -d 'List the audio devices calls can use with `--audio device`'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "ctl" -d 'Drive a running `parla` interface or `parla answer` over its control socket'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "config" -d 'Show which config file is used, or check it'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "man" -d 'Write the man pages into a directory'
+complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "user" -d 'Manage users'
 complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "token" -d 'Issue an access token for a user'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "status" -d 'Print the instance\'s state: user, connection, calls, audio'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "events" -d 'Stream the instance\'s events as JSON lines until interrupted'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "dial" -d 'Call one to three users'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "answer" -d 'Answer the ringing call (or the one named)'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "decline" -d 'Decline the ringing call (or the one named)'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "hangup" -d 'Hang up the current call (or the one named)'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "hold" -d 'Put the current call on hold'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "resume" -d 'Take the current call off hold'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "mute" -d 'Mute the microphone'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "unmute" -d 'Unmute the microphone'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "dtmf" -d 'Send DTMF digits in the current call (0-9 * # A-D; `,` pauses 2 s)'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "send" -d 'Send a chat message to a user, channel id or #group-name'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the config, keymap and theme files parla reads, and whether each exists'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Load the config, keymap and theme files and report every error with its line'

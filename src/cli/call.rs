@@ -174,8 +174,19 @@ async fn drive(
     mut driver: CallDriver,
     plan: &CallPlan,
     json: bool,
+    mut ctl_calls: Option<&mut tokio::sync::mpsc::Receiver<crate::ctl::CtlCall>>,
+    ctl: Option<&crate::ctl::CtlServer>,
 ) -> Result<Summary, CliError> {
+    use crate::ctl::{CtlFailure, CtlRequest};
+    // Every event printed goes to the control socket's subscribers too.
+    let publish = |event: &serde_json::Value| {
+        if let Some(server) = ctl {
+            server.publish(event.clone());
+        }
+    };
     let room_id = driver.room_id().to_owned();
+    let mut held = false;
+    let mut muted = false;
     let mut hangup_at: Option<tokio::time::Instant> = None;
     let mut dtmf_sent = plan.dtmf.is_empty();
     let mut dtmf_mode = None;
@@ -203,8 +214,10 @@ async fn drive(
                 })?;
                 match outcome {
                     Some(CallEvent::State(view)) => {
+                        let event = serde_json::json!({"event": "call_state", "room_id": room_id, "state": view.state});
+                        publish(&event);
                         if json {
-                            print_json(&serde_json::json!({"event": "call_state", "room_id": room_id, "state": view.state}));
+                            print_json(&event);
                         } else {
                             println!("call {room_id}: {}", state_word(view.state));
                         }
@@ -228,15 +241,19 @@ async fn drive(
             ev = driver.next_media_event() => match ev {
                 CallEvent::Dtmf(d) => {
                     received.push(d);
+                    let event = serde_json::json!({"event": "dtmf", "room_id": room_id, "digit": d.to_string()});
+                    publish(&event);
                     if json {
-                        print_json(&serde_json::json!({"event": "dtmf", "room_id": room_id, "digit": d.to_string()}));
+                        print_json(&event);
                     } else {
                         println!("call {room_id}: DTMF {d}");
                     }
                 }
                 CallEvent::Media(state) => {
+                    let event = serde_json::json!({"event": "media_state", "room_id": room_id, "state": state});
+                    publish(&event);
                     if json {
-                        print_json(&serde_json::json!({"event": "media_state", "room_id": room_id, "state": state}));
+                        print_json(&event);
                     } else {
                         println!("call {room_id}: media {}", serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default());
                     }
@@ -245,8 +262,10 @@ async fn drive(
             },
             _ = stats_tick.tick(), if plan.stats_every.is_some() => {
                 if let Some(s) = driver.stats().await {
+                    let event = serde_json::json!({"event": "call_stats", "room_id": room_id, "stats": s});
+                    publish(&event);
                     if json {
-                        print_json(&serde_json::json!({"event": "call_stats", "room_id": room_id, "stats": s}));
+                        print_json(&event);
                     } else {
                         println!("call {room_id}: {}", stats_line(&s));
                     }
@@ -259,6 +278,69 @@ async fn drive(
             _ = tokio::signal::ctrl_c(), if !interrupted => {
                 interrupted = true;
                 let _ = client.hangup(&room_id).await;
+            }
+            call = crate::ctl::next_call(ctl_calls.as_deref_mut()) => {
+                let crate::ctl::CtlCall { request, reply: answer_to } = call;
+                let failure = |code: &str, message: String| Err(CtlFailure::new(code, message));
+                // A request naming another call is not about this one.
+                let other_room = |named: &Option<String>| {
+                    named.as_ref().filter(|r| **r != room_id).map(|r| {
+                        failure("not_found", format!("no call {r} here (this call is {room_id})"))
+                    })
+                };
+                let hold = matches!(request, CtlRequest::Hold { .. });
+                let mute = matches!(request, CtlRequest::Mute);
+                let reply = match request {
+                    CtlRequest::Status => Ok(serde_json::json!({
+                        "room_id": room_id,
+                        "state": driver.last_view().map(|v| state_word(v.state)).unwrap_or_else(|| "connecting".into()),
+                        "answered": answered,
+                        "dtmf_received": received,
+                        "muted": muted,
+                        "hold": held,
+                    })),
+                    CtlRequest::Hangup { room_id: named } => match other_room(&named) {
+                        Some(refused) => refused,
+                        None => match client.hangup(&room_id).await {
+                            Ok(_) => Ok(serde_json::json!({"room_id": room_id})),
+                            Err(e) => failure(e.code(), e.to_string()),
+                        },
+                    },
+                    CtlRequest::Hold { room_id: named } | CtlRequest::Resume { room_id: named } => {
+                        match other_room(&named) {
+                            Some(refused) => refused,
+                            None => match driver.set_hold(hold).await {
+                                Ok(()) => {
+                                    held = hold;
+                                    Ok(serde_json::json!({"room_id": room_id, "hold": hold}))
+                                }
+                                Err(e) => failure("media_error", e.to_string()),
+                            },
+                        }
+                    }
+                    CtlRequest::Mute | CtlRequest::Unmute => {
+                        muted = mute;
+                        driver.set_muted(mute);
+                        Ok(serde_json::json!({"room_id": room_id, "muted": mute}))
+                    }
+                    CtlRequest::Dtmf { digits } => match dtmf::parse(&digits) {
+                        Err(e) => failure("validation_error", e.to_string()),
+                        Ok(d) if d.is_empty() => failure("validation_error", "no DTMF digits given".into()),
+                        Ok(d) => {
+                            if driver.send_dtmf(&d, plan.timing).await {
+                                let sent_as = driver.media().map(|m| if m.dtmf_as_events() { "rfc4733" } else { "inband" });
+                                Ok(serde_json::json!({"room_id": room_id, "digits": d.iter().collect::<String>(), "sent_as": sent_as}))
+                            } else {
+                                failure("not_connected", "the call has no media yet; try again once it is connected".into())
+                            }
+                        }
+                    },
+                    _ => failure(
+                        "not_supported",
+                        "parla answer handles status, hangup, hold, resume, mute, unmute and dtmf".into(),
+                    ),
+                };
+                let _ = answer_to.send(reply);
             }
         }
     }
@@ -370,7 +452,7 @@ pub async fn call(
     let (client, mut events) = start_client(cli).await?;
     let call = client.dial(users).await?;
     let driver = CallDriver::new(client.clone(), &call.room_id, audio);
-    let summary = drive(&client, &mut events, driver, &plan, cli.json).await;
+    let summary = drive(&client, &mut events, driver, &plan, cli.json, None, None).await;
     client.stop();
     let summary = summary?;
     report(&summary, cli.json);
@@ -390,6 +472,15 @@ pub async fn answer(
     let plan = plan(dtmf_digits, args)?;
     // Check the files before waiting for anyone.
     drop(audio_setup(args, true)?);
+    // Scripts drive this instance through the control socket, unless another one has it.
+    let socket = crate::ctl::default_socket_path();
+    let (ctl, mut ctl_calls) = match crate::ctl::CtlServer::bind(&socket).await {
+        Ok((server, calls)) => (Some(server), Some(calls)),
+        Err(e) => {
+            tracing::warn!(error = %e, path = %socket.display(), "no control socket");
+            (None, None)
+        }
+    };
     let (client, mut events) = start_client(cli).await?;
     if !cli.json {
         println!("waiting for a call…");
@@ -402,6 +493,27 @@ pub async fn answer(
                 Some(_) => continue,
                 None => break,
             },
+            call = crate::ctl::next_call(ctl_calls.as_mut()) => {
+                use crate::ctl::{CtlFailure, CtlRequest};
+                let reply = match call.request {
+                    CtlRequest::Status => Ok(serde_json::json!({"state": "waiting"})),
+                    CtlRequest::Hangup { .. }
+                    | CtlRequest::Hold { .. }
+                    | CtlRequest::Resume { .. }
+                    | CtlRequest::Mute
+                    | CtlRequest::Unmute
+                    | CtlRequest::Dtmf { .. } => Err(CtlFailure::new(
+                        "no_call",
+                        "there is no call yet: parla answer is waiting for one",
+                    )),
+                    _ => Err(CtlFailure::new(
+                        "not_supported",
+                        "parla answer handles status, hangup, hold, resume, mute, unmute and dtmf",
+                    )),
+                };
+                let _ = call.reply.send(reply);
+                continue;
+            }
         };
         if let Err(e) = client.answer(&room_id).await {
             // Already answered elsewhere, or canceled meanwhile: wait for the next one.
@@ -410,12 +522,28 @@ pub async fn answer(
         }
         let audio = audio_setup(args, cli.json)?;
         let driver = CallDriver::new(client.clone(), &room_id, audio);
-        let summary = drive(&client, &mut events, driver, &plan, cli.json).await?;
+        let summary = drive(
+            &client,
+            &mut events,
+            driver,
+            &plan,
+            cli.json,
+            ctl_calls.as_mut(),
+            ctl.as_ref(),
+        )
+        .await?;
         report(&summary, cli.json);
+        if let (Some(server), Ok(event)) = (&ctl, serde_json::to_value(&summary)) {
+            server.publish(event);
+        }
         if !auto {
             break;
         }
     }
     client.stop();
+    // Subscribers get the last events (the summary) before the socket goes.
+    if let Some(server) = ctl {
+        server.shutdown().await;
+    }
     Ok(())
 }

@@ -11,6 +11,18 @@
 //! [profiles.local]
 //! server = "http://127.0.0.1:7340"
 //! api_key = "..."
+//!
+//! # The terminal interface
+//! keymap = "vim"              # default or vim; keymap.toml beside this file overrides keys
+//! theme = "light"             # dark, light or high-contrast; theme.toml overrides elements
+//! language = "it"             # en, it, es or pt (default: from the locale)
+//!
+//! [audio]
+//! backend = "device"          # device (falls back to null without a sound card) or null
+//! input = "USB"               # device id or part of its name
+//! output = "USB"
+//! ring = true                 # ring tone and ringback through the speaker
+//! bind = "0.0.0.0:0"          # local address for media sockets
 //! ```
 
 use std::collections::BTreeMap;
@@ -38,6 +50,55 @@ pub struct ConfigFile {
     pub profile: Option<String>,
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
+    /// Built-in keymap the interface starts from (`default`, `vim`).
+    pub keymap: Option<String>,
+    /// Built-in theme (`dark`, `light`, `high-contrast`).
+    pub theme: Option<String>,
+    /// Interface language (`en`, `it`, `es`, `pt`).
+    pub language: Option<String>,
+    #[serde(default)]
+    pub audio: AudioConfig,
+}
+
+/// Sound for calls in the interface.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AudioConfig {
+    /// `device` or `null`.
+    #[serde(default = "default_backend")]
+    pub backend: String,
+    pub input: Option<String>,
+    pub output: Option<String>,
+    /// Ring tone and ringback through the speaker.
+    #[serde(default = "yes")]
+    pub ring: bool,
+    /// Local address for media sockets.
+    #[serde(default = "any_address")]
+    pub bind: String,
+}
+
+fn any_address() -> String {
+    "0.0.0.0:0".into()
+}
+
+fn default_backend() -> String {
+    "device".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for AudioConfig {
+    fn default() -> Self {
+        AudioConfig {
+            backend: default_backend(),
+            input: None,
+            output: None,
+            ring: true,
+            bind: any_address(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +127,31 @@ pub fn default_server_data_dir() -> PathBuf {
     project_dirs()
         .map(|d| d.data_dir().join("server"))
         .unwrap_or_else(|| PathBuf::from("parla-data"))
+}
+
+/// The user keymap and theme files, beside the config file.
+pub fn user_file(config: Option<&Path>, name: &str) -> Option<PathBuf> {
+    config
+        .and_then(Path::parent)
+        .map(|d| d.join(name))
+        .or_else(|| project_dirs().map(|d| d.config_dir().join(name)))
+}
+
+/// The config file in use: `--config`/`PARLA_CONFIG`, else the default location, and
+/// whether it was named explicitly.
+pub fn config_path(cli: &Cli) -> (Option<PathBuf>, bool) {
+    match &cli.config {
+        Some(p) => (Some(p.clone()), true),
+        None => (default_config_path(), false),
+    }
+}
+
+/// The config file's contents (empty when the default file does not exist).
+pub fn load_file(cli: &Cli) -> Result<ConfigFile, ConfigError> {
+    match config_path(cli) {
+        (Some(p), explicit) => ConfigFile::load(&p, explicit),
+        (None, _) => Ok(ConfigFile::default()),
+    }
 }
 
 /// Where log files go.
@@ -111,10 +197,7 @@ pub struct Resolved {
 }
 
 pub fn resolve(cli: &Cli) -> Result<Resolved, ConfigError> {
-    let (path, explicit) = match &cli.config {
-        Some(p) => (Some(p.clone()), true),
-        None => (default_config_path(), false),
-    };
+    let (path, explicit) = config_path(cli);
     let file = match &path {
         Some(p) => ConfigFile::load(p, explicit)?,
         None => ConfigFile::default(),
@@ -141,6 +224,116 @@ pub fn resolve(cli: &Cli) -> Result<Resolved, ConfigError> {
         token_cmd: cli.token_cmd.clone().or(profile.token_cmd),
         api_key: cli.api_key.clone().or(profile.api_key),
     })
+}
+
+/// `parla config path` and `parla config check`.
+pub fn command(cli: &Cli, command: &super::ConfigCommand) -> Result<(), super::output::CliError> {
+    use super::output::{exit, print_json, CliError};
+    let (path, _) = config_path(cli);
+    let keymap_file = user_file(path.as_deref(), "keymap.toml");
+    let theme_file = user_file(path.as_deref(), "theme.toml");
+    let exists = |p: &Option<PathBuf>| p.as_ref().is_some_and(|p| p.exists());
+    let show = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(no config directory)".into())
+    };
+    match command {
+        super::ConfigCommand::Path => {
+            let files = [
+                ("config", &path, "settings and profiles"),
+                (
+                    "keymap",
+                    &keymap_file,
+                    "key bindings over the built-in keymap",
+                ),
+                ("theme", &theme_file, "colours over the built-in theme"),
+            ];
+            if cli.json {
+                let v: serde_json::Value = files
+                    .iter()
+                    .map(|(name, p, _)| {
+                        (
+                            name.to_string(),
+                            serde_json::json!({"path": show(p), "exists": exists(p)}),
+                        )
+                    })
+                    .chain([(
+                        "logs".to_string(),
+                        serde_json::json!({"path": log_dir().display().to_string()}),
+                    )])
+                    .collect::<serde_json::Map<_, _>>()
+                    .into();
+                print_json(&v);
+            } else {
+                for (name, p, what) in files {
+                    let state = if exists(p) {
+                        ""
+                    } else {
+                        " (not there: defaults)"
+                    };
+                    println!("{name:<7} {}{state}  — {what}", show(p));
+                }
+                println!("{:<7} {}", "logs", log_dir().display());
+            }
+            Ok(())
+        }
+        super::ConfigCommand::Check => {
+            let mut problems: Vec<String> = Vec::new();
+            let file = match load_file(cli) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    problems.push(e.to_string());
+                    None
+                }
+            };
+            let file = file.unwrap_or_default();
+            if let Some(name) = &file.profile {
+                if !file.profiles.contains_key(name) {
+                    problems.push(format!("profile `{name}` is not defined under [profiles]"));
+                }
+            }
+            let keymap_name = file.keymap.as_deref().unwrap_or("default");
+            let (_, keymap_problem) =
+                crate::tui::keymap::Keymap::load(keymap_name, keymap_file.as_deref());
+            if let Some(e) = keymap_problem {
+                problems.push(e.to_string());
+            }
+            let theme_name = file.theme.as_deref().unwrap_or("dark");
+            let (_, theme_problem) =
+                crate::tui::theme::Theme::load(theme_name, theme_file.as_deref(), false);
+            if let Some(e) = theme_problem {
+                problems.push(e.to_string());
+            }
+            if let Some(lang) = &file.language {
+                if crate::tui::i18n::Strings::for_language(lang).is_none() {
+                    problems.push(format!(
+                        "language `{lang}` is not available (en, it, es, pt)"
+                    ));
+                }
+            }
+            if !["device", "null"].contains(&file.audio.backend.as_str()) {
+                problems.push(format!(
+                    "audio backend `{}` is unknown (device or null)",
+                    file.audio.backend
+                ));
+            }
+            if problems.is_empty() {
+                if cli.json {
+                    print_json(&serde_json::json!({"ok": true}));
+                } else {
+                    println!("config ok: {}", show(&path));
+                }
+                Ok(())
+            } else {
+                Err(CliError {
+                    code: "config_invalid".into(),
+                    message: problems.join("\n"),
+                    exit: exit::USAGE,
+                })
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -184,11 +377,4 @@ mod tests {
             ConfigFile::parse("[profiles.a]\nsrever = \"x\"\n", Path::new("c.toml")).unwrap_err();
         assert!(err.to_string().contains("srever"), "{err}");
     }
-}
-
-/// `parla config path` and `parla config check`.
-pub fn command(_cli: &Cli, _command: &super::ConfigCommand) -> Result<(), super::output::CliError> {
-    Err(super::output::CliError::usage(
-        "parla config is not available yet",
-    ))
 }

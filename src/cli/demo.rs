@@ -1,4 +1,6 @@
-//! `parla demo`: a local server with demo users, some history and a chat bot.
+//! `parla demo`: a local server with demo users, some history and bots — alice answers
+//! chat, echo plays your voice back, menu reads back the digits you press, carol calls you
+//! shortly after you come online — then the interface, as the demo user.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,8 +8,12 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::output::{exit, print_json, CliError};
-use super::DemoArgs;
+use super::{Cli, DemoArgs};
+use crate::client::call::CallState;
+use crate::client::media_call::AudioSetup;
+use crate::client::switchboard::{AudioFactory, CallCommand, CallNews, Switchboard};
 use crate::client::{Client, ClientConfig, Event, TokenSource};
+use crate::media::audio::{echo, AudioSink, AudioSource, NullSink, Silence, Tone};
 use crate::server::{AppState, Server, ServerConfig};
 
 /// The person trying parla, and the people they can talk to.
@@ -16,8 +22,9 @@ pub const DEMO_PEOPLE: &[(&str, &str)] = &[
     ("you", "You"),
     ("alice", "Alice (chat bot)"),
     ("bob", "Bob"),
-    ("carol", "Carol"),
+    ("carol", "Carol (calls you)"),
     ("echo", "Echo (answers calls, plays your voice back)"),
+    ("menu", "Menu (answers calls, reads back your keypad)"),
 ];
 
 /// A token provider that mints tokens in-process, for the bots.
@@ -111,58 +118,176 @@ pub fn spawn_chat_bot(server: &Server) -> Result<Client, CliError> {
     Ok(client)
 }
 
-/// The echo bot answers every call and plays what it hears back half a second later.
-pub fn spawn_echo_bot(server: &Server, bind: &str) -> Result<Client, CliError> {
-    use crate::client::media_call::AudioSetup;
-    use crate::client::phone::{CallDriver, CallEvent};
-    use crate::media::audio::echo;
-
+fn bot_client(
+    server: &Server,
+    user: &str,
+    device: &str,
+) -> Result<(Client, tokio::sync::mpsc::UnboundedReceiver<Event>), CliError> {
     let state = server.state().clone();
-    let mut config = ClientConfig::new(server.url(), local_tokens(state, "echo"));
-    config.device_name = "echo bot".into();
-    config.presence = false;
-    let (client, mut events) = Client::start(config)?;
+    let mut config = ClientConfig::new(server.url(), local_tokens(state, user));
+    config.device_name = device.into();
+    config.presence = user == "carol";
+    Ok(Client::start(config)?)
+}
+
+/// A bot that answers every call with audio from `audio`; with `read_back`, every DTMF
+/// digit it hears is sent back as the same digit.
+fn spawn_answering_bot(
+    server: &Server,
+    user: &str,
+    audio: AudioFactory,
+    read_back: bool,
+) -> Result<Client, CliError> {
+    let (client, mut events) = bot_client(server, user, &format!("{user} bot"))?;
     let bot = client.clone();
-    let bind = bind.to_owned();
     tokio::spawn(async move {
-        let mut calls: Vec<CallDriver> = Vec::new();
-        while let Some(event) = events.recv().await {
-            if let Event::CallIncoming { call } = &event {
-                if bot.answer(&call.room_id).await.is_ok() {
-                    let (source, sink) = echo(Duration::from_millis(500));
-                    let audio = AudioSetup {
-                        source: Box::new(source),
-                        sink: Box::new(sink),
-                        bind: bind.clone(),
-                        impair: None,
-                        inband_dtmf: false,
-                        ring: false,
-                        outage: None,
-                    };
-                    calls.push(CallDriver::new(bot.clone(), &call.room_id, audio));
-                }
-            }
-            let mut ended = Vec::new();
-            for (i, driver) in calls.iter_mut().enumerate() {
-                match driver.on_event(&event).await {
-                    Ok(Some(CallEvent::Ended(_))) => ended.push(i),
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "echo bot media failed");
-                        let room = driver.room_id().to_owned();
-                        let _ = bot.hangup(&room).await;
+        let (mut board, mut news) = Switchboard::new(bot.clone(), audio);
+        loop {
+            tokio::select! {
+                e = events.recv() => {
+                    let Some(e) = e else { break };
+                    if let Event::CallIncoming { call } = &e {
+                        if let Err(err) = bot.answer(&call.room_id).await {
+                            tracing::info!(error = %err, "bot could not answer");
+                        }
                     }
+                    board.route(&e);
                 }
-            }
-            for i in ended.into_iter().rev() {
-                let _ = calls.swap_remove(i).finish().await;
+                n = news.recv() => match n {
+                    Some(CallNews::Dtmf(room, digit)) if read_back => {
+                        board.send(&room, CallCommand::Dtmf(digit.to_string()));
+                    }
+                    Some(CallNews::Error(room, e)) => {
+                        tracing::warn!(room = %room, error = %e, "bot call failed");
+                    }
+                    Some(_) => {}
+                    None => break,
+                },
             }
         }
     });
     Ok(client)
 }
 
-pub async fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
+fn bot_audio(
+    bind: &str,
+    make: impl Fn() -> (Box<dyn AudioSource>, Box<dyn AudioSink>) + Send + 'static,
+) -> AudioFactory {
+    let bind = bind.to_owned();
+    Box::new(move || {
+        let (source, sink) = make();
+        let mut audio = AudioSetup::silent(&bind);
+        audio.source = source;
+        audio.sink = sink;
+        audio
+    })
+}
+
+/// The echo bot answers every call and plays what it hears back half a second later.
+pub fn spawn_echo_bot(server: &Server, bind: &str) -> Result<Client, CliError> {
+    let audio = bot_audio(bind, || {
+        let (source, sink) = echo(Duration::from_millis(500));
+        (Box::new(source), Box::new(sink))
+    });
+    spawn_answering_bot(server, "echo", audio, false)
+}
+
+/// The menu bot answers every call and reads back each DTMF digit you press, as the same
+/// tone.
+pub fn spawn_ivr_bot(server: &Server, bind: &str) -> Result<Client, CliError> {
+    let audio = bot_audio(bind, || (Box::new(Silence), Box::new(NullSink)));
+    spawn_answering_bot(server, "menu", audio, true)
+}
+
+/// Carol calls the demo user once, `after` they come online, talks (a tone) and hangs up
+/// after half a minute if nobody does before.
+pub fn spawn_caller_bot(server: &Server, bind: &str, after: Duration) -> Result<Client, CliError> {
+    let (client, mut events) = bot_client(server, "carol", "carol's phone")?;
+    let bot = client.clone();
+    let audio = bot_audio(bind, || (Box::new(Tone::new(392.0)), Box::new(NullSink)));
+    tokio::spawn(async move {
+        let _ = bot.rest().me().await;
+        // Wait for the demo user.
+        let online = |e: &Event| {
+            matches!(e, Event::Presence { presence } if presence.user_id == DEMO_USER
+                && presence.status != crate::proto::PresenceStatus::Offline)
+        };
+        let already = bot
+            .rest()
+            .users(true)
+            .await
+            .map(|u| u.iter().any(|u| u.user_id == DEMO_USER))
+            .unwrap_or(false);
+        if !already {
+            loop {
+                match events.recv().await {
+                    Some(e) if online(&e) => break,
+                    Some(_) => {}
+                    None => return,
+                }
+            }
+        }
+        tokio::time::sleep(after).await;
+        // Call once the demo user is free (not in another call); try again while busy.
+        let room = loop {
+            let free = bot
+                .rest()
+                .users(true)
+                .await
+                .map(|u| {
+                    u.iter().any(|u| {
+                        u.user_id == DEMO_USER
+                            && u.presence.status == crate::proto::PresenceStatus::Online
+                    })
+                })
+                .unwrap_or(false);
+            if free {
+                match bot.dial(&[DEMO_USER.to_owned()]).await {
+                    Ok(call) => break call.room_id,
+                    Err(e) => tracing::info!(error = %e, "carol could not call yet"),
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            // Drop what queued up meanwhile.
+            while events.try_recv().is_ok() {}
+        };
+        let (mut board, _news) = Switchboard::new(bot.clone(), audio);
+        let mut hang_up_at: Option<tokio::time::Instant> = None;
+        loop {
+            let timer = async {
+                match hang_up_at {
+                    Some(t) => tokio::time::sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                e = events.recv() => {
+                    let Some(e) = e else { break };
+                    board.route(&e);
+                    if let Event::Call { view } = &e {
+                        if view.call.room_id == room {
+                            if view.is_ended() {
+                                break;
+                            }
+                            if view.state == CallState::Connected && hang_up_at.is_none() {
+                                hang_up_at = Some(tokio::time::Instant::now() + Duration::from_secs(30));
+                            }
+                        }
+                    }
+                }
+                _ = timer => {
+                    let _ = bot.hangup(&room).await;
+                    hang_up_at = None;
+                }
+            }
+        }
+    });
+    Ok(client)
+}
+
+pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<(), CliError> {
+    use std::io::IsTerminal;
+    let json = cli.json;
     let temp;
     let data = match &args.data {
         Some(d) => d.clone(),
@@ -174,6 +299,15 @@ pub async fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
             temp.path().to_owned()
         }
     };
+    let size = parse_size(&args.size)?;
+    let script = match &args.script {
+        Some(path) => Some(crate::tui::script::load(path).map_err(|e| CliError {
+            code: "script_invalid".into(),
+            message: e.to_string(),
+            exit: exit::USAGE,
+        })?),
+        None => None,
+    };
     let server = Server::start(ServerConfig::new(args.listen, data.clone()))
         .await
         .map_err(|e| CliError {
@@ -182,8 +316,67 @@ pub async fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
             exit: exit::FAILURE,
         })?;
     seed(&server).await?;
-    let bot = spawn_chat_bot(&server)?;
-    let echo_bot = spawn_echo_bot(&server, &args.media_bind)?;
+    let bots = vec![
+        spawn_chat_bot(&server)?,
+        spawn_echo_bot(&server, &args.media_bind)?,
+        spawn_ivr_bot(&server, &args.media_bind)?,
+        spawn_caller_bot(
+            &server,
+            &args.media_bind,
+            Duration::from_secs_f64(args.call_after.max(0.0)),
+        )?,
+    ];
+    let interactive = !args.no_wait && script.is_none() && std::io::stdout().is_terminal();
+    let result = if let Some(script) = script {
+        let mut rt = demo_interface(cli, &server, &args.media_bind)?;
+        crate::tui::run::headless(&mut rt, script, size.0, size.1, cli.record_cast.as_deref()).await
+    } else if interactive {
+        let mut rt = demo_interface(cli, &server, &args.media_bind)?;
+        crate::tui::run::in_terminal(&mut rt, cli.record_cast.as_deref()).await
+    } else {
+        instructions(&server, &data, json).await?;
+        if !args.no_wait {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        Ok(())
+    };
+    for b in bots {
+        b.stop();
+    }
+    server.shutdown().await;
+    result
+}
+
+/// The interface, signed in as the demo user.
+fn demo_interface(
+    cli: &Cli,
+    server: &Server,
+    bind: &str,
+) -> Result<crate::tui::run::Runtime, CliError> {
+    let file = super::config::load_file(cli)?;
+    let mut look = crate::tui::run::Look::from_config(cli, &file);
+    // The demo's media stay where the bots are.
+    look.audio.bind = bind.to_owned();
+    let config = ClientConfig::new(
+        server.url(),
+        local_tokens(server.state().clone(), DEMO_USER),
+    );
+    let (client, events) = Client::start(config)?;
+    Ok(crate::tui::run::Runtime::new(look, client, events, bind))
+}
+
+fn parse_size(text: &str) -> Result<(u16, u16), CliError> {
+    let bad = || CliError::usage(format!("size `{text}` is not COLSxROWS, e.g. 100x30"));
+    let (c, r) = text.split_once(['x', 'X']).ok_or_else(bad)?;
+    let (c, r): (u16, u16) = (c.parse().map_err(|_| bad())?, r.parse().map_err(|_| bad())?);
+    if c < 40 || r < 12 {
+        return Err(CliError::usage("the smallest interface is 40x12"));
+    }
+    Ok((c, r))
+}
+
+/// Without a terminal (or with --no-wait): how to use the demo from another one.
+async fn instructions(server: &Server, data: &std::path::Path, json: bool) -> Result<(), CliError> {
     let (token, _) = server
         .state()
         .mint_token(DEMO_USER, Utc::now(), 86_400)
@@ -206,6 +399,7 @@ pub async fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
         println!("  export PARLA_API_KEY={}", server.api_key());
         println!();
         println!("Then try:");
+        println!("  parla                          # the interface");
         println!("  parla channels                 # your conversations and unread counts");
         println!("  parla history bob              # what Bob wrote");
         println!("  parla send alice 'hello'       # Alice is a bot and answers");
@@ -213,16 +407,12 @@ pub async fn run(args: &DemoArgs, json: bool) -> Result<(), CliError> {
         println!("  parla users --online");
         println!("  parla call echo --tone 440 --record echo.wav --hangup-after 5");
         println!("                                 # the echo bot plays your audio back");
+        println!("  parla call menu --dtmf 123 --hangup-after 5");
+        println!("                                 # the menu bot reads the digits back");
         println!("  parla admin user add dave --name Dave");
         println!();
         println!("(`cargo run --quiet --` stands for `parla` inside the source tree.)");
         println!("Press Ctrl-C to stop the demo.");
     }
-    if !args.no_wait {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-    bot.stop();
-    echo_bot.stop();
-    server.shutdown().await;
     Ok(())
 }

@@ -75,7 +75,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (REST + WebSocket, SQLite storage)
     Serve(ServeArgs),
-    /// Start a local server with demo users and a chat bot, and print how to use it
+    /// Start a local server with demo users and bots, and open the interface as `you`
     Demo(DemoArgs),
     /// Administration with the API key: users and access tokens
     Admin {
@@ -260,6 +260,9 @@ pub struct DemoArgs {
     /// Terminal size of the headless interface, COLSxROWS
     #[arg(long, default_value = "100x30", value_name = "COLSxROWS")]
     pub size: String,
+    /// Seconds after you come online before Carol calls you (0: at once)
+    #[arg(long, default_value_t = 15.0, value_name = "S")]
+    pub call_after: f64,
 }
 
 #[derive(Debug, Subcommand)]

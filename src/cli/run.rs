@@ -42,7 +42,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Man { dir } => super::write_man_pages(dir)
             .map_err(|e| CliError::io(format!("cannot write man pages: {e}"))),
         Command::Serve(args) => serve(&cli, args).await,
-        Command::Demo(args) => super::demo::run(args, cli.json).await,
+        Command::Demo(args) => super::demo::run(&cli, args).await,
         Command::Admin { command } => admin(&cli, command).await,
         Command::Users { online } => {
             let rest = user_rest(&cli).await?;

@@ -10,6 +10,7 @@ pub mod media_call;
 pub mod phone;
 pub mod rest;
 pub mod session;
+pub mod switchboard;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -260,6 +260,11 @@ impl Keymap {
             .map(|b| b.action)
     }
 
+    /// The action bound to a key in exactly this mode (no global fallback).
+    pub fn action_in(&self, mode: Mode, key: &Key) -> Option<Action> {
+        self.bindings.get(&(mode, key.clone())).map(|b| b.action)
+    }
+
     /// Every binding, grouped by mode, for the help overlay.
     pub fn help(&self) -> Vec<(Mode, Key, Binding)> {
         self.bindings

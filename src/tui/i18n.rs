@@ -1,0 +1,156 @@
+//! User-visible strings in English, Italian, Spanish and Portuguese (`locales/*.toml`,
+//! compiled in). The language comes from the config file or the locale (`LC_ALL`,
+//! `LC_MESSAGES`, `LANG`); English fills anything a translation lacks.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+pub const LANGUAGES: &[(&str, &str)] = &[
+    ("en", include_str!("../../locales/en.toml")),
+    ("it", include_str!("../../locales/it.toml")),
+    ("es", include_str!("../../locales/es.toml")),
+    ("pt", include_str!("../../locales/pt.toml")),
+];
+
+#[derive(Deserialize)]
+struct LocaleFile {
+    language: String,
+    strings: BTreeMap<String, String>,
+}
+
+/// One language's strings, with English behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Strings {
+    pub code: &'static str,
+    pub language: String,
+    strings: BTreeMap<String, String>,
+    fallback: BTreeMap<String, String>,
+}
+
+fn parse(text: &str) -> Option<LocaleFile> {
+    toml::from_str(text).ok()
+}
+
+impl Strings {
+    /// The strings of `code` (`en`, `it`, `es`, `pt`; a region such as `pt_BR` is fine);
+    /// `None` for a language parla does not have.
+    pub fn for_language(code: &str) -> Option<Strings> {
+        let short = code
+            .split(['_', '-', '.'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let (code, text) = LANGUAGES.iter().find(|(c, _)| *c == short)?;
+        let file = parse(text)?;
+        let fallback = LANGUAGES
+            .first()
+            .and_then(|(_, t)| parse(t))
+            .map(|f| f.strings)
+            .unwrap_or_default();
+        Some(Strings {
+            code,
+            language: file.language,
+            strings: file.strings,
+            fallback,
+        })
+    }
+
+    /// English.
+    pub fn english() -> Strings {
+        Strings::for_language("en").unwrap_or(Strings {
+            code: "en",
+            language: "English".into(),
+            strings: BTreeMap::new(),
+            fallback: BTreeMap::new(),
+        })
+    }
+
+    /// The language named in the config, else the locale's, else English.
+    pub fn choose(configured: Option<&str>) -> Strings {
+        if let Some(s) = configured.and_then(Strings::for_language) {
+            return s;
+        }
+        for var in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+            if let Ok(v) = std::env::var(var) {
+                if v.is_empty() || v == "C" || v == "POSIX" {
+                    continue;
+                }
+                return Strings::for_language(&v).unwrap_or_else(Strings::english);
+            }
+        }
+        Strings::english()
+    }
+
+    /// The string for `key` (the key itself when no language has it, so a gap shows).
+    pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
+        self.strings
+            .get(key)
+            .or_else(|| self.fallback.get(key))
+            .map(String::as_str)
+            .unwrap_or(key)
+    }
+
+    /// The string for `key` with `{name}` placeholders filled.
+    pub fn fmt(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut out = self.get(key).to_owned();
+        for (name, value) in args {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        out
+    }
+
+    /// Every key of this language's own file.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.strings.keys().map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(s: &str) -> Vec<String> {
+        let mut out: Vec<String> = s
+            .split('{')
+            .skip(1)
+            .filter_map(|p| p.split_once('}').map(|(name, _)| name.to_owned()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn every_language_has_every_string_with_the_same_placeholders() {
+        let en = Strings::english();
+        assert!(en.keys().count() > 50);
+        for (code, _) in LANGUAGES {
+            let s = Strings::for_language(code).unwrap_or_else(|| panic!("{code} does not parse"));
+            for key in en.keys() {
+                let own = s.strings.get(key);
+                assert!(own.is_some(), "{code} lacks {key}");
+                assert_eq!(
+                    placeholders(own.map(String::as_str).unwrap_or("")),
+                    placeholders(en.get(key)),
+                    "{code}: placeholders of {key}"
+                );
+            }
+            for key in s.keys() {
+                assert!(en.strings.contains_key(key), "{code} has unknown key {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_language_comes_from_config_or_locale() {
+        assert_eq!(Strings::choose(Some("it")).code, "it");
+        assert_eq!(Strings::choose(Some("pt_BR.UTF-8")).code, "pt");
+        assert_eq!(Strings::for_language("klingon"), None);
+        let s = Strings::english();
+        assert_eq!(
+            s.fmt("presence.busy_with", &[("who", "bob")]),
+            "busy with bob"
+        );
+        assert_eq!(s.get("no.such.key"), "no.such.key");
+    }
+}

@@ -1,0 +1,573 @@
+//! The interface drawn into a `TestBackend`: every pane, modal and theme at 80x24 and
+//! 160x48, compared with the snapshots in tests/snapshots (review changes with
+//! `cargo insta review`, or accept them with `INSTA_UPDATE=always`). Plus the state
+//! changes input makes, and the keymap and theme loading.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::Terminal;
+
+use parla::client::call::{CallState, CallView};
+use parla::client::Event;
+use parla::media::stats::CallStats;
+use parla::proto::{
+    Call, CallParticipant, CallStatus, Channel, ChannelKind, DevicePresence, Message,
+    ParticipantState, Presence, PresenceStatus, UserEntry,
+};
+use parla::tui::app::{App, Command, Modal, Pane};
+use parla::tui::i18n::Strings;
+use parla::tui::keymap::Keymap;
+use parla::tui::theme::Theme;
+use parla::tui::ui;
+
+fn at(min: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap() + Duration::minutes(min)
+}
+
+fn user(id: &str, name: &str, status: PresenceStatus, busy_with: &[&str]) -> UserEntry {
+    UserEntry {
+        user_id: id.into(),
+        display_name: name.into(),
+        presence: Presence {
+            user_id: id.into(),
+            status,
+            busy_with: busy_with.iter().map(|s| s.to_string()).collect(),
+            devices: Vec::<DevicePresence>::new(),
+        },
+    }
+}
+
+fn message(channel: &str, seq: u64, sender: &str, text: &str, min: i64) -> Message {
+    Message {
+        message_id: format!("m{seq}"),
+        channel_id: channel.into(),
+        seq,
+        sender: sender.into(),
+        text: text.into(),
+        created_at: at(min),
+        client_id: format!("c{seq}"),
+    }
+}
+
+fn channel(
+    id: &str,
+    kind: ChannelKind,
+    name: Option<&str>,
+    who: &[&str],
+    unread: u64,
+    last: Option<Message>,
+) -> Channel {
+    Channel {
+        channel_id: id.into(),
+        kind,
+        name: name.map(str::to_owned),
+        participants: who.iter().map(|s| s.to_string()).collect(),
+        created_at: at(-3000),
+        last_seq: last.as_ref().map_or(0, |m| m.seq),
+        unread_count: unread,
+        read_seq: 0,
+        last_message: last,
+    }
+}
+
+fn call(room: &str, with: &str, status: CallStatus) -> Call {
+    Call {
+        room_id: room.into(),
+        caller: "you".into(),
+        created_at: at(0),
+        status,
+        participants: vec![
+            CallParticipant {
+                user_id: "you".into(),
+                state: ParticipantState::Calling,
+                device_id: Some("d1".into()),
+                decline_reason: None,
+            },
+            CallParticipant {
+                user_id: with.into(),
+                state: ParticipantState::Joined,
+                device_id: Some("d2".into()),
+                decline_reason: None,
+            },
+        ],
+        answered_at: None,
+        ended_at: None,
+        end_reason: None,
+    }
+}
+
+/// A user with some conversations and people around, nothing open.
+fn app(language: &str) -> App {
+    std::env::set_var("TZ", "UTC");
+    let strings = Strings::for_language(language).unwrap();
+    let (keymap, _) = Keymap::load("default", None);
+    let mut app = App::new(strings, keymap);
+    app.now = at(30);
+    let bob_last = message(
+        "ch_bob",
+        3,
+        "bob",
+        "Try calling the echo bot: it plays your voice back.",
+        12,
+    );
+    app.on_loaded(
+        "you".into(),
+        vec![
+            channel(
+                "ch_bob",
+                ChannelKind::Direct,
+                None,
+                &["you", "bob"],
+                2,
+                Some(bob_last),
+            ),
+            channel(
+                "ch_team",
+                ChannelKind::Group,
+                Some("team"),
+                &["you", "bob", "carol"],
+                0,
+                Some(message(
+                    "ch_team",
+                    1,
+                    "carol",
+                    "Stand-up moved to 10:30.",
+                    5,
+                )),
+            ),
+            channel(
+                "ch_alice",
+                ChannelKind::Direct,
+                None,
+                &["you", "alice"],
+                0,
+                None,
+            ),
+        ],
+        vec![
+            user("you", "You", PresenceStatus::Online, &[]),
+            user("alice", "Alice", PresenceStatus::Online, &[]),
+            user("bob", "Bob", PresenceStatus::Busy, &["carol"]),
+            user("carol", "Carol", PresenceStatus::Busy, &["bob"]),
+            user("echo", "Echo", PresenceStatus::Online, &[]),
+            user("dave", "Dave", PresenceStatus::Offline, &[]),
+        ],
+    );
+    app.on_event(&Event::Connection {
+        state: parla::client::session::ConnectionState::Connected,
+    });
+    app
+}
+
+/// The same, with bob's conversation open (history across two days, one failed message).
+fn chatting(language: &str) -> App {
+    let mut app = app(language);
+    app.open_channel("ch_bob");
+    app.on_history(
+        "ch_bob",
+        vec![
+            message("ch_bob", 1, "bob", "Hi! Welcome to parla.", -1440),
+            message("ch_bob", 2, "you", "Thanks, looking around. This is a longer line that has to wrap inside the chat pane when the terminal is narrow.", 10),
+            message("ch_bob", 3, "bob", "Try calling the echo bot: it plays your voice back.", 12),
+        ],
+        true,
+    );
+    app.on_queued("ch_bob", "q1", "on its way");
+    app.on_queued("ch_bob", "q2", "this one failed");
+    app.on_event(&Event::MessageFailed {
+        client_id: "q2".into(),
+        channel_id: "ch_bob".into(),
+        code: "message_too_large".into(),
+        error: "too large".into(),
+    });
+    app.drafts
+        .insert("ch_bob".into(), "a draft\nover two lines".into());
+    app
+}
+
+/// In a call with echo, with statistics.
+fn in_call(language: &str) -> App {
+    let mut app = chatting(language);
+    let mut view = CallView::outgoing(call("call_1", "echo", CallStatus::Dialing), "you");
+    app.on_event(&Event::Call { view: view.clone() });
+    view.call = call("call_1", "echo", CallStatus::Connected);
+    view.state = CallState::Connected;
+    view.media_up = true;
+    view.connected_at = Some(at(28));
+    app.on_event(&Event::Call { view });
+    for mos in [4.2, 4.3, 4.4, 4.1, 3.9, 4.4] {
+        app.on_call_stats(
+            "call_1",
+            CallStats {
+                rtt_ms: Some(1.0),
+                loss_pct: 0.5,
+                concealed_pct: 0.0,
+                jitter_ms: 2.0,
+                jitter_buffer_ms: 21.0,
+                send_kbps: 140.0,
+                recv_kbps: 139.0,
+                send_level_dbfs: -12.0,
+                recv_level_dbfs: -24.0,
+                mos,
+                frames_sent: 100,
+                packets_received: 100,
+                frames_played: 100,
+                frames_concealed: 0,
+                frames_recovered: 0,
+            },
+        );
+    }
+    app
+}
+
+fn draw(app: &mut App, theme: &Theme, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::render(f, app, theme)).unwrap();
+    app.areas = ui::areas(app, ratatui::layout::Rect::new(0, 0, w, h));
+    t
+}
+
+fn text(app: &mut App, w: u16, h: u16) -> String {
+    let theme = Theme::builtin("dark").unwrap();
+    let t = draw(app, &theme, w, h);
+    ui::buffer_text(t.backend().buffer())
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn alt(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT)
+}
+
+#[test]
+fn every_pane_and_modal_at_both_sizes() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let size = format!("{w}x{h}");
+        insta::assert_snapshot!(format!("lists_{size}"), text(&mut app("en"), w, h));
+        insta::assert_snapshot!(format!("chat_{size}"), text(&mut chatting("en"), w, h));
+        let mut c = chatting("en");
+        c.on_key(key(KeyCode::Char('i')));
+        insta::assert_snapshot!(format!("composer_{size}"), text(&mut c, w, h));
+        insta::assert_snapshot!(format!("call_{size}"), text(&mut in_call("en"), w, h));
+        let mut c = in_call("en");
+        c.on_key(alt('d'));
+        c.on_key(key(KeyCode::Char('1')));
+        c.on_key(key(KeyCode::Char('#')));
+        assert!(matches!(c.modal, Some(Modal::Dialpad { .. })));
+        insta::assert_snapshot!(format!("dialpad_{size}"), text(&mut c, w, h));
+        let mut c = app("en");
+        c.on_key(key(KeyCode::Char('?')));
+        insta::assert_snapshot!(format!("help_{size}"), text(&mut c, w, h));
+        let mut c = app("en");
+        let mut incoming = call("call_2", "you", CallStatus::Dialing);
+        incoming.caller = "carol".into();
+        incoming.participants[0].user_id = "carol".into();
+        incoming.participants[1].user_id = "you".into();
+        incoming.participants[1].state = ParticipantState::Ringing;
+        c.on_event(&Event::CallIncoming {
+            call: incoming.clone(),
+        });
+        c.on_event(&Event::Call {
+            view: CallView::incoming(incoming, "you"),
+        });
+        insta::assert_snapshot!(format!("incoming_{size}"), text(&mut c, w, h));
+    }
+}
+
+#[test]
+fn every_theme_styles_the_call_and_chat() {
+    for name in ["dark", "light", "high-contrast"] {
+        let theme = Theme::builtin(name).unwrap();
+        let mut a = in_call("en");
+        let t = draw(&mut a, &theme, 80, 24);
+        insta::assert_debug_snapshot!(format!("theme_{name}"), t.backend().buffer());
+    }
+    // NO_COLOR keeps the layout and drops the colours.
+    let (plain, _) = Theme::load("dark", None, true);
+    let mut a = in_call("en");
+    let t = draw(&mut a, &plain, 80, 24);
+    let buf = t.backend().buffer();
+    assert!(buf
+        .content()
+        .iter()
+        .all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset));
+}
+
+#[test]
+fn every_language_draws_the_call() {
+    for lang in ["it", "es", "pt"] {
+        insta::assert_snapshot!(format!("call_{lang}"), text(&mut in_call(lang), 80, 24));
+    }
+}
+
+#[test]
+fn keys_move_focus_open_write_and_send() {
+    let mut a = app("en");
+    assert_eq!(a.focus, Pane::Channels);
+    a.on_key(key(KeyCode::Tab));
+    assert_eq!(a.focus, Pane::Users);
+    a.on_key(key(KeyCode::BackTab));
+    assert_eq!(a.focus, Pane::Channels);
+    // Channels are listed newest first: bob's conversation is on top.
+    let open = a.on_key(key(KeyCode::Enter));
+    assert_eq!(
+        open,
+        vec![Command::OpenChannel {
+            channel_id: "ch_bob".into()
+        }]
+    );
+    assert_eq!(a.focus, Pane::Chat);
+    a.on_key(key(KeyCode::Char('i')));
+    for c in "hi? c".chars() {
+        assert!(
+            a.on_key(key(KeyCode::Char(c))).is_empty(),
+            "`{c}` is text while writing"
+        );
+    }
+    assert!(a.modal.is_none());
+    let sent = a.on_key(key(KeyCode::Enter));
+    assert_eq!(
+        sent,
+        vec![Command::Send {
+            channel_id: "ch_bob".into(),
+            text: "hi? c".into()
+        }]
+    );
+    // Drafts are per channel.
+    a.on_key(key(KeyCode::Char('x')));
+    a.on_key(key(KeyCode::Esc));
+    a.open_channel("ch_team");
+    assert_eq!(a.drafts.get("ch_bob").map(String::as_str), Some("x"));
+    assert_eq!(a.drafts.get("ch_team"), None);
+}
+
+#[test]
+fn the_people_filter_narrows_the_list_and_c_calls() {
+    let mut a = app("en");
+    a.on_key(key(KeyCode::Tab));
+    a.on_key(key(KeyCode::Char('/')));
+    for c in "ech".chars() {
+        a.on_key(key(KeyCode::Char(c)));
+    }
+    let shown: Vec<String> = a
+        .visible_users()
+        .iter()
+        .map(|u| u.user_id.clone())
+        .collect();
+    assert_eq!(shown, vec!["echo"]);
+    a.on_key(key(KeyCode::Enter));
+    let dial = a.on_key(key(KeyCode::Char('c')));
+    assert_eq!(
+        dial,
+        vec![Command::Dial {
+            users: vec!["echo".into()]
+        }]
+    );
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("filter: ech"), "{screen}");
+}
+
+#[test]
+fn call_keys_act_on_the_current_call() {
+    let mut a = in_call("en");
+    assert_eq!(
+        a.on_key(alt('h')),
+        vec![Command::Hold {
+            room_id: "call_1".into(),
+            on: true
+        }]
+    );
+    assert_eq!(
+        a.on_key(alt('m')),
+        vec![Command::Mute {
+            room_id: "call_1".into(),
+            on: true
+        }]
+    );
+    assert!(text(&mut a, 80, 24).contains("muted"));
+    a.on_key(alt('d'));
+    assert_eq!(
+        a.on_key(key(KeyCode::Char('5'))),
+        vec![Command::Dtmf {
+            room_id: "call_1".into(),
+            digits: "5".into()
+        }]
+    );
+    a.on_key(key(KeyCode::Esc));
+    assert!(a.modal.is_none());
+    assert_eq!(
+        a.on_key(alt('e')),
+        vec![Command::Hangup {
+            room_id: "call_1".into()
+        }]
+    );
+}
+
+#[test]
+fn an_incoming_call_rings_answers_and_holds_the_other() {
+    let mut a = in_call("en");
+    let mut incoming = call("call_2", "you", CallStatus::Dialing);
+    incoming.caller = "carol".into();
+    incoming.participants[0].user_id = "carol".into();
+    incoming.participants[1].user_id = "you".into();
+    let bell = a.on_event(&Event::CallIncoming {
+        call: incoming.clone(),
+    });
+    assert_eq!(bell, vec![Command::Bell]);
+    a.on_event(&Event::Call {
+        view: CallView::incoming(incoming, "you"),
+    });
+    assert!(matches!(a.modal, Some(Modal::Incoming { .. })));
+    assert!(text(&mut a, 80, 24).contains("Carol is calling you"));
+    let answer = a.on_key(key(KeyCode::Char('a')));
+    assert_eq!(
+        answer,
+        vec![
+            Command::Hold {
+                room_id: "call_1".into(),
+                on: true
+            },
+            Command::Answer {
+                room_id: "call_2".into()
+            },
+        ]
+    );
+    assert!(a.modal.is_none());
+    // Esc on a ringing call silences it; b declines as busy.
+    let mut a = app("en");
+    let mut incoming = call("call_3", "you", CallStatus::Dialing);
+    incoming.caller = "bob".into();
+    a.on_event(&Event::CallIncoming {
+        call: incoming.clone(),
+    });
+    a.on_event(&Event::Call {
+        view: CallView::incoming(incoming, "you"),
+    });
+    assert_eq!(
+        a.on_key(key(KeyCode::Esc)),
+        vec![Command::Ring {
+            room_id: "call_3".into(),
+            on: false
+        }]
+    );
+    a.modal = Some(Modal::Incoming {
+        room_id: "call_3".into(),
+    });
+    assert_eq!(
+        a.on_key(key(KeyCode::Char('b'))),
+        vec![Command::Decline {
+            room_id: "call_3".into(),
+            reason: parla::proto::DeclineReason::DoNotDisturb
+        }]
+    );
+}
+
+#[test]
+fn messages_in_other_channels_ring_the_bell_and_show_a_toast() {
+    let mut a = chatting("en");
+    let out = a.on_event(&Event::Message {
+        message: message("ch_team", 2, "carol", "lunch?", 29),
+    });
+    assert_eq!(out, vec![Command::Bell]);
+    assert!(text(&mut a, 80, 24).contains("Carol: lunch?"));
+    let team = a
+        .channels
+        .iter()
+        .find(|c| c.channel_id == "ch_team")
+        .unwrap();
+    assert_eq!(team.unread_count, 1);
+    // In the open channel: no bell, marked read.
+    let out = a.on_event(&Event::Message {
+        message: message("ch_bob", 4, "bob", "here?", 29),
+    });
+    assert_eq!(
+        out,
+        vec![Command::MarkRead {
+            channel_id: "ch_bob".into(),
+            seq: 4
+        }]
+    );
+    // The pending message is confirmed in place.
+    let mut mine = message("ch_bob", 5, "you", "on its way", 29);
+    mine.client_id = "q1".into();
+    a.on_event(&Event::MessageSent { message: mine });
+    let screen = text(&mut a, 80, 24);
+    assert!(!screen.contains("sending…"), "{screen}");
+}
+
+#[test]
+fn the_mouse_selects_panes_and_items() {
+    let mut a = app("en");
+    text(&mut a, 80, 24);
+    let users = a.areas.users;
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: users.x + 3,
+        // alice, bob, carol, echo (online first): the fourth line.
+        row: users.y + 4,
+        modifiers: KeyModifiers::NONE,
+    };
+    let out = a.on_mouse(click);
+    assert_eq!(a.focus, Pane::Users);
+    assert_eq!(a.selection(Pane::Users), 3);
+    assert_eq!(
+        out,
+        vec![Command::OpenDirect {
+            user_id: "echo".into()
+        }]
+    );
+    // bob has a conversation already: a click opens it.
+    let out = a.on_mouse(MouseEvent {
+        row: users.y + 2,
+        ..click
+    });
+    assert_eq!(a.focus, Pane::Chat);
+    assert_eq!(a.current.as_deref(), Some("ch_bob"));
+    assert_eq!(
+        out,
+        vec![Command::OpenChannel {
+            channel_id: "ch_bob".into()
+        }]
+    );
+}
+
+#[test]
+fn a_hundred_thousand_messages_draw_only_what_fits() {
+    let mut a = app("en");
+    a.open_channel("ch_bob");
+    let many: Vec<Message> = (1..=100_000)
+        .map(|i| {
+            message(
+                "ch_bob",
+                i,
+                if i % 2 == 0 { "you" } else { "bob" },
+                &format!("message number {i}"),
+                20,
+            )
+        })
+        .collect();
+    a.on_history("ch_bob", many, true);
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("message number 100000"), "{screen}");
+    // Scrolling back a page shows older ones and asks for nothing (all loaded).
+    let out = a.on_key(key(KeyCode::PageUp));
+    assert!(out.is_empty());
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("message number 99990"), "{screen}");
+    assert!(!screen.contains("message number 100000"), "{screen}");
+}
+
+#[test]
+fn terminal_resizes_are_drawn_at_the_new_size() {
+    let mut a = in_call("en");
+    for (w, h) in [(80, 24), (120, 40), (60, 18), (200, 60)] {
+        let screen = text(&mut a, w, h);
+        assert_eq!(screen.lines().count(), h as usize);
+        assert!(screen.contains("Echo"), "{w}x{h}: {screen}");
+    }
+}
