@@ -3,14 +3,19 @@
 
 CARGO ?= cargo
 
-.PHONY: setup demo test lint unit bench docs fmt serve
+.PHONY: setup demo demo-cast test lint unit bench docs fmt serve
 
 setup:
 	@bash scripts/setup.sh
 
-## Start a local server with demo users and a chat bot.
+## Start a local server with demo users and bots, and open the interface.
 demo: setup
 	$(CARGO) run --quiet -- demo
+
+## Play the scripted demo tour headless and record it to target/demo/demo.cast.
+demo-cast: setup
+	mkdir -p target/demo
+	$(CARGO) run --quiet -- demo --script scripts/demo.tour --record-cast target/demo/demo.cast --media-bind 127.0.0.1:0 --call-after 20
 
 ## Everything CI checks: formatting, lints, and every test.
 test: setup lint
@@ -26,6 +31,7 @@ bench:
 	$(CARGO) bench --bench fanout
 	$(CARGO) bench --bench calls
 	$(CARGO) bench --bench quality
+	$(CARGO) bench --bench tui
 
 ## Regenerate the committed man pages, completions and OpenAPI document.
 docs:

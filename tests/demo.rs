@@ -132,3 +132,80 @@ async fn the_echo_bot_plays_your_audio_back() {
     driver.finish().await.unwrap();
     bot.stop();
 }
+
+/// `parla demo --script` plays the tour headless and records it; the recording, replayed
+/// through a terminal emulator, holds the screens the tour went through. The recording is
+/// kept as `target/demo/demo.cast` (CI keeps it as an artifact).
+#[test]
+fn the_scripted_demo_tour_is_recorded() {
+    let home = tempfile::tempdir().unwrap();
+    let target = std::path::Path::new(env!("CARGO_BIN_EXE_parla"))
+        .parent()
+        .and_then(|p| p.parent())
+        .unwrap()
+        .to_path_buf();
+    let cast_path = target.join("demo").join("demo.cast");
+    std::fs::create_dir_all(cast_path.parent().unwrap()).unwrap();
+    let tour = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/demo.tour");
+    let out = Command::new(env!("CARGO_BIN_EXE_parla"))
+        .args(["demo", "--script"])
+        .arg(&tour)
+        .arg("--record-cast")
+        .arg(&cast_path)
+        .args([
+            "--call-after",
+            "20",
+            "--media-bind",
+            "127.0.0.1:0",
+            "--size",
+            "100x30",
+        ])
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_RUNTIME_DIR", home.path().join("run"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the tour failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cast = parla::tui::cast::read_cast(&cast_path).unwrap();
+    assert_eq!((cast.width, cast.height), (100, 30));
+    // Replay the output and collect every distinct screen.
+    let mut parser = vt100::Parser::new(30, 100, 0);
+    let mut screens: Vec<String> = Vec::new();
+    let mut last_t = 0.0;
+    for (t, kind, data) in &cast.events {
+        assert!(*t >= last_t, "time goes backwards");
+        last_t = *t;
+        if kind == "o" {
+            parser.process(data.as_bytes());
+            let s = parser.screen().contents();
+            if screens.last() != Some(&s) {
+                screens.push(s);
+            }
+        }
+    }
+    let seen = |text: &str| screens.iter().any(|s| s.contains(text));
+    for text in [
+        "Connected",
+        "You said: \u{201c}Hello Alice, this is the parla tour!\u{201d}",
+        "In a call with Echo",
+        "Sent: 123#",
+        "on hold",
+        "is calling you",
+        "In a call with Carol",
+        "Keys",
+    ] {
+        assert!(seen(text), "no screen shows `{text}`");
+    }
+    // In order: the chat before the call, the call before the hang-up.
+    let first = |text: &str| screens.iter().position(|s| s.contains(text)).unwrap();
+    assert!(first("You said") < first("In a call with Echo"));
+    assert!(first("Sent: 123#") < first("on hold"));
+    assert!(first("In a call with Echo") < first("is calling you"));
+    // A timer ran during the call.
+    assert!(seen("00:01") || seen("00:02"), "no call timer");
+}

@@ -252,11 +252,9 @@ impl App {
                     || u.display_name.to_lowercase().contains(&f)
             })
             .collect();
-        v.sort_by_key(|u| {
-            (
-                u.presence.status == PresenceStatus::Offline,
-                u.user_id.clone(),
-            )
+        v.sort_by(|a, b| {
+            let offline = |u: &UserEntry| u.presence.status == PresenceStatus::Offline;
+            (offline(a), &a.user_id).cmp(&(offline(b), &b.user_id))
         });
         v
     }

@@ -185,25 +185,27 @@ pub fn truncate(text: &str, width: usize) -> String {
     out
 }
 
-fn list_lines(
-    items: Vec<Line<'static>>,
+/// The lines of a list pane: only the window that keeps the selection in view is built.
+fn list_lines<T>(
+    items: &[T],
+    line: impl Fn(&T) -> Line<'static>,
     selected: usize,
     focused: bool,
     height: usize,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
-    // Keep the selection in view.
     let start = selected.saturating_sub(height.saturating_sub(1));
     items
-        .into_iter()
+        .iter()
         .enumerate()
         .skip(start)
         .take(height)
-        .map(|(i, line)| {
+        .map(|(i, item)| {
+            let l = line(item);
             if i == selected && focused {
-                line.style(theme.style("selection"))
+                l.style(theme.style("selection"))
             } else {
-                line
+                l
             }
         })
         .collect()
@@ -212,45 +214,49 @@ fn list_lines(
 fn channels(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let focused = app.focus == Pane::Channels && app.modal.is_none();
     let inner_w = area.width.saturating_sub(2) as usize;
-    let items: Vec<Line<'static>> = app
-        .visible_channels()
-        .iter()
-        .map(|c| {
-            let title = app.channel_title(c);
-            let open = app.current.as_deref() == Some(c.channel_id.as_str());
-            let unread = if c.unread_count > 0 {
-                format!(" {}", c.unread_count)
+    let channels = app.visible_channels();
+    let line = |c: &&crate::proto::Channel| {
+        let title = app.channel_title(c);
+        let open = app.current.as_deref() == Some(c.channel_id.as_str());
+        let unread = if c.unread_count > 0 {
+            format!(" {}", c.unread_count)
+        } else {
+            String::new()
+        };
+        let preview = c
+            .last_message
+            .as_ref()
+            .map(|m| format!("  {}", m.text))
+            .unwrap_or_default();
+        let marker = if open { "▸" } else { " " };
+        let head = format!("{marker}{title}");
+        let room = inner_w.saturating_sub(head.chars().count() + unread.chars().count());
+        let mut spans = vec![Span::styled(
+            head,
+            if c.unread_count > 0 {
+                Style::default().add_modifier(Modifier::BOLD)
             } else {
-                String::new()
-            };
-            let preview = c
-                .last_message
-                .as_ref()
-                .map(|m| format!("  {}", m.text))
-                .unwrap_or_default();
-            let marker = if open { "▸" } else { " " };
-            let head = format!("{marker}{title}");
-            let room = inner_w.saturating_sub(head.chars().count() + unread.chars().count());
-            let mut spans = vec![Span::styled(
-                head,
-                if c.unread_count > 0 {
-                    Style::default().add_modifier(Modifier::BOLD)
-                } else {
-                    Style::default()
-                },
-            )];
-            if !unread.is_empty() {
-                spans.push(Span::styled(unread, theme.style("launcher")));
-            }
-            spans.push(Span::styled(
-                truncate(&preview, room),
-                theme.style("border"),
-            ));
-            Line::from(spans)
-        })
-        .collect();
+                Style::default()
+            },
+        )];
+        if !unread.is_empty() {
+            spans.push(Span::styled(unread, theme.style("launcher")));
+        }
+        spans.push(Span::styled(
+            truncate(&preview, room),
+            theme.style("border"),
+        ));
+        Line::from(spans)
+    };
     let height = area.height.saturating_sub(2) as usize;
-    let lines = list_lines(items, app.selection(Pane::Channels), focused, height, theme);
+    let lines = list_lines(
+        &channels,
+        line,
+        app.selection(Pane::Channels),
+        focused,
+        height,
+        theme,
+    );
     let title = app.strings.get("pane.channels").to_owned();
     frame.render_widget(
         Paragraph::new(lines).block(pane_block(title, focused, theme)),
@@ -261,26 +267,33 @@ fn channels(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 fn users(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let focused = app.focus == Pane::Users && app.modal.is_none();
     let inner_w = area.width.saturating_sub(2) as usize;
-    let items: Vec<Line<'static>> = app
-        .visible_users()
-        .iter()
-        .map(|u| {
-            let word = presence_word(app, u.presence.status, &u.presence.busy_with);
-            let name = format!("{} {}", presence_mark(u.presence.status), u.display_name);
-            let room = inner_w.saturating_sub(name.chars().count() + 1);
-            let style = match u.presence.status {
-                PresenceStatus::Offline => theme.style("border"),
-                PresenceStatus::Busy => theme.style("call"),
-                PresenceStatus::Online => Style::default(),
-            };
-            Line::from(vec![
-                Span::styled(name, style),
-                Span::styled(format!(" {}", truncate(&word, room)), theme.style("border")),
-            ])
-        })
-        .collect();
+    let people = app.visible_users();
+    let line = |u: &&crate::proto::UserEntry| {
+        let word = presence_word(app, u.presence.status, &u.presence.busy_with);
+        let name = truncate(
+            &format!("{} {}", presence_mark(u.presence.status), u.display_name),
+            inner_w,
+        );
+        let room = inner_w.saturating_sub(name.chars().count() + 1);
+        let style = match u.presence.status {
+            PresenceStatus::Offline => theme.style("border"),
+            PresenceStatus::Busy => theme.style("call"),
+            PresenceStatus::Online => Style::default(),
+        };
+        Line::from(vec![
+            Span::styled(name, style),
+            Span::styled(format!(" {}", truncate(&word, room)), theme.style("border")),
+        ])
+    };
     let height = area.height.saturating_sub(2) as usize;
-    let lines = list_lines(items, app.selection(Pane::Users), focused, height, theme);
+    let lines = list_lines(
+        &people,
+        line,
+        app.selection(Pane::Users),
+        focused,
+        height,
+        theme,
+    );
     let mut title = app.strings.get("pane.users").to_owned();
     if app.filtering || !app.filter.is_empty() {
         title = format!(
@@ -329,29 +342,33 @@ pub fn call_state_text(app: &App, c: &CallRow) -> String {
 fn calls(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let focused = app.focus == Pane::Calls && app.modal.is_none();
     let inner_w = area.width.saturating_sub(2) as usize;
-    let items: Vec<Line<'static>> = if app.calls.is_empty() {
+    let height = area.height.saturating_sub(2) as usize;
+    let lines = if app.calls.is_empty() {
         vec![Line::styled(
             app.strings.get("call.none").to_owned(),
             theme.style("border"),
         )]
     } else {
-        app.calls
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let marker = if i == app.current_call { "▸" } else { " " };
-                let timer = if c.view.connected_at.is_some() {
-                    format!(" {}", duration_text(app, c))
-                } else {
-                    String::new()
-                };
-                let text = format!("{marker}{}{timer}", call_state_text(app, c));
-                Line::styled(truncate(&text, inner_w), theme.style("call"))
-            })
-            .collect()
+        let line = |(i, c): &(usize, &CallRow)| {
+            let marker = if *i == app.current_call { "▸" } else { " " };
+            let timer = if c.view.connected_at.is_some() {
+                format!(" {}", duration_text(app, c))
+            } else {
+                String::new()
+            };
+            let text = format!("{marker}{}{timer}", call_state_text(app, c));
+            Line::styled(truncate(&text, inner_w), theme.style("call"))
+        };
+        let calls: Vec<(usize, &CallRow)> = app.calls.iter().enumerate().collect();
+        list_lines(
+            &calls,
+            line,
+            app.selection(Pane::Calls),
+            focused,
+            height,
+            theme,
+        )
     };
-    let height = area.height.saturating_sub(2) as usize;
-    let lines = list_lines(items, app.selection(Pane::Calls), focused, height, theme);
     frame.render_widget(
         Paragraph::new(lines).block(pane_block(
             app.strings.get("pane.calls").to_owned(),

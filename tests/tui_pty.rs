@@ -1,0 +1,330 @@
+//! The real `parla` binary, full screen in a pseudo-terminal, against a real server with
+//! the demo's people and bots: what it draws is fed into a terminal emulator (`vt100`) and
+//! checked as text while keys are typed into it — log in, chat with the bot, call the echo
+//! bot, DTMF, hold, resume, hang up, quit with the terminal restored.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use parla::cli::demo;
+use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
+
+const ROWS: u16 = 30;
+const COLS: u16 = 100;
+/// What must never show on the screen: text from C libraries or a panic that went to the
+/// terminal instead of the log file.
+const FORBIDDEN: &[&str] = &["ALSA lib", "panicked at", "RUST_BACKTRACE"];
+/// The sequence that leaves the alternate screen.
+const LEAVE_ALT_SCREEN: &[u8] = b"\x1b[?1049l";
+
+/// The child in its pseudo-terminal, what it wrote (raw and as a screen), and the way to
+/// type into it. Dropping it kills the child if it is still running.
+struct Pty {
+    child: Box<dyn Child + Send + Sync>,
+    /// Kept open for as long as the child runs (closing it hangs the child up).
+    _master: Box<dyn MasterPty + Send>,
+    writer: Box<dyn Write + Send>,
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Pty {
+    fn spawn(cmd: CommandBuilder) -> Pty {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pseudo-terminal");
+        let child = pair.slave.spawn_command(cmd).expect("start parla");
+        // Only the child holds the slave end: its output ends when it exits.
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p, r) = (parser.clone(), raw.clone());
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    // EOF, or EIO once the child closed its side.
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        r.lock().unwrap().extend_from_slice(&buf[..n]);
+                        p.lock().unwrap().process(&buf[..n]);
+                    }
+                }
+            }
+        });
+        Pty {
+            child,
+            _master: pair.master,
+            writer,
+            parser,
+            raw,
+            reader: Some(reader),
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer
+            .write_all(bytes)
+            .expect("type into the terminal");
+        self.writer.flush().unwrap();
+    }
+
+    /// Esc alone, then a pause so that the next key is not read as Alt+key.
+    async fn esc(&mut self) {
+        self.send(b"\x1b");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+
+    fn check_clean(&self, screen: &str, when: &str) {
+        for bad in FORBIDDEN {
+            assert!(
+                !screen.contains(bad),
+                "`{bad}` on the screen {when}:\n{}",
+                frame(screen)
+            );
+        }
+    }
+
+    /// Waits (bounded) until the screen satisfies `pred`; fails with the screen.
+    async fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let screen = self.screen();
+            self.check_clean(&screen, &format!("while waiting for {what}"));
+            if pred(&screen) {
+                return screen;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "timed out after {WAIT:?} waiting for {what}; the screen:\n{}",
+                    frame(&screen)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn wait_text(&self, text: &str) -> String {
+        self.wait(&format!("{text:?}"), |s| s.contains(text)).await
+    }
+
+    /// Waits (bounded) for the child to exit; kills it and fails when it does not.
+    async fn wait_exit(&mut self, within: Duration) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("poll the child") {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let screen = self.screen();
+                let _ = self.child.kill();
+                panic!(
+                    "parla did not exit within {within:?} after ctrl-c; the screen:\n{}",
+                    frame(&screen)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Everything the child wrote, once its output has ended (bounded).
+    async fn output_after_exit(&mut self) -> Vec<u8> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.reader.as_ref().is_some_and(|r| !r.is_finished()) {
+            if Instant::now() >= deadline {
+                break; // a grandchild holding the terminal: check what we have
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if self.reader.as_ref().is_some_and(|r| r.is_finished()) {
+            let _ = self.reader.take().unwrap().join();
+        }
+        self.raw.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The screen with a border, so that trailing spaces and empty lines show in a failure.
+fn frame(screen: &str) -> String {
+    let mut out = format!("+{}+\n", "-".repeat(COLS as usize));
+    for line in screen.split('\n') {
+        out.push_str(&format!("|{line:<w$}|\n", w = COLS as usize));
+    }
+    out.push_str(&format!("+{}+", "-".repeat(COLS as usize)));
+    out
+}
+
+/// The bottom line of the screen, trimmed.
+fn status_line(screen: &str) -> &str {
+    screen.lines().last().unwrap_or("").trim()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_interface_chats_and_calls_in_a_real_terminal() {
+    let t = TestServer::start().await;
+    demo::seed(&t.server).await.unwrap();
+    let chat_bot = demo::spawn_chat_bot(&t.server).unwrap();
+    let echo_bot = demo::spawn_echo_bot(&t.server, "127.0.0.1:0").unwrap();
+    let (token, _) = t
+        .server
+        .state()
+        .mint_token(demo::DEMO_USER, chrono::Utc::now(), 3600)
+        .await
+        .unwrap();
+
+    // A home of its own: config, logs, the control socket.
+    let home = tempfile::tempdir().unwrap();
+    let dir = |name: &str| {
+        let d = home.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    };
+    let (config, data, runtime) = (dir("config"), dir("data"), dir("runtime"));
+    std::fs::create_dir_all(config.join("parla")).unwrap();
+    std::fs::write(
+        config.join("parla/config.toml"),
+        "[audio]\nbackend = \"null\"\nbind = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
+
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_parla"));
+    cmd.env_clear();
+    for keep in ["PATH", "LD_LIBRARY_PATH"] {
+        if let Some(v) = std::env::var_os(keep) {
+            cmd.env(keep, v);
+        }
+    }
+    cmd.env("PARLA_SERVER", t.url());
+    cmd.env("PARLA_TOKEN", &token);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("LANG", "C.UTF-8"); // English whatever the machine's locale
+    cmd.env("HOME", home.path());
+    cmd.env("XDG_CONFIG_HOME", &config);
+    cmd.env("XDG_DATA_HOME", &data);
+    cmd.env("XDG_RUNTIME_DIR", &runtime);
+    cmd.cwd(home.path());
+    let started = Instant::now();
+    let mut pty = Pty::spawn(cmd);
+
+    // Signed in, with the demo's people listed.
+    pty.wait("\"Connected\" in the status line", |s| {
+        status_line(s).starts_with("Connected")
+    })
+    .await;
+    pty.wait_text("Alice (chat bot)").await;
+    // The pane is narrower than echo's full name ("Echo (answers calls, plays your voice
+    // back)"): its start shows.
+    pty.wait_text("Echo (answers calls").await;
+
+    // People: find alice, open the (new) conversation with her.
+    pty.send(b"\t");
+    pty.send(b"/");
+    pty.send(b"alice");
+    pty.send(b"\r");
+    pty.send(b"\r");
+    pty.wait_text("No messages yet").await;
+
+    // Write to her; the bot answers.
+    pty.send(b"i");
+    pty.send(b"hello from the pty");
+    pty.send(b"\r");
+    pty.wait("the message and alice's reply", |s| {
+        s.contains("hello from the pty") && s.contains("You said:")
+    })
+    .await;
+    pty.esc().await;
+
+    // Back to People (Chat -> Channels -> People), find echo and call.
+    pty.send(b"\t");
+    pty.send(b"\t");
+    pty.send(b"/");
+    pty.send(b"echo");
+    pty.send(b"\r");
+    pty.send(b"c");
+    pty.wait("the call connected, with its timer", |s| {
+        s.lines()
+            .any(|l| l.contains("In a call with Echo") && l.contains("00:0"))
+    })
+    .await;
+
+    // The dialpad sends DTMF.
+    pty.send(b"\x1bd");
+    pty.send(b"123");
+    pty.wait_text("Sent: 123").await;
+    pty.esc().await;
+
+    // Hold and resume.
+    pty.send(b"\x1bh");
+    pty.wait_text("on hold").await;
+    pty.send(b"\x1bh");
+    pty.wait("the call resumed", |s| {
+        !s.contains("on hold") && s.contains("In a call with Echo")
+    })
+    .await;
+
+    // Hang up.
+    pty.send(b"\x1be");
+    pty.wait("the call gone", |s| {
+        s.contains("No calls") && !s.contains("In a call with")
+    })
+    .await;
+
+    // Quit: the process ends well and gives the terminal back.
+    pty.send(b"\x03");
+    let status = pty.wait_exit(Duration::from_secs(10)).await;
+    let raw = pty.output_after_exit().await;
+    let after = pty.screen();
+    assert!(
+        status.success(),
+        "parla exited with {status:?}; the screen:\n{}",
+        frame(&after)
+    );
+    let tail = &raw[raw.len().saturating_sub(256)..];
+    assert!(
+        contains(tail, LEAVE_ALT_SCREEN),
+        "the last output does not leave the alternate screen: {:?}",
+        String::from_utf8_lossy(tail)
+    );
+    // Nothing ever written that does not belong, and nothing left on the normal screen.
+    let all = String::from_utf8_lossy(&raw);
+    for bad in FORBIDDEN {
+        assert!(!all.contains(bad), "`{bad}` was written to the terminal");
+    }
+    assert!(
+        after.trim().is_empty(),
+        "text left on the terminal after quitting:\n{}",
+        frame(&after)
+    );
+    eprintln!("the tour took {:?}", started.elapsed());
+
+    chat_bot.stop();
+    echo_bot.stop();
+}
