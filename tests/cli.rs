@@ -315,3 +315,88 @@ async fn watch_streams_ndjson_events() {
     assert_eq!(found["message"]["sender"], "alice");
     child.kill().await.unwrap();
 }
+
+/// `parla config path` names the files it reads; `parla config check` loads them all and
+/// reports each problem with its file and line, exit 2.
+#[test]
+fn config_path_and_check_explain_and_report_errors() {
+    let cli = Cli::new("http://127.0.0.1:9");
+    let dir = cli.home.path().join("config").join("parla");
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| cli.cmd(args).output().unwrap();
+
+    let out = run(&["--json", "config", "path"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    assert!(v["config"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("parla/config.toml"));
+    assert_eq!(v["config"]["exists"], false);
+    assert!(v["keymap"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("parla/keymap.toml"));
+    assert!(v["theme"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("parla/theme.toml"));
+
+    // Nothing there: defaults, fine.
+    let out = run(&["config", "check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // A good file with every interface setting.
+    std::fs::write(
+        dir.join("config.toml"),
+        "keymap = \"vim\"\ntheme = \"light\"\nlanguage = \"pt\"\n[audio]\nbackend = \"null\"\nring = false\n",
+    )
+    .unwrap();
+    let out = run(&["config", "check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&["--json", "config", "path"]);
+    assert_eq!(json(&out)["config"]["exists"], true);
+
+    // Broken: a bad line in the config, an unknown action in the keymap, a bad colour in
+    // the theme. Each is named.
+    std::fs::write(dir.join("config.toml"), "theme = \"light\"\nlanguage = \n").unwrap();
+    std::fs::write(
+        dir.join("keymap.toml"),
+        "[[keys]]\nmode = \"global\"\non = [\"x\"]\nrun = \"explode\"\ndesc = \"?\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("theme.toml"),
+        "[header]\ncolor = \"chartreuse-ish\"\nbackground = \"black\"\n",
+    )
+    .unwrap();
+    let out = run(&["config", "check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("config_invalid"), "{err}");
+    assert!(
+        err.contains("config.toml") && err.contains("line 2"),
+        "{err}"
+    );
+    assert!(
+        err.contains("keymap.toml") && err.contains("explode"),
+        "{err}"
+    );
+    assert!(
+        err.contains("theme.toml: line 1: `header`") && err.contains("chartreuse-ish"),
+        "{err}"
+    );
+
+    // An unknown setting value is caught too.
+    std::fs::remove_file(dir.join("keymap.toml")).unwrap();
+    std::fs::remove_file(dir.join("theme.toml")).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "language = \"klingon\"\n[audio]\nbackend = \"tape\"\n",
+    )
+    .unwrap();
+    let out = run(&["config", "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("klingon") && err.contains("tape"), "{err}");
+}

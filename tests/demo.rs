@@ -209,3 +209,46 @@ fn the_scripted_demo_tour_is_recorded() {
     // A timer ran during the call.
     assert!(seen("00:01") || seen("00:02"), "no call timer");
 }
+
+/// The menu bot answers and reads back every digit you press; Carol calls you once you are
+/// online.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_menu_reads_digits_back_and_carol_calls() {
+    use common::party::{connected, Party};
+    use std::time::Duration;
+
+    let t = TestServer::start().await;
+    demo::seed(&t.server).await.unwrap();
+    let menu = demo::spawn_ivr_bot(&t.server, "127.0.0.1:0").unwrap();
+    let state = t.server.state().clone();
+    let config = ClientConfig::new(t.url(), demo::local_tokens(state.clone(), demo::DEMO_USER));
+    let (you, events) = start_client(config).await;
+    let room = you.dial(&["menu".into()]).await.unwrap().room_id;
+    let p = Party::start("you", you.clone(), events, &room, 440.0, false);
+    p.wait_state("connected", connected).await;
+    p.send_dtmf("42#");
+    p.wait("digits read back", || p.dtmf_heard() == "42#").await;
+    you.hangup(&room).await.unwrap();
+    p.finish().await;
+    menu.stop();
+
+    // Carol calls shortly after the demo user comes online.
+    let carol =
+        demo::spawn_caller_bot(&t.server, "127.0.0.1:0", Duration::from_millis(200)).unwrap();
+    let config = ClientConfig::new(t.url(), demo::local_tokens(state, demo::DEMO_USER));
+    let (you, mut events) = start_client(config).await;
+    let ring = events
+        .wait_for("carol's call", |e| matches!(e, Event::CallIncoming { .. }))
+        .await;
+    let Event::CallIncoming { call } = ring else {
+        unreachable!()
+    };
+    assert_eq!(call.caller, "carol");
+    you.answer(&call.room_id).await.unwrap();
+    let p = Party::start("you", you.clone(), events, &call.room_id, 440.0, false);
+    p.wait_state("connected", connected).await;
+    p.wait_hears(392.0).await;
+    you.hangup(&call.room_id).await.unwrap();
+    p.finish().await;
+    carol.stop();
+}

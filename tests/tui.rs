@@ -283,9 +283,11 @@ fn every_pane_and_modal_at_both_sizes() {
 fn every_theme_styles_the_call_and_chat() {
     for name in ["dark", "light", "high-contrast"] {
         let theme = Theme::builtin(name).unwrap();
-        let mut a = in_call("en");
-        let t = draw(&mut a, &theme, 80, 24);
-        insta::assert_debug_snapshot!(format!("theme_{name}"), t.backend().buffer());
+        for (w, h) in [(80, 24), (160, 48)] {
+            let mut a = in_call("en");
+            let t = draw(&mut a, &theme, w, h);
+            insta::assert_debug_snapshot!(format!("theme_{name}_{w}x{h}"), t.backend().buffer());
+        }
     }
     // NO_COLOR keeps the layout and drops the colours.
     let (plain, _) = Theme::load("dark", None, true);
@@ -570,4 +572,42 @@ fn terminal_resizes_are_drawn_at_the_new_size() {
         assert_eq!(screen.lines().count(), h as usize);
         assert!(screen.contains("Echo"), "{w}x{h}: {screen}");
     }
+}
+
+#[test]
+fn switching_calls_holds_one_and_takes_the_other() {
+    let mut a = in_call("en");
+    let mut second = CallView::outgoing(call("call_2", "carol", CallStatus::Dialing), "you");
+    a.on_event(&Event::Call {
+        view: second.clone(),
+    });
+    second.call = call("call_2", "carol", CallStatus::Connected);
+    second.state = CallState::OnHold {
+        local: true,
+        remote: false,
+    };
+    second.local_hold = true;
+    second.media_up = true;
+    second.connected_at = Some(at(29));
+    a.on_event(&Event::Call { view: second });
+    // Back to the call with echo (the one placed last became current), then switch.
+    a.focus = Pane::Calls;
+    a.on_key(key(KeyCode::Up));
+    assert_eq!(a.active_call().unwrap().view.call.room_id, "call_1");
+    assert_eq!(
+        a.on_key(alt('s')),
+        vec![
+            Command::Hold {
+                room_id: "call_1".into(),
+                on: true
+            },
+            Command::Hold {
+                room_id: "call_2".into(),
+                on: false
+            },
+        ]
+    );
+    assert_eq!(a.active_call().unwrap().view.call.room_id, "call_2");
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("2/2"), "{screen}");
 }

@@ -91,6 +91,13 @@ impl Theme {
             Some(_) => return Err(err("`name` must be a string".into())),
             None => None,
         };
+        // Element errors name the line of the element's table.
+        let at = |element: &str| {
+            text.lines()
+                .position(|l| l.trim() == format!("[{element}]"))
+                .map(|i| format!("line {}: ", i + 1))
+                .unwrap_or_default()
+        };
         let mut styles = BTreeMap::new();
         for (element, value) in table {
             if !ELEMENTS.contains(&element.as_str()) {
@@ -101,10 +108,12 @@ impl Theme {
             }
             let spec: ElementSpec = value
                 .try_into()
-                .map_err(|e: toml::de::Error| err(format!("`{element}`: {e}")))?;
+                .map_err(|e: toml::de::Error| err(format!("{}`{element}`: {e}", at(&element))))?;
             let mut style = Style::default()
-                .fg(parse_color(&spec.color).map_err(|m| err(format!("`{element}`: {m}")))?)
-                .bg(parse_color(&spec.background).map_err(|m| err(format!("`{element}`: {m}")))?);
+                .fg(parse_color(&spec.color)
+                    .map_err(|m| err(format!("{}`{element}`: {m}", at(&element))))?)
+                .bg(parse_color(&spec.background)
+                    .map_err(|m| err(format!("{}`{element}`: {m}", at(&element))))?);
             if spec.bold {
                 style = style.add_modifier(Modifier::BOLD);
             }

@@ -709,8 +709,17 @@ fn status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         audio = format!("{audio} ({n})");
     }
     let help = key_hints(app, Mode::Global, &[Action::Help]);
-    let right = format!("{audio} · {help} ");
-    let left = format!(" {conn}");
+    let mut left = format!(" {conn}");
+    if !app.me.is_empty() {
+        let presence = app
+            .presence_of(&app.me)
+            .map(|p| presence_word(app, p.status, &p.busy_with))
+            .unwrap_or_else(|| app.strings.get("presence.online").to_owned());
+        left = format!("{left} · {} · {presence}", app.me);
+    }
+    let left = truncate(&left, (area.width as usize).saturating_sub(12));
+    let room = (area.width as usize).saturating_sub(left.chars().count() + 2);
+    let right = truncate(&format!("{audio} · {help} "), room);
     let pad = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count());
     let line = Line::from(vec![
         Span::styled(left, conn_style),

@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Events, WAIT};
 
 enum Command {
+    Dtmf(String),
     Hold(bool),
     Mute(bool),
     Ring(bool),
@@ -33,6 +34,7 @@ pub struct Party {
     pub outage: Outage,
     states: Arc<Mutex<Vec<CallState>>>,
     media: Arc<Mutex<Vec<MediaState>>>,
+    dtmf: Arc<Mutex<String>>,
     commands: mpsc::UnboundedSender<Command>,
 }
 
@@ -67,7 +69,8 @@ impl Party {
         let states: Arc<Mutex<Vec<CallState>>> = Arc::default();
         let media: Arc<Mutex<Vec<MediaState>>> = Arc::default();
         let (commands, mut rx) = mpsc::unbounded_channel();
-        let (st, md) = (states.clone(), media.clone());
+        let dtmf: Arc<Mutex<String>> = Arc::default();
+        let (st, md, dt) = (states.clone(), media.clone(), dtmf.clone());
         tokio::spawn(async move {
             let record = |ev: Option<CallEvent>| match ev {
                 Some(CallEvent::State(v)) | Some(CallEvent::Ended(v)) => {
@@ -84,12 +87,20 @@ impl Party {
                         Some(e) => record(driver.on_event(&e).await.unwrap()),
                         None => break,
                     },
-                    ev = driver.next_media_event() => {
-                        if let CallEvent::Media(s) = ev {
-                            md.lock().unwrap().push(s);
-                        }
-                    }
+                    ev = driver.next_media_event() => match ev {
+                        CallEvent::Media(s) => md.lock().unwrap().push(s),
+                        CallEvent::Dtmf(d) => dt.lock().unwrap().push(d),
+                        _ => {}
+                    },
                     c = rx.recv() => match c {
+                        Some(Command::Dtmf(d)) => {
+                            let digits = parla::media::dtmf::parse(&d).unwrap();
+                            let timing = parla::media::dtmf::DtmfTiming {
+                                duration: Duration::from_millis(120),
+                                gap: Duration::from_millis(80),
+                            };
+                            assert!(driver.send_dtmf(&digits, timing).await, "no media yet");
+                        }
                         Some(Command::Hold(h)) => driver.set_hold(h).await.unwrap(),
                         Some(Command::Mute(m)) => driver.set_muted(m),
                         Some(Command::Ring(r)) => driver.set_ring(r).await,
@@ -114,6 +125,7 @@ impl Party {
             outage,
             states,
             media,
+            dtmf,
             commands,
         }
     }
@@ -171,6 +183,15 @@ impl Party {
     pub async fn wait_hears(&self, freq: f64) {
         self.wait(&format!("{freq} Hz"), || self.hears(freq) > 0.3)
             .await;
+    }
+
+    /// DTMF digits heard so far.
+    pub fn dtmf_heard(&self) -> String {
+        self.dtmf.lock().unwrap().clone()
+    }
+
+    pub fn send_dtmf(&self, digits: &str) {
+        let _ = self.commands.send(Command::Dtmf(digits.to_owned()));
     }
 
     pub fn hold(&self, on: bool) {

@@ -1,0 +1,194 @@
+//! `parla ctl` against the interface: a headless interface (the same loop `parla` runs)
+//! signed in to a real server serves the control socket; a script drives it from outside —
+//! dial, status, DTMF, hold, resume, mute, send, hang up — and watches its event stream.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use parla::cli::demo;
+use parla::client::{Client, ClientConfig};
+use parla::ctl::{self, CtlError, CtlRequest};
+use serde_json::Value;
+
+async fn status(path: &std::path::Path) -> Value {
+    ctl::request(path, &CtlRequest::Status).await.unwrap()
+}
+
+/// Polls the status until `pred` holds (bounded).
+async fn wait_status(path: &std::path::Path, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let s = status(path).await;
+        if pred(&s) {
+            return s;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}: {s:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn call_state(s: &Value) -> String {
+    s["calls"][0]["state"]["state"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_drives_the_interface_over_the_control_socket() {
+    use clap::Parser;
+    let t = TestServer::start().await;
+    demo::seed(&t.server).await.unwrap();
+    let menu = demo::spawn_ivr_bot(&t.server, "127.0.0.1:0").unwrap();
+    let chat = demo::spawn_chat_bot(&t.server).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("run").join("ctl.sock");
+
+    // Nothing runs yet.
+    assert!(matches!(
+        ctl::request(&socket, &CtlRequest::Status).await,
+        Err(CtlError::NotRunning)
+    ));
+
+    let cli = parla::cli::Cli::try_parse_from([
+        "parla",
+        "--config",
+        dir.path().join("none.toml").to_str().unwrap(),
+    ])
+    .unwrap();
+    let file = parla::cli::config::ConfigFile::default();
+    let mut look = parla::tui::run::Look::from_config(&cli, &file);
+    look.audio.backend = "null".into();
+    let config = ClientConfig::new(
+        t.url(),
+        demo::local_tokens(t.server.state().clone(), demo::DEMO_USER),
+    );
+    let (client, events) = Client::start(config).unwrap();
+    let mut rt = parla::tui::run::Runtime::new(look, client.clone(), events, "127.0.0.1:0");
+    rt.serve_ctl(socket.clone()).await;
+    // The interface runs until the script's last step, which waits for the call to end.
+    let script = parla::tui::script::parse(
+        "expect-timeout 60000\nexpect Connected\nexpect In a call with Menu\nexpect No calls\nwait 300\nquit\n",
+    )
+    .unwrap();
+    let ui = tokio::spawn(async move {
+        let r = parla::tui::run::headless(&mut rt, script, 100, 30, None).await;
+        (r, rt.screen.clone())
+    });
+
+    let mut stream = ctl::events(&socket).await.unwrap();
+    let s = wait_status(&socket, "signed in", |s| s["user"] == "you").await;
+    assert_eq!(s["calls"], serde_json::json!([]));
+    assert_eq!(s["audio"], "null");
+
+    // Chat through the socket: the message goes out and alice's bot answers.
+    let sent = ctl::request(
+        &socket,
+        &CtlRequest::Send {
+            target: "alice".into(),
+            text: "hello from a script".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent["text"], "hello from a script");
+
+    // Call the menu; it answers at once.
+    ctl::request(
+        &socket,
+        &CtlRequest::Dial {
+            users: vec!["menu".into()],
+        },
+    )
+    .await
+    .unwrap();
+    let s = wait_status(&socket, "connected", |s| call_state(s) == "connected").await;
+    assert!(s["calls"][0]["with"].as_str().unwrap().starts_with("Menu"));
+
+    // Digits: the menu reads them back, and the interface hears them.
+    let r = ctl::request(
+        &socket,
+        &CtlRequest::Dtmf {
+            digits: "12".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(r["digits"], "12");
+    wait_status(&socket, "digits echoed", |s| {
+        s["calls"][0]["dtmf_received"]
+            .as_str()
+            .unwrap_or("")
+            .contains("12")
+    })
+    .await;
+    let bad = ctl::request(
+        &socket,
+        &CtlRequest::Dtmf {
+            digits: "1x".into(),
+        },
+    )
+    .await;
+    assert!(
+        matches!(&bad, Err(CtlError::Failed(f)) if f.code == "validation_error"),
+        "{bad:?}"
+    );
+
+    // Hold, resume, mute.
+    ctl::request(&socket, &CtlRequest::Hold { room_id: None })
+        .await
+        .unwrap();
+    wait_status(&socket, "on hold", |s| call_state(s) == "on_hold").await;
+    ctl::request(&socket, &CtlRequest::Resume { room_id: None })
+        .await
+        .unwrap();
+    wait_status(&socket, "resumed", |s| call_state(s) == "connected").await;
+    let m = ctl::request(&socket, &CtlRequest::Mute).await.unwrap();
+    assert_eq!(m["muted"], true);
+    assert_eq!(status(&socket).await["calls"][0]["muted"], true);
+
+    // Hang up: no calls left, and the interface's own tour ends.
+    ctl::request(&socket, &CtlRequest::Hangup { room_id: None })
+        .await
+        .unwrap();
+    wait_status(&socket, "no calls", |s| s["calls"] == serde_json::json!([])).await;
+    let none = ctl::request(&socket, &CtlRequest::Hangup { room_id: None }).await;
+    assert!(
+        matches!(&none, Err(CtlError::Failed(f)) if f.code == "no_call"),
+        "{none:?}"
+    );
+
+    // The event stream saw the chat and the call go by.
+    let mut seen = Vec::new();
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(300), stream.recv()).await {
+        seen.push(e);
+    }
+    let kinds: Vec<String> = seen
+        .iter()
+        .filter_map(|e| e["event"].as_str().map(str::to_owned))
+        .collect();
+    for kind in ["ready", "message_sent", "call", "dtmf", "presence"] {
+        assert!(kinds.iter().any(|k| k == kind), "no {kind} in {kinds:?}");
+    }
+    assert!(
+        seen.iter()
+            .any(|e| e["event"] == "message" && e["message"]["sender"] == "alice"),
+        "alice's answer is not in {seen:#?}"
+    );
+
+    let (result, screen) = tokio::time::timeout(WAIT, ui).await.unwrap().unwrap();
+    result.unwrap_or_else(|e| panic!("{e:?}\n{screen}"));
+    // Gone with the interface.
+    assert!(matches!(
+        ctl::request(&socket, &CtlRequest::Status).await,
+        Err(CtlError::NotRunning)
+    ));
+    client.stop();
+    menu.stop();
+    chat.stop();
+}
