@@ -11,8 +11,10 @@
 //! `make bench` runs it; `target/bench/calls.json` gets the figures. Knobs:
 //! PARLA_BENCH_SETUPS (20), PARLA_BENCH_CALLS ("10,50"), PARLA_BENCH_CPU_SECONDS (5).
 
+mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::{cpu_seconds, env_num, pct};
 
 use parla::client::call::CallState;
 use parla::client::media_call::AudioSetup;
@@ -25,29 +27,6 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 const KEY: &str = "bench-key";
 const LIMIT: Duration = Duration::from_secs(30);
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn cpu_seconds() -> f64 {
-    // utime + stime of this process, from /proc (clock ticks of 100 Hz on Linux).
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
 
 struct Party {
     client: Client,

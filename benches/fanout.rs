@@ -12,10 +12,12 @@
 //! PARLA_BENCH_RATE (msg/s, 200), PARLA_BENCH_SECONDS (5), PARLA_BENCH_BURST (2000),
 //! PARLA_BENCH_IDLE (1000), PARLA_BENCH_RUNS (3).
 
+mod support;
 use std::collections::HashMap;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{env_num, pct as percentile, rss_kib};
 
 use futures_util::{SinkExt, StreamExt};
 use parla::client::Rest;
@@ -26,32 +28,6 @@ use tokio_tungstenite::tungstenite::Message as Ws;
 const API_KEY: &str = "bench-key";
 /// Hard ceiling on any single phase, so a broken server cannot hang the run.
 const PHASE_LIMIT: Duration = Duration::from_secs(120);
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
-}
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -270,12 +246,12 @@ async fn idle_memory(idle: usize) -> (u64, u64, f64) {
     // Warm up allocator and the first connection's one-time costs.
     let mut socks = vec![connect(&server.url, &token).await];
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let before = rss_kib(pid);
+    let before = rss_kib(&pid.to_string());
     for _ in 1..idle {
         socks.push(connect(&server.url, &token).await);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let after = rss_kib(pid);
+    let after = rss_kib(&pid.to_string());
     let per_conn = (after.saturating_sub(before)) as f64 * 1024.0 / (idle - 1) as f64;
     drop(socks);
     drop(server);

@@ -5,7 +5,9 @@
 //!
 //! Prints a table and writes `target/bench/tui.json`.
 
+mod support;
 use std::time::{Duration, Instant};
+use support::{env_num, pct, rss_kib};
 
 use chrono::{TimeZone, Utc};
 use ratatui::backend::TestBackend;
@@ -18,33 +20,6 @@ use parla::tui::i18n::Strings;
 use parla::tui::keymap::Keymap;
 use parla::tui::theme::Theme;
 use parla::tui::ui;
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-/// Resident memory of this process, in KiB.
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 fn big_app(messages: u64, people: u64) -> App {
     let (keymap, _) = Keymap::load("default", None);
@@ -113,9 +88,9 @@ fn main() {
     // Memory first, before the big channel below leaves its pages in the allocator.
     let call = in_call_memory();
 
-    let before = rss_kib();
+    let before = rss_kib("self");
     let mut app = big_app(messages, people);
-    let loaded_kib = rss_kib().saturating_sub(before);
+    let loaded_kib = rss_kib("self").saturating_sub(before);
 
     let mut rows = Vec::new();
     for (w, h) in [(80u16, 24u16), (160, 48)] {
@@ -221,7 +196,7 @@ fn in_call_memory() -> Option<(u64, u64)> {
         parla::cli::demo::seed(&server).await.ok()?;
         let echo = parla::cli::demo::spawn_echo_bot(&server, "127.0.0.1:0").ok()?;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let base = rss_kib();
+        let base = rss_kib("self");
         let cli = parla::cli::Cli::try_parse_from(["parla", "--config", "/nonexistent/parla.toml"]).ok()?;
         let file = parla::cli::config::ConfigFile::default();
         let mut look = parla::tui::run::Look::from_config(&cli, &file);
@@ -243,7 +218,7 @@ fn in_call_memory() -> Option<(u64, u64)> {
             let start = Instant::now();
             loop {
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                let now = rss_kib().saturating_sub(base);
+                let now = rss_kib("self").saturating_sub(base);
                 if start.elapsed() < Duration::from_millis(1500) {
                     i.fetch_max(now, std::sync::atomic::Ordering::Relaxed);
                 }

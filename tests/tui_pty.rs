@@ -328,3 +328,42 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
     chat_bot.stop();
     echo_bot.stop();
 }
+
+/// When the interface cannot go on after taking over the terminal (here: its recording
+/// cannot be written), it gives the terminal back before reporting the error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_after_taking_the_terminal_gives_it_back() {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_parla"));
+    cmd.env_clear();
+    if let Some(v) = std::env::var_os("PATH") {
+        cmd.env("PATH", v);
+    }
+    cmd.env("PARLA_SERVER", "http://127.0.0.1:9");
+    cmd.env("PARLA_TOKEN", "not-a-token");
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("HOME", home.path());
+    cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
+    cmd.env("XDG_DATA_HOME", home.path().join("data"));
+    cmd.env("XDG_RUNTIME_DIR", home.path().join("run"));
+    cmd.args(["--record-cast", "/nonexistent/dir/session.cast"]);
+    let mut pty = Pty::spawn(cmd);
+    let status = pty.wait_exit(Duration::from_secs(20)).await;
+    assert!(!status.success());
+    let out = pty.output_after_exit().await;
+    let entered = out
+        .windows(8)
+        .position(|w| w == b"\x1b[?1049h")
+        .expect("never took over the screen");
+    let left = out
+        .windows(8)
+        .rposition(|w| w == b"\x1b[?1049l")
+        .expect("the alternate screen was not left");
+    assert!(left > entered);
+    let after = String::from_utf8_lossy(&out[left..]);
+    assert!(
+        after.contains("session.cast"),
+        "no error after leaving: {after:?}"
+    );
+    assert!(pty.screen().contains("session.cast"), "{}", pty.screen());
+}

@@ -58,7 +58,8 @@ pub struct Key {
     pub name: String,
 }
 
-const NAMED: &[&str] = &[
+/// Keys with names rather than a character.
+pub const NAMED: &[&str] = &[
     "enter",
     "esc",
     "tab",

@@ -596,25 +596,7 @@ quit
 
     #[test]
     fn the_interface_reads_the_events_back_as_the_same_keys() {
-        for name in [
-            "enter",
-            "esc",
-            "tab",
-            "backtab",
-            "up",
-            "down",
-            "left",
-            "right",
-            "pageup",
-            "pagedown",
-            "home",
-            "end",
-            "backspace",
-            "delete",
-            "insert",
-            "space",
-            "f1",
-            "f12",
+        let chords = [
             "a",
             "A",
             "?",
@@ -630,7 +612,8 @@ quit
             "alt-enter",
             "ctrl-alt-x",
             "shift-up",
-        ] {
+        ];
+        for name in crate::tui::keymap::NAMED.iter().chain(chords.iter()) {
             let k = key(name);
             assert_eq!(super::super::app::key_of(&key_event(&k)), k, "{name}");
         }

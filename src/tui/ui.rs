@@ -211,8 +211,29 @@ fn list_lines<T>(
         .collect()
 }
 
+/// A list pane: its border and title, and the window of items that keeps the selection in
+/// view.
+#[allow(clippy::too_many_arguments)]
+fn list_pane<T>(
+    frame: &mut Frame,
+    app: &App,
+    theme: &Theme,
+    area: Rect,
+    pane: Pane,
+    title: String,
+    items: &[T],
+    line: impl Fn(&T) -> Line<'static>,
+) {
+    let focused = app.focus == pane && app.modal.is_none();
+    let height = area.height.saturating_sub(2) as usize;
+    let lines = list_lines(items, line, app.selection(pane), focused, height, theme);
+    frame.render_widget(
+        Paragraph::new(lines).block(pane_block(title, focused, theme)),
+        area,
+    );
+}
+
 fn channels(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let focused = app.focus == Pane::Channels && app.modal.is_none();
     let inner_w = area.width.saturating_sub(2) as usize;
     let channels = app.visible_channels();
     let line = |c: &&crate::proto::Channel| {
@@ -248,24 +269,20 @@ fn channels(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ));
         Line::from(spans)
     };
-    let height = area.height.saturating_sub(2) as usize;
-    let lines = list_lines(
+    let title = app.strings.get("pane.channels").to_owned();
+    list_pane(
+        frame,
+        app,
+        theme,
+        area,
+        Pane::Channels,
+        title,
         &channels,
         line,
-        app.selection(Pane::Channels),
-        focused,
-        height,
-        theme,
-    );
-    let title = app.strings.get("pane.channels").to_owned();
-    frame.render_widget(
-        Paragraph::new(lines).block(pane_block(title, focused, theme)),
-        area,
     );
 }
 
 fn users(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let focused = app.focus == Pane::Users && app.modal.is_none();
     let inner_w = area.width.saturating_sub(2) as usize;
     let people = app.visible_users();
     let line = |u: &&crate::proto::UserEntry| {
@@ -285,15 +302,6 @@ fn users(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Span::styled(format!(" {}", truncate(&word, room)), theme.style("border")),
         ])
     };
-    let height = area.height.saturating_sub(2) as usize;
-    let lines = list_lines(
-        &people,
-        line,
-        app.selection(Pane::Users),
-        focused,
-        height,
-        theme,
-    );
     let mut title = app.strings.get("pane.users").to_owned();
     if app.filtering || !app.filter.is_empty() {
         title = format!(
@@ -301,10 +309,7 @@ fn users(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             app.strings.fmt("filter.prompt", &[("text", &app.filter)])
         );
     }
-    frame.render_widget(
-        Paragraph::new(lines).block(pane_block(title, focused, theme)),
-        area,
-    );
+    list_pane(frame, app, theme, area, Pane::Users, title, &people, line);
 }
 
 /// `mm:ss` (or `h:mm:ss`) since a call connected.
@@ -340,43 +345,26 @@ pub fn call_state_text(app: &App, c: &CallRow) -> String {
 }
 
 fn calls(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let focused = app.focus == Pane::Calls && app.modal.is_none();
     let inner_w = area.width.saturating_sub(2) as usize;
-    let height = area.height.saturating_sub(2) as usize;
-    let lines = if app.calls.is_empty() {
-        vec![Line::styled(
-            app.strings.get("call.none").to_owned(),
-            theme.style("border"),
-        )]
-    } else {
-        let line = |(i, c): &(usize, &CallRow)| {
-            let marker = if *i == app.current_call { "▸" } else { " " };
-            let timer = if c.view.connected_at.is_some() {
-                format!(" {}", duration_text(app, c))
-            } else {
-                String::new()
-            };
-            let text = format!("{marker}{}{timer}", call_state_text(app, c));
-            Line::styled(truncate(&text, inner_w), theme.style("call"))
+    let title = app.strings.get("pane.calls").to_owned();
+    if app.calls.is_empty() {
+        let none = [app.strings.get("call.none").to_owned()];
+        let line = |t: &String| Line::styled(t.clone(), theme.style("border"));
+        list_pane(frame, app, theme, area, Pane::Calls, title, &none, line);
+        return;
+    }
+    let line = |(i, c): &(usize, &CallRow)| {
+        let marker = if *i == app.current_call { "▸" } else { " " };
+        let timer = if c.view.connected_at.is_some() {
+            format!(" {}", duration_text(app, c))
+        } else {
+            String::new()
         };
-        let calls: Vec<(usize, &CallRow)> = app.calls.iter().enumerate().collect();
-        list_lines(
-            &calls,
-            line,
-            app.selection(Pane::Calls),
-            focused,
-            height,
-            theme,
-        )
+        let text = format!("{marker}{}{timer}", call_state_text(app, c));
+        Line::styled(truncate(&text, inner_w), theme.style("call"))
     };
-    frame.render_widget(
-        Paragraph::new(lines).block(pane_block(
-            app.strings.get("pane.calls").to_owned(),
-            focused,
-            theme,
-        )),
-        area,
-    );
+    let calls: Vec<(usize, &CallRow)> = app.calls.iter().enumerate().collect();
+    list_pane(frame, app, theme, area, Pane::Calls, title, &calls, line);
 }
 
 /// Splits `text` into lines of at most `width` columns (at spaces where it can).
