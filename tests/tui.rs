@@ -611,3 +611,30 @@ fn switching_calls_holds_one_and_takes_the_other() {
     let screen = text(&mut a, 80, 24);
     assert!(screen.contains("2/2"), "{screen}");
 }
+
+#[test]
+fn the_status_line_counts_down_to_the_next_connection_attempt() {
+    let mut a = app("en");
+    a.on_event(&Event::Connection {
+        state: parla::client::session::ConnectionState::Reconnecting {
+            attempt: 3,
+            retry_in_ms: 9_000,
+        },
+    });
+    assert!(text(&mut a, 80, 24).contains("Reconnecting in 9 s (attempt 3)"));
+    a.tick(a.now + Duration::milliseconds(4_500));
+    assert!(text(&mut a, 80, 24).contains("Reconnecting in 5 s (attempt 3)"));
+    a.on_event(&Event::Connection {
+        state: parla::client::session::ConnectionState::Connected,
+    });
+    a.on_event(&Event::TokenRefreshed { expires_at: at(90) });
+    assert!(text(&mut a, 80, 24).contains("Session renewed"));
+    for i in 0..20 {
+        a.tick(at(31) + Duration::milliseconds(250 * i));
+    }
+    let screen = text(&mut a, 80, 24);
+    assert!(
+        screen.contains("Connected") && !screen.contains("Session renewed"),
+        "{screen}"
+    );
+}

@@ -166,8 +166,11 @@ pub struct App {
     pub keymap: Keymap,
     pub me: String,
     pub connection: ConnectionState,
-    /// A transient remark for the status line (session renewed, ...).
-    pub status_note: Option<String>,
+    /// A transient remark for the status line (session renewed, ...) and the ticks it
+    /// stays.
+    pub status_note: Option<(String, u32)>,
+    /// When the next reconnection attempt is due, for the countdown.
+    pub reconnect_at: Option<DateTime<Utc>>,
     pub audio: String,
     pub audio_notice: Option<String>,
     pub channels: Vec<Channel>,
@@ -207,6 +210,7 @@ impl App {
             me: String::new(),
             connection: ConnectionState::Connecting,
             status_note: None,
+            reconnect_at: None,
             audio: "null".into(),
             audio_notice: None,
             channels: Vec::new(),
@@ -959,10 +963,21 @@ impl App {
         self.dirty = true;
         let mut out = Vec::new();
         match event {
-            Event::Connection { state } => self.connection = state.clone(),
+            Event::Connection { state } => {
+                self.reconnect_at = match state {
+                    ConnectionState::Reconnecting { retry_in_ms, .. } => {
+                        Some(self.now + chrono::Duration::milliseconds(*retry_in_ms as i64))
+                    }
+                    _ => None,
+                };
+                self.connection = state.clone();
+            }
             Event::Ready { user_id, .. } => self.me.clone_from(user_id),
             Event::TokenRefreshed { .. } => {
-                self.status_note = Some(self.strings.get("conn.token_refreshed").to_owned())
+                self.status_note = Some((
+                    self.strings.get("conn.token_refreshed").to_owned(),
+                    TOAST_TICKS,
+                ))
             }
             Event::Message { message } | Event::MessageSent { message } => {
                 out.extend(self.on_message(message));
@@ -1183,6 +1198,16 @@ impl App {
     /// The 250 ms clock: timers, toasts.
     pub fn tick(&mut self, now: DateTime<Utc>) {
         self.now = now;
+        if let Some((_, ticks)) = &mut self.status_note {
+            *ticks = ticks.saturating_sub(1);
+            if *ticks == 0 {
+                self.status_note = None;
+                self.dirty = true;
+            }
+        }
+        if self.reconnect_at.is_some() {
+            self.dirty = true;
+        }
         for t in self.toasts.iter_mut() {
             t.ticks_left = t.ticks_left.saturating_sub(1);
         }

@@ -139,6 +139,8 @@ pub struct Runtime {
     pub screen: String,
     /// Commands that came from session news, carried out with the next input.
     pending: Vec<Command>,
+    /// The recording, told about resizes.
+    cast: Option<super::cast::CastHandle>,
     quit: bool,
 }
 
@@ -181,6 +183,7 @@ impl Runtime {
             ctl: None,
             screen: String::new(),
             pending: Vec::new(),
+            cast: None,
             quit: false,
         }
     }
@@ -282,7 +285,12 @@ impl Runtime {
                 self.app.on_paste(&text);
                 Vec::new()
             }
-            TermEvent::Resize(..) => {
+            TermEvent::Resize(width, height) => {
+                if let Some(cast) = &self.cast {
+                    if let Err(e) = cast.resize(width, height) {
+                        tracing::warn!(error = %e, "recording the resize");
+                    }
+                }
                 self.app.dirty = true;
                 Vec::new()
             }
@@ -816,10 +824,12 @@ pub async fn in_terminal(rt: &mut Runtime, cast: Option<&std::path::Path>) -> Re
     let guard = TerminalGuard::enter().map_err(|e| io_error("cannot set up the terminal", e))?;
     let stderr = StderrToLog::redirect();
     let writer: Box<dyn Write + Send> = match cast {
-        Some(path) => Box::new(
-            CastWriter::create(path, std::io::stdout(), width, height, "parla")
-                .map_err(|e| io_error(&format!("cannot write {}", path.display()), e))?,
-        ),
+        Some(path) => {
+            let writer = CastWriter::create(path, std::io::stdout(), width, height, "parla")
+                .map_err(|e| io_error(&format!("cannot write {}", path.display()), e))?;
+            rt.cast = Some(writer.handle());
+            Box::new(writer)
+        }
         None => Box::new(std::io::stdout()),
     };
     let mut terminal = Terminal::new(CrosstermBackend::new(writer))

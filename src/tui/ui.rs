@@ -672,18 +672,26 @@ fn status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         C::Connecting => s.get("conn.connecting").to_owned(),
         C::Connected => app
             .status_note
-            .clone()
+            .as_ref()
+            .map(|(note, _)| note.clone())
             .unwrap_or_else(|| s.get("conn.connected").to_owned()),
         C::Reconnecting {
             attempt,
             retry_in_ms,
-        } => s.fmt(
-            "conn.reconnecting",
-            &[
-                ("secs", &retry_in_ms.div_ceil(1000).to_string()),
-                ("attempt", &attempt.to_string()),
-            ],
-        ),
+        } => {
+            // Counts down to the attempt.
+            let left_ms = match app.reconnect_at {
+                Some(at) => (at - app.now).num_milliseconds().max(0) as u64,
+                None => *retry_in_ms,
+            };
+            s.fmt(
+                "conn.reconnecting",
+                &[
+                    ("secs", &left_ms.div_ceil(1000).to_string()),
+                    ("attempt", &attempt.to_string()),
+                ],
+            )
+        }
         C::Failed { message, .. } => s.fmt("conn.failed", &[("message", message)]),
         C::Closed => s.get("conn.closed").to_owned(),
     };
