@@ -69,6 +69,7 @@ fn audio(source: Box<dyn AudioSource>, sink: Box<dyn AudioSink>) -> AudioSetup {
         inband_dtmf: false,
         ring: false,
         outage: None,
+        device: None,
     }
 }
 

@@ -82,6 +82,7 @@ async fn one_call(server: &Server, reference: &[i16], impair: Option<Impairment>
             inband_dtmf: false,
             ring: false,
             outage: None,
+            device: None,
         },
     );
     let mut db = CallDriver::new(
@@ -95,6 +96,7 @@ async fn one_call(server: &Server, reference: &[i16], impair: Option<Impairment>
             inband_dtmf: false,
             ring: false,
             outage: None,
+            device: None,
         },
     );
     let (mut up_a, mut up_b, mut answered) = (false, false, false);

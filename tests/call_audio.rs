@@ -20,6 +20,7 @@ fn setup(freq: f64, capture: &Capture) -> AudioSetup {
         inband_dtmf: false,
         ring: false,
         outage: None,
+        device: None,
     }
 }
 

@@ -224,3 +224,17 @@ async fn both_sides_can_hold_even_at_the_same_moment() {
     pa.finish().await;
     pb.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sound_card_dropouts_are_reported_in_the_call_statistics() {
+    use std::sync::atomic::Ordering;
+    let t = TestServer::start().await;
+    let (pa, pb, room) = connected_pair(&t).await;
+    pa.device.playback_underruns.fetch_add(3, Ordering::Relaxed);
+    pa.device.capture_overruns.fetch_add(2, Ordering::Relaxed);
+    pa.client.hangup(&room).await.unwrap();
+    let stats = pa.finish().await.expect("statistics at the end");
+    assert_eq!((stats.device_underruns, stats.device_overruns), (3, 2));
+    let other = pb.finish().await.expect("statistics at the end");
+    assert_eq!((other.device_underruns, other.device_overruns), (0, 0));
+}

@@ -99,6 +99,7 @@ async fn the_echo_bot_plays_your_audio_back() {
             inband_dtmf: false,
             ring: false,
             outage: None,
+            device: None,
         },
     );
     let deadline = tokio::time::Instant::now() + WAIT;

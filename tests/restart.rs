@@ -218,6 +218,7 @@ async fn a_connected_call_survives_a_server_restart() {
         inband_dtmf: false,
         ring: false,
         outage: None,
+        device: None,
     };
 
     let room = alice.dial(&["bob".into()]).await.unwrap().room_id;

@@ -217,6 +217,8 @@ fn in_call(language: &str) -> App {
                 frames_played: 100,
                 frames_concealed: 0,
                 frames_recovered: 0,
+                device_overruns: 0,
+                device_underruns: 3,
             },
         );
     }

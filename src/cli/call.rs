@@ -45,12 +45,14 @@ fn audio_error(message: String) -> CliError {
 /// Builds the audio set-up, failing early on unreadable files.
 fn audio_setup(args: &MediaArgs, json: bool) -> Result<AudioSetup, CliError> {
     let backend = args.audio.as_deref().unwrap_or("file");
+    let mut device = None;
     let (source, sink): (Box<dyn AudioSource>, Box<dyn AudioSink>) = match backend {
         "null" => (Box::new(Silence), Box::new(NullSink)),
         "device" => match crate::media::device::open(args.input.as_deref(), args.output.as_deref())
         {
-            Ok((source, sink, description, _counters)) => {
+            Ok((source, sink, description, counters)) => {
                 notice(json, &format!("audio: {description}"));
+                device = Some(counters);
                 (Box::new(source), Box::new(sink))
             }
             // A device asked for by name must exist.
@@ -98,6 +100,7 @@ fn audio_setup(args: &MediaArgs, json: bool) -> Result<AudioSetup, CliError> {
         // Ring tones belong on a speaker, not in a recording.
         ring: backend == "device",
         outage: None,
+        device,
     })
 }
 
@@ -403,7 +406,14 @@ fn stats_line(s: &CallStats) -> String {
         s.frames_sent,
         s.frames_played,
         s.frames_concealed
-    )
+    ) + &if s.device_overruns + s.device_underruns > 0 {
+        format!(
+            "; sound card: {} capture overruns, {} playback underruns",
+            s.device_overruns, s.device_underruns
+        )
+    } else {
+        String::new()
+    }
 }
 
 fn unanswered(summary: &Summary) -> CliError {

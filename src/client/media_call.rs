@@ -42,6 +42,8 @@ pub struct AudioSetup {
     pub ring: bool,
     /// A path that tests and benchmarks can cut, to see the call recover.
     pub outage: Option<crate::media::net::Outage>,
+    /// The sound card's dropout counters, when the audio is a sound card.
+    pub device: Option<Arc<crate::media::device::DeviceCounters>>,
 }
 
 impl AudioSetup {
@@ -55,6 +57,7 @@ impl AudioSetup {
             inband_dtmf: false,
             ring: false,
             outage: None,
+            device: None,
         }
     }
 }
@@ -133,6 +136,7 @@ pub struct CallMedia {
     local_hold: bool,
     remote_hold: bool,
     started: Option<std::time::Instant>,
+    device: Option<Arc<crate::media::device::DeviceCounters>>,
     /// An offer of ours is waiting for its answer; a hold change meanwhile is offered
     /// after it (one negotiation at a time).
     awaiting_answer: bool,
@@ -155,6 +159,7 @@ impl CallMedia {
             }
         };
         let bind = audio.bind.clone();
+        let device = audio.device.clone();
         let (peer, packets) = AudioPeer::new(&bind, &ice, audio.outage.as_ref()).await?;
         let peer = Arc::new(peer);
         // Media state changes move the call's visible state.
@@ -223,6 +228,7 @@ impl CallMedia {
             local_hold: false,
             remote_hold: false,
             started: None,
+            device,
             awaiting_answer: false,
             reoffer: false,
         })
@@ -474,6 +480,14 @@ impl CallMedia {
             frames_played: a.jitter.played,
             frames_concealed: a.jitter.concealed,
             frames_recovered: a.jitter.redundant,
+            device_overruns: self
+                .device
+                .as_ref()
+                .map_or(0, |d| d.capture_overruns.load(Ordering::Relaxed)),
+            device_underruns: self
+                .device
+                .as_ref()
+                .map_or(0, |d| d.playback_underruns.load(Ordering::Relaxed)),
         })
     }
 

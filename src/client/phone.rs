@@ -39,6 +39,7 @@ struct LegTemplate {
     impair: Option<Impairment>,
     inband_dtmf: bool,
     outage: Option<Outage>,
+    device: Option<std::sync::Arc<crate::media::device::DeviceCounters>>,
 }
 
 /// What a party's connection reports, tagged with the party.
@@ -82,6 +83,7 @@ impl CallDriver {
                 impair: audio.impair,
                 inband_dtmf: audio.inband_dtmf,
                 outage: audio.outage.clone(),
+                device: audio.device.clone(),
             },
             ring: audio.ring,
             audio: Some(audio),
@@ -192,6 +194,7 @@ impl CallDriver {
             inband_dtmf: self.template.inband_dtmf,
             ring: false,
             outage: self.template.outage.clone(),
+            device: self.template.device.clone(),
         })
     }
 

@@ -30,6 +30,10 @@ pub struct CallStats {
     pub frames_concealed: u64,
     /// Frames rebuilt from the redundant copy in the next packet.
     pub frames_recovered: u64,
+    /// Sound card dropouts: microphone audio lost because the call did not take it in
+    /// time, and speaker periods with nothing to play.
+    pub device_overruns: u64,
+    pub device_underruns: u64,
 }
 
 /// dBFS of an RMS level of 16-bit samples (-96 for silence).

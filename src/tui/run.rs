@@ -95,23 +95,27 @@ fn audio_factory(
     news: mpsc::UnboundedSender<News>,
 ) -> AudioFactory {
     Box::new(move || {
-        let (source, sink): (Box<dyn AudioSource>, Box<dyn AudioSink>) = if audio.backend
-            == "device"
-        {
-            match crate::media::device::open(audio.input.as_deref(), audio.output.as_deref()) {
-                Ok((source, sink, _description, _counters)) => (Box::new(source), Box::new(sink)),
-                Err(e) => {
-                    let _ = news.send(News::AudioNotice(e.to_string()));
-                    (Box::new(Silence), Box::new(NullSink))
+        let mut device = None;
+        let (source, sink): (Box<dyn AudioSource>, Box<dyn AudioSink>) =
+            if audio.backend == "device" {
+                match crate::media::device::open(audio.input.as_deref(), audio.output.as_deref()) {
+                    Ok((source, sink, _description, counters)) => {
+                        device = Some(counters);
+                        (Box::new(source), Box::new(sink))
+                    }
+                    Err(e) => {
+                        let _ = news.send(News::AudioNotice(e.to_string()));
+                        (Box::new(Silence), Box::new(NullSink))
+                    }
                 }
-            }
-        } else {
-            (Box::new(Silence), Box::new(NullSink))
-        };
+            } else {
+                (Box::new(Silence), Box::new(NullSink))
+            };
         let mut setup = AudioSetup::silent(&bind);
         setup.source = source;
         setup.sink = sink;
         setup.ring = audio.ring;
+        setup.device = device;
         setup
     })
 }

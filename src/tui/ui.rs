@@ -621,8 +621,18 @@ fn call_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &CallRow
                     ("mos", &format!("{:.1}", s.mos)),
                 ],
             );
+            let dropouts = s.device_overruns + s.device_underruns;
+            let dropouts = if dropouts > 0 {
+                format!(
+                    " · {}",
+                    app.strings
+                        .fmt("call.dropouts", &[("n", &dropouts.to_string())])
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "{} {} {} {} · {stats}",
+                "{} {} {} {} · {stats}{dropouts}",
                 app.strings.get("call.mic"),
                 meter(s.send_level_dbfs),
                 app.strings.get("call.speaker"),

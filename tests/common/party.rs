@@ -9,6 +9,7 @@ use parla::client::media_call::AudioSetup;
 use parla::client::phone::{CallDriver, CallEvent};
 use parla::client::Client;
 use parla::media::audio::{rms, tone_strength, Capture, Tone};
+use parla::media::device::DeviceCounters;
 use parla::media::net::Outage;
 use parla::media::peer::MediaState;
 use parla::media::stats::CallStats;
@@ -32,6 +33,8 @@ pub struct Party {
     pub client: Client,
     pub heard: Capture,
     pub outage: Outage,
+    /// Dropout counters, as a sound card would keep them.
+    pub device: Arc<DeviceCounters>,
     states: Arc<Mutex<Vec<CallState>>>,
     media: Arc<Mutex<Vec<MediaState>>>,
     dtmf: Arc<Mutex<String>>,
@@ -39,8 +42,15 @@ pub struct Party {
 }
 
 /// Audio for a party: a tone out, a capture in, loopback only.
-pub fn tone_setup(freq: f64, heard: &Capture, ring: bool, outage: &Outage) -> AudioSetup {
+pub fn tone_setup(
+    freq: f64,
+    heard: &Capture,
+    ring: bool,
+    outage: &Outage,
+    device: &Arc<DeviceCounters>,
+) -> AudioSetup {
     let mut audio = AudioSetup::silent("127.0.0.1:0");
+    audio.device = Some(device.clone());
     audio.source = Box::new(Tone::new(freq));
     audio.sink = Box::new(heard.clone());
     audio.ring = ring;
@@ -61,10 +71,11 @@ impl Party {
     ) -> Party {
         let heard = Capture::default();
         let outage = Outage::default();
+        let device = Arc::new(DeviceCounters::default());
         let mut driver = CallDriver::new(
             client.clone(),
             room,
-            tone_setup(freq, &heard, ring, &outage),
+            tone_setup(freq, &heard, ring, &outage, &device),
         );
         let states: Arc<Mutex<Vec<CallState>>> = Arc::default();
         let media: Arc<Mutex<Vec<MediaState>>> = Arc::default();
@@ -123,6 +134,7 @@ impl Party {
             client,
             heard,
             outage,
+            device,
             states,
             media,
             dtmf,
