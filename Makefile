@@ -15,7 +15,7 @@ demo: setup
 ## Play the scripted demo tour headless and record it to target/demo/demo.cast.
 demo-cast: setup
 	mkdir -p target/demo
-	$(CARGO) run --quiet -- demo --script scripts/demo.tour --record-cast target/demo/demo.cast --media-bind 127.0.0.1:0 --call-after 20
+	$(CARGO) run --quiet -- demo --script scripts/demo.tour --record-cast target/demo/demo.cast --media-bind 127.0.0.1:0 --call-after 30
 
 ## Everything CI checks: formatting, lints, and every test.
 test: setup lint

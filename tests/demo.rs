@@ -155,7 +155,7 @@ fn the_scripted_demo_tour_is_recorded() {
         .arg(&cast_path)
         .args([
             "--call-after",
-            "20",
+            "30",
             "--media-bind",
             "127.0.0.1:0",
             "--size",
