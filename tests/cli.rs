@@ -400,3 +400,39 @@ fn config_path_and_check_explain_and_report_errors() {
     let err = stderr(&out);
     assert!(err.contains("klingon") && err.contains("tape"), "{err}");
 }
+
+/// The interface's entry points refuse bad input up front, with a code and exit 2: no
+/// terminal, a broken tour, a silly size.
+#[test]
+fn the_interface_and_the_demo_refuse_bad_input() {
+    let cli = Cli::new("http://127.0.0.1:9");
+    let run = |args: &[&str]| cli.cmd(args).output().unwrap();
+
+    // Standard output is not a terminal here.
+    let out = run(&["--token", "x"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("needs a terminal"),
+        "{}",
+        stderr(&out)
+    );
+
+    let tour = cli.home.path().join("broken.tour");
+    std::fs::write(&tour, "expect Connected\nkye tab\n").unwrap();
+    let out = run(&["demo", "--script", tour.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("script_invalid") && err.contains("line 2") && err.contains("kye"),
+        "{err}"
+    );
+
+    let out = run(&["demo", "--script", "/nonexistent/tour"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    std::fs::write(&tour, "quit\n").unwrap();
+    for size in ["10x5", "wide", "100x"] {
+        let out = run(&["demo", "--script", tour.to_str().unwrap(), "--size", size]);
+        assert_eq!(out.status.code(), Some(2), "{size}: {}", stderr(&out));
+    }
+}

@@ -332,6 +332,8 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<(), CliError> {
         crate::tui::run::headless(&mut rt, script, size.0, size.1, cli.record_cast.as_deref()).await
     } else if interactive {
         let mut rt = demo_interface(cli, &server, &args.media_bind)?;
+        // `parla ctl` drives the demo's interface too.
+        rt.serve_ctl(crate::ctl::default_socket_path()).await;
         crate::tui::run::in_terminal(&mut rt, cli.record_cast.as_deref()).await
     } else {
         instructions(&server, &data, json).await?;
