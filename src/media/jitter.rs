@@ -13,9 +13,10 @@ use bytes::Bytes;
 const FRAME_MS: f64 = 20.0;
 /// Frames of concealment played while waiting for a late packet before giving up on it.
 const MAX_EXPAND: u32 = 5;
-/// Pops over which the buffer's low-water mark is watched; a whole frame of slack above the
-/// target all that time is dropped, so delay added for a jitter spike does not stay.
-const SHRINK_WINDOW: u32 = 50;
+/// Pops (300 ms) over which the buffer's low-water mark is watched; a whole frame of slack
+/// above the target all that time is dropped, so delay added for a late packet does not
+/// stay.
+const SHRINK_WINDOW: u32 = 15;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Playout {
