@@ -64,12 +64,7 @@ fn audio(source: Box<dyn AudioSource>, sink: Box<dyn AudioSink>) -> AudioSetup {
     AudioSetup {
         source,
         sink,
-        bind: "127.0.0.1:0".into(),
-        impair: None,
-        inband_dtmf: false,
-        ring: false,
-        outage: None,
-        device: None,
+        ..AudioSetup::silent("127.0.0.1:0")
     }
 }
 

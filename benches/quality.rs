@@ -77,12 +77,7 @@ async fn one_call(server: &Server, reference: &[i16], impair: Option<Impairment>
         AudioSetup {
             source: Box::new(WavSource::from_samples(reference.to_vec())),
             sink: Box::new(parla::media::audio::NullSink),
-            bind: "127.0.0.1:0".into(),
-            impair: None,
-            inband_dtmf: false,
-            ring: false,
-            outage: None,
-            device: None,
+            ..AudioSetup::silent("127.0.0.1:0")
         },
     );
     let mut db = CallDriver::new(
@@ -91,12 +86,8 @@ async fn one_call(server: &Server, reference: &[i16], impair: Option<Impairment>
         AudioSetup {
             source: Box::new(Silence),
             sink: Box::new(capture.clone()) as Box<dyn AudioSink>,
-            bind: "127.0.0.1:0".into(),
             impair,
-            inband_dtmf: false,
-            ring: false,
-            outage: None,
-            device: None,
+            ..AudioSetup::silent("127.0.0.1:0")
         },
     );
     let (mut up_a, mut up_b, mut answered) = (false, false, false);

@@ -15,12 +15,7 @@ fn setup(freq: f64, capture: &Capture) -> AudioSetup {
     AudioSetup {
         source: Box::new(Tone::new(freq)),
         sink: Box::new(capture.clone()),
-        bind: "127.0.0.1:0".into(),
-        impair: None,
-        inband_dtmf: false,
-        ring: false,
-        outage: None,
-        device: None,
+        ..AudioSetup::silent("127.0.0.1:0")
     }
 }
 

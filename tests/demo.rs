@@ -94,12 +94,7 @@ async fn the_echo_bot_plays_your_audio_back() {
         AudioSetup {
             source: Box::new(Tone::new(660.0)),
             sink: Box::new(heard.clone()),
-            bind: "127.0.0.1:0".into(),
-            impair: None,
-            inband_dtmf: false,
-            ring: false,
-            outage: None,
-            device: None,
+            ..AudioSetup::silent("127.0.0.1:0")
         },
     );
     let deadline = tokio::time::Instant::now() + WAIT;

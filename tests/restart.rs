@@ -213,12 +213,7 @@ async fn a_connected_call_survives_a_server_restart() {
     let setup = |hz: f64, cap: &Capture| AudioSetup {
         source: Box::new(Tone::new(hz)),
         sink: Box::new(cap.clone()),
-        bind: "127.0.0.1:0".into(),
-        impair: None,
-        inband_dtmf: false,
-        ring: false,
-        outage: None,
-        device: None,
+        ..AudioSetup::silent("127.0.0.1:0")
     };
 
     let room = alice.dial(&["bob".into()]).await.unwrap().room_id;

@@ -94,13 +94,11 @@ fn audio_setup(args: &MediaArgs, json: bool) -> Result<AudioSetup, CliError> {
     Ok(AudioSetup {
         source,
         sink,
-        bind: args.bind.clone(),
-        impair: None,
         inband_dtmf: args.dtmf_inband,
         // Ring tones belong on a speaker, not in a recording.
         ring: backend == "device",
-        outage: None,
         device,
+        ..AudioSetup::silent(&args.bind)
     })
 }
 

@@ -95,11 +95,7 @@ pub async fn seed(server: &Server) -> Result<(), CliError> {
 
 /// Alice answers every message sent to her, quoting it.
 pub fn spawn_chat_bot(server: &Server) -> Result<Client, CliError> {
-    let state = server.state().clone();
-    let mut config = ClientConfig::new(server.url(), local_tokens(state, "alice"));
-    config.device_name = "chat bot".into();
-    config.presence = false;
-    let (client, mut events) = Client::start(config)?;
+    let (client, mut events) = bot_client(server, "alice", false)?;
     let bot = client.clone();
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
@@ -118,15 +114,16 @@ pub fn spawn_chat_bot(server: &Server) -> Result<Client, CliError> {
     Ok(client)
 }
 
+/// A bot's session; `presence` when it needs to see who comes online.
 fn bot_client(
     server: &Server,
     user: &str,
-    device: &str,
+    presence: bool,
 ) -> Result<(Client, tokio::sync::mpsc::UnboundedReceiver<Event>), CliError> {
     let state = server.state().clone();
     let mut config = ClientConfig::new(server.url(), local_tokens(state, user));
-    config.device_name = device.into();
-    config.presence = user == "carol";
+    config.device_name = format!("{user} bot");
+    config.presence = presence;
     Ok(Client::start(config)?)
 }
 
@@ -138,7 +135,7 @@ fn spawn_answering_bot(
     audio: AudioFactory,
     read_back: bool,
 ) -> Result<Client, CliError> {
-    let (client, mut events) = bot_client(server, user, &format!("{user} bot"))?;
+    let (client, mut events) = bot_client(server, user, false)?;
     let bot = client.clone();
     tokio::spawn(async move {
         let (mut board, mut news) = Switchboard::new(bot.clone(), audio);
@@ -176,10 +173,11 @@ fn bot_audio(
     let bind = bind.to_owned();
     Box::new(move || {
         let (source, sink) = make();
-        let mut audio = AudioSetup::silent(&bind);
-        audio.source = source;
-        audio.sink = sink;
-        audio
+        AudioSetup {
+            source,
+            sink,
+            ..AudioSetup::silent(&bind)
+        }
     })
 }
 
@@ -202,7 +200,7 @@ pub fn spawn_ivr_bot(server: &Server, bind: &str) -> Result<Client, CliError> {
 /// Carol calls the demo user once, `after` they come online, talks (a tone) and hangs up
 /// after half a minute if nobody does before.
 pub fn spawn_caller_bot(server: &Server, bind: &str, after: Duration) -> Result<Client, CliError> {
-    let (client, mut events) = bot_client(server, "carol", "carol's phone")?;
+    let (client, mut events) = bot_client(server, "carol", true)?;
     let bot = client.clone();
     let audio = bot_audio(bind, || (Box::new(Tone::new(392.0)), Box::new(NullSink)));
     tokio::spawn(async move {

@@ -393,11 +393,6 @@ impl CallMedia {
         self.restarts
     }
 
-    /// The other party of this connection.
-    pub fn remote_user(&self) -> &str {
-        &self.remote_user
-    }
-
     /// Offers the current hold state to the other side.
     async fn renegotiate(&mut self) -> Result<(), MediaError> {
         self.peer.set_direction(self.local_hold).await?;

@@ -110,10 +110,6 @@ impl CallDriver {
         self.legs.values().next()
     }
 
-    pub fn media_mut(&mut self) -> Option<&mut CallMedia> {
-        self.legs.values_mut().next()
-    }
-
     /// The parties this device has a media connection with.
     pub fn legs(&self) -> impl Iterator<Item = &CallMedia> {
         self.legs.values()

@@ -36,8 +36,6 @@ use webrtc::peer_connection::{
 pub enum PeerError {
     #[error("webrtc: {0}")]
     WebRtc(String),
-    #[error("ICE gathering did not complete in time")]
-    GatheringTimeout,
     #[error("no local description after gathering")]
     NoDescription,
 }

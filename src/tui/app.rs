@@ -521,7 +521,7 @@ impl App {
             },
             Action::Retry => out.extend(self.retry_failed()),
             Action::Dial => out.extend(self.dial_selected()),
-            Action::Answer => out.extend(self.answer_ringing()),
+            Action::Answer => out.extend(self.answer(None)),
             Action::Decline => out.extend(self.decline_ringing(DeclineReason::None)),
             Action::DeclineBusy => out.extend(self.decline_ringing(DeclineReason::DoNotDisturb)),
             Action::HangUp => {
@@ -785,8 +785,9 @@ impl App {
             .map(|c| c.view.call.room_id.clone())
     }
 
-    fn answer_ringing(&mut self) -> Vec<Command> {
-        let Some(room_id) = self.ringing_room() else {
+    /// Answers call `room_id`, or the one ringing; a call in progress is held.
+    pub fn answer(&mut self, room_id: Option<String>) -> Vec<Command> {
+        let Some(room_id) = room_id.or_else(|| self.ringing_room()) else {
             return Vec::new();
         };
         self.modal = None;

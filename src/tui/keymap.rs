@@ -266,6 +266,16 @@ impl Keymap {
         self.bindings.get(&(mode, key.clone())).map(|b| b.action)
     }
 
+    /// The key to show for an action in a mode (or globally): a letter or chord before a
+    /// function key, the shortest first.
+    pub fn key_for(&self, mode: Mode, action: Action) -> Option<&Key> {
+        self.bindings
+            .iter()
+            .filter(|((m, _), b)| (*m == mode || *m == Mode::Global) && b.action == action)
+            .map(|((_, k), _)| k)
+            .min_by_key(|k| (k.name.len() > 1 && k.name.starts_with('f'), k.name.len()))
+    }
+
     /// Every binding, grouped by mode, for the help overlay.
     pub fn help(&self) -> Vec<(Mode, Key, Binding)> {
         self.bindings

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{Event as TermEvent, KeyEvent};
+use ratatui::crossterm::event::Event as TermEvent;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use tokio::sync::mpsc;
@@ -111,12 +111,13 @@ fn audio_factory(
             } else {
                 (Box::new(Silence), Box::new(NullSink))
             };
-        let mut setup = AudioSetup::silent(&bind);
-        setup.source = source;
-        setup.sink = sink;
-        setup.ring = audio.ring;
-        setup.device = device;
-        setup
+        AudioSetup {
+            source,
+            sink,
+            ring: audio.ring,
+            device,
+            ..AudioSetup::silent(&bind)
+        }
     })
 }
 
@@ -141,8 +142,6 @@ pub struct Runtime {
     ctl: Option<(CtlServer, mpsc::Receiver<CtlCall>)>,
     /// The text of the last frame drawn.
     pub screen: String,
-    /// Commands that came from session news, carried out with the next input.
-    pending: Vec<Command>,
     /// The recording, told about resizes.
     cast: Option<super::cast::CastHandle>,
     quit: bool,
@@ -186,7 +185,6 @@ impl Runtime {
             events,
             ctl: None,
             screen: String::new(),
-            pending: Vec::new(),
             cast: None,
             quit: false,
         }
@@ -256,7 +254,10 @@ impl Runtime {
                     Some(Input::Done(Some(failure))) => return Err(failure),
                 },
                 e = self.events.recv() => match e {
-                    Some(e) => self.on_session(e),
+                    Some(e) => {
+                        let commands = self.on_session(e);
+                        self.execute(commands, terminal);
+                    }
                     None => return Ok(()),
                 },
                 n = self.calls.recv() => {
@@ -302,7 +303,7 @@ impl Runtime {
         }
     }
 
-    fn on_session(&mut self, e: Event) {
+    fn on_session(&mut self, e: Event) -> Vec<Command> {
         if let Event::Ready { .. } = &e {
             self.load();
         }
@@ -314,9 +315,7 @@ impl Runtime {
                 }
             }
         }
-        // Bells from session news go straight out at the next draw.
-        let commands = self.app.on_event(&e);
-        self.pending.extend(commands);
+        self.app.on_event(&e)
     }
 
     fn load(&self) {
@@ -415,10 +414,9 @@ impl Runtime {
 
     fn execute<W: Write>(
         &mut self,
-        mut commands: Vec<Command>,
+        commands: Vec<Command>,
         terminal: &mut Terminal<CrosstermBackend<W>>,
     ) {
-        commands.append(&mut self.pending);
         for c in commands {
             match c {
                 Command::Quit => self.quit = true,
@@ -536,36 +534,29 @@ impl Runtime {
                 vec![Command::Dial { users }],
                 Ok(serde_json::json!({"dialing": true})),
             ),
-            CtlRequest::Answer { room_id } => match room_id.or(ringing) {
-                Some(room_id) => {
-                    let _ = &room_id;
-                    let mut c = self.app.on_action(super::keymap::Action::Answer);
-                    if c.is_empty() {
-                        c.push(Command::Answer {
-                            room_id: room_id.clone(),
-                        });
-                    }
-                    (c, Ok(serde_json::json!({"room_id": room_id})))
-                }
-                None => (Vec::new(), no_call()),
-            },
-            CtlRequest::Decline { room_id, reason } => {
-                let reason = match reason.as_deref().unwrap_or("none") {
-                    "none" => Some(DeclineReason::None),
-                    "error" => Some(DeclineReason::Error),
-                    "do_not_disturb" => Some(DeclineReason::DoNotDisturb),
-                    "no_answer" => Some(DeclineReason::NoAnswer),
+            CtlRequest::Answer { room_id } => {
+                let commands = self.app.answer(room_id);
+                match commands.iter().find_map(|c| match c {
+                    Command::Answer { room_id } => Some(room_id.clone()),
                     _ => None,
-                };
+                }) {
+                    Some(room_id) => (commands, Ok(serde_json::json!({"room_id": room_id}))),
+                    None => (Vec::new(), no_call()),
+                }
+            }
+            CtlRequest::Decline { room_id, reason } => {
+                let reason = serde_json::from_value::<DeclineReason>(serde_json::json!(reason
+                    .as_deref()
+                    .unwrap_or("none")));
                 match (room_id.or(ringing), reason) {
-                    (_, None) => (
+                    (_, Err(_)) => (
                         Vec::new(),
                         fail(
                             "validation_error",
                             "reason must be none, error, do_not_disturb or no_answer",
                         ),
                     ),
-                    (Some(room_id), Some(reason)) => (
+                    (Some(room_id), Ok(reason)) => (
                         vec![Command::Decline {
                             room_id: room_id.clone(),
                             reason,
@@ -916,9 +907,4 @@ pub async fn headless(
         message: m,
         exit: crate::cli::output::exit::FAILURE,
     })
-}
-
-/// A key press for the loop (scripted input and tests).
-pub fn key(k: KeyEvent) -> Input {
-    Input::Term(TermEvent::Key(k))
 }

@@ -557,19 +557,10 @@ fn composer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 
 /// `key label · key label` for some actions of a mode, from the keymap.
 pub fn key_hints(app: &App, mode: Mode, actions: &[Action]) -> String {
-    let help = app.keymap.help();
     actions
         .iter()
         .filter_map(|a| {
-            // The keymap's first choice is usually a letter or an alt- chord; function
-            // keys are the alternative.
-            let mut keys: Vec<&super::keymap::Key> = help
-                .iter()
-                .filter(|(m, _, b)| (*m == mode || *m == Mode::Global) && b.action == *a)
-                .map(|(_, k, _)| k)
-                .collect();
-            keys.sort_by_key(|k| (k.name.len() > 1 && k.name.starts_with('f'), k.name.len()));
-            let key = keys.first()?.to_string();
+            let key = app.keymap.key_for(mode, *a)?;
             let word = serde_json::to_value(a)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -812,10 +803,8 @@ fn incoming(frame: &mut Frame, app: &App, theme: &Theme, room_id: &str) {
     );
     let silence = app
         .keymap
-        .help()
-        .iter()
-        .find(|(m, _, b)| *m == Mode::Incoming && b.action == Action::Cancel)
-        .map(|(_, k, _)| format!(" · {k} {}", app.strings.get("action.silence")))
+        .key_for(Mode::Incoming, Action::Cancel)
+        .map(|k| format!(" · {k} {}", app.strings.get("action.silence")))
         .unwrap_or_default();
     let lines = vec![
         Line::raw(""),

@@ -49,13 +49,14 @@ pub fn tone_setup(
     outage: &Outage,
     device: &Arc<DeviceCounters>,
 ) -> AudioSetup {
-    let mut audio = AudioSetup::silent("127.0.0.1:0");
-    audio.device = Some(device.clone());
-    audio.source = Box::new(Tone::new(freq));
-    audio.sink = Box::new(heard.clone());
-    audio.ring = ring;
-    audio.outage = Some(outage.clone());
-    audio
+    AudioSetup {
+        source: Box::new(Tone::new(freq)),
+        sink: Box::new(heard.clone()),
+        ring,
+        outage: Some(outage.clone()),
+        device: Some(device.clone()),
+        ..AudioSetup::silent("127.0.0.1:0")
+    }
 }
 
 impl Party {
