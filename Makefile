@@ -3,10 +3,14 @@
 
 CARGO ?= cargo
 
-.PHONY: setup demo demo-cast test lint unit bench docs fmt serve
+.PHONY: setup setup-test demo demo-cast test lint unit bench docs fmt serve
 
 setup:
 	@bash scripts/setup.sh
+
+## The independent tools the tests run against parla (a Python venv under target/).
+setup-test: setup
+	@bash scripts/setup-test.sh
 
 ## Start a local server with demo users and bots, and open the interface.
 demo: setup
@@ -18,7 +22,7 @@ demo-cast: setup
 	$(CARGO) run --quiet -- demo --script scripts/demo.tour --record-cast target/demo/demo.cast --media-bind 127.0.0.1:0 --call-after 30
 
 ## Everything CI checks: formatting, lints, and every test.
-test: setup lint
+test: setup-test lint
 	$(CARGO) test
 
 lint:

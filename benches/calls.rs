@@ -25,7 +25,7 @@ use parla::media::net::Outage;
 use parla::server::{Server, ServerConfig};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-const KEY: &str = "bench-key";
+const KEY: &str = "bench-api-key-0123456789";
 const LIMIT: Duration = Duration::from_secs(30);
 
 struct Party {

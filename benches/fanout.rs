@@ -25,7 +25,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message as Ws;
 
-const API_KEY: &str = "bench-key";
+const API_KEY: &str = "bench-api-key-0123456789";
 /// Hard ceiling on any single phase, so a broken server cannot hang the run.
 const PHASE_LIMIT: Duration = Duration::from_secs(120);
 

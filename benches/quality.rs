@@ -163,7 +163,7 @@ fn main() {
     let rows = rt.block_on(async {
         let mut config =
             ServerConfig::new("127.0.0.1:0".parse().expect("addr"), dir.path().join("db"));
-        config.api_key = Some("k".into());
+        config.api_key = Some("bench-api-key-0123456789".into());
         let server = Server::start(config).await.expect("server");
         let admin = Rest::new(&server.url()).expect("rest").with_api_key("k");
         for u in ["alice", "bob"] {

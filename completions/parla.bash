@@ -67,8 +67,14 @@ _parla() {
             parla,watch)
                 cmd="parla__subcmd__watch"
                 ;;
+            parla__subcmd__admin,backup)
+                cmd="parla__subcmd__admin__subcmd__backup"
+                ;;
             parla__subcmd__admin,help)
                 cmd="parla__subcmd__admin__subcmd__help"
+                ;;
+            parla__subcmd__admin,restore)
+                cmd="parla__subcmd__admin__subcmd__restore"
                 ;;
             parla__subcmd__admin,token)
                 cmd="parla__subcmd__admin__subcmd__token"
@@ -76,8 +82,14 @@ _parla() {
             parla__subcmd__admin,user)
                 cmd="parla__subcmd__admin__subcmd__user"
                 ;;
+            parla__subcmd__admin__subcmd__help,backup)
+                cmd="parla__subcmd__admin__subcmd__help__subcmd__backup"
+                ;;
             parla__subcmd__admin__subcmd__help,help)
                 cmd="parla__subcmd__admin__subcmd__help__subcmd__help"
+                ;;
+            parla__subcmd__admin__subcmd__help,restore)
+                cmd="parla__subcmd__admin__subcmd__help__subcmd__restore"
                 ;;
             parla__subcmd__admin__subcmd__help,token)
                 cmd="parla__subcmd__admin__subcmd__help__subcmd__token"
@@ -265,6 +277,12 @@ _parla() {
             parla__subcmd__help,watch)
                 cmd="parla__subcmd__help__subcmd__watch"
                 ;;
+            parla__subcmd__help__subcmd__admin,backup)
+                cmd="parla__subcmd__help__subcmd__admin__subcmd__backup"
+                ;;
+            parla__subcmd__help__subcmd__admin,restore)
+                cmd="parla__subcmd__help__subcmd__admin__subcmd__restore"
+                ;;
             parla__subcmd__help__subcmd__admin,token)
                 cmd="parla__subcmd__help__subcmd__admin__subcmd__token"
                 ;;
@@ -329,7 +347,7 @@ _parla() {
 
     case "${cmd}" in
         parla)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version serve demo admin users channels send history read watch call answer devices ctl config completions man help"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version serve demo admin users channels send history read watch call answer devices ctl config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -348,6 +366,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -375,7 +397,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__admin)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version user token help"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version user token backup restore help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -394,6 +416,60 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__admin__subcmd__backup)
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -421,7 +497,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__admin__subcmd__help)
-            opts="user token help"
+            opts="user token backup restore help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -434,7 +510,35 @@ _parla() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        parla__subcmd__admin__subcmd__help__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         parla__subcmd__admin__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__admin__subcmd__help__subcmd__restore)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -518,8 +622,62 @@ _parla() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        parla__subcmd__admin__subcmd__restore)
+            opts="-p -h -V --data --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         parla__subcmd__admin__subcmd__token)
-            opts="-p -h -V --expires-in --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --expires-in --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -542,6 +700,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -569,7 +731,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__admin__subcmd__user)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version add rm list help"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version add rm list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -588,6 +750,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -615,7 +781,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__admin__subcmd__user__subcmd__add)
-            opts="-p -h -V --name --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --name --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -638,6 +804,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -735,7 +905,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__admin__subcmd__user__subcmd__list)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -754,6 +924,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -781,7 +955,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__admin__subcmd__user__subcmd__rm)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -800,6 +974,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -827,7 +1005,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__answer)
-            opts="-p -h -V --auto --dtmf --play --tone --record --audio --input --output --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --auto --dtmf --play --tone --record --audio --input --output --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -894,6 +1072,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -921,7 +1103,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__call)
-            opts="-p -h -V --dtmf --play --tone --record --audio --input --output --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --dtmf --play --tone --record --audio --input --output --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -991,6 +1173,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1015,7 +1201,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__channels)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1034,6 +1220,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1061,7 +1251,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__completions)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version bash elvish fish powershell zsh"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1080,6 +1270,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1107,7 +1301,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__config)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version path check help"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version path check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1126,6 +1320,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1153,7 +1351,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__config__subcmd__check)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1172,6 +1370,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1255,7 +1457,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__config__subcmd__path)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1274,6 +1476,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1301,7 +1507,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__ctl)
-            opts="-p -h -V --socket --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version status events dial answer decline hangup hold resume mute unmute dtmf send help"
+            opts="-p -h -V --socket --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version status events dial answer decline hangup hold resume mute unmute dtmf send help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1324,6 +1530,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1351,7 +1561,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__ctl__subcmd__answer)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1370,6 +1580,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1397,7 +1611,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__ctl__subcmd__decline)
-            opts="-p -h -V --reason --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --reason --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1420,6 +1634,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1447,7 +1665,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__ctl__subcmd__dial)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1466,6 +1684,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1493,7 +1715,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__ctl__subcmd__dtmf)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1512,6 +1734,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1539,7 +1765,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__ctl__subcmd__events)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1558,6 +1784,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1585,7 +1815,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__ctl__subcmd__hangup)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1604,6 +1834,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1827,7 +2061,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__ctl__subcmd__hold)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1846,6 +2080,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1873,7 +2111,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__ctl__subcmd__mute)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1892,6 +2130,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1919,7 +2161,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__ctl__subcmd__resume)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1938,6 +2180,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1965,7 +2211,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__ctl__subcmd__send)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1984,6 +2230,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2011,7 +2261,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__ctl__subcmd__status)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2030,6 +2280,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2057,7 +2311,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__ctl__subcmd__unmute)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2076,6 +2330,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2103,7 +2361,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__demo)
-            opts="-p -h -V --listen --data --no-wait --media-bind --script --size --call-after --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --listen --data --no-wait --media-bind --script --size --call-after --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2149,6 +2407,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2173,7 +2435,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__devices)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2192,6 +2454,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2233,8 +2499,36 @@ _parla() {
             return 0
             ;;
         parla__subcmd__help__subcmd__admin)
-            opts="user token"
+            opts="user token backup restore"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__admin__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__admin__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2737,7 +3031,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__history)
-            opts="-n -p -h -V --count --before --after --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-n -p -h -V --count --before --after --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2775,6 +3069,10 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2799,7 +3097,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__man)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2818,6 +3116,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2845,7 +3147,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__read)
-            opts="-p -h -V --seq --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --seq --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2868,6 +3170,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2895,7 +3201,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__send)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2914,6 +3220,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2941,7 +3251,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__serve)
-            opts="-p -h -V --listen --data --token-warning --stun --turn --turn-secret --turn-ttl --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --listen --data --token-warning --stun --turn --turn-secret --turn-ttl --tls-cert --tls-key --trusted-proxy --limit --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2975,6 +3285,22 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --server)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2988,6 +3314,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3015,7 +3345,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__users)
-            opts="-p -h -V --online --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --online --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3034,6 +3364,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3061,7 +3395,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__watch)
-            opts="-p -h -V --server --token --token-cmd --api-key --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3080,6 +3414,10 @@ _parla() {
                     return 0
                     ;;
                 --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

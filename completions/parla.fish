@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_parla_global_optspecs
-    string join \n server= token= token-cmd= api-key= json p/profile= config= record-cast= h/help V/version
+    string join \n server= token= token-cmd= api-key= ca-file= json p/profile= config= record-cast= h/help V/version
 end
 
 function __fish_parla_needs_command
@@ -27,7 +27,8 @@ end
 complete -c parla -n "__fish_parla_needs_command" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_needs_command" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_needs_command" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_needs_command" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_needs_command" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_needs_command" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_needs_command" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_needs_command" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_needs_command" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -58,10 +59,15 @@ complete -c parla -n "__fish_parla_using_subcommand serve" -l stun -d 'STUN serv
 complete -c parla -n "__fish_parla_using_subcommand serve" -l turn -d 'TURN server URL handed to clients with time-limited credentials (repeatable)' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -l turn-secret -d 'Secret shared with the TURN server (coturn\'s static-auth-secret)' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -l turn-ttl -d 'Lifetime of TURN credentials, in seconds' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l tls-cert -d 'Certificate chain (PEM) to serve HTTPS and WSS with; needs --tls-key' -r -F
+complete -c parla -n "__fish_parla_using_subcommand serve" -l tls-key -d 'Private key (PEM) of --tls-cert' -r -F
+complete -c parla -n "__fish_parla_using_subcommand serve" -l trusted-proxy -d 'Address of a reverse proxy whose X-Forwarded-For names the client (repeatable)' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l limit -d 'Change a rate limit: messages, dials, signals or frames, as NAME=PER_SECOND/BURST or NAME=off (repeatable)' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand serve" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand serve" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand serve" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -77,7 +83,8 @@ complete -c parla -n "__fish_parla_using_subcommand demo" -l call-after -d 'Seco
 complete -c parla -n "__fish_parla_using_subcommand demo" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand demo" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand demo" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand demo" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand demo" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand demo" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand demo" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand demo" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand demo" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -85,23 +92,27 @@ complete -c parla -n "__fish_parla_using_subcommand demo" -l no-wait -d 'Set up,
 complete -c parla -n "__fish_parla_using_subcommand demo" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
-complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l token -d 'Access token (a JWT from `parla admin token`)' -r
-complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
-complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -s p -l profile -d 'Named profile from the config file' -r
-complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
-complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
-complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
-complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -s h -l help -d 'Print help'
-complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -s V -l version -d 'Print version'
-complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -f -a "user" -d 'Manage users'
-complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -f -a "token" -d 'Issue an access token for a user'
-complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -f -a "user" -d 'Manage users'
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -f -a "token" -d 'Issue an access token for a user'
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -f -a "backup" -d 'Save a consistent copy of the server\'s whole database while it runs'
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -f -a "restore" -d 'Put a backup in place as the server\'s database (with the server stopped); the database it replaces is kept beside it'
+complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from user" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -116,20 +127,47 @@ complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subco
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from token" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from backup" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from backup" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from backup" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from backup" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from backup" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from backup" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from backup" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from backup" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from backup" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from backup" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from backup" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from restore" -l data -d 'The server\'s data directory (default: `server` under the user data directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from restore" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from restore" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from restore" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from restore" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from restore" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from restore" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from restore" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from restore" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from restore" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "user" -d 'Manage users'
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "token" -d 'Issue an access token for a user'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "backup" -d 'Save a consistent copy of the server\'s whole database while it runs'
+complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "restore" -d 'Put a backup in place as the server\'s database (with the server stopped); the database it replaces is kept beside it'
 complete -c parla -n "__fish_parla_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c parla -n "__fish_parla_using_subcommand users" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand users" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand users" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand users" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand users" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand users" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand users" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand users" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand users" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -140,7 +178,8 @@ complete -c parla -n "__fish_parla_using_subcommand users" -s V -l version -d 'P
 complete -c parla -n "__fish_parla_using_subcommand channels" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand channels" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand channels" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand channels" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand channels" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand channels" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand channels" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand channels" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand channels" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -150,7 +189,8 @@ complete -c parla -n "__fish_parla_using_subcommand channels" -s V -l version -d
 complete -c parla -n "__fish_parla_using_subcommand send" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand send" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand send" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand send" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand send" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand send" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand send" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand send" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand send" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -163,7 +203,8 @@ complete -c parla -n "__fish_parla_using_subcommand history" -l after -d 'Messag
 complete -c parla -n "__fish_parla_using_subcommand history" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand history" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand history" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand history" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand history" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand history" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand history" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand history" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand history" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -174,7 +215,8 @@ complete -c parla -n "__fish_parla_using_subcommand read" -l seq -r
 complete -c parla -n "__fish_parla_using_subcommand read" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand read" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand read" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand read" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand read" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand read" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand read" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand read" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand read" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -184,7 +226,8 @@ complete -c parla -n "__fish_parla_using_subcommand read" -s V -l version -d 'Pr
 complete -c parla -n "__fish_parla_using_subcommand watch" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand watch" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand watch" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand watch" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand watch" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand watch" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand watch" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand watch" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand watch" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -206,7 +249,8 @@ complete -c parla -n "__fish_parla_using_subcommand call" -l stats-every -d 'Pri
 complete -c parla -n "__fish_parla_using_subcommand call" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand call" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand call" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand call" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand call" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand call" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -229,7 +273,8 @@ complete -c parla -n "__fish_parla_using_subcommand answer" -l stats-every -d 'P
 complete -c parla -n "__fish_parla_using_subcommand answer" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand answer" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand answer" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand answer" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand answer" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand answer" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -241,7 +286,8 @@ complete -c parla -n "__fish_parla_using_subcommand answer" -s V -l version -d '
 complete -c parla -n "__fish_parla_using_subcommand devices" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand devices" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand devices" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand devices" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand devices" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand devices" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand devices" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand devices" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand devices" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -252,7 +298,8 @@ complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_sub
 complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_subcommand_from status events dial answer decline hangup hold resume mute unmute dtmf send help" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -275,7 +322,8 @@ complete -c parla -n "__fish_parla_using_subcommand ctl; and not __fish_seen_sub
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from status" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -285,7 +333,8 @@ complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcomm
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from events" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -295,7 +344,8 @@ complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcomm
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dial" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -305,7 +355,8 @@ complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcomm
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from answer" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -316,7 +367,8 @@ complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcomm
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from decline" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -326,7 +378,8 @@ complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcomm
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hangup" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -336,7 +389,8 @@ complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcomm
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from hold" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -346,7 +400,8 @@ complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcomm
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -356,7 +411,8 @@ complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcomm
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from mute" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -366,7 +422,8 @@ complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcomm
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from unmute" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -376,7 +433,8 @@ complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcomm
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from dtmf" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -386,7 +444,8 @@ complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcomm
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcommand_from send" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -409,7 +468,8 @@ complete -c parla -n "__fish_parla_using_subcommand ctl; and __fish_seen_subcomm
 complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_subcommand_from path check help" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -422,7 +482,8 @@ complete -c parla -n "__fish_parla_using_subcommand config; and not __fish_seen_
 complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from path" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -432,7 +493,8 @@ complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subc
 complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subcommand_from check" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -445,7 +507,8 @@ complete -c parla -n "__fish_parla_using_subcommand config; and __fish_seen_subc
 complete -c parla -n "__fish_parla_using_subcommand completions" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand completions" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand completions" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand completions" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand completions" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand completions" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand completions" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand completions" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand completions" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -455,7 +518,8 @@ complete -c parla -n "__fish_parla_using_subcommand completions" -s V -l version
 complete -c parla -n "__fish_parla_using_subcommand man" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand man" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand man" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand man" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts)' -r
+complete -c parla -n "__fish_parla_using_subcommand man" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand man" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
 complete -c parla -n "__fish_parla_using_subcommand man" -s p -l profile -d 'Named profile from the config file' -r
 complete -c parla -n "__fish_parla_using_subcommand man" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
 complete -c parla -n "__fish_parla_using_subcommand man" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
@@ -481,6 +545,8 @@ complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_su
 complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels send history read watch call answer devices ctl config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "user" -d 'Manage users'
 complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "token" -d 'Issue an access token for a user'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "backup" -d 'Save a consistent copy of the server\'s whole database while it runs'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "restore" -d 'Put a backup in place as the server\'s database (with the server stopped); the database it replaces is kept beside it'
 complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "status" -d 'Print the instance\'s state: user, connection, calls, audio'
 complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "events" -d 'Stream the instance\'s events as JSON lines until interrupted'
 complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from ctl" -f -a "dial" -d 'Call one to three users'

@@ -25,9 +25,10 @@ pub const DEFAULT_PAGE: u32 = 50;
 pub const MIN_EXPIRES_IN: u64 = 360;
 pub const MAX_EXPIRES_IN: u64 = 86_400;
 pub const DEFAULT_EXPIRES_IN: u64 = 3600;
-/// Longest user id and display name, in bytes.
+/// Longest user id, in bytes (its characters are ASCII).
 pub const MAX_USER_ID_BYTES: usize = 64;
-pub const MAX_NAME_BYTES: usize = 128;
+/// Longest display name or group name, in characters.
+pub const MAX_NAME_CHARS: usize = 128;
 /// Most participants in one group channel.
 pub const MAX_PARTICIPANTS: usize = 256;
 /// Most parties in one call, the caller included (a full mesh of peer connections).
@@ -36,6 +37,11 @@ pub const MAX_CALL_PARTIES: usize = 4;
 pub const RING_TIMEOUT_S: u64 = 60;
 /// Largest SDP or ICE candidate relayed, in bytes.
 pub const MAX_SIGNAL_BYTES: usize = 64 * 1024;
+/// Most users one WebSocket connection can follow with `subscribe_presence` (subscribing
+/// to everyone counts as one).
+pub const MAX_PRESENCE_SUBSCRIPTIONS: usize = 1000;
+/// Shortest admin API key `parla serve` accepts, in characters.
+pub const MIN_API_KEY_CHARS: usize = 16;
 
 /// Stable error codes. The names follow the reference platform where it names one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -83,6 +89,15 @@ pub enum ErrorCode {
     CallNotFound,
     /// The call is not in a state that allows this (answering an ended call, ...).
     InvalidCallStatus,
+    /// Too many requests of this kind in a short time; `retry_after_ms` says when to try
+    /// again.
+    RateLimited,
+    /// `subscribe_presence` would follow more than [`MAX_PRESENCE_SUBSCRIPTIONS`] users.
+    TooManySubscriptions,
+    /// A `resume` arrived while this connection's previous one is still replaying.
+    ResumeInProgress,
+    /// The route exists but not with this HTTP method.
+    MethodNotAllowed,
     /// Something failed on the server.
     InternalServerError,
 }
@@ -111,6 +126,10 @@ impl ErrorCode {
             ErrorCode::AllUsersBusy => "all_users_busy",
             ErrorCode::CallNotFound => "call_not_found",
             ErrorCode::InvalidCallStatus => "invalid_call_status",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::TooManySubscriptions => "too_many_subscriptions",
+            ErrorCode::ResumeInProgress => "resume_in_progress",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::InternalServerError => "internal_server_error",
         }
     }
@@ -140,6 +159,9 @@ impl std::fmt::Display for ErrorCode {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// With `rate_limited`: milliseconds until the request can succeed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl ApiError {
@@ -147,6 +169,19 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            retry_after_ms: None,
+        }
+    }
+
+    /// `rate_limited`, to be retried after `retry_after`.
+    pub fn rate_limited(retry_after: std::time::Duration, message: impl Into<String>) -> Self {
+        let ms = u64::try_from(retry_after.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        ApiError {
+            code: ErrorCode::RateLimited,
+            message: message.into(),
+            retry_after_ms: Some(ms),
         }
     }
 }
@@ -159,15 +194,104 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// Integers in request bodies: JSON Schema counts `12.0` as the integer 12, so the server
+/// takes it as one (a fraction or a negative number is still refused).
+mod whole_number {
+    use serde::de::{Deserializer, Error, Visitor};
+
+    struct Whole;
+
+    impl Visitor<'_> for Whole {
+        type Value = u64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number, 0 or more")
+        }
+
+        // The schema says int64: at most 2^63 - 1.
+        fn visit_u64<E: Error>(self, v: u64) -> Result<u64, E> {
+            if i64::try_from(v).is_ok() {
+                Ok(v)
+            } else {
+                Err(E::custom(format!("{v} is larger than 2^63 - 1")))
+            }
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::custom(format!("{v} is negative")))
+        }
+
+        fn visit_f64<E: Error>(self, v: f64) -> Result<u64, E> {
+            // Up to 2^53 every whole f64 is exact.
+            if v.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&v) {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                Ok(v as u64)
+            } else {
+                Err(E::custom(format!("{v} is not a whole number")))
+            }
+        }
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        d.deserialize_any(Whole)
+    }
+
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        struct Maybe;
+        impl<'de> Visitor<'de> for Maybe {
+            type Value = Option<u64>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a whole number or null")
+            }
+            fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(Whole).map(Some)
+            }
+        }
+        d.deserialize_option(Maybe)
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // REST bodies
 // ---------------------------------------------------------------------------------------
 
+/// A user id in the OpenAPI document: 1 to 64 characters of `A-Z a-z 0-9 _ - . @`. (The
+/// wire types keep plain strings; this only describes them.)
+pub struct UserId;
+
+impl utoipa::PartialSchema for UserId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_USER_ID_BYTES))
+            .pattern(Some(r"^[A-Za-z0-9_.@-]{1,64}$"))
+            .description(Some("1 to 64 characters of A-Z a-z 0-9 _ - . @"))
+            .into()
+    }
+}
+
+impl ToSchema for UserId {}
+
 /// `POST /v1/admin/users`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CreateUser {
+    #[schema(value_type = UserId)]
     pub user_id: String,
+    /// 1 to 128 characters, not blank, no control characters; the user id when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub display_name: Option<String>,
 }
 
@@ -183,7 +307,12 @@ pub struct User {
 pub struct CredentialsRequest {
     pub user_id: String,
     /// Lifetime in seconds, 360..=86400; 3600 when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_number::option"
+    )]
+    #[schema(minimum = 360, maximum = 86400)]
     pub expires_in: Option<u64>,
 }
 
@@ -206,12 +335,21 @@ pub enum ChannelKind {
 /// `POST /v1/channels`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CreateChannel {
-    /// The other participants (the caller is always added).
+    /// The other participants (the caller is always added): at least one besides the
+    /// caller, at most 255 different ones.
+    #[schema(value_type = Vec<UserId>, min_items = 1, max_items = 255)]
     pub participants: Vec<String>,
     /// `direct` when absent and there is one other participant and no name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<ChannelKind>,
+    /// A group channel's name: 1 to 128 characters, not blank, no control characters.
+    /// Without one, a group is named after its members.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: Option<String>,
 }
 
@@ -237,9 +375,12 @@ pub struct Channel {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SendMessage {
     /// Chosen by the client; sending the same id again returns the stored message instead of
-    /// storing a second one. The server makes one up when absent.
+    /// storing a second one. The server makes one up when absent. 1 to 128 bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128)]
     pub client_id: Option<String>,
+    /// 1 to 16384 bytes of UTF-8, not only whitespace.
+    #[schema(min_length = 1, max_length = 16384, pattern = r"\S")]
     pub text: String,
 }
 
@@ -276,6 +417,7 @@ pub struct MessagePage {
 /// `POST /v1/channels/{channel_id}/read`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MarkRead {
+    #[serde(deserialize_with = "whole_number::required")]
     pub seq: u64,
 }
 
@@ -576,6 +718,9 @@ pub enum ServerFrame {
         req_id: Option<String>,
         code: ErrorCode,
         message: String,
+        /// With `rate_limited`: milliseconds until the request can succeed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
     /// A message in one of the user's channels (live, or replayed by `resume`).
     Message {
@@ -641,6 +786,18 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req_id: Option<String>,
     },
+}
+
+impl ServerFrame {
+    /// The `error` frame for a failed request.
+    pub fn error(req_id: Option<String>, e: ApiError) -> Self {
+        ServerFrame::Error {
+            req_id,
+            code: e.code,
+            message: e.message,
+            retry_after_ms: e.retry_after_ms,
+        }
+    }
 }
 
 /// Names of every client frame type, for error messages and docs.
@@ -762,6 +919,27 @@ mod tests {
     }
 
     #[test]
+    fn whole_numbers_may_be_written_with_a_point_zero() {
+        let read: MarkRead = serde_json::from_str(r#"{"seq": 24521.0}"#).unwrap();
+        assert_eq!(read.seq, 24521);
+        let creds: CredentialsRequest =
+            serde_json::from_str(r#"{"user_id": "a", "expires_in": 3.6e3}"#).unwrap();
+        assert_eq!(creds.expires_in, Some(3600));
+        let none: CredentialsRequest =
+            serde_json::from_str(r#"{"user_id": "a", "expires_in": null}"#).unwrap();
+        assert_eq!(none.expires_in, None);
+        for bad in [
+            r#"{"seq": 1.5}"#,
+            r#"{"seq": -1}"#,
+            r#"{"seq": "1"}"#,
+            r#"{"seq": 1e300}"#,
+            r#"{"seq": 9223372036854775808}"#,
+        ] {
+            assert!(serde_json::from_str::<MarkRead>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn error_code_names_match_serde() {
         for code in [
             ErrorCode::ValidationError,
@@ -770,6 +948,10 @@ mod tests {
             ErrorCode::MessageAnchorError,
             ErrorCode::MessageNotSaved,
             ErrorCode::UnknownFrameType,
+            ErrorCode::RateLimited,
+            ErrorCode::TooManySubscriptions,
+            ErrorCode::ResumeInProgress,
+            ErrorCode::MethodNotAllowed,
             ErrorCode::InternalServerError,
         ] {
             assert_eq!(

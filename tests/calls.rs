@@ -218,7 +218,11 @@ async fn decline_cancel_and_refusals() {
     }
     let err = carol.answer("call_nope").await.unwrap_err();
     assert_eq!(err.api_code(), Some(ErrorCode::CallNotFound));
+    // Carol was never in that call: to her it does not exist, ended or not.
     let err = carol.hangup(&room).await.unwrap_err();
+    assert_eq!(err.api_code(), Some(ErrorCode::CallNotFound));
+    // Alice was: she learns it has ended.
+    let err = alice.hangup(&room).await.unwrap_err();
     assert_eq!(err.api_code(), Some(ErrorCode::InvalidCallStatus));
 }
 

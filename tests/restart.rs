@@ -4,50 +4,11 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Stdio;
-
+use common::serve::spawn_serve;
 use common::*;
 use parla::client::session::ConnectionState;
 use parla::client::{ClientConfig, Event, Rest};
 use parla::proto::Direction;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-struct ServeProcess {
-    child: Child,
-    url: String,
-}
-
-async fn spawn_serve(listen: &str, data: &Path, home: &Path) -> ServeProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_parla"))
-        .args(["serve", "--listen", listen, "--data"])
-        .arg(data)
-        .args(["--api-key", API_KEY])
-        // Keep the server's log file out of the real home directory.
-        .env("XDG_DATA_HOME", home)
-        .env("HOME", home)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("cannot start parla serve");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let url = tokio::time::timeout(WAIT, async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line.strip_prefix("parla serve: listening on ") {
-                return url.to_owned();
-            }
-        }
-        panic!("parla serve ended without saying where it listens");
-    })
-    .await
-    .expect("parla serve did not start in time");
-    // Keep reading so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    ServeProcess { child, url }
-}
 
 #[tokio::test]
 async fn clients_survive_a_server_kill_and_restart() {

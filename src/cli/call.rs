@@ -130,6 +130,7 @@ async fn start_client(
     let settings = config::resolve(cli)?;
     let source = super::run::token_source(&settings)?;
     let mut config = ClientConfig::new(settings.server.clone(), source);
+    config.ca_file.clone_from(&settings.ca_file);
     config.presence = false;
     let (client, mut events) = Client::start(config)?;
     // Wait until signed in, or fail with the session's reason.

@@ -41,6 +41,8 @@ pub struct Profile {
     pub token: Option<String>,
     pub token_cmd: Option<String>,
     pub api_key: Option<String>,
+    /// Extra certificate authorities (PEM) for the server's certificate.
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize, PartialEq, Eq)]
@@ -194,6 +196,7 @@ pub struct Resolved {
     pub token: Option<String>,
     pub token_cmd: Option<String>,
     pub api_key: Option<String>,
+    pub ca_file: Option<PathBuf>,
 }
 
 pub fn resolve(cli: &Cli) -> Result<Resolved, ConfigError> {
@@ -223,6 +226,7 @@ pub fn resolve(cli: &Cli) -> Result<Resolved, ConfigError> {
         token: cli.token.clone().or(profile.token),
         token_cmd: cli.token_cmd.clone().or(profile.token_cmd),
         api_key: cli.api_key.clone().or(profile.api_key),
+        ca_file: cli.ca_file.clone().or(profile.ca_file),
     })
 }
 

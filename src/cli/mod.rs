@@ -52,9 +52,14 @@ pub struct Cli {
     /// Shell command that prints a fresh access token; run again whenever one is needed
     #[arg(long, global = true, env = "PARLA_TOKEN_CMD", value_name = "COMMAND")]
     pub token_cmd: Option<String>,
-    /// Admin API key (admin commands; for `serve`, the key the server accepts)
+    /// Admin API key (admin commands; for `serve`, the key the server accepts, at least 16
+    /// characters)
     #[arg(long, global = true, env = "PARLA_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// Extra certificate authorities (PEM) to trust for an https:// server, for a
+    /// self-signed or private certificate
+    #[arg(long, global = true, env = "PARLA_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
     /// Machine-readable output: JSON (NDJSON for streams)
     #[arg(long, global = true)]
     pub json: bool,
@@ -237,6 +242,49 @@ pub struct ServeArgs {
     /// Lifetime of TURN credentials, in seconds
     #[arg(long, default_value_t = 86_400, value_name = "S")]
     pub turn_ttl: u64,
+    /// Certificate chain (PEM) to serve HTTPS and WSS with; needs --tls-key
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Address of a reverse proxy whose X-Forwarded-For names the client (repeatable)
+    #[arg(long, value_name = "IP")]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
+    /// Change a rate limit: messages, dials, signals or frames, as NAME=PER_SECOND/BURST
+    /// or NAME=off (repeatable)
+    #[arg(long, value_name = "NAME=RATE/BURST", value_parser = parse_limit)]
+    pub limit: Vec<(String, crate::server::limits::Rate)>,
+}
+
+/// Parses `--limit NAME=PER_SECOND/BURST` (or `NAME=off`).
+fn parse_limit(s: &str) -> Result<(String, crate::server::limits::Rate), String> {
+    use crate::server::limits::Rate;
+    let (name, value) = s
+        .split_once('=')
+        .ok_or("expected NAME=PER_SECOND/BURST, e.g. messages=10/50")?;
+    if !matches!(name, "messages" | "dials" | "signals" | "frames") {
+        return Err(format!(
+            "unknown limit `{name}`; the limits are messages, dials, signals and frames"
+        ));
+    }
+    if value == "off" {
+        return Ok((name.to_owned(), Rate::unlimited()));
+    }
+    let (rate, burst) = value
+        .split_once('/')
+        .ok_or("expected PER_SECOND/BURST, e.g. 10/50, or off")?;
+    let rate: f64 = rate
+        .parse()
+        .ok()
+        .filter(|r: &f64| r.is_finite() && *r > 0.0)
+        .ok_or("the rate is a number of requests per second above 0")?;
+    let burst: u32 = burst
+        .parse()
+        .ok()
+        .filter(|b| *b >= 1)
+        .ok_or("the burst is a whole number of requests, at least 1")?;
+    Ok((name.to_owned(), Rate::new(rate, burst)))
 }
 
 #[derive(Debug, Args)]
@@ -337,6 +385,21 @@ pub enum AdminCommand {
         /// Lifetime in seconds (360-86400)
         #[arg(long, default_value_t = 3600, value_name = "S")]
         expires_in: u64,
+    },
+    /// Save a consistent copy of the server's whole database while it runs
+    Backup {
+        /// Where to write it (written whole or not at all)
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Put a backup in place as the server's database (with the server stopped); the
+    /// database it replaces is kept beside it
+    Restore {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The server's data directory (default: `server` under the user data directory)
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
     },
 }
 

@@ -195,7 +195,7 @@ async fn user_rest(cli: &Cli) -> Result<Rest, CliError> {
         .fetch_with_retry(&Default::default())
         .await
         .map_err(CliError::from)?;
-    Ok(Rest::new(&settings.server)?.with_token(token))
+    Ok(Rest::with_ca_file(&settings.server, settings.ca_file.as_deref())?.with_token(token))
 }
 
 /// A user id, a channel id (`ch_...`) or a group name (`#name`) to a channel id.
@@ -270,13 +270,17 @@ fn is_transient(e: &ClientError) -> bool {
 }
 
 async fn admin(cli: &Cli, command: &AdminCommand) -> Result<(), CliError> {
+    if let AdminCommand::Restore { file, data } = command {
+        // Offline: works on the data directory, needs no server and no key.
+        return admin_restore(cli, file, data.as_deref());
+    }
     let settings = config::resolve(cli)?;
     let key = settings.api_key.clone().ok_or_else(|| CliError {
         code: ErrorCode::ApiKeyInvalid.as_str().into(),
         message: "admin commands need --api-key (or PARLA_API_KEY)".into(),
         exit: exit::AUTH,
     })?;
-    let rest = Rest::new(&settings.server)?.with_api_key(key);
+    let rest = Rest::with_ca_file(&settings.server, settings.ca_file.as_deref())?.with_api_key(key);
     match command {
         AdminCommand::User { command } => match command {
             UserCommand::Add { user_id, name } => {
@@ -318,6 +322,83 @@ async fn admin(cli: &Cli, command: &AdminCommand) -> Result<(), CliError> {
                 println!("{}", creds.access_token);
             }
         }
+        AdminCommand::Backup { file } => admin_backup(cli, &rest, file).await?,
+        AdminCommand::Restore { .. } => {}
+    }
+    Ok(())
+}
+
+/// `parla admin backup FILE`: downloads next to FILE, checks that what arrived is a whole
+/// database, and only then gives it the name.
+async fn admin_backup(cli: &Cli, rest: &Rest, file: &std::path::Path) -> Result<(), CliError> {
+    let part = std::path::PathBuf::from(format!("{}.part", file.display()));
+    let bytes = match rest.admin_backup(&part).await {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(e.into());
+        }
+    };
+    let (schema, users) = match crate::server::datadir::check_backup(&part) {
+        Ok(found) => found,
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(CliError {
+                code: "backup_invalid".into(),
+                message: e.to_string(),
+                exit: exit::FAILURE,
+            });
+        }
+    };
+    std::fs::rename(&part, file)
+        .map_err(|e| CliError::io(format!("cannot write {}: {e}", file.display())))?;
+    if cli.json {
+        print_json(&serde_json::json!({
+            "backup": file,
+            "bytes": bytes,
+            "schema_version": schema,
+            "users": users,
+        }));
+    } else {
+        println!(
+            "backup written to {} ({bytes} bytes, schema {schema}, {users} users)",
+            file.display()
+        );
+    }
+    Ok(())
+}
+
+/// `parla admin restore FILE`: with the server stopped, puts the backup in place.
+fn admin_restore(
+    cli: &Cli,
+    file: &std::path::Path,
+    data: Option<&std::path::Path>,
+) -> Result<(), CliError> {
+    use crate::server::datadir::{restore, DataDirError};
+    let data = data
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(config::default_server_data_dir);
+    let done = restore(file, &data).map_err(|e| CliError {
+        code: match &e {
+            DataDirError::InUse(_) => "data_dir_in_use",
+            DataDirError::BadBackup { .. } => "backup_invalid",
+            DataDirError::Io { .. } => "io_error",
+        }
+        .into(),
+        message: e.to_string(),
+        exit: exit::FAILURE,
+    })?;
+    if cli.json {
+        print_json(&done);
+    } else {
+        println!(
+            "restored {} into {}",
+            file.display(),
+            done.database.display()
+        );
+        if let Some(previous) = &done.previous {
+            println!("the database it replaced is kept as {}", previous.display());
+        }
     }
     Ok(())
 }
@@ -329,6 +410,22 @@ async fn serve(cli: &Cli, args: &super::ServeArgs) -> Result<(), CliError> {
         .unwrap_or_else(config::default_server_data_dir);
     let mut config = ServerConfig::new(args.listen, data.clone());
     config.api_key = cli.api_key.clone();
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some(crate::server::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        });
+    }
+    config.trusted_proxies.clone_from(&args.trusted_proxy);
+    for (name, rate) in &args.limit {
+        let limits = &mut config.limits;
+        match name.as_str() {
+            "messages" => limits.messages = *rate,
+            "dials" => limits.dials = *rate,
+            "signals" => limits.signals = *rate,
+            _ => limits.frames = *rate,
+        }
+    }
     config.token_warning = Duration::from_secs(args.token_warning);
     config.stun_urls.clone_from(&args.stun);
     if let (false, Some(secret)) = (args.turn.is_empty(), &args.turn_secret) {
@@ -366,7 +463,9 @@ async fn serve(cli: &Cli, args: &super::ServeArgs) -> Result<(), CliError> {
 async fn watch(cli: &Cli) -> Result<(), CliError> {
     let settings = config::resolve(cli)?;
     let source = token_source(&settings)?;
-    let (client, mut events) = Client::start(ClientConfig::new(settings.server.clone(), source))?;
+    let mut config = ClientConfig::new(settings.server.clone(), source);
+    config.ca_file.clone_from(&settings.ca_file);
+    let (client, mut events) = Client::start(config)?;
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {

@@ -75,10 +75,21 @@ impl ClientError {
     }
 
     pub(crate) fn from_reqwest(e: &reqwest::Error) -> Self {
+        // reqwest's own text ("error sending request for url ...") says nothing of why;
+        // the causes below it do ("Connection refused", "invalid peer certificate: ...").
+        let mut text = e.to_string();
+        let mut cause = std::error::Error::source(e);
+        while let Some(c) = cause {
+            let part = c.to_string();
+            if !text.contains(&part) {
+                text = format!("{text}: {part}");
+            }
+            cause = c.source();
+        }
         if e.is_connect() || e.is_timeout() || e.is_request() {
-            ClientError::Unreachable(e.to_string())
+            ClientError::Unreachable(text)
         } else {
-            ClientError::Protocol(e.to_string())
+            ClientError::Protocol(text)
         }
     }
 }
@@ -219,6 +230,8 @@ pub struct ClientConfig {
     pub presence: bool,
     /// Silence after which the connection is presumed dead.
     pub keepalive: Duration,
+    /// Extra certificate authorities (PEM) for a server with a private certificate.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl ClientConfig {
@@ -232,6 +245,7 @@ impl ClientConfig {
             token_retry: TokenRetryPolicy::default(),
             presence: true,
             keepalive: Duration::from_secs(30),
+            ca_file: None,
         }
     }
 }
@@ -371,7 +385,7 @@ impl Client {
     pub fn start(
         config: ClientConfig,
     ) -> Result<(Client, mpsc::UnboundedReceiver<Event>), ClientError> {
-        let rest = Rest::new(&config.server)?;
+        let rest = Rest::with_ca_file(&config.server, config.ca_file.as_deref())?;
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let session = Session {
@@ -386,6 +400,7 @@ impl Client {
             connected_once: false,
             user_id: String::new(),
             requests: Vec::new(),
+            retry_at: None,
             calls: std::collections::HashMap::new(),
         };
         tokio::spawn(session.run());
@@ -524,6 +539,8 @@ struct Session {
     requests: Vec<(String, Reply)>,
     /// Calls of this device, by room id.
     calls: std::collections::HashMap<String, call::CallView>,
+    /// When messages refused with `rate_limited` are sent again.
+    retry_at: Option<Instant>,
 }
 
 type WsStream =
@@ -721,7 +738,13 @@ impl Session {
             .parse()
             .map_err(|_| ClientError::Token("the token is not valid header text".into()))?;
         req.headers_mut().insert("authorization", header);
-        let connect = tokio_tungstenite::connect_async(req);
+        // No Nagle: a frame must not wait for the server's delayed ACK of the one before.
+        let connect = tokio_tungstenite::connect_async_tls_with_config(
+            req,
+            None,
+            true,
+            Some(self.rest.ws_connector()),
+        );
         match tokio::time::timeout(Duration::from_secs(15), connect).await {
             Err(_) => Err(ClientError::Unreachable("connecting timed out".into())),
             Ok(Ok((ws, _))) => Ok(ws),
@@ -797,6 +820,9 @@ impl Session {
         }
         // Queued messages go out in order; the server drops repeats of a client_id.
         let queued: Vec<ClientFrame> = self.outbox.pending().map(send_frame_of).collect();
+        // Everything queued goes out now, the messages refused for now included.
+        self.outbox.take_deferred();
+        self.retry_at = None;
         for f in &queued {
             if !Self::send_frame(&mut ws, f).await {
                 return Ended::Lost;
@@ -866,6 +892,14 @@ impl Session {
                         None => {}
                     }
                 },
+                _ = tokio::time::sleep_until(self.retry_at.unwrap_or_else(Instant::now)), if self.retry_at.is_some() => {
+                    self.retry_at = None;
+                    for pending in self.outbox.take_deferred() {
+                        if !Self::send_frame(&mut ws, &send_frame_of(&pending)).await {
+                            return Ended::Lost;
+                        }
+                    }
+                },
                 _ = tick.tick() => {
                     if last_heard.elapsed() > self.config.keepalive {
                         tracing::info!("no traffic from the server; reconnecting");
@@ -911,8 +945,21 @@ impl Session {
             }
             ServerFrame::Error {
                 req_id: Some(req_id),
+                code: ErrorCode::RateLimited,
+                retry_after_ms,
+                ..
+            } if self.outbox.defer(&req_id) => {
+                // Refused for now: the message stays queued and goes out again after the
+                // server's hint (a second at most when it gave none).
+                let wait = Duration::from_millis(retry_after_ms.unwrap_or(1000).clamp(10, 60_000));
+                let at = Instant::now() + wait;
+                self.retry_at = Some(self.retry_at.map_or(at, |t| t.max(at)));
+            }
+            ServerFrame::Error {
+                req_id: Some(req_id),
                 code,
                 message,
+                ..
             } if self.requests.iter().any(|(id, _)| *id == req_id) => {
                 let err = ClientError::Api(ApiError::new(code, message));
                 self.answer_request(&req_id, Err(err));
@@ -921,6 +968,7 @@ impl Session {
                 req_id: Some(req_id),
                 code,
                 message,
+                ..
             } if code != ErrorCode::MessageNotSaved => {
                 // A definite refusal of a queued message: retrying cannot help.
                 if let Some(p) = self.outbox.settle(&req_id) {

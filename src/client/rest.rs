@@ -1,5 +1,6 @@
 //! The REST half of the client: one method per route, errors mapped to [`ClientError`].
 
+use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -15,6 +16,53 @@ pub struct Rest {
     base: Url,
     token: Arc<RwLock<Option<String>>>,
     api_key: Option<String>,
+    /// TLS settings for the WebSocket to an `https://` server (the same trust as REST).
+    ws_tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+}
+
+/// Reads the certificates of a PEM CA file (for a server with a self-signed or private
+/// certificate authority).
+fn load_ca_file(
+    path: &Path,
+) -> Result<Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>, ClientError> {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::CertificateDer;
+    let pem = std::fs::read(path)
+        .map_err(|e| ClientError::Config(format!("cannot read CA file {}: {e}", path.display())))?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| {
+            ClientError::Config(format!(
+                "{}: not a PEM certificate file: {e}",
+                path.display()
+            ))
+        })?;
+    if certs.is_empty() {
+        return Err(ClientError::Config(format!(
+            "{}: no certificate in it",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
+/// Certificate checks for the WebSocket: the system's trust store (as for REST) plus the
+/// extra roots.
+fn ws_tls_config(
+    extra: Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>,
+) -> Result<Arc<tokio_rustls::rustls::ClientConfig>, ClientError> {
+    use tokio_rustls::rustls;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+            .map_err(|e| ClientError::Config(format!("TLS set-up failed: {e}")))?;
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ClientError::Config(format!("TLS set-up failed: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 enum AuthKind {
@@ -42,19 +90,50 @@ pub fn parse_server_url(server: &str) -> Result<Url, ClientError> {
 
 impl Rest {
     pub fn new(server: &str) -> Result<Self, ClientError> {
+        Self::with_ca_file(server, None)
+    }
+
+    /// A client that also trusts the certificate authorities in `ca_file` (PEM), for a
+    /// server whose certificate the system does not know.
+    pub fn with_ca_file(server: &str, ca_file: Option<&Path>) -> Result<Self, ClientError> {
         let base = parse_server_url(server)?;
-        let http = reqwest::Client::builder()
+        let extra = match ca_file {
+            Some(p) => load_ca_file(p)?,
+            None => Vec::new(),
+        };
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
-            .user_agent(concat!("parla/", env!("CARGO_PKG_VERSION")))
+            .tcp_nodelay(true)
+            .user_agent(concat!("parla/", env!("CARGO_PKG_VERSION")));
+        for der in &extra {
+            let cert = reqwest::Certificate::from_der(der)
+                .map_err(|e| ClientError::Config(format!("bad CA certificate: {e}")))?;
+            builder = builder.tls_certs_merge([cert]);
+        }
+        let http = builder
             .build()
             .map_err(|e| ClientError::Config(e.to_string()))?;
+        let ws_tls = if base.scheme() == "https" {
+            Some(ws_tls_config(extra)?)
+        } else {
+            None
+        };
         Ok(Rest {
             http,
             base,
             token: Arc::new(RwLock::new(None)),
             api_key: None,
+            ws_tls,
         })
+    }
+
+    /// How the WebSocket connects: TLS with the same trust as REST, or plain.
+    pub fn ws_connector(&self) -> tokio_tungstenite::Connector {
+        match &self.ws_tls {
+            Some(config) => tokio_tungstenite::Connector::Rustls(config.clone()),
+            None => tokio_tungstenite::Connector::Plain,
+        }
     }
 
     pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
@@ -165,6 +244,54 @@ impl Rest {
             AuthKind::ApiKey,
         )
         .await
+    }
+
+    /// Downloads a backup of the server's database into the file `dest` (created or
+    /// truncated, synced to disk at the end); returns its size. A failed download removes
+    /// what was written.
+    pub async fn admin_backup(&self, dest: &Path) -> Result<u64, ClientError> {
+        use tokio::io::AsyncWriteExt;
+        let key = self.api_key.clone().ok_or_else(|| {
+            ClientError::Config("no API key: pass --api-key or set PARLA_API_KEY".into())
+        })?;
+        let url = self
+            .base
+            .join("/v1/admin/backup")
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        let mut resp = self
+            .http
+            .get(url)
+            .header("apikey", key)
+            // A large database takes a while; the usual 30 s is for small answers.
+            .timeout(Duration::from_secs(3600))
+            .send()
+            .await
+            .map_err(|e| ClientError::from_reqwest(&e))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let text = resp.text().await.unwrap_or_default();
+            return Err(ClientError::Api(api_error_from(status, &text)));
+        }
+        let part = dest;
+        let io = |e: std::io::Error| ClientError::Config(format!("{}: {e}", part.display()));
+        let mut file = tokio::fs::File::create(&part).await.map_err(io)?;
+        let mut written = 0u64;
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    file.write_all(&chunk).await.map_err(io)?;
+                    written += chunk.len() as u64;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    drop(file);
+                    let _ = tokio::fs::remove_file(&part).await;
+                    return Err(ClientError::from_reqwest(&e));
+                }
+            }
+        }
+        file.sync_all().await.map_err(io)?;
+        Ok(written)
     }
 
     pub async fn admin_list_users(&self) -> Result<Vec<User>, ClientError> {

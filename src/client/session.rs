@@ -182,6 +182,9 @@ pub struct PendingMessage {
 #[derive(Debug, Clone, Default)]
 pub struct Outbox {
     queue: VecDeque<PendingMessage>,
+    /// Queued messages the server refused for now (`rate_limited`), to be sent again
+    /// when the session's retry time comes.
+    deferred: BTreeSet<String>,
 }
 
 impl Outbox {
@@ -191,8 +194,28 @@ impl Outbox {
 
     /// Removes and returns the message with this `client_id`.
     pub fn settle(&mut self, client_id: &str) -> Option<PendingMessage> {
+        self.deferred.remove(client_id);
         let idx = self.queue.iter().position(|m| m.client_id == client_id)?;
         self.queue.remove(idx)
+    }
+
+    /// Marks a queued message as refused for now; false when it is not queued.
+    pub fn defer(&mut self, client_id: &str) -> bool {
+        let queued = self.queue.iter().any(|m| m.client_id == client_id);
+        if queued {
+            self.deferred.insert(client_id.to_owned());
+        }
+        queued
+    }
+
+    /// The deferred messages still queued, in queue order, and clears the marks.
+    pub fn take_deferred(&mut self) -> Vec<PendingMessage> {
+        let deferred = std::mem::take(&mut self.deferred);
+        self.queue
+            .iter()
+            .filter(|m| deferred.contains(&m.client_id))
+            .cloned()
+            .collect()
     }
 
     pub fn pending(&self) -> impl Iterator<Item = &PendingMessage> {
@@ -209,6 +232,7 @@ impl Outbox {
 
     /// Every queued message, for failing them all when the session ends for good.
     pub fn drain(&mut self) -> Vec<PendingMessage> {
+        self.deferred.clear();
         self.queue.drain(..).collect()
     }
 }
@@ -272,6 +296,27 @@ mod tests {
         assert_eq!(map.get("b"), Some(&7));
         cs.forget("a");
         assert_eq!(cs.resume_map().len(), 1);
+    }
+
+    #[test]
+    fn deferred_messages_come_back_in_order_once() {
+        let mut o = Outbox::default();
+        for id in ["a", "b", "c"] {
+            o.push(PendingMessage {
+                client_id: id.into(),
+                channel_id: "ch".into(),
+                text: id.into(),
+            });
+        }
+        assert!(o.defer("c"));
+        assert!(o.defer("a"));
+        assert!(!o.defer("zz"), "only queued messages can be deferred");
+        // Settled meanwhile: not sent again.
+        o.settle("c");
+        let ids: Vec<_> = o.take_deferred().into_iter().map(|m| m.client_id).collect();
+        assert_eq!(ids, ["a"]);
+        assert!(o.take_deferred().is_empty());
+        assert_eq!(o.len(), 2, "deferring never drops a message");
     }
 
     #[test]

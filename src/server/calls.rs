@@ -195,10 +195,14 @@ impl Calls {
         Ok((call, effects))
     }
 
-    fn room_mut(&mut self, room_id: &str) -> Result<&mut Room, ApiError> {
+    /// The room, for one of its participants. Someone who is not in the call gets
+    /// `call_not_found` whatever its state, so an ended call does not give away that it
+    /// existed.
+    fn room_mut(&mut self, room_id: &str, user: &str) -> Result<&mut Room, ApiError> {
         let room = self
             .rooms
             .get_mut(room_id)
+            .filter(|r| r.call.participant(user).is_some())
             .ok_or_else(|| err(ErrorCode::CallNotFound, format!("no call `{room_id}`")))?;
         if room.call.status == CallStatus::Ended {
             return Err(err(
@@ -253,7 +257,7 @@ impl Calls {
                 ));
             }
         }
-        let room = self.room_mut(room_id)?;
+        let room = self.room_mut(room_id, user)?;
         let p = Self::ringing_mut(
             &mut room.call,
             user,
@@ -286,7 +290,7 @@ impl Calls {
         reason: DeclineReason,
         now: DateTime<Utc>,
     ) -> Result<(Call, Vec<Effect>), ApiError> {
-        let room = self.room_mut(room_id)?;
+        let room = self.room_mut(room_id, user)?;
         let p = Self::ringing_mut(&mut room.call, user, "only a ringing call can be declined")?;
         p.state = ParticipantState::Declined;
         p.decline_reason = Some(reason);
@@ -309,7 +313,7 @@ impl Calls {
         room_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(Call, Vec<Effect>), ApiError> {
-        let room = self.room_mut(room_id)?;
+        let room = self.room_mut(room_id, user)?;
         let status = room.call.status;
         let p = Self::participant_mut(&mut room.call, user)?;
         match p.state {
@@ -524,6 +528,7 @@ impl Calls {
         let call = &self
             .rooms
             .get(room_id)
+            .filter(|r| r.call.participant(from).is_some())
             .ok_or_else(|| err(ErrorCode::CallNotFound, format!("no call `{room_id}`")))?
             .call;
         if call.status == CallStatus::Ended {
@@ -678,6 +683,33 @@ mod tests {
         assert_eq!(
             c.answer("erin", "e1", "call_nope", t0()).unwrap_err().code,
             ErrorCode::CallNotFound
+        );
+    }
+
+    #[test]
+    fn an_ended_call_is_not_found_for_someone_who_was_never_in_it() {
+        let mut c = calls();
+        let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+        let id = call.room_id.clone();
+        // While it rings, an outsider cannot tell it from a call that never was.
+        assert_eq!(
+            c.answer("erin", "e1", &id, t0()).unwrap_err().code,
+            ErrorCode::CallNotFound
+        );
+        c.hangup("alice", "a1", &id, t0()).unwrap();
+        for e in [
+            c.answer("erin", "e1", &id, t0()).unwrap_err(),
+            c.decline("erin", &id, DeclineReason::DoNotDisturb, t0())
+                .unwrap_err(),
+            c.hangup("erin", "e1", &id, t0()).unwrap_err(),
+            c.signal_target("erin", "e1", &id, "alice").unwrap_err(),
+        ] {
+            assert_eq!(e.code, ErrorCode::CallNotFound, "{e}");
+        }
+        // Its participants still learn that it ended.
+        assert_eq!(
+            c.answer("bob", "b1", &id, t0()).unwrap_err().code,
+            ErrorCode::InvalidCallStatus
         );
     }
 

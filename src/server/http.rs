@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,56 +16,15 @@ use serde::Deserialize;
 use utoipa::OpenApi;
 
 use super::auth::secrets_equal;
-use super::hub::{close_code, ConnId};
+use super::error::{bad, ApiResult, AppError};
+use super::hub::close_code;
+use super::ops::{
+    authenticate, bearer, default_group_name, mark_read, send_message, validate_name,
+    validate_user_id, AuthUser,
+};
 use super::store::Anchor;
 use super::AppState;
 use crate::proto::*;
-
-/// An error answer: the status follows from the code, the body is [`ApiError`].
-#[derive(Debug)]
-pub struct AppError(pub ApiError);
-
-impl From<ApiError> for AppError {
-    fn from(e: ApiError) -> Self {
-        AppError(e)
-    }
-}
-
-pub fn status_of(code: ErrorCode) -> StatusCode {
-    use ErrorCode::*;
-    match code {
-        ValidationError | MalformedRequest | UnknownFrameType | MessageAnchorError => {
-            StatusCode::BAD_REQUEST
-        }
-        AuthenticationError
-        | ApiKeyInvalid
-        | AccessTokenExpired
-        | AccessTokenInvalid
-        | AccessTokenInvalidSignature
-        | AccessTokenInvalidUser => StatusCode::UNAUTHORIZED,
-        UserNotFound | ChannelNotExists | NotFound => StatusCode::NOT_FOUND,
-        UserAlreadyExists
-        | AnotherCallInProgress
-        | CurrentUserBusy
-        | AllUsersBusy
-        | InvalidCallStatus => StatusCode::CONFLICT,
-        CallNotFound => StatusCode::NOT_FOUND,
-        MessageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        MessageNotSaved | InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        (status_of(self.0.code), Json(self.0)).into_response()
-    }
-}
-
-type ApiResult<T> = Result<T, AppError>;
-
-fn bad(code: ErrorCode, msg: impl Into<String>) -> AppError {
-    AppError(ApiError::new(code, msg))
-}
 
 /// Parses a JSON body, answering `malformed_request` or `message_too_large` instead of
 /// axum's plain-text rejections.
@@ -94,67 +53,6 @@ fn parse_query<T: DeserializeOwned>(query: Option<String>) -> ApiResult<T> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Validation shared with the WebSocket side
-// ---------------------------------------------------------------------------------------
-
-pub fn validate_user_id(id: &str) -> Result<(), ApiError> {
-    let ok = !id.is_empty()
-        && id.len() <= MAX_USER_ID_BYTES
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            ErrorCode::ValidationError,
-            format!(
-                "user ids are 1 to {MAX_USER_ID_BYTES} characters of A-Z a-z 0-9 _ - . @ (got {id:?})"
-            ),
-        ))
-    }
-}
-
-fn validate_name(name: &str, what: &str) -> Result<(), ApiError> {
-    if name.trim().is_empty() || name.len() > MAX_NAME_BYTES || name.chars().any(char::is_control) {
-        return Err(ApiError::new(
-            ErrorCode::ValidationError,
-            format!("{what} must be 1 to {MAX_NAME_BYTES} bytes of printable text"),
-        ));
-    }
-    Ok(())
-}
-
-pub fn validate_text(text: &str) -> Result<(), ApiError> {
-    if text.trim().is_empty() {
-        return Err(ApiError::new(
-            ErrorCode::ValidationError,
-            "message text must not be empty",
-        ));
-    }
-    if text.len() > MAX_MESSAGE_BYTES {
-        return Err(ApiError::new(
-            ErrorCode::MessageTooLarge,
-            format!(
-                "message text is {} bytes; the limit is {MAX_MESSAGE_BYTES}",
-                text.len()
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn validate_client_id(id: &str) -> Result<(), ApiError> {
-    if id.is_empty() || id.len() > 128 {
-        return Err(ApiError::new(
-            ErrorCode::ValidationError,
-            "client_id must be 1 to 128 bytes",
-        ));
-    }
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------
 // Authentication
 // ---------------------------------------------------------------------------------------
 
@@ -169,7 +67,8 @@ impl FromRequestParts<Arc<AppState>> for Admin {
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
         match parts.headers.get("apikey").and_then(|v| v.to_str().ok()) {
-            Some(key) if secrets_equal(key, &state.api_key) => Ok(Admin),
+            // An empty header never matches, whatever the configured key.
+            Some(key) if !key.is_empty() && secrets_equal(key, &state.api_key) => Ok(Admin),
             Some(_) => Err(bad(ErrorCode::ApiKeyInvalid, "the apikey header is wrong")),
             None => Err(bad(
                 ErrorCode::ApiKeyInvalid,
@@ -177,55 +76,6 @@ impl FromRequestParts<Arc<AppState>> for Admin {
             )),
         }
     }
-}
-
-/// A request authorised with a user's access token.
-pub struct AuthUser {
-    pub user_id: String,
-    pub expires_at: chrono::DateTime<Utc>,
-}
-
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-}
-
-/// Verifies a token and that its user still exists.
-pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<AuthUser, ApiError> {
-    let token = token.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::AuthenticationError,
-            "missing access token (Authorization: Bearer ...)",
-        )
-    })?;
-    let claims = state.issuer.verify(token)?;
-    let user_id = claims.sub.clone();
-    let user = state
-        .store(move |s| s.get_user(&user_id))
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::UserNotFound,
-                format!("user `{}` does not exist", claims.sub),
-            )
-        })?;
-    if user.created_at.timestamp_millis() != claims.gen {
-        return Err(ApiError::new(
-            ErrorCode::AccessTokenInvalid,
-            format!(
-                "the access token was issued to an earlier user `{}` that has been deleted",
-                claims.sub
-            ),
-        ));
-    }
-    Ok(AuthUser {
-        expires_at: claims.expires_at(),
-        user_id: claims.sub,
-    })
 }
 
 impl FromRequestParts<Arc<AppState>> for AuthUser {
@@ -240,66 +90,6 @@ impl FromRequestParts<Arc<AppState>> for AuthUser {
 }
 
 // ---------------------------------------------------------------------------------------
-// Operations shared by REST and WebSocket
-// ---------------------------------------------------------------------------------------
-
-/// Validates, stores and fans out a message. `origin` is the connection that sent it (it
-/// gets an `ack` instead of the `message` frame).
-pub async fn send_message(
-    state: &AppState,
-    user: &str,
-    channel_id: &str,
-    body: SendMessage,
-    origin: Option<ConnId>,
-) -> Result<(Message, bool), ApiError> {
-    validate_text(&body.text)?;
-    let client_id = match body.client_id {
-        Some(id) => {
-            validate_client_id(&id)?;
-            id
-        }
-        None => uuid::Uuid::new_v4().to_string(),
-    };
-    let (u, ch, text) = (user.to_owned(), channel_id.to_owned(), body.text);
-    let stored = state
-        .store(move |s| s.insert_message(&u, &ch, &client_id, &text, Utc::now()))
-        .await
-        .map_err(|e| match e.code {
-            ErrorCode::InternalServerError => ApiError::new(ErrorCode::MessageNotSaved, e.message),
-            _ => e,
-        })?;
-    if stored.inserted {
-        let frame = ServerFrame::Message {
-            message: stored.message.clone(),
-        };
-        state
-            .hub
-            .send_to_users(&stored.participants, &frame, origin);
-    }
-    Ok((stored.message, stored.inserted))
-}
-
-/// Moves the read mark and tells every device of the user (the origin with its `req_id`).
-pub async fn mark_read(
-    state: &AppState,
-    user: &str,
-    channel_id: &str,
-    seq: u64,
-    origin: Option<ConnId>,
-) -> Result<ReadState, ApiError> {
-    let (u, ch) = (user.to_owned(), channel_id.to_owned());
-    let read = state.store(move |s| s.mark_read(&u, &ch, seq)).await?;
-    let frame = ServerFrame::Read {
-        req_id: None,
-        state: read.clone(),
-    };
-    state
-        .hub
-        .send_to_users(std::iter::once(&user.to_owned()), &frame, origin);
-    Ok(read)
-}
-
-// ---------------------------------------------------------------------------------------
 // Routes
 // ---------------------------------------------------------------------------------------
 
@@ -311,10 +101,10 @@ pub async fn mark_read(
     ),
     paths(
         health, openapi_json, admin_create_user, admin_list_users, admin_delete_user,
-        admin_credentials, me, list_users, ice_servers, list_channels, create_channel, get_channel,
-        remove_channel, list_messages, post_message, post_read
+        admin_credentials, admin_backup, me, list_users, ice_servers, list_channels,
+        create_channel, get_channel, remove_channel, list_messages, post_message, post_read
     ),
-    components(schemas(ApiError, ErrorCode)),
+    components(schemas(ApiError, ErrorCode, Direction)),
     modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;
@@ -342,11 +132,105 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
+/// The answers every route of a kind can give, added to each operation that lacks them
+/// so the document lists every status the server can send: 500 anywhere; 400 and 413 where
+/// there is a body; 401 with a token or the API key; 404 with a token (its user may be
+/// gone).
+fn add_common_responses(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let error = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
+        })
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            let has_body = op.get("requestBody").is_some();
+            let schemes: Vec<String> = op
+                .get("security")
+                .and_then(|s| s.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_object())
+                .flat_map(|r| r.keys().cloned())
+                .collect();
+            let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+                continue;
+            };
+            let mut add = |status: &str, description: &str| {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| error(description));
+            };
+            if has_body {
+                add(
+                    "400",
+                    "`malformed_request` (not JSON for this route) or `validation_error`",
+                );
+                add("413", "`message_too_large`: the body is over 262144 bytes");
+            }
+            if schemes.iter().any(|s| s == "bearer") {
+                add("401", "A token error: `authentication_error`, `access_token_invalid`, `access_token_invalid_signature`, `access_token_expired`");
+                add("404", "`user_not_found`: the token's user no longer exists");
+            }
+            if schemes.iter().any(|s| s == "apikey") {
+                add(
+                    "401",
+                    "`api_key_invalid`: the apikey header is missing or wrong",
+                );
+            }
+            add("500", "`internal_server_error`");
+        }
+    }
+}
+
+/// Links from the routes that create things to the routes that use them, so tools (and
+/// readers) know where a `channel_id` or `user_id` comes from.
+fn add_links(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let channel_links = json!({
+        "GetChannel": {"operationId": "get_channel", "parameters": {"channel_id": "$response.body#/channel_id"}},
+        "ListMessages": {"operationId": "list_messages", "parameters": {"channel_id": "$response.body#/channel_id"}},
+        "PostMessage": {"operationId": "post_message", "parameters": {"channel_id": "$response.body#/channel_id"}},
+        "PostRead": {"operationId": "post_read", "parameters": {"channel_id": "$response.body#/channel_id"}},
+        "RemoveChannel": {"operationId": "remove_channel", "parameters": {"channel_id": "$response.body#/channel_id"}}
+    });
+    let user_links = json!({
+        "DeleteUser": {"operationId": "admin_delete_user", "parameters": {"user_id": "$response.body#/user_id"}}
+    });
+    for (path, method, status, links) in [
+        ("/v1/channels", "post", "201", &channel_links),
+        ("/v1/channels", "post", "200", &channel_links),
+        ("/v1/admin/users", "post", "201", &user_links),
+    ] {
+        if let Some(response) = doc
+            .pointer_mut(&format!(
+                "/paths/{}/{method}/responses/{status}",
+                path.replace('/', "~1")
+            ))
+            .and_then(|r| r.as_object_mut())
+        {
+            response.insert("links".into(), links.clone());
+        }
+    }
+}
+
 /// The OpenAPI document as pretty JSON (committed as `docs/openapi.json`).
 pub fn openapi_document() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
+        Ok(v) => v,
+        Err(e) => return format!("{{\"error\":\"{e}\"}}"),
+    };
+    add_common_responses(&mut doc);
+    add_links(&mut doc);
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -362,6 +246,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             axum::routing::delete(admin_delete_user),
         )
         .route("/v1/admin/credentials", post(admin_credentials))
+        .route("/v1/admin/backup", get(admin_backup))
         .route("/v1/me", get(me))
         .route("/v1/users", get(list_users))
         .route("/v1/ice-servers", get(ice_servers))
@@ -377,6 +262,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/channels/{channel_id}/read", post(post_read))
         .route("/v1/ws", get(super::ws::upgrade))
         .fallback(|| async { bad(ErrorCode::NotFound, "no such route") })
+        .method_not_allowed_fallback(|| async {
+            bad(
+                ErrorCode::MethodNotAllowed,
+                "this route does not take that method (see the Allow header)",
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_FRAME_BYTES))
         .with_state(state)
 }
@@ -477,6 +368,59 @@ async fn admin_credentials(
     }))
 }
 
+#[utoipa::path(get, path = "/v1/admin/backup", security(("apikey" = [])),
+    responses((status = 200, content_type = "application/vnd.sqlite3",
+               description = "A consistent copy of the whole database, taken while the server runs")))]
+async fn admin_backup(_: Admin, State(state): State<Arc<AppState>>) -> ApiResult<Response> {
+    use futures_util::StreamExt;
+    let failed = |e: std::io::Error| {
+        bad(
+            ErrorCode::InternalServerError,
+            format!("cannot stage the backup: {e}"),
+        )
+    };
+    let staged = tempfile::Builder::new()
+        .prefix(".backup-")
+        .suffix(".sqlite3")
+        .tempfile_in(&state.data_dir)
+        .map_err(failed)?;
+    let path = staged.path().to_owned();
+    state.store(move |s| s.backup_to(&path)).await?;
+    let file = tokio::fs::File::open(staged.path()).await.map_err(failed)?;
+    let len = file.metadata().await.map_err(failed)?.len();
+    // The open file stays readable once its name is gone; nothing is left behind.
+    drop(staged);
+    let chunks = futures_util::stream::unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(Bytes::from(buf)), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    })
+    .boxed();
+    let name = format!(
+        "attachment; filename=\"parla-{}.sqlite3\"",
+        Utc::now().format("%Y%m%dT%H%M%SZ")
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.sqlite3".to_owned(),
+            ),
+            (axum::http::header::CONTENT_LENGTH, len.to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, name),
+        ],
+        axum::body::Body::from_stream(chunks),
+    )
+        .into_response())
+}
+
 #[utoipa::path(get, path = "/v1/me", security(("bearer" = [])),
     responses((status = 200, body = User), (status = 401, body = ApiError)))]
 async fn me(auth: AuthUser, State(state): State<Arc<AppState>>) -> ApiResult<Json<User>> {
@@ -515,6 +459,7 @@ async fn ice_servers(auth: AuthUser, State(state): State<Arc<AppState>>) -> Json
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UsersQuery {
     /// Only users with at least one connected device.
     #[serde(default)]
@@ -522,7 +467,8 @@ struct UsersQuery {
 }
 
 #[utoipa::path(get, path = "/v1/users", security(("bearer" = [])), params(UsersQuery),
-    responses((status = 200, body = Vec<UserEntry>), (status = 401, body = ApiError)))]
+    responses((status = 200, body = Vec<UserEntry>),
+              (status = 400, body = ApiError, description = "`validation_error`: a bad query parameter")))]
 async fn list_users(
     _auth: AuthUser,
     State(state): State<Arc<AppState>>,
@@ -565,15 +511,17 @@ async fn create_channel(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Channel>)> {
     let req: CreateChannel = parse_body(body)?;
-    let others: Vec<String> = req
+    for p in &req.participants {
+        validate_user_id(p)?;
+    }
+    let mut others: Vec<String> = req
         .participants
         .iter()
         .filter(|p| **p != auth.user_id)
         .cloned()
         .collect();
-    for p in &req.participants {
-        validate_user_id(p)?;
-    }
+    others.sort_unstable();
+    others.dedup();
     if others.is_empty() {
         return Err(bad(
             ErrorCode::ValidationError,
@@ -608,7 +556,10 @@ async fn create_channel(
                 .await?
         }
         ChannelKind::Group => {
-            let name = req.name.unwrap_or_default();
+            let name = match req.name {
+                Some(name) => name,
+                None => default_group_name(&user, &others),
+            };
             validate_name(&name, "a group channel's name")?;
             let ch = state
                 .store(move |s| s.create_group_channel(&user, &name, &others, Utc::now()))
@@ -673,8 +624,10 @@ async fn remove_channel(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct MessagesQuery {
     /// How many messages, 1..=500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     count: Option<u32>,
     /// A sequence number or a message id; the page starts next to it (exclusive).
     anchor: Option<String>,
@@ -722,7 +675,10 @@ async fn list_messages(
     responses((status = 201, body = Message, description = "Stored"),
               (status = 200, body = Message, description = "Stored before under the same client_id"),
               (status = 400, body = ApiError), (status = 404, body = ApiError),
-              (status = 413, body = ApiError), (status = 500, body = ApiError)))]
+              (status = 413, body = ApiError),
+              (status = 429, body = ApiError, description = "`rate_limited`: too many messages from this user; `Retry-After` says when to send again",
+               headers(("Retry-After" = u64, description = "Seconds to wait"))),
+              (status = 500, body = ApiError, description = "`message_not_saved` or `internal_server_error`")))]
 async fn post_message(
     auth: AuthUser,
     State(state): State<Arc<AppState>>,

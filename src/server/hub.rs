@@ -7,13 +7,17 @@
 //! message is stored before it is fanned out).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, Notify};
 
-use crate::proto::{DevicePresence, Presence, PresenceStatus, ServerFrame};
+use crate::proto::{
+    ApiError, DevicePresence, ErrorCode, Presence, PresenceStatus, ServerFrame,
+    MAX_PRESENCE_SUBSCRIPTIONS,
+};
 
 /// Frames queued per connection before it counts as too slow.
 pub const OUTBOX_CAPACITY: usize = 4096;
@@ -32,9 +36,69 @@ pub enum Outgoing {
 pub mod close_code {
     pub const NORMAL: u16 = 1000;
     pub const GOING_AWAY: u16 = 1001;
+    /// A frame broke the WebSocket framing rules.
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text frame was not valid UTF-8 (RFC 6455 §7.4.1).
+    pub const INVALID_PAYLOAD: u16 = 1007;
+    /// A frame was larger than the server reads.
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
     pub const TOKEN_EXPIRED: u16 = 4001;
     pub const FORCE_DISCONNECT: u16 = 4003;
     pub const TOO_SLOW: u16 = 4008;
+    /// The client went on flooding after its frames were refused with `rate_limited`.
+    pub const RATE_LIMITED: u16 = 4029;
+}
+
+/// Counts the live WebSocket tasks, so a shutdown can wait until each has sent its close
+/// frame (the HTTP server stops tracking a connection once it is upgraded).
+#[derive(Default)]
+pub struct Sockets {
+    live: AtomicUsize,
+    idle: Notify,
+    /// Sockets that ended since memory was last handed back to the system.
+    ended: AtomicUsize,
+}
+
+/// Held by one socket's task; dropping it counts the socket out.
+pub struct SocketGuard(Arc<Sockets>);
+
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        self.0.ended.fetch_add(1, Ordering::AcqRel);
+        if self.0.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl Sockets {
+    pub fn enter(self: &Arc<Self>) -> SocketGuard {
+        self.live.fetch_add(1, Ordering::AcqRel);
+        SocketGuard(self.clone())
+    }
+
+    pub fn live(&self) -> usize {
+        self.live.load(Ordering::Acquire)
+    }
+
+    /// How many sockets ended since the last call.
+    pub fn take_ended(&self) -> usize {
+        self.ended.swap(0, Ordering::AcqRel)
+    }
+
+    /// Waits until no socket task is left, or `limit` has passed; true when none is left.
+    pub async fn wait_idle(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let idle = self.idle.notified();
+            if self.live() == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, idle).await.is_err() {
+                return self.live() == 0;
+            }
+        }
+    }
 }
 
 struct Conn {
@@ -45,6 +109,8 @@ struct Conn {
     tx: mpsc::Sender<Outgoing>,
     /// Woken when the hub drops the connection without being able to queue a close.
     kicked: Arc<Notify>,
+    /// Users this connection follows with `subscribe_presence`.
+    subscriptions: usize,
 }
 
 #[derive(Default)]
@@ -95,6 +161,7 @@ impl Hub {
                 busy_with: Vec::new(),
                 tx: tx.clone(),
                 kicked: kicked.clone(),
+                subscriptions: 0,
             },
         );
         inner
@@ -209,18 +276,46 @@ impl Hub {
     }
 
     /// Subscribes a connection to presence changes of `users` (all users when `None`), and
-    /// sends it the current presence of each at once.
-    pub fn subscribe_presence(&self, conn_id: ConnId, users: Option<Vec<String>>) {
+    /// sends it the current presence of each at once. One connection follows at most
+    /// [`MAX_PRESENCE_SUBSCRIPTIONS`] users (everyone counts as one); a request that would
+    /// go past that is refused whole. Ids are not looked up: an unknown one counts like
+    /// any other, so asking for many cannot cost more than the cap.
+    pub fn subscribe_presence(
+        &self,
+        conn_id: ConnId,
+        users: Option<Vec<String>>,
+    ) -> Result<(), ApiError> {
         let mut inner = self.lock();
-        let Some(tx) = inner.conns.get(&conn_id).map(|c| c.tx.clone()) else {
-            return;
+        let Some(conn) = inner.conns.get(&conn_id) else {
+            return Ok(());
         };
+        let already = conn.subscriptions;
         let current: Vec<String> = match users {
             None => {
-                inner.presence_all.insert(conn_id);
+                if inner.presence_all.insert(conn_id) {
+                    if already >= MAX_PRESENCE_SUBSCRIPTIONS {
+                        inner.presence_all.remove(&conn_id);
+                        return Err(too_many_subscriptions(already));
+                    }
+                    Self::add_subscriptions(&mut inner, conn_id, 1);
+                }
                 inner.by_user.keys().cloned().collect()
             }
-            Some(list) => {
+            Some(mut list) => {
+                list.sort_unstable();
+                list.dedup();
+                let new = list
+                    .iter()
+                    .filter(|u| {
+                        !inner
+                            .presence_of
+                            .get(*u)
+                            .is_some_and(|subs| subs.contains(&conn_id))
+                    })
+                    .count();
+                if already + new > MAX_PRESENCE_SUBSCRIPTIONS {
+                    return Err(too_many_subscriptions(already));
+                }
                 for u in &list {
                     inner
                         .presence_of
@@ -228,15 +323,32 @@ impl Hub {
                         .or_default()
                         .insert(conn_id);
                 }
+                Self::add_subscriptions(&mut inner, conn_id, new);
                 list
             }
         };
+        let targets = [conn_id];
         for user in current {
             let frame = ServerFrame::Presence {
                 presence: Self::presence_locked(&inner, &user),
             };
-            let _ = tx.try_send(Outgoing::Frame(encode(&frame)));
+            Self::send_to_conns(&mut inner, &targets, &encode(&frame));
         }
+        Ok(())
+    }
+
+    fn add_subscriptions(inner: &mut Inner, conn_id: ConnId, n: usize) {
+        if let Some(c) = inner.conns.get_mut(&conn_id) {
+            c.subscriptions += n;
+        }
+    }
+
+    /// How many users a connection follows (for tests and diagnostics).
+    pub fn subscriptions_of(&self, conn_id: ConnId) -> usize {
+        self.lock()
+            .conns
+            .get(&conn_id)
+            .map_or(0, |c| c.subscriptions)
     }
 
     /// Marks a device busy with the given parties (empty to clear); used by call rooms.
@@ -359,6 +471,16 @@ impl Hub {
     }
 }
 
+fn too_many_subscriptions(already: usize) -> ApiError {
+    ApiError::new(
+        ErrorCode::TooManySubscriptions,
+        format!(
+            "a connection follows at most {MAX_PRESENCE_SUBSCRIPTIONS} users' presence \
+             ({already} already)"
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,7 +496,7 @@ mod tests {
     fn presence_follows_devices_and_busy_state() {
         let hub = Hub::default();
         let mut watcher = hub.register("carol", "d0", "laptop");
-        hub.subscribe_presence(watcher.conn_id, None);
+        hub.subscribe_presence(watcher.conn_id, None).unwrap();
         // carol's own presence first.
         assert_eq!(next_frame(&mut watcher.rx)["presence"]["user_id"], "carol");
 
@@ -404,6 +526,41 @@ mod tests {
         next_frame(&mut watcher.rx);
         assert_eq!(next_frame(&mut watcher.rx)["presence"]["status"], "offline");
         assert_eq!(hub.online_users(), vec!["carol"]);
+    }
+
+    #[test]
+    fn presence_subscriptions_are_capped_per_connection() {
+        let hub = Hub::default();
+        let mut c = hub.register("carol", "d0", "laptop");
+        let ids = |from: usize, n: usize| (from..from + n).map(|i| format!("u{i}")).collect();
+        hub.subscribe_presence(c.conn_id, Some(ids(0, MAX_PRESENCE_SUBSCRIPTIONS - 1)))
+            .unwrap();
+        // Repeats and names already followed cost nothing.
+        hub.subscribe_presence(c.conn_id, Some(vec!["u0".into(), "u0".into(), "u1".into()]))
+            .unwrap();
+        assert_eq!(
+            hub.subscriptions_of(c.conn_id),
+            MAX_PRESENCE_SUBSCRIPTIONS - 1
+        );
+        let e = hub
+            .subscribe_presence(c.conn_id, Some(ids(5000, 2)))
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::TooManySubscriptions);
+        // Refused whole: neither of the two was added.
+        assert_eq!(
+            hub.subscriptions_of(c.conn_id),
+            MAX_PRESENCE_SUBSCRIPTIONS - 1
+        );
+        hub.subscribe_presence(c.conn_id, Some(ids(5000, 1)))
+            .unwrap();
+        assert_eq!(
+            hub.subscribe_presence(c.conn_id, None).unwrap_err().code,
+            ErrorCode::TooManySubscriptions
+        );
+        while c.rx.try_recv().is_ok() {}
+        // The connection's subscriptions go with it.
+        hub.unregister(c.conn_id);
+        assert!(hub.lock().presence_of.is_empty());
     }
 
     #[test]

@@ -5,8 +5,13 @@
 
 pub mod auth;
 pub mod calls;
+pub mod datadir;
+pub mod error;
 pub mod http;
 pub mod hub;
+pub mod limits;
+pub mod listen;
+pub mod ops;
 pub mod store;
 pub mod ws;
 
@@ -19,9 +24,10 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::proto::{ApiError, ErrorCode};
+use crate::proto::{ApiError, ErrorCode, MIN_API_KEY_CHARS};
 use auth::TokenIssuer;
-use hub::Hub;
+use hub::{Hub, Sockets};
+use limits::{Limits, Rates};
 use store::{SqliteStore, Store, StoreError};
 
 /// How long before a token expires its connections are warned, by default.
@@ -44,6 +50,19 @@ pub struct ServerConfig {
     pub stun_urls: Vec<String>,
     /// TURN servers and the secret shared with them for time-limited credentials.
     pub turn: Option<TurnConfig>,
+    /// Rate limits on messages, dials, signals and frames.
+    pub limits: Limits,
+    /// Certificate chain and private key (PEM) to serve HTTPS and WSS instead of plain
+    /// HTTP.
+    pub tls: Option<TlsFiles>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed for the client's address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -82,8 +101,29 @@ impl ServerConfig {
             ring_timeout: Duration::from_secs(crate::proto::RING_TIMEOUT_S),
             stun_urls: Vec::new(),
             turn: None,
+            limits: Limits::default(),
+            tls: None,
+            trusted_proxies: Vec::new(),
         }
     }
+}
+
+/// Checks an admin API key given to `parla serve`: at least [`MIN_API_KEY_CHARS`]
+/// characters, none of them blank or control characters (it travels in a header).
+pub fn check_api_key(key: &str) -> Result<(), ServerError> {
+    if key.chars().count() < MIN_API_KEY_CHARS {
+        return Err(ServerError::ApiKey(format!(
+            "the admin API key must be at least {MIN_API_KEY_CHARS} characters (got {}); \
+             leave it unset to have one generated",
+            key.chars().count()
+        )));
+    }
+    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ServerError::ApiKey(
+            "the admin API key must not contain spaces or control characters".into(),
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +135,12 @@ pub enum ServerError {
     },
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    ApiKey(String),
+    #[error(transparent)]
+    Locked(#[from] datadir::DataDirError),
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -112,6 +158,11 @@ pub struct AppState {
     pub calls: std::sync::Mutex<calls::Calls>,
     pub stun_urls: Vec<String>,
     pub turn: Option<TurnConfig>,
+    pub rates: Rates,
+    pub sockets: Arc<Sockets>,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where the database lives (backups are staged there).
+    pub data_dir: PathBuf,
 }
 
 impl AppState {
@@ -195,7 +246,7 @@ pub fn store_error(e: StoreError) -> ApiError {
         StoreError::UserExists(_) => ErrorCode::UserAlreadyExists,
         StoreError::ChannelNotExists(_) => ErrorCode::ChannelNotExists,
         StoreError::Anchor(_) => ErrorCode::MessageAnchorError,
-        StoreError::Backend(_) => {
+        StoreError::Backend(_) | StoreError::SchemaTooNew { .. } => {
             tracing::error!(error = %e, "store failure");
             ErrorCode::InternalServerError
         }
@@ -205,21 +256,52 @@ pub fn store_error(e: StoreError) -> ApiError {
 
 pub struct Server {
     addr: SocketAddr,
+    /// Held while the server runs: one server per data directory.
+    _lock: datadir::DataDirLock,
+    /// Serving HTTPS.
+    secure: bool,
     state: Arc<AppState>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
 
 const JWT_SECRET_KEY: &str = "jwt_secret";
+/// How often, at most, freed memory is handed back to the system.
+const TRIM_EVERY: Duration = Duration::from_secs(2);
+
+/// Hands memory the allocator holds but no longer uses back to the system. glibc keeps
+/// freed blocks in per-thread arenas for reuse; after a burst (a socket that held a replay
+/// and a full outbox, say) the process would otherwise stay at its peak size.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks glibc's own heaps; it takes no pointers from us.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// How long a shutdown waits for open sockets to close.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 const API_KEY_KEY: &str = "api_key";
 
 impl Server {
     pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
+        if let Some(key) = &config.api_key {
+            check_api_key(key)?;
+        }
+        let tls = match &config.tls {
+            Some(files) => {
+                Some(listen::tls_config(&files.cert, &files.key).map_err(ServerError::Tls)?)
+            }
+            None => None,
+        };
         std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::DataDir {
             path: config.data_dir.clone(),
             source,
         })?;
-        let db = config.data_dir.join("parla.sqlite3");
+        let lock = datadir::DataDirLock::acquire(&config.data_dir)?;
+        let db = datadir::database_path(&config.data_dir);
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db)?);
         let secret = match store.get_setting(JWT_SECRET_KEY)? {
             Some(s) => s,
@@ -247,6 +329,10 @@ impl Server {
             calls: std::sync::Mutex::new(calls::Calls::new(config.ring_timeout)),
             stun_urls: config.stun_urls.clone(),
             turn: config.turn.clone(),
+            rates: Rates::new(config.limits.clone()),
+            sockets: Arc::new(Sockets::default()),
+            trusted_proxies: config.trusted_proxies.clone(),
+            data_dir: config.data_dir.clone(),
         });
         let listener =
             TcpListener::bind(config.listen)
@@ -259,26 +345,40 @@ impl Server {
             addr: config.listen,
             source,
         })?;
-        let app = http::router(state.clone());
-        // Ring timeouts: checked four times a second.
+        let secure = tls.is_some();
+        let listener =
+            listen::Listener::new(listener, tls).map_err(|source| ServerError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let app =
+            http::router(state.clone()).into_make_service_with_connect_info::<listen::PeerAddr>();
+        // Ring timeouts: checked four times a second. Memory freed by sockets that ended
+        // goes back to the system every few seconds.
         let ticker_state = Arc::downgrade(&state);
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_millis(250));
+            let mut last_trim = tokio::time::Instant::now();
             loop {
                 every.tick().await;
                 let Some(state) = ticker_state.upgrade() else {
                     break;
                 };
                 let _ = state.with_calls(|c| Ok(((), c.tick(chrono::Utc::now()))));
+                if last_trim.elapsed() >= TRIM_EVERY && state.sockets.take_ended() > 0 {
+                    last_trim = tokio::time::Instant::now();
+                    tokio::task::spawn_blocking(release_free_memory);
+                }
             }
         });
         let (tx, rx) = oneshot::channel::<()>();
         let hub_state = state.clone();
         let task = tokio::spawn(async move {
+            let closing = hub_state.clone();
             let shutdown = async move {
                 let _ = rx.await;
                 // WebSocket connections would keep a graceful shutdown waiting forever.
-                hub_state.hub.close_all();
+                closing.hub.close_all();
             };
             if let Err(e) = axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown)
@@ -286,10 +386,20 @@ impl Server {
             {
                 tracing::error!(error = %e, "server stopped");
             }
+            // Upgraded sockets are no longer the HTTP server's: wait for each to send its
+            // close frame, so clients see 1001 and not a dropped connection.
+            if !hub_state.sockets.wait_idle(SHUTDOWN_GRACE).await {
+                tracing::warn!(
+                    left = hub_state.sockets.live(),
+                    "sockets still open at the end of the shutdown grace period"
+                );
+            }
         });
         tracing::info!(%addr, db = %db.display(), "server listening");
         Ok(Server {
             addr,
+            _lock: lock,
+            secure,
             state,
             shutdown: Some(tx),
             task,
@@ -301,7 +411,8 @@ impl Server {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.secure { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn api_key(&self) -> &str {

@@ -1,19 +1,37 @@
 //! One WebSocket per device: authentication at upgrade, the frame loop, token expiry.
+//!
+//! What keeps one connection from hurting the server or the others:
+//! - every write has a deadline ([`SEND_TIMEOUT`]): a client that stops reading is closed
+//!   and its memory released, instead of holding a task and its buffers for ever;
+//! - a `resume` replay is streamed page by page through a short queue, so it costs a few
+//!   pages of memory however long the history, and only one runs per connection;
+//! - frames, messages, dials and signals are rate limited ([`super::limits`]);
+//! - presence subscriptions are capped ([`MAX_PRESENCE_SUBSCRIPTIONS`]);
+//! - frames that break the WebSocket rules are answered with their close code (1009 too
+//!   big, 1007 bad UTF-8, 1002 protocol error) before the socket is closed.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::http::{authenticate, bearer, mark_read, send_message, validate_user_id, AppError};
+use super::error::AppError;
 use super::hub::{close_code, encode, ConnId, Outgoing};
+use super::limits::Bucket;
+use super::listen::ClientIp;
+use super::ops::{authenticate, bearer, mark_read, send_message, validate_user_id};
+use super::store::Anchor;
 use super::AppState;
 use crate::proto::*;
 
@@ -26,10 +44,24 @@ struct WsQuery {
     device_name: Option<String>,
 }
 
+/// A connection that sends nothing for this long is presumed dead (clients ping every
+/// 10 s), so presence does not show a vanished device as online.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// A frame the socket cannot take within this time closes the connection: the client has
+/// stopped reading (or its network has).
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a close frame may take before the socket is dropped without one.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Messages read from the store at a time during a replay.
+pub const REPLAY_PAGE: u32 = 100;
+/// Replay frames read ahead of the socket.
+const REPLAY_QUEUE: usize = 32;
+
 /// `GET /v1/ws`: authenticates before upgrading, so a bad token gets an HTTP error with its
 /// code instead of a socket that closes at once.
 pub async fn upgrade(
     State(state): State<Arc<AppState>>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     ws: WebSocketUpgrade,
@@ -47,7 +79,10 @@ pub async fn upgrade(
     let token = bearer(&headers).or(q.access_token.as_deref());
     let auth = match authenticate(&state, token).await {
         Ok(a) => a,
-        Err(e) => return AppError(e).into_response(),
+        Err(e) => {
+            tracing::info!(client = ?client, code = %e.code, "websocket refused");
+            return AppError(e).into_response();
+        }
     };
     let device_id = match q.device_id {
         Some(id) => {
@@ -69,20 +104,29 @@ pub async fn upgrade(
         .filter(|c| !c.is_control())
         .take(64)
         .collect();
+    // Counted from here, so a shutdown waits for this socket's close frame.
+    let guard = state.sockets.enter();
     ws.max_message_size(MAX_FRAME_BYTES)
         // Small buffers: an idle connection should cost kilobytes, not the 128 KiB default.
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| async move {
+            tracing::debug!(client = ?client, user = %auth.user_id, "websocket open");
+            let now = Instant::now();
+            let limits = state.rates.limits.clone();
             let conn = Connection {
                 state,
                 user_id: auth.user_id,
                 device_id,
                 expires_at: auth.expires_at,
                 warned: false,
+                frames: Bucket::new(limits.frames, now),
+                signals: Bucket::new(limits.signals, now),
+                refusals: Bucket::new(limits.frames, now),
             };
             conn.run(socket, device_name).await;
+            drop(guard);
         })
 }
 
@@ -92,21 +136,117 @@ struct Connection {
     device_id: String,
     expires_at: DateTime<Utc>,
     warned: bool,
+    /// Every frame the client sends.
+    frames: Bucket,
+    /// `call_signal` frames.
+    signals: Bucket,
+    /// Frames refused by `frames`: a client that runs this dry too (another burst's worth
+    /// of refused frames, faster than the frame rate) is not listening to its refusals.
+    refusals: Bucket,
 }
 
-/// A connection that sends nothing for this long is presumed dead (clients ping every
-/// 10 s), so presence does not show a vanished device as online.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// What the loop does after a turn.
+type Closing = Option<(u16, &'static str)>;
+
+/// The writing half, where every send has a deadline.
+struct Writer {
+    sink: SplitSink<WebSocket, WsMessage>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum SendFailed {
+    /// The socket is gone (reset, closed).
+    Gone,
+    /// The client did not take the frame within [`SEND_TIMEOUT`].
+    Stalled,
+}
+
+impl Writer {
+    async fn text(&mut self, text: Utf8Bytes) -> Result<(), SendFailed> {
+        match tokio::time::timeout(SEND_TIMEOUT, self.sink.send(WsMessage::Text(text))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(SendFailed::Gone),
+            Err(_) => Err(SendFailed::Stalled),
+        }
+    }
+
+    async fn frame(&mut self, frame: &ServerFrame) -> Result<(), SendFailed> {
+        self.text(encode(frame)).await
+    }
+
+    /// Sends a close frame if the socket still takes one, then reads and drops what the
+    /// client still sends until its own close frame, the end of the stream, or
+    /// [`CLOSE_TIMEOUT`]. Closing with unread data would make the kernel reset the
+    /// connection, and a reset makes the client drop the close frame unread.
+    async fn close(mut self, mut stream: SplitStream<WebSocket>, code: u16, reason: &'static str) {
+        let frame = WsMessage::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        }));
+        if !matches!(
+            tokio::time::timeout(CLOSE_TIMEOUT, self.sink.send(frame)).await,
+            Ok(Ok(()))
+        ) {
+            return;
+        }
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+            while let Some(Ok(msg)) = stream.next().await {
+                if matches!(msg, WsMessage::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.sink.close()).await;
+    }
+}
+
+/// The close for a frame the WebSocket layer refused while reading, if it has one.
+fn close_for_read_error(e: axum::Error) -> Closing {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    let inner = e.into_inner();
+    match inner.downcast_ref::<WsError>() {
+        Some(WsError::Capacity(_)) => Some((close_code::MESSAGE_TOO_BIG, "frame too large")),
+        Some(WsError::Utf8(_)) => Some((close_code::INVALID_PAYLOAD, "invalid UTF-8")),
+        Some(WsError::Protocol(_)) => Some((close_code::PROTOCOL_ERROR, "protocol error")),
+        other => {
+            tracing::debug!(error = ?other, "websocket read failed");
+            None
+        }
+    }
+}
 
 fn instant_at(t: DateTime<Utc>) -> Instant {
     let left = (t - Utc::now()).to_std().unwrap_or(Duration::ZERO);
     Instant::now() + left
 }
 
+/// A `resume` replay in progress: a task reads the store a page at a time and queues
+/// encoded frames, waiting while the queue is full (the socket's pace sets the store's).
+struct Replay {
+    rx: mpsc::Receiver<Utf8Bytes>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Replay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The next frame of the replay, or `None` when it is over; pends when there is none.
+async fn next_replayed(replay: &mut Option<Replay>) -> Option<Utf8Bytes> {
+    match replay {
+        Some(r) => r.rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Connection {
     async fn run(mut self, socket: WebSocket, device_name: String) {
         let device_id = self.device_id.clone();
-        let (mut sink, mut stream) = socket.split();
+        let (sink, mut stream) = socket.split();
+        let mut writer = Writer { sink };
         // Register before reading the cursors for `ready`, so no message can fall between
         // the two: anything stored afterwards is queued in the outbox behind `ready`.
         let reg = self
@@ -125,36 +265,32 @@ impl Connection {
                 server_time: Utc::now(),
                 channels,
             },
-            Err(e) => ServerFrame::Error {
-                req_id: None,
-                code: e.code,
-                message: e.message,
-            },
+            Err(e) => ServerFrame::error(None, e),
         };
-        let mut closing: Option<(u16, &'static str)> = None;
-        if sink.send(WsMessage::Text(encode(&ready))).await.is_err() {
-            self.state.hub.unregister(conn_id);
-            return;
+        let mut closing: Closing = None;
+        let mut replay: Option<Replay> = None;
+        match writer.frame(&ready).await {
+            Ok(()) => self.restore_calls(),
+            Err(_) => closing = Some((close_code::TOO_SLOW, "too slow")),
         }
-        self.restore_calls();
         let mut last_heard = Instant::now();
-        loop {
+        while closing.is_none() {
             let warn_at = instant_at(self.expires_at - self.state.token_warning);
             let expire_at = instant_at(self.expires_at);
             let mut replies: Vec<ServerFrame> = Vec::new();
+            let mut sent = Ok(());
             // Every branch is cancel-safe: `recv`/`next` lose nothing when another branch
-            // wins, and the timers are recomputed each turn.
+            // wins, and the timers are recomputed each turn. A write in a handler has its
+            // own deadline, so no turn can hang.
             tokio::select! {
                 out = rx.recv() => match out {
-                    Some(Outgoing::Frame(text)) => {
-                        if sink.send(WsMessage::Text(text)).await.is_err() {
-                            break;
-                        }
-                    }
-                    Some(Outgoing::Close(code, reason)) => {
-                        closing = Some((code, reason));
-                    }
+                    Some(Outgoing::Frame(text)) => sent = writer.text(text).await,
+                    Some(Outgoing::Close(code, reason)) => closing = Some((code, reason)),
                     None => closing = Some((close_code::GOING_AWAY, "closed")),
+                },
+                frame = next_replayed(&mut replay) => match frame {
+                    Some(text) => sent = writer.text(text).await,
+                    None => replay = None,
                 },
                 _ = tokio::time::sleep_until(last_heard + IDLE_TIMEOUT) => {
                     closing = Some((close_code::GOING_AWAY, "idle"));
@@ -162,19 +298,26 @@ impl Connection {
                 incoming = stream.next() => match incoming {
                     Some(Ok(WsMessage::Text(text))) => {
                         last_heard = Instant::now();
-                        self.handle(text.as_str(), conn_id, &mut replies).await;
+                        closing = self
+                            .handle(text.as_str(), conn_id, &mut replies, &mut replay)
+                            .await;
                     }
-                    Some(Ok(WsMessage::Binary(_))) => replies.push(ServerFrame::Error {
-                        req_id: None,
-                        code: ErrorCode::MalformedRequest,
-                        message: "frames are JSON text; binary frames are not accepted".into(),
-                    }),
+                    Some(Ok(WsMessage::Binary(_))) => {
+                        last_heard = Instant::now();
+                        closing = self.admit_frame(&mut replies, None);
+                        if closing.is_none() && replies.is_empty() {
+                            replies.push(ServerFrame::error(None, ApiError::new(
+                                ErrorCode::MalformedRequest,
+                                "frames are JSON text; binary frames are not accepted",
+                            )));
+                        }
+                    }
                     Some(Ok(WsMessage::Close(_))) | None => break,
                     Some(Ok(_)) => last_heard = Instant::now(), // ping/pong: answered by the library
-                    Some(Err(e)) => {
-                        tracing::debug!(error = %e, "websocket read failed");
-                        break;
-                    }
+                    Some(Err(e)) => match close_for_read_error(e) {
+                        Some(close) => closing = Some(close),
+                        None => break,
+                    },
                 },
                 _ = tokio::time::sleep_until(warn_at), if !self.warned && !self.state.token_warning.is_zero() => {
                     self.warned = true;
@@ -189,38 +332,66 @@ impl Connection {
                     // frame and the close) before closing.
                     while let Ok(out) = rx.try_recv() {
                         match out {
-                            Outgoing::Frame(text) => { let _ = sink.send(WsMessage::Text(text)).await; }
-                            Outgoing::Close(code, reason) => { closing = Some((code, reason)); }
+                            Outgoing::Frame(text) => {
+                                if writer.text(text).await.is_err() {
+                                    break;
+                                }
+                            }
+                            Outgoing::Close(code, reason) => closing = Some((code, reason)),
                         }
                     }
                     closing = closing.or(Some((close_code::GOING_AWAY, "disconnected")));
                 }
             }
-            let mut failed = false;
-            for frame in replies {
-                if sink.send(WsMessage::Text(encode(&frame))).await.is_err() {
-                    failed = true;
+            for frame in &replies {
+                if sent.is_err() {
                     break;
                 }
+                sent = writer.frame(frame).await;
             }
-            if failed {
-                break;
-            }
-            if let Some((code, reason)) = closing {
-                let _ = sink
-                    .send(WsMessage::Close(Some(CloseFrame {
-                        code,
-                        reason: reason.into(),
-                    })))
-                    .await;
-                break;
+            match sent {
+                Ok(()) => {}
+                Err(SendFailed::Stalled) => {
+                    tracing::info!(
+                        conn = conn_id,
+                        user = %self.user_id,
+                        "client stopped reading; closing the connection"
+                    );
+                    closing = Some((close_code::TOO_SLOW, "too slow"));
+                }
+                Err(SendFailed::Gone) => break,
             }
         }
+        // Stop reading the store for a client that is leaving.
+        drop(replay);
         self.state.hub.unregister(conn_id);
+        if let Some((code, reason)) = closing {
+            writer.close(stream, code, reason).await;
+        }
         let (user, device) = (self.user_id.clone(), self.device_id.clone());
         let _ = self
             .state
             .with_calls(|c| Ok(((), c.device_gone(&user, &device, Utc::now()))));
+    }
+
+    /// Counts a frame against the connection's frame rate. A refused frame is answered
+    /// `rate_limited`; a client that goes on sending another burst's worth of refused
+    /// frames is closed with 4029.
+    fn admit_frame(&mut self, out: &mut Vec<ServerFrame>, req_id: Option<String>) -> Closing {
+        let now = Instant::now();
+        match self.frames.take(now) {
+            Ok(()) => None,
+            Err(wait) => {
+                if self.refusals.take(now).is_err() {
+                    return Some((close_code::RATE_LIMITED, "rate limited"));
+                }
+                out.push(ServerFrame::error(
+                    req_id,
+                    ApiError::rate_limited(wait, "too many frames; slow down"),
+                ));
+                None
+            }
+        }
     }
 
     /// A device that (re)connects rings for calls still ringing for its user, and shows busy
@@ -248,14 +419,21 @@ impl Connection {
         }
     }
 
-    async fn handle_call(&self, frame: ClientFrame, out: &mut Vec<ServerFrame>) {
-        let (user, device, now) = (self.user_id.as_str(), self.device_id.as_str(), Utc::now());
+    async fn handle_call(&mut self, frame: ClientFrame, out: &mut Vec<ServerFrame>) {
+        let now = Utc::now();
         let (req_id, result) = match frame {
             ClientFrame::CallDial { req_id, callees } => {
+                if let Err(wait) = self.state.rates.dials.take(&self.user_id, Instant::now()) {
+                    let e = ApiError::rate_limited(wait, "too many calls placed; wait a moment");
+                    out.push(ServerFrame::error(req_id, e));
+                    return;
+                }
                 let result = match self.check_users_exist(&callees).await {
-                    Ok(()) => self
-                        .state
-                        .with_calls(|c| c.dial(user, device, &callees, now)),
+                    Ok(()) => {
+                        let (user, device) = (self.user_id.as_str(), self.device_id.as_str());
+                        self.state
+                            .with_calls(|c| c.dial(user, device, &callees, now))
+                    }
                     Err(e) => Err(e),
                 };
                 (req_id, result)
@@ -263,7 +441,7 @@ impl Connection {
             ClientFrame::CallAnswer { req_id, room_id } => (
                 req_id,
                 self.state
-                    .with_calls(|c| c.answer(user, device, &room_id, now)),
+                    .with_calls(|c| c.answer(&self.user_id, &self.device_id, &room_id, now)),
             ),
             ClientFrame::CallDecline {
                 req_id,
@@ -272,54 +450,70 @@ impl Connection {
             } => (
                 req_id,
                 self.state
-                    .with_calls(|c| c.decline(user, &room_id, reason, now)),
+                    .with_calls(|c| c.decline(&self.user_id, &room_id, reason, now)),
             ),
             ClientFrame::CallHangup { req_id, room_id } => (
                 req_id,
                 self.state
-                    .with_calls(|c| c.hangup(user, device, &room_id, now)),
+                    .with_calls(|c| c.hangup(&self.user_id, &self.device_id, &room_id, now)),
             ),
             ClientFrame::CallSignal {
                 room_id,
                 to_user,
                 signal,
             } => {
-                if signal.size() > MAX_SIGNAL_BYTES {
-                    out.push(error_frame(
-                        None,
-                        ApiError::new(
-                            ErrorCode::ValidationError,
-                            format!("signals are limited to {MAX_SIGNAL_BYTES} bytes"),
-                        ),
-                    ));
-                    return;
-                }
-                let target = {
-                    let calls = self.state.calls.lock().unwrap_or_else(|e| e.into_inner());
-                    calls.signal_target(user, device, &room_id, &to_user)
-                };
-                match target {
-                    Ok(to_device) => self.state.hub.send_to_device(
-                        &to_user,
-                        &to_device,
-                        true,
-                        &ServerFrame::CallSignal {
-                            room_id,
-                            from_user: user.to_owned(),
-                            from_device: device.to_owned(),
-                            signal,
-                        },
-                    ),
-                    Err(e) => out.push(error_frame(None, e)),
-                }
+                self.relay_signal(room_id, to_user, signal, out);
                 return;
             }
             _ => return,
         };
         out.push(match result {
             Ok(call) => ServerFrame::CallUpdated { req_id, call },
-            Err(e) => error_frame(req_id, e),
+            Err(e) => ServerFrame::error(req_id, e),
         });
+    }
+
+    fn relay_signal(
+        &mut self,
+        room_id: String,
+        to_user: String,
+        signal: Signal,
+        out: &mut Vec<ServerFrame>,
+    ) {
+        if let Err(wait) = self.signals.take(Instant::now()) {
+            let e = ApiError::rate_limited(wait, "too many call signals; slow down");
+            out.push(ServerFrame::error(None, e));
+            return;
+        }
+        if signal.size() > MAX_SIGNAL_BYTES {
+            out.push(ServerFrame::error(
+                None,
+                ApiError::new(
+                    ErrorCode::ValidationError,
+                    format!("signals are limited to {MAX_SIGNAL_BYTES} bytes"),
+                ),
+            ));
+            return;
+        }
+        let (user, device) = (self.user_id.as_str(), self.device_id.as_str());
+        let target = {
+            let calls = self.state.calls.lock().unwrap_or_else(|e| e.into_inner());
+            calls.signal_target(user, device, &room_id, &to_user)
+        };
+        match target {
+            Ok(to_device) => self.state.hub.send_to_device(
+                &to_user,
+                &to_device,
+                true,
+                &ServerFrame::CallSignal {
+                    room_id,
+                    from_user: user.to_owned(),
+                    from_device: device.to_owned(),
+                    signal,
+                },
+            ),
+            Err(e) => out.push(ServerFrame::error(None, e)),
+        }
     }
 
     async fn check_users_exist(&self, users: &[String]) -> Result<(), ApiError> {
@@ -348,16 +542,22 @@ impl Connection {
         }
     }
 
-    async fn handle(&mut self, text: &str, conn_id: ConnId, out: &mut Vec<ServerFrame>) {
+    async fn handle(
+        &mut self,
+        text: &str,
+        conn_id: ConnId,
+        out: &mut Vec<ServerFrame>,
+        replay: &mut Option<Replay>,
+    ) -> Closing {
+        let closing = self.admit_frame(out, frame_req_id(text));
+        if closing.is_some() || !out.is_empty() {
+            return closing;
+        }
         let frame = match parse_client_frame(text) {
             Ok(f) => f,
             Err(e) => {
-                out.push(ServerFrame::Error {
-                    req_id: frame_req_id(text),
-                    code: e.code,
-                    message: e.message,
-                });
-                return;
+                out.push(ServerFrame::error(frame_req_id(text), e));
+                return None;
             }
         };
         let state = self.state.clone();
@@ -374,7 +574,7 @@ impl Connection {
                         .await
                     {
                         Ok((message, _)) => ServerFrame::Ack { req_id, message },
-                        Err(e) => error_frame(req_id, e),
+                        Err(e) => ServerFrame::error(req_id, e),
                     },
                 );
             }
@@ -388,39 +588,55 @@ impl Connection {
                         req_id,
                         state: read,
                     },
-                    Err(e) => error_frame(req_id, e),
+                    Err(e) => ServerFrame::error(req_id, e),
                 },
             ),
-            ClientFrame::Resume { cursors } => self.resume(cursors, out).await,
+            ClientFrame::Resume { cursors } => {
+                if replay.is_some() {
+                    out.push(ServerFrame::error(
+                        None,
+                        ApiError::new(
+                            ErrorCode::ResumeInProgress,
+                            "a resume is still replaying on this connection; wait for `resumed`",
+                        ),
+                    ));
+                } else {
+                    *replay = Some(start_replay(state, self.user_id.clone(), cursors));
+                }
+            }
             ClientFrame::SubscribePresence { users } => {
                 if let Some(list) = &users {
                     if let Some(bad) = list.iter().find_map(|u| validate_user_id(u).err()) {
-                        out.push(error_frame(None, bad));
-                        return;
+                        out.push(ServerFrame::error(None, bad));
+                        return None;
                     }
                 }
-                state.hub.subscribe_presence(conn_id, users);
+                if let Err(e) = state.hub.subscribe_presence(conn_id, users) {
+                    out.push(ServerFrame::error(None, e));
+                }
             }
             ClientFrame::RefreshToken { access_token } => {
-                match state.issuer.verify(&access_token) {
-                    Ok(claims) if claims.sub == self.user_id => {
-                        self.expires_at = claims.expires_at();
+                // The same checks as at connect time: signature, expiry, and that the
+                // account the token was issued for is the one still behind this user id.
+                match authenticate(&state, Some(&access_token)).await {
+                    Ok(auth) if auth.user_id == self.user_id => {
+                        self.expires_at = auth.expires_at;
                         self.warned = false;
                         out.push(ServerFrame::TokenRefreshed {
                             expires_at: self.expires_at,
                         });
                     }
-                    Ok(claims) => out.push(error_frame(
+                    Ok(auth) => out.push(ServerFrame::error(
                         None,
                         ApiError::new(
                             ErrorCode::AccessTokenInvalidUser,
                             format!(
                                 "the token belongs to `{}`, this session to `{}`",
-                                claims.sub, self.user_id
+                                auth.user_id, self.user_id
                             ),
                         ),
                     )),
-                    Err(e) => out.push(error_frame(None, e)),
+                    Err(e) => out.push(ServerFrame::error(None, e)),
                 }
             }
             ClientFrame::Ping { req_id } => out.push(ServerFrame::Pong { req_id }),
@@ -430,70 +646,108 @@ impl Connection {
             | ClientFrame::CallHangup { .. }
             | ClientFrame::CallSignal { .. }) => self.handle_call(call, out).await,
         }
-    }
-
-    /// Replays every message after the client's cursors, channel by channel.
-    async fn resume(
-        &self,
-        cursors: std::collections::BTreeMap<String, u64>,
-        out: &mut Vec<ServerFrame>,
-    ) {
-        let user = self.user_id.clone();
-        let result = self
-            .state
-            .store(move |s| {
-                let mut frames = Vec::new();
-                let mut replayed = 0u64;
-                for (channel_id, last_seq) in s.channel_cursors(&user)? {
-                    let from = match cursors.get(&channel_id) {
-                        Some(c) => *c,
-                        None => {
-                            // A channel the client has not seen yet.
-                            frames.push(ServerFrame::ChannelAdded {
-                                channel: s.channel(&user, &channel_id)?,
-                            });
-                            0
-                        }
-                    };
-                    let mut anchor = from;
-                    while anchor < last_seq {
-                        let page = s.messages(
-                            &user,
-                            &channel_id,
-                            Some(&super::store::Anchor::Seq(anchor)),
-                            Direction::Forwards,
-                            MAX_PAGE,
-                        )?;
-                        let Some(last) = page.messages.last() else {
-                            break;
-                        };
-                        anchor = last.seq;
-                        replayed += page.messages.len() as u64;
-                        frames.extend(
-                            page.messages
-                                .into_iter()
-                                .map(|message| ServerFrame::Message { message }),
-                        );
-                        if !page.has_more {
-                            break;
-                        }
-                    }
-                }
-                frames.push(ServerFrame::Resumed { replayed });
-                Ok(frames)
-            })
-            .await;
-        match result {
-            Ok(frames) => out.extend(frames),
-            Err(e) => out.push(error_frame(None, e)),
-        }
+        None
     }
 }
 
-fn error_frame(req_id: Option<String>, e: ApiError) -> ServerFrame {
-    ServerFrame::Error {
-        req_id,
-        code: e.code,
-        message: e.message,
+/// Starts replaying every message after the client's cursors, channel by channel, then
+/// `resumed`. Channels the client did not name are announced with `channel_added` and
+/// replayed from the start. The newest sequence numbers are taken once at the start:
+/// anything stored later arrives live.
+fn start_replay(state: Arc<AppState>, user: String, cursors: BTreeMap<String, u64>) -> Replay {
+    let (tx, rx) = mpsc::channel(REPLAY_QUEUE);
+    let task = tokio::spawn(async move {
+        if let Err(e) = replay(&state, &user, &cursors, &tx).await {
+            let _ = tx.send(encode(&ServerFrame::error(None, e))).await;
+        }
+    });
+    Replay { rx, task }
+}
+
+/// Why a replay stopped early.
+enum ReplayStop {
+    /// The connection went away: nothing more to do.
+    Gone,
+    Failed(ApiError),
+}
+
+impl From<ApiError> for ReplayStop {
+    fn from(e: ApiError) -> Self {
+        ReplayStop::Failed(e)
     }
+}
+
+async fn replay(
+    state: &Arc<AppState>,
+    user: &str,
+    cursors: &BTreeMap<String, u64>,
+    tx: &mpsc::Sender<Utf8Bytes>,
+) -> Result<(), ApiError> {
+    match replay_pages(state, user, cursors, tx).await {
+        Ok(()) | Err(ReplayStop::Gone) => Ok(()),
+        Err(ReplayStop::Failed(e)) => Err(e),
+    }
+}
+
+async fn replay_pages(
+    state: &Arc<AppState>,
+    user: &str,
+    cursors: &BTreeMap<String, u64>,
+    tx: &mpsc::Sender<Utf8Bytes>,
+) -> Result<(), ReplayStop> {
+    let send = |frame: ServerFrame| async move {
+        tx.send(encode(&frame)).await.map_err(|_| ReplayStop::Gone)
+    };
+    let u = user.to_owned();
+    let heads = state.store(move |s| s.channel_cursors(&u)).await?;
+    let mut replayed = 0u64;
+    for (channel_id, last_seq) in heads {
+        let mut anchor = match cursors.get(&channel_id) {
+            Some(c) => *c,
+            None => {
+                let (u, ch) = (user.to_owned(), channel_id.clone());
+                match state.store(move |s| s.channel(&u, &ch)).await {
+                    Ok(channel) => send(ServerFrame::ChannelAdded { channel }).await?,
+                    // Removed since the replay began: nothing to announce or replay.
+                    Err(e) if e.code == ErrorCode::ChannelNotExists => continue,
+                    Err(e) => return Err(e.into()),
+                }
+                0
+            }
+        };
+        while anchor < last_seq {
+            let (u, ch) = (user.to_owned(), channel_id.clone());
+            let page = match state
+                .store(move |s| {
+                    s.messages(
+                        &u,
+                        &ch,
+                        Some(&Anchor::Seq(anchor)),
+                        Direction::Forwards,
+                        REPLAY_PAGE,
+                    )
+                })
+                .await
+            {
+                Ok(page) => page,
+                Err(e) if e.code == ErrorCode::ChannelNotExists => break,
+                Err(e) => return Err(e.into()),
+            };
+            let Some(last) = page.messages.last() else {
+                break;
+            };
+            anchor = last.seq;
+            for message in page.messages {
+                if message.seq > last_seq {
+                    break;
+                }
+                replayed += 1;
+                send(ServerFrame::Message { message }).await?;
+            }
+            if !page.has_more {
+                break;
+            }
+        }
+    }
+    send(ServerFrame::Resumed { replayed }).await
 }

@@ -151,7 +151,8 @@ pub struct Runtime {
 pub fn start_client(cli: &Cli) -> Result<(Client, mpsc::UnboundedReceiver<Event>), CliError> {
     let settings = config::resolve(cli)?;
     let source = crate::cli::run::token_source(&settings)?;
-    let config = ClientConfig::new(settings.server.clone(), source);
+    let mut config = ClientConfig::new(settings.server.clone(), source);
+    config.ca_file.clone_from(&settings.ca_file);
     Ok(Client::start(config)?)
 }
 

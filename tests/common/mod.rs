@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod party;
+pub mod rawws;
+pub mod serve;
 
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use parla::client::{Client, ClientConfig, Event, Rest, TokenSource};
 use parla::server::{Server, ServerConfig};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-pub const API_KEY: &str = "test-api-key";
+pub const API_KEY: &str = "test-api-key-0123456789";
 /// Upper bound for anything a test waits on; generous for a loaded 2-core machine.
 pub const WAIT: Duration = Duration::from_secs(20);
 

@@ -1,164 +1,37 @@
-//! Persistent state of the server behind one trait, with SQLite as the embedded default.
-//!
-//! The trait is synchronous; the server calls it through `spawn_blocking`. Every method that
-//! acts for a user checks that the user takes part in the channel, so the HTTP and WebSocket
-//! layers cannot forget to.
+//! The SQLite store: one write connection in WAL mode with `synchronous=FULL`, so an
+//! acknowledged message is on disk, not only in the operating system's cache. Inserts
+//! arriving together share one commit (group commit): whoever holds the connection writes
+//! every message queued meanwhile in one transaction, syncs once and answers them all.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+use super::{schema, Anchor, Store, StoreError, StoreResult, Stored};
 use crate::proto::{Channel, ChannelKind, Direction, Message, MessagePage, ReadState, User};
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("user `{0}` does not exist")]
-    UserNotFound(String),
-    #[error("user `{0}` exists already")]
-    UserExists(String),
-    #[error("channel `{0}` does not exist")]
-    ChannelNotExists(String),
-    #[error("no message `{0}` in this channel")]
-    Anchor(String),
-    #[error("storage failed: {0}")]
-    Backend(String),
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::Backend(e.to_string())
-    }
-}
-
-pub type StoreResult<T> = Result<T, StoreError>;
-
-/// Where a history page starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Anchor {
-    Seq(u64),
-    MessageId(String),
-}
-
-impl Anchor {
-    /// A number is a sequence number; anything else a message id.
-    pub fn parse(s: &str) -> Anchor {
-        match s.parse::<u64>() {
-            Ok(n) => Anchor::Seq(n),
-            Err(_) => Anchor::MessageId(s.to_owned()),
-        }
-    }
-}
-
-/// A message the store accepted.
-#[derive(Debug, Clone)]
-pub struct Stored {
-    pub message: Message,
-    /// False when the `client_id` had been used before and the earlier message is returned.
-    pub inserted: bool,
-    pub participants: Vec<String>,
-}
-
-pub trait Store: Send + Sync + 'static {
-    fn get_setting(&self, key: &str) -> StoreResult<Option<String>>;
-    fn set_setting(&self, key: &str, value: &str) -> StoreResult<()>;
-
-    fn create_user(
-        &self,
-        user_id: &str,
-        display_name: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<User>;
-    /// Deletes the user and their channel memberships; returns false when there was none.
-    fn delete_user(&self, user_id: &str) -> StoreResult<bool>;
-    fn get_user(&self, user_id: &str) -> StoreResult<Option<User>>;
-    fn list_users(&self) -> StoreResult<Vec<User>>;
-
-    /// The direct channel between `user` and `other`, created when missing. The flag tells
-    /// whether it was created now.
-    fn open_direct_channel(
-        &self,
-        user: &str,
-        other: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<(Channel, bool)>;
-    fn create_group_channel(
-        &self,
-        user: &str,
-        name: &str,
-        others: &[String],
-        now: DateTime<Utc>,
-    ) -> StoreResult<Channel>;
-    /// Deletes the channel and all its messages for good; returns its participants.
-    fn remove_channel(&self, user: &str, channel_id: &str) -> StoreResult<Vec<String>>;
-    /// The channel as `user` sees it (unread count and read mark are theirs).
-    fn channel(&self, user: &str, channel_id: &str) -> StoreResult<Channel>;
-    fn channels_for_user(&self, user: &str) -> StoreResult<Vec<Channel>>;
-    /// Newest sequence number of every channel of the user.
-    fn channel_cursors(&self, user: &str) -> StoreResult<BTreeMap<String, u64>>;
-
-    fn insert_message(
-        &self,
-        user: &str,
-        channel_id: &str,
-        client_id: &str,
-        text: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Stored>;
-    fn messages(
-        &self,
-        user: &str,
-        channel_id: &str,
-        anchor: Option<&Anchor>,
-        direction: Direction,
-        count: u32,
-    ) -> StoreResult<MessagePage>;
-    fn mark_read(&self, user: &str, channel_id: &str, seq: u64) -> StoreResult<ReadState>;
-}
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Inserts waiting for the next group commit.
+    queued: Mutex<Vec<InsertRequest>>,
+    /// The database file (`None` in memory), for backups on a connection of their own.
+    path: Option<PathBuf>,
+    /// Commits that wrote inserted messages, for tests and diagnostics.
+    insert_commits: std::sync::atomic::AtomicU64,
 }
 
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS settings (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS users (
-    user_id TEXT PRIMARY KEY,
-    display_name TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS channels (
-    channel_id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    name TEXT,
-    direct_key TEXT UNIQUE,
-    created_at INTEGER NOT NULL,
-    last_seq INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS participants (
-    channel_id TEXT NOT NULL REFERENCES channels(channel_id) ON DELETE CASCADE,
-    user_id TEXT NOT NULL,
-    read_seq INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (channel_id, user_id)
-);
-CREATE INDEX IF NOT EXISTS participants_by_user ON participants(user_id);
-CREATE TABLE IF NOT EXISTS messages (
-    channel_id TEXT NOT NULL REFERENCES channels(channel_id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    message_id TEXT NOT NULL UNIQUE,
-    sender TEXT NOT NULL,
-    client_id TEXT NOT NULL,
-    text TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    PRIMARY KEY (channel_id, seq),
-    UNIQUE (channel_id, sender, client_id)
-);
-"#;
+/// One `insert_message` waiting for a commit, with where its answer goes.
+struct InsertRequest {
+    user: String,
+    channel_id: String,
+    client_id: String,
+    text: String,
+    now: DateTime<Utc>,
+    reply: mpsc::SyncSender<StoreResult<Stored>>,
+}
 
 fn millis_to_time(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
@@ -200,24 +73,29 @@ fn new_id(prefix: &str) -> String {
 }
 
 impl SqliteStore {
-    /// Opens (creating when missing) the database file, in WAL mode.
+    /// Opens (creating when missing) the database file in WAL mode, migrating its schema.
     pub fn open(path: &Path) -> StoreResult<Self> {
         let conn = Connection::open(path)?;
-        Self::init(conn)
+        Self::init(conn, Some(path.to_owned()))
     }
 
     pub fn open_in_memory() -> StoreResult<Self> {
-        Self::init(Connection::open_in_memory()?)
+        Self::init(Connection::open_in_memory()?, None)
     }
 
-    fn init(conn: Connection) -> StoreResult<Self> {
+    fn init(mut conn: Connection, path: Option<PathBuf>) -> StoreResult<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // FULL: every commit syncs the write-ahead log, so what was acknowledged survives
+        // a power cut, not only a crash of the process.
+        conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
+        schema::migrate(&mut conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            queued: Mutex::new(Vec::new()),
+            path,
+            insert_commits: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -228,6 +106,116 @@ impl SqliteStore {
             .map_err(|_| StoreError::Backend("store lock poisoned".into()))?;
         f(&mut guard)
     }
+
+    /// How many commits have written messages so far (fewer than the messages when
+    /// inserts arrive together).
+    pub fn insert_commits(&self) -> u64 {
+        self.insert_commits
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Inserts waiting for the connection right now.
+    pub fn queued_inserts(&self) -> usize {
+        self.queued.lock().map(|q| q.len()).unwrap_or(0)
+    }
+
+    /// Writes every queued insert in one transaction with one sync, then answers each.
+    /// One failing insert (say, a channel that is gone) is rolled back alone; a commit that
+    /// fails (disk full, I/O error) fails them all, and none of them is stored.
+    fn commit_queued(&self, conn: &mut Connection) {
+        let batch = match self.queued.lock() {
+            Ok(mut q) => std::mem::take(&mut *q),
+            Err(_) => return,
+        };
+        if batch.is_empty() {
+            return;
+        }
+        let written = (|| -> StoreResult<Vec<StoreResult<Stored>>> {
+            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for r in &batch {
+                let sp = tx.savepoint()?;
+                match insert_one(&sp, r) {
+                    Ok(stored) => {
+                        sp.commit()?;
+                        outcomes.push(Ok(stored));
+                    }
+                    // Dropping the savepoint rolls this one insert back.
+                    Err(e) => outcomes.push(Err(e)),
+                }
+            }
+            tx.commit()?;
+            Ok(outcomes)
+        })();
+        self.insert_commits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match written {
+            Ok(outcomes) => {
+                for (r, outcome) in batch.iter().zip(outcomes) {
+                    let _ = r.reply.send(outcome);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, messages = batch.len(), "a group commit failed");
+                for r in &batch {
+                    let _ = r.reply.send(Err(StoreError::Backend(e.to_string())));
+                }
+            }
+        }
+    }
+}
+
+/// Stores one message (or finds the one stored before under its `client_id`).
+fn insert_one(conn: &Connection, r: &InsertRequest) -> StoreResult<Stored> {
+    let (user, channel_id, client_id) = (&r.user, &r.channel_id, &r.client_id);
+    read_seq_of(conn, user, channel_id)?;
+    let participants = participants_of(conn, channel_id)?;
+    let existing = conn
+        .prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE channel_id = ?1 AND sender = ?2 AND client_id = ?3"
+        ))?
+        .query_row(params![channel_id, user, client_id], row_to_message)
+        .optional()?;
+    if let Some(message) = existing {
+        return Ok(Stored {
+            message,
+            inserted: false,
+            participants,
+        });
+    }
+    let last: i64 = conn
+        .prepare_cached("SELECT last_seq FROM channels WHERE channel_id = ?1")?
+        .query_row([channel_id], |r| r.get(0))?;
+    let seq = last + 1;
+    let message = Message {
+        message_id: new_id("msg"),
+        channel_id: channel_id.clone(),
+        seq: to_u64(seq),
+        sender: user.clone(),
+        text: r.text.clone(),
+        created_at: millis_to_time(r.now.timestamp_millis()),
+        client_id: client_id.clone(),
+    };
+    conn.prepare_cached(&format!(
+        "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    ))?
+    .execute(params![
+        channel_id,
+        seq,
+        message.message_id,
+        user,
+        client_id,
+        r.text,
+        r.now.timestamp_millis()
+    ])?;
+    conn.prepare_cached("UPDATE channels SET last_seq = ?2 WHERE channel_id = ?1")?
+        .execute(params![channel_id, seq])?;
+    Ok(Stored {
+        message,
+        inserted: true,
+        participants,
+    })
 }
 
 fn user_exists(conn: &Connection, user_id: &str) -> StoreResult<bool> {
@@ -349,6 +337,14 @@ impl Store for SqliteStore {
         self.with(|c| {
             let tx = c.transaction()?;
             let n = tx.execute("DELETE FROM users WHERE user_id = ?1", [user_id])?;
+            // The pair's key goes with the user: a later user with this id gets a new
+            // direct channel instead of this one's history.
+            tx.execute(
+                "UPDATE channels SET direct_key = NULL
+                 WHERE kind = 'direct' AND channel_id IN
+                     (SELECT channel_id FROM participants WHERE user_id = ?1)",
+                [user_id],
+            )?;
             tx.execute("DELETE FROM participants WHERE user_id = ?1", [user_id])?;
             tx.commit()?;
             Ok(n > 0)
@@ -421,7 +417,6 @@ impl Store for SqliteStore {
                     id
                 }
             };
-            // A user deleted and created again rejoins their old direct channel.
             for u in [user, other] {
                 tx.execute(
                     "INSERT OR IGNORE INTO participants (channel_id, user_id) VALUES (?1, ?2)",
@@ -523,63 +518,27 @@ impl Store for SqliteStore {
         text: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Stored> {
-        self.with(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            read_seq_of(&tx, user, channel_id)?;
-            let participants = participants_of(&tx, channel_id)?;
-            let existing = tx
-                .query_row(
-                    &format!(
-                        "SELECT {MESSAGE_COLUMNS} FROM messages
-                         WHERE channel_id = ?1 AND sender = ?2 AND client_id = ?3"
-                    ),
-                    params![channel_id, user, client_id],
-                    row_to_message,
-                )
-                .optional()?;
-            if let Some(message) = existing {
-                return Ok(Stored {
-                    message,
-                    inserted: false,
-                    participants,
-                });
-            }
-            let last: i64 = tx.query_row(
-                "SELECT last_seq FROM channels WHERE channel_id = ?1",
-                [channel_id],
-                |r| r.get(0),
-            )?;
-            let seq = last + 1;
-            let message = Message {
-                message_id: new_id("msg"),
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.queued
+            .lock()
+            .map_err(|_| StoreError::Backend("store lock poisoned".into()))?
+            .push(InsertRequest {
+                user: user.to_owned(),
                 channel_id: channel_id.to_owned(),
-                seq: to_u64(seq),
-                sender: user.to_owned(),
-                text: text.to_owned(),
-                created_at: millis_to_time(now.timestamp_millis()),
                 client_id: client_id.to_owned(),
-            };
-            tx.prepare_cached(&format!(
-                "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-            ))?
-            .execute(params![
-                channel_id,
-                seq,
-                message.message_id,
-                user,
-                client_id,
-                text,
-                now.timestamp_millis()
-            ])?;
-            tx.prepare_cached("UPDATE channels SET last_seq = ?2 WHERE channel_id = ?1")?
-                .execute(params![channel_id, seq])?;
-            tx.commit()?;
-            Ok(Stored {
-                message,
-                inserted: true,
-                participants,
-            })
-        })
+                text: text.to_owned(),
+                now,
+                reply,
+            });
+        // Whoever gets the connection first commits everything queued by then, this
+        // insert included or not; either way its answer is in the channel afterwards.
+        self.with(|c| {
+            self.commit_queued(c);
+            Ok(())
+        })?;
+        answer
+            .recv()
+            .map_err(|_| StoreError::Backend("the write was lost".into()))?
     }
 
     fn messages(
@@ -676,6 +635,25 @@ impl Store for SqliteStore {
                 unread_count: to_u64(unread),
             })
         })
+    }
+
+    fn backup_to(&self, path: &Path) -> StoreResult<()> {
+        let mut dst = Connection::open(path)?;
+        match &self.path {
+            // A connection of its own reads one consistent snapshot in a single step; in
+            // WAL mode writers go on meanwhile.
+            Some(db) => {
+                let src = Connection::open(db)?;
+                src.busy_timeout(std::time::Duration::from_secs(5))?;
+                let backup = rusqlite::backup::Backup::new(&src, &mut dst)?;
+                backup.step(-1)?;
+            }
+            None => self.with(|c| {
+                rusqlite::backup::Backup::new(c, &mut dst)?.step(-1)?;
+                Ok(())
+            })?,
+        }
+        Ok(())
     }
 }
 
@@ -794,5 +772,143 @@ mod tests {
             Err(StoreError::ChannelNotExists(_))
         ));
         assert!(s.channels_for_user("carol").unwrap().is_empty());
+    }
+
+    #[test]
+    fn inserts_that_arrive_together_share_one_commit() {
+        let s = std::sync::Arc::new(store());
+        let (ch, _) = s.open_direct_channel("alice", "bob", Utc::now()).unwrap();
+        let before = s.insert_commits();
+        // Hold the connection, as a commit in progress would, while 20 inserts queue up.
+        let guard = s.conn.lock().unwrap();
+        let threads: Vec<_> = (0..20)
+            .map(|i| {
+                let (s, id) = (s.clone(), ch.channel_id.clone());
+                std::thread::spawn(move || {
+                    s.insert_message("alice", &id, &format!("c{i}"), "hi", Utc::now())
+                })
+            })
+            .collect();
+        while s.queued_inserts() < 20 {
+            std::thread::yield_now();
+        }
+        drop(guard);
+        let mut seqs: Vec<u64> = threads
+            .into_iter()
+            .map(|t| t.join().unwrap().unwrap().message.seq)
+            .collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
+        assert_eq!(
+            s.insert_commits() - before,
+            1,
+            "one commit for the whole group"
+        );
+    }
+
+    #[test]
+    fn one_bad_insert_does_not_spoil_its_group() {
+        let s = std::sync::Arc::new(store());
+        let (ch, _) = s.open_direct_channel("alice", "bob", Utc::now()).unwrap();
+        let guard = s.conn.lock().unwrap();
+        let spawn = |user: &'static str, id: String| {
+            let s = s.clone();
+            std::thread::spawn(move || s.insert_message(user, &id, "x", "hi", Utc::now()))
+        };
+        let good = spawn("alice", ch.channel_id.clone());
+        let intruder = spawn("carol", ch.channel_id.clone());
+        let gone = spawn("alice", "ch_nope".into());
+        while s.queued_inserts() < 3 {
+            std::thread::yield_now();
+        }
+        drop(guard);
+        assert_eq!(good.join().unwrap().unwrap().message.seq, 1);
+        assert!(matches!(
+            intruder.join().unwrap(),
+            Err(StoreError::ChannelNotExists(_))
+        ));
+        assert!(matches!(
+            gone.join().unwrap(),
+            Err(StoreError::ChannelNotExists(_))
+        ));
+        assert_eq!(s.channel("bob", &ch.channel_id).unwrap().last_seq, 1);
+    }
+
+    #[test]
+    fn acknowledged_writes_are_synced() {
+        let s = store();
+        let sync: i64 = s
+            .with(|c| Ok(c.pragma_query_value(None, "synchronous", |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(sync, 2, "synchronous=FULL");
+    }
+
+    #[test]
+    fn a_deleted_users_conversations_do_not_pass_to_the_next_holder_of_the_id() {
+        let s = store();
+        let (old, _) = s.open_direct_channel("alice", "bob", Utc::now()).unwrap();
+        s.insert_message("alice", &old.channel_id, "c1", "for bob only", Utc::now())
+            .unwrap();
+        assert!(s.delete_user("alice").unwrap());
+        s.create_user("alice", "Another Alice", Utc::now()).unwrap();
+        assert!(s.channels_for_user("alice").unwrap().is_empty());
+        let (new, created) = s.open_direct_channel("alice", "bob", Utc::now()).unwrap();
+        assert!(created);
+        assert_ne!(new.channel_id, old.channel_id);
+        assert!(matches!(
+            s.messages("alice", &old.channel_id, None, Direction::Backwards, 10),
+            Err(StoreError::ChannelNotExists(_))
+        ));
+        // Bob keeps the old conversation and its history.
+        let kept = s
+            .messages("bob", &old.channel_id, None, Direction::Backwards, 10)
+            .unwrap();
+        assert_eq!(kept.messages[0].text, "for bob only");
+        assert_eq!(s.channels_for_user("bob").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn numeric_anchors_beyond_any_sequence_number_are_numbers() {
+        assert_eq!(Anchor::parse("18446744073709551616"), Anchor::Seq(u64::MAX));
+        assert_eq!(Anchor::parse("007"), Anchor::Seq(7));
+        assert_eq!(Anchor::parse("-1"), Anchor::MessageId("-1".into()));
+        assert_eq!(Anchor::parse("12a"), Anchor::MessageId("12a".into()));
+        let s = store();
+        let (ch, _) = s.open_direct_channel("alice", "bob", Utc::now()).unwrap();
+        s.insert_message("alice", &ch.channel_id, "c1", "one", Utc::now())
+            .unwrap();
+        let huge = Anchor::parse("18446744073709551616");
+        let back = s
+            .messages("bob", &ch.channel_id, Some(&huge), Direction::Backwards, 5)
+            .unwrap();
+        assert_eq!(back.messages.len(), 1);
+        let fwd = s
+            .messages("bob", &ch.channel_id, Some(&huge), Direction::Forwards, 5)
+            .unwrap();
+        assert!(fwd.messages.is_empty());
+    }
+
+    #[test]
+    fn a_backup_is_a_consistent_copy_that_opens_as_a_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("db.sqlite3")).unwrap();
+        s.create_user("alice", "Alice", Utc::now()).unwrap();
+        s.create_user("bob", "Bob", Utc::now()).unwrap();
+        let (ch, _) = s.open_direct_channel("alice", "bob", Utc::now()).unwrap();
+        for i in 0..50 {
+            s.insert_message("alice", &ch.channel_id, &format!("c{i}"), "m", Utc::now())
+                .unwrap();
+        }
+        let copy = dir.path().join("copy.sqlite3");
+        s.backup_to(&copy).unwrap();
+        // Written after the backup: not in it.
+        s.insert_message("alice", &ch.channel_id, "late", "m", Utc::now())
+            .unwrap();
+        let restored = SqliteStore::open(&copy).unwrap();
+        assert_eq!(
+            restored.channel("bob", &ch.channel_id).unwrap().last_seq,
+            50
+        );
+        assert_eq!(restored.list_users().unwrap().len(), 2);
     }
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs besides the build: a Python virtual environment under
+# target/test-venv with the independent tools the tests drive (an OpenAPI validator and
+# schemathesis, pinned). Idempotent and non-interactive; uses sudo only when not root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=target/test-venv
+requirements=tests/tools/requirements.txt
+stamp="$venv/.installed"
+
+if [ -f "$stamp" ] && cmp -s "$stamp" "$requirements"; then
+  exit 0
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "setup-test: python3 is needed for the test tools" >&2
+  exit 1
+fi
+mkdir -p target
+if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c "import ensurepip" 2>/dev/null; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "setup-test: installing python3-venv"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends python3-venv
+fi
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+cp "$requirements" "$stamp"

@@ -1,0 +1,236 @@
+//! What the REST routes and the WebSocket share: input validation, authentication with an
+//! access token, and the chat operations that store and fan out.
+
+use axum::http::HeaderMap;
+use chrono::Utc;
+use tokio::time::Instant;
+
+use super::hub::ConnId;
+use super::AppState;
+use crate::proto::*;
+
+// ---------------------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------------------
+
+pub fn validate_user_id(id: &str) -> Result<(), ApiError> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_USER_ID_BYTES
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::ValidationError,
+            format!(
+                "user ids are 1 to {MAX_USER_ID_BYTES} characters of A-Z a-z 0-9 _ - . @ (got {id:?})"
+            ),
+        ))
+    }
+}
+
+pub fn validate_name(name: &str, what: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(ApiError::new(
+            ErrorCode::ValidationError,
+            format!("{what} must be 1 to {MAX_NAME_CHARS} characters of printable text"),
+        ));
+    }
+    Ok(())
+}
+
+/// The name of a group created without one: its members' ids, as many as fit.
+pub fn default_group_name(creator: &str, others: &[String]) -> String {
+    let mut name = creator.to_owned();
+    for o in others {
+        if name.chars().count() + 2 + o.chars().count() > MAX_NAME_CHARS {
+            break;
+        }
+        name.push_str(", ");
+        name.push_str(o);
+    }
+    name
+}
+
+pub fn validate_text(text: &str) -> Result<(), ApiError> {
+    if text.trim().is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::ValidationError,
+            "message text must not be empty",
+        ));
+    }
+    if text.len() > MAX_MESSAGE_BYTES {
+        return Err(ApiError::new(
+            ErrorCode::MessageTooLarge,
+            format!(
+                "message text is {} bytes; the limit is {MAX_MESSAGE_BYTES}",
+                text.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub fn validate_client_id(id: &str) -> Result<(), ApiError> {
+    if id.is_empty() || id.len() > 128 {
+        return Err(ApiError::new(
+            ErrorCode::ValidationError,
+            "client_id must be 1 to 128 bytes",
+        ));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Authentication
+// ---------------------------------------------------------------------------------------
+
+/// A request or session authorised with a user's access token.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user_id: String,
+    pub expires_at: chrono::DateTime<Utc>,
+}
+
+/// The token of an `Authorization: Bearer TOKEN` header. The scheme is case-insensitive
+/// (RFC 7235 §2.1), so `bearer` and `BEARER` are accepted too.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// Verifies a token and that the account it was issued for still exists.
+pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<AuthUser, ApiError> {
+    let token = token.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::AuthenticationError,
+            "missing access token (Authorization: Bearer ...)",
+        )
+    })?;
+    let claims = state.issuer.verify(token)?;
+    let user_id = claims.sub.clone();
+    let user = state
+        .store(move |s| s.get_user(&user_id))
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::UserNotFound,
+                format!("user `{}` does not exist", claims.sub),
+            )
+        })?;
+    if user.created_at.timestamp_millis() != claims.gen {
+        return Err(ApiError::new(
+            ErrorCode::AccessTokenInvalid,
+            format!(
+                "the access token was issued to an earlier user `{}` that has been deleted",
+                claims.sub
+            ),
+        ));
+    }
+    Ok(AuthUser {
+        expires_at: claims.expires_at(),
+        user_id: claims.sub,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Chat operations
+// ---------------------------------------------------------------------------------------
+
+/// Validates, stores and fans out a message. `origin` is the connection that sent it (it
+/// gets an `ack` instead of the `message` frame). The sender's message rate is checked
+/// first, over all their devices and REST.
+pub async fn send_message(
+    state: &AppState,
+    user: &str,
+    channel_id: &str,
+    body: SendMessage,
+    origin: Option<ConnId>,
+) -> Result<(Message, bool), ApiError> {
+    validate_text(&body.text)?;
+    let client_id = match body.client_id {
+        Some(id) => {
+            validate_client_id(&id)?;
+            id
+        }
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    state
+        .rates
+        .messages
+        .take(user, Instant::now())
+        .map_err(|wait| {
+            ApiError::rate_limited(wait, "too many messages; send this one again later")
+        })?;
+    let (u, ch, text) = (user.to_owned(), channel_id.to_owned(), body.text);
+    let stored = state
+        .store(move |s| s.insert_message(&u, &ch, &client_id, &text, Utc::now()))
+        .await
+        .map_err(|e| match e.code {
+            ErrorCode::InternalServerError => ApiError::new(ErrorCode::MessageNotSaved, e.message),
+            _ => e,
+        })?;
+    if stored.inserted {
+        let frame = ServerFrame::Message {
+            message: stored.message.clone(),
+        };
+        state
+            .hub
+            .send_to_users(&stored.participants, &frame, origin);
+    }
+    Ok((stored.message, stored.inserted))
+}
+
+/// Moves the read mark and tells every device of the user (the origin with its `req_id`).
+pub async fn mark_read(
+    state: &AppState,
+    user: &str,
+    channel_id: &str,
+    seq: u64,
+    origin: Option<ConnId>,
+) -> Result<ReadState, ApiError> {
+    let (u, ch) = (user.to_owned(), channel_id.to_owned());
+    let read = state.store(move |s| s.mark_read(&u, &ch, seq)).await?;
+    let frame = ServerFrame::Read {
+        req_id: None,
+        state: read.clone(),
+    };
+    state
+        .hub
+        .send_to_users(std::iter::once(&user.to_owned()), &frame, origin);
+    Ok(read)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(axum::http::header::AUTHORIZATION, v.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for v in ["Bearer abc", "bearer abc", "BEARER abc", "  Bearer   abc  "] {
+            assert_eq!(bearer(&headers(v)), Some("abc"), "{v:?}");
+        }
+        for v in ["Basic abc", "Bearer", "Bearer ", "Bearerabc", "abc"] {
+            assert_eq!(bearer(&headers(v)), None, "{v:?}");
+        }
+    }
+}

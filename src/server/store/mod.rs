@@ -1,0 +1,136 @@
+//! Persistent state of the server behind one trait, with SQLite as the embedded default.
+//!
+//! The trait is synchronous; the server calls it through `spawn_blocking`. Every method that
+//! acts for a user checks that the user takes part in the channel, so the HTTP and WebSocket
+//! layers cannot forget to.
+
+mod schema;
+mod sqlite;
+
+pub use schema::SCHEMA_VERSION;
+pub use sqlite::SqliteStore;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use crate::proto::Message;
+use crate::proto::{Channel, Direction, MessagePage, ReadState, User};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("user `{0}` does not exist")]
+    UserNotFound(String),
+    #[error("user `{0}` exists already")]
+    UserExists(String),
+    #[error("channel `{0}` does not exist")]
+    ChannelNotExists(String),
+    #[error("no message `{0}` in this channel")]
+    Anchor(String),
+    #[error("storage failed: {0}")]
+    Backend(String),
+    #[error(
+        "the database was written by a newer parla (schema version {found}; this one reads up to {supported})"
+    )]
+    SchemaTooNew { found: u32, supported: u32 },
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Where a history page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Anchor {
+    Seq(u64),
+    MessageId(String),
+}
+
+impl Anchor {
+    /// Digits are a sequence number (one past the newest, `u64::MAX` at most, is fine: a
+    /// numeric anchor need not name a message); anything else is a message id.
+    pub fn parse(s: &str) -> Anchor {
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            Anchor::Seq(s.parse::<u64>().unwrap_or(u64::MAX))
+        } else {
+            Anchor::MessageId(s.to_owned())
+        }
+    }
+}
+
+/// A message the store accepted.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub message: Message,
+    /// False when the `client_id` had been used before and the earlier message is returned.
+    pub inserted: bool,
+    pub participants: Vec<String>,
+}
+
+pub trait Store: Send + Sync + 'static {
+    fn get_setting(&self, key: &str) -> StoreResult<Option<String>>;
+    fn set_setting(&self, key: &str, value: &str) -> StoreResult<()>;
+
+    fn create_user(
+        &self,
+        user_id: &str,
+        display_name: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User>;
+    /// Deletes the user and their channel memberships; returns false when there was none.
+    /// Their direct channels stay with the other participant, detached from the pair: a
+    /// new user created later with the same id starts new conversations and never sees
+    /// the old ones.
+    fn delete_user(&self, user_id: &str) -> StoreResult<bool>;
+    fn get_user(&self, user_id: &str) -> StoreResult<Option<User>>;
+    fn list_users(&self) -> StoreResult<Vec<User>>;
+
+    /// The direct channel between `user` and `other`, created when missing. The flag tells
+    /// whether it was created now.
+    fn open_direct_channel(
+        &self,
+        user: &str,
+        other: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Channel, bool)>;
+    fn create_group_channel(
+        &self,
+        user: &str,
+        name: &str,
+        others: &[String],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Channel>;
+    /// Deletes the channel and all its messages for good; returns its participants.
+    fn remove_channel(&self, user: &str, channel_id: &str) -> StoreResult<Vec<String>>;
+    /// The channel as `user` sees it (unread count and read mark are theirs).
+    fn channel(&self, user: &str, channel_id: &str) -> StoreResult<Channel>;
+    fn channels_for_user(&self, user: &str) -> StoreResult<Vec<Channel>>;
+    /// Newest sequence number of every channel of the user.
+    fn channel_cursors(&self, user: &str) -> StoreResult<BTreeMap<String, u64>>;
+
+    fn insert_message(
+        &self,
+        user: &str,
+        channel_id: &str,
+        client_id: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Stored>;
+    fn messages(
+        &self,
+        user: &str,
+        channel_id: &str,
+        anchor: Option<&Anchor>,
+        direction: Direction,
+        count: u32,
+    ) -> StoreResult<MessagePage>;
+    fn mark_read(&self, user: &str, channel_id: &str, seq: u64) -> StoreResult<ReadState>;
+
+    /// Writes a consistent copy of the whole store to `path` while it stays in use.
+    fn backup_to(&self, path: &Path) -> StoreResult<()>;
+}
