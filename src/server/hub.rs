@@ -45,8 +45,6 @@ pub mod close_code {
     pub const TOKEN_EXPIRED: u16 = 4001;
     pub const FORCE_DISCONNECT: u16 = 4003;
     pub const TOO_SLOW: u16 = 4008;
-    /// The client went on flooding after its frames were refused with `rate_limited`.
-    pub const RATE_LIMITED: u16 = 4029;
 }
 
 /// Counts the live WebSocket tasks, so a shutdown can wait until each has sent its close

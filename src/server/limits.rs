@@ -46,7 +46,9 @@ pub struct Limits {
     pub dials: Rate,
     /// `call_signal` frames one connection relays.
     pub signals: Rate,
-    /// Frames of any type one connection sends.
+    /// Frames of any type one connection sends. Over it the server reads the connection's
+    /// frames more slowly rather than refusing them: the client's sends wait, nothing is
+    /// lost.
     pub frames: Rate,
 }
 
@@ -56,7 +58,7 @@ impl Default for Limits {
             messages: Rate::new(10.0, 50),
             dials: Rate::new(1.0, 10),
             signals: Rate::new(50.0, 200),
-            frames: Rate::new(100.0, 400),
+            frames: Rate::new(20.0, 200),
         }
     }
 }
@@ -131,6 +133,23 @@ impl Bucket {
         }
         let wait = (1.0 - self.tokens) / self.rate.per_second;
         Err(Duration::from_secs_f64(wait.min(3600.0)))
+    }
+
+    /// How long until a token is there; `None` when one is there now.
+    pub fn ready_in(&mut self, now: Instant) -> Option<Duration> {
+        if self.rate.is_unlimited() {
+            return None;
+        }
+        self.refill(now);
+        if self.tokens >= 1.0 {
+            return None;
+        }
+        if self.rate.per_second <= 0.0 {
+            return Some(Duration::from_secs(3600));
+        }
+        Some(Duration::from_secs_f64(
+            ((1.0 - self.tokens) / self.rate.per_second).min(3600.0),
+        ))
     }
 
     /// True when the bucket has refilled completely (it can be forgotten).
@@ -212,6 +231,17 @@ mod tests {
             assert!(b.take(later).is_ok());
         }
         assert!(b.take(later).is_err());
+    }
+
+    #[test]
+    fn ready_in_tells_when_the_next_token_comes() {
+        let t0 = Instant::now();
+        let mut b = Bucket::new(Rate::new(20.0, 1), t0);
+        assert_eq!(b.ready_in(t0), None);
+        b.take(t0).unwrap();
+        assert_eq!(b.ready_in(t0), Some(Duration::from_millis(50)));
+        assert_eq!(b.ready_in(t0 + Duration::from_millis(50)), None);
+        assert_eq!(Bucket::new(Rate::unlimited(), t0).ready_in(t0), None);
     }
 
     #[test]

@@ -1,12 +1,16 @@
 //! What the REST routes and the WebSocket share: input validation, authentication with an
 //! access token, and the chat operations that store and fan out.
 
+use std::sync::Arc;
+
 use axum::http::HeaderMap;
 use chrono::Utc;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::hub::ConnId;
-use super::AppState;
+use super::store::NewMessage;
+use super::{store_error, AppState};
 use crate::proto::*;
 
 // ---------------------------------------------------------------------------------------
@@ -150,16 +154,22 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<AuthU
 // Chat operations
 // ---------------------------------------------------------------------------------------
 
-/// Validates, stores and fans out a message. `origin` is the connection that sent it (it
-/// gets an `ack` instead of the `message` frame). The sender's message rate is checked
-/// first, over all their devices and REST.
-pub async fn send_message(
-    state: &AppState,
+/// What a submitted message comes to: the message (stored now, or before under the same
+/// `client_id`, `false`) or why it was not stored.
+pub type SendOutcome = Result<(Message, bool), ApiError>;
+
+/// Validates a message and queues it for storing; returns at once. Once it is durable it
+/// is fanned out to the channel's participants (except `origin`, the connection that sent
+/// it, which gets an `ack` instead), in the order messages were submitted, and the outcome
+/// arrives on the receiver. The sender's message rate is checked first, over all their
+/// devices and REST.
+pub fn submit_message(
+    state: &Arc<AppState>,
     user: &str,
     channel_id: &str,
     body: SendMessage,
     origin: Option<ConnId>,
-) -> Result<(Message, bool), ApiError> {
+) -> Result<oneshot::Receiver<SendOutcome>, ApiError> {
     validate_text(&body.text)?;
     let client_id = match body.client_id {
         Some(id) => {
@@ -175,23 +185,59 @@ pub async fn send_message(
         .map_err(|wait| {
             ApiError::rate_limited(wait, "too many messages; send this one again later")
         })?;
-    let (u, ch, text) = (user.to_owned(), channel_id.to_owned(), body.text);
-    let stored = state
-        .store(move |s| s.insert_message(&u, &ch, &client_id, &text, Utc::now()))
-        .await
-        .map_err(|e| match e.code {
-            ErrorCode::InternalServerError => ApiError::new(ErrorCode::MessageNotSaved, e.message),
-            _ => e,
-        })?;
-    if stored.inserted {
-        let frame = ServerFrame::Message {
-            message: stored.message.clone(),
-        };
-        state
-            .hub
-            .send_to_users(&stored.participants, &frame, origin);
-    }
-    Ok((stored.message, stored.inserted))
+    let (tx, rx) = oneshot::channel();
+    let fan_out = state.clone();
+    let message = NewMessage {
+        user: user.to_owned(),
+        channel_id: channel_id.to_owned(),
+        client_id,
+        text: body.text,
+        now: Utc::now(),
+    };
+    state.store.submit_message(
+        message,
+        Box::new(move |outcome| {
+            let outcome = outcome.map_err(|e| match store_error(e) {
+                e if e.code == ErrorCode::InternalServerError => {
+                    ApiError::new(ErrorCode::MessageNotSaved, e.message)
+                }
+                e => e,
+            });
+            if let Ok(stored) = &outcome {
+                if stored.inserted {
+                    let frame = ServerFrame::Message {
+                        message: stored.message.clone(),
+                    };
+                    fan_out
+                        .hub
+                        .send_to_users(&stored.participants, &frame, origin);
+                }
+            }
+            let _ = tx.send(outcome.map(|s| (s.message, s.inserted)));
+        }),
+    );
+    Ok(rx)
+}
+
+/// What a submitted message came to, once it is known.
+pub async fn message_outcome(rx: oneshot::Receiver<SendOutcome>) -> SendOutcome {
+    rx.await.unwrap_or_else(|_| {
+        Err(ApiError::new(
+            ErrorCode::MessageNotSaved,
+            "the store stopped before the message was written",
+        ))
+    })
+}
+
+/// Validates, stores and fans out a message, and waits for the outcome.
+pub async fn send_message(
+    state: &Arc<AppState>,
+    user: &str,
+    channel_id: &str,
+    body: SendMessage,
+    origin: Option<ConnId>,
+) -> SendOutcome {
+    message_outcome(submit_message(state, user, channel_id, body, origin)?).await
 }
 
 /// Moves the read mark and tells every device of the user (the origin with its `req_id`).

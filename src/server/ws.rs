@@ -5,7 +5,11 @@
 //!   and its memory released, instead of holding a task and its buffers for ever;
 //! - a `resume` replay is streamed page by page through a short queue, so it costs a few
 //!   pages of memory however long the history, and only one runs per connection;
-//! - frames, messages, dials and signals are rate limited ([`super::limits`]);
+//! - messages, dials and signals are rate limited ([`super::limits`]) and answered
+//!   `rate_limited` over their limit; frames of any kind over the connection's frame rate
+//!   are read more slowly (the client's socket holds them), never refused;
+//! - messages are stored in the background, several in flight per connection (their
+//!   acks in order), so a sender's throughput is not one disk sync per message;
 //! - presence subscriptions are capped ([`MAX_PRESENCE_SUBSCRIPTIONS`]);
 //! - frames that break the WebSocket rules are answered with their close code (1009 too
 //!   big, 1007 bad UTF-8, 1002 protocol error) before the socket is closed.
@@ -19,7 +23,10 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use futures_util::stream::{SplitSink, SplitStream};
+use std::future::Future;
+use std::pin::Pin;
+
+use futures_util::stream::{FuturesOrdered, SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::sync::mpsc;
@@ -30,7 +37,9 @@ use super::error::AppError;
 use super::hub::{close_code, encode, ConnId, Outgoing};
 use super::limits::Bucket;
 use super::listen::ClientIp;
-use super::ops::{authenticate, bearer, mark_read, send_message, validate_user_id};
+use super::ops::{
+    authenticate, bearer, mark_read, message_outcome, submit_message, validate_user_id,
+};
 use super::store::Anchor;
 use super::AppState;
 use crate::proto::*;
@@ -56,6 +65,11 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 pub const REPLAY_PAGE: u32 = 100;
 /// Replay frames read ahead of the socket.
 const REPLAY_QUEUE: usize = 32;
+/// Messages of one connection being stored at once; past that, its frames wait unread.
+const MAX_IN_FLIGHT: usize = 64;
+
+/// Acks of messages being stored, in the order they were sent.
+type InFlight = FuturesOrdered<Pin<Box<dyn Future<Output = ServerFrame> + Send>>>;
 
 /// `GET /v1/ws`: authenticates before upgrading, so a bad token gets an HTTP error with its
 /// code instead of a socket that closes at once.
@@ -123,7 +137,6 @@ pub async fn upgrade(
                 warned: false,
                 frames: Bucket::new(limits.frames, now),
                 signals: Bucket::new(limits.signals, now),
-                refusals: Bucket::new(limits.frames, now),
             };
             conn.run(socket, device_name).await;
             drop(guard);
@@ -136,13 +149,10 @@ struct Connection {
     device_id: String,
     expires_at: DateTime<Utc>,
     warned: bool,
-    /// Every frame the client sends.
+    /// Every frame the client sends: read only when it has a token.
     frames: Bucket,
     /// `call_signal` frames.
     signals: Bucket,
-    /// Frames refused by `frames`: a client that runs this dry too (another burst's worth
-    /// of refused frames, faster than the frame rate) is not listening to its refusals.
-    refusals: Bucket,
 }
 
 /// What the loop does after a turn.
@@ -269,6 +279,7 @@ impl Connection {
         };
         let mut closing: Closing = None;
         let mut replay: Option<Replay> = None;
+        let mut in_flight: InFlight = FuturesOrdered::new();
         match writer.frame(&ready).await {
             Ok(()) => self.restore_calls(),
             Err(_) => closing = Some((close_code::TOO_SLOW, "too slow")),
@@ -277,6 +288,10 @@ impl Connection {
         while closing.is_none() {
             let warn_at = instant_at(self.expires_at - self.state.token_warning);
             let expire_at = instant_at(self.expires_at);
+            // Over its frame rate, or with too many messages being stored, the connection
+            // is not read until that passes.
+            let read_wait = self.frames.ready_in(Instant::now());
+            let readable = read_wait.is_none() && in_flight.len() < MAX_IN_FLIGHT;
             let mut replies: Vec<ServerFrame> = Vec::new();
             let mut sent = Ok(());
             // Every branch is cancel-safe: `recv`/`next` lose nothing when another branch
@@ -292,25 +307,27 @@ impl Connection {
                     Some(text) => sent = writer.text(text).await,
                     None => replay = None,
                 },
+                Some(ack) = in_flight.next(), if !in_flight.is_empty() => {
+                    sent = writer.frame(&ack).await;
+                }
+                _ = tokio::time::sleep(read_wait.unwrap_or_default()), if read_wait.is_some() => {}
                 _ = tokio::time::sleep_until(last_heard + IDLE_TIMEOUT) => {
                     closing = Some((close_code::GOING_AWAY, "idle"));
                 }
-                incoming = stream.next() => match incoming {
+                incoming = stream.next(), if readable => match incoming {
                     Some(Ok(WsMessage::Text(text))) => {
                         last_heard = Instant::now();
-                        closing = self
-                            .handle(text.as_str(), conn_id, &mut replies, &mut replay)
+                        let _ = self.frames.take(last_heard);
+                        self.handle(text.as_str(), conn_id, &mut replies, &mut replay, &mut in_flight)
                             .await;
                     }
                     Some(Ok(WsMessage::Binary(_))) => {
                         last_heard = Instant::now();
-                        closing = self.admit_frame(&mut replies, None);
-                        if closing.is_none() && replies.is_empty() {
-                            replies.push(ServerFrame::error(None, ApiError::new(
-                                ErrorCode::MalformedRequest,
-                                "frames are JSON text; binary frames are not accepted",
-                            )));
-                        }
+                        let _ = self.frames.take(last_heard);
+                        replies.push(ServerFrame::error(None, ApiError::new(
+                            ErrorCode::MalformedRequest,
+                            "frames are JSON text; binary frames are not accepted",
+                        )));
                     }
                     Some(Ok(WsMessage::Close(_))) | None => break,
                     Some(Ok(_)) => last_heard = Instant::now(), // ping/pong: answered by the library
@@ -372,26 +389,6 @@ impl Connection {
         let _ = self
             .state
             .with_calls(|c| Ok(((), c.device_gone(&user, &device, Utc::now()))));
-    }
-
-    /// Counts a frame against the connection's frame rate. A refused frame is answered
-    /// `rate_limited`; a client that goes on sending another burst's worth of refused
-    /// frames is closed with 4029.
-    fn admit_frame(&mut self, out: &mut Vec<ServerFrame>, req_id: Option<String>) -> Closing {
-        let now = Instant::now();
-        match self.frames.take(now) {
-            Ok(()) => None,
-            Err(wait) => {
-                if self.refusals.take(now).is_err() {
-                    return Some((close_code::RATE_LIMITED, "rate limited"));
-                }
-                out.push(ServerFrame::error(
-                    req_id,
-                    ApiError::rate_limited(wait, "too many frames; slow down"),
-                ));
-                None
-            }
-        }
     }
 
     /// A device that (re)connects rings for calls still ringing for its user, and shows busy
@@ -548,16 +545,13 @@ impl Connection {
         conn_id: ConnId,
         out: &mut Vec<ServerFrame>,
         replay: &mut Option<Replay>,
-    ) -> Closing {
-        let closing = self.admit_frame(out, frame_req_id(text));
-        if closing.is_some() || !out.is_empty() {
-            return closing;
-        }
+        in_flight: &mut InFlight,
+    ) {
         let frame = match parse_client_frame(text) {
             Ok(f) => f,
             Err(e) => {
                 out.push(ServerFrame::error(frame_req_id(text), e));
-                return None;
+                return;
             }
         };
         let state = self.state.clone();
@@ -569,14 +563,15 @@ impl Connection {
                 text,
             } => {
                 let body = SendMessage { client_id, text };
-                out.push(
-                    match send_message(&state, &self.user_id, &channel_id, body, Some(conn_id))
-                        .await
-                    {
-                        Ok((message, _)) => ServerFrame::Ack { req_id, message },
-                        Err(e) => ServerFrame::error(req_id, e),
-                    },
-                );
+                match submit_message(&state, &self.user_id, &channel_id, body, Some(conn_id)) {
+                    Ok(outcome) => in_flight.push_back(Box::pin(async move {
+                        match message_outcome(outcome).await {
+                            Ok((message, _)) => ServerFrame::Ack { req_id, message },
+                            Err(e) => ServerFrame::error(req_id, e),
+                        }
+                    })),
+                    Err(e) => out.push(ServerFrame::error(req_id, e)),
+                }
             }
             ClientFrame::MarkRead {
                 req_id,
@@ -608,7 +603,7 @@ impl Connection {
                 if let Some(list) = &users {
                     if let Some(bad) = list.iter().find_map(|u| validate_user_id(u).err()) {
                         out.push(ServerFrame::error(None, bad));
-                        return None;
+                        return;
                     }
                 }
                 if let Err(e) = state.hub.subscribe_presence(conn_id, users) {
@@ -646,7 +641,6 @@ impl Connection {
             | ClientFrame::CallHangup { .. }
             | ClientFrame::CallSignal { .. }) => self.handle_call(call, out).await,
         }
-        None
     }
 }
 

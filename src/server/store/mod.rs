@@ -63,6 +63,19 @@ impl Anchor {
     }
 }
 
+/// A message to store.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub user: String,
+    pub channel_id: String,
+    pub client_id: String,
+    pub text: String,
+    pub now: DateTime<Utc>,
+}
+
+/// What [`Store::submit_message`] calls with the outcome.
+pub type Done = Box<dyn FnOnce(StoreResult<Stored>) + Send>;
+
 /// A message the store accepted.
 #[derive(Debug, Clone)]
 pub struct Stored {
@@ -121,6 +134,10 @@ pub trait Store: Send + Sync + 'static {
         text: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Stored>;
+    /// Queues a message for storing and returns at once. `done` is called with the
+    /// outcome once the message is durable (or refused), in the order the messages were
+    /// queued, on the store's own thread: it must not block.
+    fn submit_message(&self, message: NewMessage, done: Done);
     fn messages(
         &self,
         user: &str,

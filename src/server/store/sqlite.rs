@@ -1,36 +1,45 @@
-//! The SQLite store: one write connection in WAL mode with `synchronous=FULL`, so an
-//! acknowledged message is on disk, not only in the operating system's cache. Inserts
-//! arriving together share one commit (group commit): whoever holds the connection writes
-//! every message queued meanwhile in one transaction, syncs once and answers them all.
+//! The SQLite store: one connection in WAL mode with `synchronous=FULL`, so an
+//! acknowledged message is on disk, not only in the operating system's cache. Messages go
+//! to a writer thread that stores everything queued meanwhile in one transaction with one
+//! sync (group commit), then reports each outcome in queue order.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::{schema, Anchor, Store, StoreError, StoreResult, Stored};
+use super::{schema, Anchor, Done, NewMessage, Store, StoreError, StoreResult, Stored};
 use crate::proto::{Channel, ChannelKind, Direction, Message, MessagePage, ReadState, User};
 
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
-    /// Inserts waiting for the next group commit.
-    queued: Mutex<Vec<InsertRequest>>,
+    shared: Arc<Shared>,
+    /// To the writer thread; dropping it ends the thread.
+    writer: Mutex<Option<mpsc::Sender<InsertRequest>>>,
+    /// Dropping it ends the checkpoint thread.
+    _stop_checkpoints: mpsc::Sender<()>,
     /// The database file (`None` in memory), for backups on a connection of their own.
     path: Option<PathBuf>,
-    /// Commits that wrote inserted messages, for tests and diagnostics.
-    insert_commits: std::sync::atomic::AtomicU64,
 }
 
-/// One `insert_message` waiting for a commit, with where its answer goes.
+/// What the store and its writer thread share.
+struct Shared {
+    conn: Mutex<Connection>,
+    /// Commits that wrote inserted messages, for tests and diagnostics.
+    insert_commits: AtomicU64,
+    /// Messages submitted so far.
+    submitted: AtomicUsize,
+}
+
+/// Most messages written by one commit.
+const MAX_BATCH: usize = 1024;
+
+/// One message waiting for a commit, with what to call when it is done.
 struct InsertRequest {
-    user: String,
-    channel_id: String,
-    client_id: String,
-    text: String,
-    now: DateTime<Utc>,
-    reply: mpsc::SyncSender<StoreResult<Stored>>,
+    message: NewMessage,
+    done: Done,
 }
 
 fn millis_to_time(ms: i64) -> DateTime<Utc> {
@@ -91,14 +100,67 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrate(&mut conn)?;
-        Ok(SqliteStore {
+        if path.is_some() {
+            // Checkpoints (copying the log into the database file, with a sync of its own)
+            // would stall whichever commit set one off; a thread of their own does them.
+            conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        }
+        let shared = Arc::new(Shared {
             conn: Mutex::new(conn),
-            queued: Mutex::new(Vec::new()),
+            insert_commits: AtomicU64::new(0),
+            submitted: AtomicUsize::new(0),
+        });
+        let (tx, rx) = mpsc::channel();
+        let writer_shared = shared.clone();
+        std::thread::Builder::new()
+            .name("parla-store-writer".into())
+            .spawn(move || writer(&writer_shared, &rx))
+            .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        if let Some(db) = &path {
+            let checkpoints = Connection::open(db)?;
+            checkpoints.busy_timeout(std::time::Duration::from_secs(5))?;
+            std::thread::Builder::new()
+                .name("parla-store-checkpoint".into())
+                .spawn(move || checkpointer(&checkpoints, &stopped))
+                .map_err(|e| {
+                    StoreError::Backend(format!("cannot start the checkpoint thread: {e}"))
+                })?;
+        }
+        Ok(SqliteStore {
+            shared,
+            writer: Mutex::new(Some(tx)),
+            _stop_checkpoints: stop,
             path,
-            insert_commits: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
+        self.shared.with(f)
+    }
+
+    /// How many commits have written messages so far (fewer than the messages when
+    /// they arrive together).
+    pub fn insert_commits(&self) -> u64 {
+        self.shared.insert_commits.load(Ordering::Relaxed)
+    }
+
+    /// How many messages have been submitted so far.
+    pub fn submitted_inserts(&self) -> usize {
+        self.shared.submitted.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // The writer finishes what is queued, then ends with its channel.
+        if let Ok(mut w) = self.writer.lock() {
+            w.take();
+        }
+    }
+}
+
+impl Shared {
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
         let mut guard = self
             .conn
@@ -106,67 +168,82 @@ impl SqliteStore {
             .map_err(|_| StoreError::Backend("store lock poisoned".into()))?;
         f(&mut guard)
     }
+}
 
-    /// How many commits have written messages so far (fewer than the messages when
-    /// inserts arrive together).
-    pub fn insert_commits(&self) -> u64 {
-        self.insert_commits
-            .load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Inserts waiting for the connection right now.
-    pub fn queued_inserts(&self) -> usize {
-        self.queued.lock().map(|q| q.len()).unwrap_or(0)
-    }
-
-    /// Writes every queued insert in one transaction with one sync, then answers each.
-    /// One failing insert (say, a channel that is gone) is rolled back alone; a commit that
-    /// fails (disk full, I/O error) fails them all, and none of them is stored.
-    fn commit_queued(&self, conn: &mut Connection) {
-        let batch = match self.queued.lock() {
-            Ok(mut q) => std::mem::take(&mut *q),
-            Err(_) => return,
+/// The writer thread: waits for a message, takes the connection, gathers everything
+/// queued by then, and commits it as one group.
+fn writer(shared: &Shared, rx: &mpsc::Receiver<InsertRequest>) {
+    while let Ok(first) = rx.recv() {
+        let mut conn = match shared.conn.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
         };
-        if batch.is_empty() {
-            return;
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
         }
-        let written = (|| -> StoreResult<Vec<StoreResult<Stored>>> {
-            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut outcomes = Vec::with_capacity(batch.len());
-            for r in &batch {
-                let sp = tx.savepoint()?;
-                match insert_one(&sp, r) {
-                    Ok(stored) => {
-                        sp.commit()?;
-                        outcomes.push(Ok(stored));
-                    }
-                    // Dropping the savepoint rolls this one insert back.
-                    Err(e) => outcomes.push(Err(e)),
+        let outcomes = commit_batch(&mut conn, &batch);
+        drop(conn);
+        shared.insert_commits.fetch_add(1, Ordering::Relaxed);
+        for (r, outcome) in batch.into_iter().zip(outcomes) {
+            (r.done)(outcome);
+        }
+    }
+}
+
+/// How often the log is copied into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The checkpoint thread: copies the write-ahead log into the database file every second
+/// without holding writers up (a passive checkpoint), until the store goes away.
+fn checkpointer(conn: &Connection, stop: &mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "checkpoint failed");
+        }
+    }
+    // A last full one, so a clean stop leaves a small log behind.
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+}
+
+/// Writes a batch in one transaction with one sync. One failing insert (say, a channel
+/// that is gone) is rolled back alone; a commit that fails (disk full, I/O error) fails
+/// them all, and none of them is stored.
+fn commit_batch(conn: &mut Connection, batch: &[InsertRequest]) -> Vec<StoreResult<Stored>> {
+    let written = (|| -> StoreResult<Vec<StoreResult<Stored>>> {
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for r in batch {
+            let sp = tx.savepoint()?;
+            match insert_one(&sp, &r.message) {
+                Ok(stored) => {
+                    sp.commit()?;
+                    outcomes.push(Ok(stored));
                 }
+                // Dropping the savepoint rolls this one insert back.
+                Err(e) => outcomes.push(Err(e)),
             }
-            tx.commit()?;
-            Ok(outcomes)
-        })();
-        self.insert_commits
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match written {
-            Ok(outcomes) => {
-                for (r, outcome) in batch.iter().zip(outcomes) {
-                    let _ = r.reply.send(outcome);
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, messages = batch.len(), "a group commit failed");
-                for r in &batch {
-                    let _ = r.reply.send(Err(StoreError::Backend(e.to_string())));
-                }
-            }
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    })();
+    match written {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            tracing::error!(error = %e, messages = batch.len(), "a group commit failed");
+            batch
+                .iter()
+                .map(|_| Err(StoreError::Backend(e.to_string())))
+                .collect()
         }
     }
 }
 
 /// Stores one message (or finds the one stored before under its `client_id`).
-fn insert_one(conn: &Connection, r: &InsertRequest) -> StoreResult<Stored> {
+fn insert_one(conn: &Connection, r: &NewMessage) -> StoreResult<Stored> {
     let (user, channel_id, client_id) = (&r.user, &r.channel_id, &r.client_id);
     read_seq_of(conn, user, channel_id)?;
     let participants = participants_of(conn, channel_id)?;
@@ -519,26 +596,36 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Stored> {
         let (reply, answer) = mpsc::sync_channel(1);
-        self.queued
-            .lock()
-            .map_err(|_| StoreError::Backend("store lock poisoned".into()))?
-            .push(InsertRequest {
+        self.submit_message(
+            NewMessage {
                 user: user.to_owned(),
                 channel_id: channel_id.to_owned(),
                 client_id: client_id.to_owned(),
                 text: text.to_owned(),
                 now,
-                reply,
-            });
-        // Whoever gets the connection first commits everything queued by then, this
-        // insert included or not; either way its answer is in the channel afterwards.
-        self.with(|c| {
-            self.commit_queued(c);
-            Ok(())
-        })?;
+            },
+            Box::new(move |outcome| {
+                let _ = reply.send(outcome);
+            }),
+        );
         answer
             .recv()
             .map_err(|_| StoreError::Backend("the write was lost".into()))?
+    }
+
+    fn submit_message(&self, message: NewMessage, done: Done) {
+        let request = InsertRequest { message, done };
+        let refused = match self.writer.lock() {
+            Ok(w) => match w.as_ref() {
+                Some(tx) => tx.send(request).err().map(|e| e.0),
+                None => Some(request),
+            },
+            Err(_) => Some(request),
+        };
+        self.shared.submitted.fetch_add(1, Ordering::Relaxed);
+        if let Some(r) = refused {
+            (r.done)(Err(StoreError::Backend("the store is closed".into())));
+        }
     }
 
     fn messages(
@@ -780,7 +867,7 @@ mod tests {
         let (ch, _) = s.open_direct_channel("alice", "bob", Utc::now()).unwrap();
         let before = s.insert_commits();
         // Hold the connection, as a commit in progress would, while 20 inserts queue up.
-        let guard = s.conn.lock().unwrap();
+        let guard = s.shared.conn.lock().unwrap();
         let threads: Vec<_> = (0..20)
             .map(|i| {
                 let (s, id) = (s.clone(), ch.channel_id.clone());
@@ -789,7 +876,7 @@ mod tests {
                 })
             })
             .collect();
-        while s.queued_inserts() < 20 {
+        while s.submitted_inserts() < 20 {
             std::thread::yield_now();
         }
         drop(guard);
@@ -810,7 +897,7 @@ mod tests {
     fn one_bad_insert_does_not_spoil_its_group() {
         let s = std::sync::Arc::new(store());
         let (ch, _) = s.open_direct_channel("alice", "bob", Utc::now()).unwrap();
-        let guard = s.conn.lock().unwrap();
+        let guard = s.shared.conn.lock().unwrap();
         let spawn = |user: &'static str, id: String| {
             let s = s.clone();
             std::thread::spawn(move || s.insert_message(user, &id, "x", "hi", Utc::now()))
@@ -818,7 +905,7 @@ mod tests {
         let good = spawn("alice", ch.channel_id.clone());
         let intruder = spawn("carol", ch.channel_id.clone());
         let gone = spawn("alice", "ch_nope".into());
-        while s.queued_inserts() < 3 {
+        while s.submitted_inserts() < 3 {
             std::thread::yield_now();
         }
         drop(guard);
