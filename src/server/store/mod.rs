@@ -4,6 +4,8 @@
 //! acts for a user checks that the user takes part in the channel, so the HTTP and WebSocket
 //! layers cannot forget to.
 
+mod commit;
+mod rows;
 mod schema;
 mod sqlite;
 

@@ -8,11 +8,16 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+use super::commit::{checkpointer, writer, InsertRequest, Shared};
+use super::rows::{
+    direct_key, load_channel, millis_to_time, new_id, participants_of, read_seq_of, row_to_message,
+    to_i64, to_u64, user_exists, MESSAGE_COLUMNS,
+};
 use super::{schema, Anchor, Done, NewMessage, Store, StoreError, StoreResult, Stored};
-use crate::proto::{Channel, ChannelKind, Direction, Message, MessagePage, ReadState, User};
+use crate::proto::{Channel, Direction, MessagePage, ReadState, User};
 
 pub struct SqliteStore {
     shared: Arc<Shared>,
@@ -22,63 +27,6 @@ pub struct SqliteStore {
     _stop_checkpoints: mpsc::Sender<()>,
     /// The database file (`None` in memory), for backups on a connection of their own.
     path: Option<PathBuf>,
-}
-
-/// What the store and its writer thread share.
-struct Shared {
-    conn: Mutex<Connection>,
-    /// Commits that wrote inserted messages, for tests and diagnostics.
-    insert_commits: AtomicU64,
-    /// Messages submitted so far.
-    submitted: AtomicUsize,
-}
-
-/// Most messages written by one commit.
-const MAX_BATCH: usize = 1024;
-
-/// One message waiting for a commit, with what to call when it is done.
-struct InsertRequest {
-    message: NewMessage,
-    done: Done,
-}
-
-fn millis_to_time(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
-}
-
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
-    Ok(Message {
-        channel_id: row.get(0)?,
-        seq: to_u64(row.get(1)?),
-        message_id: row.get(2)?,
-        sender: row.get(3)?,
-        client_id: row.get(4)?,
-        text: row.get(5)?,
-        created_at: millis_to_time(row.get(6)?),
-    })
-}
-
-const MESSAGE_COLUMNS: &str = "channel_id, seq, message_id, sender, client_id, text, created_at";
-
-fn direct_key(a: &str, b: &str) -> String {
-    // Ordered so both users find the same channel; NUL cannot appear in a user id.
-    if a <= b {
-        format!("{a}\u{0}{b}")
-    } else {
-        format!("{b}\u{0}{a}")
-    }
-}
-
-fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
 
 impl SqliteStore {
@@ -158,211 +106,6 @@ impl Drop for SqliteStore {
             w.take();
         }
     }
-}
-
-impl Shared {
-    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let mut guard = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError::Backend("store lock poisoned".into()))?;
-        f(&mut guard)
-    }
-}
-
-/// The writer thread: waits for a message, takes the connection, gathers everything
-/// queued by then, and commits it as one group.
-fn writer(shared: &Shared, rx: &mpsc::Receiver<InsertRequest>) {
-    while let Ok(first) = rx.recv() {
-        let mut conn = match shared.conn.lock() {
-            Ok(c) => c,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
-            }
-        }
-        let outcomes = commit_batch(&mut conn, &batch);
-        drop(conn);
-        shared.insert_commits.fetch_add(1, Ordering::Relaxed);
-        for (r, outcome) in batch.into_iter().zip(outcomes) {
-            (r.done)(outcome);
-        }
-    }
-}
-
-/// How often the log is copied into the database file.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// The checkpoint thread: copies the write-ahead log into the database file every second
-/// without holding writers up (a passive checkpoint), until the store goes away.
-fn checkpointer(conn: &Connection, stop: &mpsc::Receiver<()>) {
-    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "checkpoint failed");
-        }
-    }
-    // A last full one, so a clean stop leaves a small log behind.
-    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-}
-
-/// Writes a batch in one transaction with one sync. One failing insert (say, a channel
-/// that is gone) is rolled back alone; a commit that fails (disk full, I/O error) fails
-/// them all, and none of them is stored.
-fn commit_batch(conn: &mut Connection, batch: &[InsertRequest]) -> Vec<StoreResult<Stored>> {
-    let written = (|| -> StoreResult<Vec<StoreResult<Stored>>> {
-        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for r in batch {
-            let sp = tx.savepoint()?;
-            match insert_one(&sp, &r.message) {
-                Ok(stored) => {
-                    sp.commit()?;
-                    outcomes.push(Ok(stored));
-                }
-                // Dropping the savepoint rolls this one insert back.
-                Err(e) => outcomes.push(Err(e)),
-            }
-        }
-        tx.commit()?;
-        Ok(outcomes)
-    })();
-    match written {
-        Ok(outcomes) => outcomes,
-        Err(e) => {
-            tracing::error!(error = %e, messages = batch.len(), "a group commit failed");
-            batch
-                .iter()
-                .map(|_| Err(StoreError::Backend(e.to_string())))
-                .collect()
-        }
-    }
-}
-
-/// Stores one message (or finds the one stored before under its `client_id`).
-fn insert_one(conn: &Connection, r: &NewMessage) -> StoreResult<Stored> {
-    let (user, channel_id, client_id) = (&r.user, &r.channel_id, &r.client_id);
-    read_seq_of(conn, user, channel_id)?;
-    let participants = participants_of(conn, channel_id)?;
-    let existing = conn
-        .prepare_cached(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages
-             WHERE channel_id = ?1 AND sender = ?2 AND client_id = ?3"
-        ))?
-        .query_row(params![channel_id, user, client_id], row_to_message)
-        .optional()?;
-    if let Some(message) = existing {
-        return Ok(Stored {
-            message,
-            inserted: false,
-            participants,
-        });
-    }
-    let last: i64 = conn
-        .prepare_cached("SELECT last_seq FROM channels WHERE channel_id = ?1")?
-        .query_row([channel_id], |r| r.get(0))?;
-    let seq = last + 1;
-    let message = Message {
-        message_id: new_id("msg"),
-        channel_id: channel_id.clone(),
-        seq: to_u64(seq),
-        sender: user.clone(),
-        text: r.text.clone(),
-        created_at: millis_to_time(r.now.timestamp_millis()),
-        client_id: client_id.clone(),
-    };
-    conn.prepare_cached(&format!(
-        "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-    ))?
-    .execute(params![
-        channel_id,
-        seq,
-        message.message_id,
-        user,
-        client_id,
-        r.text,
-        r.now.timestamp_millis()
-    ])?;
-    conn.prepare_cached("UPDATE channels SET last_seq = ?2 WHERE channel_id = ?1")?
-        .execute(params![channel_id, seq])?;
-    Ok(Stored {
-        message,
-        inserted: true,
-        participants,
-    })
-}
-
-fn user_exists(conn: &Connection, user_id: &str) -> StoreResult<bool> {
-    Ok(conn
-        .query_row("SELECT 1 FROM users WHERE user_id = ?1", [user_id], |_| {
-            Ok(())
-        })
-        .optional()?
-        .is_some())
-}
-
-/// The caller's read mark, or `ChannelNotExists` when they are not a participant.
-fn read_seq_of(conn: &Connection, user: &str, channel_id: &str) -> StoreResult<u64> {
-    conn.query_row(
-        "SELECT read_seq FROM participants WHERE channel_id = ?1 AND user_id = ?2",
-        params![channel_id, user],
-        |r| r.get::<_, i64>(0),
-    )
-    .optional()?
-    .map(to_u64)
-    .ok_or_else(|| StoreError::ChannelNotExists(channel_id.to_owned()))
-}
-
-fn participants_of(conn: &Connection, channel_id: &str) -> StoreResult<Vec<String>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT user_id FROM participants WHERE channel_id = ?1 ORDER BY user_id",
-    )?;
-    let rows = stmt.query_map([channel_id], |r| r.get(0))?;
-    Ok(rows.collect::<Result<Vec<String>, _>>()?)
-}
-
-fn load_channel(conn: &Connection, user: &str, channel_id: &str) -> StoreResult<Channel> {
-    let read_seq = read_seq_of(conn, user, channel_id)?;
-    let (kind, name, created_at, last_seq): (String, Option<String>, i64, i64) = conn
-        .query_row(
-            "SELECT kind, name, created_at, last_seq FROM channels WHERE channel_id = ?1",
-            [channel_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?
-        .ok_or_else(|| StoreError::ChannelNotExists(channel_id.to_owned()))?;
-    let unread: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM messages WHERE channel_id = ?1 AND seq > ?2 AND sender != ?3",
-        params![channel_id, to_i64(read_seq), user],
-        |r| r.get(0),
-    )?;
-    let last_message = conn
-        .query_row(
-            &format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel_id = ?1 ORDER BY seq DESC LIMIT 1"
-            ),
-            [channel_id],
-            row_to_message,
-        )
-        .optional()?;
-    Ok(Channel {
-        channel_id: channel_id.to_owned(),
-        kind: if kind == "group" {
-            ChannelKind::Group
-        } else {
-            ChannelKind::Direct
-        },
-        name,
-        participants: participants_of(conn, channel_id)?,
-        created_at: millis_to_time(created_at),
-        last_seq: to_u64(last_seq),
-        unread_count: to_u64(unread),
-        read_seq,
-        last_message,
-    })
 }
 
 impl Store for SqliteStore {
