@@ -37,12 +37,15 @@ async fn bad_tokens_and_keys_get_their_codes() {
         (forged, ErrorCode::AccessTokenInvalidSignature),
         ("garbage".to_owned(), ErrorCode::AccessTokenInvalid),
         (
-            // `alg: none` with a valid-looking payload.
+            // `alg: none` with a payload that is right in every other way (the account's
+            // `gen` included): refused for the algorithm alone.
             format!(
                 "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.",
                 base64_url(&format!(
-                    r#"{{"sub":"alice","iat":1,"exp":{}}}"#,
-                    Utc::now().timestamp() + 600
+                    r#"{{"sub":"alice","iat":{},"exp":{},"gen":{},"jti":"x"}}"#,
+                    Utc::now().timestamp(),
+                    Utc::now().timestamp() + 600,
+                    alice_user.created_at.timestamp_millis()
                 ))
             ),
             ErrorCode::AccessTokenInvalid,

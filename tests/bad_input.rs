@@ -118,31 +118,29 @@ async fn bad_frames_get_codes_and_the_connection_survives() {
 
 #[tokio::test]
 async fn an_oversize_frame_closes_only_that_connection() {
+    use common::rawws::{Ending, RawWs};
     let t = TestServer::start().await;
     let alice = t.user("alice").await;
     t.user("bob").await;
     let ch = alice.open_direct("bob").await.unwrap().channel_id;
-    let mut ws = raw_socket(&t, "alice").await;
-    let huge = "z".repeat(MAX_FRAME_BYTES + 10);
-    let _ = ws.send(Ws::text(huge)).await;
-    // The server closes with 1009 (message too big) or drops the socket.
-    let closed = tokio::time::timeout(WAIT, async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Ws::Close(frame))) => return frame.map(|f| u16::from(f.code)),
-                Some(Ok(_)) => continue,
-                _ => return None,
-            }
-        }
-    })
-    .await
-    .expect("server did not close the connection");
-    if let Some(code) = closed {
-        assert_eq!(code, 1009);
-    }
-    // Everyone else is fine.
+    let token = t.token("alice").await;
+    // Two connections of the same user: only the one that sent the frame ends.
+    let mut other = RawWs::connect(&t.url(), &token).await;
+    let mut ws = RawWs::connect(&t.url(), &token).await;
+    ws.send_text(&"z".repeat(MAX_FRAME_BYTES + 10)).await;
+    assert_eq!(ws.ending().await, Ending::Close(1009));
+    other.send_text(r#"{"type":"ping","req_id":"still"}"#).await;
+    let pong = other.next_json().await;
+    assert_eq!(
+        (pong["type"].as_str(), pong["req_id"].as_str()),
+        (Some("pong"), Some("still"))
+    );
+    // The other connection still gets messages live, and REST is fine.
     let m = alice.send(&ch, "after", "still here").await.unwrap();
     assert_eq!(m.seq, 1);
+    let live = other.next_json().await;
+    assert_eq!(live["type"], "message", "{live}");
+    assert_eq!(live["message"]["text"], "still here");
 }
 
 #[tokio::test]

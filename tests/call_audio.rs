@@ -122,7 +122,15 @@ async fn tones_cross_a_call_both_ways_and_mute_silences() {
             "mute did not silence alice"
         );
     }
-    assert!(tone_strength(&last(&heard_by_alice, 300), 880.0) > 0.5);
+    // Alice still hears bob (polled: a busy machine may be mid-frame).
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tone_strength(&last(&heard_by_alice, 300), 880.0) <= 0.5 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "alice stopped hearing bob when she muted"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     alice_media.set_muted(false);
 
     let stats = alice_media.stats().unwrap();
@@ -327,30 +335,34 @@ async fn audio_stays_continuous_under_loss_and_jitter() {
         x.contains(&CallState::Connected) && y.contains(&CallState::Connected)
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let stats = db.media().unwrap().stats().unwrap();
-    assert!(stats.network_loss_pct > 5.0, "no loss happened: {stats:?}");
-    // Redundant audio rebuilt most lost frames; FEC and concealment the rest.
-    assert!(
-        stats.jitter.redundant > stats.jitter.concealed,
-        "redundancy did not help: {stats:?}"
-    );
-    assert!(
-        stats.buffer_target_ms > 30.0,
-        "buffer did not adapt: {stats:?}"
-    );
-    // The last two seconds: no 100 ms stretch without the tone.
-    let heard = last(&heard_by_bob, 2000);
-    let overall = rms(&heard);
-    assert!(overall > 2000.0, "{overall}");
-    for (i, window) in heard.chunks(4800).enumerate() {
-        let level = rms(window);
+    // Wait (bounded) until the impairment has had its effect: loss seen, repaired by
+    // redundancy, the buffer grown; then for a two-second stretch of tone with no gap.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let heard = loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let stats = db.media().unwrap().stats().unwrap();
+        let heard = last(&heard_by_bob, 2000);
+        let overall = rms(&heard);
+        let gap = heard
+            .chunks(4800)
+            .position(|window| rms(window) <= overall * 0.3);
+        let settled = stats.network_loss_pct > 5.0
+            && stats.jitter.redundant > stats.jitter.concealed
+            && stats.buffer_target_ms > 30.0;
+        if settled && heard.len() == 96_000 && overall > 2000.0 && gap.is_none() {
+            break heard;
+        }
         assert!(
-            level > overall * 0.3,
-            "gap at {} ms: rms {level:.0} vs {overall:.0} ({stats:?})",
-            i * 100
+            tokio::time::Instant::now() < deadline,
+            "never two clean seconds under 10 % loss and 40 ms jitter: loss {:.1} %, \
+             redundant {} vs concealed {}, buffer {:.0} ms, rms {overall:.0}, gap at {:?} ({stats:?})",
+            stats.network_loss_pct,
+            stats.jitter.redundant,
+            stats.jitter.concealed,
+            stats.buffer_target_ms,
+            gap.map(|i| i * 100)
         );
-    }
+    };
     assert!(tone_strength(&heard, 440.0) > 0.7);
     alice.hangup(&room).await.unwrap();
     da.finish().await.unwrap();

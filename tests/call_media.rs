@@ -225,16 +225,120 @@ async fn both_sides_can_hold_even_at_the_same_moment() {
     pb.finish().await;
 }
 
+/// A sound card at 44.1 kHz under alice, its clock played by the test: the call resamples
+/// both ways, a card whose clock runs fast drops samples, and the dropouts the device
+/// callbacks count reach the call's statistics (bob's card is fine: none on his side).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sound_card_dropouts_are_reported_in_the_call_statistics() {
-    use std::sync::atomic::Ordering;
+async fn sound_card_resampling_drift_and_dropouts_reach_the_call_statistics() {
+    use parla::media::audio::tone_strength;
+    use parla::media::device::VirtualCard;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::{Arc, Mutex};
+
     let t = TestServer::start().await;
-    let (pa, pb, room) = connected_pair(&t).await;
-    pa.device.playback_underruns.fetch_add(3, Ordering::Relaxed);
-    pa.device.capture_overruns.fetch_add(2, Ordering::Relaxed);
-    pa.client.hangup(&room).await.unwrap();
+    users(&t, &["alice", "bob"]).await;
+    let (alice, a) = t.client("alice").await;
+    let (bob, mut b) = t.client("bob").await;
+    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
+    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
+        .await;
+    bob.answer(&room).await.unwrap();
+
+    const RATE: u32 = 44_100;
+    let (mut card, mic, speaker) = VirtualCard::open(RATE, RATE);
+    let counters = card.counters();
+    let audio = parla::client::media_call::AudioSetup {
+        source: Box::new(mic),
+        sink: Box::new(speaker),
+        device: Some(counters.clone()),
+        ..parla::client::media_call::AudioSetup::silent("127.0.0.1:0")
+    };
+    let pa = Party::start_with("alice", alice.clone(), a, &room, audio);
+    let pb = Party::start("bob", bob.clone(), b, &room, 880.0, false);
+
+    // The card's own clock: every few milliseconds it takes and gives what the time that
+    // passed is worth (times `speed` percent), whatever the scheduler did meanwhile.
+    let played: Arc<Mutex<Vec<i16>>> = Arc::default();
+    let (capture_speed, playback_speed) =
+        (Arc::new(AtomicU32::new(100)), Arc::new(AtomicU32::new(100)));
+    let clock = {
+        let (played, cs, ps) = (
+            played.clone(),
+            capture_speed.clone(),
+            playback_speed.clone(),
+        );
+        tokio::spawn(async move {
+            let mut tone = (0usize, 600.0f64);
+            let (mut captured, mut given) = (0f64, 0f64);
+            let mut last = std::time::Instant::now();
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                let dt = last.elapsed().as_secs_f64();
+                last = std::time::Instant::now();
+                captured += dt * f64::from(RATE) * f64::from(cs.load(Ordering::Relaxed)) / 100.0;
+                given += dt * f64::from(RATE) * f64::from(ps.load(Ordering::Relaxed)) / 100.0;
+                let n_in = captured as usize;
+                captured -= n_in as f64;
+                let mic: Vec<f32> = (tone.0..tone.0 + n_in)
+                    .map(|i| {
+                        ((i as f64 * tone.1 / f64::from(RATE) * std::f64::consts::TAU).sin() * 0.5)
+                            as f32
+                    })
+                    .collect();
+                tone.0 += n_in;
+                card.capture(&mic);
+                let n_out = given as usize;
+                given -= n_out as f64;
+                let mut out = vec![0f32; n_out];
+                card.playback(&mut out);
+                played
+                    .lock()
+                    .unwrap()
+                    .extend(out.iter().map(|v| (v * 32767.0) as i16));
+            }
+        })
+    };
+    // How much of what alice's speaker played lately is `freq`: the median over 20 ms
+    // pieces of the last 300 ms (short pieces, because a card that drops samples shifts
+    // the tone's phase at every gap), read as 48 kHz samples (so f Hz shows at f × 48/44.1).
+    let speaker_hears = |freq: f64| {
+        let p = played.lock().unwrap();
+        let n = (RATE as usize * 3 / 10).min(p.len());
+        let mut pieces: Vec<f64> = p[p.len() - n..]
+            .chunks(RATE as usize / 50)
+            .map(|c| tone_strength(c, freq * 48_000.0 / f64::from(RATE)))
+            .collect();
+        pieces.sort_by(|a, b| a.total_cmp(b));
+        pieces.get(pieces.len() / 2).copied().unwrap_or(0.0)
+    };
+
+    // In tune: bob hears alice's microphone, alice's speaker plays bob.
+    pb.wait_hears(600.0).await;
+    pa.wait("bob on alice's speaker", || speaker_hears(880.0) > 0.5)
+        .await;
+    let overruns_in_tune = counters.capture_overruns.load(Ordering::Relaxed);
+
+    // The speaker's clock runs 10 % fast: it plays samples the call has not delivered yet
+    // (underruns), yet bob can still be heard; the microphone's runs at twice the rate
+    // the call reads, so its half second of room fills up (overruns).
+    playback_speed.store(110, Ordering::Relaxed);
+    capture_speed.store(200, Ordering::Relaxed);
+    let underruns_in_tune = counters.playback_underruns.load(Ordering::Relaxed);
+    pa.wait("dropouts counted", || {
+        counters.playback_underruns.load(Ordering::Relaxed) > underruns_in_tune
+            && counters.capture_overruns.load(Ordering::Relaxed) > overruns_in_tune
+    })
+    .await;
+    pa.wait("bob still on alice's speaker", || {
+        speaker_hears(880.0) > 0.3
+    })
+    .await;
+
+    alice.hangup(&room).await.unwrap();
     let stats = pa.finish().await.expect("statistics at the end");
-    assert_eq!((stats.device_underruns, stats.device_overruns), (3, 2));
+    clock.abort();
+    assert!(stats.device_underruns > 0, "{stats:?}");
+    assert!(stats.device_overruns > 0, "{stats:?}");
     let other = pb.finish().await.expect("statistics at the end");
     assert_eq!((other.device_underruns, other.device_overruns), (0, 0));
 }

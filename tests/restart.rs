@@ -150,13 +150,13 @@ async fn token_after_restart(url: &str, user: &str) -> String {
         .access_token
 }
 
-/// A connected call keeps its audio when the server dies: media is peer to peer.
+/// A connected call keeps its audio when the server dies (media is peer to peer), the
+/// sessions come back when it does, and the call can still be ended from either side.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connected_call_survives_a_server_restart() {
+    use common::party::{connected, Party};
     use parla::client::call::CallState;
-    use parla::client::media_call::AudioSetup;
-    use parla::client::phone::{CallDriver, CallEvent};
-    use parla::media::audio::{tone_strength, Capture, Tone};
+    use parla::media::audio::tone_strength;
 
     let data = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
@@ -166,68 +166,85 @@ async fn a_connected_call_survives_a_server_restart() {
     for u in ["alice", "bob"] {
         admin.admin_create_user(u, None).await.unwrap();
     }
-    let (alice, mut a) =
+    let (alice, a) =
         start_client(ClientConfig::new(url.clone(), admin_tokens(&url, "alice"))).await;
-    let (bob, mut b) =
-        start_client(ClientConfig::new(url.clone(), admin_tokens(&url, "bob"))).await;
-    let (heard_by_alice, heard_by_bob) = (Capture::default(), Capture::default());
-    let setup = |hz: f64, cap: &Capture| AudioSetup {
-        source: Box::new(Tone::new(hz)),
-        sink: Box::new(cap.clone()),
-        ..AudioSetup::silent("127.0.0.1:0")
-    };
-
+    let mut bob_config = ClientConfig::new(url.clone(), admin_tokens(&url, "bob"));
+    // Bob gives a call up after 5 s without media (30 s by default).
+    bob_config.media_timeout = std::time::Duration::from_secs(5);
+    let (bob, mut b) = start_client(bob_config).await;
     let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
     b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
         .await;
     bob.answer(&room).await.unwrap();
-    let mut da = CallDriver::new(alice.clone(), &room, setup(440.0, &heard_by_alice));
-    let mut db = CallDriver::new(bob.clone(), &room, setup(880.0, &heard_by_bob));
-    // Feed both drivers until both calls are connected.
-    let connected = |e: &Option<CallEvent>| matches!(e, Some(CallEvent::State(v)) if v.state == CallState::Connected);
-    let (mut a_up, mut b_up) = (false, false);
-    for e in a.seen.clone() {
-        a_up |= connected(&da.on_event(&e).await.unwrap());
-    }
-    for e in b.seen.clone() {
-        b_up |= connected(&db.on_event(&e).await.unwrap());
-    }
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !(a_up && b_up) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "call never connected"
-        );
-        tokio::select! {
-            Some(e) = a.rx.recv() => a_up |= connected(&da.on_event(&e).await.unwrap()),
-            Some(e) = b.rx.recv() => b_up |= connected(&db.on_event(&e).await.unwrap()),
-            _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
-        }
-    }
+    // Each party's events drive its call on a task of its own, all along.
+    let pa = Party::start("alice", alice.clone(), a, &room, 440.0, false);
+    let pb = Party::start("bob", bob.clone(), b, &room, 880.0, false);
+    pa.wait_state("connected", connected).await;
+    pb.wait_state("connected", connected).await;
+    pa.wait_hears(880.0).await;
+    pb.wait_hears(440.0).await;
 
+    // No server for three seconds: each keeps hearing the other all that time.
+    let (from_a, from_b) = (pa.heard.samples().len(), pb.heard.samples().len());
     server.child.kill().await.unwrap();
-    let killed_at = heard_by_bob.samples().len();
-    // Audio keeps flowing both ways for a second and a half with no server at all.
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let after = heard_by_bob.samples();
-    assert!(after.len() > killed_at, "bob stopped hearing anything");
-    let recent = &after[after.len() - 24_000..];
-    assert!(
-        tone_strength(recent, 440.0) > 0.5,
-        "bob no longer hears alice"
-    );
-    let a_recent = heard_by_alice.samples();
-    assert!(tone_strength(&a_recent[a_recent.len() - 24_000..], 880.0) > 0.5);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    pa.check().await;
+    pb.check().await;
+    for (p, freq, from) in [(&pa, 880.0, from_a), (&pb, 440.0, from_b)] {
+        let heard = p.heard.samples();
+        let during = &heard[from..];
+        assert!(
+            during.len() >= 48 * 2500,
+            "{}: only {} ms played without the server",
+            p.name,
+            during.len() / 48
+        );
+        let strength = tone_strength(during, freq);
+        assert!(
+            strength > 0.5,
+            "{}: {freq} Hz at {strength:.2} without the server",
+            p.name
+        );
+        assert_eq!(p.state(), Some(CallState::Connected), "{}", p.name);
+    }
 
     // The server comes back; both sessions reconnect and the call goes on.
     let addr = url.trim_start_matches("http://").to_owned();
+    let before = [pa.events().len(), pb.events().len()];
     let _server2 = spawn_serve(&addr, data.path(), home.path()).await;
-    for ev in [&mut a, &mut b] {
-        ev.wait_for("reconnected", |e| matches!(e, Event::Ready { .. }))
-            .await;
+    for (p, seen) in [(&pa, before[0]), (&pb, before[1])] {
+        p.wait("reconnected", || {
+            p.events()[seen..]
+                .iter()
+                .any(|e| matches!(e, Event::Ready { .. }))
+        })
+        .await;
     }
-    let s = heard_by_bob.samples();
-    assert!(tone_strength(&s[s.len() - 24_000..], 440.0) > 0.5);
-    da.finish().await.unwrap();
-    db.finish().await.unwrap();
+    pa.wait_hears(880.0).await;
+    pb.wait_hears(440.0).await;
+    assert_eq!(pa.state(), Some(CallState::Connected));
+    assert_eq!(pb.state(), Some(CallState::Connected));
+
+    // The restarted server knows nothing of the call, yet alice can end it (her hang-up
+    // is answered `call_not_found`), and once her media is gone bob's side gives the call
+    // up instead of staying in a call with nobody.
+    let refused = alice.hangup(&room).await.unwrap_err();
+    assert_eq!(
+        refused.api_code(),
+        Some(parla::proto::ErrorCode::CallNotFound)
+    );
+    pa.wait_state("ended", |s| {
+        *s == CallState::Ended {
+            reason: parla::proto::EndReason::HangUp,
+        }
+    })
+    .await;
+    pa.finish().await;
+    pb.wait_state("given up", |s| {
+        *s == CallState::Ended {
+            reason: parla::proto::EndReason::Error,
+        }
+    })
+    .await;
+    pb.finish().await;
 }

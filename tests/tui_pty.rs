@@ -85,10 +85,11 @@ impl Pty {
         self.writer.flush().unwrap();
     }
 
-    /// Esc alone, then a pause so that the next key is not read as Alt+key.
-    async fn esc(&mut self) {
+    /// Esc alone, then waits until the screen shows it was taken (`done`), so the next
+    /// key cannot be read with it as Alt+key, however slow the machine.
+    async fn esc_until(&mut self, what: &str, done: impl Fn(&str) -> bool) {
         self.send(b"\x1b");
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        self.wait(what, done).await;
     }
 
     fn check_clean(&self, screen: &str, when: &str) {
@@ -193,6 +194,7 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
     demo::seed(&t.server).await.unwrap();
     let chat_bot = demo::spawn_chat_bot(&t.server).unwrap();
     let echo_bot = demo::spawn_echo_bot(&t.server, "127.0.0.1:0").unwrap();
+    let menu_bot = demo::spawn_ivr_bot(&t.server, "127.0.0.1:0").unwrap();
     let (token, _) = t
         .server
         .state()
@@ -260,7 +262,8 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
         s.contains("hello from the pty") && s.contains("You said:")
     })
     .await;
-    pty.esc().await;
+    pty.esc_until("the composer left", |s| !s.contains("Message · "))
+        .await;
 
     // Back to People (Chat -> Channels -> People), find echo and call.
     pty.send(b"\t");
@@ -279,7 +282,8 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
     pty.send(b"\x1bd");
     pty.send(b"123");
     pty.wait_text("Sent: 123").await;
-    pty.esc().await;
+    pty.esc_until("the dialpad closed", |s| !s.contains("Press 0-9"))
+        .await;
 
     // Hold and resume.
     pty.send(b"\x1bh");
@@ -293,6 +297,48 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
     // Hang up.
     pty.send(b"\x1be");
     pty.wait("the call gone", |s| {
+        s.contains("No calls") && !s.contains("In a call with")
+    })
+    .await;
+
+    // The dialpad's digits really go out: Menu reads back what it receives, and what
+    // comes back is in the call's status on the control socket.
+    pty.send(b"/");
+    pty.send(b"menu");
+    pty.send(b"\r");
+    pty.send(b"c");
+    pty.wait("the call with Menu", |s| {
+        s.lines()
+            .any(|l| l.contains("In a call with Menu") && l.contains("00:0"))
+    })
+    .await;
+    pty.send(b"\x1bd");
+    pty.send(b"47");
+    pty.wait_text("Sent: 47").await;
+    let socket = runtime.join("parla/ctl.sock");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let status = parla::ctl::request(&socket, &parla::ctl::CtlRequest::Status)
+            .await
+            .expect("ctl status");
+        let back = status["result"]["calls"][0]["dtmf_received"]
+            .as_str()
+            .or_else(|| status["calls"][0]["dtmf_received"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        if back == "47" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Menu never read the digits back: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    pty.esc_until("the dialpad closed", |s| !s.contains("Press 0-9"))
+        .await;
+    pty.send(b"\x1be");
+    pty.wait("the call with Menu gone", |s| {
         s.contains("No calls") && !s.contains("In a call with")
     })
     .await;
@@ -327,6 +373,7 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
 
     chat_bot.stop();
     echo_bot.stop();
+    menu_bot.stop();
 }
 
 /// When the interface cannot go on after taking over the terminal (here: its recording

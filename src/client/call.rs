@@ -56,6 +56,10 @@ pub struct CallView {
     /// The other parties holding their side of the call.
     #[serde(skip)]
     legs_holding: std::collections::BTreeSet<String>,
+    /// Since when the call has been answered without media flowing (set up not done yet,
+    /// or the path lost); `None` while media flows.
+    #[serde(skip)]
+    pub media_down_since: Option<DateTime<Utc>>,
 }
 
 impl CallView {
@@ -82,7 +86,14 @@ impl CallView {
             ended_at: None,
             legs_up: Default::default(),
             legs_holding: Default::default(),
+            media_down_since: None,
         }
+    }
+
+    /// True when the call has been answered without media for `limit`: set-up failed, or
+    /// the path went and did not come back. Such a call is ended rather than left hanging.
+    pub fn media_given_up(&self, now: DateTime<Utc>, limit: chrono::Duration) -> bool {
+        !self.is_ended() && self.media_down_since.is_some_and(|t| now - t >= limit)
     }
 
     pub fn room_id(&self) -> &str {
@@ -118,6 +129,11 @@ impl CallView {
         };
         if self.media_up && self.connected_at.is_none() {
             self.connected_at = Some(now);
+        }
+        if self.media_up {
+            self.media_down_since = None;
+        } else if answered {
+            self.media_down_since.get_or_insert(now);
         }
         (next != self.state).then(|| {
             self.state = next;
@@ -283,6 +299,36 @@ mod tests {
             v.on_media("carol", false, t(7)),
             Some(CallState::Connecting)
         );
+    }
+
+    #[test]
+    fn a_call_without_media_for_too_long_is_given_up() {
+        let limit = chrono::Duration::seconds(30);
+        let mut v = CallView::outgoing(
+            call(CallStatus::Dialing, ParticipantState::Ringing),
+            "alice",
+        );
+        // Ringing is not waiting for media.
+        assert!(!v.media_given_up(t(100), limit));
+        v.on_update(
+            call(CallStatus::Connected, ParticipantState::Joined),
+            "alice",
+            "a1",
+            t(2),
+        );
+        assert!(!v.media_given_up(t(31), limit));
+        assert!(v.media_given_up(t(32), limit), "set-up never finished");
+        v.on_media("bob", true, t(10));
+        assert!(!v.media_given_up(t(1000), limit));
+        // The path goes: counted from then, and back again in time, forgotten.
+        v.on_media("bob", false, t(1000));
+        assert!(!v.media_given_up(t(1029), limit));
+        v.on_media("bob", true, t(1020));
+        assert!(!v.media_given_up(t(2000), limit));
+        v.on_media("bob", false, t(2000));
+        assert!(v.media_given_up(t(2030), limit));
+        v.on_ended(EndReason::Error, t(2030));
+        assert!(!v.media_given_up(t(3000), limit), "an ended call is over");
     }
 
     #[test]

@@ -232,6 +232,9 @@ pub struct ClientConfig {
     pub keepalive: Duration,
     /// Extra certificate authorities (PEM) for a server with a private certificate.
     pub ca_file: Option<std::path::PathBuf>,
+    /// A call answered but without media this long (set-up failed, or the path went and
+    /// ICE could not bring it back) is ended with `error`, not left hanging.
+    pub media_timeout: Duration,
 }
 
 impl ClientConfig {
@@ -246,6 +249,7 @@ impl ClientConfig {
             presence: true,
             keepalive: Duration::from_secs(30),
             ca_file: None,
+            media_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -401,6 +405,7 @@ impl Client {
             user_id: String::new(),
             requests: Vec::new(),
             retry_at: None,
+            hangups: std::collections::HashMap::new(),
             calls: std::collections::HashMap::new(),
         };
         tokio::spawn(session.run());
@@ -541,6 +546,8 @@ struct Session {
     calls: std::collections::HashMap<String, call::CallView>,
     /// When messages refused with `rate_limited` are sent again.
     retry_at: Option<Instant>,
+    /// Hang-up requests in flight: their room, by request id.
+    hangups: std::collections::HashMap<String, String>,
 }
 
 type WsStream =
@@ -593,6 +600,7 @@ impl Session {
                             let e = ClientError::Unreachable("the connection was lost".into());
                             let _ = done.send(Err(e));
                         }
+                        self.hangups.clear();
                         ended
                     }
                     Err(e) => match e.api_code() {
@@ -834,6 +842,7 @@ impl Session {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let (refresh_tx, mut refresh_rx) = mpsc::channel::<Result<String, ClientError>>(1);
         loop {
+            let media_deadline = self.media_deadline();
             // Cancel safety: `recv` and `next` lose nothing when another branch wins.
             tokio::select! {
                 cmd = self.commands.recv() => match cmd {
@@ -845,6 +854,9 @@ impl Session {
                         }
                     }
                     Some(Command::CallRequest { req_id, frame, done }) => {
+                        if let ClientFrame::CallHangup { room_id, .. } = &frame {
+                            self.hangups.insert(req_id.clone(), room_id.clone());
+                        }
                         self.requests.push((req_id, done));
                         if !Self::send_frame(&mut ws, &frame).await {
                             return Ended::Lost;
@@ -890,6 +902,16 @@ impl Session {
                         }
                         Some(Err(e)) => tracing::warn!(error = %e, "token refresh failed; reconnecting when it expires"),
                         None => {}
+                    }
+                },
+                _ = tokio::time::sleep_until(media_deadline.unwrap_or_else(Instant::now)), if media_deadline.is_some() => {
+                    for room_id in self.calls_without_media() {
+                        tracing::warn!(room = %room_id, "no media for too long; ending the call");
+                        self.end_locally(&room_id, EndReason::Error);
+                        let hangup = ClientFrame::CallHangup { req_id: None, room_id };
+                        if !Self::send_frame(&mut ws, &hangup).await {
+                            return Ended::Lost;
+                        }
                     }
                 },
                 _ = tokio::time::sleep_until(self.retry_at.unwrap_or_else(Instant::now)), if self.retry_at.is_some() => {
@@ -961,6 +983,13 @@ impl Session {
                 message,
                 ..
             } if self.requests.iter().any(|(id, _)| *id == req_id) => {
+                if let Some(room_id) = self.hangups.remove(&req_id) {
+                    if matches!(code, ErrorCode::CallNotFound | ErrorCode::InvalidCallStatus) {
+                        // The server no longer has the call (it restarted, or the call
+                        // ended meanwhile): hanging up ends it here all the same.
+                        self.end_locally(&room_id, EndReason::HangUp);
+                    }
+                }
                 let err = ClientError::Api(ApiError::new(code, message));
                 self.answer_request(&req_id, Err(err));
             }
@@ -1072,7 +1101,45 @@ impl Session {
     }
 
     /// Settles a call request; false when no request had this id.
+    fn media_limit(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.config.media_timeout).unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// When the first call still without media is to be given up.
+    fn media_deadline(&self) -> Option<Instant> {
+        let since = self
+            .calls
+            .values()
+            .filter(|v| !v.is_ended())
+            .filter_map(|v| v.media_down_since)
+            .min()?;
+        let left = (since + self.media_limit() - Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        Some(Instant::now() + left)
+    }
+
+    /// The calls answered but without media for longer than the limit.
+    fn calls_without_media(&self) -> Vec<String> {
+        let (now, limit) = (Utc::now(), self.media_limit());
+        self.calls
+            .values()
+            .filter(|v| v.media_given_up(now, limit))
+            .map(|v| v.room_id().to_owned())
+            .collect()
+    }
+
+    /// Ends a call of this device without the server (which no longer knows it).
+    fn end_locally(&mut self, room_id: &str, reason: EndReason) {
+        if let Some(mut view) = self.calls.remove(room_id) {
+            if view.on_ended(reason, Utc::now()).is_some() {
+                self.emit(Event::Call { view });
+            }
+        }
+    }
+
     fn answer_request(&mut self, req_id: &str, result: Result<Call, ClientError>) -> bool {
+        self.hangups.remove(req_id);
         match self.requests.iter().position(|(id, _)| id == req_id) {
             Some(i) => {
                 let (_, done) = self.requests.swap_remove(i);

@@ -250,9 +250,7 @@ pub fn open(
         device_name(&out_dev),
         out_rate
     );
-    // Half a second of room each way.
-    let (cap_prod, cap_cons) = HeapRb::<f32>::new(in_rate as usize / 2).split();
-    let (play_prod, play_cons) = HeapRb::<f32>::new(out_rate as usize / 2).split();
+    let (source, sink, cap_prod, play_cons) = rings(in_rate, out_rate);
     let counters = Arc::new(DeviceCounters::default());
     let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), DeviceError>>();
@@ -281,12 +279,26 @@ pub fn open(
         stop: Some(stop_tx),
     });
     Ok((
+        source.guarded(&guard),
+        sink.guarded(&guard),
+        description,
+        counters,
+    ))
+}
+
+/// The rings between a device and a call (half a second of room each way), with the
+/// call's ends of them.
+fn rings(in_rate: u32, out_rate: u32) -> (DeviceSource, DeviceSink, HeapProd<f32>, HeapCons<f32>) {
+    let (cap_prod, cap_cons) = HeapRb::<f32>::new(in_rate as usize / 2).split();
+    let (play_prod, play_cons) = HeapRb::<f32>::new(out_rate as usize / 2).split();
+    let unguarded = Arc::new(StreamsGuard { stop: None });
+    (
         DeviceSource {
             cons: cap_cons,
             resampler: Resampler::new(in_rate, SAMPLE_RATE),
             rate: in_rate,
             scratch: Vec::new(),
-            _guard: guard.clone(),
+            _guard: unguarded.clone(),
         },
         DeviceSink {
             prod: play_prod,
@@ -294,11 +306,97 @@ pub fn open(
             pos: 0.0,
             last: 0.0,
             scratch: Vec::new(),
-            _guard: guard,
+            _guard: unguarded,
         },
-        description,
-        counters,
-    ))
+        cap_prod,
+        play_cons,
+    )
+}
+
+impl DeviceSource {
+    fn guarded(mut self, guard: &Arc<StreamsGuard>) -> Self {
+        self._guard = guard.clone();
+        self
+    }
+}
+
+impl DeviceSink {
+    fn guarded(mut self, guard: &Arc<StreamsGuard>) -> Self {
+        self._guard = guard.clone();
+        self
+    }
+}
+
+/// What a capture callback does: mixes each frame of `channels` samples to mono and queues
+/// it for the call; a sample that does not fit (the call is not reading) is an overrun.
+fn capture_block<T: Copy>(
+    data: &[T],
+    channels: usize,
+    to_f32: impl Fn(T) -> f32,
+    ring: &mut HeapProd<f32>,
+    counters: &DeviceCounters,
+) {
+    for frame in data.chunks(channels) {
+        let v = frame.iter().map(|s| to_f32(*s)).sum::<f32>() / channels as f32;
+        if ring.try_push(v).is_err() {
+            counters.capture_overruns.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What a playback callback does: fills each frame of `channels` samples with the call's
+/// next sample; a sample the call has not delivered in time (silence instead) is an
+/// underrun.
+fn playback_block<T: Copy>(
+    data: &mut [T],
+    channels: usize,
+    from_f32: impl Fn(f32) -> T,
+    ring: &mut HeapCons<f32>,
+    counters: &DeviceCounters,
+) {
+    for frame in data.chunks_mut(channels) {
+        let v = ring.try_pop().unwrap_or_else(|| {
+            counters.playback_underruns.fetch_add(1, Ordering::Relaxed);
+            0.0
+        });
+        frame.fill(from_f32(v));
+    }
+}
+
+/// A sound card whose clock is the caller's: the same rings, resampling and dropout counts
+/// as a device opened with [`open`], with the two callbacks called by hand. For tests and
+/// benchmarks on machines without a sound card (and to play clocks that drift).
+pub struct VirtualCard {
+    capture: HeapProd<f32>,
+    playback: HeapCons<f32>,
+    counters: Arc<DeviceCounters>,
+}
+
+impl VirtualCard {
+    /// Opens a card running at `in_rate` (microphone) and `out_rate` (speaker), mono.
+    pub fn open(in_rate: u32, out_rate: u32) -> (Self, DeviceSource, DeviceSink) {
+        let (source, sink, capture, playback) = rings(in_rate, out_rate);
+        let card = VirtualCard {
+            capture,
+            playback,
+            counters: Arc::new(DeviceCounters::default()),
+        };
+        (card, source, sink)
+    }
+
+    pub fn counters(&self) -> Arc<DeviceCounters> {
+        self.counters.clone()
+    }
+
+    /// The microphone delivers `samples`, as a capture callback would.
+    pub fn capture(&mut self, samples: &[f32]) {
+        capture_block(samples, 1, |s| s, &mut self.capture, &self.counters);
+    }
+
+    /// The speaker asks for `out.len()` samples, as a playback callback would.
+    pub fn playback(&mut self, out: &mut [f32]) {
+        playback_block(out, 1, |s| s, &mut self.playback, &self.counters);
+    }
 }
 
 fn build_streams(
@@ -318,12 +416,7 @@ fn build_streams(
         cpal::SampleFormat::F32 => in_dev.build_input_stream(
             in_cfg.config(),
             move |data: &[f32], _: &cpal::InputCallbackInfo| {
-                for frame in data.chunks(in_ch) {
-                    let v = frame.iter().sum::<f32>() / in_ch as f32;
-                    if cap.try_push(v).is_err() {
-                        c_in.capture_overruns.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
+                capture_block(data, in_ch, |s| s, &mut cap, &c_in);
             },
             on_err,
             None,
@@ -331,13 +424,7 @@ fn build_streams(
         cpal::SampleFormat::I16 => in_dev.build_input_stream(
             in_cfg.config(),
             move |data: &[i16], _: &cpal::InputCallbackInfo| {
-                for frame in data.chunks(in_ch) {
-                    let v =
-                        frame.iter().map(|s| f32::from(*s) / 32768.0).sum::<f32>() / in_ch as f32;
-                    if cap.try_push(v).is_err() {
-                        c_in.capture_overruns.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
+                capture_block(data, in_ch, |s| f32::from(s) / 32768.0, &mut cap, &c_in);
             },
             on_err,
             None,
@@ -354,13 +441,7 @@ fn build_streams(
         cpal::SampleFormat::F32 => out_dev.build_output_stream(
             out_cfg.config(),
             move |data: &mut [f32], _: &cpal::OutputCallbackInfo| {
-                for frame in data.chunks_mut(out_ch) {
-                    let v = play.try_pop().unwrap_or_else(|| {
-                        c_out.playback_underruns.fetch_add(1, Ordering::Relaxed);
-                        0.0
-                    });
-                    frame.fill(v);
-                }
+                playback_block(data, out_ch, |v| v, &mut play, &c_out);
             },
             on_err,
             None,
@@ -368,13 +449,13 @@ fn build_streams(
         cpal::SampleFormat::I16 => out_dev.build_output_stream(
             out_cfg.config(),
             move |data: &mut [i16], _: &cpal::OutputCallbackInfo| {
-                for frame in data.chunks_mut(out_ch) {
-                    let v = play.try_pop().unwrap_or_else(|| {
-                        c_out.playback_underruns.fetch_add(1, Ordering::Relaxed);
-                        0.0
-                    });
-                    frame.fill((v.clamp(-1.0, 1.0) * 32767.0) as i16);
-                }
+                playback_block(
+                    data,
+                    out_ch,
+                    |v| (v.clamp(-1.0, 1.0) * 32767.0) as i16,
+                    &mut play,
+                    &c_out,
+                );
             },
             on_err,
             None,
@@ -396,7 +477,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn resampling_keeps_a_tone_in_both_directions() {
+    fn capture_resampling_keeps_a_tone() {
         // 44.1 kHz input of a 1 kHz tone → 48 kHz frames.
         let mut r = Resampler::new(44_100, SAMPLE_RATE);
         r.pending = (0..44_100)
@@ -414,6 +495,54 @@ mod tests {
         r.pos = 0.0;
         assert!(!r.produce(&mut frame));
         assert!(frame[20..].iter().all(|&s| s == 0));
+    }
+
+    fn tone_f32(freq: f64, rate: u32, from: usize, n: usize) -> Vec<f32> {
+        (from..from + n)
+            .map(|i| {
+                ((i as f64 * freq / f64::from(rate) * std::f64::consts::TAU).sin() * 0.5) as f32
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_card_at_44_1_khz_carries_tones_both_ways_and_counts_its_dropouts() {
+        let (mut card, mut source, mut sink) = VirtualCard::open(44_100, 44_100);
+        let counters = card.counters();
+        // Microphone: 1 kHz at 44.1 kHz in, 48 kHz frames out.
+        let (mut mic, mut speaker) = (Vec::new(), Vec::new());
+        let mut frame = vec![0i16; 960];
+        let mut out_tone = crate::media::audio::Tone::new(700.0);
+        let mut played = vec![0f32; 882];
+        for tick in 0..50 {
+            card.capture(&tone_f32(1000.0, 44_100, tick * 882, 882));
+            assert!(source.next_frame(&mut frame));
+            mic.extend_from_slice(&frame);
+            // Speaker: 700 Hz at 48 kHz in, 44.1 kHz out.
+            out_tone.next_frame(&mut frame);
+            sink.play(&frame);
+            card.playback(&mut played);
+            speaker.extend(played.iter().map(|v| (v * 32767.0) as i16));
+        }
+        let mic_48k = &mic[mic.len() / 2..];
+        assert!(super::super::audio::tone_strength(mic_48k, 1000.0) > 0.9);
+        // The speaker's samples are at 44.1 kHz: 700 Hz there reads as 700 × 48/44.1 at
+        // the 48 kHz the strength function assumes.
+        let spk = &speaker[speaker.len() / 2..];
+        assert!(super::super::audio::tone_strength(spk, 700.0 * 48_000.0 / 44_100.0) > 0.9);
+        assert_eq!(counters.playback_underruns.load(Ordering::Relaxed), 0);
+        assert_eq!(counters.capture_overruns.load(Ordering::Relaxed), 0);
+
+        // The speaker asks for more than the call delivered: each missing sample counts.
+        card.playback(&mut vec![0f32; 44_100]);
+        assert!(counters.playback_underruns.load(Ordering::Relaxed) > 40_000);
+        // The microphone delivers while the call reads nothing: past half a second of
+        // room, each sample that does not fit counts.
+        card.capture(&vec![0.1f32; 44_100]);
+        assert_eq!(
+            counters.capture_overruns.load(Ordering::Relaxed),
+            44_100 - 22_050
+        );
     }
 
     #[test]

@@ -207,7 +207,10 @@ mod tests {
         let mut frame = vec![0i16; FRAME_SAMPLES];
         let (mut mic_a, mut mic_b) = (Vec::new(), Vec::new());
         let mut tick = tokio::time::interval(Duration::from_millis(20));
-        for _ in 0..25 {
+        // Until the bridge has mixed 20 frames (bounded), however it is scheduled.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while capture.samples().len() < FRAME_SAMPLES * 20 {
+            assert!(tokio::time::Instant::now() < deadline, "the bridge stalled");
             tick.tick().await;
             tone_a.next_frame(&mut frame);
             sink_a.play(&frame);

@@ -151,17 +151,28 @@ mod tests {
         let issuer = TokenIssuer::new(b"k");
         let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
         let exp = Utc::now().timestamp() + 600;
+        // Every claim right, the `gen` of the account included: only the algorithm is wrong.
         let none = format!(
             "{}.{}.",
             b64(r#"{"alg":"none","typ":"JWT"}"#),
-            b64(&format!(r#"{{"sub":"alice","iat":1,"exp":{exp}}}"#))
+            b64(&format!(
+                r#"{{"sub":"alice","iat":1,"exp":{exp},"gen":1,"jti":"j"}}"#
+            ))
         );
+        // The same claims signed with HS256 are accepted: the refusal above is the `none`.
+        let key = EncodingKey::from_secret(b"k");
+        let signed = encode(
+            &Header::new(Algorithm::HS256),
+            &serde_json::json!({"sub":"alice","iat":1,"exp":exp,"gen":1,"jti":"j"}),
+            &key,
+        )
+        .unwrap();
+        assert_eq!(issuer.verify(&signed).unwrap().sub, "alice");
         assert_eq!(
             issuer.verify(&none).unwrap_err().code,
             ErrorCode::AccessTokenInvalid
         );
         // Correctly signed but without `iat`.
-        let key = EncodingKey::from_secret(b"k");
         let no_iat = encode(
             &Header::new(Algorithm::HS256),
             &serde_json::json!({"sub":"alice","exp":exp,"gen":1}),

@@ -77,18 +77,23 @@ pub struct TurnConfig {
 /// TURN REST credentials: the username is `EXPIRY:USER`, the password the base64 of its
 /// HMAC-SHA1 under the shared secret.
 pub fn turn_credentials(secret: &str, user: &str, expires_unix: i64) -> (String, String) {
+    let username = format!("{expires_unix}:{user}");
+    let credential = turn_password(secret, &username);
+    (username, credential)
+}
+
+/// base64(HMAC-SHA1(secret, username)), the TURN REST password.
+fn turn_password(secret: &str, username: &str) -> String {
     use base64::Engine;
     use hmac::{Hmac, Mac};
-    let username = format!("{expires_unix}:{user}");
-    let credential = match Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()) {
+    match Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()) {
         Ok(mut mac) => {
             mac.update(username.as_bytes());
             base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
         }
         // HMAC takes keys of any length; this cannot happen.
         Err(_) => String::new(),
-    };
-    (username, credential)
+    }
 }
 
 impl ServerConfig {
@@ -439,6 +444,16 @@ impl Server {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_turn_password_is_hmac_sha1_as_rfc_2202_computes_it() {
+        // RFC 2202, test case 2: key "Jefe", data "what do ya want for nothing?",
+        // HMAC-SHA1 effcdf6ae5eb2fa2d27416d5f184df9c259a7c79.
+        assert_eq!(
+            super::turn_password("Jefe", "what do ya want for nothing?"),
+            "7/zfauXrL6LSdBbV8YTfnCWafHk="
+        );
+    }
+
     #[test]
     fn turn_credentials_follow_the_turn_rest_scheme() {
         // Reference value computed independently (Python's hmac + hashlib).

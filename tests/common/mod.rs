@@ -2,6 +2,7 @@
 //! directory, users and real clients against it.
 #![allow(dead_code)]
 
+pub mod gate;
 pub mod party;
 pub mod rawws;
 pub mod serve;
@@ -9,7 +10,8 @@ pub mod serve;
 use std::time::Duration;
 
 use parla::client::session::ConnectionState;
-use parla::client::{Client, ClientConfig, Event, Rest, TokenSource};
+pub use parla::client::ClientConfig;
+use parla::client::{Client, Event, Rest, TokenSource};
 use parla::server::{Server, ServerConfig};
 use tokio::sync::mpsc::UnboundedReceiver;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use parla::client::call::CallState;
 use parla::client::media_call::AudioSetup;
 use parla::client::phone::{CallDriver, CallEvent};
-use parla::client::Client;
+use parla::client::{Client, Event};
 use parla::media::audio::{rms, tone_strength, Capture, Tone};
 use parla::media::device::DeviceCounters;
 use parla::media::net::Outage;
@@ -38,7 +38,12 @@ pub struct Party {
     states: Arc<Mutex<Vec<CallState>>>,
     media: Arc<Mutex<Vec<MediaState>>>,
     dtmf: Arc<Mutex<String>>,
+    /// Every session event the party's task saw.
+    events: Arc<Mutex<Vec<Event>>>,
     commands: mpsc::UnboundedSender<Command>,
+    /// The task driving the call: a panic in it (a failed `on_event`, say) fails the test
+    /// the next time the test asks the party anything.
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// Audio for a party: a tone out, a capture in, loopback only.
@@ -65,7 +70,7 @@ impl Party {
     pub fn start(
         name: &str,
         client: Client,
-        mut events: Events,
+        events: Events,
         room: &str,
         freq: f64,
         ring: bool,
@@ -73,17 +78,53 @@ impl Party {
         let heard = Capture::default();
         let outage = Outage::default();
         let device = Arc::new(DeviceCounters::default());
-        let mut driver = CallDriver::new(
-            client.clone(),
+        let audio = tone_setup(freq, &heard, ring, &outage, &device);
+        Self::drive(name, client, events, room, audio, heard, outage, device)
+    }
+
+    /// Like [`Party::start`], with audio of the test's own (what is heard then goes
+    /// wherever `audio.sink` puts it, not to `heard`).
+    pub fn start_with(
+        name: &str,
+        client: Client,
+        events: Events,
+        room: &str,
+        audio: AudioSetup,
+    ) -> Party {
+        let device = audio.device.clone().unwrap_or_default();
+        let outage = audio.outage.clone().unwrap_or_default();
+        Self::drive(
+            name,
+            client,
+            events,
             room,
-            tone_setup(freq, &heard, ring, &outage, &device),
-        );
+            audio,
+            Capture::default(),
+            outage,
+            device,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn drive(
+        name: &str,
+        client: Client,
+        mut events: Events,
+        room: &str,
+        audio: AudioSetup,
+        heard: Capture,
+        outage: Outage,
+        device: Arc<DeviceCounters>,
+    ) -> Party {
+        let mut driver = CallDriver::new(client.clone(), room, audio);
         let states: Arc<Mutex<Vec<CallState>>> = Arc::default();
         let media: Arc<Mutex<Vec<MediaState>>> = Arc::default();
         let (commands, mut rx) = mpsc::unbounded_channel();
         let dtmf: Arc<Mutex<String>> = Arc::default();
-        let (st, md, dt) = (states.clone(), media.clone(), dtmf.clone());
-        tokio::spawn(async move {
+        let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
+        let (st, md, dt, sn) = (states.clone(), media.clone(), dtmf.clone(), seen.clone());
+        let who = name.to_owned();
+        let task = tokio::spawn(async move {
             let record = |ev: Option<CallEvent>| match ev {
                 Some(CallEvent::State(v)) | Some(CallEvent::Ended(v)) => {
                     st.lock().unwrap().push(v.state)
@@ -91,12 +132,18 @@ impl Party {
                 _ => {}
             };
             for e in std::mem::take(&mut events.seen) {
-                record(driver.on_event(&e).await.unwrap());
+                let ev = driver.on_event(&e).await;
+                sn.lock().unwrap().push(e);
+                record(ev.unwrap_or_else(|err| panic!("{who}: on_event failed: {err}")));
             }
             loop {
                 tokio::select! {
                     e = events.rx.recv() => match e {
-                        Some(e) => record(driver.on_event(&e).await.unwrap()),
+                        Some(e) => {
+                            let ev = driver.on_event(&e).await;
+                            sn.lock().unwrap().push(e);
+                            record(ev.unwrap_or_else(|err| panic!("{who}: on_event failed: {err}")));
+                        }
                         None => break,
                     },
                     ev = driver.next_media_event() => match ev {
@@ -113,7 +160,10 @@ impl Party {
                             };
                             assert!(driver.send_dtmf(&digits, timing).await, "no media yet");
                         }
-                        Some(Command::Hold(h)) => driver.set_hold(h).await.unwrap(),
+                        Some(Command::Hold(h)) => driver
+                            .set_hold(h)
+                            .await
+                            .unwrap_or_else(|e| panic!("{who}: hold failed: {e}")),
                         Some(Command::Mute(m)) => driver.set_muted(m),
                         Some(Command::Ring(r)) => driver.set_ring(r).await,
                         Some(Command::Tone(tx)) => { let _ = tx.send(driver.tone()); }
@@ -122,7 +172,11 @@ impl Party {
                             let _ = tx.send((driver.legs().count(), restarts));
                         }
                         Some(Command::Finish(tx)) => {
-                            let _ = tx.send(driver.finish().await.unwrap());
+                            let stats = driver
+                                .finish()
+                                .await
+                                .unwrap_or_else(|e| panic!("{who}: finishing the call failed: {e}"));
+                            let _ = tx.send(stats);
                             break;
                         }
                         None => break,
@@ -139,8 +193,40 @@ impl Party {
             states,
             media,
             dtmf,
+            events: seen,
             commands,
+            task: Mutex::new(Some(task)),
         }
+    }
+
+    /// The task is gone without answering: fail with its panic, or say it ended.
+    async fn task_failure(&self) -> ! {
+        let task = self.task.lock().unwrap().take();
+        match task {
+            Some(t) => match t.await {
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                _ => panic!("{}: the call's task ended", self.name),
+            },
+            None => panic!("{}: the call's task ended", self.name),
+        }
+    }
+
+    /// Fails the test if the task has panicked (or ended) meanwhile.
+    pub async fn check(&self) {
+        let finished = self
+            .task
+            .lock()
+            .unwrap()
+            .as_ref()
+            .is_some_and(|t| t.is_finished());
+        if finished {
+            self.task_failure().await;
+        }
+    }
+
+    /// Session events seen so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.events.lock().unwrap().clone()
     }
 
     pub fn states(&self) -> Vec<CallState> {
@@ -162,10 +248,12 @@ impl Party {
             .await;
     }
 
-    /// Polls `cond` every 50 ms until it holds; fails after WAIT.
+    /// Polls `cond` every 50 ms until it holds; fails after WAIT (or at once if the
+    /// party's task has died).
     pub async fn wait(&self, what: &str, cond: impl Fn() -> bool) {
         let deadline = tokio::time::Instant::now() + WAIT;
         while !cond() {
+            self.check().await;
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "{}: timed out waiting for {what}; states {:?}, media {:?}",
@@ -222,20 +310,30 @@ impl Party {
     pub async fn tone(&self) -> Option<Cadence> {
         let (tx, rx) = oneshot::channel();
         let _ = self.commands.send(Command::Tone(tx));
-        rx.await.ok().flatten()
+        match rx.await {
+            Ok(t) => t,
+            Err(_) => self.task_failure().await,
+        }
     }
 
     /// Media connections open, and ICE restarts this party started.
     pub async fn legs(&self) -> (usize, u32) {
         let (tx, rx) = oneshot::channel();
         let _ = self.commands.send(Command::Legs(tx));
-        rx.await.unwrap_or((0, 0))
+        match rx.await {
+            Ok(l) => l,
+            Err(_) => self.task_failure().await,
+        }
     }
 
+    /// Stops the call's media; its final statistics. A failure to stop fails the test.
     pub async fn finish(self) -> Option<CallStats> {
         let (tx, rx) = oneshot::channel();
         let _ = self.commands.send(Command::Finish(tx));
-        rx.await.ok().flatten()
+        match rx.await {
+            Ok(stats) => stats,
+            Err(_) => self.task_failure().await,
+        }
     }
 }
 
