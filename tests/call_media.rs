@@ -342,3 +342,267 @@ async fn sound_card_resampling_drift_and_dropouts_reach_the_call_statistics() {
     let other = pb.finish().await.expect("statistics at the end");
     assert_eq!((other.device_underruns, other.device_overruns), (0, 0));
 }
+
+/// Four parties, the most a call takes: each hears the other three and not itself, over a
+/// mesh of three connections each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_four_party_call_mixes_everyone() {
+    let t = TestServer::start().await;
+    users(&t, &["alice", "bob", "carol", "dave"]).await;
+    let (alice, a) = t.client("alice").await;
+    let mut others = Vec::new();
+    for u in ["bob", "carol", "dave"] {
+        others.push(t.client(u).await);
+    }
+    let room = alice
+        .dial(&["bob".into(), "carol".into(), "dave".into()])
+        .await
+        .unwrap()
+        .room_id;
+    for (_, ev) in others.iter_mut() {
+        ev.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
+            .await;
+    }
+    for (c, _) in &others {
+        c.answer(&room).await.unwrap();
+    }
+    let freqs = [400.0, 700.0, 1000.0, 1300.0];
+    let mut parties = vec![Party::start(
+        "alice",
+        alice.clone(),
+        a,
+        &room,
+        freqs[0],
+        false,
+    )];
+    for ((client, ev), (name, freq)) in
+        others
+            .into_iter()
+            .zip([("bob", freqs[1]), ("carol", freqs[2]), ("dave", freqs[3])])
+    {
+        parties.push(Party::start(name, client, ev, &room, freq, false));
+    }
+    for (p, own) in parties.iter().zip(freqs) {
+        p.wait_state("connected", connected).await;
+        for other in freqs.iter().filter(|f| **f != own) {
+            p.wait_hears(*other).await;
+        }
+        assert!(p.hears(own) < 0.05, "{} hears itself", p.name);
+        assert_eq!(p.legs().await.0, 3, "{}: a mesh of four", p.name);
+    }
+    alice.hangup(&room).await.unwrap();
+    for p in parties {
+        p.finish().await;
+    }
+}
+
+/// A callee who never answers is `missed` at the ring timeout and told so; the call goes on
+/// between those who did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callee_who_does_not_answer_is_missed_at_the_ring_timeout() {
+    use parla::proto::{EndReason, ParticipantState};
+    let t = TestServer::start_with(|c| c.ring_timeout = Duration::from_secs(2)).await;
+    users(&t, &["alice", "bob", "carol"]).await;
+    let (alice, a) = t.client("alice").await;
+    let (bob, mut b) = t.client("bob").await;
+    let (_carol, mut c) = t.client("carol").await;
+    let room = alice
+        .dial(&["bob".into(), "carol".into()])
+        .await
+        .unwrap()
+        .room_id;
+    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
+        .await;
+    c.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
+        .await;
+    bob.answer(&room).await.unwrap();
+    let pa = Party::start("alice", alice.clone(), a, &room, 440.0, false);
+    let pb = Party::start("bob", bob.clone(), b, &room, 880.0, false);
+    pa.wait_hears(880.0).await;
+    // Carol's device stops ringing: the call ended for her, as a timeout.
+    let ended = c
+        .wait_for(
+            "carol's ring over",
+            |e| matches!(e, Event::Call { view } if matches!(view.state, CallState::Ended { .. })),
+        )
+        .await;
+    let Event::Call { view } = ended else {
+        unreachable!()
+    };
+    assert_eq!(
+        view.state,
+        CallState::Ended {
+            reason: EndReason::Timeout
+        }
+    );
+    let carol = view.call.participant("carol").unwrap();
+    assert_eq!(carol.state, ParticipantState::Missed);
+    // Alice and bob talk on.
+    pa.wait("the call goes on", || pa.hears(880.0) > 0.3).await;
+    pb.wait_hears(440.0).await;
+    assert_eq!(pa.state(), Some(CallState::Connected));
+    alice.hangup(&room).await.unwrap();
+    pa.finish().await;
+    pb.finish().await;
+}
+
+/// When one side does not offer redundant audio (RFC 2198), the other sends plain Opus
+/// instead: the call works, loss is repaired by Opus FEC and concealment alone, and no
+/// frame is ever rebuilt from redundancy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redundancy_on_one_side_the_call_falls_back_to_plain_opus() {
+    use parla::client::media_call::AudioSetup;
+    use parla::media::audio::{Capture, Tone};
+    use parla::media::impair::Impairment;
+    use parla::media::peer::PeerOptions;
+
+    let t = TestServer::start().await;
+    users(&t, &["alice", "bob"]).await;
+    let (alice, a) = t.client("alice").await;
+    let (bob, mut b) = t.client("bob").await;
+    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
+    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
+        .await;
+    bob.answer(&room).await.unwrap();
+    // Alice's client has redundancy off; bob loses 10 % of what he receives.
+    let alice_audio = AudioSetup {
+        source: Box::new(Tone::new(440.0)),
+        sink: Box::new(Capture::default()),
+        peer: PeerOptions {
+            redundancy: false,
+            ..PeerOptions::default()
+        },
+        ..AudioSetup::silent("127.0.0.1:0")
+    };
+    let heard_by_bob = Capture::default();
+    let bob_audio = AudioSetup {
+        source: Box::new(Tone::new(880.0)),
+        sink: Box::new(heard_by_bob.clone()),
+        impair: Some(Impairment {
+            loss_pct: 10.0,
+            jitter_ms: 0.0,
+            seed: 7,
+        }),
+        ..AudioSetup::silent("127.0.0.1:0")
+    };
+    let pa = Party::start_with("alice", alice.clone(), a, &room, alice_audio);
+    let pb = Party::start_with("bob", bob.clone(), b, &room, bob_audio);
+    pa.wait_state("connected", connected).await;
+    pb.wait_state("connected", connected).await;
+    let strength = || {
+        let s = heard_by_bob.samples();
+        let n = (48 * 300).min(s.len());
+        parla::media::audio::tone_strength(&s[s.len() - n..], 440.0)
+    };
+    pb.wait("alice's tone", || strength() > 0.5).await;
+    // Long enough for the loss to show (bounded).
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while heard_by_bob.samples().len() < 48 * 3000 {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    alice.hangup(&room).await.unwrap();
+    pa.finish().await;
+    let stats = pb.finish().await.expect("bob's statistics");
+    assert!(stats.loss_pct > 5.0, "{stats:?}");
+    assert_eq!(
+        stats.frames_recovered, 0,
+        "rebuilt from redundancy it never got: {stats:?}"
+    );
+    // The loss was covered (FEC and concealment): the tone is there throughout.
+    let heard = heard_by_bob.samples();
+    let last_two = &heard[heard.len() - 48 * 2000..];
+    assert!(parla::media::audio::tone_strength(last_two, 440.0) > 0.5);
+}
+
+/// The call's statistics follow what the network does: a clean call shows no loss, a
+/// measured round trip and a high MOS; the same call with 10 % loss and 40 ms of jitter
+/// on bob's side shows that loss and jitter, a grown buffer and a lower MOS, at the bitrate
+/// Opus with redundancy sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_follow_a_known_impairment() {
+    use parla::client::media_call::AudioSetup;
+    use parla::media::audio::{Capture, Tone};
+    use parla::media::impair::Impairment;
+    use parla::media::stats::CallStats;
+
+    let t = TestServer::start().await;
+    users(&t, &["alice", "bob"]).await;
+
+    /// One call of a few seconds between fresh sessions; bob's statistics at its end.
+    async fn one_call(t: &TestServer, impair: Option<Impairment>) -> CallStats {
+        let (alice, a) = t.client("alice").await;
+        let (bob, mut b) = t.client("bob").await;
+        let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
+        b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
+            .await;
+        bob.answer(&room).await.unwrap();
+        let audio = |freq: f64, impair| AudioSetup {
+            source: Box::new(Tone::new(freq)),
+            sink: Box::new(Capture::default()),
+            impair,
+            ..AudioSetup::silent("127.0.0.1:0")
+        };
+        let pa = Party::start_with("alice", alice.clone(), a, &room, audio(440.0, None));
+        let pb = Party::start_with("bob", bob.clone(), b, &room, audio(880.0, impair));
+        pa.wait_state("connected", connected).await;
+        pb.wait_state("connected", connected).await;
+        // Four seconds of call (bounded by what bob has played).
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let played = pb.stats_now().await.map_or(0, |s| s.frames_played);
+            if played >= 200 {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{played} frames");
+        }
+        let stats = pb.stats_now().await.expect("bob's statistics");
+        alice.hangup(&room).await.unwrap();
+        pa.finish().await;
+        pb.finish().await;
+        alice.stop();
+        bob.stop();
+        stats
+    }
+
+    let clean = one_call(&t, None).await;
+    assert!(clean.loss_pct < 1.0, "{clean:?}");
+    let rtt = clean.rtt_ms.expect("a round trip is measured");
+    assert!(rtt > 0.0 && rtt < 50.0, "loopback round trip {rtt} ms");
+    assert!(clean.mos > 4.0, "{clean:?}");
+    // Opus at 20 ms with the previous frame repeated (RED): about twice Opus alone.
+    assert!(
+        (30.0..150.0).contains(&clean.recv_kbps),
+        "{} kbit/s",
+        clean.recv_kbps
+    );
+
+    let impaired = one_call(
+        &t,
+        Some(Impairment {
+            loss_pct: 10.0,
+            jitter_ms: 40.0,
+            seed: 3,
+        }),
+    )
+    .await;
+    assert!(
+        (5.0..=15.0).contains(&impaired.loss_pct),
+        "10 % lost, {} % seen",
+        impaired.loss_pct
+    );
+    assert!(impaired.jitter_ms > 5.0, "{impaired:?}");
+    assert!(
+        impaired.jitter_buffer_ms > clean.jitter_buffer_ms + 10.0,
+        "buffer {} ms vs {} ms clean",
+        impaired.jitter_buffer_ms,
+        clean.jitter_buffer_ms
+    );
+    assert!(
+        impaired.mos < clean.mos,
+        "MOS {} impaired vs {} clean",
+        impaired.mos,
+        clean.mos
+    );
+}

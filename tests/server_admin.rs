@@ -146,6 +146,26 @@ async fn error_codes_at_the_edges() {
     assert!(allow.contains("GET") && allow.contains("DELETE"), "{allow}");
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["code"], "method_not_allowed");
+
+    // The WebSocket route asked without an upgrade: a plain-text 400, as documented.
+    let resp = http
+        .get(format!("{}/v1/ws", t.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert!(!resp.text().await.unwrap().is_empty());
+    // The OpenAPI document is served, as JSON.
+    let resp = http
+        .get(format!("{}/v1/openapi.json", t.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let doc: serde_json::Value = resp.json().await.unwrap();
+    assert!(doc["paths"]["/v1/channels"].is_object());
 }
 
 /// A token of a deleted account cannot renew a session of the account that now has the
@@ -535,4 +555,84 @@ async fn tls_with_a_private_certificate_authority() {
     assert_eq!(out.status.code(), Some(4), "unreachable without the CA");
     let stderr = String::from_utf8_lossy(&out.stderr).to_lowercase();
     assert!(stderr.contains("certificate"), "{stderr}");
+}
+
+/// The client keeps a message the server could not save (`message_not_saved`) and sends it
+/// again once it is connected to a server that can: it is stored once, and the send that
+/// was waiting all along completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_disk_refused_is_sent_again_after_reconnecting() {
+    let (data, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut full = Serve::new(data.path(), home.path());
+    full.file_size_limit_kib = Some(1024);
+    let mut server = full.spawn().await;
+    let url = server.url.clone();
+    let admin = Rest::new(&url).unwrap().with_api_key(API_KEY);
+    for u in ["alice", "bob"] {
+        admin.admin_create_user(u, None).await.unwrap();
+    }
+    let token = admin
+        .admin_credentials("alice", None)
+        .await
+        .unwrap()
+        .access_token;
+    let rest = Rest::new(&url).unwrap().with_token(token);
+    let channel = rest.open_direct("bob").await.unwrap().channel_id;
+    // Fill the disk.
+    let text = "z".repeat(8000);
+    let mut filled = false;
+    for i in 0..400 {
+        if let Err(e) = rest.send(&channel, &format!("fill{i}"), &text).await {
+            assert_eq!(e.api_code(), Some(ErrorCode::MessageNotSaved), "{e}");
+            filled = true;
+            break;
+        }
+        if i % 40 == 39 {
+            tokio::time::sleep(Duration::from_secs(4)).await;
+        }
+    }
+    assert!(filled, "the disk never filled");
+
+    let mut config = ClientConfig::new(url.clone(), common::admin_tokens(&url, "alice"));
+    config.reconnect.schedule = vec![Duration::from_millis(200)];
+    config.reconnect.then = Duration::from_millis(200);
+    config.reconnect.max_jitter = Duration::ZERO;
+    let (client, mut events) = start_client(config).await;
+    let pending = {
+        let (client, channel) = (client.clone(), channel.clone());
+        tokio::spawn(async move { client.send_message(&channel, "kept for later").await })
+    };
+    // Refused for now, not failed: nothing settles while the disk is full.
+    let refused = events
+        .drain_for(Duration::from_millis(500))
+        .await
+        .into_iter()
+        .any(|e| matches!(e, parla::client::Event::MessageFailed { .. }));
+    assert!(!refused, "the message was given up");
+    assert!(!pending.is_finished());
+
+    // A server with room on the same address; the client reconnects and sends it again.
+    server.child.kill().await.unwrap();
+    let addr = url.trim_start_matches("http://").to_owned();
+    let _server = Serve::new(data.path(), home.path())
+        .listen(addr)
+        .spawn()
+        .await;
+    let stored = tokio::time::timeout(WAIT, pending)
+        .await
+        .expect("the kept message never went out")
+        .unwrap()
+        .expect("the kept message failed");
+    let page = rest
+        .history(&channel, 500, None, Direction::Forwards)
+        .await
+        .unwrap();
+    let copies = page
+        .messages
+        .iter()
+        .filter(|m| m.text == "kept for later")
+        .count();
+    assert_eq!(copies, 1);
+    assert_eq!(page.messages.last().unwrap().seq, stored.seq);
+    client.stop();
 }

@@ -44,6 +44,8 @@ pub struct AudioSetup {
     pub outage: Option<crate::media::net::Outage>,
     /// The sound card's dropout counters, when the audio is a sound card.
     pub device: Option<Arc<crate::media::device::DeviceCounters>>,
+    /// Redundant audio and relay-only ICE (see [`PeerOptions`]).
+    pub peer: crate::media::peer::PeerOptions,
 }
 
 impl AudioSetup {
@@ -58,6 +60,7 @@ impl AudioSetup {
             ring: false,
             outage: None,
             device: None,
+            peer: crate::media::peer::PeerOptions::default(),
         }
     }
 }
@@ -160,7 +163,8 @@ impl CallMedia {
         };
         let bind = audio.bind.clone();
         let device = audio.device.clone();
-        let (peer, packets) = AudioPeer::new(&bind, &ice, audio.outage.as_ref()).await?;
+        let (peer, packets) =
+            AudioPeer::new(&bind, &ice, audio.outage.as_ref(), audio.peer).await?;
         let peer = Arc::new(peer);
         // Media state changes move the call's visible state.
         let mut state = peer.state();

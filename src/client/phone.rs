@@ -40,6 +40,7 @@ struct LegTemplate {
     inband_dtmf: bool,
     outage: Option<Outage>,
     device: Option<std::sync::Arc<crate::media::device::DeviceCounters>>,
+    peer: crate::media::peer::PeerOptions,
 }
 
 /// What a party's connection reports, tagged with the party.
@@ -84,6 +85,7 @@ impl CallDriver {
                 inband_dtmf: audio.inband_dtmf,
                 outage: audio.outage.clone(),
                 device: audio.device.clone(),
+                peer: audio.peer,
             },
             ring: audio.ring,
             audio: Some(audio),
@@ -191,6 +193,7 @@ impl CallDriver {
             ring: false,
             outage: self.template.outage.clone(),
             device: self.template.device.clone(),
+            peer: self.template.peer,
         })
     }
 

@@ -172,7 +172,9 @@ pub fn red_pt(sdp: &str) -> Option<u8> {
     rtpmap_pt(sdp, &["red/48000/2", "red/48000"])
 }
 
-fn media_engine() -> Result<MediaEngine, PeerError> {
+/// The codecs this peer knows. Redundant audio is left out altogether when it is off: a
+/// codec the engine knows can come back in an answer even when the offer did not list it.
+fn media_engine(redundancy: bool) -> Result<MediaEngine, PeerError> {
     let mut m = MediaEngine::default();
     m.register_codec(
         RTCRtpCodecParameters {
@@ -182,8 +184,10 @@ fn media_engine() -> Result<MediaEngine, PeerError> {
         RtpCodecKind::Audio,
     )
     .map_err(wrtc)?;
-    m.register_codec(red_codec(), RtpCodecKind::Audio)
-        .map_err(wrtc)?;
+    if redundancy {
+        m.register_codec(red_codec(), RtpCodecKind::Audio)
+            .map_err(wrtc)?;
+    }
     m.register_codec(telephone_event_codec(), RtpCodecKind::Audio)
         .map_err(wrtc)?;
     Ok(m)
@@ -284,6 +288,25 @@ const ICE_KEEPALIVE: Duration = Duration::from_secs(1);
 /// How long a description waits for gathering before it goes out with what it has.
 const HOST_GATHERING: Duration = Duration::from_millis(250);
 
+/// Choices about a peer connection beyond where it binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerOptions {
+    /// Offer (and accept) redundant audio (RFC 2198).
+    pub redundancy: bool,
+    /// Gather only relayed (TURN) candidates, so the other side never learns this
+    /// machine's addresses and media always goes through the TURN server.
+    pub relay_only: bool,
+}
+
+impl Default for PeerOptions {
+    fn default() -> Self {
+        PeerOptions {
+            redundancy: true,
+            relay_only: false,
+        }
+    }
+}
+
 impl AudioPeer {
     /// A peer bound to `bind` (for example `127.0.0.1:0`); received packets go to the
     /// returned receiver.
@@ -291,8 +314,15 @@ impl AudioPeer {
         bind: &str,
         ice_servers: &[crate::proto::IceServer],
         outage: Option<&super::net::Outage>,
+        options: PeerOptions,
     ) -> Result<(Self, mpsc::Receiver<RtpAudio>), PeerError> {
+        let policy = if options.relay_only {
+            rtc::peer_connection::configuration::RTCIceTransportPolicy::Relay
+        } else {
+            rtc::peer_connection::configuration::RTCIceTransportPolicy::All
+        };
         let configuration = RTCConfigurationBuilder::default()
+            .with_ice_transport_policy(policy)
             .with_ice_servers(
                 ice_servers
                     .iter()
@@ -325,7 +355,7 @@ impl AudioPeer {
             builder = builder.with_runtime(outage.runtime());
         }
         let pc = builder
-            .with_media_engine(media_engine()?)
+            .with_media_engine(media_engine(options.redundancy)?)
             .with_setting_engine(settings)
             .with_configuration(configuration)
             .with_handler(Arc::new(Handler {
@@ -360,17 +390,18 @@ impl AudioPeer {
             .map_err(wrtc)?;
         // Offer redundant audio and telephone-event beside Opus (the track itself names
         // Opus only).
+        let mut codecs = vec![RTCRtpCodecParameters {
+            rtp_codec: opus_codec(),
+            payload_type: 111,
+        }];
+        if options.redundancy {
+            codecs.push(red_codec());
+        }
+        codecs.push(telephone_event_codec());
         for t in pc.get_transceivers().await {
-            t.set_codec_preferences(vec![
-                RTCRtpCodecParameters {
-                    rtp_codec: opus_codec(),
-                    payload_type: 111,
-                },
-                red_codec(),
-                telephone_event_codec(),
-            ])
-            .await
-            .map_err(wrtc)?;
+            t.set_codec_preferences(codecs.clone())
+                .await
+                .map_err(wrtc)?;
         }
         Ok((
             AudioPeer {

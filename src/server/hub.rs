@@ -24,13 +24,8 @@ pub const OUTBOX_CAPACITY: usize = 4096;
 
 pub type ConnId = u64;
 
-/// What a connection task is asked to write.
-#[derive(Debug, Clone)]
-pub enum Outgoing {
-    Frame(Utf8Bytes),
-    /// Close the socket with this WebSocket close code and reason.
-    Close(u16, &'static str),
-}
+/// What a connection task is asked to write: one encoded frame.
+pub type Outgoing = Utf8Bytes;
 
 /// Close codes parla uses (4000-4999 is the application range).
 pub mod close_code {
@@ -105,10 +100,37 @@ struct Conn {
     device_name: String,
     busy_with: Vec<String>,
     tx: mpsc::Sender<Outgoing>,
-    /// Woken when the hub drops the connection without being able to queue a close.
-    kicked: Arc<Notify>,
+    /// Set when the hub drops the connection.
+    kicked: Arc<Kicked>,
     /// Users this connection follows with `subscribe_presence`.
     subscriptions: usize,
+}
+
+/// The hub dropped a connection: why, as the close it should end with (kept here because
+/// the connection's outbox may be too full to take the close frame).
+#[derive(Default)]
+pub struct Kicked {
+    notify: Notify,
+    close: Mutex<Option<(u16, &'static str)>>,
+}
+
+impl Kicked {
+    fn kick(&self, code: u16, reason: &'static str) {
+        if let Ok(mut c) = self.close.lock() {
+            c.get_or_insert((code, reason));
+        }
+        self.notify.notify_one();
+    }
+
+    /// Waits until the connection has been dropped (cancel-safe: a kick is kept).
+    pub async fn wait(&self) {
+        self.notify.notified().await;
+    }
+
+    /// The close the hub asked for, if it said.
+    pub fn close(&self) -> Option<(u16, &'static str)> {
+        self.close.lock().ok().and_then(|c| *c)
+    }
 }
 
 #[derive(Default)]
@@ -130,7 +152,7 @@ pub struct Registration {
     pub conn_id: ConnId,
     pub rx: mpsc::Receiver<Outgoing>,
     pub tx: mpsc::Sender<Outgoing>,
-    pub kicked: Arc<Notify>,
+    pub kicked: Arc<Kicked>,
 }
 
 pub fn encode(frame: &ServerFrame) -> Utf8Bytes {
@@ -148,7 +170,7 @@ impl Hub {
     pub fn register(&self, user_id: &str, device_id: &str, device_name: &str) -> Registration {
         let conn_id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
-        let kicked = Arc::new(Notify::new());
+        let kicked = Arc::new(Kicked::default());
         let mut inner = self.lock();
         inner.conns.insert(
             conn_id,
@@ -182,10 +204,15 @@ impl Hub {
     }
 
     fn remove(inner: &mut Inner, conn_id: ConnId) {
+        Self::kick(inner, conn_id, close_code::GOING_AWAY, "disconnected");
+    }
+
+    /// Drops a connection from the hub, telling its task how to close.
+    fn kick(inner: &mut Inner, conn_id: ConnId, code: u16, reason: &'static str) {
         let Some(conn) = inner.conns.remove(&conn_id) else {
             return;
         };
-        conn.kicked.notify_one();
+        conn.kicked.kick(code, reason);
         if let Some(set) = inner.by_user.get_mut(&conn.user_id) {
             set.remove(&conn_id);
             if set.is_empty() {
@@ -224,19 +251,14 @@ impl Hub {
         let mut slow = Vec::new();
         for id in targets {
             if let Some(conn) = inner.conns.get(id) {
-                if conn.tx.try_send(Outgoing::Frame(text.clone())).is_err() {
+                if conn.tx.try_send(text.clone()).is_err() {
                     slow.push(*id);
                 }
             }
         }
         for id in slow {
             tracing::warn!(conn = id, "connection cannot keep up; disconnecting it");
-            if let Some(conn) = inner.conns.get(&id) {
-                let _ = conn
-                    .tx
-                    .try_send(Outgoing::Close(close_code::TOO_SLOW, "too slow"));
-            }
-            Self::remove(inner, id);
+            Self::kick(inner, id, close_code::TOO_SLOW, "too slow");
         }
     }
 
@@ -251,10 +273,9 @@ impl Hub {
             .unwrap_or_default();
         for id in ids {
             if let Some(conn) = inner.conns.get(&id) {
-                let _ = conn.tx.try_send(Outgoing::Frame(text.clone()));
-                let _ = conn.tx.try_send(Outgoing::Close(code, "disconnected"));
+                let _ = conn.tx.try_send(text.clone());
             }
-            Self::remove(&mut inner, id);
+            Self::kick(&mut inner, id, code, "disconnected");
         }
     }
 
@@ -263,13 +284,12 @@ impl Hub {
         let mut inner = self.lock();
         let ids: Vec<ConnId> = inner.conns.keys().copied().collect();
         for id in ids {
-            if let Some(conn) = inner.conns.get(&id) {
-                let _ = conn.tx.try_send(Outgoing::Close(
-                    close_code::GOING_AWAY,
-                    "server shutting down",
-                ));
-            }
-            Self::remove(&mut inner, id);
+            Self::kick(
+                &mut inner,
+                id,
+                close_code::GOING_AWAY,
+                "server shutting down",
+            );
         }
     }
 
@@ -485,7 +505,7 @@ mod tests {
 
     fn next_frame(rx: &mut mpsc::Receiver<Outgoing>) -> serde_json::Value {
         match rx.try_recv() {
-            Ok(Outgoing::Frame(t)) => serde_json::from_str(t.as_str()).unwrap(),
+            Ok(t) => serde_json::from_str(t.as_str()).unwrap(),
             other => panic!("expected a frame, got {other:?}"),
         }
     }

@@ -57,6 +57,8 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Reverse proxies whose `X-Forwarded-For` is believed for the client's address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A WebSocket that sends nothing for this long is closed (1001 `idle`).
+    pub idle_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +111,7 @@ impl ServerConfig {
             limits: Limits::default(),
             tls: None,
             trusted_proxies: Vec::new(),
+            idle_timeout: ws::IDLE_TIMEOUT,
         }
     }
 }
@@ -168,6 +171,7 @@ pub struct AppState {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Where the database lives (backups are staged there).
     pub data_dir: PathBuf,
+    pub idle_timeout: Duration,
 }
 
 impl AppState {
@@ -338,6 +342,7 @@ impl Server {
             sockets: Arc::new(Sockets::default()),
             trusted_proxies: config.trusted_proxies.clone(),
             data_dir: config.data_dir.clone(),
+            idle_timeout: config.idle_timeout,
         });
         let listener =
             TcpListener::bind(config.listen)

@@ -34,7 +34,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::error::AppError;
-use super::hub::{close_code, encode, ConnId, Outgoing};
+use super::hub::{close_code, encode, ConnId};
 use super::limits::Bucket;
 use super::listen::ClientIp;
 use super::ops::{
@@ -54,7 +54,8 @@ struct WsQuery {
 }
 
 /// A connection that sends nothing for this long is presumed dead (clients ping every
-/// 10 s), so presence does not show a vanished device as online.
+/// 10 s), so presence does not show a vanished device as online. (`ServerConfig::
+/// idle_timeout` changes it.)
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// A frame the socket cannot take within this time closes the connection: the client has
 /// stopped reading (or its network has).
@@ -211,6 +212,27 @@ impl Writer {
     }
 }
 
+/// The hub dropped this connection: flushes what it queued (a final `force_disconnect`,
+/// say) unless the client was too slow for what was queued in the first place; the close
+/// the hub asked for.
+async fn close_kicked(
+    writer: &mut Writer,
+    rx: &mut mpsc::Receiver<Utf8Bytes>,
+    kicked: &super::hub::Kicked,
+) -> (u16, &'static str) {
+    let close = kicked
+        .close()
+        .unwrap_or((close_code::GOING_AWAY, "disconnected"));
+    if close.0 != close_code::TOO_SLOW {
+        while let Ok(text) = rx.try_recv() {
+            if writer.text(text).await.is_err() {
+                break;
+            }
+        }
+    }
+    close
+}
+
 /// The close for a frame the WebSocket layer refused while reading, if it has one.
 fn close_for_read_error(e: axum::Error) -> Closing {
     use tokio_tungstenite::tungstenite::Error as WsError;
@@ -286,6 +308,12 @@ impl Connection {
         }
         let mut last_heard = Instant::now();
         while closing.is_none() {
+            // Dropped by the hub while busy writing (a slow client, most likely): close
+            // now rather than write on what is queued.
+            if reg.kicked.close().is_some() {
+                closing = Some(close_kicked(&mut writer, &mut rx, &reg.kicked).await);
+                break;
+            }
             let warn_at = instant_at(self.expires_at - self.state.token_warning);
             let expire_at = instant_at(self.expires_at);
             // Over its frame rate, or with too many messages being stored, the connection
@@ -299,8 +327,7 @@ impl Connection {
             // own deadline, so no turn can hang.
             tokio::select! {
                 out = rx.recv() => match out {
-                    Some(Outgoing::Frame(text)) => sent = writer.text(text).await,
-                    Some(Outgoing::Close(code, reason)) => closing = Some((code, reason)),
+                    Some(text) => sent = writer.text(text).await,
                     None => closing = Some((close_code::GOING_AWAY, "closed")),
                 },
                 frame = next_replayed(&mut replay) => match frame {
@@ -311,7 +338,7 @@ impl Connection {
                     sent = writer.frame(&ack).await;
                 }
                 _ = tokio::time::sleep(read_wait.unwrap_or_default()), if read_wait.is_some() => {}
-                _ = tokio::time::sleep_until(last_heard + IDLE_TIMEOUT) => {
+                _ = tokio::time::sleep_until(last_heard + self.state.idle_timeout) => {
                     closing = Some((close_code::GOING_AWAY, "idle"));
                 }
                 incoming = stream.next(), if readable => match incoming {
@@ -344,20 +371,8 @@ impl Connection {
                     replies.push(ServerFrame::TokenExpired);
                     closing = Some((close_code::TOKEN_EXPIRED, "access_token_expired"));
                 }
-                _ = reg.kicked.notified() => {
-                    // The hub dropped this connection; flush what it queued (a final
-                    // frame and the close) before closing.
-                    while let Ok(out) = rx.try_recv() {
-                        match out {
-                            Outgoing::Frame(text) => {
-                                if writer.text(text).await.is_err() {
-                                    break;
-                                }
-                            }
-                            Outgoing::Close(code, reason) => closing = Some((code, reason)),
-                        }
-                    }
-                    closing = closing.or(Some((close_code::GOING_AWAY, "disconnected")));
+                _ = reg.kicked.wait() => {
+                    closing = Some(close_kicked(&mut writer, &mut rx, &reg.kicked).await);
                 }
             }
             for frame in &replies {

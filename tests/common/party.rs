@@ -25,6 +25,7 @@ enum Command {
     Ring(bool),
     Tone(oneshot::Sender<Option<Cadence>>),
     Legs(oneshot::Sender<(usize, u32)>),
+    Stats(oneshot::Sender<Option<CallStats>>),
     Finish(oneshot::Sender<Option<CallStats>>),
 }
 
@@ -167,6 +168,7 @@ impl Party {
                         Some(Command::Mute(m)) => driver.set_muted(m),
                         Some(Command::Ring(r)) => driver.set_ring(r).await,
                         Some(Command::Tone(tx)) => { let _ = tx.send(driver.tone()); }
+                        Some(Command::Stats(tx)) => { let _ = tx.send(driver.stats().await); }
                         Some(Command::Legs(tx)) => {
                             let restarts = driver.legs().map(|m| m.restarts()).sum();
                             let _ = tx.send((driver.legs().count(), restarts));
@@ -322,6 +324,16 @@ impl Party {
         let _ = self.commands.send(Command::Legs(tx));
         match rx.await {
             Ok(l) => l,
+            Err(_) => self.task_failure().await,
+        }
+    }
+
+    /// The call's statistics now.
+    pub async fn stats_now(&self) -> Option<CallStats> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.commands.send(Command::Stats(tx));
+        match rx.await {
+            Ok(s) => s,
             Err(_) => self.task_failure().await,
         }
     }

@@ -1,0 +1,187 @@
+//! A call through a TURN relay nobody here wrote: coturn (Debian's `turnserver`) on
+//! loopback with the TURN REST shared secret `parla serve` hands out credentials for. Both
+//! parties gather relayed candidates only, so the media can only have crossed coturn.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::party::{connected, Party};
+use common::*;
+use parla::client::media_call::AudioSetup;
+use parla::client::Event;
+use parla::media::audio::{Capture, Tone};
+use parla::media::peer::PeerOptions;
+use parla::proto::Signal;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const SECRET: &str = "coturn-shared-secret";
+
+struct Coturn {
+    _child: tokio::process::Child,
+    _dir: tempfile::TempDir,
+    port: u16,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A STUN binding request: does the server answer on `port` yet?
+async fn answers_stun(port: u16) -> bool {
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut req = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
+    req.extend_from_slice(b"parla-probe!");
+    if socket.send_to(&req, ("127.0.0.1", port)).await.is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 512];
+    matches!(
+        tokio::time::timeout(Duration::from_millis(200), socket.recv_from(&mut buf)).await,
+        Ok(Ok((n, _))) if n >= 20 && buf[0] == 0x01 && buf[1] == 0x01
+    )
+}
+
+async fn start_coturn() -> Coturn {
+    let port = free_udp_port();
+    let relay = 40_000 + (port % 20_000);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new("turnserver")
+        .args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1"])
+        .arg(format!("--listening-port={port}"))
+        .arg(format!("--min-port={relay}"))
+        .arg(format!("--max-port={}", relay + 200))
+        .args([
+            "--use-auth-secret",
+            &format!("--static-auth-secret={SECRET}"),
+        ])
+        .args(["--realm=parla.test", "--no-tls", "--no-dtls", "--no-cli"])
+        // Peers on loopback are what this test has; never in production.
+        .args(["--allow-loopback-peers", "--fingerprint", "--verbose"])
+        .args(["--log-file=stdout", "--simple-log"])
+        .arg(format!(
+            "--pidfile={}",
+            dir.path().join("turn.pid").display()
+        ))
+        .arg(format!("--userdb={}", dir.path().join("turndb").display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("turnserver (coturn) is missing: run `make test` to install it");
+    let log: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let keep = log.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            keep.lock().unwrap().push(line);
+        }
+    });
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !answers_stun(port).await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "coturn did not come up: {:?}",
+            log.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Coturn {
+        _child: child,
+        _dir: dir,
+        port,
+        log,
+    }
+}
+
+fn relayed(freq: f64, heard: &Capture) -> AudioSetup {
+    AudioSetup {
+        source: Box::new(Tone::new(freq)),
+        sink: Box::new(heard.clone()),
+        peer: PeerOptions {
+            relay_only: true,
+            ..PeerOptions::default()
+        },
+        ..AudioSetup::silent("127.0.0.1:0")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_through_coturn_with_relayed_candidates_only() {
+    let turn = start_coturn().await;
+    let t = TestServer::start_with(|c| {
+        c.turn = Some(parla::server::TurnConfig {
+            urls: vec![format!("turn:127.0.0.1:{}?transport=udp", turn.port)],
+            secret: SECRET.into(),
+            ttl: Duration::from_secs(600),
+        })
+    })
+    .await;
+    t.user("alice").await;
+    t.user("bob").await;
+    let (alice, a) = t.client("alice").await;
+    let (bob, mut b) = t.client("bob").await;
+    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
+    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
+        .await;
+    bob.answer(&room).await.unwrap();
+    let (heard_a, heard_b) = (Capture::default(), Capture::default());
+    let pa = Party::start_with("alice", alice.clone(), a, &room, relayed(440.0, &heard_a));
+    let pb = Party::start_with("bob", bob.clone(), b, &room, relayed(880.0, &heard_b));
+    pa.wait_state("connected", connected).await;
+    pb.wait_state("connected", connected).await;
+    let hears = |c: &Capture, f: f64| {
+        let s = c.samples();
+        let n = (48 * 300).min(s.len());
+        parla::media::audio::tone_strength(&s[s.len() - n..], f)
+    };
+    pa.wait("bob through the relay", || hears(&heard_a, 880.0) > 0.5)
+        .await;
+    pb.wait("alice through the relay", || hears(&heard_b, 440.0) > 0.5)
+        .await;
+
+    // Every candidate alice offered bob was a relayed one (none of her own addresses).
+    let candidates: Vec<String> = pb
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            Event::CallSignal {
+                signal: Signal::Candidate { candidate, .. },
+                ..
+            } => Some(candidate.clone()),
+            Event::CallSignal {
+                signal: Signal::Offer { sdp },
+                ..
+            } => Some(
+                sdp.lines()
+                    .filter(|l| l.starts_with("a=candidate"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            _ => None,
+        })
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert!(!candidates.is_empty(), "no candidates from alice");
+    for c in candidates.iter().flat_map(|c| c.lines()) {
+        assert!(
+            c.contains("typ relay"),
+            "a candidate that is not relayed: {c}"
+        );
+    }
+    // coturn says it made allocations with the credentials parla serve handed out.
+    let log = turn.log.lock().unwrap().join("\n");
+    assert!(
+        log.contains("ALLOCATE") && log.contains("success"),
+        "coturn allocated nothing:\n{log}"
+    );
+    alice.hangup(&room).await.unwrap();
+    pa.finish().await;
+    pb.finish().await;
+}
