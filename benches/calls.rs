@@ -2,14 +2,22 @@
 //!
 //! - set-up: dial → both sides' media connected (signaling through the real server, ICE +
 //!   DTLS between two webrtc-rs peers), repeated, p50/p95;
-//! - mouth-to-ear: a source that emits short clicks at irregular known moments, a sink that
-//!   timestamps the frame in which each click comes out of the jitter buffer; mouth = the
-//!   source handing the frame to the encoder, ear = the playout side pulling it;
+//! - mouth-to-ear, stamped at the sample: each side's source writes short chirps at known
+//!   sample offsets of irregular frames (mouth = the moment the source hands that frame to
+//!   the encoder, plus the chirp's offset in it); each side's sink keeps every frame it is
+//!   given with the moment it was pulled from the jitter buffer (ear = that moment plus the
+//!   offset at which cross-correlation finds the chirp). Both directions at once, several
+//!   calls, then again with two CPU hogs running beside them;
 //! - CPU: process CPU time over wall time while N calls run with tones both ways, per call
-//!   side (each call has two sides in this process; the server idles meanwhile).
+//!   side (each call has two sides in this process; the server idles meanwhile); and one
+//!   call with each side in a process of its own, as baresip runs one user agent a process.
+//!
+//! Every audio figure comes with what the jitter buffer did to get it: frames concealed
+//! (lost), expanded (ran dry), skipped, and packets dropped before the buffer.
 //!
 //! `make bench` runs it; `target/bench/calls.json` gets the figures. Knobs:
-//! PARLA_BENCH_SETUPS (20), PARLA_BENCH_CALLS ("10,50"), PARLA_BENCH_CPU_SECONDS (5).
+//! PARLA_BENCH_SETUPS (20), PARLA_BENCH_CALLS ("10,50"), PARLA_BENCH_CPU_SECONDS (5),
+//! PARLA_BENCH_M2E_CALLS (3), PARLA_BENCH_M2E_SECONDS (8), PARLA_BENCH_PATH_DROPS (5).
 
 mod support;
 use std::sync::{Arc, Mutex};
@@ -121,38 +129,131 @@ async fn hang_up(a: &mut Party, da: CallDriver, db: CallDriver) {
     let _ = db.finish().await;
 }
 
-/// Clicks at irregular, known frames; records when each click frame was handed over.
-struct ClickSource {
-    frame: u64,
-    next_click: u64,
-    sent: Arc<Mutex<Vec<Instant>>>,
+/// The chirp written into the audio: 5 ms from 500 Hz to 4 kHz under a Hann window.
+fn chirp() -> Vec<f64> {
+    let n = 240;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / 48_000.0;
+            let dur = n as f64 / 48_000.0;
+            let phase =
+                std::f64::consts::TAU * (500.0 * t + (4000.0 - 500.0) * t * t / (2.0 * dur));
+            let window = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / (n - 1) as f64).cos();
+            phase.sin() * window
+        })
+        .collect()
 }
 
-impl AudioSource for ClickSource {
+/// Writes a chirp at an irregular sample offset of irregular frames, and records for each
+/// the moment its frame was handed to the encoder and the chirp's offset in it.
+struct ChirpSource {
+    frame: u64,
+    next: u64,
+    seed: u64,
+    template: Vec<f64>,
+    sent: Arc<Mutex<Vec<(Instant, usize)>>>,
+}
+
+impl ChirpSource {
+    fn new(seed: u64, sent: Arc<Mutex<Vec<(Instant, usize)>>>) -> Self {
+        ChirpSource {
+            frame: 0,
+            next: 25 + seed % 7,
+            seed,
+            template: chirp(),
+            sent,
+        }
+    }
+}
+
+impl AudioSource for ChirpSource {
     fn next_frame(&mut self, out: &mut [i16]) -> bool {
         out.fill(0);
-        if self.frame == self.next_click {
-            for (i, s) in out.iter_mut().take(240).enumerate() {
-                *s = (((i as f64) * 0.4).sin() * 20_000.0) as i16;
+        if self.frame == self.next {
+            let offset = ((self.frame * 131 + self.seed * 17) % 700) as usize;
+            for (i, v) in self.template.iter().enumerate() {
+                out[offset + i] = (v * 20_000.0) as i16;
             }
             if let Ok(mut v) = self.sent.lock() {
-                v.push(Instant::now());
+                v.push((Instant::now(), offset));
             }
-            // 300-620 ms apart, never a fixed period.
-            self.next_click += 15 + (self.frame * 7919) % 17;
+            // 300-640 ms apart, never a fixed period.
+            self.next += 15 + (self.frame * 7919 + self.seed) % 17;
         }
         self.frame += 1;
         true
     }
 }
 
-/// Records when frames carrying a click come out of the jitter buffer.
-struct ClickSink {
+/// Keeps every frame played, with the moment it was pulled from the jitter buffer.
+#[derive(Clone, Default)]
+struct TimedSink {
+    frames: Arc<Mutex<Vec<(Instant, Vec<i16>)>>>,
+}
+
+impl AudioSink for TimedSink {
+    fn play(&mut self, frame: &[i16]) {
+        if let Ok(mut v) = self.frames.lock() {
+            v.push((Instant::now(), frame.to_vec()));
+        }
+    }
+}
+
+/// For every chirp sent, the mouth-to-ear latency in ms: where cross-correlation finds it
+/// in what was played (a strong match within 280 ms of the mouth moment: less than the
+/// 300 ms between chirps, so a chirp that never came out cannot be matched with the next
+/// one), to the sample.
+fn locate_chirps(sent: &[(Instant, usize)], played: &[(Instant, Vec<i16>)]) -> Vec<f64> {
+    let template = chirp();
+    let energy: f64 = template.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let stream: Vec<f64> = played
+        .iter()
+        .flat_map(|(_, f)| f.iter().map(|s| f64::from(*s)))
+        .collect();
+    let frame_len = played.first().map_or(960, |(_, f)| f.len().max(1));
+    let mut out = Vec::new();
+    for (at, offset) in sent {
+        let mouth = *at + Duration::from_secs_f64(*offset as f64 / 48_000.0);
+        // Frames pulled from the mouth moment to 280 ms after it (all of them recorded).
+        let horizon = mouth + Duration::from_millis(280);
+        if played.last().is_none_or(|(t, _)| *t < horizon) {
+            continue;
+        }
+        let first = played.partition_point(|(t, _)| *t + Duration::from_millis(20) < mouth);
+        let last = played.partition_point(|(t, _)| *t <= horizon);
+        if first >= last {
+            continue;
+        }
+        let (from, to) = (first * frame_len, (last * frame_len).min(stream.len()));
+        let mut best = (0.0f64, 0usize);
+        for start in from..to.saturating_sub(template.len()) {
+            let window = &stream[start..start + template.len()];
+            let dot: f64 = window.iter().zip(&template).map(|(a, b)| a * b).sum();
+            let norm = window.iter().map(|v| v * v).sum::<f64>().sqrt() * energy;
+            let score = if norm > 0.0 { dot / norm } else { 0.0 };
+            if score > best.0 {
+                best = (score, start);
+            }
+        }
+        if best.0 < 0.6 {
+            continue;
+        }
+        let (k, j) = (best.1 / frame_len, best.1 % frame_len);
+        let ear = played[k].0 + Duration::from_secs_f64(j as f64 / 48_000.0);
+        if ear > mouth {
+            out.push((ear - mouth).as_secs_f64() * 1000.0);
+        }
+    }
+    out
+}
+
+/// Records the moments at which loud audio starts again after quiet.
+struct LoudSink {
     heard: Arc<Mutex<Vec<Instant>>>,
     loud: bool,
 }
 
-impl AudioSink for ClickSink {
+impl AudioSink for LoudSink {
     fn play(&mut self, frame: &[i16]) {
         let peak = frame.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
         let loud = peak > 4000;
@@ -165,8 +266,280 @@ impl AudioSink for ClickSink {
     }
 }
 
+/// What the jitter buffer did to the audio of a call side.
+#[derive(Debug, Default, Clone, Copy)]
+struct Playout {
+    played: u64,
+    concealed: u64,
+    expanded: u64,
+    skipped: u64,
+    dropped: u64,
+}
+
+impl Playout {
+    fn of(d: &CallDriver) -> Playout {
+        let Some(m) = d.media() else {
+            return Playout::default();
+        };
+        let Some(s) = m.stats() else {
+            return Playout::default();
+        };
+        Playout {
+            played: s.jitter.played,
+            concealed: s.jitter.concealed,
+            expanded: s.jitter.expanded,
+            skipped: s.jitter.skipped + s.jitter.shortened,
+            dropped: m.packets_dropped(),
+        }
+    }
+
+    fn add(&mut self, o: Playout) {
+        self.played += o.played;
+        self.concealed += o.concealed;
+        self.expanded += o.expanded;
+        self.skipped += o.skipped;
+        self.dropped += o.dropped;
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({"frames_played": self.played, "frames_concealed": self.concealed,
+            "frames_expanded": self.expanded, "frames_skipped": self.skipped,
+            "packets_dropped": self.dropped})
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "{} frames played: {} concealed, {} expanded (ran dry), {} skipped, {} packets dropped",
+            self.played, self.concealed, self.expanded, self.skipped, self.dropped
+        )
+    }
+}
+
+/// Two busy loops in processes of their own, as `stress-ng --cpu 2` would run (stress-ng
+/// when it is installed).
+struct Hogs(Vec<std::process::Child>);
+
+impl Hogs {
+    fn start() -> Hogs {
+        let stress = std::process::Command::new("stress-ng")
+            .args(["--cpu", "2", "--quiet"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        match stress {
+            Ok(c) => Hogs(vec![c]),
+            Err(_) => Hogs(
+                (0..2)
+                    .filter_map(|_| {
+                        std::process::Command::new("sh")
+                            .args(["-c", "while :; do :; done"])
+                            .spawn()
+                            .ok()
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl Drop for Hogs {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Mouth-to-ear both ways over `calls` calls of `seconds` each: (a→b, b→a, playout).
+async fn mouth_to_ear(
+    a: &mut Party,
+    b: &mut Party,
+    calls: u64,
+    seconds: u64,
+) -> (Vec<f64>, Vec<f64>, Playout) {
+    let (mut ab, mut ba, mut playout) = (Vec::new(), Vec::new(), Playout::default());
+    for call in 0..calls {
+        let (sent_a, sent_b) = (
+            Arc::new(Mutex::new(Vec::new())),
+            Arc::new(Mutex::new(Vec::new())),
+        );
+        let (sink_a, sink_b) = (TimedSink::default(), TimedSink::default());
+        let (da, db, _) = connect(
+            a,
+            b,
+            "b000",
+            audio(
+                Box::new(ChirpSource::new(call * 2, sent_a.clone())),
+                Box::new(sink_a.clone()),
+            ),
+            audio(
+                Box::new(ChirpSource::new(call * 2 + 1, sent_b.clone())),
+                Box::new(sink_b.clone()),
+            ),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        playout.add(Playout::of(&da));
+        playout.add(Playout::of(&db));
+        hang_up(a, da, db).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        while a.events.try_recv().is_ok() {}
+        while b.events.try_recv().is_ok() {}
+        let take =
+            |m: &Arc<Mutex<Vec<(Instant, usize)>>>| m.lock().map(|v| v.clone()).unwrap_or_default();
+        let frames = |s: &TimedSink| s.frames.lock().map(|v| v.clone()).unwrap_or_default();
+        ab.extend(locate_chirps(&take(&sent_a), &frames(&sink_b)));
+        ba.extend(locate_chirps(&take(&sent_b), &frames(&sink_a)));
+    }
+    ab.sort_by(f64::total_cmp);
+    ba.sort_by(f64::total_cmp);
+    (ab, ba, playout)
+}
+
+/// One side of one call in a process of its own (the bench runs itself with
+/// `PARLA_BENCH_SIDE`): connects, dials or answers, keeps the call for the given seconds
+/// with a tone each way, and prints its own CPU use as JSON.
+fn one_side(spec: &str) {
+    let spec: serde_json::Value = serde_json::from_str(spec).expect("side spec");
+    let url = spec["url"].as_str().expect("url").to_owned();
+    let token = spec["token"].as_str().expect("token").to_owned();
+    let peer = spec["peer"].as_str().map(str::to_owned);
+    let seconds = spec["seconds"].as_u64().unwrap_or(5);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let mut config = ClientConfig::new(url, TokenSource::Static(token));
+        config.presence = false;
+        let (client, mut events) = Client::start(config).expect("client");
+        loop {
+            match tokio::time::timeout(LIMIT, events.recv()).await {
+                Ok(Some(Event::Ready { .. })) => break,
+                Ok(Some(_)) => continue,
+                _ => panic!("did not connect"),
+            }
+        }
+        println!("ready");
+        let room = match &peer {
+            Some(p) => client.dial(&[p.clone()]).await.expect("dial").room_id,
+            None => loop {
+                match tokio::time::timeout(LIMIT, events.recv()).await {
+                    Ok(Some(Event::CallIncoming { call })) => {
+                        client.answer(&call.room_id).await.expect("answer");
+                        break call.room_id;
+                    }
+                    Ok(Some(_)) => continue,
+                    _ => panic!("no call came"),
+                }
+            },
+        };
+        let mut driver = CallDriver::new(
+            client.clone(),
+            &room,
+            audio(Box::new(Tone::new(440.0)), Box::new(NullSink)),
+        );
+        let mut measuring: Option<(f64, Instant)> = None;
+        let deadline = Instant::now() + LIMIT + Duration::from_secs(seconds);
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                Some(e) = events.recv() => {
+                    match driver.on_event(&e).await {
+                        Ok(Some(CallEvent::State(v))) if v.state == CallState::Connected && measuring.is_none() => {
+                            measuring = Some((cpu_seconds(), Instant::now()));
+                        }
+                        Ok(Some(CallEvent::Ended(_))) => break,
+                        _ => {}
+                    }
+                }
+                _ = driver.next_media_event() => {}
+                _ = tick.tick() => {
+                    if let Some((_, t0)) = measuring {
+                        if t0.elapsed() >= Duration::from_secs(seconds) {
+                            break;
+                        }
+                    }
+                    assert!(Instant::now() < deadline, "the call never settled");
+                }
+            }
+        }
+        let (c0, t0) = measuring.expect("the call never connected");
+        let (cpu, wall) = (cpu_seconds() - c0, t0.elapsed().as_secs_f64());
+        let playout = Playout::of(&driver);
+        if peer.is_some() {
+            let _ = client.hangup(&room).await;
+        }
+        let _ = driver.finish().await;
+        println!(
+            "{}",
+            serde_json::json!({"cpu_percent": cpu / wall * 100.0, "playout": playout.json()})
+        );
+        client.stop();
+    });
+}
+
+/// One call, each side in a process of its own: each side's CPU in % of one core.
+async fn one_call_per_process(server: &Server, seconds: u64) -> Vec<(f64, serde_json::Value)> {
+    use tokio::io::AsyncBufReadExt;
+    let exe = std::env::current_exe().expect("the bench binary");
+    let token = |user: &str| {
+        let state = server.state().clone();
+        let user = user.to_owned();
+        async move {
+            state
+                .mint_token(&user, chrono::Utc::now(), 3600)
+                .await
+                .expect("token")
+                .0
+        }
+    };
+    let spawn = |spec: serde_json::Value| {
+        tokio::process::Command::new(&exe)
+            .env("PARLA_BENCH_SIDE", spec.to_string())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("a side process")
+    };
+    let mut callee = spawn(
+        serde_json::json!({"url": server.url(), "token": token("b001").await, "seconds": seconds}),
+    );
+    let mut callee_out = tokio::io::BufReader::new(callee.stdout.take().expect("stdout")).lines();
+    assert_eq!(
+        callee_out.next_line().await.ok().flatten().as_deref(),
+        Some("ready")
+    );
+    let mut caller = spawn(
+        serde_json::json!({"url": server.url(), "token": token("a001").await,
+        "peer": "b001", "seconds": seconds}),
+    );
+    let mut caller_out = tokio::io::BufReader::new(caller.stdout.take().expect("stdout")).lines();
+    let mut results = Vec::new();
+    for out in [&mut caller_out, &mut callee_out] {
+        while let Ok(Some(line)) = out.next_line().await {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                results.push((
+                    v["cpu_percent"].as_f64().unwrap_or(f64::NAN),
+                    v["playout"].clone(),
+                ));
+            }
+        }
+    }
+    let _ = caller.wait().await;
+    let _ = callee.wait().await;
+    results
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("PARLA_BENCH_SIDE") {
+        one_side(&spec);
+        return;
+    }
     let setups = env_num("PARLA_BENCH_SETUPS", 20);
+    let m2e_calls = env_num("PARLA_BENCH_M2E_CALLS", 3);
+    let m2e_seconds = env_num("PARLA_BENCH_M2E_SECONDS", 8);
     let cpu_secs = env_num("PARLA_BENCH_CPU_SECONDS", 5);
     let call_counts: Vec<usize> = std::env::var("PARLA_BENCH_CALLS")
         .unwrap_or_else(|_| "10,50".into())
@@ -181,6 +554,8 @@ fn main() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = ServerConfig::new("127.0.0.1:0".parse().expect("addr"), dir.path().into());
         config.api_key = Some(KEY.into());
+        // The benchmark places calls back to back: far over what a person would.
+        config.limits = parla::server::limits::Limits::unlimited();
         let server = Server::start(config).await.expect("server");
         let admin = Rest::new(&server.url()).expect("rest").with_api_key(KEY);
         let max_calls = call_counts.iter().copied().max().unwrap_or(1).max(1);
@@ -215,44 +590,12 @@ fn main() {
         }
         times.sort_by(f64::total_cmp);
 
-        // Mouth-to-ear.
-        let sent = Arc::new(Mutex::new(Vec::new()));
-        let heard = Arc::new(Mutex::new(Vec::new()));
-        let (da, db, _) = connect(
-            &mut a,
-            &mut b,
-            "b000",
-            audio(
-                Box::new(ClickSource {
-                    frame: 0,
-                    next_click: 25,
-                    sent: sent.clone(),
-                }),
-                Box::new(NullSink),
-            ),
-            audio(
-                Box::new(Silence),
-                Box::new(ClickSink {
-                    heard: heard.clone(),
-                    loud: false,
-                }),
-            ),
-        )
-        .await;
-        tokio::time::sleep(Duration::from_secs(10)).await;
-        let jb = db.media().and_then(|m| m.stats());
-        hang_up(&mut a, da, db).await;
-        let (sent, heard) = (
-            sent.lock().map(|v| v.clone()).unwrap_or_default(),
-            heard.lock().map(|v| v.clone()).unwrap_or_default(),
-        );
-        // Pair each heard click with the latest click sent before it.
-        let mut m2e: Vec<f64> = heard
-            .iter()
-            .filter_map(|h| sent.iter().rev().find(|s| *s <= h).map(|s| (*h - *s).as_secs_f64() * 1000.0))
-            .filter(|ms| *ms < 250.0)
-            .collect();
-        m2e.sort_by(f64::total_cmp);
+        // Mouth-to-ear, both directions, on an idle machine and with two CPU hogs.
+        let (ab, ba, playout_idle) = mouth_to_ear(&mut a, &mut b, m2e_calls, m2e_seconds).await;
+        let (ab_busy, ba_busy, playout_busy) = {
+            let _hogs = Hogs::start();
+            mouth_to_ear(&mut a, &mut b, m2e_calls, m2e_seconds).await
+        };
 
         // Path drop: alice's sockets go dead mid-call (as when a laptop changes network);
         // time until bob's tone is heard again over the new path found by an ICE restart.
@@ -262,7 +605,7 @@ fn main() {
             let heard = Arc::new(Mutex::new(Vec::new()));
             let mut a_audio = audio(
                 Box::new(Silence),
-                Box::new(ClickSink {
+                Box::new(LoudSink {
                     heard: heard.clone(),
                     loud: false,
                 }),
@@ -332,16 +675,16 @@ fn main() {
             let (c0, t0) = (cpu_seconds(), Instant::now());
             tokio::time::sleep(Duration::from_secs(cpu_secs)).await;
             let (c1, wall) = (cpu_seconds(), t0.elapsed().as_secs_f64());
-            let concealed: u64 = calls
-                .iter()
-                .flat_map(|(da, db)| [da, db])
-                .filter_map(|d| d.media().and_then(|m| m.stats()))
-                .map(|s| s.jitter.concealed)
-                .sum();
+            let mut playout = Playout::default();
+            for (da, db) in &calls {
+                playout.add(Playout::of(da));
+                playout.add(Playout::of(db));
+            }
             let per_side = (c1 - c0) / wall / (2 * n) as f64 * 100.0;
             cpu_rows.push(serde_json::json!({
                 "calls": n, "cpu_percent_of_one_core_per_side": per_side,
-                "process_cpu_percent": (c1 - c0) / wall * 100.0, "concealed_frames": concealed,
+                "process_cpu_percent": (c1 - c0) / wall * 100.0, "playout": playout.json(),
+                "playout_line": playout.line(),
             }));
             for ((pa, _), (da, db)) in pairs.iter_mut().zip(calls) {
                 hang_up(pa, da, db).await;
@@ -352,6 +695,9 @@ fn main() {
             }
         }
 
+        // One call, one side per process (baresip's figure is one user agent a process).
+        let sides = one_call_per_process(&server, cpu_secs).await;
+
         println!();
         println!("calls on loopback (webrtc-rs, Opus 20 ms, adaptive jitter buffer)");
         println!(
@@ -360,30 +706,54 @@ fn main() {
             pct(&times, 0.5),
             pct(&times, 0.95)
         );
-        println!(
-            "mouth-to-ear: n={} p50 {:.1} ms, p95 {:.1} ms (jitter buffer target {:.0} ms)",
-            m2e.len(),
-            pct(&m2e, 0.5),
-            pct(&m2e, 0.95),
-            jb.as_ref().map(|s| s.buffer_target_ms).unwrap_or(f64::NAN)
-        );
+        let m2e_line = |label: &str, v: &Vec<f64>| {
+            println!(
+                "mouth-to-ear {label}: n={} p50 {:.1} ms, p95 {:.1} ms",
+                v.len(),
+                pct(v, 0.5),
+                pct(v, 0.95)
+            )
+        };
+        println!("mouth-to-ear, stamped at the sample ({m2e_calls} calls of {m2e_seconds} s each way):");
+        m2e_line("a→b, idle", &ab);
+        m2e_line("b→a, idle", &ba);
+        println!("  playout: {}", playout_idle.line());
+        m2e_line("a→b, two CPU hogs", &ab_busy);
+        m2e_line("b→a, two CPU hogs", &ba_busy);
+        println!("  playout: {}", playout_busy.line());
         println!(
             "path drop → audio back (ICE restart on new sockets): n={} p50 {:.0} ms, p95 {:.0} ms",
             recoveries.len(),
             pct(&recoveries, 0.5),
             pct(&recoveries, 0.95)
         );
+        for (cpu, playout) in &sides {
+            println!(
+                "one call, one side per process: {cpu:.2} % of one core; {} frames played, {} concealed, {} expanded, {} skipped, {} packets dropped",
+                playout["frames_played"], playout["frames_concealed"], playout["frames_expanded"],
+                playout["frames_skipped"], playout["packets_dropped"]
+            );
+        }
         for r in &cpu_rows {
             println!(
-                "{} concurrent calls: {:.2} % of one core per call side ({:.0} % for the process), {} frames concealed",
+                "{} concurrent calls in one process: {:.2} % of one core per call side ({:.0} % for the process); {}",
                 r["calls"], r["cpu_percent_of_one_core_per_side"].as_f64().unwrap_or(f64::NAN),
-                r["process_cpu_percent"].as_f64().unwrap_or(f64::NAN), r["concealed_frames"]
+                r["process_cpu_percent"].as_f64().unwrap_or(f64::NAN),
+                r["playout_line"].as_str().unwrap_or_default()
             );
         }
         let out = serde_json::json!({
             "suite": "calls",
             "setup_ms": {"n": times.len(), "p50": pct(&times, 0.5), "p95": pct(&times, 0.95), "all": times},
-            "mouth_to_ear_ms": {"n": m2e.len(), "p50": pct(&m2e, 0.5), "p95": pct(&m2e, 0.95)},
+            "mouth_to_ear_ms": {
+                "idle": {"a_to_b": {"n": ab.len(), "p50": pct(&ab, 0.5), "p95": pct(&ab, 0.95)},
+                         "b_to_a": {"n": ba.len(), "p50": pct(&ba, 0.5), "p95": pct(&ba, 0.95)},
+                         "playout": playout_idle.json()},
+                "two_cpu_hogs": {"a_to_b": {"n": ab_busy.len(), "p50": pct(&ab_busy, 0.5), "p95": pct(&ab_busy, 0.95)},
+                                 "b_to_a": {"n": ba_busy.len(), "p50": pct(&ba_busy, 0.5), "p95": pct(&ba_busy, 0.95)},
+                                 "playout": playout_busy.json()},
+            },
+            "one_call_per_process": sides.iter().map(|(cpu, p)| serde_json::json!({"cpu_percent": cpu, "playout": p})).collect::<Vec<_>>(),
             "path_drop_recovery_ms": {"n": recoveries.len(), "p50": pct(&recoveries, 0.5), "p95": pct(&recoveries, 0.95)},
             "cpu": cpu_rows,
         });

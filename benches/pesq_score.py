@@ -2,7 +2,8 @@
 """Wideband PESQ of a degraded recording against its reference.
 
 usage: pesq_score.py REF.wav DEG.wav   (16 kHz mono 16-bit WAV files)
-Aligns DEG to REF by cross-correlation, trims both to the overlap, prints the MOS-LQO.
+Aligns DEG to REF by cross-correlation, trims both to the overlap, and prints the MOS-LQO,
+the lag found (ms) and the length scored (s).
 """
 import sys
 import wave
@@ -35,7 +36,7 @@ def main():
         ref = ref[-lag:]
     m = min(len(ref), len(deg))
     score = pesq(16000, ref[:m], deg[:m], "wb")
-    print(f"{score:.3f} {lag / 16.0:.1f}")
+    print(f"{score:.3f} {lag / 16.0:.1f} {m / 16000.0:.2f}")
 
 
 if __name__ == "__main__":

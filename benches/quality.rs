@@ -1,9 +1,12 @@
-//! Audio quality through a whole call: speech (espeak-ng) played into a call, recorded on the
-//! other side, scored with wideband PESQ (`pesq` from PyPI) against the reference, on a clean
-//! loopback path and with 10 % random loss and 40 ms jitter on the receiving side.
+//! Audio quality through a whole call: speech (espeak-ng) played into a call from both ends
+//! at once, recorded whole on the other side of each, scored with wideband PESQ (`pesq`
+//! from PyPI) against the reference: on a clean loopback path, the same with two CPU hogs
+//! running beside the call, and with 10 % random loss and 40 ms jitter on the receiving
+//! side. Each score comes with the length scored, the alignment lag, and what the jitter
+//! buffer did.
 //!
-//! Needs `espeak-ng`, `sox`, and Python with `numpy` and `pesq` (`make bench` installs them).
-//! Prints a table and writes `target/bench/quality.json`.
+//! Needs `espeak-ng`, `sox`, `stress-ng`, and Python with `numpy` and `pesq` (`make bench`
+//! installs them). Prints a table and writes `target/bench/quality.json`.
 
 use std::path::Path;
 use std::process::Command;
@@ -13,9 +16,11 @@ use parla::client::call::CallState;
 use parla::client::media_call::AudioSetup;
 use parla::client::phone::{CallDriver, CallEvent};
 use parla::client::{ClientConfig, Event, Rest, TokenSource};
-use parla::media::audio::{AudioSink, Capture, Silence, WavSource};
+use parla::media::audio::{AudioSink, Capture, WavSource};
 use parla::media::impair::Impairment;
 use parla::server::{Server, ServerConfig};
+
+const KEY: &str = "bench-api-key-0123456789";
 
 const TEXT: &str = "The birch canoe slid on the smooth planks. Glue the sheet to the dark blue \
 background. It is easy to tell the depth of a well. These days a chicken leg is a rare dish.";
@@ -45,7 +50,37 @@ fn write_mono(path: &Path, samples: &[i16]) {
     w.finalize().expect("finalize");
 }
 
-async fn one_call(server: &Server, reference: &[i16], impair: Option<Impairment>) -> Vec<i16> {
+/// What one side heard, and what its jitter buffer did meanwhile.
+struct Heard {
+    samples: Vec<i16>,
+    playout: serde_json::Value,
+}
+
+fn playout_of(d: &CallDriver) -> serde_json::Value {
+    let Some(m) = d.media() else {
+        return serde_json::Value::Null;
+    };
+    let Some(st) = m.stats() else {
+        return serde_json::Value::Null;
+    };
+    serde_json::json!({
+        "received": st.jitter.received, "played": st.jitter.played,
+        "from_redundancy": st.jitter.redundant, "concealed": st.jitter.concealed,
+        "fec": st.jitter.recovered, "expanded": st.jitter.expanded,
+        "skipped": st.jitter.skipped + st.jitter.shortened, "late": st.jitter.late,
+        "packets_dropped": m.packets_dropped(), "target_ms": st.buffer_target_ms,
+        "jitter_ms": st.jitter_ms,
+    })
+}
+
+/// One call in which both sides play the reference; returns what each heard
+/// (alice's hearing of bob, bob's hearing of alice). `impair` applies to both receivers,
+/// alice's with a seed of its own (so the two directions lose different packets).
+async fn one_call(
+    server: &Server,
+    reference: &[i16],
+    impair: Option<Impairment>,
+) -> (Heard, Heard) {
     let token = |user: &'static str| {
         let state = server.state().clone();
         TokenSource::provider(move || {
@@ -69,27 +104,24 @@ async fn one_call(server: &Server, reference: &[i16], impair: Option<Impairment>
     for rx in [&mut a, &mut b] {
         while !matches!(rx.recv().await, Some(Event::Ready { .. })) {}
     }
-    let capture = Capture::default();
+    // Whole utterances: far more than the ten seconds a capture keeps by default.
+    let (heard_by_alice, heard_by_bob) = (
+        Capture::keeping(Duration::from_secs(120)),
+        Capture::keeping(Duration::from_secs(120)),
+    );
     let room = alice.dial(&["bob".into()]).await.expect("dial").room_id;
-    let mut da = CallDriver::new(
-        alice.clone(),
-        &room,
-        AudioSetup {
-            source: Box::new(WavSource::from_samples(reference.to_vec())),
-            sink: Box::new(parla::media::audio::NullSink),
-            ..AudioSetup::silent("127.0.0.1:0")
-        },
-    );
-    let mut db = CallDriver::new(
-        bob.clone(),
-        &room,
-        AudioSetup {
-            source: Box::new(Silence),
-            sink: Box::new(capture.clone()) as Box<dyn AudioSink>,
-            impair,
-            ..AudioSetup::silent("127.0.0.1:0")
-        },
-    );
+    let side = |sink: &Capture, impair: Option<Impairment>| AudioSetup {
+        source: Box::new(WavSource::from_samples(reference.to_vec())),
+        sink: Box::new(sink.clone()) as Box<dyn AudioSink>,
+        impair,
+        ..AudioSetup::silent("127.0.0.1:0")
+    };
+    let alices = impair.map(|i| Impairment {
+        seed: i.seed + 1000,
+        ..i
+    });
+    let mut da = CallDriver::new(alice.clone(), &room, side(&heard_by_alice, alices));
+    let mut db = CallDriver::new(bob.clone(), &room, side(&heard_by_bob, impair));
     let (mut up_a, mut up_b, mut answered) = (false, false, false);
     while !(up_a && up_b) {
         tokio::select! {
@@ -106,29 +138,49 @@ async fn one_call(server: &Server, reference: &[i16], impair: Option<Impairment>
             _ = tokio::time::sleep(Duration::from_secs(30)) => panic!("call did not connect"),
         }
     }
-    // The reference plays once; give it its length plus a second.
-    let secs = reference.len() as f64 / 48_000.0 + 1.0;
+    // The reference plays once; give it its length plus two seconds.
+    let secs = reference.len() as f64 / 48_000.0 + 2.0;
     tokio::time::sleep(Duration::from_secs_f64(secs)).await;
-    if let Some(st) = db.media().and_then(|m| m.stats()) {
-        eprintln!(
-            "  received {} played {} (from RED {}) concealed {} (FEC {}) stretched {} late {} target {:.0} ms jitter {:.1} ms",
-            st.jitter.received,
-            st.jitter.played,
-            st.jitter.redundant,
-            st.jitter.concealed,
-            st.jitter.recovered,
-            st.jitter.expanded,
-            st.jitter.late,
-            st.buffer_target_ms,
-            st.jitter_ms
-        );
-    }
+    let (pa, pb) = (playout_of(&da), playout_of(&db));
     let _ = alice.hangup(&room).await;
     let _ = da.finish().await;
     let _ = db.finish().await;
     alice.stop();
     bob.stop();
-    capture.samples()
+    (
+        Heard {
+            samples: heard_by_alice.samples(),
+            playout: pa,
+        },
+        Heard {
+            samples: heard_by_bob.samples(),
+            playout: pb,
+        },
+    )
+}
+
+/// Two busy loops in processes of their own (`stress-ng --cpu 2`).
+struct Hogs(Option<std::process::Child>);
+
+impl Hogs {
+    fn start() -> Hogs {
+        Hogs(
+            Command::new("stress-ng")
+                .args(["--cpu", "2", "--quiet"])
+                .spawn()
+                .map_err(|e| eprintln!("no CPU hogs (stress-ng: {e})"))
+                .ok(),
+        )
+    }
+}
+
+impl Drop for Hogs {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
 
 fn main() {
@@ -163,80 +215,88 @@ fn main() {
     let rows = rt.block_on(async {
         let mut config =
             ServerConfig::new("127.0.0.1:0".parse().expect("addr"), dir.path().join("db"));
-        config.api_key = Some("bench-api-key-0123456789".into());
+        config.api_key = Some(KEY.into());
         let server = Server::start(config).await.expect("server");
-        let admin = Rest::new(&server.url()).expect("rest").with_api_key("k");
+        let admin = Rest::new(&server.url()).expect("rest").with_api_key(KEY);
         for u in ["alice", "bob"] {
             admin.admin_create_user(u, None).await.expect("user");
         }
-        let conditions: Vec<(&str, Option<Impairment>)> = vec![
-            ("clean loopback", None),
-            (
-                "10 % loss, 40 ms jitter (seed 1)",
-                Some(Impairment {
-                    loss_pct: 10.0,
-                    jitter_ms: 40.0,
-                    seed: 1,
-                }),
-            ),
-            (
-                "10 % loss, 40 ms jitter (seed 2)",
-                Some(Impairment {
-                    loss_pct: 10.0,
-                    jitter_ms: 40.0,
-                    seed: 2,
-                }),
-            ),
-            (
-                "10 % loss, 40 ms jitter (seed 3)",
-                Some(Impairment {
-                    loss_pct: 10.0,
-                    jitter_ms: 40.0,
-                    seed: 3,
-                }),
-            ),
+        let loss = |seed| {
+            Some(Impairment {
+                loss_pct: 10.0,
+                jitter_ms: 40.0,
+                seed,
+            })
+        };
+        // (condition, impairment, with two CPU hogs)
+        let conditions: Vec<(&str, Option<Impairment>, bool)> = vec![
+            ("clean loopback", None, false),
+            ("clean loopback, two CPU hogs", None, true),
+            ("10 % loss, 40 ms jitter (seed 1)", loss(1), false),
+            ("10 % loss, 40 ms jitter (seed 2)", loss(2), false),
+            ("10 % loss, 40 ms jitter (seed 3)", loss(3), false),
         ];
         let mut rows = Vec::new();
-        for (i, (name, impair)) in conditions.into_iter().enumerate() {
-            let heard = one_call(&server, &reference, impair).await;
-            let deg48 = p(&format!("deg{i}.wav"));
-            let deg16 = p(&format!("deg{i}_16.wav"));
-            write_mono(&deg48, &heard);
-            let scored = to16(&deg48, &deg16).and_then(|_| {
-                run(Command::new("python3")
-                    .arg(&script)
-                    .arg(p("ref16.wav"))
-                    .arg(&deg16))
-            });
-            let (score, delay) = match scored {
-                Ok(out) => {
-                    let mut it = out.split_whitespace();
-                    (
-                        it.next().and_then(|v| v.parse::<f64>().ok()),
-                        it.next().and_then(|v| v.parse::<f64>().ok()),
-                    )
-                }
-                Err(e) => {
-                    eprintln!("PESQ unavailable: {e}");
-                    (None, None)
-                }
-            };
-            rows.push(
-                serde_json::json!({"condition": name, "pesq_wb": score, "alignment_ms": delay}),
-            );
+        for (i, (name, impair, busy)) in conditions.into_iter().enumerate() {
+            let hogs = busy.then(Hogs::start);
+            let (by_alice, by_bob) = one_call(&server, &reference, impair).await;
+            drop(hogs);
+            for (dir, heard) in [("alice→bob", by_bob), ("bob→alice", by_alice)] {
+                let deg48 = p(&format!("deg{i}-{}.wav", &dir[..3]));
+                let deg16 = p(&format!("deg{i}-{}_16.wav", &dir[..3]));
+                write_mono(&deg48, &heard.samples);
+                let scored = to16(&deg48, &deg16).and_then(|_| {
+                    run(Command::new("python3")
+                        .arg(&script)
+                        .arg(p("ref16.wav"))
+                        .arg(&deg16))
+                });
+                let (score, lag, scored_s) = match scored {
+                    Ok(out) => {
+                        let v: Vec<f64> = out
+                            .split_whitespace()
+                            .filter_map(|x| x.parse().ok())
+                            .collect();
+                        (v.first().copied(), v.get(1).copied(), v.get(2).copied())
+                    }
+                    Err(e) => {
+                        eprintln!("PESQ unavailable: {e}");
+                        (None, None, None)
+                    }
+                };
+                rows.push(serde_json::json!({
+                    "condition": name, "direction": dir, "pesq_wb": score,
+                    "lag_ms": lag, "scored_s": scored_s,
+                    "reference_s": reference.len() as f64 / 48_000.0,
+                    "recorded_s": heard.samples.len() as f64 / 48_000.0,
+                    "playout": heard.playout,
+                }));
+            }
         }
         server.shutdown().await;
         rows
     });
     println!();
     println!("audio quality through a call (Opus 20 ms, in-band FEC, adaptive jitter buffer)");
+    println!(
+        "{:<34} {:<10} {:>7} {:>8} {:>8}  playout",
+        "condition", "direction", "PESQ", "scored", "lag"
+    );
     for r in &rows {
+        let f = |k: &str, digits: usize| {
+            r[k].as_f64()
+                .map_or("n/a".to_owned(), |v| format!("{v:.digits$}"))
+        };
+        let pl = &r["playout"];
         println!(
-            "{:<36} PESQ-WB {}",
+            "{:<34} {:<10} {:>7} {:>7}s {:>6}ms  {} played, {} concealed ({} FEC), {} from RED, {} expanded, {} skipped, {} dropped",
             r["condition"].as_str().unwrap_or(""),
-            r["pesq_wb"]
-                .as_f64()
-                .map_or("n/a".into(), |v| format!("{v:.2}"))
+            r["direction"].as_str().unwrap_or(""),
+            f("pesq_wb", 2),
+            f("scored_s", 1),
+            f("lag_ms", 0),
+            pl["played"], pl["concealed"], pl["fec"], pl["from_redundancy"],
+            pl["expanded"], pl["skipped"], pl["packets_dropped"]
         );
     }
     let out = serde_json::json!({"suite": "quality", "rows": rows});

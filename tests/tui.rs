@@ -219,6 +219,7 @@ fn in_call(language: &str) -> App {
                 frames_recovered: 0,
                 device_overruns: 0,
                 device_underruns: 3,
+                ..CallStats::default()
             },
         );
     }

@@ -478,6 +478,9 @@ impl CallMedia {
             packets_received: a.jitter.received,
             frames_played: a.jitter.played,
             frames_concealed: a.jitter.concealed,
+            frames_expanded: a.jitter.expanded,
+            frames_skipped: a.jitter.skipped + a.jitter.shortened,
+            packets_dropped: self.peer.packets_dropped(),
             frames_recovered: a.jitter.redundant,
             device_overruns: self
                 .device
@@ -488,6 +491,11 @@ impl CallMedia {
                 .as_ref()
                 .map_or(0, |d| d.playback_underruns.load(Ordering::Relaxed)),
         })
+    }
+
+    /// Received packets thrown away because the call did not take them in time.
+    pub fn packets_dropped(&self) -> u64 {
+        self.peer.packets_dropped()
     }
 
     pub fn stats(&self) -> Option<AudioStats> {

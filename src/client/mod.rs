@@ -981,7 +981,7 @@ impl Session {
                 req_id: Some(req_id),
                 code,
                 message,
-                ..
+                retry_after_ms,
             } if self.requests.iter().any(|(id, _)| *id == req_id) => {
                 if let Some(room_id) = self.hangups.remove(&req_id) {
                     if matches!(code, ErrorCode::CallNotFound | ErrorCode::InvalidCallStatus) {
@@ -990,7 +990,10 @@ impl Session {
                         self.end_locally(&room_id, EndReason::HangUp);
                     }
                 }
-                let err = ClientError::Api(ApiError::new(code, message));
+                let err = ClientError::Api(ApiError {
+                    retry_after_ms,
+                    ..ApiError::new(code, message)
+                });
                 self.answer_request(&req_id, Err(err));
             }
             ServerFrame::Error {

@@ -3,6 +3,7 @@
 //! frequency analyser used by tests and the IVR.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::codec::{FRAME_SAMPLES, SAMPLE_RATE};
 
@@ -296,13 +297,29 @@ impl AudioSink for EchoSink {
     }
 }
 
-/// Keeps the last `capacity` samples heard, shared with whoever inspects them.
-#[derive(Clone, Default)]
+/// Keeps the last samples heard (ten seconds' worth unless told otherwise), shared with
+/// whoever inspects them.
+#[derive(Clone)]
 pub struct Capture {
     inner: std::sync::Arc<std::sync::Mutex<Vec<i16>>>,
+    max: usize,
+}
+
+impl Default for Capture {
+    fn default() -> Self {
+        Self::keeping(Duration::from_secs(10))
+    }
 }
 
 impl Capture {
+    /// A capture that keeps the last `span` of audio.
+    pub fn keeping(span: Duration) -> Self {
+        Capture {
+            inner: Default::default(),
+            max: (span.as_secs_f64() * f64::from(SAMPLE_RATE)) as usize,
+        }
+    }
+
     pub fn samples(&self) -> Vec<i16> {
         self.inner.lock().map(|v| v.clone()).unwrap_or_default()
     }
@@ -312,10 +329,8 @@ impl AudioSink for Capture {
     fn play(&mut self, frame: &[i16]) {
         if let Ok(mut v) = self.inner.lock() {
             v.extend_from_slice(frame);
-            // Ten seconds is plenty for any inspection.
-            let max = SAMPLE_RATE as usize * 10;
-            if v.len() > max {
-                let cut = v.len() - max;
+            if v.len() > self.max {
+                let cut = v.len() - self.max;
                 v.drain(..cut);
             }
         }

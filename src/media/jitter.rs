@@ -80,6 +80,8 @@ pub struct JitterStats {
     pub redundant: u64,
     /// Frames skipped to bring the delay back down to the target.
     pub shortened: u64,
+    /// Frames thrown away to skip ahead after a burst left the buffer far over its target.
+    pub skipped: u64,
     pub late: u64,
     pub duplicates: u64,
 }
@@ -236,6 +238,7 @@ impl JitterBuffer {
             if let Some((&k, _)) = self.queue.iter().next() {
                 self.queue.remove(&k);
                 self.next = Some(k + 1);
+                self.stats.skipped += 1;
             }
         }
         self.shrink_if_slack();

@@ -201,6 +201,8 @@ struct Handler {
     candidates: mpsc::UnboundedSender<LocalCandidate>,
     state: watch::Sender<MediaState>,
     packets: mpsc::Sender<RtpAudio>,
+    /// Received packets thrown away because the call's queue was full.
+    dropped: Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[async_trait::async_trait]
@@ -234,6 +236,7 @@ impl PeerConnectionEventHandler for Handler {
 
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
         let packets = self.packets.clone();
+        let dropped = self.dropped.clone();
         tokio::spawn(async move {
             // Other events (open, mute, ended on hold) change nothing here: the loop runs
             // until the connection drops the track for good.
@@ -250,9 +253,13 @@ impl PeerConnectionEventHandler for Handler {
                     arrived: Instant::now(),
                 };
                 // Never block the connection's driver; a full queue drops the packet,
-                // which concealment then covers.
-                if packets.try_send(audio).is_err() && packets.is_closed() {
-                    break;
+                // which concealment then covers (and the statistics count).
+                match packets.try_send(audio) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => break,
                 }
             }
         });
@@ -278,6 +285,8 @@ pub struct AudioPeer {
     candidates: std::sync::Mutex<Option<mpsc::UnboundedReceiver<LocalCandidate>>>,
     /// Remote candidates that came before the remote description.
     early_candidates: tokio::sync::Mutex<Vec<RTCIceCandidateInit>>,
+    /// Received packets thrown away because the call's queue was full.
+    dropped: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// How quickly a dead path is noticed: consent checks every second, `disconnected` after
@@ -338,6 +347,7 @@ impl AudioPeer {
         let (state_tx, state) = watch::channel(MediaState::New);
         let (packets_tx, packets) = mpsc::channel(512);
         let (candidates_tx, candidates) = mpsc::unbounded_channel();
+        let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
         // Connectivity checks every 50 ms instead of 200 ms (as many attempts over the same
         // 1.4 s): on a direct path the first successful check decides set-up time.
         let settings = SettingEngineBuilder::new()
@@ -363,6 +373,7 @@ impl AudioPeer {
                 candidates: candidates_tx,
                 state: state_tx,
                 packets: packets_tx,
+                dropped: dropped.clone(),
             }))
             .with_udp_addrs(vec![bind.to_owned()])
             .build()
@@ -420,6 +431,7 @@ impl AudioPeer {
                 state,
                 candidates: std::sync::Mutex::new(Some(candidates)),
                 early_candidates: tokio::sync::Mutex::new(Vec::new()),
+                dropped,
             },
             packets,
         ))
@@ -565,6 +577,11 @@ impl AudioPeer {
         let pt = red_pt(&sdp);
         let _ = self.red_payload_type.set(pt);
         pt
+    }
+
+    /// Received packets thrown away so far because the call did not take them in time.
+    pub fn packets_dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 
     /// Takes the next 20 ms of the RTP clock.

@@ -27,7 +27,16 @@ pub struct CallStats {
     pub frames_sent: u64,
     pub packets_received: u64,
     pub frames_played: u64,
+    /// Frames of concealment played in place of a lost packet.
     pub frames_concealed: u64,
+    /// Frames of concealment played because the buffer ran dry (the packet was late; the
+    /// buffer grows by a frame): playout underruns.
+    pub frames_expanded: u64,
+    /// Frames dropped to bring the delay down: after a burst (skipped ahead) or after a
+    /// stretch with more buffered than needed (shortened).
+    pub frames_skipped: u64,
+    /// Received packets thrown away because the call did not take them in time.
+    pub packets_dropped: u64,
     /// Frames rebuilt from the redundant copy in the next packet.
     pub frames_recovered: u64,
     /// Sound card dropouts: microphone audio lost because the call did not take it in
