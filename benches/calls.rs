@@ -185,10 +185,13 @@ impl AudioSource for ChirpSource {
     }
 }
 
+/// Frames with the moment each was pulled from the jitter buffer.
+type TimedFrames = Vec<(Instant, Vec<i16>)>;
+
 /// Keeps every frame played, with the moment it was pulled from the jitter buffer.
 #[derive(Clone, Default)]
 struct TimedSink {
-    frames: Arc<Mutex<Vec<(Instant, Vec<i16>)>>>,
+    frames: Arc<Mutex<TimedFrames>>,
 }
 
 impl AudioSink for TimedSink {
@@ -423,7 +426,7 @@ fn one_side(spec: &str) {
         }
         println!("ready");
         let room = match &peer {
-            Some(p) => client.dial(&[p.clone()]).await.expect("dial").room_id,
+            Some(p) => client.dial(std::slice::from_ref(p)).await.expect("dial").room_id,
             None => loop {
                 match tokio::time::timeout(LIMIT, events.recv()).await {
                     Ok(Some(Event::CallIncoming { call })) => {
