@@ -180,7 +180,6 @@ fn main() {
 /// Memory of a headless interface signed in, and at its peak during a call with the echo
 /// bot (both over the server and bot already running in this process).
 fn in_call_memory() -> Option<(u64, u64)> {
-    use clap::Parser;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -197,9 +196,12 @@ fn in_call_memory() -> Option<(u64, u64)> {
         let echo = parla::cli::demo::spawn_echo_bot(&server, "127.0.0.1:0").ok()?;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let base = rss_kib("self");
-        let cli = parla::cli::Cli::try_parse_from(["parla", "--config", "/nonexistent/parla.toml"]).ok()?;
-        let file = parla::cli::config::ConfigFile::default();
-        let mut look = parla::tui::run::Look::from_config(&cli, &file);
+        let settings = parla::settings::Overrides {
+            config: Some("/nonexistent/parla.toml".into()),
+            ..Default::default()
+        };
+        let file = parla::settings::ConfigFile::default();
+        let mut look = parla::tui::run::Look::from_config(&settings, &file);
         look.audio.backend = "null".into();
         let config = parla::client::ClientConfig::new(
             server.url(),

@@ -253,7 +253,7 @@ impl CtlError {
 pub fn default_socket_path() -> PathBuf {
     socket_path_for(
         std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
-        crate::cli::config::project_dirs().map(|d| d.data_dir().to_owned()),
+        crate::settings::project_dirs().map(|d| d.data_dir().to_owned()),
         std::env::var("USER").ok(),
     )
 }

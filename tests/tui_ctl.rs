@@ -41,7 +41,6 @@ fn call_state(s: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_script_drives_the_interface_over_the_control_socket() {
-    use clap::Parser;
     let t = TestServer::start().await;
     demo::seed(&t.server).await.unwrap();
     let menu = demo::spawn_ivr_bot(&t.server, "127.0.0.1:0").unwrap();
@@ -55,14 +54,12 @@ async fn a_script_drives_the_interface_over_the_control_socket() {
         Err(CtlError::NotRunning)
     ));
 
-    let cli = parla::cli::Cli::try_parse_from([
-        "parla",
-        "--config",
-        dir.path().join("none.toml").to_str().unwrap(),
-    ])
-    .unwrap();
-    let file = parla::cli::config::ConfigFile::default();
-    let mut look = parla::tui::run::Look::from_config(&cli, &file);
+    let settings = parla::settings::Overrides {
+        config: Some(dir.path().join("none.toml")),
+        ..Default::default()
+    };
+    let file = parla::settings::ConfigFile::default();
+    let mut look = parla::tui::run::Look::from_config(&settings, &file);
     look.audio.backend = "null".into();
     let config = ClientConfig::new(
         t.url(),

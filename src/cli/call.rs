@@ -128,7 +128,7 @@ async fn start_client(
     cli: &super::Cli,
 ) -> Result<(Client, tokio::sync::mpsc::UnboundedReceiver<Event>), CliError> {
     let settings = config::resolve(cli)?;
-    let source = super::run::token_source(&settings)?;
+    let source = settings.token_source()?;
     let mut config = ClientConfig::new(settings.server.clone(), source);
     config.ca_file.clone_from(&settings.ca_file);
     config.presence = false;
@@ -150,7 +150,7 @@ async fn start_client(
     match ready {
         Ok(Ok(())) => Ok((client, events)),
         Ok(Err((code, message))) => Err(CliError {
-            exit: super::run::exit_for_code_str(&code),
+            exit: super::output::exit_for_code_str(&code),
             code,
             message,
         }),

@@ -344,7 +344,7 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<(), CliError> {
         b.stop();
     }
     server.shutdown().await;
-    result
+    Ok(result?)
 }
 
 /// The interface, signed in as the demo user.
@@ -354,7 +354,7 @@ fn demo_interface(
     bind: &str,
 ) -> Result<crate::tui::run::Runtime, CliError> {
     let file = super::config::load_file(cli)?;
-    let mut look = crate::tui::run::Look::from_config(cli, &file);
+    let mut look = crate::tui::run::Look::from_config(&super::config::overrides(cli), &file);
     // The demo's media stay where the bots are.
     look.audio.bind = bind.to_owned();
     let config = ClientConfig::new(

@@ -57,6 +57,18 @@ pub fn exit_for_code(code: ErrorCode) -> u8 {
     }
 }
 
+/// The exit status for a code reported as text (a server code or a client one).
+pub fn exit_for_code_str(code: &str) -> u8 {
+    serde_json::from_value::<ErrorCode>(serde_json::json!(code))
+        .map(exit_for_code)
+        .unwrap_or(match code {
+            "server_unreachable" => exit::UNREACHABLE,
+            "token_unavailable" => exit::AUTH,
+            "config_error" => exit::USAGE,
+            _ => exit::FAILURE,
+        })
+}
+
 impl From<ClientError> for CliError {
     fn from(e: ClientError) -> Self {
         let exit = match &e {
@@ -78,12 +90,34 @@ impl From<ClientError> for CliError {
     }
 }
 
-impl From<super::config::ConfigError> for CliError {
-    fn from(e: super::config::ConfigError) -> Self {
+impl From<crate::settings::ConfigError> for CliError {
+    fn from(e: crate::settings::ConfigError) -> Self {
+        let exit = match e {
+            // No credentials at all: an authentication problem to scripts.
+            crate::settings::ConfigError::NoToken => exit::AUTH,
+            _ => exit::USAGE,
+        };
         CliError {
             code: "config_error".into(),
             message: e.to_string(),
-            exit: exit::USAGE,
+            exit,
+        }
+    }
+}
+
+impl From<crate::tui::TuiError> for CliError {
+    fn from(e: crate::tui::TuiError) -> Self {
+        use crate::tui::TuiError;
+        match e {
+            TuiError::Usage(m) => CliError::usage(m),
+            TuiError::Io(m) => CliError::io(m),
+            TuiError::Script(message) => CliError {
+                code: "script_failed".into(),
+                message,
+                exit: exit::FAILURE,
+            },
+            TuiError::Client(e) => e.into(),
+            TuiError::Settings(e) => e.into(),
         }
     }
 }

@@ -3,11 +3,11 @@
 use std::io::Read;
 use std::time::Duration;
 
-use super::config::{self, Resolved};
+use super::config;
 use super::output::{self, exit, print_json, CliError};
 use super::{AdminCommand, Cli, Command, UserCommand};
 use crate::client::session::ConnectionState;
-use crate::client::{Client, ClientConfig, ClientError, Event, Rest, TokenSource};
+use crate::client::{Client, ClientConfig, ClientError, Event, Rest};
 use crate::proto::{Direction, ErrorCode};
 use crate::server::{Server, ServerConfig};
 
@@ -25,7 +25,7 @@ pub async fn run(cli: Cli) -> u8 {
 
 async fn dispatch(cli: Cli) -> Result<(), CliError> {
     let Some(command) = &cli.command else {
-        return crate::tui::run::interactive(&cli).await;
+        return Ok(crate::tui::run::interactive(&launch(&cli)).await?);
     };
     match command {
         Command::Ctl(args) => super::ctl::run(args, cli.json).await,
@@ -80,7 +80,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
                 text.clone()
             };
             let rest = user_rest(&cli).await?;
-            let channel_id = resolve_target(&rest, target).await?;
+            let channel_id = rest.resolve_target(target).await?;
             let message = send_with_retry(&rest, &channel_id, &text).await?;
             if cli.json {
                 print_json(&message);
@@ -99,7 +99,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             after,
         } => {
             let rest = user_rest(&cli).await?;
-            let channel_id = resolve_target(&rest, target).await?;
+            let channel_id = rest.resolve_target(target).await?;
             let (anchor, direction) = match (before, after) {
                 (_, Some(a)) => (Some(*a), Direction::Forwards),
                 (Some(b), None) => (Some(*b), Direction::Backwards),
@@ -117,7 +117,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         }
         Command::Read { target, seq } => {
             let rest = user_rest(&cli).await?;
-            let channel_id = resolve_target(&rest, target).await?;
+            let channel_id = rest.resolve_target(target).await?;
             let seq = match seq {
                 Some(s) => *s,
                 None => rest.channel(&channel_id).await?.last_seq,
@@ -175,55 +175,15 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-pub(crate) fn token_source(settings: &Resolved) -> Result<TokenSource, CliError> {
-    match (&settings.token_cmd, &settings.token) {
-        (Some(cmd), _) => Ok(TokenSource::Command(cmd.clone())),
-        (None, Some(t)) => Ok(TokenSource::Static(t.clone())),
-        (None, None) => Err(CliError {
-            code: "config_error".into(),
-            message: "no access token: pass --token or --token-cmd (or PARLA_TOKEN / PARLA_TOKEN_CMD, or a config profile)".into(),
-            exit: exit::AUTH,
-        }),
-    }
-}
-
 /// A REST client with a token from the configured source.
 async fn user_rest(cli: &Cli) -> Result<Rest, CliError> {
     let settings = config::resolve(cli)?;
-    let source = token_source(&settings)?;
+    let source = settings.token_source()?;
     let token = source
         .fetch_with_retry(&Default::default())
         .await
         .map_err(CliError::from)?;
     Ok(Rest::with_ca_file(&settings.server, settings.ca_file.as_deref())?.with_token(token))
-}
-
-/// A user id, a channel id (`ch_...`) or a group name (`#name`) to a channel id.
-pub async fn resolve_target(rest: &Rest, target: &str) -> Result<String, CliError> {
-    if target.starts_with("ch_") {
-        return Ok(target.to_owned());
-    }
-    if let Some(name) = target.strip_prefix('#') {
-        let channels = rest.channels().await?;
-        let matches: Vec<_> = channels
-            .iter()
-            .filter(|c| c.name.as_deref() == Some(name))
-            .collect();
-        return match matches.as_slice() {
-            [one] => Ok(one.channel_id.clone()),
-            [] => Err(CliError {
-                code: ErrorCode::ChannelNotExists.as_str().into(),
-                message: format!("you take part in no group channel named `{name}`"),
-                exit: exit::NOT_FOUND,
-            }),
-            _ => Err(CliError {
-                code: ErrorCode::ValidationError.as_str().into(),
-                message: format!("several channels are named `{name}`; use the channel id"),
-                exit: exit::NOT_FOUND,
-            }),
-        };
-    }
-    Ok(rest.open_direct(target).await?.channel_id)
 }
 
 /// Sends over REST, retrying transient failures with the same `client_id` so the server
@@ -248,18 +208,6 @@ async fn send_with_retry(
             Err(e) => return Err(e.into()),
         }
     }
-}
-
-/// The exit status for a code reported as text (a server code or a client one).
-pub(crate) fn exit_for_code_str(code: &str) -> u8 {
-    serde_json::from_value::<ErrorCode>(serde_json::json!(code))
-        .map(output::exit_for_code)
-        .unwrap_or(match code {
-            "server_unreachable" => exit::UNREACHABLE,
-            "token_unavailable" => exit::AUTH,
-            "config_error" => exit::USAGE,
-            _ => exit::FAILURE,
-        })
 }
 
 fn is_transient(e: &ClientError) -> bool {
@@ -462,7 +410,7 @@ async fn serve(cli: &Cli, args: &super::ServeArgs) -> Result<(), CliError> {
 
 async fn watch(cli: &Cli) -> Result<(), CliError> {
     let settings = config::resolve(cli)?;
-    let source = token_source(&settings)?;
+    let source = settings.token_source()?;
     let mut config = ClientConfig::new(settings.server.clone(), source);
     config.ca_file.clone_from(&settings.ca_file);
     let (client, mut events) = Client::start(config)?;
@@ -483,10 +431,18 @@ async fn watch(cli: &Cli) -> Result<(), CliError> {
                     return Err(CliError {
                         code: code.clone(),
                         message: message.clone(),
-                        exit: exit_for_code_str(code),
+                        exit: output::exit_for_code_str(code),
                     });
                 }
             }
         }
+    }
+}
+
+/// How the interface is started from this command line.
+pub fn launch(cli: &Cli) -> crate::tui::Launch {
+    crate::tui::Launch {
+        settings: config::overrides(cli),
+        record_cast: cli.record_cast.clone(),
     }
 }

@@ -225,6 +225,34 @@ impl Rest {
         Err(ClientError::Api(api_error_from(status, &text)))
     }
 
+    /// The channel a user names on the command line or in a script: a channel id
+    /// (`ch_...`) as it is, `#name` for a group channel of theirs with that name, anything
+    /// else a user id, whose direct channel is opened (created when missing).
+    pub async fn resolve_target(&self, target: &str) -> Result<String, ClientError> {
+        if target.starts_with("ch_") {
+            return Ok(target.to_owned());
+        }
+        if let Some(name) = target.strip_prefix('#') {
+            let channels = self.channels().await?;
+            let matches: Vec<_> = channels
+                .iter()
+                .filter(|c| c.name.as_deref() == Some(name))
+                .collect();
+            return match matches.as_slice() {
+                [one] => Ok(one.channel_id.clone()),
+                [] => Err(ClientError::Api(ApiError::new(
+                    ErrorCode::ChannelNotExists,
+                    format!("you take part in no group channel named `{name}`"),
+                ))),
+                _ => Err(ClientError::Api(ApiError::new(
+                    ErrorCode::ValidationError,
+                    format!("several channels are named `{name}`; use the channel id"),
+                ))),
+            };
+        }
+        Ok(self.open_direct(target).await?.channel_id)
+    }
+
     // -- admin ------------------------------------------------------------------------
 
     pub async fn admin_create_user(

@@ -19,16 +19,15 @@ use super::i18n::Strings;
 use super::keymap::Keymap;
 use super::theme::Theme;
 use super::ui;
-use crate::cli::config::{self, AudioConfig, ConfigFile};
-use crate::cli::output::CliError;
-use crate::cli::Cli;
+use super::{Launch, TuiError};
 use crate::client::media_call::AudioSetup;
 use crate::client::switchboard::{AudioFactory, CallCommand, CallNews, Switchboard};
-use crate::client::{Client, ClientConfig, Event, Rest};
+use crate::client::{Client, Event, Rest};
 use crate::ctl::{CtlCall, CtlRequest, CtlServer};
 use crate::media::audio::{AudioSink, AudioSource, NullSink, Silence};
 use crate::media::dtmf;
 use crate::proto::{DeclineReason, Direction};
+use crate::settings::{self, AudioConfig, ConfigFile, Overrides};
 
 /// Everything the interface needs from the config: strings, keys, colours, sound.
 pub struct Look {
@@ -41,16 +40,16 @@ pub struct Look {
 }
 
 impl Look {
-    pub fn from_config(cli: &Cli, file: &ConfigFile) -> Look {
-        let (path, _) = config::config_path(cli);
+    pub fn from_config(overrides: &Overrides, file: &ConfigFile) -> Look {
+        let (path, _) = settings::config_path(overrides);
         let mut problems = Vec::new();
-        let keymap_file = config::user_file(path.as_deref(), "keymap.toml");
+        let keymap_file = settings::user_file(path.as_deref(), "keymap.toml");
         let (keymap, p) = Keymap::load(
             file.keymap.as_deref().unwrap_or("default"),
             keymap_file.as_deref(),
         );
         problems.extend(p.map(|e| e.to_string()));
-        let theme_file = config::user_file(path.as_deref(), "theme.toml");
+        let theme_file = settings::user_file(path.as_deref(), "theme.toml");
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let (theme, p) = Theme::load(
             file.theme.as_deref().unwrap_or("dark"),
@@ -148,11 +147,10 @@ pub struct Runtime {
 }
 
 /// Starts the session for the interface.
-pub fn start_client(cli: &Cli) -> Result<(Client, mpsc::UnboundedReceiver<Event>), CliError> {
-    let settings = config::resolve(cli)?;
-    let source = crate::cli::run::token_source(&settings)?;
-    let mut config = ClientConfig::new(settings.server.clone(), source);
-    config.ca_file.clone_from(&settings.ca_file);
+pub fn start_client(
+    overrides: &Overrides,
+) -> Result<(Client, mpsc::UnboundedReceiver<Event>), TuiError> {
+    let config = settings::resolve(overrides)?.client_config()?;
     Ok(Client::start(config)?)
 }
 
@@ -598,9 +596,10 @@ impl Runtime {
                 let reply = call.reply;
                 tokio::spawn(async move {
                     let result = async {
-                        let channel_id = crate::cli::run::resolve_target(&rest, &target)
+                        let channel_id = rest
+                            .resolve_target(&target)
                             .await
-                            .map_err(|e| (e.code, e.message))?;
+                            .map_err(|e| (e.code().to_owned(), e.to_string()))?;
                         let message = client
                             .send_message(&channel_id, &text)
                             .await
@@ -747,8 +746,8 @@ fn read_terminal(tx: mpsc::UnboundedSender<Input>) {
     });
 }
 
-fn io_error(what: &str, e: std::io::Error) -> CliError {
-    CliError::io(format!("{what}: {e}"))
+fn io_error(what: &str, e: std::io::Error) -> TuiError {
+    TuiError::Io(format!("{what}: {e}"))
 }
 
 /// While the interface owns the terminal, whatever writes to standard error (C libraries
@@ -760,7 +759,7 @@ struct StderrToLog {
 impl StderrToLog {
     fn redirect() -> StderrToLog {
         use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-        let dir = config::log_dir();
+        let dir = settings::log_dir();
         let file = std::fs::create_dir_all(&dir).and_then(|()| {
             std::fs::OpenOptions::new()
                 .create(true)
@@ -796,25 +795,26 @@ impl Drop for StderrToLog {
 }
 
 /// `parla` with no subcommand: the interface in this terminal.
-pub async fn interactive(cli: &Cli) -> Result<(), CliError> {
+pub async fn interactive(launch: &Launch) -> Result<(), TuiError> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
-        return Err(CliError::usage(
-            "the interface needs a terminal; for scripts use the subcommands (see `parla --help`)",
+        return Err(TuiError::Usage(
+            "the interface needs a terminal; for scripts use the subcommands (see `parla --help`)"
+                .into(),
         ));
     }
-    let file = config::load_file(cli)?;
-    let look = Look::from_config(cli, &file);
-    let (client, events) = start_client(cli)?;
+    let file = settings::load_file(&launch.settings)?;
+    let look = Look::from_config(&launch.settings, &file);
+    let (client, events) = start_client(&launch.settings)?;
     let mut rt = Runtime::new(look, client.clone(), events, &file.audio.bind);
     rt.serve_ctl(crate::ctl::default_socket_path()).await;
-    let result = in_terminal(&mut rt, cli.record_cast.as_deref()).await;
+    let result = in_terminal(&mut rt, launch.record_cast.as_deref()).await;
     client.stop();
     result
 }
 
 /// Runs a prepared interface in this terminal until the user quits.
-pub async fn in_terminal(rt: &mut Runtime, cast: Option<&std::path::Path>) -> Result<(), CliError> {
+pub async fn in_terminal(rt: &mut Runtime, cast: Option<&std::path::Path>) -> Result<(), TuiError> {
     let (width, height) =
         ratatui::crossterm::terminal::size().map_err(|e| io_error("no terminal size", e))?;
     let guard = TerminalGuard::enter().map_err(|e| io_error("cannot set up the terminal", e))?;
@@ -838,7 +838,7 @@ pub async fn in_terminal(rt: &mut Runtime, cast: Option<&std::path::Path>) -> Re
     drop(terminal);
     drop(stderr);
     drop(guard);
-    result.map_err(CliError::io)
+    result.map_err(TuiError::Io)
 }
 
 /// Plays a scripted tour in an interface drawn off screen (`cols` x `rows`), recording it
@@ -849,7 +849,7 @@ pub async fn headless(
     cols: u16,
     rows: u16,
     cast: Option<&std::path::Path>,
-) -> Result<(), CliError> {
+) -> Result<(), TuiError> {
     let writer: Box<dyn Write + Send> = match cast {
         Some(path) => Box::new(
             CastWriter::create(path, std::io::sink(), cols, rows, "parla demo")
@@ -903,9 +903,5 @@ pub async fn headless(
     if result.is_err() {
         tracing::warn!(screen = %rt.screen, "the tour stopped here");
     }
-    result.map_err(|m| CliError {
-        code: "script_failed".into(),
-        message: m,
-        exit: crate::cli::output::exit::FAILURE,
-    })
+    result.map_err(TuiError::Script)
 }
