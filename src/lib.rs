@@ -15,4 +15,5 @@ pub mod media;
 pub mod proto;
 pub mod server;
 pub mod settings;
+pub mod sys;
 pub mod tui;

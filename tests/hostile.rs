@@ -479,55 +479,20 @@ async fn sockets_on_both_sides_send_without_waiting_for_acks() {
             Some(fd) => fd,
             None => continue,
         };
-        let (Some(local), Some(peer)) = (sock_port(fd, false), sock_port(fd, true)) else {
+        let Some(sock) = parla::sys::tcp_socket(fd) else {
             continue;
         };
-        if local == port {
+        if sock.local_port == port {
             server_side += 1;
-            assert!(nodelay(fd), "server socket fd {fd} has Nagle on");
-        } else if peer == port {
+            assert!(sock.nodelay, "server socket fd {fd} has Nagle on");
+        } else if sock.peer_port == port {
             client_side += 1;
-            assert!(
-                nodelay(fd),
-                "client socket fd {fd} (to the server) has Nagle on"
-            );
+            assert!(sock.nodelay, "client socket fd {fd} (to the server) has Nagle on");
         }
     }
     assert!(server_side >= 2, "found {server_side} accepted sockets");
     assert!(client_side >= 2, "found {client_side} client sockets");
     client.stop();
-}
-
-/// The local (or peer) TCP port of an IPv4 socket fd.
-fn sock_port(fd: i32, peer: bool) -> Option<u16> {
-    let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-    // SAFETY: addr is a properly sized sockaddr_in buffer and len says so.
-    let rc = unsafe {
-        let p = &mut addr as *mut libc::sockaddr_in as *mut libc::sockaddr;
-        if peer {
-            libc::getpeername(fd, p, &mut len)
-        } else {
-            libc::getsockname(fd, p, &mut len)
-        }
-    };
-    (rc == 0 && i32::from(addr.sin_family) == libc::AF_INET).then(|| u16::from_be(addr.sin_port))
-}
-
-fn nodelay(fd: i32) -> bool {
-    let mut v: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: v is a c_int and len its size.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_NODELAY,
-            &mut v as *mut libc::c_int as *mut libc::c_void,
-            &mut len,
-        )
-    };
-    rc == 0 && v != 0
 }
 
 /// Frames that break the WebSocket rules get their close code (1009, 1007) instead of a

@@ -278,18 +278,6 @@ const JWT_SECRET_KEY: &str = "jwt_secret";
 /// How often, at most, freed memory is handed back to the system.
 const TRIM_EVERY: Duration = Duration::from_secs(2);
 
-/// Hands memory the allocator holds but no longer uses back to the system. glibc keeps
-/// freed blocks in per-thread arenas for reuse; after a burst (a socket that held a replay
-/// and a full outbox, say) the process would otherwise stay at its peak size.
-fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks glibc's own heaps; it takes no pointers from us.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// How long a shutdown waits for open sockets to close.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 const API_KEY_KEY: &str = "api_key";
@@ -377,7 +365,7 @@ impl Server {
                 let _ = state.with_calls(|c| Ok(((), c.tick(chrono::Utc::now()))));
                 if last_trim.elapsed() >= TRIM_EVERY && state.sockets.take_ended() > 0 {
                     last_trim = tokio::time::Instant::now();
-                    tokio::task::spawn_blocking(release_free_memory);
+                    tokio::task::spawn_blocking(crate::sys::release_free_memory);
                 }
             }
         });

@@ -758,7 +758,6 @@ struct StderrToLog {
 
 impl StderrToLog {
     fn redirect() -> StderrToLog {
-        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
         let dir = settings::log_dir();
         let file = std::fs::create_dir_all(&dir).and_then(|()| {
             std::fs::OpenOptions::new()
@@ -769,27 +768,16 @@ impl StderrToLog {
         let Ok(file) = file else {
             return StderrToLog { saved: None };
         };
-        // SAFETY: dup and dup2 on valid descriptors; the duplicate is owned from here on.
-        let saved = unsafe {
-            let copy = libc::dup(2);
-            if copy < 0 || libc::dup2(file.as_raw_fd(), 2) < 0 {
-                None
-            } else {
-                Some(OwnedFd::from_raw_fd(copy))
-            }
-        };
-        StderrToLog { saved }
+        StderrToLog {
+            saved: crate::sys::redirect_stderr(&file),
+        }
     }
 }
 
 impl Drop for StderrToLog {
     fn drop(&mut self) {
-        use std::os::fd::AsRawFd;
         if let Some(saved) = &self.saved {
-            // SAFETY: restores the descriptor saved in `redirect`.
-            unsafe {
-                libc::dup2(saved.as_raw_fd(), 2);
-            }
+            crate::sys::restore_stderr(saved);
         }
     }
 }

@@ -112,10 +112,11 @@ impl ServeProcess {
 
     /// Sends SIGINT, as Ctrl-C in its terminal would.
     pub fn interrupt(&self) {
-        let pid = i32::try_from(self.pid()).unwrap();
-        // SAFETY: kill(2) on our own child's pid with a valid signal number.
-        let rc = unsafe { libc::kill(pid, libc::SIGINT) };
-        assert_eq!(rc, 0, "kill(SIGINT) failed");
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &self.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -INT failed");
     }
 
     /// Waits for the process to end by itself; its exit status.
