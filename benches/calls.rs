@@ -19,14 +19,34 @@
 //! PARLA_BENCH_SETUPS (20), PARLA_BENCH_CALLS ("10,50"), PARLA_BENCH_CPU_SECONDS (5),
 //! PARLA_BENCH_M2E_CALLS (3), PARLA_BENCH_M2E_SECONDS (8), PARLA_BENCH_PATH_DROPS (5).
 
+// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
+// functions read top to bottom however long they are.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    clippy::items_after_statements,
+    clippy::cognitive_complexity,
+    clippy::needless_continue,
+    clippy::match_wild_err_arm,
+    clippy::trivially_copy_pass_by_ref,
+    clippy::unused_self,
+    clippy::format_push_string,
+    clippy::assigning_clones,
+    clippy::default_trait_access,
+    clippy::used_underscore_binding,
+    clippy::decimal_bitwise_operands
+)]
+
 mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::{cpu_seconds, env_num, pct};
 
+use parla::client::call::media::AudioSetup;
+use parla::client::call::phone::{CallDriver, CallEvent};
 use parla::client::call::CallState;
-use parla::client::media_call::AudioSetup;
-use parla::client::phone::{CallDriver, CallEvent};
 use parla::client::{Client, ClientConfig, Event, Rest, TokenSource};
 use parla::media::audio::{AudioSink, AudioSource, NullSink, Silence, Tone};
 use parla::media::net::Outage;
@@ -134,11 +154,12 @@ fn chirp() -> Vec<f64> {
     let n = 240;
     (0..n)
         .map(|i| {
-            let t = i as f64 / 48_000.0;
-            let dur = n as f64 / 48_000.0;
+            let t = f64::from(i) / 48_000.0;
+            let dur = f64::from(n) / 48_000.0;
             let phase =
                 std::f64::consts::TAU * (500.0 * t + (4000.0 - 500.0) * t * t / (2.0 * dur));
-            let window = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / (n - 1) as f64).cos();
+            let window =
+                0.5 - 0.5 * (std::f64::consts::TAU * f64::from(i) / f64::from(n - 1)).cos();
             phase.sin() * window
         })
         .collect()
@@ -639,7 +660,7 @@ fn main() {
                     Some(e) = b.events.recv() => { let _ = db.on_event(&e).await; }
                     _ = da.next_media_event() => {}
                     _ = db.next_media_event() => {}
-                    _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                    () = tokio::time::sleep(Duration::from_millis(20)) => {}
                 }
             };
             match back {
@@ -715,7 +736,7 @@ fn main() {
                 v.len(),
                 pct(v, 0.5),
                 pct(v, 0.95)
-            )
+            );
         };
         println!("mouth-to-ear, stamped at the sample ({m2e_calls} calls of {m2e_seconds} s each way):");
         m2e_line("a→b, idle", &ab);

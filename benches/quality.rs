@@ -8,13 +8,33 @@
 //! Needs `espeak-ng`, `sox`, `stress-ng`, and Python with `numpy` and `pesq` (`make bench`
 //! installs them). Prints a table and writes `target/bench/quality.json`.
 
+// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
+// functions read top to bottom however long they are.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    clippy::items_after_statements,
+    clippy::cognitive_complexity,
+    clippy::needless_continue,
+    clippy::match_wild_err_arm,
+    clippy::trivially_copy_pass_by_ref,
+    clippy::unused_self,
+    clippy::format_push_string,
+    clippy::assigning_clones,
+    clippy::default_trait_access,
+    clippy::used_underscore_binding,
+    clippy::decimal_bitwise_operands
+)]
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use parla::client::call::media::AudioSetup;
+use parla::client::call::phone::{CallDriver, CallEvent};
 use parla::client::call::CallState;
-use parla::client::media_call::AudioSetup;
-use parla::client::phone::{CallDriver, CallEvent};
 use parla::client::{ClientConfig, Event, Rest, TokenSource};
 use parla::media::audio::{AudioSink, Capture, WavSource};
 use parla::media::impair::Impairment;
@@ -106,8 +126,8 @@ async fn one_call(
     }
     // Whole utterances: far more than the ten seconds a capture keeps by default.
     let (heard_by_alice, heard_by_bob) = (
-        Capture::keeping(Duration::from_secs(120)),
-        Capture::keeping(Duration::from_secs(120)),
+        Capture::keeping(Duration::from_mins(2)),
+        Capture::keeping(Duration::from_mins(2)),
     );
     let room = alice.dial(&["bob".into()]).await.expect("dial").room_id;
     let side = |sink: &Capture, impair: Option<Impairment>| AudioSetup {
@@ -135,7 +155,7 @@ async fn one_call(
                 }
                 if let Ok(Some(CallEvent::State(v))) = db.on_event(&e).await { up_b |= v.state == CallState::Connected; }
             }
-            _ = tokio::time::sleep(Duration::from_secs(30)) => panic!("call did not connect"),
+            () = tokio::time::sleep(Duration::from_secs(30)) => panic!("call did not connect"),
         }
     }
     // The reference plays once; give it its length plus two seconds.

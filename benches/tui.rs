@@ -5,6 +5,26 @@
 //!
 //! Prints a table and writes `target/bench/tui.json`.
 
+// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
+// functions read top to bottom however long they are.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    clippy::items_after_statements,
+    clippy::cognitive_complexity,
+    clippy::needless_continue,
+    clippy::match_wild_err_arm,
+    clippy::trivially_copy_pass_by_ref,
+    clippy::unused_self,
+    clippy::format_push_string,
+    clippy::assigning_clones,
+    clippy::default_trait_access,
+    clippy::used_underscore_binding,
+    clippy::decimal_bitwise_operands
+)]
+
 mod support;
 use std::time::{Duration, Instant};
 use support::{env_num, pct, rss_kib};
@@ -75,7 +95,7 @@ fn big_app(messages: u64, people: u64) -> App {
         })
         .collect();
     app.on_history("ch_big", history, true);
-    app.now = t0 + chrono::Duration::days(2);
+    app.tick(t0 + chrono::Duration::days(2));
     app
 }
 

@@ -497,6 +497,21 @@ pub enum EndReason {
     Error,
 }
 
+impl EndReason {
+    /// The reason's name, as JSON spells it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Declined => "declined",
+            EndReason::Canceled => "canceled",
+            EndReason::AnsweredOnAnotherDevice => "answered_on_another_device",
+            EndReason::HangUp => "hang_up",
+            EndReason::Timeout => "timeout",
+            EndReason::Error => "error",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum DeclineReason {
@@ -859,6 +874,13 @@ pub fn frame_req_id(text: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
 
@@ -910,7 +932,7 @@ mod tests {
             ErrorCode::MalformedRequest
         );
         assert_eq!(
-            parse_client_frame(r#"[1,2]"#).unwrap_err().code,
+            parse_client_frame(r"[1,2]").unwrap_err().code,
             ErrorCode::MalformedRequest
         );
         assert!(matches!(

@@ -145,9 +145,10 @@ pub fn default_config_path() -> Option<PathBuf> {
 
 /// Where the server keeps its database unless `--data` says otherwise.
 pub fn default_server_data_dir() -> PathBuf {
-    project_dirs()
-        .map(|d| d.data_dir().join("server"))
-        .unwrap_or_else(|| PathBuf::from("parla-data"))
+    project_dirs().map_or_else(
+        || PathBuf::from("parla-data"),
+        |d| d.data_dir().join("server"),
+    )
 }
 
 /// The user keymap and theme files, beside the config file.
@@ -177,9 +178,10 @@ pub fn load_file(o: &Overrides) -> Result<ConfigFile, ConfigError> {
 
 /// Where log files go.
 pub fn log_dir() -> PathBuf {
-    project_dirs()
-        .map(|d| d.data_dir().join("logs"))
-        .unwrap_or_else(|| std::env::temp_dir().join("parla-logs"))
+    project_dirs().map_or_else(
+        || std::env::temp_dir().join("parla-logs"),
+        |d| d.data_dir().join("logs"),
+    )
 }
 
 impl ConfigFile {

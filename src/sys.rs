@@ -57,12 +57,12 @@ pub fn tcp_socket(fd: std::os::fd::RawFd) -> Option<TcpSocket> {
         // writes at most that much.
         unsafe {
             let mut addr: libc::sockaddr_in = std::mem::zeroed();
-            let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let mut len = socklen_of::<libc::sockaddr_in>();
             let p = std::ptr::addr_of_mut!(addr).cast::<libc::sockaddr>();
             let rc = if peer {
-                libc::getpeername(fd, p, &mut len)
+                libc::getpeername(fd, p, &raw mut len)
             } else {
-                libc::getsockname(fd, p, &mut len)
+                libc::getsockname(fd, p, &raw mut len)
             };
             (rc == 0 && i32::from(addr.sin_family) == libc::AF_INET)
                 .then(|| u16::from_be(addr.sin_port))
@@ -70,7 +70,7 @@ pub fn tcp_socket(fd: std::os::fd::RawFd) -> Option<TcpSocket> {
     };
     let (local_port, peer_port) = (port(false)?, port(true)?);
     let mut v: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    let mut len = socklen_of::<libc::c_int>();
     // SAFETY: `v` is a c_int and `len` its size.
     let rc = unsafe {
         libc::getsockopt(
@@ -78,7 +78,7 @@ pub fn tcp_socket(fd: std::os::fd::RawFd) -> Option<TcpSocket> {
             libc::IPPROTO_TCP,
             libc::TCP_NODELAY,
             std::ptr::addr_of_mut!(v).cast::<libc::c_void>(),
-            &mut len,
+            &raw mut len,
         )
     };
     (rc == 0).then_some(TcpSocket {
@@ -86,4 +86,10 @@ pub fn tcp_socket(fd: std::os::fd::RawFd) -> Option<TcpSocket> {
         peer_port,
         nodelay: v != 0,
     })
+}
+
+/// The size of a small C structure as the kernel's length type.
+#[allow(clippy::cast_possible_truncation)] // socket structures are a few bytes long
+fn socklen_of<T>() -> libc::socklen_t {
+    std::mem::size_of::<T>() as libc::socklen_t
 }

@@ -1,13 +1,33 @@
 //! Real audio through a real call: two clients, the real server for signaling, webrtc-rs
 //! peers over loopback, Opus, the jitter buffer; tones in, captures out.
 
+// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
+// functions read top to bottom however long they are.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    clippy::items_after_statements,
+    clippy::cognitive_complexity,
+    clippy::needless_continue,
+    clippy::match_wild_err_arm,
+    clippy::trivially_copy_pass_by_ref,
+    clippy::unused_self,
+    clippy::format_push_string,
+    clippy::assigning_clones,
+    clippy::default_trait_access,
+    clippy::used_underscore_binding,
+    clippy::decimal_bitwise_operands
+)]
+
 mod common;
 
 use std::time::Duration;
 
 use common::*;
+use parla::client::call::media::{AudioSetup, CallMedia};
 use parla::client::call::CallState;
-use parla::client::media_call::{AudioSetup, CallMedia};
 use parla::client::Event;
 use parla::media::audio::{rms, tone_strength, Capture, Tone};
 
@@ -84,7 +104,7 @@ async fn tones_cross_a_call_both_ways_and_mute_silences() {
                 Event::Call { view } if view.state == CallState::Connected => b_up = true,
                 _ => {}
             },
-            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+            () = tokio::time::sleep(Duration::from_millis(50)) => {}
         }
     }
     let bob_media = bob_media.unwrap();
@@ -142,7 +162,7 @@ async fn tones_cross_a_call_both_ways_and_mute_silences() {
     bob_media.stop().await.unwrap();
 }
 
-use parla::client::phone::{CallDriver, CallEvent};
+use parla::client::call::phone::{CallDriver, CallEvent};
 
 /// Feeds both sessions' events to their drivers until `done` holds (bounded by WAIT).
 async fn pump(
@@ -170,7 +190,7 @@ async fn pump(
             Some(e) = b.rx.recv() => {
                 if let Some(CallEvent::State(v)) = db.on_event(&e).await.unwrap() { sb.push(v.state) }
             }
-            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+            () = tokio::time::sleep(Duration::from_millis(50)) => {}
         }
     }
 }
@@ -260,8 +280,8 @@ async fn hold_stops_audio_both_ways_and_resume_restores_it() {
             rms(&last(&heard_by_bob, 300)),
             tone_strength(&last(&heard_by_alice, 300), 880.0),
             rms(&last(&heard_by_alice, 300)),
-            da.media().and_then(|m| m.stats()),
-            db.media().and_then(|m| m.stats()),
+            da.media().and_then(parla::client::call::media::CallMedia::stats),
+            db.media().and_then(parla::client::call::media::CallMedia::stats),
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -285,7 +305,7 @@ async fn hold_stops_audio_both_ways_and_resume_restores_it() {
         tokio::select! {
             Some(e) = a.rx.recv() => { da.on_event(&e).await.unwrap(); }
             Some(e) = b.rx.recv() => { db.on_event(&e).await.unwrap(); }
-            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+            () = tokio::time::sleep(Duration::from_millis(50)) => {}
         }
     }
     let deadline = tokio::time::Instant::now() + WAIT;

@@ -2,6 +2,26 @@
 //! mixing bridge, ICE restart when the network path drops, and both sides holding (also at
 //! the same moment). Real server, real clients, webrtc-rs peers over loopback.
 
+// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
+// functions read top to bottom however long they are.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    clippy::items_after_statements,
+    clippy::cognitive_complexity,
+    clippy::needless_continue,
+    clippy::match_wild_err_arm,
+    clippy::trivially_copy_pass_by_ref,
+    clippy::unused_self,
+    clippy::format_push_string,
+    clippy::assigning_clones,
+    clippy::default_trait_access,
+    clippy::used_underscore_binding,
+    clippy::decimal_bitwise_operands
+)]
+
 mod common;
 
 use std::time::Duration;
@@ -247,11 +267,11 @@ async fn sound_card_resampling_drift_and_dropouts_reach_the_call_statistics() {
     const RATE: u32 = 44_100;
     let (mut card, mic, speaker) = VirtualCard::open(RATE, RATE);
     let counters = card.counters();
-    let audio = parla::client::media_call::AudioSetup {
+    let audio = parla::client::call::media::AudioSetup {
         source: Box::new(mic),
         sink: Box::new(speaker),
         device: Some(counters.clone()),
-        ..parla::client::media_call::AudioSetup::silent("127.0.0.1:0")
+        ..parla::client::call::media::AudioSetup::silent("127.0.0.1:0")
     };
     let pa = Party::start_with("alice", alice.clone(), a, &room, audio);
     let pb = Party::start("bob", bob.clone(), b, &room, 880.0, false);
@@ -308,7 +328,7 @@ async fn sound_card_resampling_drift_and_dropouts_reach_the_call_statistics() {
             .chunks(RATE as usize / 50)
             .map(|c| tone_strength(c, freq * 48_000.0 / f64::from(RATE)))
             .collect();
-        pieces.sort_by(|a, b| a.total_cmp(b));
+        pieces.sort_by(f64::total_cmp);
         pieces.get(pieces.len() / 2).copied().unwrap_or(0.0)
     };
 
@@ -359,7 +379,7 @@ async fn a_four_party_call_mixes_everyone() {
         .await
         .unwrap()
         .room_id;
-    for (_, ev) in others.iter_mut() {
+    for (_, ev) in &mut others {
         ev.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
             .await;
     }
@@ -451,7 +471,7 @@ async fn a_callee_who_does_not_answer_is_missed_at_the_ring_timeout() {
 /// frame is ever rebuilt from redundancy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_redundancy_on_one_side_the_call_falls_back_to_plain_opus() {
-    use parla::client::media_call::AudioSetup;
+    use parla::client::call::media::AudioSetup;
     use parla::media::audio::{Capture, Tone};
     use parla::media::impair::Impairment;
     use parla::media::peer::PeerOptions;
@@ -521,7 +541,7 @@ async fn without_redundancy_on_one_side_the_call_falls_back_to_plain_opus() {
 /// Opus with redundancy sends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statistics_follow_a_known_impairment() {
-    use parla::client::media_call::AudioSetup;
+    use parla::client::call::media::AudioSetup;
     use parla::media::audio::{Capture, Tone};
     use parla::media::impair::Impairment;
     use parla::media::stats::CallStats;

@@ -1,6 +1,26 @@
 //! Call signaling through the real server: ringing on every device, answer on one, decline,
 //! cancel, busy, timeout, group calls, signal relay, presence while in a call.
 
+// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
+// functions read top to bottom however long they are.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    clippy::items_after_statements,
+    clippy::cognitive_complexity,
+    clippy::needless_continue,
+    clippy::match_wild_err_arm,
+    clippy::trivially_copy_pass_by_ref,
+    clippy::unused_self,
+    clippy::format_push_string,
+    clippy::assigning_clones,
+    clippy::default_trait_access,
+    clippy::used_underscore_binding,
+    clippy::decimal_bitwise_operands
+)]
+
 mod common;
 
 use std::time::Duration;
@@ -329,7 +349,7 @@ async fn ice_servers_carry_fresh_turn_credentials() {
         c.turn = Some(parla::server::TurnConfig {
             urls: vec!["turn:127.0.0.1:3478?transport=udp".into()],
             secret: "turn-secret".into(),
-            ttl: Duration::from_secs(600),
+            ttl: Duration::from_mins(10),
         });
     })
     .await;

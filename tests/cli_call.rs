@@ -2,6 +2,26 @@
 //! digits reported in order, hang-up after a delay, exit codes when nobody answers, and bad
 //! input refused before anything is dialed.
 
+// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
+// functions read top to bottom however long they are.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    clippy::items_after_statements,
+    clippy::cognitive_complexity,
+    clippy::needless_continue,
+    clippy::match_wild_err_arm,
+    clippy::trivially_copy_pass_by_ref,
+    clippy::unused_self,
+    clippy::format_push_string,
+    clippy::assigning_clones,
+    clippy::default_trait_access,
+    clippy::used_underscore_binding,
+    clippy::decimal_bitwise_operands
+)]
+
 mod common;
 
 use std::path::Path;
@@ -92,7 +112,7 @@ async fn call_and_answer_exchange_audio_and_dtmf() {
         ])
         .arg(&alice_wav)
         .output();
-    let alice = tokio::time::timeout(Duration::from_secs(60), alice)
+    let alice = tokio::time::timeout(Duration::from_mins(1), alice)
         .await
         .expect("parla call did not finish")
         .unwrap();
@@ -191,7 +211,7 @@ async fn inband_dtmf_is_detected_in_the_audio() {
             "127.0.0.1:0",
         ])
         .output();
-    let alice = tokio::time::timeout(Duration::from_secs(60), alice)
+    let alice = tokio::time::timeout(Duration::from_mins(1), alice)
         .await
         .expect("parla call hung")
         .unwrap();
@@ -352,7 +372,7 @@ async fn the_device_backend_runs_a_call_and_reports_missing_devices() {
     ];
     args.extend(device_args);
     let alice = parla(&t, home.path(), &token).args(&args).output();
-    let alice = tokio::time::timeout(Duration::from_secs(60), alice)
+    let alice = tokio::time::timeout(Duration::from_mins(1), alice)
         .await
         .unwrap()
         .unwrap();

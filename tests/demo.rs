@@ -1,5 +1,25 @@
 //! `parla demo`: seeded users and history, and a chat bot that answers.
 
+// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
+// functions read top to bottom however long they are.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    clippy::items_after_statements,
+    clippy::cognitive_complexity,
+    clippy::needless_continue,
+    clippy::match_wild_err_arm,
+    clippy::trivially_copy_pass_by_ref,
+    clippy::unused_self,
+    clippy::format_push_string,
+    clippy::assigning_clones,
+    clippy::default_trait_access,
+    clippy::used_underscore_binding,
+    clippy::decimal_bitwise_operands
+)]
+
 mod common;
 
 use std::process::Command;
@@ -75,9 +95,9 @@ fn the_demo_command_starts_and_reports_how_to_connect() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_echo_bot_plays_your_audio_back() {
+    use parla::client::call::media::AudioSetup;
+    use parla::client::call::phone::{CallDriver, CallEvent};
     use parla::client::call::CallState;
-    use parla::client::media_call::AudioSetup;
-    use parla::client::phone::{CallDriver, CallEvent};
     use parla::media::audio::{tone_strength, Capture, Tone};
 
     let t = TestServer::start().await;

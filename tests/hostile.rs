@@ -2,6 +2,26 @@
 //! histories, floods, oversized and broken frames, and a shutdown with many sockets open.
 //! Memory is read from `/proc` of the real `parla serve` process.
 
+// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
+// functions read top to bottom however long they are.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    clippy::items_after_statements,
+    clippy::cognitive_complexity,
+    clippy::needless_continue,
+    clippy::match_wild_err_arm,
+    clippy::trivially_copy_pass_by_ref,
+    clippy::unused_self,
+    clippy::format_push_string,
+    clippy::assigning_clones,
+    clippy::default_trait_access,
+    clippy::used_underscore_binding,
+    clippy::decimal_bitwise_operands
+)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -487,7 +507,10 @@ async fn sockets_on_both_sides_send_without_waiting_for_acks() {
             assert!(sock.nodelay, "server socket fd {fd} has Nagle on");
         } else if sock.peer_port == port {
             client_side += 1;
-            assert!(sock.nodelay, "client socket fd {fd} (to the server) has Nagle on");
+            assert!(
+                sock.nodelay,
+                "client socket fd {fd} (to the server) has Nagle on"
+            );
         }
     }
     assert!(server_side >= 2, "found {server_side} accepted sockets");

@@ -3,6 +3,26 @@
 //! `cargo insta review`, or accept them with `INSTA_UPDATE=always`). Plus the state
 //! changes input makes, and the keymap and theme loading.
 
+// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
+// functions read top to bottom however long they are.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    clippy::items_after_statements,
+    clippy::cognitive_complexity,
+    clippy::needless_continue,
+    clippy::match_wild_err_arm,
+    clippy::trivially_copy_pass_by_ref,
+    clippy::unused_self,
+    clippy::format_push_string,
+    clippy::assigning_clones,
+    clippy::default_trait_access,
+    clippy::used_underscore_binding,
+    clippy::decimal_bitwise_operands
+)]
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{
@@ -17,9 +37,9 @@ use parla::proto::{
     Call, CallParticipant, CallStatus, Channel, ChannelKind, DevicePresence, Message,
     ParticipantState, Presence, PresenceStatus, UserEntry,
 };
-use parla::tui::app::{App, Command, Modal, Pane};
+use parla::tui::app::{App, Job, Modal, Pane};
 use parla::tui::i18n::Strings;
-use parla::tui::keymap::Keymap;
+use parla::tui::keymap::{Action, Keymap};
 use parla::tui::theme::Theme;
 use parla::tui::ui;
 
@@ -34,7 +54,10 @@ fn user(id: &str, name: &str, status: PresenceStatus, busy_with: &[&str]) -> Use
         presence: Presence {
             user_id: id.into(),
             status,
-            busy_with: busy_with.iter().map(|s| s.to_string()).collect(),
+            busy_with: busy_with
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             devices: Vec::<DevicePresence>::new(),
         },
     }
@@ -64,7 +87,7 @@ fn channel(
         channel_id: id.into(),
         kind,
         name: name.map(str::to_owned),
-        participants: who.iter().map(|s| s.to_string()).collect(),
+        participants: who.iter().map(std::string::ToString::to_string).collect(),
         created_at: at(-3000),
         last_seq: last.as_ref().map_or(0, |m| m.seq),
         unread_count: unread,
@@ -105,7 +128,7 @@ fn app(language: &str) -> App {
     let strings = Strings::for_language(language).unwrap();
     let (keymap, _) = Keymap::load("default", None);
     let mut app = App::new(strings, keymap);
-    app.now = at(30);
+    app.tick(at(30));
     let bob_last = message(
         "ch_bob",
         3,
@@ -183,8 +206,13 @@ fn chatting(language: &str) -> App {
         code: "message_too_large".into(),
         error: "too large".into(),
     });
-    app.drafts
-        .insert("ch_bob".into(), "a draft\nover two lines".into());
+    // A draft left in the composer.
+    app.on_action(Action::Compose);
+    app.on_paste(
+        "a draft
+over two lines",
+    );
+    app.on_action(Action::Cancel);
     app
 }
 
@@ -229,7 +257,8 @@ fn in_call(language: &str) -> App {
 fn draw(app: &mut App, theme: &Theme, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| ui::render(f, app, theme)).unwrap();
-    app.areas = ui::areas(app, ratatui::layout::Rect::new(0, 0, w, h));
+    let areas = ui::areas(app, ratatui::layout::Rect::new(0, 0, w, h));
+    app.on_drawn(areas);
     t
 }
 
@@ -261,7 +290,7 @@ fn every_pane_and_modal_at_both_sizes() {
         c.on_key(alt('d'));
         c.on_key(key(KeyCode::Char('1')));
         c.on_key(key(KeyCode::Char('#')));
-        assert!(matches!(c.modal, Some(Modal::Dialpad { .. })));
+        assert!(matches!(c.modal(), Some(Modal::Dialpad { .. })));
         insta::assert_snapshot!(format!("dialpad_{size}"), text(&mut c, w, h));
         let mut c = app("en");
         c.on_key(key(KeyCode::Char('?')));
@@ -313,20 +342,20 @@ fn every_language_draws_the_call() {
 #[test]
 fn keys_move_focus_open_write_and_send() {
     let mut a = app("en");
-    assert_eq!(a.focus, Pane::Channels);
+    assert_eq!(a.focus(), Pane::Channels);
     a.on_key(key(KeyCode::Tab));
-    assert_eq!(a.focus, Pane::Users);
+    assert_eq!(a.focus(), Pane::Users);
     a.on_key(key(KeyCode::BackTab));
-    assert_eq!(a.focus, Pane::Channels);
+    assert_eq!(a.focus(), Pane::Channels);
     // Channels are listed newest first: bob's conversation is on top.
     let open = a.on_key(key(KeyCode::Enter));
     assert_eq!(
         open,
-        vec![Command::OpenChannel {
+        vec![Job::OpenChannel {
             channel_id: "ch_bob".into()
         }]
     );
-    assert_eq!(a.focus, Pane::Chat);
+    assert_eq!(a.focus(), Pane::Chat);
     a.on_key(key(KeyCode::Char('i')));
     for c in "hi? c".chars() {
         assert!(
@@ -334,11 +363,11 @@ fn keys_move_focus_open_write_and_send() {
             "`{c}` is text while writing"
         );
     }
-    assert!(a.modal.is_none());
+    assert!(a.modal().is_none());
     let sent = a.on_key(key(KeyCode::Enter));
     assert_eq!(
         sent,
-        vec![Command::Send {
+        vec![Job::Send {
             channel_id: "ch_bob".into(),
             text: "hi? c".into()
         }]
@@ -347,8 +376,8 @@ fn keys_move_focus_open_write_and_send() {
     a.on_key(key(KeyCode::Char('x')));
     a.on_key(key(KeyCode::Esc));
     a.open_channel("ch_team");
-    assert_eq!(a.drafts.get("ch_bob").map(String::as_str), Some("x"));
-    assert_eq!(a.drafts.get("ch_team"), None);
+    assert_eq!(a.draft("ch_bob"), Some("x"));
+    assert_eq!(a.draft("ch_team"), None);
 }
 
 #[test]
@@ -369,7 +398,7 @@ fn the_people_filter_narrows_the_list_and_c_calls() {
     let dial = a.on_key(key(KeyCode::Char('c')));
     assert_eq!(
         dial,
-        vec![Command::Dial {
+        vec![Job::Dial {
             users: vec!["echo".into()]
         }]
     );
@@ -382,14 +411,14 @@ fn call_keys_act_on_the_current_call() {
     let mut a = in_call("en");
     assert_eq!(
         a.on_key(alt('h')),
-        vec![Command::Hold {
+        vec![Job::Hold {
             room_id: "call_1".into(),
             on: true
         }]
     );
     assert_eq!(
         a.on_key(alt('m')),
-        vec![Command::Mute {
+        vec![Job::Mute {
             room_id: "call_1".into(),
             on: true
         }]
@@ -398,16 +427,16 @@ fn call_keys_act_on_the_current_call() {
     a.on_key(alt('d'));
     assert_eq!(
         a.on_key(key(KeyCode::Char('5'))),
-        vec![Command::Dtmf {
+        vec![Job::Dtmf {
             room_id: "call_1".into(),
             digits: "5".into()
         }]
     );
     a.on_key(key(KeyCode::Esc));
-    assert!(a.modal.is_none());
+    assert!(a.modal().is_none());
     assert_eq!(
         a.on_key(alt('e')),
-        vec![Command::Hangup {
+        vec![Job::Hangup {
             room_id: "call_1".into()
         }]
     );
@@ -423,26 +452,26 @@ fn an_incoming_call_rings_answers_and_holds_the_other() {
     let bell = a.on_event(&Event::CallIncoming {
         call: incoming.clone(),
     });
-    assert_eq!(bell, vec![Command::Bell]);
+    assert_eq!(bell, vec![Job::Bell]);
     a.on_event(&Event::Call {
         view: CallView::incoming(incoming, "you"),
     });
-    assert!(matches!(a.modal, Some(Modal::Incoming { .. })));
+    assert!(matches!(a.modal(), Some(Modal::Incoming { .. })));
     assert!(text(&mut a, 80, 24).contains("Carol is calling you"));
     let answer = a.on_key(key(KeyCode::Char('a')));
     assert_eq!(
         answer,
         vec![
-            Command::Hold {
+            Job::Hold {
                 room_id: "call_1".into(),
                 on: true
             },
-            Command::Answer {
+            Job::Answer {
                 room_id: "call_2".into()
             },
         ]
     );
-    assert!(a.modal.is_none());
+    assert!(a.modal().is_none());
     // Esc on a ringing call silences it; b declines as busy.
     let mut a = app("en");
     let mut incoming = call("call_3", "you", CallStatus::Dialing);
@@ -451,21 +480,22 @@ fn an_incoming_call_rings_answers_and_holds_the_other() {
         call: incoming.clone(),
     });
     a.on_event(&Event::Call {
-        view: CallView::incoming(incoming, "you"),
+        view: CallView::incoming(incoming.clone(), "you"),
     });
     assert_eq!(
         a.on_key(key(KeyCode::Esc)),
-        vec![Command::Ring {
+        vec![Job::Ring {
             room_id: "call_3".into(),
             on: false
         }]
     );
-    a.modal = Some(Modal::Incoming {
-        room_id: "call_3".into(),
-    });
+    assert!(a.modal().is_none());
+    // It rings again (another device's ring, say): the prompt is back.
+    a.on_event(&Event::CallIncoming { call: incoming });
+    assert!(matches!(a.modal(), Some(Modal::Incoming { .. })));
     assert_eq!(
         a.on_key(key(KeyCode::Char('b'))),
-        vec![Command::Decline {
+        vec![Job::Decline {
             room_id: "call_3".into(),
             reason: parla::proto::DeclineReason::DoNotDisturb
         }]
@@ -478,10 +508,10 @@ fn messages_in_other_channels_ring_the_bell_and_show_a_toast() {
     let out = a.on_event(&Event::Message {
         message: message("ch_team", 2, "carol", "lunch?", 29),
     });
-    assert_eq!(out, vec![Command::Bell]);
+    assert_eq!(out, vec![Job::Bell]);
     assert!(text(&mut a, 80, 24).contains("Carol: lunch?"));
     let team = a
-        .channels
+        .channels()
         .iter()
         .find(|c| c.channel_id == "ch_team")
         .unwrap();
@@ -492,7 +522,7 @@ fn messages_in_other_channels_ring_the_bell_and_show_a_toast() {
     });
     assert_eq!(
         out,
-        vec![Command::MarkRead {
+        vec![Job::MarkRead {
             channel_id: "ch_bob".into(),
             seq: 4
         }]
@@ -509,7 +539,7 @@ fn messages_in_other_channels_ring_the_bell_and_show_a_toast() {
 fn the_mouse_selects_panes_and_items() {
     let mut a = app("en");
     text(&mut a, 80, 24);
-    let users = a.areas.users;
+    let users = ui::areas(&a, ratatui::layout::Rect::new(0, 0, 80, 24)).users;
     let click = MouseEvent {
         kind: MouseEventKind::Down(MouseButton::Left),
         column: users.x + 3,
@@ -518,11 +548,11 @@ fn the_mouse_selects_panes_and_items() {
         modifiers: KeyModifiers::NONE,
     };
     let out = a.on_mouse(click);
-    assert_eq!(a.focus, Pane::Users);
+    assert_eq!(a.focus(), Pane::Users);
     assert_eq!(a.selection(Pane::Users), 3);
     assert_eq!(
         out,
-        vec![Command::OpenDirect {
+        vec![Job::OpenDirect {
             user_id: "echo".into()
         }]
     );
@@ -531,11 +561,11 @@ fn the_mouse_selects_panes_and_items() {
         row: users.y + 2,
         ..click
     });
-    assert_eq!(a.focus, Pane::Chat);
-    assert_eq!(a.current.as_deref(), Some("ch_bob"));
+    assert_eq!(a.focus(), Pane::Chat);
+    assert_eq!(a.current(), Some("ch_bob"));
     assert_eq!(
         out,
-        vec![Command::OpenChannel {
+        vec![Job::OpenChannel {
             channel_id: "ch_bob".into()
         }]
     );
@@ -594,17 +624,19 @@ fn switching_calls_holds_one_and_takes_the_other() {
     second.connected_at = Some(at(29));
     a.on_event(&Event::Call { view: second });
     // Back to the call with echo (the one placed last became current), then switch.
-    a.focus = Pane::Calls;
+    while a.focus() != Pane::Calls {
+        a.on_action(Action::FocusNext);
+    }
     a.on_key(key(KeyCode::Up));
     assert_eq!(a.active_call().unwrap().view.call.room_id, "call_1");
     assert_eq!(
         a.on_key(alt('s')),
         vec![
-            Command::Hold {
+            Job::Hold {
                 room_id: "call_1".into(),
                 on: true
             },
-            Command::Hold {
+            Job::Hold {
                 room_id: "call_2".into(),
                 on: false
             },
@@ -625,7 +657,7 @@ fn the_status_line_counts_down_to_the_next_connection_attempt() {
         },
     });
     assert!(text(&mut a, 80, 24).contains("Reconnecting in 9 s (attempt 3)"));
-    a.tick(a.now + Duration::milliseconds(4_500));
+    a.tick(a.now() + Duration::milliseconds(4_500));
     assert!(text(&mut a, 80, 24).contains("Reconnecting in 5 s (attempt 3)"));
     a.on_event(&Event::Connection {
         state: parla::client::session::ConnectionState::Connected,
@@ -639,5 +671,57 @@ fn the_status_line_counts_down_to_the_next_connection_attempt() {
     assert!(
         screen.contains("Connected") && !screen.contains("Session renewed"),
         "{screen}"
+    );
+}
+
+#[test]
+fn scrolling_back_asks_for_each_older_page_once() {
+    let mut a = app("en");
+    let open = a.open_channel("ch_team");
+    assert_eq!(
+        open,
+        vec![Job::OpenChannel {
+            channel_id: "ch_team".into()
+        }]
+    );
+    // Opening again while the first page is on its way asks for nothing more.
+    assert!(a.open_channel("ch_team").is_empty());
+    let page = |from: u64| -> Vec<Message> {
+        (from..from + 5)
+            .map(|seq| message("ch_team", seq, "carol", "hello", 1))
+            .collect()
+    };
+    a.on_history("ch_team", page(101), false);
+    // Four presses at the top: one request for the page before 101.
+    let mut asked = Vec::new();
+    for _ in 0..4 {
+        asked.extend(a.on_key(key(KeyCode::PageUp)));
+    }
+    assert_eq!(
+        asked,
+        vec![Job::LoadOlder {
+            channel_id: "ch_team".into(),
+            before_seq: 101
+        }]
+    );
+    // The page arrives: the next press at the new top asks for the one before it.
+    a.on_history("ch_team", page(96), false);
+    let again = a.on_key(key(KeyCode::PageUp));
+    assert_eq!(
+        again,
+        vec![Job::LoadOlder {
+            channel_id: "ch_team".into(),
+            before_seq: 96
+        }]
+    );
+    // A page that failed to load is asked for again.
+    a.on_history_failed("ch_team", "history: unreachable");
+    let retried = a.on_key(key(KeyCode::PageUp));
+    assert_eq!(
+        retried,
+        vec![Job::LoadOlder {
+            channel_id: "ch_team".into(),
+            before_seq: 96
+        }]
     );
 }

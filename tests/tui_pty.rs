@@ -3,6 +3,26 @@
 //! checked as text while keys are typed into it — log in, chat with the bot, call the echo
 //! bot, DTMF, hold, resume, hang up, quit with the terminal restored.
 
+// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
+// functions read top to bottom however long they are.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    clippy::items_after_statements,
+    clippy::cognitive_complexity,
+    clippy::needless_continue,
+    clippy::match_wild_err_arm,
+    clippy::trivially_copy_pass_by_ref,
+    clippy::unused_self,
+    clippy::format_push_string,
+    clippy::assigning_clones,
+    clippy::default_trait_access,
+    clippy::used_underscore_binding,
+    clippy::decimal_bitwise_operands
+)]
+
 mod common;
 
 use std::io::{Read, Write};
@@ -111,12 +131,11 @@ impl Pty {
             if pred(&screen) {
                 return screen;
             }
-            if Instant::now() >= deadline {
-                panic!(
-                    "timed out after {WAIT:?} waiting for {what}; the screen:\n{}",
-                    frame(&screen)
-                );
-            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {WAIT:?} waiting for {what}; the screen:\n{}",
+                frame(&screen)
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -153,7 +172,11 @@ impl Pty {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        if self.reader.as_ref().is_some_and(|r| r.is_finished()) {
+        if self
+            .reader
+            .as_ref()
+            .is_some_and(std::thread::JoinHandle::is_finished)
+        {
             let _ = self.reader.take().unwrap().join();
         }
         self.raw.lock().unwrap().clone()

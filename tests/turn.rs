@@ -2,6 +2,26 @@
 //! loopback with the TURN REST shared secret `parla serve` hands out credentials for. Both
 //! parties gather relayed candidates only, so the media can only have crossed coturn.
 
+// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
+// functions read top to bottom however long they are.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    clippy::items_after_statements,
+    clippy::cognitive_complexity,
+    clippy::needless_continue,
+    clippy::match_wild_err_arm,
+    clippy::trivially_copy_pass_by_ref,
+    clippy::unused_self,
+    clippy::format_push_string,
+    clippy::assigning_clones,
+    clippy::default_trait_access,
+    clippy::used_underscore_binding,
+    clippy::decimal_bitwise_operands
+)]
+
 mod common;
 
 use std::process::Stdio;
@@ -9,7 +29,7 @@ use std::time::Duration;
 
 use common::party::{connected, Party};
 use common::*;
-use parla::client::media_call::AudioSetup;
+use parla::client::call::media::AudioSetup;
 use parla::client::Event;
 use parla::media::audio::{Capture, Tone};
 use parla::media::peer::PeerOptions;
@@ -119,8 +139,8 @@ async fn a_call_through_coturn_with_relayed_candidates_only() {
         c.turn = Some(parla::server::TurnConfig {
             urls: vec![format!("turn:127.0.0.1:{}?transport=udp", turn.port)],
             secret: SECRET.into(),
-            ttl: Duration::from_secs(600),
-        })
+            ttl: Duration::from_mins(10),
+        });
     })
     .await;
     t.user("alice").await;

@@ -4,35 +4,24 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use tokio::sync::mpsc;
 
 use super::output::{exit, print_json, CliError};
 use super::{config, MediaArgs};
+use crate::client::call::media::AudioSetup;
+use crate::client::call::switchboard::{CallCommand, CallDone, CallNews, Switchboard};
 use crate::client::call::{CallState, CallView};
-use crate::client::media_call::AudioSetup;
-use crate::client::phone::{CallDriver, CallEvent};
 use crate::client::session::ConnectionState;
 use crate::client::{Client, ClientConfig, Event};
+use crate::ctl::calls::{self, CallAsk};
+use crate::ctl::frames::CallSummary;
+use crate::ctl::{CtlCall, CtlFailure, CtlRequest, CtlServer, InstanceEvent};
 use crate::media::audio::{
     AudioSink, AudioSource, NullSink, Silence, Tone, WavRecorder, WavSource,
 };
 use crate::media::dtmf::{self, DtmfTiming};
 use crate::media::stats::CallStats;
 use crate::proto::EndReason;
-
-#[derive(Debug, Serialize)]
-struct Summary {
-    event: &'static str,
-    room_id: String,
-    answered: bool,
-    end_reason: Option<EndReason>,
-    duration_s: f64,
-    dtmf_received: String,
-    /// How the digits of `--dtmf` went out: `rfc4733` or `inband`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dtmf_sent_as: Option<&'static str>,
-    stats: Option<CallStats>,
-}
 
 fn audio_error(message: String) -> CliError {
     CliError {
@@ -104,24 +93,12 @@ fn audio_setup(args: &MediaArgs, json: bool) -> Result<AudioSetup, CliError> {
 
 fn notice(json: bool, message: &str) {
     if json {
-        print_json(&serde_json::json!({"event": "notice", "message": message}));
+        print_json(&InstanceEvent::Notice {
+            message: message.to_owned(),
+        });
     } else {
         eprintln!("parla: {message}");
     }
-}
-
-fn state_word(state: CallState) -> String {
-    serde_json::to_value(state)
-        .ok()
-        .and_then(|v| v.get("state").and_then(|s| s.as_str()).map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn reason_word(reason: EndReason) -> String {
-    serde_json::to_value(reason)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 async fn start_client(
@@ -169,212 +146,299 @@ struct CallPlan {
     stats_every: Option<Duration>,
 }
 
-/// Runs one call until it ends; returns its summary.
-async fn drive(
-    client: &Client,
-    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
-    mut driver: CallDriver,
-    plan: &CallPlan,
+/// One call that `parla call` or `parla answer` runs, through the same [`Switchboard`] as
+/// the interface: session events and control requests in, lines out.
+struct CallRun<'a> {
+    client: &'a Client,
+    room_id: String,
+    board: Switchboard,
+    plan: &'a CallPlan,
     json: bool,
-    mut ctl_calls: Option<&mut tokio::sync::mpsc::Receiver<crate::ctl::CtlCall>>,
-    ctl: Option<&crate::ctl::CtlServer>,
-) -> Result<Summary, CliError> {
-    use crate::ctl::{CtlFailure, CtlRequest};
-    // Every event printed goes to the control socket's subscribers too.
-    let publish = |event: &serde_json::Value| {
-        if let Some(server) = ctl {
-            server.publish(event.clone());
+    ctl: Option<&'a CtlServer>,
+    answered: bool,
+    held: bool,
+    muted: bool,
+    dtmf_sent: bool,
+    dtmf_sent_as: Option<&'static str>,
+    received: String,
+    last: Option<CallView>,
+    hangup_at: Option<tokio::time::Instant>,
+    /// Set once the call's task finished.
+    finished: bool,
+    /// The call's last statistics, once it finished.
+    last_stats: Option<CallStats>,
+    /// What went wrong with the call's media, if anything.
+    failure: Option<String>,
+}
+
+impl CallRun<'_> {
+    /// Prints an event (a line of JSON, or text) and publishes it on the control socket.
+    fn emit(&self, event: InstanceEvent, text: impl FnOnce() -> String) {
+        if self.json {
+            print_json(&event);
+        } else {
+            println!("call {}: {}", self.room_id, text());
         }
-    };
-    let room_id = driver.room_id().to_owned();
-    let mut held = false;
-    let mut muted = false;
-    let mut hangup_at: Option<tokio::time::Instant> = None;
-    let mut dtmf_sent = plan.dtmf.is_empty();
-    let mut dtmf_mode = None;
-    let mut answered = false;
-    let mut received = String::new();
-    let mut end: Option<CallView> = None;
-    let mut interrupted = false;
-    let mut stats_tick =
-        tokio::time::interval(plan.stats_every.unwrap_or(Duration::from_secs(3600)));
-    stats_tick.tick().await;
-    while end.is_none() {
-        let hangup_timer = async {
-            match hangup_at {
-                Some(t) => tokio::time::sleep_until(t).await,
-                None => std::future::pending().await,
-            }
+        if let Some(server) = self.ctl {
+            server.publish(event);
+        }
+    }
+
+    async fn on_session(&mut self, event: &Event) {
+        let ours = match event {
+            Event::Call { view } => view.call.room_id == self.room_id,
+            Event::CallSignal { room_id, .. } => *room_id == self.room_id,
+            _ => false,
         };
-        tokio::select! {
-            e = events.recv() => {
-                let Some(e) = e else { break };
-                let outcome = driver.on_event(&e).await.map_err(|e| CliError {
-                    code: "media_error".into(),
-                    message: e.to_string(),
-                    exit: exit::FAILURE,
-                })?;
-                match outcome {
-                    Some(CallEvent::State(view)) => {
-                        let event = serde_json::json!({"event": "call_state", "room_id": room_id, "state": view.state});
-                        publish(&event);
-                        if json {
-                            print_json(&event);
-                        } else {
-                            println!("call {room_id}: {}", state_word(view.state));
-                        }
-                        if view.state == CallState::Connected && !answered {
-                            answered = true;
-                            if let Some(d) = plan.hangup_after {
-                                hangup_at = Some(tokio::time::Instant::now() + d);
-                            }
-                        }
-                        if answered && !dtmf_sent {
-                            dtmf_sent = driver.send_dtmf(&plan.dtmf, plan.timing).await;
-                            if dtmf_sent {
-                                dtmf_mode = driver.media().map(|m| if m.dtmf_as_events() { "rfc4733" } else { "inband" });
-                            }
-                        }
-                    }
-                    Some(CallEvent::Ended(view)) => end = Some(view),
-                    _ => {}
-                }
+        // Another call ringing meanwhile is not this one's business.
+        if !ours {
+            return;
+        }
+        self.board.route(event);
+        let Event::Call { view } = event else {
+            return;
+        };
+        self.last = Some(view.clone());
+        let state = view.state;
+        let event = InstanceEvent::CallState {
+            room_id: self.room_id.clone(),
+            state,
+        };
+        self.emit(event, || state.as_str().to_owned());
+        if state == CallState::Connected && !self.answered {
+            self.answered = true;
+            if let Some(d) = self.plan.hangup_after {
+                self.hangup_at = Some(tokio::time::Instant::now() + d);
             }
-            ev = driver.next_media_event() => match ev {
-                CallEvent::Dtmf(d) => {
-                    received.push(d);
-                    let event = serde_json::json!({"event": "dtmf", "room_id": room_id, "digit": d.to_string()});
-                    publish(&event);
-                    if json {
-                        print_json(&event);
-                    } else {
-                        println!("call {room_id}: DTMF {d}");
-                    }
-                }
-                CallEvent::Media(state) => {
-                    let event = serde_json::json!({"event": "media_state", "room_id": room_id, "state": state});
-                    publish(&event);
-                    if json {
-                        print_json(&event);
-                    } else {
-                        println!("call {room_id}: media {}", serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default());
-                    }
-                }
-                _ => {}
-            },
-            _ = stats_tick.tick(), if plan.stats_every.is_some() => {
-                if let Some(s) = driver.stats().await {
-                    let event = serde_json::json!({"event": "call_stats", "room_id": room_id, "stats": s});
-                    publish(&event);
-                    if json {
-                        print_json(&event);
-                    } else {
-                        println!("call {room_id}: {}", stats_line(&s));
-                    }
-                }
-            }
-            _ = hangup_timer => {
-                hangup_at = None;
-                let _ = client.hangup(&room_id).await;
-            }
-            _ = tokio::signal::ctrl_c(), if !interrupted => {
-                interrupted = true;
-                let _ = client.hangup(&room_id).await;
-            }
-            call = crate::ctl::next_call(ctl_calls.as_deref_mut()) => {
-                let crate::ctl::CtlCall { request, reply: answer_to } = call;
-                let failure = |code: &str, message: String| Err(CtlFailure::new(code, message));
-                // A request naming another call is not about this one.
-                let other_room = |named: &Option<String>| {
-                    named.as_ref().filter(|r| **r != room_id).map(|r| {
-                        failure("not_found", format!("no call {r} here (this call is {room_id})"))
-                    })
-                };
-                let hold = matches!(request, CtlRequest::Hold { .. });
-                let mute = matches!(request, CtlRequest::Mute);
-                let reply = match request {
-                    CtlRequest::Status => Ok(serde_json::json!({
-                        "room_id": room_id,
-                        "state": driver.last_view().map(|v| state_word(v.state)).unwrap_or_else(|| "connecting".into()),
-                        "answered": answered,
-                        "dtmf_received": received,
-                        "muted": muted,
-                        "hold": held,
-                    })),
-                    CtlRequest::Hangup { room_id: named } => match other_room(&named) {
-                        Some(refused) => refused,
-                        None => match client.hangup(&room_id).await {
-                            Ok(_) => Ok(serde_json::json!({"room_id": room_id})),
-                            Err(e) => failure(e.code(), e.to_string()),
-                        },
-                    },
-                    CtlRequest::Hold { room_id: named } | CtlRequest::Resume { room_id: named } => {
-                        match other_room(&named) {
-                            Some(refused) => refused,
-                            None => match driver.set_hold(hold).await {
-                                Ok(()) => {
-                                    held = hold;
-                                    Ok(serde_json::json!({"room_id": room_id, "hold": hold}))
-                                }
-                                Err(e) => failure("media_error", e.to_string()),
-                            },
-                        }
-                    }
-                    CtlRequest::Mute | CtlRequest::Unmute => {
-                        muted = mute;
-                        driver.set_muted(mute);
-                        Ok(serde_json::json!({"room_id": room_id, "muted": mute}))
-                    }
-                    CtlRequest::Dtmf { digits } => match dtmf::parse(&digits) {
-                        Err(e) => failure("validation_error", e.to_string()),
-                        Ok(d) if d.is_empty() => failure("validation_error", "no DTMF digits given".into()),
-                        Ok(d) => {
-                            if driver.send_dtmf(&d, plan.timing).await {
-                                let sent_as = driver.media().map(|m| if m.dtmf_as_events() { "rfc4733" } else { "inband" });
-                                Ok(serde_json::json!({"room_id": room_id, "digits": d.iter().collect::<String>(), "sent_as": sent_as}))
-                            } else {
-                                failure("not_connected", "the call has no media yet; try again once it is connected".into())
-                            }
-                        }
-                    },
-                    _ => failure(
-                        "not_supported",
-                        "parla answer handles status, hangup, hold, resume, mute, unmute and dtmf".into(),
-                    ),
-                };
-                let _ = answer_to.send(reply);
+        }
+        if self.answered && !self.dtmf_sent {
+            let digits: String = self.plan.dtmf.iter().collect();
+            let outcome = self.board.request(&self.room_id, CallCommand::Dtmf(digits));
+            if let Ok(Ok(CallDone::Dtmf { sent_as, .. })) = outcome.await {
+                self.dtmf_sent = true;
+                self.dtmf_sent_as = Some(sent_as);
             }
         }
     }
-    let last = end.clone().or_else(|| driver.last_view().cloned());
-    let stats = driver.finish().await.map_err(|e| CliError {
-        code: "audio_error".into(),
-        message: e.to_string(),
-        exit: exit::FAILURE,
-    })?;
-    let reason = last.as_ref().and_then(|v| match v.state {
-        CallState::Ended { reason } => Some(reason),
-        _ => None,
-    });
-    Ok(Summary {
-        event: "call_summary",
-        room_id,
-        answered,
-        end_reason: reason,
-        duration_s: last
-            .map(|v| v.duration(chrono::Utc::now()).num_milliseconds() as f64 / 1000.0)
-            .unwrap_or(0.0),
-        dtmf_received: received,
-        dtmf_sent_as: dtmf_mode,
-        stats,
+
+    async fn on_news(&mut self, news: CallNews) {
+        match news {
+            CallNews::Dtmf(_, d) => {
+                self.received.push(d);
+                let event = InstanceEvent::Dtmf {
+                    room_id: self.room_id.clone(),
+                    digit: d,
+                };
+                self.emit(event, || format!("DTMF {d}"));
+            }
+            CallNews::Media(_, state) => {
+                let event = InstanceEvent::MediaState {
+                    room_id: self.room_id.clone(),
+                    state,
+                };
+                self.emit(event, || format!("media {}", state.as_str()));
+            }
+            CallNews::Stats(_, stats) => {
+                let line = stats_line(&stats);
+                let event = InstanceEvent::CallStats {
+                    room_id: self.room_id.clone(),
+                    stats,
+                };
+                self.emit(event, || line);
+            }
+            CallNews::Error(_, e) => {
+                // The call cannot go on: end it, and fail once it is over.
+                tracing::warn!(room = %self.room_id, error = %e, "call failed");
+                if self.failure.is_none() {
+                    self.failure = Some(e);
+                    let _ = self.client.hangup(&self.room_id).await;
+                }
+            }
+            CallNews::Finished(_, stats) => {
+                self.finished = true;
+                self.last_stats = stats;
+            }
+        }
+    }
+
+    /// A control request while the call runs.
+    async fn on_ctl(&mut self, call: CtlCall) {
+        let CtlCall { request, reply } = call;
+        let outcome = match (CallAsk::of(&request), request) {
+            (_, CtlRequest::Status) => Ok(serde_json::json!({
+                "room_id": self.room_id,
+                "state": self.last.as_ref().map_or("connecting", |v| v.state.as_str()),
+                "answered": self.answered,
+                "dtmf_received": self.received,
+                "muted": self.muted,
+                "hold": self.held,
+            })),
+            (Some(ask), _) if ask.room_id().is_some_and(|r| r != self.room_id) => {
+                Err(CtlFailure::new(
+                    "no_call",
+                    format!(
+                        "there is no call {} here (this call is {})",
+                        ask.room_id().unwrap_or_default(),
+                        self.room_id
+                    ),
+                ))
+            }
+            (Some(CallAsk::Hangup { .. }), _) => match self.client.hangup(&self.room_id).await {
+                Ok(_) => Ok(serde_json::json!({"room_id": self.room_id})),
+                Err(e) => Err(CtlFailure::new(e.code(), e.to_string())),
+            },
+            (Some(CallAsk::Command { command, .. }), _) => {
+                let outcome = self.board.request(&self.room_id, command);
+                calls::reply(&self.room_id, outcome)
+                    .await
+                    .map(|(done, value)| {
+                        match done {
+                            CallDone::Hold(on) => self.held = on,
+                            CallDone::Mute(on) => self.muted = on,
+                            _ => {}
+                        }
+                        value
+                    })
+            }
+            (None, _) => Err(not_supported()),
+        };
+        let _ = reply.send(outcome);
+    }
+
+    fn summary(&self) -> CallSummary {
+        let reason = self.last.as_ref().and_then(|v| match v.state {
+            CallState::Ended { reason } => Some(reason),
+            _ => None,
+        });
+        let duration_ms = self
+            .last
+            .as_ref()
+            .map_or(0, |v| v.duration(chrono::Utc::now()).num_milliseconds());
+        CallSummary {
+            room_id: self.room_id.clone(),
+            answered: self.answered,
+            end_reason: reason,
+            #[allow(clippy::cast_precision_loss)] // a call's milliseconds fit 52 bits
+            duration_s: duration_ms as f64 / 1000.0,
+            dtmf_received: self.received.clone(),
+            dtmf_sent_as: self.dtmf_sent_as,
+            stats: self.last_stats.clone(),
+        }
+    }
+}
+
+fn not_supported() -> CtlFailure {
+    CtlFailure::new(
+        "not_supported",
+        "parla answer handles status, hangup, hold, resume, mute, unmute and dtmf",
+    )
+}
+
+/// Audio for the one call: the set-up made, once.
+fn one_call_audio(audio: AudioSetup) -> crate::client::call::switchboard::AudioFactory {
+    let bind = audio.bind.clone();
+    let slot = std::sync::Mutex::new(Some(audio));
+    Box::new(move || {
+        slot.lock()
+            .ok()
+            .and_then(|mut a| a.take())
+            .unwrap_or_else(|| AudioSetup::silent(&bind))
     })
 }
 
-fn report(summary: &Summary, json: bool) {
+/// Sleeps until `at`; for ever when there is none.
+async fn until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The control socket of `parla answer`: its requests, and where events are published.
+#[derive(Default)]
+struct Ctl<'a> {
+    calls: Option<&'a mut mpsc::Receiver<CtlCall>>,
+    server: Option<&'a CtlServer>,
+}
+
+/// Runs call `room_id` until it ends; returns its summary.
+async fn drive(
+    client: &Client,
+    events: &mut mpsc::UnboundedReceiver<Event>,
+    room_id: &str,
+    audio: AudioSetup,
+    plan: &CallPlan,
+    json: bool,
+    ctl: Ctl<'_>,
+) -> Result<CallSummary, CliError> {
+    let Ctl {
+        calls: mut ctl_calls,
+        server: ctl,
+    } = ctl;
+    let (mut board, mut news) = Switchboard::new(client.clone(), one_call_audio(audio));
+    board.stats_every = plan.stats_every.unwrap_or(Duration::from_hours(24));
+    board.dtmf_timing = plan.timing;
+    let mut run = CallRun {
+        client,
+        room_id: room_id.to_owned(),
+        board,
+        plan,
+        json,
+        ctl,
+        answered: false,
+        held: false,
+        muted: false,
+        dtmf_sent: plan.dtmf.is_empty(),
+        dtmf_sent_as: None,
+        received: String::new(),
+        last: None,
+        hangup_at: None,
+        finished: false,
+        last_stats: None,
+        failure: None,
+    };
+    let mut interrupted = false;
+    while !run.finished {
+        tokio::select! {
+            e = events.recv() => {
+                let Some(e) = e else { break };
+                run.on_session(&e).await;
+            }
+            Some(n) = news.recv() => run.on_news(n).await,
+            () = until(run.hangup_at) => {
+                run.hangup_at = None;
+                let _ = client.hangup(room_id).await;
+            }
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                let _ = client.hangup(room_id).await;
+            }
+            call = crate::ctl::next_call(ctl_calls.as_deref_mut()) => run.on_ctl(call).await,
+        }
+    }
+    // (When the session went away first, the call's task ends its media now.)
+    run.board.shutdown().await;
+    while let Ok(n) = news.try_recv() {
+        run.on_news(n).await;
+    }
+    if let Some(e) = run.failure.take() {
+        return Err(CliError {
+            code: "media_error".into(),
+            message: e,
+            exit: exit::FAILURE,
+        });
+    }
+    Ok(run.summary())
+}
+
+fn report(summary: &CallSummary, json: bool) {
     if json {
-        print_json(summary);
+        print_json(&InstanceEvent::CallSummary(summary.clone()));
     } else {
-        let reason = summary.end_reason.map(reason_word).unwrap_or_default();
+        let reason = summary
+            .end_reason
+            .map(EndReason::as_str)
+            .unwrap_or_default();
         println!(
             "call {} ended ({reason}) after {:.1} s{}",
             summary.room_id,
@@ -415,11 +479,11 @@ fn stats_line(s: &CallStats) -> String {
     }
 }
 
-fn unanswered(summary: &Summary) -> CliError {
+fn unanswered(summary: &CallSummary) -> CliError {
     let reason = summary
         .end_reason
-        .map(reason_word)
-        .unwrap_or_else(|| "not_answered".into());
+        .map_or("not_answered", EndReason::as_str)
+        .to_owned();
     CliError {
         message: format!("the call was not answered ({reason})"),
         code: reason,
@@ -460,8 +524,16 @@ pub async fn call(
     let audio = audio_setup(args, cli.json)?;
     let (client, mut events) = start_client(cli).await?;
     let call = client.dial(users).await?;
-    let driver = CallDriver::new(client.clone(), &call.room_id, audio);
-    let summary = drive(&client, &mut events, driver, &plan, cli.json, None, None).await;
+    let summary = drive(
+        &client,
+        &mut events,
+        &call.room_id,
+        audio,
+        &plan,
+        cli.json,
+        Ctl::default(),
+    )
+    .await;
     client.stop();
     let summary = summary?;
     report(&summary, cli.json);
@@ -469,6 +541,47 @@ pub async fn call(
         Ok(())
     } else {
         Err(unanswered(&summary))
+    }
+}
+
+/// Waits for a call to ring here, answering control requests meanwhile; `None` when
+/// interrupted or when the session ended.
+async fn next_incoming(
+    events: &mut mpsc::UnboundedReceiver<Event>,
+    mut ctl_calls: Option<&mut mpsc::Receiver<CtlCall>>,
+) -> Option<String> {
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return None,
+            e = events.recv() => match e {
+                Some(Event::CallIncoming { call }) => return Some(call.room_id),
+                Some(_) => {}
+                None => return None,
+            },
+            call = crate::ctl::next_call(ctl_calls.as_deref_mut()) => {
+                let reply = match (&call.request, CallAsk::of(&call.request)) {
+                    (CtlRequest::Status, _) => Ok(serde_json::json!({"state": "waiting"})),
+                    (_, Some(_)) => Err(CtlFailure::new(
+                        "no_call",
+                        "there is no call yet: parla answer is waiting for one",
+                    )),
+                    (_, None) => Err(not_supported()),
+                };
+                let _ = call.reply.send(reply);
+            }
+        }
+    }
+}
+
+/// The control socket, unless another instance has it.
+async fn bind_ctl() -> (Option<CtlServer>, Option<mpsc::Receiver<CtlCall>>) {
+    let socket = crate::ctl::default_socket_path();
+    match CtlServer::bind(&socket).await {
+        Ok((server, calls)) => (Some(server), Some(calls)),
+        Err(e) => {
+            tracing::warn!(error = %e, path = %socket.display(), "no control socket");
+            (None, None)
+        }
     }
 }
 
@@ -482,77 +595,54 @@ pub async fn answer(
     // Check the files before waiting for anyone.
     drop(audio_setup(args, true)?);
     // Scripts drive this instance through the control socket, unless another one has it.
-    let socket = crate::ctl::default_socket_path();
-    let (ctl, mut ctl_calls) = match crate::ctl::CtlServer::bind(&socket).await {
-        Ok((server, calls)) => (Some(server), Some(calls)),
-        Err(e) => {
-            tracing::warn!(error = %e, path = %socket.display(), "no control socket");
-            (None, None)
-        }
-    };
+    let (server, mut ctl_calls) = bind_ctl().await;
     let (client, mut events) = start_client(cli).await?;
     if !cli.json {
         println!("waiting for a call…");
     }
-    loop {
-        let room_id = tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
-            e = events.recv() => match e {
-                Some(Event::CallIncoming { call }) => call.room_id,
-                Some(_) => continue,
-                None => break,
-            },
-            call = crate::ctl::next_call(ctl_calls.as_mut()) => {
-                use crate::ctl::{CtlFailure, CtlRequest};
-                let reply = match call.request {
-                    CtlRequest::Status => Ok(serde_json::json!({"state": "waiting"})),
-                    CtlRequest::Hangup { .. }
-                    | CtlRequest::Hold { .. }
-                    | CtlRequest::Resume { .. }
-                    | CtlRequest::Mute
-                    | CtlRequest::Unmute
-                    | CtlRequest::Dtmf { .. } => Err(CtlFailure::new(
-                        "no_call",
-                        "there is no call yet: parla answer is waiting for one",
-                    )),
-                    _ => Err(CtlFailure::new(
-                        "not_supported",
-                        "parla answer handles status, hangup, hold, resume, mute, unmute and dtmf",
-                    )),
-                };
-                let _ = call.reply.send(reply);
-                continue;
-            }
-        };
+    let mut ctl = Ctl {
+        calls: ctl_calls.as_mut(),
+        server: server.as_ref(),
+    };
+    let result = answer_calls(&client, &mut events, &plan, args, cli.json, auto, &mut ctl).await;
+    client.stop();
+    // Subscribers get the last events (the summary) before the socket goes.
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
+    result
+}
+
+/// Answers calls as they ring here: one, or with `auto` one after another until
+/// interrupted.
+async fn answer_calls(
+    client: &Client,
+    events: &mut mpsc::UnboundedReceiver<Event>,
+    plan: &CallPlan,
+    args: &MediaArgs,
+    json: bool,
+    auto: bool,
+    ctl: &mut Ctl<'_>,
+) -> Result<(), CliError> {
+    while let Some(room_id) = next_incoming(events, ctl.calls.as_deref_mut()).await {
         if let Err(e) = client.answer(&room_id).await {
             // Already answered elsewhere, or canceled meanwhile: wait for the next one.
             tracing::info!(error = %e, "could not answer");
             continue;
         }
-        let audio = audio_setup(args, cli.json)?;
-        let driver = CallDriver::new(client.clone(), &room_id, audio);
-        let summary = drive(
-            &client,
-            &mut events,
-            driver,
-            &plan,
-            cli.json,
-            ctl_calls.as_mut(),
-            ctl.as_ref(),
-        )
-        .await?;
-        report(&summary, cli.json);
-        if let (Some(server), Ok(event)) = (&ctl, serde_json::to_value(&summary)) {
-            server.publish(event);
+        let audio = audio_setup(args, json)?;
+        let call_ctl = Ctl {
+            calls: ctl.calls.as_deref_mut(),
+            server: ctl.server,
+        };
+        let summary = drive(client, events, &room_id, audio, plan, json, call_ctl).await?;
+        report(&summary, json);
+        if let Some(server) = ctl.server {
+            server.publish(InstanceEvent::CallSummary(summary));
         }
         if !auto {
             break;
         }
-    }
-    client.stop();
-    // Subscribers get the last events (the summary) before the socket goes.
-    if let Some(server) = ctl {
-        server.shutdown().await;
     }
     Ok(())
 }

@@ -43,9 +43,10 @@ pub fn command(cli: &Cli, command: &super::ConfigCommand) -> Result<(), super::o
     let theme_file = user_file(path.as_deref(), "theme.toml");
     let exists = |p: &Option<PathBuf>| p.as_ref().is_some_and(|p| p.exists());
     let show = |p: &Option<PathBuf>| {
-        p.as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "(no config directory)".into())
+        p.as_ref().map_or_else(
+            || "(no config directory)".into(),
+            |p| p.display().to_string(),
+        )
     };
     match command {
         super::ConfigCommand::Path => {
@@ -146,6 +147,13 @@ pub fn command(cli: &Cli, command: &super::ConfigCommand) -> Result<(), super::o
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
     use clap::Parser;

@@ -9,9 +9,9 @@ use chrono::Utc;
 
 use super::output::{exit, print_json, CliError};
 use super::{Cli, DemoArgs};
+use crate::client::call::media::AudioSetup;
+use crate::client::call::switchboard::{AudioFactory, CallCommand, CallNews, Switchboard};
 use crate::client::call::CallState;
-use crate::client::media_call::AudioSetup;
-use crate::client::switchboard::{AudioFactory, CallCommand, CallNews, Switchboard};
 use crate::client::{Client, ClientConfig, Event, TokenSource};
 use crate::media::audio::{echo, AudioSink, AudioSource, NullSink, Silence, Tone};
 use crate::server::{AppState, Server, ServerConfig};
@@ -51,7 +51,10 @@ pub async fn seed(server: &Server) -> Result<(), CliError> {
         message: e.message,
         exit: exit::FAILURE,
     };
-    let existing = state.store(|s| s.list_users()).await.map_err(fail)?;
+    let existing = state
+        .store(super::super::server::store::Store::list_users)
+        .await
+        .map_err(fail)?;
     if existing.iter().any(|u| u.user_id == DEMO_USER) {
         return Ok(()); // a kept data directory is seeded already
     }
@@ -214,8 +217,7 @@ pub fn spawn_caller_bot(server: &Server, bind: &str, after: Duration) -> Result<
             .rest()
             .users(true)
             .await
-            .map(|u| u.iter().any(|u| u.user_id == DEMO_USER))
-            .unwrap_or(false);
+            .is_ok_and(|u| u.iter().any(|u| u.user_id == DEMO_USER));
         if !already {
             loop {
                 match events.recv().await {
@@ -228,17 +230,12 @@ pub fn spawn_caller_bot(server: &Server, bind: &str, after: Duration) -> Result<
         tokio::time::sleep(after).await;
         // Call once the demo user is free (not in another call); try again while busy.
         let room = loop {
-            let free = bot
-                .rest()
-                .users(true)
-                .await
-                .map(|u| {
-                    u.iter().any(|u| {
-                        u.user_id == DEMO_USER
-                            && u.presence.status == crate::proto::PresenceStatus::Online
-                    })
+            let free = bot.rest().users(true).await.is_ok_and(|u| {
+                u.iter().any(|u| {
+                    u.user_id == DEMO_USER
+                        && u.presence.status == crate::proto::PresenceStatus::Online
                 })
-                .unwrap_or(false);
+            });
             if free {
                 match bot.dial(&[DEMO_USER.to_owned()]).await {
                     Ok(call) => break call.room_id,
@@ -273,7 +270,7 @@ pub fn spawn_caller_bot(server: &Server, bind: &str, after: Duration) -> Result<
                         }
                     }
                 }
-                _ = timer => {
+                () = timer => {
                     let _ = bot.hangup(&room).await;
                     hang_up_at = None;
                 }
@@ -356,7 +353,7 @@ fn demo_interface(
     let file = super::config::load_file(cli)?;
     let mut look = crate::tui::run::Look::from_config(&super::config::overrides(cli), &file);
     // The demo's media stay where the bots are.
-    look.audio.bind = bind.to_owned();
+    bind.clone_into(&mut look.audio.bind);
     let config = ClientConfig::new(
         server.url(),
         local_tokens(server.state().clone(), DEMO_USER),

@@ -46,7 +46,10 @@ impl CliError {
 
 /// The exit status for a server error code.
 pub fn exit_for_code(code: ErrorCode) -> u8 {
-    use ErrorCode::*;
+    use ErrorCode::{
+        ChannelNotExists, MalformedRequest, MessageAnchorError, MessageTooLarge, NotFound,
+        UnknownFrameType, UserAlreadyExists, UserNotFound, ValidationError,
+    };
     match code {
         c if c.is_auth() => exit::AUTH,
         UserNotFound | UserAlreadyExists | ChannelNotExists | NotFound | ValidationError
@@ -59,14 +62,15 @@ pub fn exit_for_code(code: ErrorCode) -> u8 {
 
 /// The exit status for a code reported as text (a server code or a client one).
 pub fn exit_for_code_str(code: &str) -> u8 {
-    serde_json::from_value::<ErrorCode>(serde_json::json!(code))
-        .map(exit_for_code)
-        .unwrap_or(match code {
+    serde_json::from_value::<ErrorCode>(serde_json::json!(code)).map_or(
+        match code {
             "server_unreachable" => exit::UNREACHABLE,
             "token_unavailable" => exit::AUTH,
             "config_error" => exit::USAGE,
             _ => exit::FAILURE,
-        })
+        },
+        exit_for_code,
+    )
 }
 
 impl From<ClientError> for CliError {
@@ -129,6 +133,15 @@ pub fn print_error(e: &CliError, json: bool) {
         let _ = writeln!(err, "{v}");
     } else {
         let _ = writeln!(err, "parla: error[{}]: {}", e.code, e.message);
+    }
+}
+
+/// A command's result: one line of JSON with `--json`, else the text `text` prints.
+pub fn show<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T)) {
+    if json {
+        print_json(value);
+    } else {
+        text(value);
     }
 }
 
@@ -273,23 +286,12 @@ pub fn event_line(e: &Event) -> String {
         Event::CallIncoming { call } => {
             format!("* incoming call {} from {}", call.room_id, call.caller)
         }
-        Event::Call { view } => {
-            let state = serde_json::to_value(view.state)
-                .ok()
-                .and_then(|v| v.get("state").and_then(|s| s.as_str()).map(str::to_owned))
-                .unwrap_or_default();
-            match view.state {
-                crate::client::call::CallState::Ended { reason } => format!(
-                    "* call {} ended: {}",
-                    view.call.room_id,
-                    serde_json::to_value(reason)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default()
-                ),
-                _ => format!("* call {} {state}", view.call.room_id),
+        Event::Call { view } => match view.state {
+            crate::client::call::CallState::Ended { reason } => {
+                format!("* call {} ended: {}", view.call.room_id, reason.as_str())
             }
-        }
+            state => format!("* call {} {}", view.call.room_id, state.as_str()),
+        },
         Event::CallSignal {
             room_id, from_user, ..
         } => {

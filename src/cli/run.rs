@@ -4,7 +4,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use super::config;
-use super::output::{self, exit, print_json, CliError};
+use super::output::{self, exit, CliError};
 use super::{AdminCommand, Cli, Command, UserCommand};
 use crate::client::session::ConnectionState;
 use crate::client::{Client, ClientConfig, ClientError, Event, Rest};
@@ -27,8 +27,9 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
     let Some(command) = &cli.command else {
         return Ok(crate::tui::run::interactive(&launch(&cli)).await?);
     };
+    let json = cli.json;
     match command {
-        Command::Ctl(args) => super::ctl::run(args, cli.json).await,
+        Command::Ctl(args) => super::ctl::run(args, json).await,
         Command::Config { command } => super::config::command(&cli, command),
         Command::Completions { shell } => {
             clap_complete::generate(
@@ -45,127 +46,35 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Demo(args) => super::demo::run(&cli, args).await,
         Command::Admin { command } => admin(&cli, command).await,
         Command::Users { online } => {
-            let rest = user_rest(&cli).await?;
-            let users = rest.users(*online).await?;
-            if cli.json {
-                print_json(&users);
-            } else {
-                for u in &users {
+            let users = user_rest(&cli).await?.users(*online).await?;
+            output::show(json, &users, |users| {
+                for u in users {
                     println!("{}", output::user_line(u));
                 }
-            }
+            });
             Ok(())
         }
         Command::Channels => {
             let rest = user_rest(&cli).await?;
             let me = rest.me().await?;
             let channels = rest.channels().await?;
-            if cli.json {
-                print_json(&channels);
-            } else {
-                for c in &channels {
+            output::show(json, &channels, |channels| {
+                for c in channels {
                     println!("{}", output::channel_line(c, &me.user_id));
                 }
-            }
+            });
             Ok(())
         }
-        Command::Send { target, text } => {
-            let text = if text == "-" {
-                let mut buf = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut buf)
-                    .map_err(|e| CliError::io(format!("cannot read standard input: {e}")))?;
-                buf.trim_end_matches(['\n', '\r']).to_owned()
-            } else {
-                text.clone()
-            };
-            let rest = user_rest(&cli).await?;
-            let channel_id = rest.resolve_target(target).await?;
-            let message = send_with_retry(&rest, &channel_id, &text).await?;
-            if cli.json {
-                print_json(&message);
-            } else {
-                println!(
-                    "sent to {} as #{} ({})",
-                    message.channel_id, message.seq, message.message_id
-                );
-            }
-            Ok(())
-        }
+        Command::Send { target, text } => send(&cli, target, text).await,
         Command::History {
             target,
             count,
             before,
             after,
-        } => {
-            let rest = user_rest(&cli).await?;
-            let channel_id = rest.resolve_target(target).await?;
-            let (anchor, direction) = match (before, after) {
-                (_, Some(a)) => (Some(*a), Direction::Forwards),
-                (Some(b), None) => (Some(*b), Direction::Backwards),
-                (None, None) => (None, Direction::Backwards),
-            };
-            let page = rest.history(&channel_id, *count, anchor, direction).await?;
-            if cli.json {
-                print_json(&page);
-            } else {
-                for m in &page.messages {
-                    println!("{}", output::message_line(m));
-                }
-            }
-            Ok(())
-        }
-        Command::Read { target, seq } => {
-            let rest = user_rest(&cli).await?;
-            let channel_id = rest.resolve_target(target).await?;
-            let seq = match seq {
-                Some(s) => *s,
-                None => rest.channel(&channel_id).await?.last_seq,
-            };
-            let state = rest.mark_read(&channel_id, seq).await?;
-            if cli.json {
-                print_json(&state);
-            } else {
-                println!(
-                    "{} read up to #{} ({} unread)",
-                    state.channel_id, state.read_seq, state.unread_count
-                );
-            }
-            Ok(())
-        }
+        } => history(&cli, target, *count, *before, *after).await,
+        Command::Read { target, seq } => read(&cli, target, *seq).await,
         Command::Watch => watch(&cli).await,
-        Command::Devices => {
-            let devices = crate::media::device::list().map_err(|e| CliError {
-                code: e.code().into(),
-                message: e.to_string(),
-                exit: exit::FAILURE,
-            })?;
-            if cli.json {
-                print_json(&devices);
-            } else if devices.is_empty() {
-                println!("no audio devices (calls fall back to the null device)");
-            } else {
-                for d in &devices {
-                    let mut flags = Vec::new();
-                    if d.input {
-                        flags.push(if d.default_input {
-                            "input (default)"
-                        } else {
-                            "input"
-                        });
-                    }
-                    if d.output {
-                        flags.push(if d.default_output {
-                            "output (default)"
-                        } else {
-                            "output"
-                        });
-                    }
-                    println!("{:<32} {:<40} {}", d.id, d.name, flags.join(", "));
-                }
-            }
-            Ok(())
-        }
+        Command::Devices => devices(json),
         Command::Call { users, dtmf, media } => {
             super::call::call(&cli, users, dtmf.as_deref(), media).await
         }
@@ -173,6 +82,97 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             super::call::answer(&cli, *auto, dtmf.as_deref(), media).await
         }
     }
+}
+
+/// `parla send TARGET TEXT` (`-`: the text is standard input).
+async fn send(cli: &Cli, target: &str, text: &str) -> Result<(), CliError> {
+    let text = if text == "-" {
+        let mut buf = String::new();
+        std::io::stdin()
+            .read_to_string(&mut buf)
+            .map_err(|e| CliError::io(format!("cannot read standard input: {e}")))?;
+        buf.trim_end_matches(['\n', '\r']).to_owned()
+    } else {
+        text.to_owned()
+    };
+    let rest = user_rest(cli).await?;
+    let channel_id = rest.resolve_target(target).await?;
+    let message = send_with_retry(&rest, &channel_id, &text).await?;
+    output::show(cli.json, &message, |m| {
+        println!("sent to {} as #{} ({})", m.channel_id, m.seq, m.message_id);
+    });
+    Ok(())
+}
+
+/// `parla history TARGET`: a page before or after an anchor, or the latest.
+async fn history(
+    cli: &Cli,
+    target: &str,
+    count: u32,
+    before: Option<u64>,
+    after: Option<u64>,
+) -> Result<(), CliError> {
+    let rest = user_rest(cli).await?;
+    let channel_id = rest.resolve_target(target).await?;
+    let (anchor, direction) = match (before, after) {
+        (_, Some(a)) => (Some(a), Direction::Forwards),
+        (Some(b), None) => (Some(b), Direction::Backwards),
+        (None, None) => (None, Direction::Backwards),
+    };
+    let page = rest.history(&channel_id, count, anchor, direction).await?;
+    output::show(cli.json, &page, |page| {
+        for m in &page.messages {
+            println!("{}", output::message_line(m));
+        }
+    });
+    Ok(())
+}
+
+/// `parla read TARGET [SEQ]`: marks read up to SEQ, or everything.
+async fn read(cli: &Cli, target: &str, seq: Option<u64>) -> Result<(), CliError> {
+    let rest = user_rest(cli).await?;
+    let channel_id = rest.resolve_target(target).await?;
+    let seq = match seq {
+        Some(s) => s,
+        None => rest.channel(&channel_id).await?.last_seq,
+    };
+    let state = rest.mark_read(&channel_id, seq).await?;
+    output::show(cli.json, &state, |s| {
+        println!(
+            "{} read up to #{} ({} unread)",
+            s.channel_id, s.read_seq, s.unread_count
+        );
+    });
+    Ok(())
+}
+
+/// `parla devices`: the sound devices calls can use.
+fn devices(json: bool) -> Result<(), CliError> {
+    let devices = crate::media::device::list().map_err(|e| CliError {
+        code: e.code().into(),
+        message: e.to_string(),
+        exit: exit::FAILURE,
+    })?;
+    output::show(json, &devices, |devices| {
+        if devices.is_empty() {
+            println!("no audio devices (calls fall back to the null device)");
+        }
+        for d in devices {
+            let input = match (d.input, d.default_input) {
+                (true, true) => Some("input (default)"),
+                (true, false) => Some("input"),
+                _ => None,
+            };
+            let out = match (d.output, d.default_output) {
+                (true, true) => Some("output (default)"),
+                (true, false) => Some("output"),
+                _ => None,
+            };
+            let flags: Vec<&str> = input.into_iter().chain(out).collect();
+            println!("{:<32} {:<40} {}", d.id, d.name, flags.join(", "));
+        }
+    });
+    Ok(())
 }
 
 /// A REST client with a token from the configured source.
@@ -233,29 +233,23 @@ async fn admin(cli: &Cli, command: &AdminCommand) -> Result<(), CliError> {
         AdminCommand::User { command } => match command {
             UserCommand::Add { user_id, name } => {
                 let user = rest.admin_create_user(user_id, name.as_deref()).await?;
-                if cli.json {
-                    print_json(&user);
-                } else {
-                    println!("created {} ({})", user.user_id, user.display_name);
-                }
+                output::show(cli.json, &user, |u| {
+                    println!("created {} ({})", u.user_id, u.display_name);
+                });
             }
             UserCommand::Rm { user_id } => {
                 rest.admin_delete_user(user_id).await?;
-                if cli.json {
-                    print_json(&serde_json::json!({"deleted": user_id}));
-                } else {
+                output::show(cli.json, &serde_json::json!({"deleted": user_id}), |_| {
                     println!("deleted {user_id}");
-                }
+                });
             }
             UserCommand::List => {
                 let users = rest.admin_list_users().await?;
-                if cli.json {
-                    print_json(&users);
-                } else {
+                output::show(cli.json, &users, |users| {
                     for u in users {
                         println!("{:<20} {}", u.user_id, u.display_name);
                     }
-                }
+                });
             }
         },
         AdminCommand::Token {
@@ -263,12 +257,8 @@ async fn admin(cli: &Cli, command: &AdminCommand) -> Result<(), CliError> {
             expires_in,
         } => {
             let creds = rest.admin_credentials(user_id, Some(*expires_in)).await?;
-            if cli.json {
-                print_json(&creds);
-            } else {
-                // Bare token on stdout, so `--token-cmd "parla admin token alice"` works.
-                println!("{}", creds.access_token);
-            }
+            // Bare token on stdout, so `--token-cmd "parla admin token alice"` works.
+            output::show(cli.json, &creds, |c| println!("{}", c.access_token));
         }
         AdminCommand::Backup { file } => admin_backup(cli, &rest, file).await?,
         AdminCommand::Restore { .. } => {}
@@ -300,19 +290,18 @@ async fn admin_backup(cli: &Cli, rest: &Rest, file: &std::path::Path) -> Result<
     };
     std::fs::rename(&part, file)
         .map_err(|e| CliError::io(format!("cannot write {}: {e}", file.display())))?;
-    if cli.json {
-        print_json(&serde_json::json!({
-            "backup": file,
-            "bytes": bytes,
-            "schema_version": schema,
-            "users": users,
-        }));
-    } else {
+    let done = serde_json::json!({
+        "backup": file,
+        "bytes": bytes,
+        "schema_version": schema,
+        "users": users,
+    });
+    output::show(cli.json, &done, |_| {
         println!(
             "backup written to {} ({bytes} bytes, schema {schema}, {users} users)",
             file.display()
         );
-    }
+    });
     Ok(())
 }
 
@@ -323,9 +312,10 @@ fn admin_restore(
     data: Option<&std::path::Path>,
 ) -> Result<(), CliError> {
     use crate::server::datadir::{restore, DataDirError};
-    let data = data
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_else(config::default_server_data_dir);
+    let data = data.map_or_else(
+        config::default_server_data_dir,
+        std::path::Path::to_path_buf,
+    );
     let done = restore(file, &data).map_err(|e| CliError {
         code: match &e {
             DataDirError::InUse(_) => "data_dir_in_use",
@@ -336,9 +326,7 @@ fn admin_restore(
         message: e.to_string(),
         exit: exit::FAILURE,
     })?;
-    if cli.json {
-        print_json(&done);
-    } else {
+    output::show(cli.json, &done, |done| {
         println!(
             "restored {} into {}",
             file.display(),
@@ -347,7 +335,7 @@ fn admin_restore(
         if let Some(previous) = &done.previous {
             println!("the database it replaced is kept as {}", previous.display());
         }
-    }
+    });
     Ok(())
 }
 
@@ -388,22 +376,21 @@ async fn serve(cli: &Cli, args: &super::ServeArgs) -> Result<(), CliError> {
         message: e.to_string(),
         exit: exit::FAILURE,
     })?;
-    if cli.json {
-        print_json(&serde_json::json!({
-            "listening": server.url(),
-            "data": data,
-            "api_key": server.api_key(),
-        }));
-    } else {
+    let started = serde_json::json!({
+        "listening": server.url(),
+        "data": data,
+        "api_key": server.api_key(),
+    });
+    output::show(cli.json, &started, |_| {
         println!("parla serve: listening on {}", server.url());
         println!("data directory: {}", data.display());
         println!("admin API key: {}", server.api_key());
-    }
+    });
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {
             server.shutdown().await;
         }
-        _ = server.wait() => {}
+        () = server.wait() => {}
     }
     Ok(())
 }
@@ -422,11 +409,7 @@ async fn watch(cli: &Cli) -> Result<(), CliError> {
             }
             event = events.recv() => {
                 let Some(event) = event else { return Ok(()) };
-                if cli.json {
-                    print_json(&event);
-                } else {
-                    println!("{}", output::event_line(&event));
-                }
+                output::show(cli.json, &event, |e| println!("{}", output::event_line(e)));
                 if let Event::Connection { state: ConnectionState::Failed { code, message } } = &event {
                     return Err(CliError {
                         code: code.clone(),

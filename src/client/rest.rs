@@ -8,7 +8,11 @@ use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use super::ClientError;
-use crate::proto::*;
+use crate::proto::{
+    ApiError, Channel, ChannelKind, CreateChannel, CreateUser, Credentials, CredentialsRequest,
+    Direction, ErrorCode, Health, IceServer, MarkRead, Message, MessagePage, ReadState,
+    SendMessage, User, UserEntry,
+};
 
 #[derive(Clone)]
 pub struct Rest {
@@ -291,7 +295,7 @@ impl Rest {
             .get(url)
             .header("apikey", key)
             // A large database takes a while; the usual 30 s is for small answers.
-            .timeout(Duration::from_secs(3600))
+            .timeout(Duration::from_hours(1))
             .send()
             .await
             .map_err(|e| ClientError::from_reqwest(&e))?;

@@ -23,7 +23,7 @@ impl Default for ReconnectPolicy {
                 .into_iter()
                 .map(Duration::from_secs)
                 .collect(),
-            then: Duration::from_secs(60),
+            then: Duration::from_mins(1),
             max_jitter: Duration::from_secs(2),
         }
     }
@@ -238,6 +238,13 @@ impl Outbox {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::codec::{FRAME_SAMPLES, SAMPLE_RATE};
+use super::pcm;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
@@ -58,7 +59,7 @@ impl AudioSource for Tone {
     fn next_frame(&mut self, out: &mut [i16]) -> bool {
         let step = std::f64::consts::TAU * self.freq / f64::from(SAMPLE_RATE);
         for s in out.iter_mut() {
-            *s = (self.phase.sin() * self.amplitude) as i16;
+            *s = pcm::saturate(self.phase.sin() * self.amplitude);
             self.phase = (self.phase + step) % std::f64::consts::TAU;
         }
         true
@@ -119,15 +120,15 @@ impl WavSource {
             .map(|c| c.iter().sum::<f32>() / ch as f32)
             .collect();
         let ratio = f64::from(spec.sample_rate) / f64::from(SAMPLE_RATE);
-        let out_len = (mono.len() as f64 / ratio) as usize;
+        let out_len = pcm::whole(mono.len() as f64 / ratio);
         let samples = (0..out_len)
             .map(|i| {
                 let x = i as f64 * ratio;
-                let j = x as usize;
-                let frac = (x - j as f64) as f32;
+                let j = pcm::whole(x);
+                let frac = pcm::frac(x);
                 let a = mono.get(j).copied().unwrap_or(0.0);
                 let b = mono.get(j + 1).copied().unwrap_or(a);
-                ((a + (b - a) * frac).clamp(-1.0, 1.0) * 32767.0) as i16
+                pcm::from_unit(a + (b - a) * frac)
             })
             .collect();
         Ok(WavSource { samples, pos: 0 })
@@ -251,7 +252,7 @@ impl AudioSink for NullSink {
 /// A delay line: what the sink hears, the source says again `delay` later (the demo's echo
 /// bot).
 pub fn echo(delay: std::time::Duration) -> (EchoSource, EchoSink) {
-    let samples = (delay.as_secs_f64() * f64::from(SAMPLE_RATE)) as usize;
+    let samples = pcm::samples_in(delay);
     let line = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(
         vec![0i16; samples],
     )));
@@ -316,7 +317,7 @@ impl Capture {
     pub fn keeping(span: Duration) -> Self {
         Capture {
             inner: Default::default(),
-            max: (span.as_secs_f64() * f64::from(SAMPLE_RATE)) as usize,
+            max: pcm::samples_in(span),
         }
     }
 
@@ -374,6 +375,13 @@ pub fn rms(samples: &[i16]) -> f64 {
 pub const FRAME: usize = FRAME_SAMPLES;
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
 
@@ -424,7 +432,7 @@ mod tests {
         };
         let mut w = hound::WavWriter::create(&path, spec).unwrap();
         for i in 0..16_000 {
-            let v = ((i as f64 / 16.0 * std::f64::consts::TAU).sin() * 10_000.0) as i16;
+            let v = ((f64::from(i) / 16.0 * std::f64::consts::TAU).sin() * 10_000.0) as i16;
             w.write_sample(v).unwrap();
             w.write_sample(v).unwrap();
         }

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::audio::{AudioSink, AudioSource};
 use super::codec::SAMPLE_RATE;
+use super::pcm;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
@@ -56,8 +57,7 @@ fn device_id(d: &cpal::Device) -> String {
 
 fn device_name(d: &cpal::Device) -> String {
     d.description()
-        .map(|desc| desc.to_string())
-        .unwrap_or_else(|_| device_id(d))
+        .map_or_else(|_| device_id(d), |desc| desc.to_string())
 }
 
 /// Every device of the default host.
@@ -153,19 +153,19 @@ impl Resampler {
     /// silence).
     fn produce(&mut self, out: &mut [i16]) -> bool {
         for (i, s) in out.iter_mut().enumerate() {
-            let j = self.pos as usize;
+            let j = pcm::whole(self.pos);
             if j + 1 >= self.pending.len() {
                 out[i..].fill(0);
                 self.pending.clear();
                 self.pos = 0.0;
                 return false;
             }
-            let frac = (self.pos - j as f64) as f32;
+            let frac = pcm::frac(self.pos);
             let v = self.pending[j] + (self.pending[j + 1] - self.pending[j]) * frac;
-            *s = (v.clamp(-1.0, 1.0) * 32767.0) as i16;
+            *s = pcm::from_unit(v);
             self.pos += self.step;
         }
-        let used = (self.pos as usize).min(self.pending.len());
+        let used = pcm::whole(self.pos).min(self.pending.len());
         self.pending.drain(..used);
         self.pos -= used as f64;
         true
@@ -178,7 +178,7 @@ pub struct DeviceSource {
     resampler: Resampler,
     rate: u32,
     scratch: Vec<f32>,
-    _guard: Arc<StreamsGuard>,
+    guard: Arc<StreamsGuard>,
 }
 
 /// Speaker output fed at 48 kHz.
@@ -188,12 +188,12 @@ pub struct DeviceSink {
     pos: f64,
     last: f32,
     scratch: Vec<f32>,
-    _guard: Arc<StreamsGuard>,
+    guard: Arc<StreamsGuard>,
 }
 
 impl AudioSource for DeviceSource {
     fn next_frame(&mut self, out: &mut [i16]) -> bool {
-        let need = (out.len() as f64 * f64::from(self.rate) / f64::from(SAMPLE_RATE)) as usize + 2;
+        let need = pcm::whole(out.len() as f64 * f64::from(self.rate) / f64::from(SAMPLE_RATE)) + 2;
         self.scratch.resize(need.max(self.scratch.len()), 0.0);
         while self.resampler.pending.len() < need {
             let n = self.cons.pop_slice(&mut self.scratch[..need]);
@@ -213,19 +213,19 @@ impl AudioSink for DeviceSink {
         let step = f64::from(SAMPLE_RATE) / f64::from(self.rate);
         self.scratch.clear();
         while self.pos < frame.len() as f64 {
-            let j = self.pos as usize;
+            let j = pcm::whole(self.pos);
             let a = if j == 0 {
                 self.last
             } else {
-                f32::from(frame[j - 1]) / 32768.0
+                pcm::to_unit(frame[j - 1])
             };
-            let b = f32::from(frame[j]) / 32768.0;
-            let frac = (self.pos - j as f64) as f32;
+            let b = pcm::to_unit(frame[j]);
+            let frac = pcm::frac(self.pos);
             self.scratch.push(a + (b - a) * frac);
             self.pos += step;
         }
         self.pos -= frame.len() as f64;
-        self.last = frame.last().map_or(0.0, |s| f32::from(*s) / 32768.0);
+        self.last = frame.last().map_or(0.0, |s| pcm::to_unit(*s));
         // A full ring means the device is not draining: drop rather than wait.
         self.prod.push_slice(&self.scratch);
     }
@@ -298,7 +298,7 @@ fn rings(in_rate: u32, out_rate: u32) -> (DeviceSource, DeviceSink, HeapProd<f32
             resampler: Resampler::new(in_rate, SAMPLE_RATE),
             rate: in_rate,
             scratch: Vec::new(),
-            _guard: unguarded.clone(),
+            guard: unguarded.clone(),
         },
         DeviceSink {
             prod: play_prod,
@@ -306,7 +306,7 @@ fn rings(in_rate: u32, out_rate: u32) -> (DeviceSource, DeviceSink, HeapProd<f32
             pos: 0.0,
             last: 0.0,
             scratch: Vec::new(),
-            _guard: unguarded,
+            guard: unguarded,
         },
         cap_prod,
         play_cons,
@@ -315,14 +315,14 @@ fn rings(in_rate: u32, out_rate: u32) -> (DeviceSource, DeviceSink, HeapProd<f32
 
 impl DeviceSource {
     fn guarded(mut self, guard: &Arc<StreamsGuard>) -> Self {
-        self._guard = guard.clone();
+        self.guard = guard.clone();
         self
     }
 }
 
 impl DeviceSink {
     fn guarded(mut self, guard: &Arc<StreamsGuard>) -> Self {
-        self._guard = guard.clone();
+        self.guard = guard.clone();
         self
     }
 }
@@ -424,7 +424,7 @@ fn build_streams(
         cpal::SampleFormat::I16 => in_dev.build_input_stream(
             in_cfg.config(),
             move |data: &[i16], _: &cpal::InputCallbackInfo| {
-                capture_block(data, in_ch, |s| f32::from(s) / 32768.0, &mut cap, &c_in);
+                capture_block(data, in_ch, pcm::to_unit, &mut cap, &c_in);
             },
             on_err,
             None,
@@ -449,13 +449,7 @@ fn build_streams(
         cpal::SampleFormat::I16 => out_dev.build_output_stream(
             out_cfg.config(),
             move |data: &mut [i16], _: &cpal::OutputCallbackInfo| {
-                playback_block(
-                    data,
-                    out_ch,
-                    |v| (v.clamp(-1.0, 1.0) * 32767.0) as i16,
-                    &mut play,
-                    &c_out,
-                );
+                playback_block(data, out_ch, pcm::from_unit, &mut play, &c_out);
             },
             on_err,
             None,
@@ -473,6 +467,13 @@ fn build_streams(
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
 
@@ -481,7 +482,7 @@ mod tests {
         // 44.1 kHz input of a 1 kHz tone → 48 kHz frames.
         let mut r = Resampler::new(44_100, SAMPLE_RATE);
         r.pending = (0..44_100)
-            .map(|i| ((i as f64 / 44.1 * std::f64::consts::TAU).sin() * 0.5) as f32)
+            .map(|i| ((f64::from(i) / 44.1 * std::f64::consts::TAU).sin() * 0.5) as f32)
             .collect();
         let mut all = Vec::new();
         let mut frame = vec![0i16; 960];
@@ -559,7 +560,7 @@ mod tests {
         let missing = open(Some("no-such-device-here"), None);
         assert!(matches!(
             missing,
-            Err(DeviceError::NotFound(_)) | Err(DeviceError::Backend(_))
+            Err(DeviceError::NotFound(_) | DeviceError::Backend(_))
         ));
     }
 }

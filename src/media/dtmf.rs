@@ -77,7 +77,7 @@ enum Step {
 }
 
 fn samples_of(d: Duration) -> usize {
-    (d.as_secs_f64() * f64::from(SAMPLE_RATE)) as usize
+    super::pcm::samples_in(d)
 }
 
 /// Queues digits and overwrites outgoing frames with their tones.
@@ -122,7 +122,7 @@ impl DtmfSender {
                     let t = self.pos as f64 / f64::from(SAMPLE_RATE);
                     let v = (t * low * std::f64::consts::TAU).sin()
                         + (t * high * std::f64::consts::TAU).sin();
-                    (samples, Some((v * 6000.0) as i16))
+                    (samples, Some(super::pcm::saturate(v * 6000.0)))
                 }
                 Step::Silence { samples } => (samples, Some(0)),
                 Step::Pause { samples } => (samples, None),
@@ -192,7 +192,7 @@ const TICK_UNITS: u32 = 960;
 
 impl EventSender {
     pub fn queue(&mut self, digits: &[char], timing: DtmfTiming) {
-        let frames = |d: Duration| (d.as_millis() as u32).div_ceil(20).max(1);
+        let frames = |d: Duration| super::pcm::millis_u32(d).div_ceil(20).max(1);
         for &d in digits {
             if d == ',' {
                 self.steps.push_back(EventStep::Pause {
@@ -344,6 +344,13 @@ impl DtmfDetector {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
     use crate::media::codec::FRAME_SAMPLES;

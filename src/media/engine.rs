@@ -115,8 +115,7 @@ impl AudioEngine {
                 let event = ctl
                     .events
                     .lock()
-                    .map(|mut e| e.next_tick())
-                    .unwrap_or(EventTick::Audio);
+                    .map_or(EventTick::Audio, |mut e| e.next_tick());
                 if let EventTick::Event { payload, first } = event {
                     if tap {
                         let _ = sent_tx.try_send(vec![0; FRAME_SAMPLES]);
@@ -275,18 +274,8 @@ impl AudioEngine {
 
     /// True while digits are still being sent.
     pub fn dtmf_pending(&self) -> bool {
-        let tones = self
-            .control
-            .dtmf
-            .lock()
-            .map(|d| !d.is_idle())
-            .unwrap_or(false);
-        let events = self
-            .control
-            .events
-            .lock()
-            .map(|e| !e.is_idle())
-            .unwrap_or(false);
+        let tones = self.control.dtmf.lock().is_ok_and(|d| !d.is_idle());
+        let events = self.control.events.lock().is_ok_and(|e| !e.is_idle());
         tones || events
     }
 

@@ -154,7 +154,7 @@ impl JitterBuffer {
         self.stats.received += 1;
         if let Some((t0, ts0)) = self.last_arrival {
             let arrival_ms = now.saturating_duration_since(t0).as_secs_f64() * 1000.0;
-            let media_ms = f64::from(timestamp.wrapping_sub(ts0) as i32) / 48.0;
+            let media_ms = f64::from(timestamp.wrapping_sub(ts0).cast_signed()) / 48.0;
             let d = (arrival_ms - media_ms).abs();
             self.jitter_ms += (d - self.jitter_ms) / 16.0;
         }
@@ -233,7 +233,7 @@ impl JitterBuffer {
         }
         self.expanding = 0;
         // Far behind the target (a burst after a stall): skip ahead to stay near it.
-        let max_frames = (self.target_ms() / FRAME_MS).ceil() as usize + 3;
+        let max_frames = super::pcm::whole((self.target_ms() / FRAME_MS).ceil()) + 3;
         while self.queue.len() > max_frames {
             if let Some((&k, _)) = self.queue.iter().next() {
                 self.queue.remove(&k);
@@ -293,6 +293,13 @@ impl JitterBuffer {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
     use std::time::Duration;

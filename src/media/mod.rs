@@ -10,6 +10,7 @@ pub mod impair;
 pub mod jitter;
 pub mod mix;
 pub mod net;
+pub mod pcm;
 pub mod peer;
 pub mod red;
 pub mod stats;

@@ -116,7 +116,7 @@ impl Runtime for OutageRuntime {
     }
 
     fn block_on(&self, future: Pin<Box<dyn Future<Output = ()> + '_>>) {
-        self.inner.block_on(future)
+        self.inner.block_on(future);
     }
 
     fn name(&self) -> &'static str {
@@ -134,7 +134,7 @@ impl fmt::Debug for CuttableSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CuttableSocket")
             .field("number", &self.number)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -167,7 +167,7 @@ impl AsyncUdpSocket for CuttableSocket {
             match self.inner.poll_recv(cx, bufs, meta) {
                 // Whatever arrives on a cut socket is lost; keep reading until the socket
                 // has nothing more, so the waker stays registered.
-                Poll::Ready(Ok(_)) if self.cut() => continue,
+                Poll::Ready(Ok(_)) if self.cut() => {}
                 other => return other,
             }
         }

@@ -56,6 +56,21 @@ pub enum MediaState {
     Closed,
 }
 
+impl MediaState {
+    /// The state's name, as JSON spells it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaState::New => "new",
+            MediaState::Checking => "checking",
+            MediaState::Connected => "connected",
+            MediaState::Disconnected => "disconnected",
+            MediaState::Failed => "failed",
+            MediaState::Closed => "closed",
+        }
+    }
+}
+
 impl From<RTCPeerConnectionState> for MediaState {
     fn from(s: RTCPeerConnectionState) -> Self {
         match s {
@@ -522,12 +537,6 @@ impl AudioPeer {
         self.pc.set_local_description(rollback).await.map_err(wrtc)
     }
 
-    /// The ICE username fragment of the other side's current description.
-    pub async fn remote_ufrag(&self) -> Option<String> {
-        let sdp = self.pc.remote_description().await?.sdp;
-        ice_ufrag(&sdp)
-    }
-
     /// Makes the next offer restart ICE: new credentials, new sockets, new candidates.
     pub async fn restart_ice(&self) -> Result<(), PeerError> {
         self.pc.restart_ice().await.map_err(wrtc)
@@ -687,8 +696,29 @@ impl AudioPeer {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_state_names_are_their_json_names() {
+        for s in [
+            MediaState::New,
+            MediaState::Checking,
+            MediaState::Connected,
+            MediaState::Disconnected,
+            MediaState::Failed,
+            MediaState::Closed,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
 
     #[test]
     fn telephone_event_payload_type_is_read_from_the_sdp() {

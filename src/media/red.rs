@@ -35,7 +35,8 @@ pub fn encode(payload_type: u8, redundant: Option<(u32, &[u8])>, primary: &[u8])
     let mut out = Vec::with_capacity(5 + primary.len() + redundant.map_or(0, |(_, d)| d.len()));
     if let Some((offset, data)) = redundant {
         // F=1 | PT(7), then timestamp offset (14 bits) and block length (10 bits).
-        let word = (offset << 10) | data.len() as u32;
+        // `data.len()` is at most MAX_LENGTH (10 bits), checked above.
+        let word = (offset << 10) | u32::try_from(data.len()).unwrap_or(0);
         out.push(0x80 | pt);
         out.extend_from_slice(&word.to_be_bytes()[1..]);
     }
@@ -81,13 +82,20 @@ pub fn decode(payload: &[u8]) -> Result<Vec<Block<'_>>, RedError> {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_payload_with_one_redundant_block_round_trips() {
         let p = encode(111, Some((960, b"previous")), b"current frame");
-        assert_eq!(p[0], 0x80 | 111);
+        assert_eq!(p[0], 0x80 | 0x6f);
         let blocks = decode(&p).unwrap();
         assert_eq!(
             blocks,
@@ -119,7 +127,7 @@ mod tests {
     #[test]
     fn broken_payloads_are_errors_not_panics() {
         assert_eq!(decode(&[]), Err(RedError::Truncated));
-        assert_eq!(decode(&[0x80 | 111, 0, 0]), Err(RedError::Truncated));
+        assert_eq!(decode(&[0x80 | 0x6f, 0, 0]), Err(RedError::Truncated));
         // Says 8 bytes of redundancy, has 2.
         let mut p = encode(111, Some((960, b"previous")), b"");
         p.truncate(7);

@@ -80,7 +80,7 @@ impl AudioSource for CadenceSource {
                     .iter()
                     .map(|f| (std::f64::consts::TAU * f * t).sin() * amplitude)
                     .sum();
-                v as i16
+                super::pcm::saturate(v)
             } else {
                 0
             };
@@ -139,6 +139,13 @@ impl Ringer {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
     use crate::media::audio::{tone_strength, Capture};

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::proto::*;
+use crate::proto::{
+    ApiError, Call, CallParticipant, CallStatus, DeclineReason, EndReason, ErrorCode,
+    ParticipantState, ServerFrame, MAX_CALL_PARTIES, RING_TIMEOUT_S,
+};
 
 /// Something the connection layer must do after a call operation.
 #[derive(Debug, Clone, PartialEq)]
@@ -173,7 +176,7 @@ impl Calls {
             end_reason: None,
         };
         let timeout = chrono::Duration::from_std(self.ring_timeout)
-            .unwrap_or_else(|_| chrono::Duration::seconds(RING_TIMEOUT_S as i64));
+            .unwrap_or_else(|_| chrono::Duration::seconds(RING_TIMEOUT_S.cast_signed()));
         let effects = vec![
             Effect::ToUsers {
                 users: available.clone(),
@@ -555,6 +558,13 @@ impl Calls {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
 
@@ -563,7 +573,7 @@ mod tests {
     }
 
     fn calls() -> Calls {
-        Calls::new(Duration::from_secs(60))
+        Calls::new(Duration::from_mins(1))
     }
 
     fn ended_for(effects: &[Effect], user: &str) -> Option<EndReason> {
@@ -577,7 +587,7 @@ mod tests {
     }
 
     fn s(v: &[&str]) -> Vec<String> {
-        v.iter().map(|x| x.to_string()).collect()
+        v.iter().map(std::string::ToString::to_string).collect()
     }
 
     #[test]

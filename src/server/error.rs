@@ -18,7 +18,14 @@ impl From<ApiError> for AppError {
 }
 
 pub fn status_of(code: ErrorCode) -> StatusCode {
-    use ErrorCode::*;
+    use ErrorCode::{
+        AccessTokenExpired, AccessTokenInvalid, AccessTokenInvalidSignature,
+        AccessTokenInvalidUser, AllUsersBusy, AnotherCallInProgress, ApiKeyInvalid,
+        AuthenticationError, CallNotFound, ChannelNotExists, CurrentUserBusy, InternalServerError,
+        InvalidCallStatus, MalformedRequest, MessageAnchorError, MessageNotSaved, MessageTooLarge,
+        MethodNotAllowed, NotFound, RateLimited, ResumeInProgress, TooManySubscriptions,
+        UnknownFrameType, UserAlreadyExists, UserNotFound, ValidationError,
+    };
     match code {
         ValidationError | MalformedRequest | UnknownFrameType | MessageAnchorError
         | TooManySubscriptions => StatusCode::BAD_REQUEST,

@@ -24,7 +24,12 @@ use super::ops::{
 };
 use super::store::Anchor;
 use super::AppState;
-use crate::proto::*;
+use crate::proto::{
+    ApiError, Channel, ChannelKind, CreateChannel, CreateUser, Credentials, CredentialsRequest,
+    Direction, ErrorCode, Health, IceServer, MarkRead, Message, MessagePage, PresenceStatus,
+    ReadState, SendMessage, ServerFrame, User, UserEntry, DEFAULT_EXPIRES_IN, DEFAULT_PAGE,
+    MAX_EXPIRES_IN, MAX_FRAME_BYTES, MAX_PAGE, MAX_PARTICIPANTS, MIN_EXPIRES_IN,
+};
 
 /// Parses a JSON body, answering `malformed_request` or `message_too_large` instead of
 /// axum's plain-text rejections.
@@ -313,7 +318,7 @@ async fn admin_list_users(
     _: Admin,
     State(state): State<Arc<AppState>>,
 ) -> ApiResult<Json<Vec<User>>> {
-    Ok(Json(state.store(|s| s.list_users()).await?))
+    Ok(Json(state.store(super::store::Store::list_users).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/admin/users/{user_id}", security(("apikey" = [])),
@@ -475,7 +480,7 @@ async fn list_users(
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Vec<UserEntry>>> {
     let q: UsersQuery = parse_query(query)?;
-    let users = state.store(|s| s.list_users()).await?;
+    let users = state.store(super::store::Store::list_users).await?;
     let entries = users
         .into_iter()
         .map(|u| UserEntry {

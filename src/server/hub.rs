@@ -163,7 +163,9 @@ pub fn encode(frame: &ServerFrame) -> Utf8Bytes {
 impl Hub {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves plain maps behind; keep serving.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Adds a device connection of `user_id` and tells presence subscribers.
@@ -500,6 +502,13 @@ fn too_many_subscriptions(already: usize) -> ApiError {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
 
@@ -587,7 +596,7 @@ mod tests {
         let slow = hub.register("slow", "d", "d");
         let mut fast = hub.register("fast", "d", "d");
         let users = vec!["slow".to_owned(), "fast".to_owned()];
-        for _ in 0..OUTBOX_CAPACITY + 1 {
+        for _ in 0..=OUTBOX_CAPACITY {
             hub.send_to_users(&users, &ServerFrame::Pong { req_id: None }, None);
             while fast.rx.try_recv().is_ok() {}
         }

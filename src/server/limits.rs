@@ -129,7 +129,7 @@ impl Bucket {
             return Ok(());
         }
         if self.rate.per_second <= 0.0 {
-            return Err(Duration::from_secs(3600));
+            return Err(Duration::from_hours(1));
         }
         let wait = (1.0 - self.tokens) / self.rate.per_second;
         Err(Duration::from_secs_f64(wait.min(3600.0)))
@@ -145,7 +145,7 @@ impl Bucket {
             return None;
         }
         if self.rate.per_second <= 0.0 {
-            return Some(Duration::from_secs(3600));
+            return Some(Duration::from_hours(1));
         }
         Some(Duration::from_secs_f64(
             ((1.0 - self.tokens) / self.rate.per_second).min(3600.0),
@@ -190,7 +190,10 @@ impl PerUser {
         if self.rate.is_unlimited() {
             return Ok(());
         }
-        let mut guard = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let buckets = &mut *guard;
         if buckets.map.len() >= buckets.sweep_at && !buckets.map.contains_key(user) {
             buckets.map.retain(|_, b| !b.is_full(now));
@@ -204,11 +207,18 @@ impl PerUser {
     }
 
     pub fn tracked(&self) -> usize {
-        self.buckets.lock().map(|b| b.map.len()).unwrap_or(0)
+        self.buckets.lock().map_or(0, |b| b.map.len())
     }
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
 
@@ -226,7 +236,7 @@ mod tests {
         assert!(b.take(t0 + Duration::from_millis(100)).is_ok());
         assert!(b.take(t0 + Duration::from_millis(100)).is_err());
         // A long pause refills to the burst, not beyond it.
-        let later = t0 + Duration::from_secs(60);
+        let later = t0 + Duration::from_mins(1);
         for _ in 0..3 {
             assert!(b.take(later).is_ok());
         }

@@ -140,23 +140,17 @@ async fn accept_loop(
     tls: Option<TlsAcceptor>,
     tx: mpsc::Sender<(Io, SocketAddr)>,
 ) {
+    // TLS handshakes run beside the accepting; they end with it.
+    let mut handshakes = tokio::task::JoinSet::new();
     loop {
         let accepted = tokio::select! {
-            _ = tx.closed() => return,
+            () = tx.closed() => return,
             accepted = tcp.accept() => accepted,
+            Some(_) = handshakes.join_next(), if !handshakes.is_empty() => continue,
         };
-        let (socket, addr) = match accepted {
-            Ok(a) => a,
-            Err(e) => {
-                // Out of file descriptors and the like: pause rather than spin.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
+        let Some((socket, addr)) = usable(accepted).await else {
+            continue;
         };
-        if let Err(e) = socket.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
         match &tls {
             None => {
                 if tx.send((Io::Plain(socket), addr)).await.is_err() {
@@ -164,18 +158,44 @@ async fn accept_loop(
                 }
             }
             Some(acceptor) => {
-                let (acceptor, tx) = (acceptor.clone(), tx.clone());
-                tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
-                        Ok(Ok(stream)) => {
-                            let _ = tx.send((Io::Tls(Box::new(stream)), addr)).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(%addr, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%addr, "TLS handshake timed out"),
-                    }
-                });
+                handshakes.spawn(handshake(acceptor.clone(), socket, addr, tx.clone()));
             }
         }
+    }
+}
+
+/// An accepted socket set up for the server (no Nagle); after a failed accept (out of file
+/// descriptors and the like), a pause rather than a spin.
+async fn usable(accepted: io::Result<(TcpStream, SocketAddr)>) -> Option<(TcpStream, SocketAddr)> {
+    match accepted {
+        Ok((socket, addr)) => {
+            if let Err(e) = socket.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+            Some((socket, addr))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "accept failed");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            None
+        }
+    }
+}
+
+/// The TLS handshake of one connection, bounded in time; the connection goes on to the
+/// server once it is done.
+async fn handshake(
+    acceptor: TlsAcceptor,
+    socket: TcpStream,
+    addr: SocketAddr,
+    tx: mpsc::Sender<(Io, SocketAddr)>,
+) {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
+        Ok(Ok(stream)) => {
+            let _ = tx.send((Io::Tls(Box::new(stream)), addr)).await;
+        }
+        Ok(Err(e)) => tracing::debug!(%addr, error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%addr, "TLS handshake timed out"),
     }
 }
 
@@ -226,7 +246,7 @@ pub fn client_addr(
     let mut found = None;
     for entry in list.rsplit(',') {
         match entry.trim().parse::<std::net::IpAddr>() {
-            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) if trusted.contains(&ip) => {}
             Ok(ip) => {
                 found = Some(ip);
                 break;
@@ -266,6 +286,13 @@ impl axum::extract::FromRequestParts<Arc<super::AppState>> for ClientIp {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
     use std::net::IpAddr;

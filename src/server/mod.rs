@@ -31,7 +31,7 @@ use limits::{Limits, Rates};
 use store::{SqliteStore, Store, StoreError};
 
 /// How long before a token expires its connections are warned, by default.
-pub const DEFAULT_TOKEN_WARNING: Duration = Duration::from_secs(60);
+pub const DEFAULT_TOKEN_WARNING: Duration = Duration::from_mins(1);
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -181,7 +181,10 @@ impl AppState {
         f: impl FnOnce(&mut calls::Calls) -> Result<(T, Vec<calls::Effect>), ApiError>,
     ) -> Result<T, ApiError> {
         let (value, effects) = {
-            let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+            let mut calls = self
+                .calls
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             f(&mut calls)?
         };
         self.apply(effects);
@@ -206,7 +209,7 @@ impl AppState {
                     frame,
                 } => self.hub.send_to_device(&user, &device, true, &frame),
                 Effect::Busy { user, device, with } => {
-                    self.hub.set_device_busy(&user, &device, with)
+                    self.hub.set_device_busy(&user, &device, with);
                 }
                 Effect::Free { user, device } => self.hub.set_device_busy(&user, &device, vec![]),
             }
@@ -436,6 +439,13 @@ impl Server {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     #[test]
     fn the_turn_password_is_hmac_sha1_as_rfc_2202_computes_it() {

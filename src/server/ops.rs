@@ -11,7 +11,10 @@ use tokio::time::Instant;
 use super::hub::ConnId;
 use super::store::NewMessage;
 use super::{store_error, AppState};
-use crate::proto::*;
+use crate::proto::{
+    ApiError, ErrorCode, Message, ReadState, SendMessage, ServerFrame, MAX_MESSAGE_BYTES,
+    MAX_NAME_CHARS, MAX_USER_ID_BYTES,
+};
 
 // ---------------------------------------------------------------------------------------
 // Validation
@@ -261,6 +264,13 @@ pub async fn mark_read(
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
 

@@ -42,7 +42,10 @@ use super::ops::{
 };
 use super::store::Anchor;
 use super::AppState;
-use crate::proto::*;
+use crate::proto::{
+    frame_req_id, parse_client_frame, ApiError, ClientFrame, Direction, ErrorCode, SendMessage,
+    ServerFrame, Signal, MAX_FRAME_BYTES, MAX_SIGNAL_BYTES, PROTOCOL_VERSION,
+};
 
 #[derive(Deserialize, Default)]
 struct WsQuery {
@@ -274,131 +277,94 @@ async fn next_replayed(replay: &mut Option<Replay>) -> Option<Utf8Bytes> {
     }
 }
 
+/// What woke the connection's loop.
+enum Turn {
+    /// A frame the hub queued for this device (`None`: the hub let go of it).
+    Queued(Option<Utf8Bytes>),
+    /// A frame of the replay (`None`: the replay is over).
+    Replayed(Option<Utf8Bytes>),
+    /// A stored message's ack.
+    Stored(Box<ServerFrame>),
+    /// The frame rate allows reading again.
+    Readable,
+    /// Nothing heard for the idle timeout.
+    Idle,
+    Read(Option<Result<WsMessage, axum::Error>>),
+    /// Time to warn that the token is about to expire.
+    Warn,
+    Expired,
+    Kicked,
+}
+
+/// How the loop goes on after a turn.
+enum Flow {
+    Go,
+    Close((u16, &'static str)),
+    /// The socket is gone: no close frame.
+    Gone,
+}
+
+/// The connection's moving parts besides its rules: the socket's writing half, what is
+/// queued for it, and what is being stored or replayed.
+struct Link {
+    writer: Writer,
+    rx: mpsc::Receiver<Utf8Bytes>,
+    replay: Option<Replay>,
+    in_flight: InFlight,
+    last_heard: Instant,
+    conn_id: ConnId,
+}
+
 impl Connection {
     async fn run(mut self, socket: WebSocket, device_name: String) {
         let device_id = self.device_id.clone();
         let (sink, mut stream) = socket.split();
-        let mut writer = Writer { sink };
         // Register before reading the cursors for `ready`, so no message can fall between
         // the two: anything stored afterwards is queued in the outbox behind `ready`.
         let reg = self
             .state
             .hub
             .register(&self.user_id, &device_id, &device_name);
-        let conn_id = reg.conn_id;
-        let mut rx = reg.rx;
-        let user = self.user_id.clone();
-        let ready = match self.state.store(move |s| s.channel_cursors(&user)).await {
-            Ok(channels) => ServerFrame::Ready {
-                protocol: PROTOCOL_VERSION,
-                user_id: self.user_id.clone(),
-                device_id,
-                expires_at: self.expires_at,
-                server_time: Utc::now(),
-                channels,
-            },
-            Err(e) => ServerFrame::error(None, e),
+        let mut link = Link {
+            writer: Writer { sink },
+            rx: reg.rx,
+            replay: None,
+            in_flight: FuturesOrdered::new(),
+            last_heard: Instant::now(),
+            conn_id: reg.conn_id,
         };
-        let mut closing: Closing = None;
-        let mut replay: Option<Replay> = None;
-        let mut in_flight: InFlight = FuturesOrdered::new();
-        match writer.frame(&ready).await {
-            Ok(()) => self.restore_calls(),
-            Err(_) => closing = Some((close_code::TOO_SLOW, "too slow")),
-        }
-        let mut last_heard = Instant::now();
+        let mut closing: Closing = match link.writer.frame(&self.ready().await).await {
+            Ok(()) => {
+                self.restore_calls();
+                None
+            }
+            Err(_) => Some((close_code::TOO_SLOW, "too slow")),
+        };
         while closing.is_none() {
             // Dropped by the hub while busy writing (a slow client, most likely): close
             // now rather than write on what is queued.
             if reg.kicked.close().is_some() {
-                closing = Some(close_kicked(&mut writer, &mut rx, &reg.kicked).await);
+                closing = Some(close_kicked(&mut link.writer, &mut link.rx, &reg.kicked).await);
                 break;
             }
-            let warn_at = instant_at(self.expires_at - self.state.token_warning);
-            let expire_at = instant_at(self.expires_at);
-            // Over its frame rate, or with too many messages being stored, the connection
-            // is not read until that passes.
-            let read_wait = self.frames.ready_in(Instant::now());
-            let readable = read_wait.is_none() && in_flight.len() < MAX_IN_FLIGHT;
-            let mut replies: Vec<ServerFrame> = Vec::new();
-            let mut sent = Ok(());
-            // Every branch is cancel-safe: `recv`/`next` lose nothing when another branch
-            // wins, and the timers are recomputed each turn. A write in a handler has its
-            // own deadline, so no turn can hang.
-            tokio::select! {
-                out = rx.recv() => match out {
-                    Some(text) => sent = writer.text(text).await,
-                    None => closing = Some((close_code::GOING_AWAY, "closed")),
-                },
-                frame = next_replayed(&mut replay) => match frame {
-                    Some(text) => sent = writer.text(text).await,
-                    None => replay = None,
-                },
-                Some(ack) = in_flight.next(), if !in_flight.is_empty() => {
-                    sent = writer.frame(&ack).await;
+            let turn = self.next_turn(&mut link, &mut stream, &reg.kicked).await;
+            let turn = match turn {
+                Turn::Kicked => {
+                    Flow::Close(close_kicked(&mut link.writer, &mut link.rx, &reg.kicked).await)
                 }
-                _ = tokio::time::sleep(read_wait.unwrap_or_default()), if read_wait.is_some() => {}
-                _ = tokio::time::sleep_until(last_heard + self.state.idle_timeout) => {
-                    closing = Some((close_code::GOING_AWAY, "idle"));
-                }
-                incoming = stream.next(), if readable => match incoming {
-                    Some(Ok(WsMessage::Text(text))) => {
-                        last_heard = Instant::now();
-                        let _ = self.frames.take(last_heard);
-                        self.handle(text.as_str(), conn_id, &mut replies, &mut replay, &mut in_flight)
-                            .await;
-                    }
-                    Some(Ok(WsMessage::Binary(_))) => {
-                        last_heard = Instant::now();
-                        let _ = self.frames.take(last_heard);
-                        replies.push(ServerFrame::error(None, ApiError::new(
-                            ErrorCode::MalformedRequest,
-                            "frames are JSON text; binary frames are not accepted",
-                        )));
-                    }
-                    Some(Ok(WsMessage::Close(_))) | None => break,
-                    Some(Ok(_)) => last_heard = Instant::now(), // ping/pong: answered by the library
-                    Some(Err(e)) => match close_for_read_error(e) {
-                        Some(close) => closing = Some(close),
-                        None => break,
-                    },
-                },
-                _ = tokio::time::sleep_until(warn_at), if !self.warned && !self.state.token_warning.is_zero() => {
-                    self.warned = true;
-                    replies.push(ServerFrame::TokenAboutToExpire { expires_at: self.expires_at });
-                }
-                _ = tokio::time::sleep_until(expire_at) => {
-                    replies.push(ServerFrame::TokenExpired);
-                    closing = Some((close_code::TOKEN_EXPIRED, "access_token_expired"));
-                }
-                _ = reg.kicked.wait() => {
-                    closing = Some(close_kicked(&mut writer, &mut rx, &reg.kicked).await);
-                }
-            }
-            for frame in &replies {
-                if sent.is_err() {
-                    break;
-                }
-                sent = writer.frame(frame).await;
-            }
-            match sent {
-                Ok(()) => {}
-                Err(SendFailed::Stalled) => {
-                    tracing::info!(
-                        conn = conn_id,
-                        user = %self.user_id,
-                        "client stopped reading; closing the connection"
-                    );
-                    closing = Some((close_code::TOO_SLOW, "too slow"));
-                }
-                Err(SendFailed::Gone) => break,
+                turn => self.on_turn(turn, &mut link).await,
+            };
+            match turn {
+                Flow::Go => {}
+                Flow::Close(close) => closing = Some(close),
+                Flow::Gone => break,
             }
         }
         // Stop reading the store for a client that is leaving.
-        drop(replay);
-        self.state.hub.unregister(conn_id);
+        drop(link.replay.take());
+        self.state.hub.unregister(link.conn_id);
         if let Some((code, reason)) = closing {
-            writer.close(stream, code, reason).await;
+            link.writer.close(stream, code, reason).await;
         }
         let (user, device) = (self.user_id.clone(), self.device_id.clone());
         let _ = self
@@ -406,11 +372,156 @@ impl Connection {
             .with_calls(|c| Ok(((), c.device_gone(&user, &device, Utc::now()))));
     }
 
+    /// The first frame: who the client is and where each channel stands.
+    async fn ready(&self) -> ServerFrame {
+        let user = self.user_id.clone();
+        match self.state.store(move |s| s.channel_cursors(&user)).await {
+            Ok(channels) => ServerFrame::Ready {
+                protocol: PROTOCOL_VERSION,
+                user_id: self.user_id.clone(),
+                device_id: self.device_id.clone(),
+                expires_at: self.expires_at,
+                server_time: Utc::now(),
+                channels,
+            },
+            Err(e) => ServerFrame::error(None, e),
+        }
+    }
+
+    /// Waits for whatever comes first. Every branch is cancel-safe: `recv`/`next` lose
+    /// nothing when another branch wins, and the timers are recomputed each turn.
+    async fn next_turn(
+        &mut self,
+        link: &mut Link,
+        stream: &mut SplitStream<WebSocket>,
+        kicked: &super::hub::Kicked,
+    ) -> Turn {
+        let warn_at = instant_at(self.expires_at - self.state.token_warning);
+        let expire_at = instant_at(self.expires_at);
+        let warn = !self.warned && !self.state.token_warning.is_zero();
+        // Over its frame rate, or with too many messages being stored, the connection is
+        // not read until that passes.
+        let read_wait = self.frames.ready_in(Instant::now());
+        let readable = read_wait.is_none() && link.in_flight.len() < MAX_IN_FLIGHT;
+        let idle_at = link.last_heard + self.state.idle_timeout;
+        tokio::select! {
+            out = link.rx.recv() => Turn::Queued(out),
+            frame = next_replayed(&mut link.replay) => Turn::Replayed(frame),
+            Some(ack) = link.in_flight.next(), if !link.in_flight.is_empty() => Turn::Stored(Box::new(ack)),
+            () = tokio::time::sleep(read_wait.unwrap_or_default()), if read_wait.is_some() => Turn::Readable,
+            () = tokio::time::sleep_until(idle_at) => Turn::Idle,
+            incoming = stream.next(), if readable => Turn::Read(incoming),
+            () = tokio::time::sleep_until(warn_at), if warn => Turn::Warn,
+            () = tokio::time::sleep_until(expire_at) => Turn::Expired,
+            () = kicked.wait() => Turn::Kicked,
+        }
+    }
+
+    /// Carries out one turn: what it reads, writes and replies. A write has its own
+    /// deadline, so no turn can hang.
+    async fn on_turn(&mut self, turn: Turn, link: &mut Link) -> Flow {
+        let mut replies: Vec<ServerFrame> = Vec::new();
+        let sent = match turn {
+            Turn::Queued(Some(text)) | Turn::Replayed(Some(text)) => link.writer.text(text).await,
+            Turn::Queued(None) => return Flow::Close((close_code::GOING_AWAY, "closed")),
+            Turn::Replayed(None) => {
+                link.replay = None;
+                Ok(())
+            }
+            Turn::Stored(ack) => link.writer.frame(&ack).await,
+            Turn::Readable | Turn::Kicked => Ok(()),
+            Turn::Idle => return Flow::Close((close_code::GOING_AWAY, "idle")),
+            Turn::Read(incoming) => {
+                if let Some(flow) = self.on_read(incoming, link, &mut replies).await {
+                    return flow;
+                }
+                Ok(())
+            }
+            Turn::Warn => {
+                self.warned = true;
+                replies.push(ServerFrame::TokenAboutToExpire {
+                    expires_at: self.expires_at,
+                });
+                Ok(())
+            }
+            Turn::Expired => {
+                let _ = link.writer.frame(&ServerFrame::TokenExpired).await;
+                return Flow::Close((close_code::TOKEN_EXPIRED, "access_token_expired"));
+            }
+        };
+        let mut sent = sent;
+        for frame in &replies {
+            if sent.is_err() {
+                break;
+            }
+            sent = link.writer.frame(frame).await;
+        }
+        match sent {
+            Ok(()) => Flow::Go,
+            Err(SendFailed::Stalled) => {
+                tracing::info!(
+                    conn = link.conn_id,
+                    user = %self.user_id,
+                    "client stopped reading; closing the connection"
+                );
+                Flow::Close((close_code::TOO_SLOW, "too slow"))
+            }
+            Err(SendFailed::Gone) => Flow::Gone,
+        }
+    }
+
+    /// A frame read from the client (or the end of the stream); `Some` ends the loop.
+    async fn on_read(
+        &mut self,
+        incoming: Option<Result<WsMessage, axum::Error>>,
+        link: &mut Link,
+        replies: &mut Vec<ServerFrame>,
+    ) -> Option<Flow> {
+        match incoming {
+            Some(Ok(WsMessage::Text(text))) => {
+                link.last_heard = Instant::now();
+                let _ = self.frames.take(link.last_heard);
+                self.handle(
+                    text.as_str(),
+                    link.conn_id,
+                    replies,
+                    &mut link.replay,
+                    &mut link.in_flight,
+                )
+                .await;
+                None
+            }
+            Some(Ok(WsMessage::Binary(_))) => {
+                link.last_heard = Instant::now();
+                let _ = self.frames.take(link.last_heard);
+                replies.push(ServerFrame::error(
+                    None,
+                    ApiError::new(
+                        ErrorCode::MalformedRequest,
+                        "frames are JSON text; binary frames are not accepted",
+                    ),
+                ));
+                None
+            }
+            Some(Ok(WsMessage::Close(_))) | None => Some(Flow::Gone),
+            // Ping and pong: answered by the library.
+            Some(Ok(_)) => {
+                link.last_heard = Instant::now();
+                None
+            }
+            Some(Err(e)) => Some(close_for_read_error(e).map_or(Flow::Gone, Flow::Close)),
+        }
+    }
+
     /// A device that (re)connects rings for calls still ringing for its user, and shows busy
     /// when it is in a call.
     fn restore_calls(&self) {
         let (ringing, busy) = {
-            let calls = self.state.calls.lock().unwrap_or_else(|e| e.into_inner());
+            let calls = self
+                .state
+                .calls
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             (
                 calls.ringing_for(&self.user_id),
                 calls.busy_with(&self.user_id, &self.device_id),
@@ -509,7 +620,11 @@ impl Connection {
         }
         let (user, device) = (self.user_id.as_str(), self.device_id.as_str());
         let target = {
-            let calls = self.state.calls.lock().unwrap_or_else(|e| e.into_inner());
+            let calls = self
+                .state
+                .calls
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             calls.signal_target(user, device, &room_id, &to_user)
         };
         match target {

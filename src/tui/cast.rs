@@ -94,8 +94,7 @@ impl<W: Write> CastWriter<W> {
     ) -> io::Result<Self> {
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+            .map_or(0, |d| d.as_secs());
         let header = serde_json::json!({
             "version": 2,
             "width": width,
@@ -154,7 +153,7 @@ impl CastHandle {
         // A panic elsewhere while recording leaves nothing half-done that matters here.
         self.0
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Records a change of the terminal size (a `"r"` event), after any pending output.
@@ -317,7 +316,7 @@ pub fn parse_cast(text: &str) -> Result<Cast, CastError> {
     };
     let header: serde_json::Value =
         serde_json::from_str(header).map_err(|e| bad(n, format!("bad header: {e}")))?;
-    let version = header.get("version").and_then(|v| v.as_u64());
+    let version = header.get("version").and_then(serde_json::Value::as_u64);
     if version != Some(2) {
         return Err(bad(
             n,
@@ -325,14 +324,14 @@ pub fn parse_cast(text: &str) -> Result<Cast, CastError> {
                 "bad header: version {} (only asciicast version 2 is read)",
                 header
                     .get("version")
-                    .map_or("missing".into(), |v| v.to_string())
+                    .map_or("missing".into(), std::string::ToString::to_string)
             ),
         ));
     }
     let size = |field: &str| {
         header
             .get(field)
-            .and_then(|v| v.as_u64())
+            .and_then(serde_json::Value::as_u64)
             .and_then(|v| u16::try_from(v).ok())
             .ok_or_else(|| bad(n, format!("bad header: `{field}` is not a terminal size")))
     };
@@ -368,6 +367,13 @@ pub fn parse_cast(text: &str) -> Result<Cast, CastError> {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};

@@ -24,7 +24,7 @@ struct LocaleFile {
 pub struct Strings {
     pub code: &'static str,
     pub language: String,
-    strings: BTreeMap<String, String>,
+    own: BTreeMap<String, String>,
     fallback: BTreeMap<String, String>,
 }
 
@@ -51,7 +51,7 @@ impl Strings {
         Some(Strings {
             code,
             language: file.language,
-            strings: file.strings,
+            own: file.strings,
             fallback,
         })
     }
@@ -61,7 +61,7 @@ impl Strings {
         Strings::for_language("en").unwrap_or(Strings {
             code: "en",
             language: "English".into(),
-            strings: BTreeMap::new(),
+            own: BTreeMap::new(),
             fallback: BTreeMap::new(),
         })
     }
@@ -84,11 +84,10 @@ impl Strings {
 
     /// The string for `key` (the key itself when no language has it, so a gap shows).
     pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
-        self.strings
+        self.own
             .get(key)
             .or_else(|| self.fallback.get(key))
-            .map(String::as_str)
-            .unwrap_or(key)
+            .map_or(key, String::as_str)
     }
 
     /// The string for `key` with `{name}` placeholders filled.
@@ -102,11 +101,18 @@ impl Strings {
 
     /// Every key of this language's own file.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.strings.keys().map(String::as_str)
+        self.own.keys().map(String::as_str)
     }
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
 
@@ -127,16 +133,16 @@ mod tests {
         for (code, _) in LANGUAGES {
             let s = Strings::for_language(code).unwrap_or_else(|| panic!("{code} does not parse"));
             for key in en.keys() {
-                let own = s.strings.get(key);
+                let own = s.own.get(key);
                 assert!(own.is_some(), "{code} lacks {key}");
                 assert_eq!(
-                    placeholders(own.map(String::as_str).unwrap_or("")),
+                    placeholders(own.map_or("", String::as_str)),
                     placeholders(en.get(key)),
                     "{code}: placeholders of {key}"
                 );
             }
             for key in s.keys() {
-                assert!(en.strings.contains_key(key), "{code} has unknown key {key}");
+                assert!(en.own.contains_key(key), "{code} has unknown key {key}");
             }
         }
     }

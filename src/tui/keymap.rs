@@ -48,6 +48,60 @@ pub enum Mode {
     Dialpad,
 }
 
+/// `as_str` (the name keymap files and strings use) and `ALL` for a plain enum.
+macro_rules! named {
+    ($ty:ident { $($variant:ident = $name:literal),* $(,)? }) => {
+        impl $ty {
+            /// Every value.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
+
+            /// The name keymap files and string keys use.
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+named!(Action {
+    Quit = "quit",
+    Help = "help",
+    FocusNext = "focus_next",
+    FocusPrevious = "focus_previous",
+    Up = "up",
+    Down = "down",
+    PageUp = "page_up",
+    PageDown = "page_down",
+    Open = "open",
+    Filter = "filter",
+    Compose = "compose",
+    Send = "send",
+    Newline = "newline",
+    Cancel = "cancel",
+    Retry = "retry",
+    Dial = "dial",
+    Answer = "answer",
+    Decline = "decline",
+    DeclineBusy = "decline_busy",
+    HangUp = "hang_up",
+    ToggleHold = "toggle_hold",
+    ToggleMute = "toggle_mute",
+    Dialpad = "dialpad",
+    SwitchCall = "switch_call",
+});
+
+named!(Mode {
+    Global = "global",
+    List = "list",
+    Chat = "chat",
+    Composer = "composer",
+    Incoming = "incoming",
+    Dialpad = "dialpad",
+});
+
 /// A key with its modifiers, as written in keymap files (`ctrl-c`, `shift-enter`, `?`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
@@ -115,7 +169,7 @@ impl Key {
             }
         }
         if rest.chars().count() == 1 {
-            key.name = rest.to_owned();
+            rest.clone_into(&mut key.name);
         } else if NAMED.contains(&rest.to_ascii_lowercase().as_str()) {
             key.name = rest.to_ascii_lowercase();
         } else {
@@ -246,7 +300,7 @@ impl Keymap {
                     problem = Some(KeymapError {
                         source_name: path.display().to_string(),
                         message: e.to_string(),
-                    })
+                    });
                 }
             }
         }
@@ -286,8 +340,25 @@ impl Keymap {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_the_serde_names() {
+        for a in Action::ALL {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+        }
+        for m in Mode::ALL {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+        }
+    }
 
     fn key(s: &str) -> Key {
         Key::parse(s).unwrap()

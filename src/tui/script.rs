@@ -100,7 +100,7 @@ impl std::fmt::Display for ScriptError {
 
 impl std::error::Error for ScriptError {}
 
-pub const DEFAULT_EXPECT_TIMEOUT: Duration = Duration::from_millis(10_000);
+pub const DEFAULT_EXPECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_PACE: Duration = Duration::from_millis(80);
 /// How often a waiting `expect` looks at the screen again.
 pub const EXPECT_POLL: Duration = Duration::from_millis(50);
@@ -364,7 +364,9 @@ impl Player {
                             self.finished = Some(PlayerStep::Failed(message));
                             continue;
                         }
-                        return PlayerStep::Sleep(EXPECT_POLL.min(self.expect_timeout - waited));
+                        return PlayerStep::Sleep(
+                            EXPECT_POLL.min(self.expect_timeout.saturating_sub(waited)),
+                        );
                     }
                     self.expect_since = None;
                 }
@@ -409,6 +411,13 @@ impl Player {
 pub const DEMO_TOUR: &str = include_str!("../../scripts/demo.tour");
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
 
@@ -641,7 +650,7 @@ quit
                     t += d;
                 }
                 PlayerStep::Done => break,
-                other => panic!("{other:?}"),
+                other @ PlayerStep::Failed(_) => panic!("{other:?}"),
             }
         }
         assert_eq!(
@@ -761,7 +770,11 @@ quit
             .steps
             .iter()
             .filter_map(|s| match s {
-                Step::Keys(k) => Some(k.iter().map(|k| k.to_string()).collect::<Vec<_>>()),
+                Step::Keys(k) => Some(
+                    k.iter()
+                        .map(std::string::ToString::to_string)
+                        .collect::<Vec<_>>(),
+                ),
                 _ => None,
             })
             .flatten()

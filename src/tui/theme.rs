@@ -166,7 +166,7 @@ impl Theme {
                     problem = Some(ThemeError {
                         source_name: path.display().to_string(),
                         message: e.to_string(),
-                    })
+                    });
                 }
             }
         }
@@ -186,6 +186,13 @@ impl Theme {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
 

@@ -71,7 +71,7 @@ pub fn layout(area: Rect, has_call: bool) -> Screen {
 
 /// Where the mouse finds the panes, for a screen of `area`.
 pub fn areas(app: &App, area: Rect) -> Areas {
-    let s = layout(area, !app.calls.is_empty());
+    let s = layout(area, !app.calls().is_empty());
     Areas {
         channels: s.channels,
         users: s.users,
@@ -84,7 +84,7 @@ pub fn areas(app: &App, area: Rect) -> Areas {
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
     frame.render_widget(Block::default().style(theme.style("body")), area);
-    let s = layout(area, !app.calls.is_empty());
+    let s = layout(area, !app.calls().is_empty());
     header(frame, app, theme, s.header);
     channels(frame, app, theme, s.channels);
     users(frame, app, theme, s.users);
@@ -95,7 +95,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         call_bar(frame, app, theme, bar, call);
     }
     status(frame, app, theme, s.status);
-    match &app.modal {
+    match app.modal() {
         Some(Modal::Help { scroll }) => help(frame, app, theme, *scroll),
         Some(Modal::Incoming { room_id }) => incoming(frame, app, theme, room_id),
         Some(Modal::Dialpad { sent, .. }) => dialpad(frame, app, theme, sent),
@@ -122,12 +122,14 @@ fn pane_block<'a>(title: String, focused: bool, theme: &Theme) -> Block<'a> {
 
 fn presence_word(app: &App, status: PresenceStatus, busy_with: &[String]) -> String {
     match status {
-        PresenceStatus::Online => app.strings.get("presence.online").to_owned(),
-        PresenceStatus::Offline => app.strings.get("presence.offline").to_owned(),
-        PresenceStatus::Busy if busy_with.is_empty() => app.strings.get("presence.busy").to_owned(),
+        PresenceStatus::Online => app.strings().get("presence.online").to_owned(),
+        PresenceStatus::Offline => app.strings().get("presence.offline").to_owned(),
+        PresenceStatus::Busy if busy_with.is_empty() => {
+            app.strings().get("presence.busy").to_owned()
+        }
         PresenceStatus::Busy => {
             let who: Vec<String> = busy_with.iter().map(|u| app.display_name(u)).collect();
-            app.strings
+            app.strings()
                 .fmt("presence.busy_with", &[("who", &who.join(", "))])
         }
     }
@@ -143,14 +145,14 @@ fn presence_mark(status: PresenceStatus) -> &'static str {
 
 fn header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let mut spans = vec![Span::styled(" parla ", theme.style("headerButton"))];
-    if !app.me.is_empty() {
-        let presence = app
-            .presence_of(&app.me)
-            .map(|p| presence_word(app, p.status, &p.busy_with))
-            .unwrap_or_else(|| app.strings.get("presence.online").to_owned());
+    if !app.me().is_empty() {
+        let presence = app.presence_of(app.me()).map_or_else(
+            || app.strings().get("presence.online").to_owned(),
+            |p| presence_word(app, p.status, &p.busy_with),
+        );
         spans.push(Span::raw(format!(
             " {} · {presence}",
-            app.display_name(&app.me)
+            app.display_name(app.me())
         )));
     }
     frame.render_widget(
@@ -224,7 +226,7 @@ fn list_pane<T>(
     items: &[T],
     line: impl Fn(&T) -> Line<'static>,
 ) {
-    let focused = app.focus == pane && app.modal.is_none();
+    let focused = app.focus() == pane && app.modal().is_none();
     let height = area.height.saturating_sub(2) as usize;
     let lines = list_lines(items, line, app.selection(pane), focused, height, theme);
     frame.render_widget(
@@ -238,7 +240,7 @@ fn channels(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let channels = app.visible_channels();
     let line = |c: &&crate::proto::Channel| {
         let title = app.channel_title(c);
-        let open = app.current.as_deref() == Some(c.channel_id.as_str());
+        let open = app.current() == Some(c.channel_id.as_str());
         let unread = if c.unread_count > 0 {
             format!(" {}", c.unread_count)
         } else {
@@ -269,7 +271,7 @@ fn channels(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ));
         Line::from(spans)
     };
-    let title = app.strings.get("pane.channels").to_owned();
+    let title = app.strings().get("pane.channels").to_owned();
     list_pane(
         frame,
         app,
@@ -302,11 +304,12 @@ fn users(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Span::styled(format!(" {}", truncate(&word, room)), theme.style("border")),
         ])
     };
-    let mut title = app.strings.get("pane.users").to_owned();
-    if app.filtering || !app.filter.is_empty() {
+    let mut title = app.strings().get("pane.users").to_owned();
+    if app.filtering() || !app.filter().is_empty() {
         title = format!(
             "{title} · {}",
-            app.strings.fmt("filter.prompt", &[("text", &app.filter)])
+            app.strings()
+                .fmt("filter.prompt", &[("text", app.filter())])
         );
     }
     list_pane(frame, app, theme, area, Pane::Users, title, &people, line);
@@ -314,7 +317,7 @@ fn users(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 
 /// `mm:ss` (or `h:mm:ss`) since a call connected.
 pub fn duration_text(app: &App, c: &CallRow) -> String {
-    let secs = c.view.duration(app.now).num_seconds().max(0);
+    let secs = c.view.duration(app.now()).num_seconds().max(0);
     if secs >= 3600 {
         format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
     } else {
@@ -325,7 +328,7 @@ pub fn duration_text(app: &App, c: &CallRow) -> String {
 /// What a call is doing, in words.
 pub fn call_state_text(app: &App, c: &CallRow) -> String {
     let who = app.call_peers(&c.view);
-    let s = &app.strings;
+    let s = &app.strings();
     match c.view.state {
         CallState::Dialing => s.fmt("call.dialing", &[("who", &who)]),
         CallState::Ringing => s.fmt("call.ringing", &[("who", &who)]),
@@ -346,15 +349,15 @@ pub fn call_state_text(app: &App, c: &CallRow) -> String {
 
 fn calls(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let inner_w = area.width.saturating_sub(2) as usize;
-    let title = app.strings.get("pane.calls").to_owned();
-    if app.calls.is_empty() {
-        let none = [app.strings.get("call.none").to_owned()];
+    let title = app.strings().get("pane.calls").to_owned();
+    if app.calls().is_empty() {
+        let none = [app.strings().get("call.none").to_owned()];
         let line = |t: &String| Line::styled(t.clone(), theme.style("border"));
         list_pane(frame, app, theme, area, Pane::Calls, title, &none, line);
         return;
     }
     let line = |(i, c): &(usize, &CallRow)| {
-        let marker = if *i == app.current_call { "▸" } else { " " };
+        let marker = if *i == app.current_call() { "▸" } else { " " };
         let timer = if c.view.connected_at.is_some() {
             format!(" {}", duration_text(app, c))
         } else {
@@ -363,7 +366,7 @@ fn calls(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         let text = format!("{marker}{}{timer}", call_state_text(app, c));
         Line::styled(truncate(&text, inner_w), theme.style("call"))
     };
-    let calls: Vec<(usize, &CallRow)> = app.calls.iter().enumerate().collect();
+    let calls: Vec<(usize, &CallRow)> = app.calls().iter().enumerate().collect();
     list_pane(frame, app, theme, area, Pane::Calls, title, &calls, line);
 }
 
@@ -403,11 +406,11 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 
 fn day_label(app: &App, at: DateTime<Utc>) -> String {
     let day = at.with_timezone(&Local).date_naive();
-    let today = app.now.with_timezone(&Local).date_naive();
+    let today = app.now().with_timezone(&Local).date_naive();
     if day == today {
-        app.strings.get("day.today").to_owned()
+        app.strings().get("day.today").to_owned()
     } else if today.pred_opt() == Some(day) {
-        app.strings.get("day.yesterday").to_owned()
+        app.strings().get("day.yesterday").to_owned()
     } else {
         day.format("%Y-%m-%d").to_string()
     }
@@ -416,10 +419,10 @@ fn day_label(app: &App, at: DateTime<Utc>) -> String {
 /// The lines that fill the chat view, newest at the bottom, `scroll` messages up from the
 /// newest. Only as many messages as fit are looked at.
 pub fn chat_lines(app: &App, theme: &Theme, width: usize, height: usize) -> Vec<Line<'static>> {
-    let Some(id) = &app.current else {
+    let Some(id) = app.current() else {
         return Vec::new();
     };
-    let Some(log) = app.logs.get(id) else {
+    let Some(log) = app.log(id) else {
         return Vec::new();
     };
     let mut lines: Vec<Line<'static>> = Vec::new();
@@ -428,7 +431,7 @@ pub fn chat_lines(app: &App, theme: &Theme, width: usize, height: usize) -> Vec<
     while i > 0 && lines.len() < height {
         i -= 1;
         let row = &log.rows[i];
-        let mine = row.sender == app.me;
+        let mine = row.sender == app.me();
         let style = if mine {
             theme.style("messageSent")
         } else {
@@ -450,11 +453,11 @@ pub fn chat_lines(app: &App, theme: &Theme, width: usize, height: usize) -> Vec<
         let time = row.at.with_timezone(&Local).format("%H:%M").to_string();
         let delivery = match &row.delivery {
             Delivery::Sent => String::new(),
-            Delivery::Pending => format!("  {}", app.strings.get("delivery.pending")),
+            Delivery::Pending => format!("  {}", app.strings().get("delivery.pending")),
             Delivery::Failed { code } => {
                 format!(
                     "  {}",
-                    app.strings.fmt("delivery.failed", &[("code", code)])
+                    app.strings().fmt("delivery.failed", &[("code", code)])
                 )
             }
         };
@@ -490,17 +493,17 @@ pub fn chat_lines(app: &App, theme: &Theme, width: usize, height: usize) -> Vec<
 }
 
 fn chat(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let focused = app.focus == Pane::Chat && !app.composing && app.modal.is_none();
+    let focused = app.focus() == Pane::Chat && !app.composing() && app.modal().is_none();
     let title = match app.current_channel() {
         Some(c) => app.channel_title(c),
-        None => app.strings.get("pane.no_channel").to_owned(),
+        None => app.strings().get("pane.no_channel").to_owned(),
     };
     let block = pane_block(title, focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if app.current.is_none() {
+    if app.current().is_none() {
         frame.render_widget(
-            Paragraph::new(app.strings.get("hint.no_channel").to_owned())
+            Paragraph::new(app.strings().get("hint.no_channel").to_owned())
                 .style(theme.style("border"))
                 .wrap(Wrap { trim: true }),
             inner,
@@ -510,7 +513,7 @@ fn chat(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let mut lines = chat_lines(app, theme, inner.width as usize, inner.height as usize);
     if lines.is_empty() {
         lines.push(Line::styled(
-            app.strings.get("hint.empty_channel").to_owned(),
+            app.strings().get("hint.empty_channel").to_owned(),
             theme.style("border"),
         ));
     }
@@ -518,14 +521,13 @@ fn chat(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 }
 
 fn composer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let focused = app.composing && app.modal.is_none();
+    let focused = app.composing() && app.modal().is_none();
     let draft = app
-        .current
-        .as_ref()
-        .and_then(|c| app.drafts.get(c))
-        .cloned()
-        .unwrap_or_default();
-    let mut title = app.strings.get("pane.composer").to_owned();
+        .current()
+        .and_then(|c| app.draft(c))
+        .unwrap_or_default()
+        .to_owned();
+    let mut title = app.strings().get("pane.composer").to_owned();
     if focused {
         let hints = key_hints(
             app,
@@ -560,23 +562,27 @@ pub fn key_hints(app: &App, mode: Mode, actions: &[Action]) -> String {
     actions
         .iter()
         .filter_map(|a| {
-            let key = app.keymap.key_for(mode, *a)?;
-            let word = serde_json::to_value(a)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let key = app.keymap().key_for(mode, *a)?;
             Some(format!(
                 "{key} {}",
-                app.strings.get(&format!("action.{word}"))
+                app.strings().get(&format!("action.{}", a.as_str()))
             ))
         })
         .collect::<Vec<_>>()
         .join(" · ")
 }
 
+/// A score as whole tenths, from 0 to 100.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped to 0..=100 first
+fn tenths(v: f64) -> u64 {
+    (v * 10.0).clamp(0.0, 100.0) as u64
+}
+
 /// A level meter: eight cells from -60 dBFS to 0.
 fn meter(dbfs: f64) -> String {
-    let filled = (((dbfs + 60.0) / 60.0) * 8.0).round().clamp(0.0, 8.0) as usize;
+    // A cell per 7.5 dB, lit from half-way (rounding to the nearest cell).
+    let level = (dbfs + 60.0) / 7.5;
+    let filled = (1..=8u8).filter(|i| level >= f64::from(*i) - 0.5).count();
     format!("{}{}", "▮".repeat(filled), "▯".repeat(8 - filled))
 }
 
@@ -593,14 +599,14 @@ fn call_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &CallRow
         first = format!("{first} · {}", duration_text(app, c));
     }
     if c.muted {
-        first = format!("{first} · {}", app.strings.get("call.muted"));
+        first = format!("{first} · {}", app.strings().get("call.muted"));
     }
-    if app.calls.len() > 1 {
-        first = format!("{first} · {}/{}", app.current_call + 1, app.calls.len());
+    if app.calls().len() > 1 {
+        first = format!("{first} · {}/{}", app.current_call() + 1, app.calls().len());
     }
     let second = match &c.stats {
         Some(s) => {
-            let stats = app.strings.fmt(
+            let stats = app.strings().fmt(
                 "call.stats",
                 &[
                     (
@@ -616,7 +622,7 @@ fn call_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &CallRow
             let dropouts = if dropouts > 0 {
                 format!(
                     " · {}",
-                    app.strings
+                    app.strings()
                         .fmt("call.dropouts", &[("n", &dropouts.to_string())])
                 )
             } else {
@@ -624,9 +630,9 @@ fn call_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &CallRow
             };
             format!(
                 "{} {} {} {} · {stats}{dropouts}",
-                app.strings.get("call.mic"),
+                app.strings().get("call.mic"),
                 meter(s.send_level_dbfs),
-                app.strings.get("call.speaker"),
+                app.strings().get("call.speaker"),
                 meter(s.recv_level_dbfs)
             )
         }
@@ -638,7 +644,7 @@ fn call_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &CallRow
         Action::ToggleMute,
         Action::Dialpad,
     ];
-    if app.calls.len() > 1 {
+    if app.calls().len() > 1 {
         actions.push(Action::SwitchCall);
     }
     let hints = key_hints(app, Mode::Global, &actions);
@@ -653,11 +659,7 @@ fn call_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &CallRow
     ];
     frame.render_widget(Paragraph::new(lines), cols[0]);
     // Call quality over the last minute: MOS from 1 to 4.5, as tenths.
-    let data: Vec<u64> = c
-        .quality
-        .iter()
-        .map(|m| ((m - 1.0).max(0.0) * 10.0) as u64)
-        .collect();
+    let data: Vec<u64> = c.quality.iter().map(|m| tenths(m - 1.0)).collect();
     let spark = Sparkline::default()
         .data(&data)
         .max(35)
@@ -668,21 +670,19 @@ fn call_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &CallRow
 
 fn status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     use crate::client::session::ConnectionState as C;
-    let s = &app.strings;
-    let conn = match &app.connection {
+    let s = &app.strings();
+    let conn = match &app.connection() {
         C::Connecting => s.get("conn.connecting").to_owned(),
         C::Connected => app
-            .status_note
-            .as_ref()
-            .map(|(note, _)| note.clone())
-            .unwrap_or_else(|| s.get("conn.connected").to_owned()),
+            .status_note()
+            .map_or_else(|| s.get("conn.connected").to_owned(), str::to_owned),
         C::Reconnecting {
             attempt,
             retry_in_ms,
         } => {
             // Counts down to the attempt.
-            let left_ms = match app.reconnect_at {
-                Some(at) => (at - app.now).num_milliseconds().max(0) as u64,
+            let left_ms = match app.reconnect_at() {
+                Some(at) => (at - app.now()).num_milliseconds().max(0).cast_unsigned(),
                 None => *retry_in_ms,
             };
             s.fmt(
@@ -696,23 +696,23 @@ fn status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         C::Failed { message, .. } => s.fmt("conn.failed", &[("message", message)]),
         C::Closed => s.get("conn.closed").to_owned(),
     };
-    let conn_style = match &app.connection {
+    let conn_style = match &app.connection() {
         C::Connected => theme.style("status"),
         C::Failed { .. } => theme.style("error"),
         _ => theme.style("feedback"),
     };
-    let mut audio = s.fmt("audio.backend", &[("backend", &app.audio)]);
-    if let Some(n) = &app.audio_notice {
+    let mut audio = s.fmt("audio.backend", &[("backend", app.audio())]);
+    if let Some(n) = &app.audio_notice() {
         audio = format!("{audio} ({n})");
     }
     let help = key_hints(app, Mode::Global, &[Action::Help]);
     let mut left = format!(" {conn}");
-    if !app.me.is_empty() {
-        let presence = app
-            .presence_of(&app.me)
-            .map(|p| presence_word(app, p.status, &p.busy_with))
-            .unwrap_or_else(|| app.strings.get("presence.online").to_owned());
-        left = format!("{left} · {} · {presence}", app.me);
+    if !app.me().is_empty() {
+        let presence = app.presence_of(app.me()).map_or_else(
+            || app.strings().get("presence.online").to_owned(),
+            |p| presence_word(app, p.status, &p.busy_with),
+        );
+        left = format!("{left} · {} · {presence}", app.me());
     }
     let left = truncate(&left, (area.width as usize).saturating_sub(12));
     let room = (area.width as usize).saturating_sub(left.chars().count() + 2);
@@ -738,11 +738,9 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn mode_name(app: &App, mode: Mode) -> String {
-    let word = serde_json::to_value(mode)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    app.strings.get(&format!("help.mode.{word}")).to_owned()
+    app.strings()
+        .get(&format!("help.mode.{}", mode.as_str()))
+        .to_owned()
 }
 
 fn help(frame: &mut Frame, app: &App, theme: &Theme, scroll: u16) {
@@ -750,7 +748,7 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme, scroll: u16) {
     frame.render_widget(Clear, area);
     let mut lines: Vec<Line> = Vec::new();
     let mut last_mode = None;
-    let mut help = app.keymap.help();
+    let mut help = app.keymap().help();
     help.sort_by_key(|(m, _, _)| *m);
     // One line per action and mode, its keys together.
     let mut rows: Vec<(Mode, Vec<String>, String)> = Vec::new();
@@ -782,7 +780,7 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme, scroll: u16) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style("headerButton"))
-        .title(format!(" {} ", app.strings.get("help.title")))
+        .title(format!(" {} ", app.strings().get("help.title")))
         .style(theme.style("body"));
     frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
 }
@@ -791,7 +789,7 @@ fn incoming(frame: &mut Frame, app: &App, theme: &Theme, room_id: &str) {
     let area = centered(frame.area(), 50, 7);
     frame.render_widget(Clear, area);
     let who = app
-        .calls
+        .calls()
         .iter()
         .find(|c| c.view.call.room_id == room_id)
         .map(|c| app.call_peers(&c.view))
@@ -802,14 +800,14 @@ fn incoming(frame: &mut Frame, app: &App, theme: &Theme, room_id: &str) {
         &[Action::Answer, Action::Decline, Action::DeclineBusy],
     );
     let silence = app
-        .keymap
+        .keymap()
         .key_for(Mode::Incoming, Action::Cancel)
-        .map(|k| format!(" · {k} {}", app.strings.get("action.silence")))
+        .map(|k| format!(" · {k} {}", app.strings().get("action.silence")))
         .unwrap_or_default();
     let lines = vec![
         Line::raw(""),
         Line::styled(
-            format!(" {}", app.strings.fmt("incoming.from", &[("who", &who)])),
+            format!(" {}", app.strings().fmt("incoming.from", &[("who", &who)])),
             theme.style("launcher").add_modifier(Modifier::BOLD),
         ),
         Line::raw(""),
@@ -817,7 +815,7 @@ fn incoming(frame: &mut Frame, app: &App, theme: &Theme, room_id: &str) {
     ];
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(format!(" {} ", app.strings.get("incoming.title")))
+        .title(format!(" {} ", app.strings().get("incoming.title")))
         .style(theme.style("launcher"));
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
@@ -840,16 +838,19 @@ fn dialpad(frame: &mut Frame, app: &App, theme: &Theme, sent: &str) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        format!(" {}", app.strings.fmt("dialpad.sent", &[("digits", sent)])),
+        format!(
+            " {}",
+            app.strings().fmt("dialpad.sent", &[("digits", sent)])
+        ),
         style,
     ));
     lines.push(Line::styled(
-        format!(" {}", app.strings.get("dialpad.hint")),
+        format!(" {}", app.strings().get("dialpad.hint")),
         style,
     ));
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(format!(" {} ", app.strings.get("dialpad.title")))
+        .title(format!(" {} ", app.strings().get("dialpad.title")))
         .style(style);
     frame.render_widget(
         Paragraph::new(lines)
@@ -862,9 +863,9 @@ fn dialpad(frame: &mut Frame, app: &App, theme: &Theme, sent: &str) {
 fn toasts(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
     let width = (area.width / 2).clamp(20, 50);
-    for (i, t) in app.toasts.iter().enumerate() {
-        let y = area.y + 1 + i as u16 * 3;
-        if y + 3 > area.bottom() {
+    for (i, t) in app.toasts().iter().enumerate() {
+        let y = (area.y + 1).saturating_add(u16::try_from(i).unwrap_or(u16::MAX).saturating_mul(3));
+        if y.saturating_add(3) > area.bottom() {
             break;
         }
         let rect = Rect::new(area.right().saturating_sub(width + 1), y, width, 3);

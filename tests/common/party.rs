@@ -4,9 +4,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use parla::client::call::media::AudioSetup;
+use parla::client::call::phone::{CallDriver, CallEvent};
 use parla::client::call::CallState;
-use parla::client::media_call::AudioSetup;
-use parla::client::phone::{CallDriver, CallEvent};
 use parla::client::{Client, Event};
 use parla::media::audio::{rms, tone_strength, Capture, Tone};
 use parla::media::device::DeviceCounters;
@@ -126,11 +126,10 @@ impl Party {
         let (st, md, dt, sn) = (states.clone(), media.clone(), dtmf.clone(), seen.clone());
         let who = name.to_owned();
         let task = tokio::spawn(async move {
-            let record = |ev: Option<CallEvent>| match ev {
-                Some(CallEvent::State(v)) | Some(CallEvent::Ended(v)) => {
-                    st.lock().unwrap().push(v.state)
+            let record = |ev: Option<CallEvent>| {
+                if let Some(CallEvent::State(v) | CallEvent::Ended(v)) = ev {
+                    st.lock().unwrap().push(v.state);
                 }
-                _ => {}
             };
             for e in std::mem::take(&mut events.seen) {
                 let ev = driver.on_event(&e).await;
@@ -170,7 +169,7 @@ impl Party {
                         Some(Command::Tone(tx)) => { let _ = tx.send(driver.tone()); }
                         Some(Command::Stats(tx)) => { let _ = tx.send(driver.stats().await); }
                         Some(Command::Legs(tx)) => {
-                            let restarts = driver.legs().map(|m| m.restarts()).sum();
+                            let restarts = driver.legs().map(parla::client::call::media::CallMedia::restarts).sum();
                             let _ = tx.send((driver.legs().count(), restarts));
                         }
                         Some(Command::Finish(tx)) => {
@@ -220,7 +219,7 @@ impl Party {
             .lock()
             .unwrap()
             .as_ref()
-            .is_some_and(|t| t.is_finished());
+            .is_some_and(tokio::task::JoinHandle::is_finished);
         if finished {
             self.task_failure().await;
         }

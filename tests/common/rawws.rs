@@ -64,7 +64,7 @@ impl RawWs {
         let len = payload.len();
         if len < 126 {
             frame.push(0x80 | len as u8);
-        } else if len <= u16::MAX as usize {
+        } else if u16::try_from(len).is_ok() {
             frame.push(0x80 | 126);
             frame.extend_from_slice(&(len as u16).to_be_bytes());
         } else {
@@ -153,8 +153,7 @@ impl RawWs {
                 Some((CLOSE, payload)) => {
                     let code = payload
                         .get(..2)
-                        .map(|b| u16::from_be_bytes([b[0], b[1]]))
-                        .unwrap_or(1005);
+                        .map_or(1005, |b| u16::from_be_bytes([b[0], b[1]]));
                     return Ending::Close(code);
                 }
                 Some(_) => {}

@@ -7,6 +7,7 @@ use rusqlite::Connection;
 use super::{StoreError, StoreResult};
 
 /// The version this build writes.
+#[allow(clippy::cast_possible_truncation)] // a short list of steps
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// Step `i` takes a database from version `i` to `i + 1`. Never edit a step that has
@@ -14,7 +15,7 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 const MIGRATIONS: &[&str] = &[
     // 1: the first schema. Databases made before versions were recorded are at 0 with
     // these tables already there, hence `IF NOT EXISTS`.
-    r#"
+    r"
 CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -50,14 +51,14 @@ CREATE TABLE IF NOT EXISTS messages (
     PRIMARY KEY (channel_id, seq),
     UNIQUE (channel_id, sender, client_id)
 );
-"#,
+",
     // 2: a direct channel whose pair lost a member (a deleted user) no longer belongs to
     // the pair, so a new user with the same id starts a new conversation.
-    r#"
+    r"
 UPDATE channels SET direct_key = NULL
 WHERE kind = 'direct' AND direct_key IS NOT NULL
   AND (SELECT COUNT(*) FROM participants p WHERE p.channel_id = channels.channel_id) < 2;
-"#,
+",
 ];
 
 /// The version a database is at.
@@ -86,6 +87,13 @@ pub fn migrate(conn: &mut Connection) -> StoreResult<u32> {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
 

@@ -6,12 +6,13 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::{Client, MediaChange};
+use super::negotiation::{Action, Input, Negotiation};
+use crate::client::{Client, MediaChange};
 use crate::media::audio::{AudioSink, AudioSource};
 use crate::media::dtmf::DtmfTiming;
 use crate::media::engine::{AudioEngine, AudioStats, MediaEvent};
 use crate::media::impair::{Impairer, Impairment};
-use crate::media::peer::{ice_ufrag, sdp_holds_audio, AudioPeer, MediaState, PeerError, RtpAudio};
+use crate::media::peer::{AudioPeer, MediaState, PeerError, RtpAudio};
 use crate::media::stats::{dbfs, mos, CallStats};
 use crate::proto::Signal;
 
@@ -20,7 +21,7 @@ pub enum MediaError {
     #[error(transparent)]
     Peer(#[from] PeerError),
     #[error(transparent)]
-    Client(#[from] super::ClientError),
+    Client(#[from] crate::client::ClientError),
     #[error(transparent)]
     Audio(#[from] crate::media::audio::AudioError),
     #[error("the call's media has already been set up")]
@@ -99,7 +100,7 @@ fn impaired(
                     }
                     None => break,
                 },
-                _ = wait => {
+                () = wait => {
                     while let Some(Reverse((t, id))) = held.peek().copied() {
                         if t > std::time::Instant::now() {
                             break;
@@ -130,20 +131,12 @@ pub struct CallMedia {
     engine: Option<AudioEngine>,
     watcher: Option<tokio::task::JoinHandle<()>>,
     trickle: Option<tokio::task::JoinHandle<()>>,
-    /// Set once this side's first description (offer or answer) has been sent.
     /// The last description this side sent (none before the first).
     described: tokio::sync::watch::Sender<Option<String>>,
-    /// This side made the first offer, and so drives ICE restarts.
-    offerer: bool,
-    restarts: u32,
-    local_hold: bool,
-    remote_hold: bool,
+    /// The offer/answer rules.
+    negotiation: Negotiation,
     started: Option<std::time::Instant>,
     device: Option<Arc<crate::media::device::DeviceCounters>>,
-    /// An offer of ours is waiting for its answer; a hold change meanwhile is offered
-    /// after it (one negotiation at a time).
-    awaiting_answer: bool,
-    reoffer: bool,
 }
 
 impl CallMedia {
@@ -227,95 +220,22 @@ impl CallMedia {
             watcher: Some(watcher),
             trickle,
             described,
-            offerer: false,
-            restarts: 0,
-            local_hold: false,
-            remote_hold: false,
+            negotiation: Negotiation::new(),
             started: None,
             device,
-            awaiting_answer: false,
-            reoffer: false,
         })
     }
 
     /// The side that sets the call up: send the first offer.
     pub async fn start_offer(&mut self) -> Result<(), MediaError> {
-        self.offerer = true;
-        self.offer().await
-    }
-
-    async fn offer(&mut self) -> Result<(), MediaError> {
-        let sdp = self.peer.offer().await?;
-        self.awaiting_answer = true;
-        self.described.send_replace(Some(sdp.clone()));
-        self.client
-            .signal(&self.room_id, &self.remote_user, Signal::Offer { sdp })?;
-        Ok(())
+        self.run(Input::Start).await
     }
 
     /// Signaling from the other party.
     pub async fn on_signal(&mut self, signal: Signal) -> Result<(), MediaError> {
         match signal {
-            Signal::Offer { sdp } => {
-                if self.awaiting_answer {
-                    // Both sides offered at once (glare). The side that set the call up
-                    // keeps its offer and drops theirs; the other withdraws its own, answers,
-                    // and offers its change again afterwards.
-                    if self.offerer {
-                        tracing::info!(room = %self.room_id, "offers crossed; keeping ours");
-                        return Ok(());
-                    }
-                    tracing::info!(room = %self.room_id, "offers crossed; answering theirs first");
-                    self.peer.rollback().await?;
-                    self.awaiting_answer = false;
-                    self.reoffer = true;
-                }
-                // The other side restarted ICE because its path dropped; ours may have gone
-                // with it, so gather afresh on new sockets too.
-                let previous = self.peer.remote_ufrag().await;
-                if previous.is_some() && previous != ice_ufrag(&sdp) {
-                    tracing::info!(room = %self.room_id, "the other side restarted ICE; rebinding");
-                    self.peer.restart_ice().await?;
-                }
-                // A first offer sets the call up; later ones renegotiate (hold, resume).
-                let remote_hold = sdp_holds_audio(&sdp);
-                let answer = self.peer.answer(sdp).await?;
-                self.described.send_replace(Some(answer.clone()));
-                self.client.signal(
-                    &self.room_id,
-                    &self.remote_user,
-                    Signal::Answer { sdp: answer },
-                )?;
-                if self.engine.is_none() {
-                    self.start_engine()?;
-                }
-                if remote_hold != self.remote_hold {
-                    self.remote_hold = remote_hold;
-                    self.apply_hold();
-                    self.client.media_changed(
-                        &self.room_id,
-                        MediaChange::RemoteHold {
-                            leg: self.remote_user.clone(),
-                            hold: remote_hold,
-                        },
-                    );
-                }
-                if std::mem::take(&mut self.reoffer) {
-                    self.renegotiate().await?;
-                }
-                Ok(())
-            }
-            Signal::Answer { sdp } => {
-                self.peer.accept_answer(sdp).await?;
-                self.awaiting_answer = false;
-                if self.engine.is_none() {
-                    self.start_engine()?;
-                }
-                if std::mem::take(&mut self.reoffer) {
-                    self.renegotiate().await?;
-                }
-                Ok(())
-            }
+            Signal::Offer { sdp } => self.run(Input::Offer(sdp)).await,
+            Signal::Answer { sdp } => self.run(Input::Answer(sdp)).await,
             Signal::Candidate {
                 candidate,
                 sdp_mid,
@@ -333,6 +253,55 @@ impl CallMedia {
             }
             Signal::EndOfCandidates => Ok(()),
         }
+    }
+
+    /// Feeds the negotiation and carries out what it asks for, in order. After a failed
+    /// step the rest of that input's steps are dropped: the call is failing.
+    async fn run(&mut self, input: Input) -> Result<(), MediaError> {
+        self.negotiation.handle_input(input);
+        let actions: Vec<Action> = std::iter::from_fn(|| self.negotiation.poll_output()).collect();
+        for action in actions {
+            self.perform(action).await?;
+        }
+        Ok(())
+    }
+
+    async fn perform(&mut self, action: Action) -> Result<(), MediaError> {
+        match action {
+            Action::Rollback => self.peer.rollback().await?,
+            Action::RestartIce => self.peer.restart_ice().await?,
+            Action::SetDirection { hold } => self.peer.set_direction(hold).await?,
+            Action::Offer => {
+                let sdp = self.peer.offer().await?;
+                self.described.send_replace(Some(sdp.clone()));
+                self.client
+                    .signal(&self.room_id, &self.remote_user, Signal::Offer { sdp })?;
+            }
+            Action::Answer(offer) => {
+                let sdp = self.peer.answer(offer).await?;
+                self.described.send_replace(Some(sdp.clone()));
+                self.client
+                    .signal(&self.room_id, &self.remote_user, Signal::Answer { sdp })?;
+            }
+            Action::AcceptAnswer(sdp) => self.peer.accept_answer(sdp).await?,
+            Action::StartMedia => self.start_engine()?,
+            Action::Silence(held) => {
+                if let Some(e) = &self.engine {
+                    e.control.held.store(held, Ordering::Relaxed);
+                }
+            }
+            Action::LocalHold(hold) => self
+                .client
+                .media_changed(&self.room_id, MediaChange::LocalHold(hold)),
+            Action::RemoteHold(hold) => self.client.media_changed(
+                &self.room_id,
+                MediaChange::RemoteHold {
+                    leg: self.remote_user.clone(),
+                    hold,
+                },
+            ),
+        }
+        Ok(())
     }
 
     fn start_engine(&mut self) -> Result<(), MediaError> {
@@ -360,55 +329,20 @@ impl CallMedia {
     /// Holds or resumes the call: stops audio both ways and tells the other side by
     /// renegotiating with the new direction.
     pub async fn set_hold(&mut self, hold: bool) -> Result<(), MediaError> {
-        if hold == self.local_hold {
-            return Ok(());
-        }
-        self.local_hold = hold;
-        self.apply_hold();
-        self.client
-            .media_changed(&self.room_id, MediaChange::LocalHold(hold));
-        if self.awaiting_answer {
-            self.reoffer = true;
-            return Ok(());
-        }
-        self.renegotiate().await
+        self.run(Input::Hold(hold)).await
     }
 
     /// The path dropped (media disconnected or failed): the side that made the first offer
     /// restarts ICE on new sockets and offers again; the other side answers. Returns
     /// whether a restart was started here.
     pub async fn on_path_lost(&mut self) -> Result<bool, MediaError> {
-        if !self.offerer {
-            return Ok(false);
-        }
-        self.restarts += 1;
-        tracing::info!(room = %self.room_id, restart = self.restarts, "media path lost; restarting ICE");
-        self.peer.restart_ice().await?;
-        if self.awaiting_answer {
-            self.reoffer = true;
-        } else {
-            self.renegotiate().await?;
-        }
-        Ok(true)
+        self.run(Input::PathLost).await?;
+        Ok(self.negotiation.is_offerer())
     }
 
     /// ICE restarts this side has started.
     pub fn restarts(&self) -> u32 {
-        self.restarts
-    }
-
-    /// Offers the current hold state to the other side.
-    async fn renegotiate(&mut self) -> Result<(), MediaError> {
-        self.peer.set_direction(self.local_hold).await?;
-        self.offer().await
-    }
-
-    fn apply_hold(&self) {
-        if let Some(e) = &self.engine {
-            e.control
-                .held
-                .store(self.local_hold || self.remote_hold, Ordering::Relaxed);
-        }
+        self.negotiation.restarts()
     }
 
     pub fn set_muted(&self, muted: bool) {

@@ -37,6 +37,21 @@ pub enum CallState {
     },
 }
 
+impl CallState {
+    /// The state's name, as it is tagged in JSON (`on_hold`, ...).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Dialing => "dialing",
+            CallState::Ringing => "ringing",
+            CallState::Connecting => "connecting",
+            CallState::Connected => "connected",
+            CallState::OnHold { .. } => "on_hold",
+            CallState::Ended { .. } => "ended",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CallView {
     pub call: Call,
@@ -223,8 +238,47 @@ impl CallView {
 }
 
 #[cfg(test)]
+// Fixtures convert numbers freely and compare exact values.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp
+)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_and_reason_names_are_their_json_names() {
+        use crate::proto::EndReason;
+        let reasons = [
+            EndReason::Declined,
+            EndReason::Canceled,
+            EndReason::AnsweredOnAnotherDevice,
+            EndReason::HangUp,
+            EndReason::Timeout,
+            EndReason::Error,
+        ];
+        for r in reasons {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        let states = [
+            CallState::Dialing,
+            CallState::Ringing,
+            CallState::Connecting,
+            CallState::Connected,
+            CallState::OnHold {
+                local: true,
+                remote: false,
+            },
+            CallState::Ended {
+                reason: EndReason::Timeout,
+            },
+        ];
+        for s in states {
+            assert_eq!(serde_json::to_value(s).unwrap()["state"], s.as_str());
+        }
+    }
     use crate::proto::CallParticipant;
 
     fn t(s: i64) -> DateTime<Utc> {

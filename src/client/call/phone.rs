@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use super::call::{CallState, CallView};
-use super::media_call::{AudioSetup, CallMedia, MediaError};
-use super::{Client, Event};
+use super::media::{AudioSetup, CallMedia, MediaError};
+use super::view::{CallState, CallView};
+use crate::client::{Client, Event};
 use crate::media::audio::NullSink;
 use crate::media::dtmf::DtmfTiming;
 use crate::media::engine::MediaEvent;

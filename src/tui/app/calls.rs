@@ -1,0 +1,211 @@
+//! Calls as the interface shows them: placing, answering, declining, switching, the
+//! dialpad, and what the calls report.
+
+use std::collections::VecDeque;
+
+use super::{App, CallRow, Job, Modal, Pane, QUALITY_HISTORY};
+use crate::client::call::{CallState, CallView};
+use crate::media::stats::CallStats;
+use crate::proto::{ChannelKind, DeclineReason};
+
+impl App {
+    pub(super) fn dial_selected(&mut self) -> Vec<Job> {
+        let user = match self.focus {
+            Pane::Users => self
+                .visible_users()
+                .get(self.selection(Pane::Users))
+                .map(|u| u.user_id.clone()),
+            Pane::Channels | Pane::Chat => {
+                let ch = if self.focus == Pane::Chat {
+                    self.current_channel()
+                } else {
+                    self.visible_channels()
+                        .get(self.selection(Pane::Channels))
+                        .copied()
+                };
+                ch.filter(|c| c.kind == ChannelKind::Direct)
+                    .and_then(|c| c.participants.iter().find(|p| **p != self.me).cloned())
+            }
+            Pane::Calls => None,
+        };
+        match user {
+            Some(u) => vec![Job::Dial { users: vec![u] }],
+            None => Vec::new(),
+        }
+    }
+
+    pub(super) fn ringing_room(&self) -> Option<String> {
+        if let Some(Modal::Incoming { room_id }) = &self.modal {
+            return Some(room_id.clone());
+        }
+        self.calls
+            .iter()
+            .find(|c| c.view.state == CallState::Ringing)
+            .map(|c| c.view.call.room_id.clone())
+    }
+
+    /// Answers call `room_id`, or the one ringing; a call in progress is held.
+    pub fn answer(&mut self, room_id: Option<String>) -> Vec<Job> {
+        let Some(room_id) = room_id.or_else(|| self.ringing_room()) else {
+            return Vec::new();
+        };
+        self.modal = None;
+        let mut out = Vec::new();
+        // Taking a second call holds the one in progress.
+        for c in &self.calls {
+            if c.view.call.room_id != room_id
+                && matches!(c.view.state, CallState::Connected)
+                && !c.view.local_hold
+            {
+                out.push(Job::Hold {
+                    room_id: c.view.call.room_id.clone(),
+                    on: true,
+                });
+            }
+        }
+        if let Some(i) = self
+            .calls
+            .iter()
+            .position(|c| c.view.call.room_id == room_id)
+        {
+            self.current_call = i;
+        }
+        out.push(Job::Answer { room_id });
+        out
+    }
+
+    pub(super) fn decline_ringing(&mut self, reason: DeclineReason) -> Vec<Job> {
+        let Some(room_id) = self.ringing_room() else {
+            return Vec::new();
+        };
+        self.modal = None;
+        vec![Job::Decline { room_id, reason }]
+    }
+
+    pub(super) fn switch_call(&mut self) -> Vec<Job> {
+        if self.calls.len() < 2 {
+            return Vec::new();
+        }
+        let next = (self.current_call + 1) % self.calls.len();
+        let mut out = Vec::new();
+        if let Some(c) = self.active_call() {
+            if !c.view.local_hold && !c.view.is_ended() {
+                out.push(Job::Hold {
+                    room_id: c.view.call.room_id.clone(),
+                    on: true,
+                });
+            }
+        }
+        self.current_call = next;
+        self.select(Pane::Calls, next);
+        if let Some(c) = self.active_call() {
+            if c.view.local_hold {
+                out.push(Job::Hold {
+                    room_id: c.view.call.room_id.clone(),
+                    on: false,
+                });
+            }
+        }
+        out
+    }
+
+    pub(super) fn dialpad_digit(&mut self, digit: char) -> Vec<Job> {
+        if let Some(Modal::Dialpad { room_id, sent }) = &mut self.modal {
+            sent.push(digit);
+            return vec![Job::Dtmf {
+                room_id: room_id.clone(),
+                digits: digit.to_string(),
+            }];
+        }
+        Vec::new()
+    }
+
+    pub(super) fn on_call_view(&mut self, view: &CallView) {
+        let room = view.call.room_id.clone();
+        match self.calls.iter_mut().find(|c| c.view.call.room_id == room) {
+            Some(row) => row.view = view.clone(),
+            None => {
+                if view.is_ended() {
+                    return;
+                }
+                self.calls.push(CallRow {
+                    view: view.clone(),
+                    stats: None,
+                    quality: VecDeque::new(),
+                    muted: false,
+                    dtmf_received: String::new(),
+                });
+                // A call placed here becomes the current one.
+                if view.state == CallState::Dialing {
+                    self.current_call = self.calls.len() - 1;
+                }
+            }
+        }
+        if view.state != CallState::Ringing
+            && matches!(&self.modal, Some(Modal::Incoming { room_id }) if *room_id == room)
+        {
+            self.modal = None;
+        }
+        if view.is_ended() {
+            if let CallState::Ended { reason } = view.state {
+                let who = self.call_peers(view);
+                let reason_text = self.strings.get(&reason_key(reason)).to_owned();
+                if reason_is_timeout(view) {
+                    self.toast(self.strings.fmt("toast.missed", &[("who", &who)]));
+                } else {
+                    self.toast(
+                        self.strings
+                            .fmt("call.ended", &[("who", &who), ("reason", &reason_text)]),
+                    );
+                }
+            }
+            if matches!(&self.modal, Some(Modal::Dialpad { room_id, .. }) if *room_id == room) {
+                self.modal = None;
+            }
+            self.calls.retain(|c| c.view.call.room_id != room);
+            if self.current_call >= self.calls.len() {
+                self.current_call = self.calls.len().saturating_sub(1);
+            }
+        }
+    }
+
+    /// Fresh statistics of a call (every second or so).
+    pub fn on_call_stats(&mut self, room_id: &str, stats: CallStats) {
+        if let Some(c) = self
+            .calls
+            .iter_mut()
+            .find(|c| c.view.call.room_id == room_id)
+        {
+            c.quality.push_back(stats.mos);
+            while c.quality.len() > QUALITY_HISTORY {
+                c.quality.pop_front();
+            }
+            c.stats = Some(stats);
+            self.dirty = true;
+        }
+    }
+
+    pub fn on_call_dtmf(&mut self, room_id: &str, digit: char) {
+        if let Some(c) = self
+            .calls
+            .iter_mut()
+            .find(|c| c.view.call.room_id == room_id)
+        {
+            c.dtmf_received.push(digit);
+            self.dirty = true;
+        }
+    }
+}
+
+/// An incoming call that rang out unanswered.
+pub(super) fn reason_is_timeout(view: &CallView) -> bool {
+    view.state
+        == CallState::Ended {
+            reason: crate::proto::EndReason::Timeout,
+        }
+        && view.direction == crate::client::call::Direction::Incoming
+}
+
+pub fn reason_key(reason: crate::proto::EndReason) -> String {
+    format!("reason.{}", reason.as_str())
+}

@@ -1,0 +1,132 @@
+//! Requests from the control socket: what they ask of the interface, as jobs whose outcome
+//! is the reply, and the state `parla ctl status` reports.
+
+use serde_json::{json, Value};
+
+use super::{App, Job};
+use crate::client::call::switchboard::CallCommand;
+use crate::ctl::calls::{no_call, CallAsk};
+use crate::ctl::{CtlFailure, CtlRequest};
+use crate::proto::DeclineReason;
+
+/// What a control request comes to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CtlPlan {
+    /// The reply, now.
+    Reply(Result<Value, CtlFailure>),
+    /// Carry out the jobs in order; the outcome of the last one is the reply.
+    Run(Vec<Job>),
+}
+
+impl App {
+    /// A request from the control socket. Like a key, it changes the state here and asks
+    /// for jobs; unlike a key, the outcome of its last job goes back as the reply.
+    pub fn on_ctl(&mut self, request: &CtlRequest) -> CtlPlan {
+        self.dirty = true;
+        if let Some(ask) = CallAsk::of(request) {
+            return self.on_call_ask(ask);
+        }
+        match request {
+            CtlRequest::Status => CtlPlan::Reply(Ok(self.status())),
+            CtlRequest::Dial { users } => CtlPlan::Run(vec![Job::Dial {
+                users: users.clone(),
+            }]),
+            CtlRequest::Answer { room_id } => {
+                let jobs = self.answer(room_id.clone());
+                if jobs.is_empty() {
+                    CtlPlan::Reply(Err(no_call()))
+                } else {
+                    CtlPlan::Run(jobs)
+                }
+            }
+            CtlRequest::Decline { room_id, reason } => {
+                self.ctl_decline(room_id.as_deref(), reason.as_deref())
+            }
+            CtlRequest::Send { target, text } => CtlPlan::Run(vec![Job::SendTo {
+                target: target.clone(),
+                text: text.clone(),
+            }]),
+            // `events` is the socket's own; the rest are call asks.
+            _ => CtlPlan::Reply(Ok(json!({}))),
+        }
+    }
+
+    fn ctl_decline(&mut self, room_id: Option<&str>, reason: Option<&str>) -> CtlPlan {
+        let reason = match reason.unwrap_or("none") {
+            "none" => DeclineReason::None,
+            "error" => DeclineReason::Error,
+            "do_not_disturb" => DeclineReason::DoNotDisturb,
+            "no_answer" => DeclineReason::NoAnswer,
+            _ => {
+                return CtlPlan::Reply(Err(CtlFailure::new(
+                    "validation_error",
+                    "reason must be none, error, do_not_disturb or no_answer",
+                )))
+            }
+        };
+        match room_id.map(str::to_owned).or_else(|| self.ringing_room()) {
+            Some(room_id) => {
+                if matches!(&self.modal, Some(super::Modal::Incoming { room_id: r }) if *r == room_id)
+                {
+                    self.modal = None;
+                }
+                CtlPlan::Run(vec![Job::Decline { room_id, reason }])
+            }
+            None => CtlPlan::Reply(Err(no_call())),
+        }
+    }
+
+    fn on_call_ask(&mut self, ask: CallAsk) -> CtlPlan {
+        let current = self.active_call().map(|c| c.view.call.room_id.clone());
+        let Some(room_id) = ask.room_id().map(str::to_owned).or(current) else {
+            return CtlPlan::Reply(Err(no_call()));
+        };
+        let job = match ask {
+            CallAsk::Hangup { .. } => Job::Hangup { room_id },
+            CallAsk::Command { command, .. } => match command {
+                CallCommand::Hold(on) => Job::Hold { room_id, on },
+                CallCommand::Mute(on) => {
+                    if let Some(c) = self
+                        .calls
+                        .iter_mut()
+                        .find(|c| c.view.call.room_id == room_id)
+                    {
+                        c.muted = on;
+                    }
+                    Job::Mute { room_id, on }
+                }
+                CallCommand::Dtmf(digits) => Job::Dtmf { room_id, digits },
+                CallCommand::Ring(on) => Job::Ring { room_id, on },
+            },
+        };
+        CtlPlan::Run(vec![job])
+    }
+
+    /// The state `parla ctl status` reports.
+    pub fn status(&self) -> Value {
+        let calls: Vec<Value> = self
+            .calls
+            .iter()
+            .map(|c| {
+                json!({
+                    "room_id": c.view.call.room_id,
+                    "state": c.view.state,
+                    "with": self.call_peers(&c.view),
+                    "duration_s": c.view.duration(self.now).num_seconds(),
+                    "muted": c.muted,
+                    "dtmf_received": c.dtmf_received,
+                    "stats": c.stats,
+                })
+            })
+            .collect();
+        json!({
+            "user": self.me,
+            "connection": self.connection,
+            "audio": self.audio,
+            "audio_notice": self.audio_notice,
+            "current_channel": self.current,
+            "calls": calls,
+            "unread": self.channels.iter().map(|c| c.unread_count).sum::<u64>(),
+        })
+    }
+}

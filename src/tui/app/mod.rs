@@ -1,0 +1,639 @@
+//! The interface's state and everything that changes it. Sans-IO: keys come in as
+//! [`Action`]s (through the keymap) or text, session and call news as events, and what the
+//! interface wants done goes out as [`Job`]s for the runtime to carry out. Rendering
+//! (`ui`) is a pure function of this state.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+use ratatui::layout::Rect;
+
+mod calls;
+mod chat;
+mod control;
+mod input;
+
+pub use calls::reason_key;
+pub use control::CtlPlan;
+pub use input::key_of;
+
+use super::i18n::Strings;
+use super::keymap::{Keymap, Mode};
+use crate::client::call::CallView;
+use crate::client::session::ConnectionState;
+use crate::client::Event;
+use crate::media::stats::CallStats;
+use crate::proto::{Channel, ChannelKind, DeclineReason, Presence, PresenceStatus, UserEntry};
+
+/// How many MOS samples the call bar's sparkline keeps.
+const QUALITY_HISTORY: usize = 60;
+/// How long a toast stays up, in ticks of the 250 ms clock.
+const TOAST_TICKS: u32 = 16;
+
+/// What the interface asks the runtime to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Job {
+    /// Send a message (queued by the session, retried with the same client id).
+    Send {
+        channel_id: String,
+        text: String,
+    },
+    /// Send a message to a user, a channel id or `#group` (found first).
+    SendTo {
+        target: String,
+        text: String,
+    },
+    /// Send a failed message again.
+    Retry {
+        channel_id: String,
+        text: String,
+    },
+    /// Load the newest history of a channel and mark it read.
+    OpenChannel {
+        channel_id: String,
+    },
+    /// Load messages older than `before_seq`.
+    LoadOlder {
+        channel_id: String,
+        before_seq: u64,
+    },
+    /// Open (or create) the direct channel with a user.
+    OpenDirect {
+        user_id: String,
+    },
+    MarkRead {
+        channel_id: String,
+        seq: u64,
+    },
+    Dial {
+        users: Vec<String>,
+    },
+    Answer {
+        room_id: String,
+    },
+    Decline {
+        room_id: String,
+        reason: DeclineReason,
+    },
+    Hangup {
+        room_id: String,
+    },
+    Hold {
+        room_id: String,
+        on: bool,
+    },
+    Mute {
+        room_id: String,
+        on: bool,
+    },
+    Dtmf {
+        room_id: String,
+        digits: String,
+    },
+    /// Play or stop the ring tone of an incoming call.
+    Ring {
+        room_id: String,
+        on: bool,
+    },
+    /// Ring the terminal bell.
+    Bell,
+    Quit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Channels,
+    Users,
+    Calls,
+    Chat,
+}
+
+const PANES: [Pane; 4] = [Pane::Channels, Pane::Users, Pane::Calls, Pane::Chat];
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Modal {
+    Help { scroll: u16 },
+    Incoming { room_id: String },
+    Dialpad { room_id: String, sent: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivery {
+    Pending,
+    Sent,
+    Failed { code: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageRow {
+    pub seq: Option<u64>,
+    pub client_id: String,
+    pub sender: String,
+    pub text: String,
+    pub at: DateTime<Utc>,
+    pub delivery: Delivery,
+}
+
+/// One channel's messages as far as loaded: oldest first, virtualised when drawn.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChannelLog {
+    pub rows: Vec<MessageRow>,
+    /// Rows scrolled up from the newest.
+    pub scroll: usize,
+    pub loaded: bool,
+    /// A page is on its way (the first, or an older one): no other is asked for meanwhile.
+    pub loading: bool,
+    /// The beginning of the channel is loaded.
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallRow {
+    pub view: CallView,
+    pub stats: Option<CallStats>,
+    pub quality: VecDeque<f64>,
+    pub muted: bool,
+    pub dtmf_received: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    pub text: String,
+    pub ticks_left: u32,
+}
+
+/// The mouse-sensitive parts of the screen, as last laid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Areas {
+    pub channels: Rect,
+    pub users: Rect,
+    pub calls: Rect,
+    pub chat: Rect,
+    pub composer: Rect,
+}
+
+/// The interface's state. Only its own methods change it: inputs come in through the `on_*`
+/// methods, and what they call for goes out as [`Job`]s.
+pub struct App {
+    strings: Strings,
+    keymap: Keymap,
+    me: String,
+    connection: ConnectionState,
+    /// A transient remark for the status line (session renewed, ...) and the ticks it
+    /// stays.
+    status_note: Option<(String, u32)>,
+    /// When the next reconnection attempt is due, for the countdown.
+    reconnect_at: Option<DateTime<Utc>>,
+    audio: String,
+    audio_notice: Option<String>,
+    channels: Vec<Channel>,
+    users: Vec<UserEntry>,
+    calls: Vec<CallRow>,
+    logs: HashMap<String, ChannelLog>,
+    drafts: HashMap<String, String>,
+    current: Option<String>,
+    focus: Pane,
+    composing: bool,
+    filtering: bool,
+    filter: String,
+    selected: BTreeMap<&'static str, usize>,
+    current_call: usize,
+    modal: Option<Modal>,
+    toasts: VecDeque<Toast>,
+    areas: Areas,
+    now: DateTime<Utc>,
+    /// Set whenever something visible changed; the runtime redraws and clears it.
+    dirty: bool,
+}
+
+fn pane_key(p: Pane) -> &'static str {
+    match p {
+        Pane::Channels => "channels",
+        Pane::Users => "users",
+        Pane::Calls => "calls",
+        Pane::Chat => "chat",
+    }
+}
+
+impl App {
+    pub fn new(strings: Strings, keymap: Keymap) -> App {
+        App {
+            strings,
+            keymap,
+            me: String::new(),
+            connection: ConnectionState::Connecting,
+            status_note: None,
+            reconnect_at: None,
+            audio: "null".into(),
+            audio_notice: None,
+            channels: Vec::new(),
+            users: Vec::new(),
+            calls: Vec::new(),
+            logs: HashMap::new(),
+            drafts: HashMap::new(),
+            current: None,
+            focus: Pane::Channels,
+            composing: false,
+            filtering: false,
+            filter: String::new(),
+            selected: BTreeMap::new(),
+            current_call: 0,
+            modal: None,
+            toasts: VecDeque::new(),
+            areas: Areas::default(),
+            now: Utc::now(),
+            dirty: true,
+        }
+    }
+
+    /// The sound the calls use (`device` or `null`), as configured.
+    #[must_use]
+    pub fn with_audio(mut self, backend: &str) -> App {
+        backend.clone_into(&mut self.audio);
+        self
+    }
+
+    // ---- what the view reads ---------------------------------------------------------
+
+    pub fn strings(&self) -> &Strings {
+        &self.strings
+    }
+
+    pub fn keymap(&self) -> &Keymap {
+        &self.keymap
+    }
+
+    /// The signed-in user.
+    pub fn me(&self) -> &str {
+        &self.me
+    }
+
+    pub fn connection(&self) -> &ConnectionState {
+        &self.connection
+    }
+
+    /// A transient remark for the status line.
+    pub fn status_note(&self) -> Option<&str> {
+        self.status_note.as_ref().map(|(text, _)| text.as_str())
+    }
+
+    /// When the next reconnection attempt is due, for the countdown.
+    pub fn reconnect_at(&self) -> Option<DateTime<Utc>> {
+        self.reconnect_at
+    }
+
+    /// `device` or `null`.
+    pub fn audio(&self) -> &str {
+        &self.audio
+    }
+
+    /// Why calls are silent, when the sound card could not be used.
+    pub fn audio_notice(&self) -> Option<&str> {
+        self.audio_notice.as_deref()
+    }
+
+    pub fn channels(&self) -> &[Channel] {
+        &self.channels
+    }
+
+    pub fn calls(&self) -> &[CallRow] {
+        &self.calls
+    }
+
+    /// The index in [`App::calls`] of the call the keys act on.
+    pub fn current_call(&self) -> usize {
+        self.current_call
+    }
+
+    pub fn log(&self, channel_id: &str) -> Option<&ChannelLog> {
+        self.logs.get(channel_id)
+    }
+
+    /// What is written and not yet sent in a channel.
+    pub fn draft(&self, channel_id: &str) -> Option<&str> {
+        self.drafts.get(channel_id).map(String::as_str)
+    }
+
+    /// The channel shown.
+    pub fn current(&self) -> Option<&str> {
+        self.current.as_deref()
+    }
+
+    pub fn focus(&self) -> Pane {
+        self.focus
+    }
+
+    pub fn composing(&self) -> bool {
+        self.composing
+    }
+
+    pub fn filtering(&self) -> bool {
+        self.filtering
+    }
+
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    pub fn modal(&self) -> Option<&Modal> {
+        self.modal.as_ref()
+    }
+
+    pub fn toasts(&self) -> &VecDeque<Toast> {
+        &self.toasts
+    }
+
+    /// The time of the last tick.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    // ---- the screen ------------------------------------------------------------------
+
+    /// Whether something visible changed since the last call; the runtime redraws then.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// The terminal changed size: everything is drawn again.
+    pub fn on_resize(&mut self) {
+        self.dirty = true;
+    }
+
+    /// Where the panes were drawn, for the mouse.
+    pub fn on_drawn(&mut self, areas: Areas) {
+        self.areas = areas;
+    }
+
+    // ---- lookups -------------------------------------------------------------------
+
+    pub fn selection(&self, pane: Pane) -> usize {
+        self.selected.get(pane_key(pane)).copied().unwrap_or(0)
+    }
+
+    fn select(&mut self, pane: Pane, index: usize) {
+        self.selected.insert(pane_key(pane), index);
+    }
+
+    /// Users shown in the people pane: the filter applied, others than me, online first.
+    pub fn visible_users(&self) -> Vec<&UserEntry> {
+        let f = self.filter.to_lowercase();
+        let mut v: Vec<&UserEntry> = self
+            .users
+            .iter()
+            .filter(|u| u.user_id != self.me)
+            .filter(|u| {
+                f.is_empty()
+                    || u.user_id.to_lowercase().contains(&f)
+                    || u.display_name.to_lowercase().contains(&f)
+            })
+            .collect();
+        v.sort_by(|a, b| {
+            let offline = |u: &UserEntry| u.presence.status == PresenceStatus::Offline;
+            (offline(a), &a.user_id).cmp(&(offline(b), &b.user_id))
+        });
+        v
+    }
+
+    /// Channels, most recently active first.
+    pub fn visible_channels(&self) -> Vec<&Channel> {
+        let mut v: Vec<&Channel> = self.channels.iter().collect();
+        v.sort_by(|a, b| {
+            let at = |c: &Channel| {
+                c.last_message
+                    .as_ref()
+                    .map_or(c.created_at, |m| m.created_at)
+            };
+            at(b).cmp(&at(a)).then(a.channel_id.cmp(&b.channel_id))
+        });
+        v
+    }
+
+    /// How a channel is called: the other person for a direct channel, else its name.
+    pub fn channel_title(&self, c: &Channel) -> String {
+        match c.kind {
+            ChannelKind::Direct => c
+                .participants
+                .iter()
+                .find(|p| **p != self.me)
+                .map_or_else(|| c.channel_id.clone(), |p| self.display_name(p)),
+            ChannelKind::Group => c
+                .name
+                .clone()
+                .map_or_else(|| c.channel_id.clone(), |n| format!("#{n}")),
+        }
+    }
+
+    pub fn display_name(&self, user_id: &str) -> String {
+        self.users
+            .iter()
+            .find(|u| u.user_id == user_id)
+            .map_or_else(|| user_id.to_owned(), |u| u.display_name.clone())
+    }
+
+    pub fn presence_of(&self, user_id: &str) -> Option<&Presence> {
+        self.users
+            .iter()
+            .find(|u| u.user_id == user_id)
+            .map(|u| &u.presence)
+    }
+
+    pub fn current_channel(&self) -> Option<&Channel> {
+        let id = self.current.as_ref()?;
+        self.channels.iter().find(|c| &c.channel_id == id)
+    }
+
+    /// The call the call bar shows and the call keys act on.
+    pub fn active_call(&self) -> Option<&CallRow> {
+        self.calls.get(self.current_call)
+    }
+
+    /// The other parties of a call, for display.
+    pub fn call_peers(&self, view: &CallView) -> String {
+        let names: Vec<String> = view
+            .call
+            .participants
+            .iter()
+            .filter(|p| p.user_id != view.me)
+            .map(|p| self.display_name(&p.user_id))
+            .collect();
+        names.join(", ")
+    }
+
+    pub fn mode(&self) -> Mode {
+        match &self.modal {
+            Some(Modal::Incoming { .. }) => Mode::Incoming,
+            Some(Modal::Dialpad { .. }) => Mode::Dialpad,
+            // Help takes only its own keys (scrolling, closing) besides global ones.
+            Some(Modal::Help { .. }) => Mode::Global,
+            None if self.composing => Mode::Composer,
+            None if self.focus == Pane::Chat => Mode::Chat,
+            None => Mode::List,
+        }
+    }
+
+    /// The session's view at start: who I am, channels and people.
+    pub fn on_loaded(&mut self, me: String, channels: Vec<Channel>, users: Vec<UserEntry>) {
+        self.me = me;
+        self.channels = channels;
+        self.users = users;
+        self.dirty = true;
+    }
+
+    /// One session event; returns what follows from it (bell, read marks, ...).
+    pub fn on_event(&mut self, event: &Event) -> Vec<Job> {
+        self.dirty = true;
+        let mut out = Vec::new();
+        match event {
+            Event::Connection { state } => {
+                self.reconnect_at = match state {
+                    ConnectionState::Reconnecting { retry_in_ms, .. } => Some(
+                        self.now
+                            + chrono::Duration::milliseconds(
+                                (*retry_in_ms).min(86_400_000).cast_signed(),
+                            ),
+                    ),
+                    _ => None,
+                };
+                self.connection = state.clone();
+            }
+            Event::Ready { user_id, .. } => self.me.clone_from(user_id),
+            Event::TokenRefreshed { .. } => {
+                self.status_note = Some((
+                    self.strings.get("conn.token_refreshed").to_owned(),
+                    TOAST_TICKS,
+                ));
+            }
+            Event::Message { message } | Event::MessageSent { message } => {
+                out.extend(self.on_message(message));
+            }
+            Event::MessageFailed {
+                client_id,
+                channel_id,
+                code,
+                ..
+            } => {
+                if let Some(row) = self
+                    .logs
+                    .get_mut(channel_id)
+                    .and_then(|l| l.rows.iter_mut().find(|r| &r.client_id == client_id))
+                {
+                    row.delivery = Delivery::Failed { code: code.clone() };
+                }
+            }
+            Event::ChannelAdded { channel }
+                if !self
+                    .channels
+                    .iter()
+                    .any(|c| c.channel_id == channel.channel_id) =>
+            {
+                self.channels.push(channel.clone());
+            }
+            Event::ChannelRemoved { channel_id } => {
+                self.channels.retain(|c| &c.channel_id != channel_id);
+                self.logs.remove(channel_id);
+                if self.current.as_ref() == Some(channel_id) {
+                    self.current = None;
+                    self.composing = false;
+                }
+            }
+            Event::Read { state } => {
+                if let Some(c) = self
+                    .channels
+                    .iter_mut()
+                    .find(|c| c.channel_id == state.channel_id)
+                {
+                    c.read_seq = state.read_seq;
+                    c.unread_count = state.unread_count;
+                }
+            }
+            Event::Presence { presence } => {
+                match self
+                    .users
+                    .iter_mut()
+                    .find(|u| u.user_id == presence.user_id)
+                {
+                    Some(u) => u.presence = presence.clone(),
+                    None => self.users.push(UserEntry {
+                        user_id: presence.user_id.clone(),
+                        display_name: presence.user_id.clone(),
+                        presence: presence.clone(),
+                    }),
+                }
+            }
+            Event::CallIncoming { call } => {
+                let who = self.display_name(&call.caller);
+                self.modal = Some(Modal::Incoming {
+                    room_id: call.room_id.clone(),
+                });
+                self.toast(self.strings.fmt("toast.incoming", &[("who", &who)]));
+                out.push(Job::Bell);
+            }
+            Event::Call { view } => self.on_call_view(view),
+            _ => {}
+        }
+        out
+    }
+
+    /// A channel just opened here (a direct channel created on request): shown at once.
+    pub fn on_opened(&mut self, channel: Channel) -> Vec<Job> {
+        let id = channel.channel_id.clone();
+        if !self.channels.iter().any(|c| c.channel_id == id) {
+            self.channels.push(channel);
+        }
+        self.open_channel(&id)
+    }
+
+    /// The sound card could not be opened: calls go on silent, and the user is told once.
+    pub fn on_audio_fallback(&mut self, reason: &str) {
+        "null".clone_into(&mut self.audio);
+        if self.audio_notice.is_none() {
+            let toast = self
+                .strings
+                .fmt("toast.audio_fallback", &[("reason", reason)]);
+            self.toast(toast);
+        }
+        self.audio_notice = Some(self.strings.get("notice.audio_fallback").to_owned());
+        self.dirty = true;
+    }
+
+    /// A failure the user should see (a call that could not be placed, ...).
+    pub fn on_error(&mut self, message: &str) {
+        self.toast(self.strings.fmt("toast.error", &[("message", message)]));
+    }
+
+    pub fn toast(&mut self, text: String) {
+        self.toasts.push_back(Toast {
+            text,
+            ticks_left: TOAST_TICKS,
+        });
+        while self.toasts.len() > 3 {
+            self.toasts.pop_front();
+        }
+        self.dirty = true;
+    }
+
+    /// The 250 ms clock: timers, toasts.
+    pub fn tick(&mut self, now: DateTime<Utc>) {
+        self.now = now;
+        if let Some((_, ticks)) = &mut self.status_note {
+            *ticks = ticks.saturating_sub(1);
+            if *ticks == 0 {
+                self.status_note = None;
+                self.dirty = true;
+            }
+        }
+        if self.reconnect_at.is_some() {
+            self.dirty = true;
+        }
+        for t in &mut self.toasts {
+            t.ticks_left = t.ticks_left.saturating_sub(1);
+        }
+        let before = self.toasts.len();
+        self.toasts.retain(|t| t.ticks_left > 0);
+        // A running call's timer changes every second.
+        if before != self.toasts.len() || !self.calls.is_empty() {
+            self.dirty = true;
+        }
+    }
+}

@@ -1,0 +1,558 @@
+//! Runs the interface: in a terminal (`parla`, [`terminal`]), or headless with a scripted
+//! tour (`parla demo --script`, [`headless`]). Network and media live on their own tasks —
+//! the session, one task per call, one per request — and report back as messages; the
+//! loop here only hands input and news to the [`App`], carries out the [`Job`]s it asks
+//! for, answers the control socket with their outcome, and redraws when something changed.
+//! Every task it starts is its own: the loop waits for them before it returns.
+
+mod headless;
+mod look;
+mod terminal;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::Event as TermEvent;
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+
+pub use headless::headless;
+pub use look::Look;
+pub use terminal::{in_terminal, interactive};
+
+use super::app::{App, CtlPlan, Job};
+use super::theme::Theme;
+use super::ui;
+use super::TuiError;
+use crate::client::call::switchboard::{CallCommand, CallNews, Switchboard};
+use crate::client::{Client, ClientError, Event, Rest};
+use crate::ctl::{calls, CtlCall, CtlFailure, CtlServer, InstanceEvent};
+use crate::proto::Direction;
+use crate::settings::{self, Overrides};
+
+/// How long the loop waits, once it is told to stop, for its requests and calls to finish.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// News for the interface from the tasks it started.
+#[derive(Debug)]
+pub enum News {
+    Loaded {
+        me: String,
+        channels: Vec<crate::proto::Channel>,
+        users: Vec<crate::proto::UserEntry>,
+    },
+    History {
+        channel_id: String,
+        messages: Vec<crate::proto::Message>,
+        complete: bool,
+    },
+    /// A page of history could not be loaded.
+    HistoryFailed {
+        channel_id: String,
+        message: String,
+    },
+    /// A channel to show (a direct channel just opened).
+    Open(crate::proto::Channel),
+    Error(String),
+    AudioNotice(String),
+}
+
+/// Input for the loop: from the terminal, or from a scripted tour.
+pub enum Input {
+    Term(TermEvent),
+    /// The tour is over (or failed with a message).
+    Done(Option<String>),
+}
+
+/// Where the outcome of a job goes, when a control request asked for it.
+type CtlReply = oneshot::Sender<Result<Value, CtlFailure>>;
+
+fn failure(e: &ClientError) -> CtlFailure {
+    CtlFailure::new(e.code(), e.to_string())
+}
+
+/// The next control request, when there is a socket.
+async fn next_ctl(ctl: &mut Option<(CtlServer, mpsc::Receiver<CtlCall>)>) -> Option<CtlCall> {
+    match ctl {
+        Some((_, rx)) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Hands a tour the screen when it changed.
+fn publish_screen(screens: &tokio::sync::watch::Sender<String>, screen: &str) {
+    screens.send_if_modified(|old| {
+        if old == screen {
+            false
+        } else {
+            screen.clone_into(old);
+            true
+        }
+    });
+}
+
+/// The interface's loop, over any terminal writer.
+pub struct Runtime {
+    app: App,
+    theme: Theme,
+    client: Client,
+    rest: Rest,
+    phone: Switchboard,
+    calls: mpsc::UnboundedReceiver<CallNews>,
+    news_tx: mpsc::UnboundedSender<News>,
+    news: mpsc::UnboundedReceiver<News>,
+    events: mpsc::UnboundedReceiver<Event>,
+    ctl: Option<(CtlServer, mpsc::Receiver<CtlCall>)>,
+    /// Requests on their way (history, opening a channel, dialing, ...).
+    tasks: JoinSet<()>,
+    /// The text of the last frame drawn.
+    pub screen: String,
+    /// The recording, told about resizes.
+    cast: Option<crate::tui::cast::CastHandle>,
+    quit: bool,
+}
+
+/// Starts the session for the interface.
+pub fn start_client(
+    overrides: &Overrides,
+) -> Result<(Client, mpsc::UnboundedReceiver<Event>), TuiError> {
+    let config = settings::resolve(overrides)?.client_config()?;
+    Ok(Client::start(config)?)
+}
+
+fn io_error(what: &str, e: std::io::Error) -> TuiError {
+    TuiError::Io(format!("{what}: {e}"))
+}
+
+impl Runtime {
+    pub fn new(
+        look: Look,
+        client: Client,
+        events: mpsc::UnboundedReceiver<Event>,
+        bind: &str,
+    ) -> Runtime {
+        let (news_tx, news) = mpsc::unbounded_channel();
+        let mut app = App::new(look.strings, look.keymap).with_audio(&look.audio.backend);
+        for p in &look.problems {
+            let text = app.strings().fmt("notice.config", &[("message", p)]);
+            app.toast(text);
+        }
+        let (phone, calls) = Switchboard::new(
+            client.clone(),
+            look::audio_factory(look.audio, bind.to_owned(), news_tx.clone()),
+        );
+        Runtime {
+            app,
+            theme: look.theme,
+            rest: client.rest().clone(),
+            client,
+            phone,
+            calls,
+            news_tx,
+            news,
+            events,
+            ctl: None,
+            tasks: JoinSet::new(),
+            screen: String::new(),
+            cast: None,
+            quit: false,
+        }
+    }
+
+    /// The interface's state (for tests and tours).
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Serves the control socket at `path` (a second instance goes on without one).
+    pub async fn serve_ctl(&mut self, path: PathBuf) {
+        match CtlServer::bind(&path).await {
+            Ok(pair) => self.ctl = Some(pair),
+            Err(e) => tracing::warn!(error = %e, "no control socket"),
+        }
+    }
+
+    fn draw<W: Write>(&mut self, terminal: &mut Terminal<CrosstermBackend<W>>) {
+        if !self.app.take_dirty() {
+            return;
+        }
+        let (app, theme) = (&self.app, &self.theme);
+        let mut area = Rect::default();
+        match terminal.draw(|f| {
+            area = f.area();
+            ui::render(f, app, theme);
+        }) {
+            Ok(frame) => self.screen = ui::buffer_text(frame.buffer),
+            Err(e) => tracing::warn!(error = %e, "drawing failed"),
+        }
+        let areas = ui::areas(&self.app, area);
+        self.app.on_drawn(areas);
+    }
+
+    /// Runs until the user quits (or the input ends); then waits for the requests and
+    /// calls it started.
+    pub async fn run<W: Write>(
+        &mut self,
+        terminal: &mut Terminal<CrosstermBackend<W>>,
+        input: &mut mpsc::UnboundedReceiver<Input>,
+        screens: Option<tokio::sync::watch::Sender<String>>,
+    ) -> Result<(), String> {
+        let result = self.serve(terminal, input, screens).await;
+        self.finish().await;
+        result
+    }
+
+    async fn serve<W: Write>(
+        &mut self,
+        terminal: &mut Terminal<CrosstermBackend<W>>,
+        input: &mut mpsc::UnboundedReceiver<Input>,
+        screens: Option<tokio::sync::watch::Sender<String>>,
+    ) -> Result<(), String> {
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            self.draw(terminal);
+            if let Some(s) = &screens {
+                publish_screen(s, &self.screen);
+            }
+            if self.quit {
+                return Ok(());
+            }
+            tokio::select! {
+                i = input.recv() => match i {
+                    Some(Input::Term(ev)) => {
+                        let jobs = self.on_term(ev);
+                        self.execute(jobs, terminal);
+                    }
+                    Some(Input::Done(None)) | None => return Ok(()),
+                    Some(Input::Done(Some(failure))) => return Err(failure),
+                },
+                e = self.events.recv() => {
+                    let Some(e) = e else { return Ok(()) };
+                    let jobs = self.on_session(e);
+                    self.execute(jobs, terminal);
+                }
+                Some(n) = self.calls.recv() => self.on_call_news(n),
+                Some(n) = self.news.recv() => {
+                    let jobs = self.on_news(n);
+                    self.execute(jobs, terminal);
+                }
+                Some(call) = next_ctl(&mut self.ctl) => self.on_ctl(call, terminal),
+                Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => {
+                    if let Err(e) = done {
+                        tracing::warn!(error = %e, "a request task failed");
+                    }
+                }
+                _ = tick.tick() => self.app.tick(chrono::Utc::now()),
+            }
+        }
+    }
+
+    /// Waits (a while) for the requests on their way and the calls' media to finish.
+    async fn finish(&mut self) {
+        let wait = async {
+            while self.tasks.join_next().await.is_some() {}
+            self.phone.shutdown().await;
+        };
+        if tokio::time::timeout(STOP_GRACE, wait).await.is_err() {
+            tracing::warn!("requests still running at the end; abandoning them");
+            self.tasks.abort_all();
+        }
+    }
+
+    fn on_term(&mut self, ev: TermEvent) -> Vec<Job> {
+        match ev {
+            TermEvent::Key(k) => self.app.on_key(k),
+            TermEvent::Mouse(m) => self.app.on_mouse(m),
+            TermEvent::Paste(text) => {
+                self.app.on_paste(&text);
+                Vec::new()
+            }
+            TermEvent::Resize(width, height) => {
+                if let Some(cast) = &self.cast {
+                    if let Err(e) = cast.resize(width, height) {
+                        tracing::warn!(error = %e, "recording the resize");
+                    }
+                }
+                self.app.on_resize();
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_session(&mut self, e: Event) -> Vec<Job> {
+        if let Event::Ready { .. } = &e {
+            self.load();
+        }
+        self.phone.route(&e);
+        let jobs = self.app.on_event(&e);
+        if let Some((server, _)) = &self.ctl {
+            if !matches!(e, Event::CallSignal { .. }) {
+                server.publish(e);
+            }
+        }
+        jobs
+    }
+
+    /// Runs `work` on a task of the loop's own; a failure is reported to the user.
+    fn spawn_request<F>(&mut self, what: &'static str, work: F)
+    where
+        F: std::future::Future<Output = Result<(), ClientError>> + Send + 'static,
+    {
+        let news = self.news_tx.clone();
+        self.tasks.spawn(async move {
+            if let Err(e) = work.await {
+                let _ = news.send(News::Error(format!("{what}: {e}")));
+            }
+        });
+    }
+
+    /// Runs a request whose outcome answers a control request (when there is one) and is
+    /// reported to the user when it fails.
+    fn spawn_answered<F>(&mut self, what: &'static str, reply: Option<CtlReply>, work: F)
+    where
+        F: std::future::Future<Output = Result<Value, ClientError>> + Send + 'static,
+    {
+        let news = self.news_tx.clone();
+        self.tasks.spawn(async move {
+            let outcome = work.await;
+            if let Err(e) = &outcome {
+                let _ = news.send(News::Error(format!("{what}: {e}")));
+            }
+            if let Some(reply) = reply {
+                let _ = reply.send(outcome.map_err(|e| failure(&e)));
+            }
+        });
+    }
+
+    fn load(&mut self) {
+        let rest = self.rest.clone();
+        let news = self.news_tx.clone();
+        self.spawn_request("loading", async move {
+            let me = rest.me().await?;
+            let channels = rest.channels().await?;
+            let users = rest.users(false).await?;
+            let _ = news.send(News::Loaded {
+                me: me.user_id,
+                channels,
+                users,
+            });
+            Ok(())
+        });
+    }
+
+    fn on_news(&mut self, n: News) -> Vec<Job> {
+        match n {
+            News::Loaded {
+                me,
+                channels,
+                users,
+            } => {
+                self.app.on_loaded(me, channels, users);
+                Vec::new()
+            }
+            News::History {
+                channel_id,
+                messages,
+                complete,
+            } => self.app.on_history(&channel_id, messages, complete),
+            News::HistoryFailed {
+                channel_id,
+                message,
+            } => {
+                self.app.on_history_failed(&channel_id, &message);
+                Vec::new()
+            }
+            News::Open(channel) => self.app.on_opened(channel),
+            News::Error(message) => {
+                self.app.on_error(&message);
+                Vec::new()
+            }
+            News::AudioNotice(reason) => {
+                self.app.on_audio_fallback(&reason);
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_call_news(&mut self, n: CallNews) {
+        match n {
+            CallNews::Stats(room, stats) => self.app.on_call_stats(&room, stats),
+            CallNews::Dtmf(room, d) => {
+                self.app.on_call_dtmf(&room, d);
+                if let Some((server, _)) = &self.ctl {
+                    server.publish(InstanceEvent::Dtmf {
+                        room_id: room,
+                        digit: d,
+                    });
+                }
+            }
+            CallNews::Error(_, message) => self.app.on_error(&message),
+            CallNews::Media(..) | CallNews::Finished(..) => {}
+        }
+    }
+
+    fn execute<W: Write>(&mut self, jobs: Vec<Job>, terminal: &mut Terminal<CrosstermBackend<W>>) {
+        for job in jobs {
+            self.run_job(job, None, terminal);
+        }
+    }
+
+    /// Carries out one job; with `reply`, its outcome answers a control request.
+    fn run_job<W: Write>(
+        &mut self,
+        job: Job,
+        reply: Option<CtlReply>,
+        terminal: &mut Terminal<CrosstermBackend<W>>,
+    ) {
+        let answer = |reply: Option<CtlReply>, outcome: Result<Value, CtlFailure>| {
+            if let Some(reply) = reply {
+                let _ = reply.send(outcome);
+            }
+        };
+        match job {
+            Job::Quit => {
+                self.quit = true;
+                answer(reply, Ok(json!({})));
+            }
+            Job::Bell => {
+                let _ = terminal.backend_mut().write_all(b"\x07");
+                let _ = terminal.backend_mut().flush();
+                answer(reply, Ok(json!({})));
+            }
+            Job::Send { channel_id, text } | Job::Retry { channel_id, text } => {
+                match self.client.queue_message(&channel_id, &text) {
+                    Ok(client_id) => {
+                        self.app.on_queued(&channel_id, &client_id, &text);
+                        answer(reply, Ok(json!({"client_id": client_id})));
+                    }
+                    Err(e) => {
+                        self.app.on_error(&e.to_string());
+                        answer(reply, Err(failure(&e)));
+                    }
+                }
+            }
+            Job::SendTo { target, text } => {
+                let (rest, client) = (self.rest.clone(), self.client.clone());
+                self.spawn_answered("send", reply, async move {
+                    let channel_id = rest.resolve_target(&target).await?;
+                    let message = client.send_message(&channel_id, &text).await?;
+                    Ok(serde_json::to_value(&message).unwrap_or(Value::Null))
+                });
+            }
+            Job::OpenChannel { channel_id } => self.history(channel_id, None, 50),
+            Job::LoadOlder {
+                channel_id,
+                before_seq,
+            } => self.history(channel_id, Some(before_seq), 100),
+            Job::OpenDirect { user_id } => {
+                let (rest, news) = (self.rest.clone(), self.news_tx.clone());
+                self.spawn_answered("open", reply, async move {
+                    let ch = rest.open_direct(&user_id).await?;
+                    let value = json!({"channel_id": ch.channel_id});
+                    let _ = news.send(News::Open(ch));
+                    Ok(value)
+                });
+            }
+            Job::MarkRead { channel_id, seq } => {
+                let rest = self.rest.clone();
+                self.spawn_answered("read", reply, async move {
+                    let state = rest.mark_read(&channel_id, seq).await?;
+                    Ok(serde_json::to_value(&state).unwrap_or(Value::Null))
+                });
+            }
+            Job::Dial { users } => {
+                let client = self.client.clone();
+                self.spawn_answered("call", reply, async move {
+                    let call = client.dial(&users).await?;
+                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
+                });
+            }
+            Job::Answer { room_id } => {
+                let client = self.client.clone();
+                self.spawn_answered("answer", reply, async move {
+                    let call = client.answer(&room_id).await?;
+                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
+                });
+            }
+            Job::Decline { room_id, reason } => {
+                let client = self.client.clone();
+                self.spawn_answered("decline", reply, async move {
+                    let call = client.decline(&room_id, reason).await?;
+                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
+                });
+            }
+            Job::Hangup { room_id } => {
+                let client = self.client.clone();
+                self.spawn_answered("hang up", reply, async move {
+                    let call = client.hangup(&room_id).await?;
+                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
+                });
+            }
+            Job::Hold { room_id, on } => self.call_command(room_id, CallCommand::Hold(on), reply),
+            Job::Mute { room_id, on } => self.call_command(room_id, CallCommand::Mute(on), reply),
+            Job::Dtmf { room_id, digits } => {
+                self.call_command(room_id, CallCommand::Dtmf(digits), reply);
+            }
+            Job::Ring { room_id, on } => self.call_command(room_id, CallCommand::Ring(on), reply),
+        }
+    }
+
+    /// A command for a call's task; with `reply`, its outcome answers a control request.
+    fn call_command(&mut self, room_id: String, command: CallCommand, reply: Option<CtlReply>) {
+        let Some(reply) = reply else {
+            self.phone.send(&room_id, command);
+            return;
+        };
+        let outcome = self.phone.request(&room_id, command);
+        self.tasks.spawn(async move {
+            let _ = reply.send(calls::reply(&room_id, outcome).await.map(|(_, v)| v));
+        });
+    }
+
+    fn history(&mut self, channel_id: String, before: Option<u64>, count: u32) {
+        let (rest, news) = (self.rest.clone(), self.news_tx.clone());
+        self.tasks.spawn(async move {
+            let page = rest
+                .history(&channel_id, count, before, Direction::Backwards)
+                .await;
+            let _ = news.send(match page {
+                Ok(page) => News::History {
+                    channel_id,
+                    complete: !page.has_more,
+                    messages: page.messages,
+                },
+                Err(e) => News::HistoryFailed {
+                    channel_id,
+                    message: format!("history: {e}"),
+                },
+            });
+        });
+    }
+
+    /// A request from the control socket: the interface decides, the jobs run, and the
+    /// last job's outcome is the reply.
+    fn on_ctl<W: Write>(&mut self, call: CtlCall, terminal: &mut Terminal<CrosstermBackend<W>>) {
+        let CtlCall { request, reply } = call;
+        match self.app.on_ctl(&request) {
+            CtlPlan::Reply(outcome) => {
+                let _ = reply.send(outcome);
+            }
+            CtlPlan::Run(mut jobs) => {
+                let last = jobs.pop();
+                self.execute(jobs, terminal);
+                match last {
+                    Some(job) => self.run_job(job, Some(reply), terminal),
+                    None => {
+                        let _ = reply.send(Ok(json!({})));
+                    }
+                }
+            }
+        }
+    }
+}
