@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod ctl;
 pub mod media;
 pub mod proto;

@@ -35,7 +35,7 @@ pub fn local_tokens(state: Arc<AppState>, user: &str) -> TokenSource {
         let user = user.clone();
         async move {
             state
-                .mint_token(&user, Utc::now(), 3600)
+                .mint_token(&user, state.clock.utc(), 3600)
                 .await
                 .map(|(t, _)| t)
                 .map_err(|e| e.to_string())
@@ -376,7 +376,7 @@ fn parse_size(text: &str) -> Result<(u16, u16), CliError> {
 async fn instructions(server: &Server, data: &std::path::Path, json: bool) -> Result<(), CliError> {
     let (token, _) = server
         .state()
-        .mint_token(DEMO_USER, Utc::now(), 86_400)
+        .mint_token(DEMO_USER, server.state().clock.utc(), 86_400)
         .await
         .map_err(|e| CliError::io(e.to_string()))?;
     if json {

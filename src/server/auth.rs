@@ -41,7 +41,8 @@ impl TokenIssuer {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "sub"]);
         validation.leeway = 0;
-        validation.validate_exp = true;
+        // Expiry is checked against the server's clock, below.
+        validation.validate_exp = false;
         TokenIssuer {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -68,9 +69,10 @@ impl TokenIssuer {
         Ok((token, claims.expires_at()))
     }
 
-    /// Checks signature, algorithm and expiry; maps each failure to its error code.
-    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
+    /// Checks signature, algorithm and expiry (at `now`); maps each failure to its error
+    /// code.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, ApiError> {
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => ApiError::new(
@@ -85,7 +87,15 @@ impl TokenIssuer {
                     ErrorCode::AccessTokenInvalid,
                     format!("the access token is not valid: {other:?}"),
                 ),
-            })
+            })?;
+        // On or after `exp` the token is no longer accepted (RFC 7519, 4.1.4).
+        if now.timestamp() >= claims.exp {
+            return Err(ApiError::new(
+                ErrorCode::AccessTokenExpired,
+                "the access token has expired",
+            ));
+        }
+        Ok(claims)
     }
 }
 
@@ -131,24 +141,24 @@ mod tests {
     fn issued_tokens_verify_and_forgeries_do_not() {
         let issuer = TokenIssuer::new(b"secret-one");
         let (token, exp) = issuer.issue(&alice(), Utc::now(), 600).unwrap();
-        let claims = issuer.verify(&token).unwrap();
+        let claims = issuer.verify(&token, Utc::now()).unwrap();
         assert_eq!(claims.sub, "alice");
         assert_eq!(claims.expires_at(), exp);
 
         let other = TokenIssuer::new(b"secret-two");
         assert_eq!(
-            other.verify(&token).unwrap_err().code,
+            other.verify(&token, Utc::now()).unwrap_err().code,
             ErrorCode::AccessTokenInvalidSignature
         );
         let (old, _) = issuer
             .issue(&alice(), Utc::now() - chrono::Duration::hours(2), 600)
             .unwrap();
         assert_eq!(
-            issuer.verify(&old).unwrap_err().code,
+            issuer.verify(&old, Utc::now()).unwrap_err().code,
             ErrorCode::AccessTokenExpired
         );
         assert_eq!(
-            issuer.verify("not.a.jwt").unwrap_err().code,
+            issuer.verify("not.a.jwt", Utc::now()).unwrap_err().code,
             ErrorCode::AccessTokenInvalid
         );
     }
@@ -174,9 +184,9 @@ mod tests {
             &key,
         )
         .unwrap();
-        assert_eq!(issuer.verify(&signed).unwrap().sub, "alice");
+        assert_eq!(issuer.verify(&signed, Utc::now()).unwrap().sub, "alice");
         assert_eq!(
-            issuer.verify(&none).unwrap_err().code,
+            issuer.verify(&none, Utc::now()).unwrap_err().code,
             ErrorCode::AccessTokenInvalid
         );
         // Correctly signed but without `iat`.
@@ -187,7 +197,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            issuer.verify(&no_iat).unwrap_err().code,
+            issuer.verify(&no_iat, Utc::now()).unwrap_err().code,
             ErrorCode::AccessTokenInvalid
         );
     }

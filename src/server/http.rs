@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Utc;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use utoipa::OpenApi;
@@ -306,8 +305,9 @@ async fn admin_create_user(
     validate_user_id(&req.user_id)?;
     let name = req.display_name.unwrap_or_else(|| req.user_id.clone());
     validate_name(&name, "display_name")?;
+    let now = state.clock.utc();
     let user = state
-        .store(move |s| s.create_user(&req.user_id, &name, Utc::now()))
+        .store(move |s| s.create_user(&req.user_id, &name, now))
         .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
@@ -365,7 +365,9 @@ async fn admin_credentials(
         ));
     }
     let lifetime = i64::try_from(expires_in).unwrap_or(i64::MAX);
-    let (access_token, expires_at) = state.mint_token(&req.user_id, Utc::now(), lifetime).await?;
+    let (access_token, expires_at) = state
+        .mint_token(&req.user_id, state.clock.utc(), lifetime)
+        .await?;
     Ok(Json(Credentials {
         access_token,
         expires_at,
@@ -410,7 +412,7 @@ async fn admin_backup(_: Admin, State(state): State<Arc<AppState>>) -> ApiResult
     .boxed();
     let name = format!(
         "attachment; filename=\"parla-{}.sqlite3\"",
-        Utc::now().format("%Y%m%dT%H%M%SZ")
+        state.clock.utc().format("%Y%m%dT%H%M%SZ")
     );
     Ok((
         [
@@ -452,8 +454,11 @@ async fn ice_servers(auth: AuthUser, State(state): State<Arc<AppState>>) -> Json
     }
     if let Some(turn) = &state.turn {
         let ttl = i64::try_from(turn.ttl.as_secs()).unwrap_or(86_400);
-        let (username, credential) =
-            super::turn_credentials(&turn.secret, &auth.user_id, Utc::now().timestamp() + ttl);
+        let (username, credential) = super::turn_credentials(
+            &turn.secret,
+            &auth.user_id,
+            state.clock.utc().timestamp() + ttl,
+        );
         servers.push(IceServer {
             urls: turn.urls.clone(),
             username: Some(username),
@@ -556,8 +561,9 @@ async fn create_channel(
                 ));
             }
             let other = others[0].clone();
+            let now = state.clock.utc();
             state
-                .store(move |s| s.open_direct_channel(&user, &other, Utc::now()))
+                .store(move |s| s.open_direct_channel(&user, &other, now))
                 .await?
         }
         ChannelKind::Group => {
@@ -566,8 +572,9 @@ async fn create_channel(
                 None => default_group_name(&user, &others),
             };
             validate_name(&name, "a group channel's name")?;
+            let now = state.clock.utc();
             let ch = state
-                .store(move |s| s.create_group_channel(&user, &name, &others, Utc::now()))
+                .store(move |s| s.create_group_channel(&user, &name, &others, now))
                 .await?;
             (ch, true)
         }

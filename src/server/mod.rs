@@ -59,6 +59,9 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// A WebSocket that sends nothing for this long is closed (1001 `idle`).
     pub idle_timeout: Duration,
+    /// Where the server reads the time (the system's; tests use one that follows tokio's
+    /// paused clock).
+    pub clock: crate::clock::Clock,
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +115,7 @@ impl ServerConfig {
             tls: None,
             trusted_proxies: Vec::new(),
             idle_timeout: ws::IDLE_TIMEOUT,
+            clock: crate::clock::Clock::system(),
         }
     }
 }
@@ -172,6 +176,8 @@ pub struct AppState {
     /// Where the database lives (backups are staged there).
     pub data_dir: PathBuf,
     pub idle_timeout: Duration,
+    /// The one clock of the server.
+    pub clock: crate::clock::Clock,
 }
 
 impl AppState {
@@ -334,6 +340,7 @@ impl Server {
             trusted_proxies: config.trusted_proxies.clone(),
             data_dir: config.data_dir.clone(),
             idle_timeout: config.idle_timeout,
+            clock: config.clock,
         });
         let listener =
             TcpListener::bind(config.listen)
@@ -365,7 +372,7 @@ impl Server {
                 let Some(state) = ticker_state.upgrade() else {
                     break;
                 };
-                let _ = state.with_calls(|c| Ok(((), c.tick(chrono::Utc::now()))));
+                let _ = state.with_calls(|c| Ok(((), c.tick(state.clock.utc()))));
                 if last_trim.elapsed() >= TRIM_EVERY && state.sockets.take_ended() > 0 {
                     last_trim = tokio::time::Instant::now();
                     tokio::task::spawn_blocking(crate::sys::release_free_memory);

@@ -127,7 +127,7 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<AuthU
             "missing access token (Authorization: Bearer ...)",
         )
     })?;
-    let claims = state.issuer.verify(token)?;
+    let claims = state.issuer.verify(token, state.clock.utc())?;
     let user_id = claims.sub.clone();
     let user = state
         .store(move |s| s.get_user(&user_id))
@@ -195,7 +195,7 @@ pub fn submit_message(
         channel_id: channel_id.to_owned(),
         client_id,
         text: body.text,
-        now: Utc::now(),
+        now: state.clock.utc(),
     };
     state.store.submit_message(
         message,

@@ -251,11 +251,6 @@ fn close_for_read_error(e: axum::Error) -> Closing {
     }
 }
 
-fn instant_at(t: DateTime<Utc>) -> Instant {
-    let left = (t - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-    Instant::now() + left
-}
-
 /// A `resume` replay in progress: a task reads the store a page at a time and queues
 /// encoded frames, waiting while the queue is full (the socket's pace sets the store's).
 struct Replay {
@@ -369,7 +364,7 @@ impl Connection {
         let (user, device) = (self.user_id.clone(), self.device_id.clone());
         let _ = self
             .state
-            .with_calls(|c| Ok(((), c.device_gone(&user, &device, Utc::now()))));
+            .with_calls(|c| Ok(((), c.device_gone(&user, &device, self.state.clock.utc()))));
     }
 
     /// The first frame: who the client is and where each channel stands.
@@ -381,7 +376,7 @@ impl Connection {
                 user_id: self.user_id.clone(),
                 device_id: self.device_id.clone(),
                 expires_at: self.expires_at,
-                server_time: Utc::now(),
+                server_time: self.state.clock.utc(),
                 channels,
             },
             Err(e) => ServerFrame::error(None, e),
@@ -396,8 +391,11 @@ impl Connection {
         stream: &mut SplitStream<WebSocket>,
         kicked: &super::hub::Kicked,
     ) -> Turn {
-        let warn_at = instant_at(self.expires_at - self.state.token_warning);
-        let expire_at = instant_at(self.expires_at);
+        let warn_at = self
+            .state
+            .clock
+            .instant_at(self.expires_at - self.state.token_warning);
+        let expire_at = self.state.clock.instant_at(self.expires_at);
         let warn = !self.warned && !self.state.token_warning.is_zero();
         // Over its frame rate, or with too many messages being stored, the connection is
         // not read until that passes.
@@ -543,7 +541,7 @@ impl Connection {
     }
 
     async fn handle_call(&mut self, frame: ClientFrame, out: &mut Vec<ServerFrame>) {
-        let now = Utc::now();
+        let now = self.state.clock.utc();
         let (req_id, result) = match frame {
             ClientFrame::CallDial { req_id, callees } => {
                 if let Err(wait) = self.state.rates.dials.take(&self.user_id, Instant::now()) {

@@ -1,0 +1,66 @@
+//! What can go wrong in the client, with a stable code for each kind.
+
+use crate::proto::{ApiError, ErrorCode};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error code.
+    #[error("{0}")]
+    Api(ApiError),
+    /// The server could not be reached.
+    #[error("server unreachable: {0}")]
+    Unreachable(String),
+    /// The token provider failed or timed out.
+    #[error("could not get an access token: {0}")]
+    Token(String),
+    /// The server answered something that is not our protocol.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// Local settings are missing or wrong.
+    #[error("{0}")]
+    Config(String),
+    /// The client was stopped (or gave up) before the request finished.
+    #[error("the client has stopped")]
+    Closed,
+}
+
+impl ClientError {
+    /// A stable code for scripts: the server's code, or one of `server_unreachable`,
+    /// `token_unavailable`, `protocol_error`, `config_error`, `client_closed`.
+    pub fn code(&self) -> &str {
+        match self {
+            ClientError::Api(e) => e.code.as_str(),
+            ClientError::Unreachable(_) => "server_unreachable",
+            ClientError::Token(_) => "token_unavailable",
+            ClientError::Protocol(_) => "protocol_error",
+            ClientError::Config(_) => "config_error",
+            ClientError::Closed => "client_closed",
+        }
+    }
+
+    pub fn api_code(&self) -> Option<ErrorCode> {
+        match self {
+            ClientError::Api(e) => Some(e.code),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn from_reqwest(e: &reqwest::Error) -> Self {
+        // reqwest's own text ("error sending request for url ...") says nothing of why;
+        // the causes below it do ("Connection refused", "invalid peer certificate: ...").
+        let mut text = e.to_string();
+        let mut cause = std::error::Error::source(e);
+        while let Some(c) = cause {
+            let part = c.to_string();
+            if !text.contains(&part) {
+                text = format!("{text}: {part}");
+            }
+            cause = c.source();
+        }
+        if e.is_connect() || e.is_timeout() || e.is_request() {
+            ClientError::Unreachable(text)
+        } else {
+            ClientError::Protocol(text)
+        }
+    }
+}

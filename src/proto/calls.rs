@@ -1,0 +1,172 @@
+//! Calls: rooms, participants, signaling, ICE servers.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Where a call room stands on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallStatus {
+    /// Ringing; nobody has answered yet.
+    Dialing,
+    /// At least one callee answered; media is set up peer to peer.
+    Connected,
+    Ended,
+}
+
+/// Why a call ended (for everyone, or for one device).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// Every callee declined.
+    Declined,
+    /// The caller gave up before anyone answered.
+    Canceled,
+    /// Another device of the same user answered (this device stops ringing).
+    AnsweredOnAnotherDevice,
+    /// Someone hung up (a 1:1 call), or fewer than two parties remain.
+    HangUp,
+    /// Nobody answered within the ring timeout.
+    Timeout,
+    /// The call failed (media could not be set up, the device went away, ...).
+    Error,
+}
+
+impl EndReason {
+    /// The reason's name, as JSON spells it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Declined => "declined",
+            EndReason::Canceled => "canceled",
+            EndReason::AnsweredOnAnotherDevice => "answered_on_another_device",
+            EndReason::HangUp => "hang_up",
+            EndReason::Timeout => "timeout",
+            EndReason::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclineReason {
+    #[default]
+    None,
+    Error,
+    DoNotDisturb,
+    NoAnswer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantState {
+    /// The caller, while in the call.
+    Calling,
+    Ringing,
+    Joined,
+    Declined,
+    /// Did not answer within the ring timeout.
+    Missed,
+    Left,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CallParticipant {
+    pub user_id: String,
+    pub state: ParticipantState,
+    /// The device taking part (caller, or the callee's answering device).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_reason: Option<DeclineReason>,
+}
+
+/// A call room as everyone in it sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Call {
+    pub room_id: String,
+    pub caller: String,
+    pub created_at: DateTime<Utc>,
+    pub status: CallStatus,
+    /// The caller first.
+    pub participants: Vec<CallParticipant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<EndReason>,
+}
+
+impl Call {
+    pub fn participant(&self, user_id: &str) -> Option<&CallParticipant> {
+        self.participants.iter().find(|p| p.user_id == user_id)
+    }
+
+    /// Users other than `user_id` still in the call or being rung.
+    pub fn others(&self, user_id: &str) -> Vec<String> {
+        self.participants
+            .iter()
+            .filter(|p| p.user_id != user_id)
+            .filter(|p| {
+                matches!(
+                    p.state,
+                    ParticipantState::Calling
+                        | ParticipantState::Ringing
+                        | ParticipantState::Joined
+                )
+            })
+            .map(|p| p.user_id.clone())
+            .collect()
+    }
+}
+
+/// WebRTC signaling relayed between two devices of a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Signal {
+    Offer {
+        sdp: String,
+    },
+    Answer {
+        sdp: String,
+    },
+    Candidate {
+        candidate: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sdp_mid: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sdp_mline_index: Option<u16>,
+    },
+    EndOfCandidates,
+}
+
+impl Signal {
+    pub fn size(&self) -> usize {
+        match self {
+            Signal::Offer { sdp } | Signal::Answer { sdp } => sdp.len(),
+            Signal::Candidate {
+                candidate, sdp_mid, ..
+            } => candidate.len() + sdp_mid.as_ref().map_or(0, String::len),
+            Signal::EndOfCandidates => 0,
+        }
+    }
+}
+
+/// `GET /v1/ice-servers`: STUN/TURN servers for a call's peer connection. TURN entries
+/// carry short-lived credentials (the TURN REST scheme coturn understands).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
