@@ -1,26 +1,6 @@
 //! Real audio through a real call: two clients, the real server for signaling, webrtc-rs
 //! peers over loopback, Opus, the jitter buffer; tones in, captures out.
 
-// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
-// functions read top to bottom however long they are.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp,
-    clippy::items_after_statements,
-    clippy::cognitive_complexity,
-    clippy::needless_continue,
-    clippy::match_wild_err_arm,
-    clippy::trivially_copy_pass_by_ref,
-    clippy::unused_self,
-    clippy::format_push_string,
-    clippy::assigning_clones,
-    clippy::default_trait_access,
-    clippy::used_underscore_binding,
-    clippy::decimal_bitwise_operands
-)]
-
 mod common;
 
 use std::time::Duration;
@@ -49,17 +29,9 @@ fn last(capture: &Capture, ms: usize) -> Vec<i16> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tones_cross_a_call_both_ways_and_mute_silences() {
     let t = TestServer::start().await;
-    for u in ["alice", "bob"] {
-        t.user(u).await;
-    }
-    let (alice, mut a) = t.client("alice").await;
-    let (bob, mut b) = t.client("bob").await;
+    t.users(&["alice", "bob"]).await;
+    let (alice, mut a, bob, mut b, room) = answered_call(&t).await;
     let (heard_by_alice, heard_by_bob) = (Capture::default(), Capture::default());
-
-    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
-    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
-        .await;
-    bob.answer(&room).await.unwrap();
 
     // The caller offers once the callee has answered.
     let room2 = room.clone();
@@ -198,16 +170,9 @@ async fn pump(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hold_stops_audio_both_ways_and_resume_restores_it() {
     let t = TestServer::start().await;
-    for u in ["alice", "bob"] {
-        t.user(u).await;
-    }
-    let (alice, mut a) = t.client("alice").await;
-    let (bob, mut b) = t.client("bob").await;
+    t.users(&["alice", "bob"]).await;
+    let (alice, mut a, bob, mut b, room) = answered_call(&t).await;
     let (heard_by_alice, heard_by_bob) = (Capture::default(), Capture::default());
-    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
-    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
-        .await;
-    bob.answer(&room).await.unwrap();
     let mut da = CallDriver::new(alice.clone(), &room, setup(440.0, &heard_by_alice));
     let mut db = CallDriver::new(bob.clone(), &room, setup(880.0, &heard_by_bob));
     for e in std::mem::take(&mut a.seen) {
@@ -325,9 +290,7 @@ async fn hold_stops_audio_both_ways_and_resume_restores_it() {
 async fn audio_stays_continuous_under_loss_and_jitter() {
     use parla::media::impair::Impairment;
     let t = TestServer::start().await;
-    for u in ["alice", "bob"] {
-        t.user(u).await;
-    }
+    t.users(&["alice", "bob"]).await;
     let (alice, mut a) = t.client("alice").await;
     let (bob, mut b) = t.client("bob").await;
     let heard_by_bob = Capture::default();

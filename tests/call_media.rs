@@ -2,24 +2,13 @@
 //! mixing bridge, ICE restart when the network path drops, and both sides holding (also at
 //! the same moment). Real server, real clients, webrtc-rs peers over loopback.
 
-// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
-// functions read top to bottom however long they are.
+// Test code: fixtures convert numbers freely; scenarios read top to bottom.
 #![allow(
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
     clippy::float_cmp,
     clippy::items_after_statements,
-    clippy::cognitive_complexity,
-    clippy::needless_continue,
-    clippy::match_wild_err_arm,
-    clippy::trivially_copy_pass_by_ref,
-    clippy::unused_self,
-    clippy::format_push_string,
-    clippy::assigning_clones,
-    clippy::default_trait_access,
-    clippy::used_underscore_binding,
-    clippy::decimal_bitwise_operands
+    clippy::used_underscore_binding
 )]
 
 mod common;
@@ -33,12 +22,6 @@ use parla::client::Event;
 use parla::media::peer::MediaState;
 use parla::media::tones::{RING, RINGBACK};
 
-async fn users(t: &TestServer, names: &[&str]) {
-    for u in names {
-        t.user(u).await;
-    }
-}
-
 fn on_hold(local: bool, remote: bool) -> impl Fn(&CallState) -> bool {
     move |s| *s == CallState::OnHold { local, remote }
 }
@@ -46,7 +29,7 @@ fn on_hold(local: bool, remote: bool) -> impl Fn(&CallState) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ringback_and_ring_tone_play_until_answered() {
     let t = TestServer::start().await;
-    users(&t, &["alice", "bob"]).await;
+    t.users(&["alice", "bob"]).await;
     let (alice, a) = t.client("alice").await;
     let (bob, mut b) = t.client("bob").await;
     let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
@@ -96,7 +79,7 @@ async fn ringback_and_ring_tone_play_until_answered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_call_mixes_every_party_and_goes_on_when_one_leaves() {
     let t = TestServer::start().await;
-    users(&t, &["alice", "bob", "carol"]).await;
+    t.users(&["alice", "bob", "carol"]).await;
     let (alice, a) = t.client("alice").await;
     let (bob, mut b) = t.client("bob").await;
     let (carol, mut c) = t.client("carol").await;
@@ -148,13 +131,8 @@ async fn a_group_call_mixes_every_party_and_goes_on_when_one_leaves() {
 
 /// Sets up a connected 1:1 call between alice (caller) and bob, both hearing each other.
 async fn connected_pair(t: &TestServer) -> (Party, Party, String) {
-    users(t, &["alice", "bob"]).await;
-    let (alice, a) = t.client("alice").await;
-    let (bob, mut b) = t.client("bob").await;
-    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
-    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
-        .await;
-    bob.answer(&room).await.unwrap();
+    t.users(&["alice", "bob"]).await;
+    let (alice, a, bob, b, room) = answered_call(t).await;
     let pa = Party::start("alice", alice, a, &room, 440.0, false);
     let pb = Party::start("bob", bob, b, &room, 880.0, false);
     pa.wait_hears(880.0).await;
@@ -256,13 +234,8 @@ async fn sound_card_resampling_drift_and_dropouts_reach_the_call_statistics() {
     use std::sync::{Arc, Mutex};
 
     let t = TestServer::start().await;
-    users(&t, &["alice", "bob"]).await;
-    let (alice, a) = t.client("alice").await;
-    let (bob, mut b) = t.client("bob").await;
-    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
-    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
-        .await;
-    bob.answer(&room).await.unwrap();
+    t.users(&["alice", "bob"]).await;
+    let (alice, a, bob, b, room) = answered_call(&t).await;
 
     const RATE: u32 = 44_100;
     let (mut card, mic, speaker) = VirtualCard::open(RATE, RATE);
@@ -368,7 +341,7 @@ async fn sound_card_resampling_drift_and_dropouts_reach_the_call_statistics() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_four_party_call_mixes_everyone() {
     let t = TestServer::start().await;
-    users(&t, &["alice", "bob", "carol", "dave"]).await;
+    t.users(&["alice", "bob", "carol", "dave"]).await;
     let (alice, a) = t.client("alice").await;
     let mut others = Vec::new();
     for u in ["bob", "carol", "dave"] {
@@ -422,7 +395,7 @@ async fn a_four_party_call_mixes_everyone() {
 async fn a_callee_who_does_not_answer_is_missed_at_the_ring_timeout() {
     use parla::proto::{EndReason, ParticipantState};
     let t = TestServer::start_with(|c| c.ring_timeout = Duration::from_secs(2)).await;
-    users(&t, &["alice", "bob", "carol"]).await;
+    t.users(&["alice", "bob", "carol"]).await;
     let (alice, a) = t.client("alice").await;
     let (bob, mut b) = t.client("bob").await;
     let (_carol, mut c) = t.client("carol").await;
@@ -477,13 +450,8 @@ async fn without_redundancy_on_one_side_the_call_falls_back_to_plain_opus() {
     use parla::media::peer::PeerOptions;
 
     let t = TestServer::start().await;
-    users(&t, &["alice", "bob"]).await;
-    let (alice, a) = t.client("alice").await;
-    let (bob, mut b) = t.client("bob").await;
-    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
-    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
-        .await;
-    bob.answer(&room).await.unwrap();
+    t.users(&["alice", "bob"]).await;
+    let (alice, a, bob, b, room) = answered_call(&t).await;
     // Alice's client has redundancy off; bob loses 10 % of what he receives.
     let alice_audio = AudioSetup {
         source: Box::new(Tone::new(440.0)),
@@ -547,16 +515,11 @@ async fn statistics_follow_a_known_impairment() {
     use parla::media::stats::CallStats;
 
     let t = TestServer::start().await;
-    users(&t, &["alice", "bob"]).await;
+    t.users(&["alice", "bob"]).await;
 
     /// One call of a few seconds between fresh sessions; bob's statistics at its end.
     async fn one_call(t: &TestServer, impair: Option<Impairment>) -> CallStats {
-        let (alice, a) = t.client("alice").await;
-        let (bob, mut b) = t.client("bob").await;
-        let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
-        b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
-            .await;
-        bob.answer(&room).await.unwrap();
+        let (alice, a, bob, b, room) = answered_call(t).await;
         let audio = |freq: f64, impair| AudioSetup {
             source: Box::new(Tone::new(freq)),
             sink: Box::new(Capture::default()),

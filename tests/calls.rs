@@ -1,26 +1,6 @@
 //! Call signaling through the real server: ringing on every device, answer on one, decline,
 //! cancel, busy, timeout, group calls, signal relay, presence while in a call.
 
-// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
-// functions read top to bottom however long they are.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp,
-    clippy::items_after_statements,
-    clippy::cognitive_complexity,
-    clippy::needless_continue,
-    clippy::match_wild_err_arm,
-    clippy::trivially_copy_pass_by_ref,
-    clippy::unused_self,
-    clippy::format_push_string,
-    clippy::assigning_clones,
-    clippy::default_trait_access,
-    clippy::used_underscore_binding,
-    clippy::decimal_bitwise_operands
-)]
-
 mod common;
 
 use std::time::Duration;
@@ -45,6 +25,15 @@ async fn wait_state(ev: &mut Events, room: &str, want: CallState) {
     .await;
 }
 
+async fn wait_ended(events: &mut Events, room: &str, reason: EndReason) {
+    wait_state(events, room, CallState::Ended { reason }).await;
+}
+
+/// `user` is online, not busy in a call.
+async fn assert_online(t: &TestServer, user: &str) {
+    assert_eq!(presence_of(t, user).await.status, PresenceStatus::Online);
+}
+
 async fn wait_incoming(ev: &mut Events) -> String {
     match ev
         .wait_seen("incoming call", |e| matches!(e, Event::CallIncoming { .. }))
@@ -67,9 +56,7 @@ async fn presence_of(t: &TestServer, user: &str) -> parla::proto::Presence {
 #[tokio::test]
 async fn answer_on_one_device_stops_the_other_and_hang_up_ends_both() {
     let t = TestServer::start().await;
-    for u in ["alice", "bob"] {
-        t.user(u).await;
-    }
+    t.users(&["alice", "bob"]).await;
     let (alice, mut a) = t.client("alice").await;
     let (_bob1, mut b1) = t.client("bob").await;
     let (bob2, mut b2) = t.client("bob").await;
@@ -84,14 +71,7 @@ async fn answer_on_one_device_stops_the_other_and_hang_up_ends_both() {
 
     let answered = bob2.answer(&room).await.unwrap();
     assert_eq!(answered.status, CallStatus::Connected);
-    wait_state(
-        &mut b1,
-        &room,
-        CallState::Ended {
-            reason: EndReason::AnsweredOnAnotherDevice,
-        },
-    )
-    .await;
+    wait_ended(&mut b1, &room, EndReason::AnsweredOnAnotherDevice).await;
     wait_state(&mut a, &room, CallState::Connecting).await;
     wait_state(&mut b2, &room, CallState::Connecting).await;
 
@@ -144,18 +124,8 @@ async fn answer_on_one_device_stops_the_other_and_hang_up_ends_both() {
 
     let ended = bob2.hangup(&room).await.unwrap();
     assert_eq!(ended.end_reason, Some(EndReason::HangUp));
-    wait_state(
-        &mut a,
-        &room,
-        CallState::Ended {
-            reason: EndReason::HangUp,
-        },
-    )
-    .await;
-    assert_eq!(
-        presence_of(&t, "alice").await.status,
-        PresenceStatus::Online
-    );
+    wait_ended(&mut a, &room, EndReason::HangUp).await;
+    assert_online(&t, "alice").await;
     // Answering a call that ended is refused.
     let err = bob2.answer(&room).await.unwrap_err();
     assert_eq!(err.api_code(), Some(ErrorCode::InvalidCallStatus));
@@ -182,14 +152,7 @@ async fn decline_cancel_and_refusals() {
         declined.participant("bob").unwrap().decline_reason,
         Some(DeclineReason::DoNotDisturb)
     );
-    wait_state(
-        &mut a,
-        &room,
-        CallState::Ended {
-            reason: EndReason::Declined,
-        },
-    )
-    .await;
+    wait_ended(&mut a, &room, EndReason::Declined).await;
 
     let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
     b.wait_for(
@@ -205,14 +168,7 @@ async fn decline_cancel_and_refusals() {
     assert_eq!(err.api_code(), Some(ErrorCode::CurrentUserBusy));
     // The caller cancels while it rings.
     alice.hangup(&room).await.unwrap();
-    wait_state(
-        &mut b,
-        &room,
-        CallState::Ended {
-            reason: EndReason::Canceled,
-        },
-    )
-    .await;
+    wait_ended(&mut b, &room, EndReason::Canceled).await;
 
     // Callee busy.
     let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
@@ -249,34 +205,15 @@ async fn decline_cancel_and_refusals() {
 #[tokio::test]
 async fn unanswered_calls_time_out() {
     let t = TestServer::start_with(|c| c.ring_timeout = Duration::from_secs(1)).await;
-    for u in ["alice", "bob"] {
-        t.user(u).await;
-    }
+    t.users(&["alice", "bob"]).await;
     let (alice, mut a) = t.client("alice").await;
     let (_bob, mut b) = t.client("bob").await;
     let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
     wait_incoming(&mut b).await;
-    wait_state(
-        &mut b,
-        &room,
-        CallState::Ended {
-            reason: EndReason::Timeout,
-        },
-    )
-    .await;
-    wait_state(
-        &mut a,
-        &room,
-        CallState::Ended {
-            reason: EndReason::Timeout,
-        },
-    )
-    .await;
+    wait_ended(&mut b, &room, EndReason::Timeout).await;
+    wait_ended(&mut a, &room, EndReason::Timeout).await;
     // The caller is free again.
-    assert_eq!(
-        presence_of(&t, "alice").await.status,
-        PresenceStatus::Online
-    );
+    assert_online(&t, "alice").await;
     alice.dial(&["bob".into()]).await.unwrap();
 }
 
@@ -302,14 +239,7 @@ async fn a_group_call_goes_on_while_two_remain() {
 
     let after = alice.hangup(&room).await.unwrap();
     assert_eq!(after.status, CallStatus::Connected);
-    wait_state(
-        &mut a,
-        &room,
-        CallState::Ended {
-            reason: EndReason::HangUp,
-        },
-    )
-    .await;
+    wait_ended(&mut a, &room, EndReason::HangUp).await;
     // bob and carol still talk; bob can signal carol.
     bob.signal(&room, "carol", Signal::EndOfCandidates).unwrap();
     c.wait_for(
@@ -318,22 +248,13 @@ async fn a_group_call_goes_on_while_two_remain() {
     )
     .await;
     carol.hangup(&room).await.unwrap();
-    wait_state(
-        &mut b,
-        &room,
-        CallState::Ended {
-            reason: EndReason::HangUp,
-        },
-    )
-    .await;
+    wait_ended(&mut b, &room, EndReason::HangUp).await;
 }
 
 #[tokio::test]
 async fn a_device_that_connects_while_a_call_rings_rings_too() {
     let t = TestServer::start().await;
-    for u in ["alice", "bob"] {
-        t.user(u).await;
-    }
+    t.users(&["alice", "bob"]).await;
     let (alice, _a) = t.client("alice").await;
     let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
     let (bob, mut b): (Client, Events) = t.client("bob").await;

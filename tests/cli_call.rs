@@ -2,26 +2,6 @@
 //! digits reported in order, hang-up after a delay, exit codes when nobody answers, and bad
 //! input refused before anything is dialed.
 
-// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
-// functions read top to bottom however long they are.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp,
-    clippy::items_after_statements,
-    clippy::cognitive_complexity,
-    clippy::needless_continue,
-    clippy::match_wild_err_arm,
-    clippy::trivially_copy_pass_by_ref,
-    clippy::unused_self,
-    clippy::format_push_string,
-    clippy::assigning_clones,
-    clippy::default_trait_access,
-    clippy::used_underscore_binding,
-    clippy::decimal_bitwise_operands
-)]
-
 mod common;
 
 use std::path::Path;
@@ -32,17 +12,51 @@ use common::*;
 use parla::media::audio::tone_strength;
 
 fn parla(t: &TestServer, home: &Path, token: &str) -> tokio::process::Command {
-    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_parla"));
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("PARLA_SERVER", t.url())
-        .env("PARLA_TOKEN", token)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
+    let mut c = parla_in(home);
+    c.env("PARLA_SERVER", t.url()).env("PARLA_TOKEN", token);
     c
+}
+
+/// alice and bob on `t`, and a home directory for the commands.
+async fn alice_and_bob(t: &TestServer) -> tempfile::TempDir {
+    t.user("alice").await;
+    t.user("bob").await;
+    tempfile::tempdir().unwrap()
+}
+
+/// `parla answer` (as bob) ended well.
+async fn bob_done(bob: tokio::process::Child) -> std::process::Output {
+    succeeded(
+        "parla answer",
+        Duration::from_secs(30),
+        bob.wait_with_output(),
+    )
+    .await
+}
+
+/// The `call_summary` line a `--json` call printed.
+fn call_summary(out: &std::process::Output) -> serde_json::Value {
+    json_lines(&out.stdout)
+        .into_iter()
+        .find(|v| v["event"] == "call_summary")
+        .expect("no call summary")
+}
+
+/// A command line's words.
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+/// Runs `parla ARGS` to the end.
+async fn run(t: &TestServer, home: &Path, token: &str, args: &[&str]) -> std::process::Output {
+    parla(t, home, token).args(args).output().await.unwrap()
+}
+
+/// The command ended with exit status `code` and `text` on its standard error.
+fn failed_with(out: &std::process::Output, code: i32, text: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains(text), "no `{text}` in: {stderr}");
 }
 
 /// One channel of a stereo call recording: 0 = this side, 1 = the other side.
@@ -75,9 +89,7 @@ async fn bob_answers(t: &TestServer, home: &Path, args: &[&str]) -> tokio::proce
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_and_answer_exchange_audio_and_dtmf() {
     let t = TestServer::start().await;
-    t.user("alice").await;
-    t.user("bob").await;
-    let home = tempfile::tempdir().unwrap();
+    let home = alice_and_bob(&t).await;
     let (alice_wav, bob_wav) = (home.path().join("alice.wav"), home.path().join("bob.wav"));
 
     let bob_wav_arg = bob_wav.to_str().unwrap().to_owned();
@@ -96,43 +108,16 @@ async fn call_and_answer_exchange_audio_and_dtmf() {
     .await;
 
     let alice = parla(&t, home.path(), &t.token("alice").await)
-        .args([
-            "--json",
-            "call",
-            "bob",
-            "--tone",
-            "440",
-            "--dtmf",
-            "12#9",
-            "--hangup-after",
-            "2.5",
-            "--bind",
-            "127.0.0.1:0",
-            "--record",
-        ])
+        .args(words(
+            "--json call bob --tone 440 --dtmf 12#9 --hangup-after 2.5 --bind 127.0.0.1:0 --record",
+        ))
         .arg(&alice_wav)
         .output();
-    let alice = tokio::time::timeout(Duration::from_mins(1), alice)
-        .await
-        .expect("parla call did not finish")
-        .unwrap();
-    let bob = tokio::time::timeout(Duration::from_secs(30), bob.wait_with_output())
-        .await
-        .expect("parla answer did not finish")
-        .unwrap();
-    assert!(
-        alice.status.success(),
-        "call: {}",
-        String::from_utf8_lossy(&alice.stderr)
-    );
-    assert!(
-        bob.status.success(),
-        "answer: {}",
-        String::from_utf8_lossy(&bob.stderr)
-    );
+    let alice = succeeded("parla call", Duration::from_mins(1), alice).await;
+    let bob = bob_done(bob).await;
 
     let a = json_lines(&alice.stdout);
-    let summary = a.iter().find(|v| v["event"] == "call_summary").unwrap();
+    let summary = call_summary(&alice);
     assert_eq!(summary["answered"], true);
     assert_eq!(summary["end_reason"], "hang_up");
     assert_eq!(
@@ -180,9 +165,7 @@ async fn call_and_answer_exchange_audio_and_dtmf() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inband_dtmf_is_detected_in_the_audio() {
     let t = TestServer::start().await;
-    t.user("alice").await;
-    t.user("bob").await;
-    let home = tempfile::tempdir().unwrap();
+    let home = alice_and_bob(&t).await;
     let recording = home.path().join("bob-heard.wav");
     let bob = bob_answers(
         &t,
@@ -196,41 +179,15 @@ async fn inband_dtmf_is_detected_in_the_audio() {
     )
     .await;
     let alice = parla(&t, home.path(), &t.token("alice").await)
-        .args([
-            "--json",
-            "call",
-            "bob",
-            "--audio",
-            "null",
-            "--dtmf",
-            "5*8D",
-            "--dtmf-inband",
-            "--hangup-after",
-            "2",
-            "--bind",
-            "127.0.0.1:0",
-        ])
+        .args(words("--json call bob --audio null --dtmf 5*8D --dtmf-inband --hangup-after 2 --bind 127.0.0.1:0"))
         .output();
-    let alice = tokio::time::timeout(Duration::from_mins(1), alice)
-        .await
-        .expect("parla call hung")
-        .unwrap();
-    assert!(
-        alice.status.success(),
-        "{}",
-        String::from_utf8_lossy(&alice.stderr)
-    );
+    let alice = succeeded("parla call", Duration::from_mins(1), alice).await;
     // Alice says how the digits went out: as tones in the audio, although both sides
     // could have used RFC 4733 events.
-    let a = json_lines(&alice.stdout);
-    let sent = a.iter().find(|v| v["event"] == "call_summary").unwrap();
+    let sent = call_summary(&alice);
     assert_eq!(sent["dtmf_sent_as"], "inband", "{sent}");
-    let bob = tokio::time::timeout(Duration::from_secs(30), bob.wait_with_output())
-        .await
-        .expect("parla answer hung")
-        .unwrap();
-    let b = json_lines(&bob.stdout);
-    let summary = b.iter().find(|v| v["event"] == "call_summary").unwrap();
+    let bob = bob_done(bob).await;
+    let summary = call_summary(&bob);
     assert_eq!(summary["dtmf_received"], "5*8D");
     // And the digits are in what bob heard: a detector run over his recording (the
     // other side's channel, right) finds them, in order.
@@ -246,60 +203,26 @@ async fn inband_dtmf_is_detected_in_the_audio() {
 #[tokio::test]
 async fn unanswered_calls_and_bad_input_exit_with_codes() {
     let t = TestServer::start_with(|c| c.ring_timeout = Duration::from_secs(1)).await;
-    t.user("alice").await;
-    t.user("bob").await;
-    let home = tempfile::tempdir().unwrap();
+    let home = alice_and_bob(&t).await;
     let token = t.token("alice").await;
 
-    let out = parla(&t, home.path(), &token)
-        .args([
-            "--json",
-            "call",
-            "bob",
-            "--audio",
-            "null",
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(5),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args = "--json call bob --audio null --bind 127.0.0.1:0";
+    let out = run(&t, home.path(), &token, &words(args)).await;
+    failed_with(&out, 5, "timeout");
     let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(err["error"]["code"], "timeout");
 
-    let out = parla(&t, home.path(), &token)
-        .args(["call", "nobody", "--audio", "null"])
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(out.status.code(), Some(5));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("user_not_found"));
-
-    let out = parla(&t, home.path(), &token)
-        .args(["call", "bob", "--dtmf", "12x"])
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a DTMF digit"));
+    let out = run(&t, home.path(), &token, &words("call nobody --audio null")).await;
+    failed_with(&out, 5, "user_not_found");
+    let out = run(&t, home.path(), &token, &["call", "bob", "--dtmf", "12x"]).await;
+    failed_with(&out, 2, "not a DTMF digit");
 
     let broken = home.path().join("broken.wav");
     std::fs::write(&broken, b"this is not audio").unwrap();
     for file in [broken, home.path().join("missing.wav")] {
-        let out = parla(&t, home.path(), &token)
-            .args(["call", "bob", "--play"])
-            .arg(&file)
-            .output()
-            .await
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("audio_error"));
+        let file = file.to_string_lossy().into_owned();
+        let out = run(&t, home.path(), &token, &["call", "bob", "--play", &file]).await;
+        failed_with(&out, 2, "audio_error");
     }
     // Nothing was dialed by the refused commands: bob has no call ringing.
     let (_bob, mut b) = t.client("bob").await;
@@ -314,37 +237,15 @@ async fn unanswered_calls_and_bad_input_exit_with_codes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_device_backend_runs_a_call_and_reports_missing_devices() {
     let t = TestServer::start().await;
-    t.user("alice").await;
-    t.user("bob").await;
-    let home = tempfile::tempdir().unwrap();
+    let home = alice_and_bob(&t).await;
     let token = t.token("alice").await;
 
     // A device asked for by name that does not exist: a clear error, nothing dialed.
-    let out = parla(&t, home.path(), &token)
-        .args([
-            "call",
-            "bob",
-            "--audio",
-            "device",
-            "--input",
-            "no-such-microphone",
-        ])
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("device_not_found"));
+    let args = words("call bob --audio device --input no-such-microphone");
+    let out = run(&t, home.path(), &token, &args).await;
+    failed_with(&out, 2, "device_not_found");
 
-    let listed = parla(&t, home.path(), &token)
-        .args(["--json", "devices"])
-        .output()
-        .await
-        .unwrap();
+    let listed = run(&t, home.path(), &token, &["--json", "devices"]).await;
     assert!(listed.status.success());
     let devices: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
     // ALSA's `null` device (there wherever alsa-lib is, which the build installs) is a
@@ -372,15 +273,7 @@ async fn the_device_backend_runs_a_call_and_reports_missing_devices() {
     ];
     args.extend(device_args);
     let alice = parla(&t, home.path(), &token).args(&args).output();
-    let alice = tokio::time::timeout(Duration::from_mins(1), alice)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        alice.status.success(),
-        "{}",
-        String::from_utf8_lossy(&alice.stderr)
-    );
+    let alice = succeeded("parla call", Duration::from_mins(1), alice).await;
     let lines = json_lines(&alice.stdout);
     let notice = lines
         .iter()
@@ -401,13 +294,5 @@ async fn the_device_backend_runs_a_call_and_reports_missing_devices() {
         summary["stats"]["frames_played"].as_u64().unwrap() > 50,
         "{summary}"
     );
-    let bob = tokio::time::timeout(Duration::from_secs(30), bob.wait_with_output())
-        .await
-        .expect("parla answer did not end after the call")
-        .unwrap();
-    assert!(
-        bob.status.success(),
-        "{}",
-        String::from_utf8_lossy(&bob.stderr)
-    );
+    bob_done(bob).await;
 }

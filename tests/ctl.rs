@@ -2,26 +2,6 @@
 //! codes, one instance per socket (and stale sockets replaced), many clients, the event
 //! stream; and `parla ctl` driving a real `parla answer` in a call.
 
-// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
-// functions read top to bottom however long they are.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp,
-    clippy::items_after_statements,
-    clippy::cognitive_complexity,
-    clippy::needless_continue,
-    clippy::match_wild_err_arm,
-    clippy::trivially_copy_pass_by_ref,
-    clippy::unused_self,
-    clippy::format_push_string,
-    clippy::assigning_clones,
-    clippy::default_trait_access,
-    clippy::used_underscore_binding,
-    clippy::decimal_bitwise_operands
-)]
-
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
@@ -42,6 +22,16 @@ use tokio::sync::mpsc;
 
 fn socket_in(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("run").join("parla").join("ctl.sock")
+}
+
+/// A socket served by [`instance`] in a fresh directory, and a raw connection to it.
+async fn serving() -> (tempfile::TempDir, PathBuf, CtlServer, Raw) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = socket_in(&dir);
+    let (server, calls) = CtlServer::bind(&path).await.unwrap();
+    instance(calls);
+    let raw = Raw::connect(&path).await;
+    (dir, path, server, raw)
 }
 
 /// An instance that answers `status`, echoes `dial`, and refuses the rest.
@@ -149,11 +139,7 @@ async fn ctl_status_round_trip() {
 
 #[tokio::test]
 async fn ctl_unknown_command() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = socket_in(&dir);
-    let (_server, calls) = CtlServer::bind(&path).await.unwrap();
-    instance(calls);
-    let mut raw = Raw::connect(&path).await;
+    let (_dir, _path, _server, mut raw) = serving().await;
     let v = raw.ask(r#"{"v":1,"id":"u","cmd":"reboot"}"#).await;
     assert_eq!(v["id"], "u");
     assert_eq!(error_code(&v), "unknown_command");
@@ -165,11 +151,7 @@ async fn ctl_unknown_command() {
 
 #[tokio::test]
 async fn ctl_malformed_lines() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = socket_in(&dir);
-    let (_server, calls) = CtlServer::bind(&path).await.unwrap();
-    instance(calls);
-    let mut raw = Raw::connect(&path).await;
+    let (_dir, path, _server, mut raw) = serving().await;
 
     let v = raw.ask("this is not json").await;
     assert_eq!(v["id"], Value::Null);
@@ -217,11 +199,7 @@ async fn ctl_malformed_lines() {
 
 #[tokio::test]
 async fn ctl_wrong_version() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = socket_in(&dir);
-    let (_server, calls) = CtlServer::bind(&path).await.unwrap();
-    instance(calls);
-    let mut raw = Raw::connect(&path).await;
+    let (_dir, _path, _server, mut raw) = serving().await;
     let v = raw.ask(r#"{"v":2,"id":"w","cmd":"status"}"#).await;
     assert_eq!(v["id"], "w");
     assert_eq!(error_code(&v), "unsupported_version");
@@ -429,15 +407,8 @@ async fn ctl_request_to_a_missing_socket_is_not_running() {
 
 /// `parla` with a clean environment: its own home and runtime directory.
 fn parla(home: &Path, runtime: &Path) -> tokio::process::Command {
-    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_parla"));
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_RUNTIME_DIR", runtime)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
+    let mut c = parla_in(home);
+    c.env("XDG_RUNTIME_DIR", runtime);
     c
 }
 
@@ -583,15 +554,7 @@ async fn ctl_drives_parla_answer_end_to_end() {
     tokio::time::timeout(WAIT, ended)
         .await
         .expect("alice's call did not end");
-    let bob = tokio::time::timeout(WAIT, bob.wait_with_output())
-        .await
-        .expect("parla answer did not exit")
-        .unwrap();
-    assert!(
-        bob.status.success(),
-        "{}",
-        String::from_utf8_lossy(&bob.stderr)
-    );
+    let bob = succeeded("parla answer", WAIT, bob.wait_with_output()).await;
     let printed: Vec<Value> = String::from_utf8_lossy(&bob.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())

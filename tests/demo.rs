@@ -1,25 +1,5 @@
 //! `parla demo`: seeded users and history, and a chat bot that answers.
 
-// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
-// functions read top to bottom however long they are.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp,
-    clippy::items_after_statements,
-    clippy::cognitive_complexity,
-    clippy::needless_continue,
-    clippy::match_wild_err_arm,
-    clippy::trivially_copy_pass_by_ref,
-    clippy::unused_self,
-    clippy::format_push_string,
-    clippy::assigning_clones,
-    clippy::default_trait_access,
-    clippy::used_underscore_binding,
-    clippy::decimal_bitwise_operands
-)]
-
 mod common;
 
 use std::process::Command;
@@ -79,12 +59,7 @@ fn the_demo_command_starts_and_reports_how_to_connect() {
         .env("XDG_DATA_HOME", home.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_output(&out);
     assert_eq!(v["user"], "you");
     assert!(v["server"]
         .as_str()

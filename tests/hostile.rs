@@ -2,25 +2,8 @@
 //! histories, floods, oversized and broken frames, and a shutdown with many sockets open.
 //! Memory is read from `/proc` of the real `parla serve` process.
 
-// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
-// functions read top to bottom however long they are.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp,
-    clippy::items_after_statements,
-    clippy::cognitive_complexity,
-    clippy::needless_continue,
-    clippy::match_wild_err_arm,
-    clippy::trivially_copy_pass_by_ref,
-    clippy::unused_self,
-    clippy::format_push_string,
-    clippy::assigning_clones,
-    clippy::default_trait_access,
-    clippy::used_underscore_binding,
-    clippy::decimal_bitwise_operands
-)]
+// Test code: fixtures convert numbers freely; scenarios read top to bottom.
+#![allow(clippy::items_after_statements)]
 
 mod common;
 
@@ -66,16 +49,6 @@ async fn next_json(ws: &mut Socket) -> serde_json::Value {
     }
 }
 
-async fn token_for(url: &str, user: &str) -> String {
-    Rest::new(url)
-        .unwrap()
-        .with_api_key(API_KEY)
-        .admin_credentials(user, None)
-        .await
-        .unwrap()
-        .access_token
-}
-
 async fn online(url: &str, viewer_token: &str, who: &str) -> bool {
     Rest::new(url)
         .unwrap()
@@ -96,7 +69,7 @@ async fn seed(server: &ServeProcess) -> String {
     for u in ["alice", "slow"] {
         admin.admin_create_user(u, None).await.unwrap();
     }
-    let alice_token = token_for(&server.url, "alice").await;
+    let alice_token = admin_token(&server.url, "alice").await;
     let alice = Rest::new(&server.url)
         .unwrap()
         .with_token(alice_token.clone());
@@ -158,8 +131,8 @@ async fn replays_are_streamed_and_readers_that_stop_are_closed() {
         .spawn()
         .await;
     let channel = seed(&server).await;
-    let slow_token = token_for(&server.url, "slow").await;
-    let alice_token = token_for(&server.url, "alice").await;
+    let slow_token = admin_token(&server.url, "slow").await;
+    let alice_token = admin_token(&server.url, "alice").await;
 
     // One complete replay read as it comes, so the baseline includes what a replay
     // normally allocates. Two `resume`s back to back: the second is refused, because the
@@ -551,7 +524,7 @@ async fn a_shutdown_closes_every_socket_with_1001() {
     let mut server = Serve::new(data.path(), home.path()).spawn().await;
     let admin = Rest::new(&server.url).unwrap().with_api_key(API_KEY);
     admin.admin_create_user("alice", None).await.unwrap();
-    let token = token_for(&server.url, "alice").await;
+    let token = admin_token(&server.url, "alice").await;
     let mut sockets = Vec::new();
     for _ in 0..200 {
         sockets.push(RawWs::connect(&server.url, &token).await);

@@ -4,25 +4,8 @@
 //! files of a module import each other, directly or round a longer circle. Read from the
 //! source itself, so a new `use` that breaks the rule fails `make test`.
 
-// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
-// functions read top to bottom however long they are.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp,
-    clippy::items_after_statements,
-    clippy::cognitive_complexity,
-    clippy::needless_continue,
-    clippy::match_wild_err_arm,
-    clippy::trivially_copy_pass_by_ref,
-    clippy::unused_self,
-    clippy::format_push_string,
-    clippy::assigning_clones,
-    clippy::default_trait_access,
-    clippy::used_underscore_binding,
-    clippy::decimal_bitwise_operands
-)]
+// Test code: fixtures convert numbers freely; scenarios read top to bottom.
+#![allow(clippy::items_after_statements)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

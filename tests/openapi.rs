@@ -3,26 +3,6 @@
 //! every status and body the server answers is the one the document declares. The tools
 //! live in `target/test-venv` (`scripts/setup-test.sh`, run by `make test`).
 
-// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
-// functions read top to bottom however long they are.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp,
-    clippy::items_after_statements,
-    clippy::cognitive_complexity,
-    clippy::needless_continue,
-    clippy::match_wild_err_arm,
-    clippy::trivially_copy_pass_by_ref,
-    clippy::unused_self,
-    clippy::format_push_string,
-    clippy::assigning_clones,
-    clippy::default_trait_access,
-    clippy::used_underscore_binding,
-    clippy::decimal_bitwise_operands
-)]
-
 mod common;
 
 use std::path::PathBuf;
@@ -96,14 +76,7 @@ async fn schema_driven_requests_get_only_declared_answers() {
     let (data, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let server = Serve::new(data.path(), home.path()).spawn().await;
     let admin = Rest::new(&server.url).unwrap().with_api_key(API_KEY);
-    for u in ["alice", "bob"] {
-        admin.admin_create_user(u, None).await.unwrap();
-    }
-    let token = admin
-        .admin_credentials("alice", Some(86_400))
-        .await
-        .unwrap()
-        .access_token;
+    let token = create_alice_and_bob(&admin, Some(86_400)).await;
     let alice = Rest::new(&server.url).unwrap().with_token(token.clone());
     let channel = alice.open_direct("bob").await.unwrap().channel_id;
     alice.send(&channel, "c1", "a first message").await.unwrap();

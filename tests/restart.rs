@@ -2,26 +2,6 @@
 //! clients reconnect by themselves, queued messages go out once and in order, missed
 //! messages are caught up, and no acknowledged message is lost or duplicated.
 
-// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
-// functions read top to bottom however long they are.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp,
-    clippy::items_after_statements,
-    clippy::cognitive_complexity,
-    clippy::needless_continue,
-    clippy::match_wild_err_arm,
-    clippy::trivially_copy_pass_by_ref,
-    clippy::unused_self,
-    clippy::format_push_string,
-    clippy::assigning_clones,
-    clippy::default_trait_access,
-    clippy::used_underscore_binding,
-    clippy::decimal_bitwise_operands
-)]
-
 mod common;
 
 use common::serve::spawn_serve;
@@ -148,7 +128,7 @@ async fn clients_survive_a_server_kill_and_restart() {
     // The store agrees: four messages, each once, in order.
     let alice_rest = Rest::new(&url)
         .unwrap()
-        .with_token(token_after_restart(&url, "alice").await);
+        .with_token(admin_token(&url, "alice").await);
     let page = alice_rest
         .history(&ch, 50, None, Direction::Forwards)
         .await
@@ -158,16 +138,6 @@ async fn clients_survive_a_server_kill_and_restart() {
     let seqs: Vec<_> = page.messages.iter().map(|m| m.seq).collect();
     assert_eq!(seqs, [1, 2, 3, 4]);
     drop(server2);
-}
-
-async fn token_after_restart(url: &str, user: &str) -> String {
-    Rest::new(url)
-        .unwrap()
-        .with_api_key(API_KEY)
-        .admin_credentials(user, None)
-        .await
-        .unwrap()
-        .access_token
 }
 
 /// A connected call keeps its audio when the server dies (media is peer to peer), the

@@ -2,26 +2,6 @@
 //! TLS, backup and restore, databases from earlier versions, and writes that the disk
 //! refuses.
 
-// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
-// functions read top to bottom however long they are.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp,
-    clippy::items_after_statements,
-    clippy::cognitive_complexity,
-    clippy::needless_continue,
-    clippy::match_wild_err_arm,
-    clippy::trivially_copy_pass_by_ref,
-    clippy::unused_self,
-    clippy::format_push_string,
-    clippy::assigning_clones,
-    clippy::default_trait_access,
-    clippy::used_underscore_binding,
-    clippy::decimal_bitwise_operands
-)]
-
 mod common;
 
 use std::collections::BTreeSet;
@@ -299,14 +279,7 @@ async fn backup_while_running_and_restore() {
     let (data, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut server = Serve::new(data.path(), home.path()).spawn().await;
     let admin = Rest::new(&server.url).unwrap().with_api_key(API_KEY);
-    for u in ["alice", "bob"] {
-        admin.admin_create_user(u, None).await.unwrap();
-    }
-    let token = admin
-        .admin_credentials("alice", None)
-        .await
-        .unwrap()
-        .access_token;
+    let token = create_alice_and_bob(&admin, None).await;
     let alice = Rest::new(&server.url).unwrap().with_token(token.clone());
     let channel = alice.open_direct("bob").await.unwrap().channel_id;
     for i in 0..20 {
@@ -335,12 +308,7 @@ async fn backup_while_running_and_restore() {
         .arg(&file)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_output(&out);
     assert_eq!(report["users"], 2);
     assert!(report["bytes"].as_u64().unwrap() > 0);
     assert!(!home.path().join("backup.sqlite3.part").exists());
@@ -372,12 +340,7 @@ async fn backup_while_running_and_restore() {
     server.interrupt();
     assert!(server.wait_exit().await.success());
     let out = restore();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let done = json_output(&out);
     assert!(done["previous"].as_str().unwrap().contains("replaced"));
 
     let server = Serve::new(data.path(), home.path()).spawn().await;
@@ -409,14 +372,7 @@ async fn a_full_disk_refuses_writes_and_loses_nothing_acknowledged() {
     server.file_size_limit_kib = Some(1024);
     let mut server = server.spawn().await;
     let admin = Rest::new(&server.url).unwrap().with_api_key(API_KEY);
-    for u in ["alice", "bob"] {
-        admin.admin_create_user(u, None).await.unwrap();
-    }
-    let token = admin
-        .admin_credentials("alice", None)
-        .await
-        .unwrap()
-        .access_token;
+    let token = create_alice_and_bob(&admin, None).await;
     let alice = Rest::new(&server.url).unwrap().with_token(token.clone());
     let channel = alice.open_direct("bob").await.unwrap().channel_id;
     let text = "y".repeat(8000);
@@ -517,14 +473,7 @@ async fn tls_with_a_private_certificate_authority() {
     let admin = Rest::with_ca_file(&url, Some(&ca))
         .unwrap()
         .with_api_key(API_KEY);
-    for u in ["alice", "bob"] {
-        admin.admin_create_user(u, None).await.unwrap();
-    }
-    let token = admin
-        .admin_credentials("alice", None)
-        .await
-        .unwrap()
-        .access_token;
+    let token = create_alice_and_bob(&admin, None).await;
 
     // The client core over WSS.
     let mut config = ClientConfig::new(url.clone(), TokenSource::Static(token.clone()));
@@ -560,12 +509,7 @@ async fn tls_with_a_private_certificate_authority() {
         .arg(&ca)
         .args(["admin", "user", "list"]);
     let out = run(with_ca).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let users: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let users = json_output(&out);
     assert_eq!(users.as_array().unwrap().len(), 2);
     let mut without = parla(home.path());
     without
@@ -588,14 +532,7 @@ async fn a_message_the_disk_refused_is_sent_again_after_reconnecting() {
     let mut server = full.spawn().await;
     let url = server.url.clone();
     let admin = Rest::new(&url).unwrap().with_api_key(API_KEY);
-    for u in ["alice", "bob"] {
-        admin.admin_create_user(u, None).await.unwrap();
-    }
-    let token = admin
-        .admin_credentials("alice", None)
-        .await
-        .unwrap()
-        .access_token;
+    let token = create_alice_and_bob(&admin, None).await;
     let rest = Rest::new(&url).unwrap().with_token(token);
     let channel = rest.open_direct("bob").await.unwrap().channel_id;
     // Fill the disk.

@@ -2,26 +2,6 @@
 //! loopback with the TURN REST shared secret `parla serve` hands out credentials for. Both
 //! parties gather relayed candidates only, so the media can only have crossed coturn.
 
-// Test and benchmark code: fixtures and measurements convert numbers freely, and scenario
-// functions read top to bottom however long they are.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp,
-    clippy::items_after_statements,
-    clippy::cognitive_complexity,
-    clippy::needless_continue,
-    clippy::match_wild_err_arm,
-    clippy::trivially_copy_pass_by_ref,
-    clippy::unused_self,
-    clippy::format_push_string,
-    clippy::assigning_clones,
-    clippy::default_trait_access,
-    clippy::used_underscore_binding,
-    clippy::decimal_bitwise_operands
-)]
-
 mod common;
 
 use std::process::Stdio;
@@ -145,12 +125,7 @@ async fn a_call_through_coturn_with_relayed_candidates_only() {
     .await;
     t.user("alice").await;
     t.user("bob").await;
-    let (alice, a) = t.client("alice").await;
-    let (bob, mut b) = t.client("bob").await;
-    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
-    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
-        .await;
-    bob.answer(&room).await.unwrap();
+    let (alice, a, bob, b, room) = answered_call(&t).await;
     let (heard_a, heard_b) = (Capture::default(), Capture::default());
     let pa = Party::start_with("alice", alice.clone(), a, &room, relayed(440.0, &heard_a));
     let pb = Party::start_with("bob", bob.clone(), b, &room, relayed(880.0, &heard_b));

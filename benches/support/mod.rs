@@ -1,5 +1,8 @@
 //! Helpers the benchmarks share: knobs from the environment, percentiles, and what
 //! `/proc` says about a process.
+
+// Test code: fixtures convert numbers freely; scenarios read top to bottom.
+#![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 #![allow(dead_code)]
 
 /// A numeric knob from the environment, or its default.

@@ -534,7 +534,7 @@ pub async fn call(
         Ctl::default(),
     )
     .await;
-    client.stop();
+    client.shutdown().await;
     let summary = summary?;
     report(&summary, cli.json);
     if summary.answered {
@@ -605,7 +605,7 @@ pub async fn answer(
         server: server.as_ref(),
     };
     let result = answer_calls(&client, &mut events, &plan, args, cli.json, auto, &mut ctl).await;
-    client.stop();
+    client.shutdown().await;
     // Subscribers get the last events (the summary) before the socket goes.
     if let Some(server) = server {
         server.shutdown().await;

@@ -147,13 +147,6 @@ pub fn command(cli: &Cli, command: &super::ConfigCommand) -> Result<(), super::o
 }
 
 #[cfg(test)]
-// Fixtures convert numbers freely and compare exact values.
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp
-)]
 mod tests {
     use super::*;
     use clap::Parser;

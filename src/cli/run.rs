@@ -404,7 +404,7 @@ async fn watch(cli: &Cli) -> Result<(), CliError> {
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {
-                client.stop();
+                client.shutdown().await;
                 return Ok(());
             }
             event = events.recv() => {

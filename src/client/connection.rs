@@ -259,7 +259,7 @@ impl Session {
         loop {
             if let Some(ended) = self.flush(Some(&mut ws)).await {
                 if matches!(ended, Ended::Stopped) {
-                    let _ = ws.close(None).await;
+                    close(&mut ws).await;
                 }
                 return ended;
             }
@@ -269,7 +269,7 @@ impl Session {
             tokio::select! {
                 order = self.orders.recv() => {
                     if !order.is_some_and(|o| self.take(o)) {
-                        let _ = ws.close(None).await;
+                        close(&mut ws).await;
                         return Ended::Stopped;
                     }
                 }
@@ -385,4 +385,9 @@ async fn send_frame(ws: &mut WsStream, frame: &ClientFrame) -> bool {
         Ok(text) => ws.send(WsMessage::text(text)).await.is_ok(),
         Err(_) => false,
     }
+}
+
+/// Says goodbye to the server, without waiting long on one that does not read.
+async fn close(ws: &mut WsStream) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
 }

@@ -344,13 +344,8 @@ impl DtmfDetector {
 }
 
 #[cfg(test)]
-// Fixtures convert numbers freely and compare exact values.
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp
-)]
+// Test fixtures: exact values and free conversions.
+#[allow(clippy::cast_possible_truncation)]
 mod tests {
     use super::*;
     use crate::media::codec::FRAME_SAMPLES;

@@ -191,13 +191,6 @@ impl AudioSink for LegSink {
 }
 
 #[cfg(test)]
-// Fixtures convert numbers freely and compare exact values.
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp
-)]
 mod tests {
     use super::*;
     use crate::media::audio::{tone_strength, Capture, Tone};

@@ -68,13 +68,8 @@ pub fn mos(one_way_delay_ms: f64, loss_pct: f64) -> f64 {
 }
 
 #[cfg(test)]
-// Fixtures convert numbers freely and compare exact values.
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp
-)]
+// Test fixtures: exact values and free conversions.
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
 

@@ -48,13 +48,6 @@ pub const MAX_PRESENCE_SUBSCRIPTIONS: usize = 1000;
 pub const MIN_API_KEY_CHARS: usize = 16;
 
 #[cfg(test)]
-// Fixtures convert numbers freely and compare exact values.
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp
-)]
 mod tests {
     use super::*;
 

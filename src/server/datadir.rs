@@ -144,13 +144,6 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<Restored, DataDirError>
 }
 
 #[cfg(test)]
-// Fixtures convert numbers freely and compare exact values.
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp
-)]
 mod tests {
     use super::*;
     use crate::server::store::Store;

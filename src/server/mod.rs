@@ -446,13 +446,6 @@ impl Server {
 }
 
 #[cfg(test)]
-// Fixtures convert numbers freely and compare exact values.
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp
-)]
 mod tests {
     #[test]
     fn the_turn_password_is_hmac_sha1_as_rfc_2202_computes_it() {

@@ -367,13 +367,6 @@ pub fn parse_cast(text: &str) -> Result<Cast, CastError> {
 }
 
 #[cfg(test)]
-// Fixtures convert numbers freely and compare exact values.
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp
-)]
 mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};

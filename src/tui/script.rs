@@ -411,13 +411,6 @@ impl Player {
 pub const DEMO_TOUR: &str = include_str!("../../scripts/demo.tour");
 
 #[cfg(test)]
-// Fixtures convert numbers freely and compare exact values.
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp
-)]
 mod tests {
     use super::*;
 

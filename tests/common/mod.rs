@@ -1,5 +1,8 @@
 //! Shared set-up for the integration tests: a real server on port 0 with a temporary data
 //! directory, users and real clients against it.
+
+// Test code: fixtures convert numbers freely; scenarios read top to bottom.
+#![allow(clippy::match_wild_err_arm)]
 #![allow(dead_code)]
 
 pub mod gate;
@@ -44,6 +47,13 @@ impl TestServer {
 
     pub fn admin(&self) -> Rest {
         Rest::new(&self.url()).unwrap().with_api_key(API_KEY)
+    }
+
+    /// Creates these users.
+    pub async fn users(&self, ids: &[&str]) {
+        for id in ids {
+            self.admin().admin_create_user(id, None).await.unwrap();
+        }
     }
 
     /// Creates a user and returns a REST client holding a fresh token for them.
@@ -109,6 +119,84 @@ pub fn admin_tokens(url: &str, id: &str) -> TokenSource {
                 .map_err(|e| e.to_string())
         }
     })
+}
+
+/// The `parla` binary with a clean environment: `PATH`, and `home` as its home with its
+/// configuration and data below it.
+pub fn parla_in(home: &std::path::Path) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_parla"));
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    c
+}
+
+/// A token for `user` from the admin API of the server at `url`.
+pub async fn admin_token(url: &str, user: &str) -> String {
+    Rest::new(url)
+        .unwrap()
+        .with_api_key(API_KEY)
+        .admin_credentials(user, None)
+        .await
+        .unwrap()
+        .access_token
+}
+
+/// What a finished command printed as JSON, once it is known to have succeeded.
+pub fn json_output(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Creates alice and bob through `admin`; returns a token for alice (`lifetime` seconds,
+/// or the server's default).
+pub async fn create_alice_and_bob(admin: &Rest, lifetime: Option<u64>) -> String {
+    for u in ["alice", "bob"] {
+        admin.admin_create_user(u, None).await.unwrap();
+    }
+    admin
+        .admin_credentials("alice", lifetime)
+        .await
+        .unwrap()
+        .access_token
+}
+
+/// alice dials bob (both exist) and bob answers as soon as it rings: alice's session and
+/// events, bob's, and the room.
+pub async fn answered_call(t: &TestServer) -> (Client, Events, Client, Events, String) {
+    let (alice, a) = t.client("alice").await;
+    let (bob, mut b) = t.client("bob").await;
+    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
+    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
+        .await;
+    bob.answer(&room).await.unwrap();
+    (alice, a, bob, b, room)
+}
+
+/// Waits at most `limit` for a command to end and checks that it succeeded.
+pub async fn succeeded(
+    what: &str,
+    limit: Duration,
+    run: impl std::future::Future<Output = std::io::Result<std::process::Output>>,
+) -> std::process::Output {
+    let out = tokio::time::timeout(limit, run)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish"))
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 pub struct Events {

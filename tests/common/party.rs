@@ -1,6 +1,9 @@
 //! One party of a call under test: a real client whose events drive a `CallDriver` on its
 //! own task (as `parla call` does), with what it hears captured and every state recorded.
 
+// Test code: fixtures convert numbers freely; scenarios read top to bottom.
+#![allow(clippy::trivially_copy_pass_by_ref)]
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -2,6 +2,13 @@
 //! sending what a well-behaved library refuses to send: frames over the size limit, text
 //! that is not UTF-8, and for seeing exactly which close frame comes back.
 
+// Test code: fixtures convert numbers freely; scenarios read top to bottom.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::decimal_bitwise_operands,
+    clippy::match_wild_err_arm
+)]
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -87,13 +87,6 @@ pub fn migrate(conn: &mut Connection) -> StoreResult<u32> {
 }
 
 #[cfg(test)]
-// Fixtures convert numbers freely and compare exact values.
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp
-)]
 mod tests {
     use super::*;
 

@@ -122,7 +122,7 @@ pub async fn interactive(launch: &Launch) -> Result<(), TuiError> {
     let mut rt = Runtime::new(look, client.clone(), events, &file.audio.bind);
     rt.serve_ctl(crate::ctl::default_socket_path()).await;
     let result = in_terminal(&mut rt, launch.record_cast.as_deref()).await;
-    client.stop();
+    client.shutdown().await;
     result
 }
 
