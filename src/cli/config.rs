@@ -129,11 +129,9 @@ pub fn command(cli: &Cli, command: &super::ConfigCommand) -> Result<(), super::o
                 ));
             }
             if problems.is_empty() {
-                if cli.json {
-                    print_json(&serde_json::json!({"ok": true}));
-                } else {
+                super::output::show(cli.json, &serde_json::json!({"ok": true}), |_| {
                     println!("config ok: {}", show(&path));
-                }
+                });
                 Ok(())
             } else {
                 Err(CliError {

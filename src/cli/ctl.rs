@@ -45,11 +45,7 @@ pub async fn run(args: &CtlArgs, json: bool) -> Result<(), CliError> {
     let result = ctl::request(&socket, &request)
         .await
         .map_err(|e| cli_error(e, &socket))?;
-    if json {
-        print_json(&result);
-    } else {
-        println!("{}", human(&request, &result));
-    }
+    super::output::show(json, &result, |r| println!("{}", human(&request, r)));
     Ok(())
 }
 
