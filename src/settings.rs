@@ -176,6 +176,54 @@ pub fn load_file(o: &Overrides) -> Result<ConfigFile, ConfigError> {
     }
 }
 
+/// This installation's device id, kept in the data directory so that a restarted parla is
+/// the same device to the server (it can end the call it was in). Each parla process of the
+/// user at one time holds one slot: the first `dev_…`, the next `dev_…-2`, and so on, each
+/// with a lock the operating system drops with the process. `None` when the directory
+/// cannot be used (a random id per process then).
+pub fn device_id() -> Option<String> {
+    static ID: std::sync::OnceLock<Option<(String, std::fs::File)>> = std::sync::OnceLock::new();
+    ID.get_or_init(|| claim_device_id(&project_dirs()?.data_dir().join("device")))
+        .as_ref()
+        .map(|(id, _)| id.clone())
+}
+
+/// The base id in `dir/id` (made once), and the first slot whose lock is free.
+fn claim_device_id(dir: &Path) -> Option<(String, std::fs::File)> {
+    std::fs::create_dir_all(dir).ok()?;
+    let id_file = dir.join("id");
+    let base = match std::fs::read_to_string(&id_file) {
+        Ok(s)
+            if (1..=40).contains(&s.trim().len())
+                && s.trim()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+        {
+            s.trim().to_owned()
+        }
+        _ => {
+            let id = format!("dev_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+            std::fs::write(&id_file, &id).ok()?;
+            id
+        }
+    };
+    (1..=32).find_map(|slot| {
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("slot-{slot}.lock")))
+            .ok()?;
+        lock.try_lock().ok()?;
+        let id = if slot == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{slot}")
+        };
+        Some((id, lock))
+    })
+}
+
 /// Where log files go.
 pub fn log_dir() -> PathBuf {
     project_dirs().map_or_else(
@@ -266,6 +314,9 @@ impl Resolved {
         let mut config =
             crate::client::ClientConfig::new(self.server.clone(), self.token_source()?);
         config.ca_file.clone_from(&self.ca_file);
+        if let Some(id) = device_id() {
+            config.device_id = id;
+        }
         Ok(config)
     }
 }

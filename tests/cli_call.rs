@@ -296,3 +296,71 @@ async fn the_device_backend_runs_a_call_and_reports_missing_devices() {
     );
     bob_done(bob).await;
 }
+
+/// Starts alice's `parla --json call bob` and waits until it reports the call connected.
+async fn alice_in_call(t: &TestServer, home: &Path) -> tokio::process::Child {
+    use tokio::io::AsyncBufReadExt;
+    let mut alice = parla(t, home, &t.token("alice").await)
+        .args(words("--json call bob --bind 127.0.0.1:0"))
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(alice.stdout.take().unwrap()).lines();
+    let connected = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if v["event"] == "call_state" && v["state"]["state"] == "connected" {
+                return;
+            }
+        }
+        panic!("parla call ended before the call connected");
+    };
+    tokio::time::timeout(Duration::from_secs(30), connected)
+        .await
+        .expect("the call never connected");
+    // Keep reading so the process never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    alice
+}
+
+/// A caller stopped by SIGTERM hangs up first; one killed outright leaves the call when
+/// the server's grace period passes. Either way the other side sees the end, and both can
+/// call again straight away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_terminated_or_killed_mid_call_ends_it_and_nobody_stays_busy() {
+    let t = TestServer::start().await;
+    let home = alice_and_bob(&t).await;
+    for (signal, reason) in [("TERM", "hang_up"), ("KILL", "connection_lost")] {
+        let bob = bob_answers(&t, home.path(), &["--bind", "127.0.0.1:0"]).await;
+        let alice = alice_in_call(&t, home.path()).await;
+        let pid = alice.id().unwrap().to_string();
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let bob = bob_done(bob).await;
+        assert_eq!(
+            call_summary(&bob)["end_reason"],
+            reason,
+            "after signal {signal}"
+        );
+        drop(alice);
+    }
+    // Nobody is busy: a new call from the same installation connects and ends normally.
+    let bob = bob_answers(&t, home.path(), &["--bind", "127.0.0.1:0"]).await;
+    let alice = run(
+        &t,
+        home.path(),
+        &t.token("alice").await,
+        &words("--json call bob --hangup-after 1 --bind 127.0.0.1:0"),
+    )
+    .await;
+    assert!(
+        alice.status.success(),
+        "{}",
+        String::from_utf8_lossy(&alice.stderr)
+    );
+    assert_eq!(call_summary(&bob_done(bob).await)["end_reason"], "hang_up");
+}

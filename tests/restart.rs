@@ -232,7 +232,7 @@ async fn a_connected_call_survives_a_server_restart() {
     pa.finish().await;
     pb.wait_state("given up", |s| {
         *s == CallState::Ended {
-            reason: parla::proto::EndReason::Error,
+            reason: parla::proto::EndReason::MediaLost,
         }
     })
     .await;

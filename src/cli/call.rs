@@ -12,7 +12,7 @@ use crate::client::call::media::AudioSetup;
 use crate::client::call::switchboard::{CallCommand, CallDone, CallNews, Switchboard};
 use crate::client::call::{CallState, CallView};
 use crate::client::session::ConnectionState;
-use crate::client::{Client, ClientConfig, Event};
+use crate::client::{Client, Event};
 use crate::ctl::calls::{self, CallAsk};
 use crate::ctl::frames::CallSummary;
 use crate::ctl::{CtlCall, CtlFailure, CtlRequest, CtlServer, InstanceEvent};
@@ -105,9 +105,7 @@ async fn start_client(
     cli: &super::Cli,
 ) -> Result<(Client, tokio::sync::mpsc::UnboundedReceiver<Event>), CliError> {
     let settings = config::resolve(cli)?;
-    let source = settings.token_source()?;
-    let mut config = ClientConfig::new(settings.server.clone(), source);
-    config.ca_file.clone_from(&settings.ca_file);
+    let mut config = settings.client_config()?;
     config.presence = false;
     let (client, mut events) = Client::start(config)?;
     // Wait until signed in, or fail with the session's reason.
@@ -398,6 +396,8 @@ async fn drive(
         failure: None,
     };
     let mut interrupted = false;
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     while !run.finished {
         tokio::select! {
             e = events.recv() => {
@@ -409,7 +409,7 @@ async fn drive(
                 run.hangup_at = None;
                 let _ = client.hangup(room_id).await;
             }
-            _ = tokio::signal::ctrl_c(), if !interrupted => {
+            () = interrupt(&mut terminate), if !interrupted => {
                 interrupted = true;
                 let _ = client.hangup(room_id).await;
             }
@@ -429,6 +429,22 @@ async fn drive(
         });
     }
     Ok(run.summary())
+}
+
+/// Ctrl-C, or SIGTERM (`timeout`, a service manager): either hangs up the call first.
+async fn interrupt(terminate: &mut Option<tokio::signal::unix::Signal>) {
+    let term = async {
+        match terminate {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
 }
 
 fn report(summary: &CallSummary, json: bool) {
@@ -635,7 +651,16 @@ async fn answer_calls(
             calls: ctl.calls.as_deref_mut(),
             server: ctl.server,
         };
-        let summary = drive(client, events, &room_id, audio, plan, json, call_ctl).await?;
+        let summary = match drive(client, events, &room_id, audio, plan, json, call_ctl).await {
+            Ok(summary) => summary,
+            // One call that failed (a description that could not be used, say) has been
+            // hung up; `--auto` goes on answering the next.
+            Err(e) if auto => {
+                super::output::print_error(&e, json);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         report(&summary, json);
         if let Some(server) = ctl.server {
             server.publish(InstanceEvent::CallSummary(summary));

@@ -251,6 +251,10 @@ pub struct ServeArgs {
     /// Address of a reverse proxy whose X-Forwarded-For names the client (repeatable)
     #[arg(long, value_name = "IP")]
     pub trusted_proxy: Vec<std::net::IpAddr>,
+    /// Seconds a device in a call may stay disconnected before it leaves the call
+    /// (end reason connection_lost)
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::proto::CALL_GRACE_S)]
+    pub call_grace: u64,
     /// Change a rate limit: messages, dials, signals or frames, as NAME=PER_SECOND/BURST
     /// or NAME=off (repeatable)
     #[arg(long, value_name = "NAME=RATE/BURST", value_parser = parse_limit)]

@@ -7,7 +7,7 @@ use super::config;
 use super::output::{self, exit, CliError};
 use super::{AdminCommand, Cli, Command, UserCommand};
 use crate::client::session::ConnectionState;
-use crate::client::{Client, ClientConfig, ClientError, Event, Rest};
+use crate::client::{Client, ClientError, Event, Rest};
 use crate::proto::{Direction, ErrorCode};
 use crate::server::{Server, ServerConfig};
 
@@ -353,6 +353,7 @@ async fn serve(cli: &Cli, args: &super::ServeArgs) -> Result<(), CliError> {
         });
     }
     config.trusted_proxies.clone_from(&args.trusted_proxy);
+    config.call_grace = std::time::Duration::from_secs(args.call_grace);
     for (name, rate) in &args.limit {
         let limits = &mut config.limits;
         match name.as_str() {
@@ -397,9 +398,7 @@ async fn serve(cli: &Cli, args: &super::ServeArgs) -> Result<(), CliError> {
 
 async fn watch(cli: &Cli) -> Result<(), CliError> {
     let settings = config::resolve(cli)?;
-    let source = settings.token_source()?;
-    let mut config = ClientConfig::new(settings.server.clone(), source);
-    config.ca_file.clone_from(&settings.ca_file);
+    let config = settings.client_config()?;
     let (client, mut events) = Client::start(config)?;
     loop {
         tokio::select! {

@@ -63,7 +63,7 @@ impl ClientConfig {
             presence: true,
             keepalive: Duration::from_secs(30),
             ca_file: None,
-            media_timeout: Duration::from_secs(30),
+            media_timeout: Duration::from_secs(12),
             clock: crate::clock::Clock::system(),
         }
     }
@@ -320,9 +320,25 @@ impl Client {
 
     /// Hangs up (or cancels an outgoing call that still rings, or declines one ringing).
     pub async fn hangup(&self, room_id: &str) -> Result<Call, ClientError> {
-        let room_id = room_id.to_owned();
-        self.call_request(|req_id| ClientFrame::CallHangup { req_id, room_id })
+        self.hangup_because(room_id, crate::proto::EndReason::HangUp)
             .await
+    }
+
+    /// Leaves a call because its media failed (`error`, `incompatible_media`,
+    /// `media_lost`): a 1:1 call ends with that reason for both sides.
+    pub async fn hangup_because(
+        &self,
+        room_id: &str,
+        reason: crate::proto::EndReason,
+    ) -> Result<Call, ClientError> {
+        let room_id = room_id.to_owned();
+        let reason = (reason != crate::proto::EndReason::HangUp).then_some(reason);
+        self.call_request(|req_id| ClientFrame::CallHangup {
+            req_id,
+            room_id,
+            reason,
+        })
+        .await
     }
 
     /// Relays WebRTC signaling to another party of a call.

@@ -21,8 +21,10 @@ const FRAME: Duration = Duration::from_millis(20);
 pub struct AudioControl {
     /// Send silence instead of the source.
     pub muted: AtomicBool,
-    /// Send nothing and play nothing (call on hold).
-    pub held: AtomicBool,
+    /// Send nothing (either side holds, or the other side takes no audio).
+    pub send_paused: AtomicBool,
+    /// Play nothing (this side holds; the other side's hold music is played).
+    pub play_paused: AtomicBool,
     /// Digits waiting to be sent as tones.
     pub dtmf: Mutex<DtmfSender>,
     /// Digits waiting to be sent as RFC 4733 telephone-events.
@@ -101,7 +103,7 @@ impl AudioEngine {
                     _ = tick.tick() => {}
                     _ = stop_tx_side.changed() => break,
                 }
-                if ctl.held.load(Ordering::Relaxed) {
+                if ctl.send_paused.load(Ordering::Relaxed) {
                     // Nothing goes out; recorders keep time with silence.
                     if tap {
                         let _ = sent_tx.try_send(vec![0; FRAME_SAMPLES]);
@@ -165,7 +167,7 @@ impl AudioEngine {
                 }
             };
             let opus_pt = peer.negotiated_payload_type().await.ok();
-            let event_pt = peer.event_payload_type().await;
+            let event_pts = peer.event_payload_types().await;
             let red_pt = peer.red_payload_type().await;
             let mut jb = JitterBuffer::new(JitterConfig::default());
             let mut detector = DtmfDetector::default();
@@ -176,7 +178,7 @@ impl AudioEngine {
                 tokio::select! {
                     p = packets.recv() => match p {
                         Some(p) => {
-                            if event_pt == Some(p.payload_type) {
+                            if event_pts.matches(p.payload_type) {
                                 jb.push_filler(p.sequence);
                                 if let Some(d) = events_in.receive(p.timestamp, &p.payload) {
                                     let _ = events_tx.send(MediaEvent::Dtmf(d));
@@ -209,7 +211,7 @@ impl AudioEngine {
                         None => break,
                     },
                     _ = tick.tick() => {
-                        let held = ctl.held.load(Ordering::Relaxed);
+                        let held = ctl.play_paused.load(Ordering::Relaxed);
                         let n = match jb.pop() {
                             Playout::Packet(data) if data.is_empty() => 0,
                             Playout::Packet(data) => decoder.decode(&data, &mut pcm).unwrap_or(0),
@@ -261,7 +263,7 @@ impl AudioEngine {
 
     /// Queues digits (already checked with [`super::dtmf::parse`]).
     pub async fn send_dtmf(&self, digits: &[char], timing: DtmfTiming) {
-        let events = !self.inband_dtmf && self.peer.event_payload_type().await.is_some();
+        let events = !self.inband_dtmf && self.peer.takes_events().await;
         self.control.rfc4733.store(events, Ordering::Relaxed);
         if events {
             if let Ok(mut e) = self.control.events.lock() {

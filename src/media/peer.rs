@@ -95,24 +95,146 @@ pub struct RtpAudio {
     pub arrived: Instant,
 }
 
-/// Whether an SDP puts its audio on hold: the audio section is `sendonly` or `inactive`
-/// (the sender of that SDP will not receive, or not exchange, audio).
-pub fn sdp_holds_audio(sdp: &str) -> bool {
-    let mut in_audio = false;
-    for line in sdp.lines() {
-        let line = line.trim();
-        if line.starts_with("m=") {
-            in_audio = line.starts_with("m=audio");
-        } else if in_audio && (line == "a=sendonly" || line == "a=inactive") {
-            return true;
+/// The direction of an audio section, as its writer says it (RFC 3264 §5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Direction {
+    #[default]
+    SendRecv,
+    SendOnly,
+    RecvOnly,
+    Inactive,
+}
+
+impl Direction {
+    fn from_flags(send: bool, recv: bool) -> Self {
+        match (send, recv) {
+            (true, true) => Direction::SendRecv,
+            (true, false) => Direction::SendOnly,
+            (false, true) => Direction::RecvOnly,
+            (false, false) => Direction::Inactive,
         }
     }
-    false
+
+    /// The writer will send audio.
+    #[must_use]
+    pub fn sends(self) -> bool {
+        matches!(self, Direction::SendRecv | Direction::SendOnly)
+    }
+
+    /// The writer will receive audio.
+    #[must_use]
+    pub fn receives(self) -> bool {
+        matches!(self, Direction::SendRecv | Direction::RecvOnly)
+    }
+
+    /// The direction of an answer, by one who wants `self`, to an offer of `offered`: send
+    /// only what the offerer receives, receive only what it sends (RFC 3264 §6.1).
+    #[must_use]
+    pub fn answer(self, offered: Direction) -> Direction {
+        Direction::from_flags(
+            self.sends() && offered.receives(),
+            self.receives() && offered.sends(),
+        )
+    }
+
+    /// The SDP attribute's name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::SendRecv => "sendrecv",
+            Direction::SendOnly => "sendonly",
+            Direction::RecvOnly => "recvonly",
+            Direction::Inactive => "inactive",
+        }
+    }
+}
+
+/// Whether the audio section of an SDP is rejected (port 0) or missing: the answerer has
+/// no codec in common with the offer.
+pub fn audio_rejected(sdp: &str) -> bool {
+    match sdp.lines().find_map(|l| l.trim().strip_prefix("m=audio ")) {
+        Some(rest) => rest.split_whitespace().next() == Some("0"),
+        None => true,
+    }
+}
+
+/// The direction of the audio section of an SDP (`sendrecv` when it names none), or
+/// `inactive` when the section is rejected (port 0) or missing.
+pub fn audio_direction(sdp: &str) -> Direction {
+    let mut in_audio = false;
+    let mut found = None;
+    let mut seen_audio = false;
+    for line in sdp.lines() {
+        let line = line.trim();
+        if let Some(m) = line.strip_prefix("m=") {
+            if seen_audio {
+                break;
+            }
+            in_audio = m.starts_with("audio");
+            if in_audio {
+                seen_audio = true;
+                if m.split_whitespace().nth(1) == Some("0") {
+                    return Direction::Inactive;
+                }
+            }
+        } else if in_audio {
+            found = match line {
+                "a=sendrecv" => Some(Direction::SendRecv),
+                "a=sendonly" => Some(Direction::SendOnly),
+                "a=recvonly" => Some(Direction::RecvOnly),
+                "a=inactive" => Some(Direction::Inactive),
+                _ => found,
+            };
+        }
+    }
+    if seen_audio {
+        found.unwrap_or_default()
+    } else {
+        Direction::Inactive
+    }
 }
 
 /// `PT` of `a=rtpmap:PT telephone-event/48000` in the audio section of an SDP.
 pub fn telephone_event_pt(sdp: &str) -> Option<u8> {
     rtpmap_pt(sdp, &["telephone-event/48000", "telephone-event/48000/1"])
+}
+
+/// `PT` of `a=rtpmap:PT telephone-event/8000`: what SIP gateways offer beside their
+/// narrowband codecs, and browsers beside Opus.
+pub fn telephone_event_8k_pt(sdp: &str) -> Option<u8> {
+    rtpmap_pt(sdp, &["telephone-event/8000", "telephone-event/8000/1"])
+}
+
+/// The payload types telephone-events can arrive with, and the one (with its clock rate)
+/// they go out with: the 48 kHz one, which matches Opus' clock, when the other side has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EventTypes {
+    pub wide: Option<u8>,
+    pub narrow: Option<u8>,
+}
+
+impl EventTypes {
+    #[must_use]
+    pub fn of(sdp: &str) -> Self {
+        EventTypes {
+            wide: telephone_event_pt(sdp),
+            narrow: telephone_event_8k_pt(sdp),
+        }
+    }
+
+    /// Whether `pt` is a telephone-event.
+    #[must_use]
+    pub fn matches(&self, pt: u8) -> bool {
+        self.wide == Some(pt) || self.narrow == Some(pt)
+    }
+
+    /// The payload type to send with and its clock rate.
+    #[must_use]
+    pub fn sending(&self) -> Option<(u8, u32)> {
+        self.wide
+            .map(|pt| (pt, 48_000))
+            .or(self.narrow.map(|pt| (pt, 8_000)))
+    }
 }
 
 /// The payload type the audio section of an SDP maps to one of `codecs` (lower case).
@@ -166,6 +288,21 @@ fn telephone_event_codec() -> RTCRtpCodecParameters {
     }
 }
 
+/// telephone-event at 8 kHz: accepted when offered (a gateway beside G.711, a browser beside
+/// Opus), not offered by parla, which offers the 48 kHz one that matches Opus' clock.
+fn telephone_event_8k_codec() -> RTCRtpCodecParameters {
+    RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: MIME_TYPE_TELEPHONE_EVENT.to_owned(),
+            clock_rate: 8_000,
+            channels: 1,
+            sdp_fmtp_line: "0-16".to_owned(),
+            rtcp_feedback: vec![],
+        },
+        payload_type: 126,
+    }
+}
+
 /// Payload type parla offers for redundant audio (RFC 2198).
 const RED_PT: u8 = 63;
 
@@ -204,6 +341,8 @@ fn media_engine(redundancy: bool) -> Result<MediaEngine, PeerError> {
             .map_err(wrtc)?;
     }
     m.register_codec(telephone_event_codec(), RtpCodecKind::Audio)
+        .map_err(wrtc)?;
+    m.register_codec(telephone_event_8k_codec(), RtpCodecKind::Audio)
         .map_err(wrtc)?;
     Ok(m)
 }
@@ -302,7 +441,7 @@ pub struct AudioPeer {
     timestamp: AtomicU32,
     event_timestamp: AtomicU32,
     payload_type: tokio::sync::OnceCell<u8>,
-    event_payload_type: tokio::sync::OnceCell<Option<u8>>,
+    event_payload_type: tokio::sync::OnceCell<EventTypes>,
     red_payload_type: tokio::sync::OnceCell<Option<u8>>,
     /// The last Opus frame sent and its timestamp, repeated in the next RED packet.
     last_frame: std::sync::Mutex<Option<(u32, Bytes)>>,
@@ -334,6 +473,9 @@ pub struct PeerOptions {
     /// Gather only relayed (TURN) candidates, so the other side never learns this
     /// machine's addresses and media always goes through the TURN server.
     pub relay_only: bool,
+    /// Resolve the other side's mDNS (`.local`) candidates; off by default, since it needs
+    /// a multicast socket.
+    pub mdns: bool,
 }
 
 impl Default for PeerOptions {
@@ -341,6 +483,7 @@ impl Default for PeerOptions {
         PeerOptions {
             redundancy: true,
             relay_only: false,
+            mdns: false,
         }
     }
 }
@@ -389,6 +532,14 @@ impl AudioPeer {
             )
             // A restart binds new sockets: the old addresses may be gone with the old path.
             .with_discard_local_candidates_during_ice_restart(true)
+            // mDNS needs a multicast socket, which hosts with only a loopback interface
+            // (containers, network namespaces) cannot open; peers' `.local` candidates are
+            // then dropped, and their other candidates still connect.
+            .with_multicast_dns_mode(if options.mdns {
+                rtc::ice::mdns::MulticastDnsMode::QueryOnly
+            } else {
+                rtc::ice::mdns::MulticastDnsMode::Disabled
+            })
             .build();
         let mut builder = PeerConnectionBuilder::new();
         if let Some(outage) = outage {
@@ -581,16 +732,23 @@ impl AudioPeer {
             .copied()
     }
 
-    /// The payload type of `telephone-event/48000` in the other side's description, when it
-    /// offers or accepts it.
-    pub async fn event_payload_type(&self) -> Option<u8> {
+    /// The telephone-event payload types in the other side's description (at 48 and
+    /// 8 kHz), as far as it offers or accepts them.
+    pub async fn event_payload_types(&self) -> EventTypes {
         if let Some(pt) = self.event_payload_type.get() {
             return *pt;
         }
-        let sdp = self.pc.remote_description().await?.sdp;
-        let pt = telephone_event_pt(&sdp);
+        let Some(sdp) = self.pc.remote_description().await.map(|d| d.sdp) else {
+            return EventTypes::default();
+        };
+        let pt = EventTypes::of(&sdp);
         let _ = self.event_payload_type.set(pt);
         pt
+    }
+
+    /// Whether digits can go out as telephone-events.
+    pub async fn takes_events(&self) -> bool {
+        self.event_payload_types().await.sending().is_some()
     }
 
     /// The payload type of `red/48000/2` when the other side's description has it: audio
@@ -667,11 +825,19 @@ impl AudioPeer {
 
     /// Sends one telephone-event packet in place of 20 ms of audio (RFC 4733). Every packet
     /// of one event carries the timestamp of its first.
-    pub async fn send_event(&self, payload: [u8; 4], first: bool) -> Result<(), PeerError> {
-        let pt = self
-            .event_payload_type()
+    /// At 8 kHz the duration is counted in that clock's units; the timestamp stays the
+    /// stream's own.
+    pub async fn send_event(&self, mut payload: [u8; 4], first: bool) -> Result<(), PeerError> {
+        let (pt, rate) = self
+            .event_payload_types()
             .await
+            .sending()
             .ok_or_else(|| PeerError::WebRtc("telephone-event was not negotiated".into()))?;
+        if rate != 48_000 {
+            let duration = u32::from(u16::from_be_bytes([payload[2], payload[3]])) * rate / 48_000;
+            let duration = u16::try_from(duration).unwrap_or(u16::MAX).to_be_bytes();
+            payload[2..4].copy_from_slice(&duration);
+        }
         let ts = self.claim_timestamp();
         if first {
             self.event_timestamp.store(ts, Ordering::Relaxed);
@@ -762,13 +928,46 @@ mod tests {
     }
 
     #[test]
-    fn hold_is_read_from_the_audio_section() {
+    fn the_direction_is_read_from_the_audio_section() {
         let base = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n";
-        assert!(!sdp_holds_audio(&format!("{base}a=sendrecv\r\n")));
-        assert!(sdp_holds_audio(&format!("{base}a=inactive\r\n")));
-        assert!(sdp_holds_audio(&format!("{base}a=sendonly\r\n")));
-        assert!(!sdp_holds_audio(
-            "m=video 9 RTP/AVP 96\r\na=inactive\r\nm=audio 9 RTP/AVP 111\r\na=sendrecv\r\n"
-        ));
+        for d in [
+            Direction::SendRecv,
+            Direction::SendOnly,
+            Direction::RecvOnly,
+            Direction::Inactive,
+        ] {
+            assert_eq!(audio_direction(&format!("{base}a={}\r\n", d.as_str())), d);
+        }
+        assert_eq!(audio_direction(base), Direction::SendRecv);
+        assert_eq!(
+            audio_direction(
+                "m=video 9 RTP/AVP 96\r\na=inactive\r\nm=audio 9 RTP/AVP 111\r\na=sendrecv\r\n"
+            ),
+            Direction::SendRecv
+        );
+        assert_eq!(
+            audio_direction("v=0\r\nm=audio 0 UDP/TLS/RTP/SAVPF 0\r\na=sendrecv\r\n"),
+            Direction::Inactive,
+            "a rejected section carries nothing"
+        );
+    }
+
+    #[test]
+    fn answers_follow_the_offered_direction() {
+        use Direction::*;
+        for (offered, answered) in [
+            (SendRecv, SendRecv),
+            (SendOnly, RecvOnly),
+            (RecvOnly, SendOnly),
+            (Inactive, Inactive),
+        ] {
+            assert_eq!(SendRecv.answer(offered), answered, "{offered:?}");
+        }
+        assert_eq!(
+            SendOnly.answer(SendRecv),
+            SendOnly,
+            "a holder answers sendonly"
+        );
+        assert_eq!(SendOnly.answer(SendOnly), Inactive, "both hold");
     }
 }

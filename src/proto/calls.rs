@@ -29,8 +29,14 @@ pub enum EndReason {
     HangUp,
     /// Nobody answered within the ring timeout.
     Timeout,
-    /// The call failed (media could not be set up, the device went away, ...).
+    /// The call failed (media could not be set up, a description could not be used, ...).
     Error,
+    /// The two sides have no audio codec in common: the offer's audio was rejected.
+    IncompatibleMedia,
+    /// The media path went and ICE restarts could not bring it back.
+    MediaLost,
+    /// A party's device stayed disconnected from the server longer than the grace period.
+    ConnectionLost,
 }
 
 impl EndReason {
@@ -44,7 +50,22 @@ impl EndReason {
             EndReason::HangUp => "hang_up",
             EndReason::Timeout => "timeout",
             EndReason::Error => "error",
+            EndReason::IncompatibleMedia => "incompatible_media",
+            EndReason::MediaLost => "media_lost",
+            EndReason::ConnectionLost => "connection_lost",
         }
+    }
+
+    /// A reason a party may give when it hangs up (`call_hangup`'s `reason`).
+    #[must_use]
+    pub fn is_hangup_reason(self) -> bool {
+        matches!(
+            self,
+            EndReason::HangUp
+                | EndReason::Error
+                | EndReason::IncompatibleMedia
+                | EndReason::MediaLost
+        )
     }
 }
 

@@ -65,6 +65,10 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req_id: Option<String>,
         room_id: String,
+        /// Why this party leaves: `hang_up` (the default), or what went wrong with its
+        /// media (`error`, `incompatible_media`, `media_lost`); a 1:1 call ends with it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<EndReason>,
     },
     /// Relay a signal to another party of the call.
     CallSignal {
@@ -91,6 +95,9 @@ pub enum ServerFrame {
         server_time: DateTime<Utc>,
         /// Newest sequence number of every channel the user takes part in.
         channels: BTreeMap<String, u64>,
+        /// The calls this device is in and those ringing for its user.
+        #[serde(default)]
+        calls: Vec<Call>,
     },
     /// A `send_message` was stored (or had been stored before under the same `client_id`).
     Ack {

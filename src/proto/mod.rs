@@ -39,6 +39,9 @@ pub const MAX_PARTICIPANTS: usize = 256;
 pub const MAX_CALL_PARTIES: usize = 4;
 /// Seconds a call rings before the server ends it with `timeout`.
 pub const RING_TIMEOUT_S: u64 = 60;
+/// Seconds a device in a call may stay disconnected from the server before it leaves the
+/// call (`connection_lost`): long enough for the client's first two reconnection attempts.
+pub const CALL_GRACE_S: u64 = 8;
 /// Largest SDP or ICE candidate relayed, in bytes.
 pub const MAX_SIGNAL_BYTES: usize = 64 * 1024;
 /// Most users one WebSocket connection can follow with `subscribe_presence` (subscribing

@@ -55,6 +55,9 @@ struct Room {
 pub struct Calls {
     rooms: HashMap<String, Room>,
     ring_timeout: Duration,
+    /// Devices in a call whose connection closed, and since when: they leave their calls
+    /// once away longer than the grace period.
+    away: HashMap<(String, String), DateTime<Utc>>,
 }
 
 fn err(code: ErrorCode, msg: impl Into<String>) -> ApiError {
@@ -70,6 +73,7 @@ impl Calls {
         Calls {
             rooms: HashMap::new(),
             ring_timeout,
+            away: HashMap::new(),
         }
     }
 
@@ -100,6 +104,71 @@ impl Calls {
             })
             .map(|r| r.call.clone())
             .collect()
+    }
+
+    /// The calls `user`'s `device` is in, and those ringing for the user: what `ready` lists,
+    /// so that a device that reconnects can take up or end its call.
+    pub fn calls_of(&self, user: &str, device: &str) -> Vec<Call> {
+        self.rooms
+            .values()
+            .filter(|r| r.call.status != CallStatus::Ended)
+            .filter(|r| {
+                r.call.participant(user).is_some_and(|p| {
+                    p.state == ParticipantState::Ringing
+                        || (active(p.state) && p.device_id.as_deref() == Some(device))
+                })
+            })
+            .map(|r| r.call.clone())
+            .collect()
+    }
+
+    /// A device connected again: it keeps its calls.
+    pub fn device_back(&mut self, user: &str, device: &str) {
+        self.away.remove(&(user.to_owned(), device.to_owned()));
+    }
+
+    /// Devices away from their calls for `grace` or longer, and not connected again (by
+    /// `connected`), leave them with `connection_lost`.
+    pub fn expire_away(
+        &mut self,
+        now: DateTime<Utc>,
+        grace: Duration,
+        connected: impl Fn(&str, &str) -> bool,
+    ) -> Vec<Effect> {
+        let grace = chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::MAX);
+        let due: Vec<(String, String)> = self
+            .away
+            .iter()
+            .filter(|(_, since)| now - **since >= grace)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut effects = Vec::new();
+        for (user, device) in due {
+            self.away.remove(&(user.clone(), device.clone()));
+            if connected(&user, &device) {
+                continue;
+            }
+            let rooms: Vec<String> = self
+                .rooms
+                .values()
+                .filter(|r| r.call.status != CallStatus::Ended)
+                .filter(|r| {
+                    r.call.participant(&user).is_some_and(|p| {
+                        active(p.state) && p.device_id.as_deref() == Some(device.as_str())
+                    })
+                })
+                .map(|r| r.call.room_id.clone())
+                .collect();
+            for room in rooms {
+                tracing::info!(%user, %device, %room, "device gone too long; it leaves the call");
+                if let Ok((_, fx)) =
+                    self.hangup_because(&user, &device, &room, EndReason::ConnectionLost, now)
+                {
+                    effects.extend(fx);
+                }
+            }
+        }
+        effects
     }
 
     /// Who `user`'s device is in a call with, when it is.
@@ -316,6 +385,19 @@ impl Calls {
         room_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(Call, Vec<Effect>), ApiError> {
+        self.hangup_because(user, device, room_id, EndReason::HangUp, now)
+    }
+
+    /// Leaves a call for `reason`: the end reason of a call this ends (`hang_up`, or what
+    /// went wrong with the party's media or connection).
+    pub fn hangup_because(
+        &mut self,
+        user: &str,
+        device: &str,
+        room_id: &str,
+        reason: EndReason,
+        now: DateTime<Utc>,
+    ) -> Result<(Call, Vec<Effect>), ApiError> {
         let room = self.room_mut(room_id, user)?;
         let status = room.call.status;
         let p = Self::participant_mut(&mut room.call, user)?;
@@ -348,7 +430,7 @@ impl Calls {
             let call = Self::end(room, EndReason::Canceled, now, &mut effects);
             return Ok((call, effects));
         }
-        let call = Self::settle(room, EndReason::HangUp, now, &mut effects);
+        let call = Self::settle(room, reason, now, &mut effects);
         if call.status != CallStatus::Ended {
             // The others go on; the call is over for the device that left.
             effects.push(Effect::ToDevice {
@@ -356,7 +438,7 @@ impl Calls {
                 device: device.to_owned(),
                 frame: ServerFrame::CallEnded {
                     call: call.clone(),
-                    reason: EndReason::HangUp,
+                    reason,
                 },
             });
         }
@@ -395,8 +477,20 @@ impl Calls {
     }
 
     /// A device's connection closed. A call still ringing from it is canceled; a connected
-    /// call goes on (media flows peer to peer) until someone hangs up.
+    /// call goes on (media flows peer to peer) for the grace period, in which the device can
+    /// come back (see [`Calls::expire_away`]).
     pub fn device_gone(&mut self, user: &str, device: &str, now: DateTime<Utc>) -> Vec<Effect> {
+        let in_call = self.rooms.values().any(|r| {
+            r.call.status == CallStatus::Connected
+                && r.call
+                    .participant(user)
+                    .is_some_and(|p| active(p.state) && p.device_id.as_deref() == Some(device))
+        });
+        if in_call {
+            self.away
+                .entry((user.to_owned(), device.to_owned()))
+                .or_insert(now);
+        }
         let dialing: Vec<String> = self
             .rooms
             .values()
@@ -766,5 +860,64 @@ mod tests {
             c.get(&call.room_id).unwrap().end_reason,
             Some(EndReason::Canceled)
         );
+    }
+
+    #[test]
+    fn a_device_gone_longer_than_the_grace_period_leaves_its_call() {
+        let grace = Duration::from_secs(8);
+        let secs = chrono::Duration::seconds;
+        let mut c = calls();
+        let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+        let id = call.room_id.clone();
+        c.answer("bob", "b1", &id, t0()).unwrap();
+        assert!(
+            c.device_gone("bob", "b1", t0()).is_empty(),
+            "the call goes on"
+        );
+        assert_eq!(c.calls_of("bob", "b1").len(), 1, "ready lists it");
+        assert!(c
+            .expire_away(t0() + secs(7), grace, |_, _| false)
+            .is_empty());
+        // Back in time: it keeps the call.
+        c.device_back("bob", "b1");
+        assert!(c
+            .expire_away(t0() + secs(30), grace, |_, _| false)
+            .is_empty());
+        assert_eq!(c.get(&id).unwrap().status, CallStatus::Connected);
+        // Gone again, and a new connection of the same device does not count as gone.
+        c.device_gone("bob", "b1", t0() + secs(30));
+        assert!(c
+            .expire_away(t0() + secs(40), grace, |_, _| true)
+            .is_empty());
+        // Gone for good.
+        c.device_gone("bob", "b1", t0() + secs(50));
+        let fx = c.expire_away(t0() + secs(58), grace, |_, _| false);
+        assert_eq!(ended_for(&fx, "alice"), Some(EndReason::ConnectionLost));
+        assert!(fx.iter().any(
+            |e| matches!(e, Effect::Free { user, device } if user == "bob" && device == "b1")
+        ));
+        assert_eq!(
+            c.get(&id).unwrap().end_reason,
+            Some(EndReason::ConnectionLost)
+        );
+        assert!(c.calls_of("bob", "b1").is_empty());
+    }
+
+    #[test]
+    fn a_party_ends_a_call_with_the_reason_its_media_gave() {
+        let mut c = calls();
+        let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+        c.answer("bob", "b1", &call.room_id, t0()).unwrap();
+        let (ended, fx) = c
+            .hangup_because(
+                "bob",
+                "b1",
+                &call.room_id,
+                EndReason::IncompatibleMedia,
+                t0(),
+            )
+            .unwrap();
+        assert_eq!(ended.end_reason, Some(EndReason::IncompatibleMedia));
+        assert_eq!(ended_for(&fx, "alice"), Some(EndReason::IncompatibleMedia));
     }
 }

@@ -420,6 +420,11 @@ impl Hub {
         Self::send_to_conns(&mut inner, &ids, &encode(frame));
     }
 
+    /// Whether a device of a user has a connection now.
+    pub fn device_connected(&self, user: &str, device: &str) -> bool {
+        !Self::device_conns(&self.lock(), user, device, true).is_empty()
+    }
+
     pub fn presence(&self, user_id: &str) -> Presence {
         Self::presence_locked(&self.lock(), user_id)
     }

@@ -46,6 +46,9 @@ pub struct ServerConfig {
     pub token_warning: Duration,
     /// How long a call rings before it ends with `timeout`.
     pub ring_timeout: Duration,
+    /// How long a device in a call may stay disconnected before it leaves the call (with
+    /// `connection_lost`); it keeps the call when it reconnects sooner.
+    pub call_grace: Duration,
     /// STUN server URLs handed to clients (e.g. `stun:stun.example.org:3478`).
     pub stun_urls: Vec<String>,
     /// TURN servers and the secret shared with them for time-limited credentials.
@@ -109,6 +112,7 @@ impl ServerConfig {
             api_key: None,
             token_warning: DEFAULT_TOKEN_WARNING,
             ring_timeout: Duration::from_secs(crate::proto::RING_TIMEOUT_S),
+            call_grace: Duration::from_secs(crate::proto::CALL_GRACE_S),
             stun_urls: Vec::new(),
             turn: None,
             limits: Limits::default(),
@@ -168,6 +172,7 @@ pub struct AppState {
     pub api_key: String,
     pub token_warning: Duration,
     pub calls: std::sync::Mutex<calls::Calls>,
+    pub call_grace: Duration,
     pub stun_urls: Vec<String>,
     pub turn: Option<TurnConfig>,
     pub rates: Rates,
@@ -333,6 +338,7 @@ impl Server {
             api_key,
             token_warning: config.token_warning,
             calls: std::sync::Mutex::new(calls::Calls::new(config.ring_timeout)),
+            call_grace: config.call_grace,
             stun_urls: config.stun_urls.clone(),
             turn: config.turn.clone(),
             rates: Rates::new(config.limits.clone()),
@@ -373,6 +379,13 @@ impl Server {
                     break;
                 };
                 let _ = state.with_calls(|c| Ok(((), c.tick(state.clock.utc()))));
+                let _ = state.with_calls(|c| {
+                    let connected = |u: &str, d: &str| state.hub.device_connected(u, d);
+                    Ok((
+                        (),
+                        c.expire_away(state.clock.utc(), state.call_grace, connected),
+                    ))
+                });
                 if last_trim.elapsed() >= TRIM_EVERY && state.sockets.take_ended() > 0 {
                     last_trim = tokio::time::Instant::now();
                     tokio::task::spawn_blocking(crate::sys::release_free_memory);

@@ -43,8 +43,8 @@ use super::ops::{
 use super::store::Anchor;
 use super::AppState;
 use crate::proto::{
-    frame_req_id, parse_client_frame, ApiError, ClientFrame, Direction, ErrorCode, SendMessage,
-    ServerFrame, Signal, MAX_FRAME_BYTES, MAX_SIGNAL_BYTES, PROTOCOL_VERSION,
+    frame_req_id, parse_client_frame, ApiError, ClientFrame, Direction, EndReason, ErrorCode,
+    SendMessage, ServerFrame, Signal, MAX_FRAME_BYTES, MAX_SIGNAL_BYTES, PROTOCOL_VERSION,
 };
 
 #[derive(Deserialize, Default)]
@@ -378,6 +378,12 @@ impl Connection {
                 expires_at: self.expires_at,
                 server_time: self.state.clock.utc(),
                 channels,
+                calls: self
+                    .state
+                    .calls
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .calls_of(&self.user_id, &self.device_id),
             },
             Err(e) => ServerFrame::error(None, e),
         }
@@ -515,11 +521,13 @@ impl Connection {
     /// when it is in a call.
     fn restore_calls(&self) {
         let (ringing, busy) = {
-            let calls = self
+            let mut calls = self
                 .state
                 .calls
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Back within the grace period: the device keeps its call.
+            calls.device_back(&self.user_id, &self.device_id);
             (
                 calls.ringing_for(&self.user_id),
                 calls.busy_with(&self.user_id, &self.device_id),
@@ -573,11 +581,24 @@ impl Connection {
                 self.state
                     .with_calls(|c| c.decline(&self.user_id, &room_id, reason, now)),
             ),
-            ClientFrame::CallHangup { req_id, room_id } => (
+            ClientFrame::CallHangup {
                 req_id,
-                self.state
-                    .with_calls(|c| c.hangup(&self.user_id, &self.device_id, &room_id, now)),
-            ),
+                room_id,
+                reason,
+            } => {
+                let reason = reason.unwrap_or(EndReason::HangUp);
+                let result = if reason.is_hangup_reason() {
+                    self.state.with_calls(|c| {
+                        c.hangup_because(&self.user_id, &self.device_id, &room_id, reason, now)
+                    })
+                } else {
+                    Err(ApiError::new(
+                        ErrorCode::ValidationError,
+                        "a hang-up reason is hang_up, error, incompatible_media or media_lost",
+                    ))
+                };
+                (req_id, result)
+            }
             ClientFrame::CallSignal {
                 room_id,
                 to_user,

@@ -12,7 +12,7 @@ use crate::media::audio::{AudioSink, AudioSource};
 use crate::media::dtmf::DtmfTiming;
 use crate::media::engine::{AudioEngine, AudioStats, MediaEvent};
 use crate::media::impair::{Impairer, Impairment};
-use crate::media::peer::{AudioPeer, MediaState, PeerError, RtpAudio};
+use crate::media::peer::{audio_rejected, AudioPeer, MediaState, PeerError, RtpAudio};
 use crate::media::stats::{dbfs, mos, CallStats};
 use crate::proto::Signal;
 
@@ -26,6 +26,19 @@ pub enum MediaError {
     Audio(#[from] crate::media::audio::AudioError),
     #[error("the call's media has already been set up")]
     AlreadyStarted,
+    #[error("the other side has no audio codec in common with parla (Opus, with telephone-event for DTMF)")]
+    Incompatible,
+}
+
+impl MediaError {
+    /// The end reason of a call this error ends.
+    #[must_use]
+    pub fn end_reason(&self) -> crate::proto::EndReason {
+        match self {
+            MediaError::Incompatible => crate::proto::EndReason::IncompatibleMedia,
+            _ => crate::proto::EndReason::Error,
+        }
+    }
 }
 
 /// Where a call's audio comes from and goes.
@@ -279,15 +292,26 @@ impl CallMedia {
             }
             Action::Answer(offer) => {
                 let sdp = self.peer.answer(offer).await?;
+                let rejected = audio_rejected(&sdp);
                 self.described.send_replace(Some(sdp.clone()));
+                // A rejected audio section still goes out: it tells the offerer why.
                 self.client
                     .signal(&self.room_id, &self.remote_user, Signal::Answer { sdp })?;
+                if rejected {
+                    return Err(MediaError::Incompatible);
+                }
             }
-            Action::AcceptAnswer(sdp) => self.peer.accept_answer(sdp).await?,
+            Action::AcceptAnswer(sdp) => {
+                if audio_rejected(&sdp) {
+                    return Err(MediaError::Incompatible);
+                }
+                self.peer.accept_answer(sdp).await?;
+            }
             Action::StartMedia => self.start_engine()?,
-            Action::Silence(held) => {
+            Action::Audio { send, play } => {
                 if let Some(e) = &self.engine {
-                    e.control.held.store(held, Ordering::Relaxed);
+                    e.control.send_paused.store(!send, Ordering::Relaxed);
+                    e.control.play_paused.store(!play, Ordering::Relaxed);
                 }
             }
             Action::LocalHold(hold) => self

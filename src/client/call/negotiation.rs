@@ -14,7 +14,7 @@
 
 use std::collections::VecDeque;
 
-use crate::media::peer::{ice_ufrag, sdp_holds_audio};
+use crate::media::peer::{audio_direction, ice_ufrag, Direction};
 
 /// What happened to the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +49,10 @@ pub enum Action {
     AcceptAnswer(String),
     /// Start the audio: the first offer and answer have been exchanged.
     StartMedia,
-    /// Audio stops (`true`: either side holds) or flows again.
-    Silence(bool),
+    /// What audio flows: this side sends unless either side holds or the other side takes
+    /// none; it plays what arrives unless this side holds (the other side's hold music is
+    /// played).
+    Audio { send: bool, play: bool },
     /// The user's hold took effect (for the session's call state).
     LocalHold(bool),
     /// The other side held or resumed.
@@ -68,6 +70,8 @@ pub struct Negotiation {
     reoffer: bool,
     local_hold: bool,
     remote_hold: bool,
+    /// The direction of the other side's last description, as it wrote it.
+    remote_direction: Direction,
     /// The ICE username fragment of the other side's last description.
     remote_ufrag: Option<String>,
     media_started: bool,
@@ -169,24 +173,51 @@ impl Negotiation {
             return;
         }
         self.on_remote_ufrag(ice_ufrag(&sdp));
-        let remote_hold = sdp_holds_audio(&sdp);
+        let direction = audio_direction(&sdp);
         self.out.push_back(Action::Answer(sdp));
         self.described();
-        if remote_hold != self.remote_hold {
-            self.remote_hold = remote_hold;
-            self.out
-                .push_back(Action::Silence(self.local_hold || remote_hold));
-            self.out.push_back(Action::RemoteHold(remote_hold));
-        }
+        self.remote_described(direction);
         self.after_exchange();
     }
 
     fn on_answer(&mut self, sdp: String) {
         self.remote_ufrag = ice_ufrag(&sdp);
+        let direction = audio_direction(&sdp);
         self.out.push_back(Action::AcceptAnswer(sdp));
         self.awaiting_answer = false;
         self.described();
+        self.remote_described(direction);
         self.after_exchange();
+    }
+
+    /// The other side's description says how it sends and receives. It holds when it will
+    /// not receive: `sendonly` (with hold music) or `inactive`, in an offer or in an answer
+    /// (an answer to our own hold says `recvonly`, which is no hold of theirs).
+    fn remote_described(&mut self, direction: Direction) {
+        let before = self.flow();
+        self.remote_direction = direction;
+        let remote_hold = matches!(direction, Direction::SendOnly | Direction::Inactive);
+        if self.flow() != before {
+            self.push_flow();
+        }
+        if remote_hold != self.remote_hold {
+            self.remote_hold = remote_hold;
+            self.out.push_back(Action::RemoteHold(remote_hold));
+        }
+    }
+
+    /// Whether this side sends and plays audio now. What arrives is played unless this
+    /// side holds (a side that says it will not send simply sends nothing).
+    fn flow(&self) -> (bool, bool) {
+        (
+            !self.local_hold && self.remote_direction.receives(),
+            !self.local_hold,
+        )
+    }
+
+    fn push_flow(&mut self) {
+        let (send, play) = self.flow();
+        self.out.push_back(Action::Audio { send, play });
     }
 
     /// A description went both ways: audio can start.
@@ -195,8 +226,8 @@ impl Negotiation {
             self.media_started = true;
             self.out.push_back(Action::StartMedia);
             // A hold made before the audio started applies to it from the start.
-            if self.local_hold || self.remote_hold {
-                self.out.push_back(Action::Silence(true));
+            if self.flow() != (true, true) {
+                self.push_flow();
             }
         }
     }
@@ -212,8 +243,7 @@ impl Negotiation {
             return;
         }
         self.local_hold = hold;
-        self.out
-            .push_back(Action::Silence(hold || self.remote_hold));
+        self.push_flow();
         self.out.push_back(Action::LocalHold(hold));
         self.renegotiate();
     }
@@ -243,19 +273,38 @@ mod tests {
         pending_offer: bool,
         remote: Option<String>,
         started: bool,
-        silent: bool,
+        /// Whether audio goes out, and whether what arrives is played.
+        send: bool,
+        play: bool,
         local_hold: Option<bool>,
         remote_hold: Option<bool>,
         log: Vec<Action>,
     }
 
     impl FakePeer {
-        fn description(&self) -> String {
-            let dir = if self.hold { "sendonly" } else { "sendrecv" };
+        fn own(&self) -> Direction {
+            if self.hold {
+                Direction::SendOnly
+            } else {
+                Direction::SendRecv
+            }
+        }
+
+        fn describe(&self, dir: Direction) -> String {
             format!(
-                "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:u{}\r\na={dir}\r\n",
-                self.ufrag
+                "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:u{}\r\na={}\r\n",
+                self.ufrag,
+                dir.as_str()
             )
+        }
+
+        fn description(&self) -> String {
+            self.describe(self.own())
+        }
+
+        /// The answer to `offer`, whose direction follows the offer's (RFC 3264 §6.1).
+        fn answer(&self, offer: &str) -> String {
+            self.describe(self.own().answer(audio_direction(offer)))
         }
     }
 
@@ -294,8 +343,8 @@ mod tests {
                     }
                     Action::Answer(sdp) => {
                         assert!(!self.peer.pending_offer, "answering with an offer out");
+                        sent.push(Wire::Answer(self.peer.answer(&sdp)));
                         self.peer.remote = Some(sdp);
-                        sent.push(Wire::Answer(self.peer.description()));
                     }
                     Action::AcceptAnswer(sdp) => {
                         assert!(self.peer.pending_offer, "an answer to no offer");
@@ -305,8 +354,13 @@ mod tests {
                     Action::StartMedia => {
                         assert!(!self.peer.started, "media started twice");
                         self.peer.started = true;
+                        self.peer.send = true;
+                        self.peer.play = true;
                     }
-                    Action::Silence(s) => self.peer.silent = s,
+                    Action::Audio { send, play } => {
+                        self.peer.send = send;
+                        self.peer.play = play;
+                    }
                     Action::LocalHold(h) => self.peer.local_hold = Some(h),
                     Action::RemoteHold(h) => self.peer.remote_hold = Some(h),
                 }
@@ -359,20 +413,45 @@ mod tests {
         );
     }
 
+    /// A peer that writes its own offers (a browser, aiortc): holds with `inactive`, then
+    /// resumes with `sendrecv`, and later answers one of our offers `sendonly` (it holds).
+    #[test]
+    fn every_direction_the_other_side_writes_sets_what_flows() {
+        let (mut a, mut b) = call();
+        let offer = |dir: Direction| Input::Offer(b.peer.describe(dir));
+        let inactive = offer(Direction::Inactive);
+        let sendrecv = offer(Direction::SendRecv);
+        a.input(inactive);
+        assert_eq!(a.peer.remote_hold, Some(true));
+        assert!(!a.peer.send);
+        a.input(sendrecv);
+        assert_eq!(a.peer.remote_hold, Some(false));
+        assert!(a.peer.send && a.peer.play, "sendrecv restores both ways");
+        // Our next offer (an ICE restart), answered by a side that holds meanwhile.
+        b.peer.hold = true;
+        let offer = a.input(Input::PathLost);
+        settle(&mut a, &mut b, offer, Vec::new());
+        assert_eq!(a.peer.remote_hold, Some(true));
+        assert!(!a.peer.send && a.peer.play);
+    }
+
     #[test]
     fn hold_and_resume_reach_the_other_side() {
         let (mut a, mut b) = call();
         let out = b.input(Input::Hold(true));
-        assert!(b.peer.silent);
+        assert!(!b.peer.send && !b.peer.play);
         assert_eq!(b.peer.local_hold, Some(true));
         settle(&mut a, &mut b, Vec::new(), out);
         assert_eq!(a.peer.remote_hold, Some(true));
-        assert!(a.peer.silent, "the held side's audio stops too");
+        assert!(!a.peer.send, "nothing goes to a side that holds");
+        assert!(a.peer.play, "the hold music of a `sendonly` hold is played");
         assert_eq!(a.rules.holds(), (false, true));
+        // The answer to the hold (`recvonly`) is no hold of the answerer's.
+        assert_eq!(b.peer.remote_hold, None);
         let out = b.input(Input::Hold(false));
         settle(&mut a, &mut b, Vec::new(), out);
         assert_eq!(a.peer.remote_hold, Some(false));
-        assert!(!a.peer.silent && !b.peer.silent);
+        assert!(a.peer.send && a.peer.play && b.peer.send && b.peer.play);
         // Holding twice is one change.
         assert!(b.input(Input::Hold(false)).is_empty());
     }
@@ -461,8 +540,8 @@ mod tests {
         // The caller holds while ringing: offered after the first answer.
         assert!(a.input(Input::Hold(true)).is_empty());
         settle(&mut a, &mut b, offer, Vec::new());
-        assert!(a.peer.started && a.peer.silent);
+        assert!(a.peer.started && !a.peer.send && !a.peer.play);
         assert_eq!(b.peer.remote_hold, Some(true));
-        assert!(b.peer.silent);
+        assert!(!b.peer.send && b.peer.play);
     }
 }

@@ -107,6 +107,11 @@ impl CallDriver {
         &self.room_id
     }
 
+    /// The session the call runs on.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The media of the first other party (the only one in a 1:1 call).
     pub fn media(&self) -> Option<&CallMedia> {
         self.legs.values().next()

@@ -262,6 +262,28 @@ async fn perform(
     }
 }
 
+/// Feeds one session event to the call; true once the call has ended. A description or
+/// candidate that cannot be used ends the call for everyone, with its reason (the call's
+/// end then comes as an event too).
+async fn on_event(
+    driver: &mut CallDriver,
+    event: &Event,
+    room: &str,
+    fail: impl Fn(String),
+) -> bool {
+    match driver.on_event(event).await {
+        Ok(Some(CallEvent::Ended(_))) => true,
+        Ok(_) => false,
+        Err(e) => {
+            fail(e.to_string());
+            if let Err(h) = driver.client().hangup_because(room, e.end_reason()).await {
+                tracing::warn!(room = %room, error = %h, "could not hang up a failed call");
+            }
+            false
+        }
+    }
+}
+
 /// One call's task: session events and commands in, news out, until the call ended.
 async fn run_call(
     mut driver: CallDriver,
@@ -279,11 +301,11 @@ async fn run_call(
     loop {
         tokio::select! {
             m = rx.recv() => match m {
-                Some(Msg::Event(e)) => match driver.on_event(&e).await {
-                    Ok(Some(CallEvent::Ended(_))) => break,
-                    Ok(_) => {}
-                    Err(e) => fail(e.to_string()),
-                },
+                Some(Msg::Event(e)) => {
+                    if on_event(&mut driver, &e, &room, fail).await {
+                        break;
+                    }
+                }
                 Some(Msg::Command(command, reply)) => {
                     let outcome = perform(&mut driver, command, pace.dtmf_timing).await;
                     match (reply, outcome) {

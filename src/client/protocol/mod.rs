@@ -181,6 +181,7 @@ impl Protocol {
             device_id,
             expires_at,
             channels,
+            calls,
             ..
         } = first
         else {
@@ -200,6 +201,7 @@ impl Protocol {
             }
         }
         self.user_id.clone_from(&user_id);
+        self.end_orphaned_calls(&calls, &device_id);
         self.emit(Event::Connection {
             state: ConnectionState::Connected,
         });
@@ -569,6 +571,29 @@ impl Protocol {
         Some(since + self.media_limit())
     }
 
+    /// Calls the server has this device in that this session does not know: a parla that
+    /// restarted (after a crash, say) has no media for them, so it leaves them at once
+    /// (`media_lost`) instead of leaving the user busy.
+    fn end_orphaned_calls(&mut self, calls: &[crate::proto::Call], device_id: &str) {
+        for call in calls {
+            let mine = call.participant(&self.user_id).is_some_and(|p| {
+                matches!(
+                    p.state,
+                    crate::proto::ParticipantState::Calling
+                        | crate::proto::ParticipantState::Joined
+                ) && p.device_id.as_deref() == Some(device_id)
+            });
+            if mine && !self.calls.contains_key(&call.room_id) {
+                tracing::info!(room = %call.room_id, "leaving a call this device no longer has");
+                self.transmit(ClientFrame::CallHangup {
+                    req_id: None,
+                    room_id: call.room_id.clone(),
+                    reason: Some(EndReason::MediaLost),
+                });
+            }
+        }
+    }
+
     /// The calls answered but without media for longer than the limit.
     fn calls_without_media(&self, now: DateTime<Utc>) -> Vec<String> {
         let limit = self.media_limit();
@@ -583,10 +608,11 @@ impl Protocol {
     fn give_up_calls_without_media(&mut self, now: DateTime<Utc>) {
         for room_id in self.calls_without_media(now) {
             tracing::warn!(room = %room_id, "no media for too long; ending the call");
-            self.end_locally(&room_id, EndReason::Error, now);
+            self.end_locally(&room_id, EndReason::MediaLost, now);
             self.transmit(ClientFrame::CallHangup {
                 req_id: None,
                 room_id,
+                reason: Some(EndReason::MediaLost),
             });
         }
     }

@@ -42,6 +42,7 @@ fn ready(channels: &[(&str, u64)]) -> ServerFrame {
             .iter()
             .map(|(c, s)| ((*c).to_owned(), *s))
             .collect::<BTreeMap<_, _>>(),
+        calls: Vec::new(),
     }
 }
 
@@ -245,6 +246,7 @@ fn call_requests_are_answered_even_when_the_connection_goes() {
         ClientFrame::CallHangup {
             req_id: Some("r3".into()),
             room_id: "call_9".into(),
+            reason: None,
         },
     );
     drain(&mut p);
