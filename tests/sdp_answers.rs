@@ -307,3 +307,25 @@ async fn a_hold_by_the_answerer_and_its_resume_are_answered_in_turn() {
     a.close().await;
     b.close().await;
 }
+
+/// A re-offer that renumbers Opus (aiortc's move from the 111 parla offered to its own 96)
+/// is answered with the new number, and audio goes out with it.
+#[tokio::test]
+async fn a_renumbering_reoffer_moves_the_payload_types() {
+    let p = peer().await;
+    let first = p.answer(fixture("chromium-offer.sdp")).await.unwrap();
+    assert_eq!(m_line(&first).1.first(), Some(&111));
+    assert_eq!(p.negotiated_payload_type().await.unwrap(), 111);
+    let renumbered = fixture("chromium-offer.sdp")
+        .replace(" 111 63 9 0 8 13 110 126", " 96 63 9 0 8 13 110 126")
+        .replace("a=rtpmap:111 ", "a=rtpmap:96 ")
+        .replace("a=fmtp:111 ", "a=fmtp:96 ")
+        .replace("a=rtcp-fb:111 ", "a=rtcp-fb:96 ")
+        .replace("a=fmtp:63 111/111", "a=fmtp:63 96/96")
+        .replace("o=- 6230984179331402721 2 ", "o=- 6230984179331402721 3 ");
+    let second = p.answer(renumbered).await.unwrap();
+    assert_eq!(m_line(&second).1.first(), Some(&96), "{second}");
+    assert!(!m_line(&second).1.contains(&111), "{second}");
+    assert_eq!(p.negotiated_payload_type().await.unwrap(), 96);
+    p.close().await;
+}

@@ -166,9 +166,8 @@ impl AudioEngine {
                     return sink.finish();
                 }
             };
-            let opus_pt = peer.negotiated_payload_type().await.ok();
-            let event_pts = peer.event_payload_types().await;
-            let red_pt = peer.red_payload_type().await;
+            // Read per packet: a re-offer can renumber the formats.
+            let mut formats = peer.formats().await;
             let mut jb = JitterBuffer::new(JitterConfig::default());
             let mut detector = DtmfDetector::default();
             let mut events_in = EventReceiver::default();
@@ -178,7 +177,11 @@ impl AudioEngine {
                 tokio::select! {
                     p = packets.recv() => match p {
                         Some(p) => {
-                            if event_pts.matches(p.payload_type) {
+                            if !formats.knows(p.payload_type) {
+                                formats = peer.formats().await;
+                            }
+                            let (opus_pt, red_pt) = (formats.opus, formats.red);
+                            if formats.events.matches(p.payload_type) {
                                 jb.push_filler(p.sequence);
                                 if let Some(d) = events_in.receive(p.timestamp, &p.payload) {
                                     let _ = events_tx.send(MediaEvent::Dtmf(d));

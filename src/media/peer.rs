@@ -8,7 +8,7 @@
 //! not hold up the call. An ICE restart
 //! binds new sockets and gathers afresh, for when the network path changes.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -203,6 +203,31 @@ pub fn telephone_event_pt(sdp: &str) -> Option<u8> {
 /// narrowband codecs, and browsers beside Opus.
 pub fn telephone_event_8k_pt(sdp: &str) -> Option<u8> {
     rtpmap_pt(sdp, &["telephone-event/8000", "telephone-event/8000/1"])
+}
+
+/// The payload types of the audio formats both sides use, as a description lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Formats {
+    pub opus: Option<u8>,
+    pub red: Option<u8>,
+    pub events: EventTypes,
+}
+
+impl Formats {
+    /// Whether `pt` is one of these formats.
+    #[must_use]
+    pub fn knows(&self, pt: u8) -> bool {
+        self.opus == Some(pt) || self.red == Some(pt) || self.events.matches(pt)
+    }
+
+    #[must_use]
+    pub fn of(sdp: &str) -> Self {
+        Formats {
+            opus: rtpmap_pt(sdp, &["opus/48000/2"]),
+            red: red_pt(sdp),
+            events: EventTypes::of(sdp),
+        }
+    }
 }
 
 /// The payload types telephone-events can arrive with, and the one (with its clock rate)
@@ -440,12 +465,11 @@ pub struct AudioPeer {
     sequence: AtomicU16,
     timestamp: AtomicU32,
     event_timestamp: AtomicU32,
-    payload_type: tokio::sync::OnceCell<u8>,
-    event_payload_type: tokio::sync::OnceCell<EventTypes>,
-    red_payload_type: tokio::sync::OnceCell<Option<u8>>,
+    /// The payload types of the last remote description (an answer takes the offer's
+    /// numbers, so both sides use these); read again after each new description.
+    formats: std::sync::Mutex<Option<Formats>>,
     /// The last Opus frame sent and its timestamp, repeated in the next RED packet.
     last_frame: std::sync::Mutex<Option<(u32, Bytes)>>,
-    sender: Arc<dyn webrtc::rtp_transceiver::RtpSender>,
     gathering: watch::Receiver<RTCIceGatheringState>,
     state: watch::Receiver<MediaState>,
     candidates: std::sync::Mutex<Option<mpsc::UnboundedReceiver<LocalCandidate>>>,
@@ -577,8 +601,7 @@ impl AudioPeer {
                 ..Default::default()
             }],
         )));
-        let sender = pc
-            .add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
+        pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
             .await
             .map_err(wrtc)?;
         // Offer redundant audio and telephone-event beside Opus (the track itself names
@@ -604,11 +627,8 @@ impl AudioPeer {
                 sequence: AtomicU16::new(rand::random()),
                 timestamp: AtomicU32::new(rand::random()),
                 event_timestamp: AtomicU32::new(0),
-                payload_type: tokio::sync::OnceCell::new(),
-                event_payload_type: tokio::sync::OnceCell::new(),
-                red_payload_type: tokio::sync::OnceCell::new(),
+                formats: std::sync::Mutex::new(None),
                 last_frame: std::sync::Mutex::new(None),
-                sender,
                 gathering,
                 state,
                 candidates: std::sync::Mutex::new(Some(candidates)),
@@ -653,6 +673,7 @@ impl AudioPeer {
     pub async fn answer(&self, offer_sdp: String) -> Result<String, PeerError> {
         let offer = RTCSessionDescription::offer(offer_sdp).map_err(wrtc)?;
         self.pc.set_remote_description(offer).await.map_err(wrtc)?;
+        self.forget_formats();
         self.add_early_candidates().await;
         let answer = self.pc.create_answer(None).await.map_err(wrtc)?;
         self.pc.set_local_description(answer).await.map_err(wrtc)?;
@@ -663,6 +684,7 @@ impl AudioPeer {
     pub async fn accept_answer(&self, answer_sdp: String) -> Result<(), PeerError> {
         let answer = RTCSessionDescription::answer(answer_sdp).map_err(wrtc)?;
         self.pc.set_remote_description(answer).await.map_err(wrtc)?;
+        self.forget_formats();
         self.add_early_candidates().await;
         Ok(())
     }
@@ -715,35 +737,36 @@ impl AudioPeer {
         self.state.clone()
     }
 
+    /// The payload types in use, from the other side's last description.
+    pub async fn formats(&self) -> Formats {
+        if let Some(f) = *self.formats.lock().unwrap_or_else(PoisonError::into_inner) {
+            return f;
+        }
+        let Some(sdp) = self.pc.remote_description().await.map(|d| d.sdp) else {
+            return Formats::default();
+        };
+        let f = Formats::of(&sdp);
+        *self.formats.lock().unwrap_or_else(PoisonError::into_inner) = Some(f);
+        f
+    }
+
+    /// A new remote description may renumber the formats.
+    fn forget_formats(&self) {
+        *self.formats.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     /// The payload type both sides use for Opus.
     pub async fn negotiated_payload_type(&self) -> Result<u8, PeerError> {
-        self.payload_type
-            .get_or_try_init(|| async {
-                let params = self.sender.get_parameters().await.map_err(wrtc)?;
-                params
-                    .rtp_parameters
-                    .codecs
-                    .iter()
-                    .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(MIME_TYPE_OPUS))
-                    .map(|c| c.payload_type)
-                    .ok_or_else(|| PeerError::WebRtc("Opus was not negotiated".into()))
-            })
+        self.formats()
             .await
-            .copied()
+            .opus
+            .ok_or_else(|| PeerError::WebRtc("Opus was not negotiated".into()))
     }
 
     /// The telephone-event payload types in the other side's description (at 48 and
     /// 8 kHz), as far as it offers or accepts them.
     pub async fn event_payload_types(&self) -> EventTypes {
-        if let Some(pt) = self.event_payload_type.get() {
-            return *pt;
-        }
-        let Some(sdp) = self.pc.remote_description().await.map(|d| d.sdp) else {
-            return EventTypes::default();
-        };
-        let pt = EventTypes::of(&sdp);
-        let _ = self.event_payload_type.set(pt);
-        pt
+        self.formats().await.events
     }
 
     /// Whether digits can go out as telephone-events.
@@ -754,13 +777,7 @@ impl AudioPeer {
     /// The payload type of `red/48000/2` when the other side's description has it: audio
     /// then goes out with the previous frame repeated (RFC 2198).
     pub async fn red_payload_type(&self) -> Option<u8> {
-        if let Some(pt) = self.red_payload_type.get() {
-            return *pt;
-        }
-        let sdp = self.pc.remote_description().await?.sdp;
-        let pt = red_pt(&sdp);
-        let _ = self.red_payload_type.set(pt);
-        pt
+        self.formats().await.red
     }
 
     /// Received packets thrown away so far because the call did not take them in time.

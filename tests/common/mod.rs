@@ -7,6 +7,7 @@
 
 pub mod gate;
 pub mod party;
+pub mod peer;
 pub mod rawws;
 pub mod serve;
 

@@ -146,6 +146,8 @@ pub struct CallMedia {
     trickle: Option<tokio::task::JoinHandle<()>>,
     /// The last description this side sent (none before the first).
     described: tokio::sync::watch::Sender<Option<String>>,
+    /// Held while a description is made and sent: candidates wait for it.
+    describing: Arc<tokio::sync::Mutex<()>>,
     /// The offer/answer rules.
     negotiation: Negotiation,
     started: Option<std::time::Instant>,
@@ -195,8 +197,11 @@ impl CallMedia {
         // Local candidates go to the other side as they are found, except those the
         // description sent already carries. They wait for this side's first description: the
         // other side makes its connection when that arrives, and would have nowhere to put a
-        // candidate before it.
+        // candidate before it. While a description is being made and sent (a new ICE
+        // generation gathers meanwhile) they wait for it too: `describing` is held then.
         let (described, mut described_rx) = tokio::sync::watch::channel(None::<String>);
+        let describing = Arc::new(tokio::sync::Mutex::new(()));
+        let gate = describing.clone();
         let trickle = peer.take_candidates().map(|mut candidates| {
             let (c, room, to) = (client.clone(), room_id.to_owned(), remote_user.to_owned());
             tokio::spawn(async move {
@@ -204,6 +209,7 @@ impl CallMedia {
                     return;
                 }
                 while let Some(candidate) = candidates.recv().await {
+                    let _described = gate.lock().await;
                     if let Some(Signal::Candidate {
                         candidate: line, ..
                     }) = &candidate
@@ -233,6 +239,7 @@ impl CallMedia {
             watcher: Some(watcher),
             trickle,
             described,
+            describing,
             negotiation: Negotiation::new(),
             started: None,
             device,
@@ -285,18 +292,26 @@ impl CallMedia {
             Action::RestartIce => self.peer.restart_ice().await?,
             Action::SetDirection { hold } => self.peer.set_direction(hold).await?,
             Action::Offer => {
+                let _describing = self.describing.clone().lock_owned().await;
                 let sdp = self.peer.offer().await?;
-                self.described.send_replace(Some(sdp.clone()));
-                self.client
-                    .signal(&self.room_id, &self.remote_user, Signal::Offer { sdp })?;
+                self.client.signal(
+                    &self.room_id,
+                    &self.remote_user,
+                    Signal::Offer { sdp: sdp.clone() },
+                )?;
+                self.described.send_replace(Some(sdp));
             }
             Action::Answer(offer) => {
+                let _describing = self.describing.clone().lock_owned().await;
                 let sdp = self.peer.answer(offer).await?;
                 let rejected = audio_rejected(&sdp);
-                self.described.send_replace(Some(sdp.clone()));
                 // A rejected audio section still goes out: it tells the offerer why.
-                self.client
-                    .signal(&self.room_id, &self.remote_user, Signal::Answer { sdp })?;
+                self.client.signal(
+                    &self.room_id,
+                    &self.remote_user,
+                    Signal::Answer { sdp: sdp.clone() },
+                )?;
+                self.described.send_replace(Some(sdp));
                 if rejected {
                     return Err(MediaError::Incompatible);
                 }

@@ -275,10 +275,12 @@ async fn on_event(
         Ok(Some(CallEvent::Ended(_))) => true,
         Ok(_) => false,
         Err(e) => {
-            fail(e.to_string());
+            // Hung up with the reason before anyone hears of the failure (a front end that
+            // hangs up on failures would otherwise get there first, with `hang_up`).
             if let Err(h) = driver.client().hangup_because(room, e.end_reason()).await {
                 tracing::warn!(room = %room, error = %h, "could not hang up a failed call");
             }
+            fail(e.to_string());
             false
         }
     }

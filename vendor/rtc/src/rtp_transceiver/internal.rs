@@ -349,7 +349,9 @@ impl RTCRtpTransceiverInternal {
                 if match_type == match_filter {
                     pass_mapping.insert(0, (remote_codec.payload_type, match_codec.payload_type));
 
-                    remote_codec.payload_type = match_codec.payload_type;
+                    // parla patch: the payload type stays the remote description's own. An
+                    // answer uses the offer's numbers (RFC 3264 §6.1), also when a re-offer
+                    // renumbers a codec (aiortc's re-offers move Opus from 111 to 96).
                     // The scan runs backwards so that matched entries can be removed by index,
                     // so prepend to undo it: an answer must keep the offer's codec order (the
                     // offerer reads it back as our preference). Appending here would make the

@@ -144,18 +144,16 @@ impl RTCRtpReceiverInternal {
         for codec in codecs {
             let (c, match_type) =
                 codec_parameters_fuzzy_search(&codec.rtp_codec, &media_engine_codecs);
-            // parla patch: the preferred codec's own format parameters with the payload type
-            // negotiated for it, and never one payload type twice in an m-line.
+            // parla patch: the preferred codec itself (its payload type, the remote
+            // description's when it came from one, and its own format parameters), with the
+            // feedback negotiated for it; never one payload type twice in an m-line.
             if match_type != CodecMatch::None
                 && !filtered_codecs
                     .iter()
-                    .any(|f: &RTCRtpCodecParameters| f.payload_type == c.payload_type)
+                    .any(|f: &RTCRtpCodecParameters| f.payload_type == codec.payload_type)
             {
-                let mut chosen = c;
-                chosen
-                    .rtp_codec
-                    .sdp_fmtp_line
-                    .clone_from(&codec.rtp_codec.sdp_fmtp_line);
+                let mut chosen = codec.clone();
+                chosen.rtp_codec.rtcp_feedback = c.rtp_codec.rtcp_feedback;
                 filtered_codecs.push(chosen);
             }
         }

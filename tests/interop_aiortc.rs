@@ -1,0 +1,441 @@
+//! Calls between `parla call` / `parla answer` and a peer built on aiortc (PyPI, in the venv
+//! `make test` sets up), which knows parla only through docs/protocol.md. Each case checks
+//! the audio at both ends (frequency and level), and what the descriptions said.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::peer::{aiortc, assert_tone, directions, mono_wav, parla_wav, tone_while_silent};
+use common::*;
+use serde_json::Value;
+
+const LIMIT: Duration = Duration::from_mins(1);
+
+fn parla(t: &TestServer, home: &Path, token: &str) -> tokio::process::Command {
+    let mut c = parla_in(home);
+    c.env("PARLA_SERVER", t.url()).env("PARLA_TOKEN", token);
+    c
+}
+
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+fn json_lines(out: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn summary(out: &std::process::Output) -> Value {
+    json_lines(&out.stdout)
+        .into_iter()
+        .find(|v| v["event"] == "call_summary")
+        .unwrap_or_else(|| {
+            panic!(
+                "no call summary; stderr {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+}
+
+async fn setup() -> (TestServer, tempfile::TempDir) {
+    let t = TestServer::start().await;
+    t.users(&["alice", "bob"]).await;
+    (t, tempfile::tempdir().unwrap())
+}
+
+/// No candidate or end of candidates ever came before the description it belongs to.
+fn no_early_candidates(events: &[Value]) {
+    assert!(
+        !events
+            .iter()
+            .any(|v| v["event"] == "candidate_before_description"),
+        "parla sent a candidate before its description: {events:#?}"
+    );
+}
+
+/// parla (alice) calls the aiortc peer (bob), which answers with `peer_args`; alice hangs
+/// up after `secs`. Returns parla's output, the peer's events and both recordings.
+async fn parla_calls_aiortc(
+    t: &TestServer,
+    home: &Path,
+    peer_args: &[&str],
+    secs: f64,
+) -> (std::process::Output, Vec<Value>, Vec<i16>, Vec<i16>) {
+    let heard_by_peer = home.join("peer.wav");
+    let mut args = vec!["--role", "answer", "--tone", "880", "--record"];
+    let heard = heard_by_peer.to_str().unwrap().to_owned();
+    args.push(&heard);
+    args.extend_from_slice(peer_args);
+    let peer = aiortc(&t.url(), &t.token("bob").await, &args);
+    peer.wait_for("ready", LIMIT).await;
+    let recording = home.join("parla.wav");
+    let alice = parla(t, home, &t.token("alice").await)
+        .args(words("--json call bob --tone 440 --bind 127.0.0.1:0"))
+        .args(["--hangup-after", &secs.to_string(), "--record"])
+        .arg(&recording)
+        .stdout(Stdio::piped())
+        .output();
+    let alice = succeeded("parla call", LIMIT, alice).await;
+    let events = peer.finish(LIMIT).await;
+    no_early_candidates(&events);
+    (
+        alice,
+        events,
+        mono_wav(&heard_by_peer),
+        parla_wav(&recording, 1),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parla_calls_aiortc_and_audio_crosses_both_ways() {
+    let (t, home) = setup().await;
+    let (alice, events, heard_by_peer, heard_by_parla) =
+        parla_calls_aiortc(&t, home.path(), &[], 3.0).await;
+    assert_eq!(summary(&alice)["answered"], true);
+    assert!(events
+        .iter()
+        .any(|v| v["event"] == "connection" && v["state"] == "connected"));
+    assert_tone("aiortc hears parla's 440 Hz", &heard_by_peer, 440.0);
+    assert_tone("parla hears aiortc's 880 Hz", &heard_by_parla, 880.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aiortc_calls_parla_and_audio_crosses_both_ways() {
+    let (t, home) = setup().await;
+    let recording = home.path().join("parla.wav");
+    let alice = parla(&t, home.path(), &t.token("alice").await)
+        .args(words(
+            "--json answer --tone 440 --bind 127.0.0.1:0 --record",
+        ))
+        .arg(&recording)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_online(&t, "bob", "alice").await;
+    let heard = home.path().join("peer.wav");
+    let peer = aiortc(
+        &t.url(),
+        &t.token("bob").await,
+        &[
+            "--role",
+            "call",
+            "--callee",
+            "alice",
+            "--tone",
+            "880",
+            "--record",
+            heard.to_str().unwrap(),
+            "--step",
+            "3:hangup",
+        ],
+    );
+    let events = peer.finish(LIMIT).await;
+    no_early_candidates(&events);
+    let alice = succeeded("parla answer", LIMIT, alice.wait_with_output()).await;
+    assert_eq!(summary(&alice)["end_reason"], "hang_up");
+    let (heard_by_peer, heard_by_parla) = (mono_wav(&heard), parla_wav(&recording, 1));
+    assert_tone("aiortc hears parla", &heard_by_peer, 440.0);
+    assert_tone("parla hears aiortc", &heard_by_parla, 880.0);
+}
+
+/// The aiortc peer (bob) calls `parla answer` (alice) with `peer_args`, and ends the call
+/// itself. Returns parla's output, the peer's events, what the peer heard, and parla's
+/// recording (what it sent, what it heard).
+async fn aiortc_calls_parla(
+    t: &TestServer,
+    home: &Path,
+    peer_args: &[&str],
+) -> (
+    std::process::Output,
+    Vec<Value>,
+    Vec<i16>,
+    Vec<i16>,
+    Vec<i16>,
+) {
+    let recording = home.join("parla.wav");
+    let alice = parla(t, home, &t.token("alice").await)
+        .args(words(
+            "--json answer --tone 440 --bind 127.0.0.1:0 --record",
+        ))
+        .arg(&recording)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_online(t, "bob", "alice").await;
+    let heard = home.join("peer.wav");
+    let mut args = vec![
+        "--role", "call", "--callee", "alice", "--tone", "880", "--record",
+    ];
+    let heard_arg = heard.to_str().unwrap().to_owned();
+    args.push(&heard_arg);
+    args.extend_from_slice(peer_args);
+    let peer = aiortc(&t.url(), &t.token("bob").await, &args);
+    let events = peer.finish(LIMIT).await;
+    no_early_candidates(&events);
+    let alice = succeeded("parla answer", LIMIT, alice.wait_with_output()).await;
+    (
+        alice,
+        events,
+        mono_wav(&heard),
+        parla_wav(&recording, 0),
+        parla_wav(&recording, 1),
+    )
+}
+
+fn answers_received(events: &[Value]) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|v| v["event"] == "answer_received")
+        .cloned()
+        .collect()
+}
+
+/// aiortc holds with `sendonly` (with hold music), then resumes: parla answers `recvonly`,
+/// plays the hold music, sends nothing meanwhile, and sends again after `sendrecv`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aiortc_holds_with_music_and_resumes() {
+    let (t, home) = setup().await;
+    let (alice, events, heard_by_peer, sent_by_parla, heard_by_parla) = aiortc_calls_parla(
+        &t,
+        home.path(),
+        &[
+            "--step",
+            "1.5:sendonly",
+            "--step",
+            "2:sendrecv",
+            "--step",
+            "2.5:hangup",
+        ],
+    )
+    .await;
+    assert_eq!(summary(&alice)["end_reason"], "hang_up");
+    let answers = answers_received(&events);
+    assert_eq!(
+        directions(&answers),
+        ["sendrecv", "recvonly", "sendrecv"],
+        "{answers:#?}"
+    );
+    assert!(
+        tone_while_silent(&heard_by_parla, 880.0, &sent_by_parla),
+        "parla plays the hold music while it sends nothing"
+    );
+    assert_tone("aiortc hears parla after the resume", &heard_by_peer, 440.0);
+    assert_tone(
+        "parla hears aiortc after the resume",
+        &heard_by_parla,
+        880.0,
+    );
+}
+
+/// A hold with `inactive`, then `sendrecv`: answered `inactive` then `sendrecv`, and parla's
+/// audio comes back (it used to stay `recvonly` for ever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aiortc_holds_inactive_and_resumes() {
+    let (t, home) = setup().await;
+    let (_alice, events, heard_by_peer, _, heard_by_parla) = aiortc_calls_parla(
+        &t,
+        home.path(),
+        &[
+            "--step",
+            "1.5:inactive",
+            "--step",
+            "2:sendrecv",
+            "--step",
+            "2.5:hangup",
+        ],
+    )
+    .await;
+    let answers = answers_received(&events);
+    assert_eq!(
+        directions(&answers),
+        ["sendrecv", "inactive", "sendrecv"],
+        "{answers:#?}"
+    );
+    assert_tone("parla sends again", &heard_by_peer, 440.0);
+    assert_tone("and hears again", &heard_by_parla, 880.0);
+}
+
+/// The side that did not place the call re-offers (hold with music, then resume): parla
+/// answers `recvonly` then `sendrecv` with the payload numbers of each offer (aiortc
+/// renumbers Opus in its re-offers), plays the hold music, and hears the peer again after.
+/// (aiortc's receiver keeps the numbers of its first exchange, so what parla sends after
+/// the renumbering is checked against Chromium, which keeps its numbers.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reoffers_from_the_side_that_did_not_place_the_call_are_answered() {
+    let (t, home) = setup().await;
+    let recording = home.path().join("parla.wav");
+    let (_alice, events, _, heard_by_parla) = parla_calls_aiortc(
+        &t,
+        home.path(),
+        &["--step", "1.5:sendonly", "--step", "2:sendrecv"],
+        6.0,
+    )
+    .await;
+    let offers: Vec<&Value> = events
+        .iter()
+        .filter(|v| v["event"] == "offer_sent")
+        .collect();
+    let answers = answers_received(&events);
+    assert_eq!(
+        directions(&answers),
+        ["recvonly", "sendrecv"],
+        "{answers:#?}"
+    );
+    for (offer, answer) in offers.iter().zip(&answers) {
+        let formats = |v: &Value| -> Vec<String> {
+            let sdp = v["sdp"].as_str().unwrap();
+            let m = sdp.lines().find(|l| l.starts_with("m=audio")).unwrap();
+            m.split_whitespace().skip(3).map(str::to_owned).collect()
+        };
+        let (offered, answered) = (formats(offer), formats(answer));
+        assert!(
+            answered.iter().all(|pt| offered.contains(pt)),
+            "the answer's payload types {answered:?} come from the offer's {offered:?}"
+        );
+    }
+    let sent_by_parla = parla_wav(&recording, 0);
+    assert!(
+        tone_while_silent(&heard_by_parla, 880.0, &sent_by_parla),
+        "parla plays the hold music while it sends nothing"
+    );
+    assert_tone(
+        "parla hears aiortc after the resume",
+        &heard_by_parla,
+        880.0,
+    );
+}
+
+/// An answer whose candidates all follow it, one `candidate` signal each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickled_answer_connects() {
+    let (t, home) = setup().await;
+    let (alice, _events, heard_by_peer, heard_by_parla) =
+        parla_calls_aiortc(&t, home.path(), &["--trickle"], 3.0).await;
+    assert_eq!(summary(&alice)["answered"], true);
+    assert_tone("heard_by_peer", &heard_by_peer, 440.0);
+    assert_tone("heard_by_parla", &heard_by_parla, 880.0);
+}
+
+/// An offer with nothing parla can use (G.722 only): the audio is rejected and the call
+/// ends for both with `incompatible_media`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_without_a_common_codec_ends_the_call_as_incompatible() {
+    let (t, home) = setup().await;
+    let alice = parla(&t, home.path(), &t.token("alice").await)
+        .args(words("--json answer --bind 127.0.0.1:0"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_online(&t, "bob", "alice").await;
+    let peer = aiortc(
+        &t.url(),
+        &t.token("bob").await,
+        &[
+            "--role", "call", "--callee", "alice", "--codecs", "G722", "--wait", "20",
+        ],
+    );
+    let events = peer.finish(LIMIT).await;
+    let ended: Vec<&Value> = events
+        .iter()
+        .filter(|v| v["event"] == "call_ended")
+        .collect();
+    assert_eq!(
+        ended.first().map(|v| &v["reason"]),
+        Some(&Value::from("incompatible_media")),
+        "{events:#?}"
+    );
+    let answer = events
+        .iter()
+        .find(|v| v["event"] == "answer_received")
+        .expect("no answer");
+    assert!(
+        answer["sdp"].as_str().unwrap().contains("m=audio 0 "),
+        "{answer}"
+    );
+    let out = tokio::time::timeout(LIMIT, alice.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("no audio codec in common"), "{stderr}");
+}
+
+/// A description that is not SDP ends that call with `error`; `parla answer --auto` goes on
+/// and answers the next call, whose audio flows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_sdp_ends_one_call_and_answer_auto_takes_the_next() {
+    let (t, home) = setup().await;
+    let mut alice = parla(&t, home.path(), &t.token("alice").await)
+        .args(words("--json answer --auto --tone 440 --bind 127.0.0.1:0"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_online(&t, "bob", "alice").await;
+    let token = t.token("bob").await;
+    let bad = aiortc(
+        &t.url(),
+        &token,
+        &[
+            "--role", "call", "--callee", "alice", "--first", "garbage", "--wait", "20",
+        ],
+    );
+    let events = bad.finish(LIMIT).await;
+    let reason = events
+        .iter()
+        .find(|v| v["event"] == "call_ended")
+        .map(|v| v["reason"].clone());
+    assert_eq!(reason, Some(Value::from("error")), "{events:#?}");
+    let heard = home.path().join("peer.wav");
+    let good = aiortc(
+        &t.url(),
+        &token,
+        &[
+            "--role",
+            "call",
+            "--callee",
+            "alice",
+            "--record",
+            heard.to_str().unwrap(),
+            "--step",
+            "3:hangup",
+        ],
+    );
+    let events = good.finish(LIMIT).await;
+    assert!(
+        events
+            .iter()
+            .any(|v| v["event"] == "connection" && v["state"] == "connected"),
+        "{events:#?}"
+    );
+    let heard = mono_wav(&heard);
+    assert_tone("heard", &heard, 440.0);
+    assert!(
+        alice.try_wait().unwrap().is_none(),
+        "parla answer --auto is still answering"
+    );
+    alice.kill().await.unwrap();
+}
+
+/// The peer's process dies mid-call: parla's call ends within the documented limit (the
+/// server's grace period), and both users can call again at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_killed_mid_call_ends_it_and_both_can_call_again() {
+    let (t, home) = setup().await;
+    let (alice, _events, _, _) =
+        parla_calls_aiortc(&t, home.path(), &["--step", "2:exit"], 60.0).await;
+    let s = summary(&alice);
+    // Not the 60 s hang-up: the server's grace period ended it.
+    assert_eq!(s["end_reason"], "connection_lost", "{s}");
+    let (alice, _, heard_by_peer, _) = parla_calls_aiortc(&t, home.path(), &[], 2.0).await;
+    assert_eq!(summary(&alice)["answered"], true);
+    assert_tone("heard_by_peer", &heard_by_peer, 440.0);
+}
