@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs besides the build: the Debian packages of the
-# independent peers the tests run against (coturn, a TURN server), and a Python virtual
-# environment under target/test-venv with the tools the tests drive (an OpenAPI validator
-# and schemathesis, pinned). Idempotent and non-interactive; uses sudo only when not root.
+# independent peers the tests run against (coturn, a TURN server; Chromium and its
+# WebDriver, a browser peer), and a Python virtual environment under target/test-venv with
+# the tools the tests drive (an OpenAPI validator, schemathesis, and aiortc, a WebRTC
+# stack, pinned). Idempotent and non-interactive; uses sudo only when not root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/test-venv
@@ -11,7 +12,7 @@ stamp="$venv/.installed"
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 
-packages=(coturn)
+packages=(coturn chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,6 +5,7 @@
 #![allow(clippy::match_wild_err_arm)]
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod gate;
 pub mod party;
 pub mod peer;

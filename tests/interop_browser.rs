@@ -1,0 +1,260 @@
+//! Calls between `parla call` / `parla answer` and headless Chromium, whose page
+//! (`tests/peers/browser.html`) speaks parla's protocol as docs/protocol.md describes it,
+//! with the browser's own WebRTC: its codecs and payload numbers, its trickle timing (every
+//! candidate after the description), its re-offers and its DTLS checks.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::browser::{serve_page, Browser};
+use common::peer::{assert_tone, parla_wav};
+use common::*;
+use serde_json::{json, Value};
+
+const LIMIT: Duration = Duration::from_mins(1);
+
+fn parla(t: &TestServer, home: &Path, token: &str) -> tokio::process::Command {
+    let mut c = parla_in(home);
+    c.env("PARLA_SERVER", t.url()).env("PARLA_TOKEN", token);
+    c
+}
+
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+fn json_lines(out: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// A browser signed in as `user`, on the page, with host candidates shown as addresses.
+async fn browser(t: &TestServer, user: &str, tone: f64) -> (Browser, common::browser::Page) {
+    let page = serve_page().await;
+    let b = Browser::open(
+        &page.url,
+        &["--disable-features=WebRtcHideLocalIpsWithMdns"],
+    )
+    .await;
+    b.run(&format!("window.toneHz = {tone}"), json!([])).await;
+    let ws = t.url().replacen("http", "ws", 1);
+    let me = b
+        .run(
+            "return peer.connect(arguments[0], arguments[1], arguments[2])",
+            json!([ws, t.token(user).await, "chromium"]),
+        )
+        .await;
+    assert_eq!(me, user);
+    (b, page)
+}
+
+/// Nothing the page got was refused, and no candidate came before its description.
+async fn clean(b: &Browser) -> Vec<Value> {
+    let events = b.events().await;
+    for bad in ["signal_failed", "candidate_before_description", "error"] {
+        assert!(
+            !events.iter().any(|v| v["event"] == bad),
+            "the browser reported `{bad}`: {events:#?}"
+        );
+    }
+    events
+}
+
+async fn setup() -> (TestServer, tempfile::TempDir) {
+    let t = TestServer::start().await;
+    t.users(&["alice", "bob"]).await;
+    (t, tempfile::tempdir().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parla_calls_the_browser_and_audio_crosses_both_ways() {
+    let (t, home) = setup().await;
+    let (b, _page) = browser(&t, "bob", 880.0).await;
+    b.run("peer.answerCalls()", json!([])).await;
+    let recording = home.path().join("parla.wav");
+    let alice = parla(&t, home.path(), &t.token("alice").await)
+        .args(words(
+            "--json call bob --tone 440 --bind 127.0.0.1:0 --hangup-after 4 --record",
+        ))
+        .arg(&recording)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    b.wait_for("track", LIMIT).await;
+    b.wait_hearing(440.0, LIMIT).await;
+    let alice = succeeded("parla call", LIMIT, alice.wait_with_output()).await;
+    let summary = json_lines(&alice.stdout)
+        .into_iter()
+        .find(|v| v["event"] == "call_summary")
+        .unwrap();
+    assert_eq!(summary["answered"], true);
+    assert_tone("parla hears the browser", &parla_wav(&recording, 1), 880.0);
+    clean(&b).await;
+    b.close().await;
+}
+
+/// The browser places the call; parla answers. Audio both ways, and the browser's DTMF
+/// (RFC 4733, at the payload number the browser chose) reaches parla in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_calls_parla_with_audio_and_dtmf() {
+    let (t, home) = setup().await;
+    let recording = home.path().join("parla.wav");
+    let alice = parla(&t, home.path(), &t.token("alice").await)
+        .args(words(
+            "--json answer --tone 440 --bind 127.0.0.1:0 --record",
+        ))
+        .arg(&recording)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_online(&t, "bob", "alice").await;
+    let (b, _page) = browser(&t, "bob", 880.0).await;
+    b.run("peer.call('alice')", json!([])).await;
+    b.wait_hearing(440.0, LIMIT).await;
+    b.run("peer.dtmf('42#')", json!([])).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    b.run("peer.hangup()", json!([])).await;
+    let alice = succeeded("parla answer", LIMIT, alice.wait_with_output()).await;
+    let lines = json_lines(&alice.stdout);
+    let digits: String = lines
+        .iter()
+        .filter(|v| v["event"] == "dtmf")
+        .filter_map(|v| v["digit"].as_str())
+        .collect();
+    assert_eq!(digits, "42#", "{lines:#?}");
+    assert_tone("parla hears the browser", &parla_wav(&recording, 1), 880.0);
+    clean(&b).await;
+    b.close().await;
+}
+
+/// The side that did not place the call (the browser) holds with hold music, resumes, and
+/// restarts ICE: parla's answers say `recvonly` then `sendrecv`, keep the DTLS roles (the
+/// browser refuses a role change), parla plays the hold music, and audio flows again
+/// after each step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_holds_resumes_and_restarts_ice_as_the_callee() {
+    let (t, home) = setup().await;
+    let (b, _page) = browser(&t, "bob", 880.0).await;
+    b.run("peer.answerCalls()", json!([])).await;
+    let recording = home.path().join("parla.wav");
+    let alice = parla(&t, home.path(), &t.token("alice").await)
+        .args(words(
+            "--json call bob --tone 440 --bind 127.0.0.1:0 --hangup-after 12 --record",
+        ))
+        .arg(&recording)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    b.wait_hearing(440.0, LIMIT).await;
+    b.run("return peer.hold('sendonly')", json!([])).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    b.run("return peer.hold('sendrecv')", json!([])).await;
+    b.wait_hearing(440.0, LIMIT).await;
+    let before: Value = b.run("return peer.stats()", json!([])).await;
+    b.run("return peer.restartIce()", json!([])).await;
+    // Audio keeps coming after the restart: more packets, the tone still heard.
+    let deadline = tokio::time::Instant::now() + LIMIT;
+    loop {
+        let now: Value = b.run("return peer.stats()", json!([])).await;
+        if now["inbound"]["packets"].as_u64()
+            > before["inbound"]["packets"].as_u64().map(|n| n + 100)
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no audio after the ICE restart: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.wait_hearing(440.0, LIMIT).await;
+    b.run("peer.hangup()", json!([])).await;
+    succeeded("parla call", LIMIT, alice.wait_with_output()).await;
+    let events = clean(&b).await;
+    let answers: Vec<Value> = events
+        .iter()
+        .filter(|v| v["event"] == "answer_received")
+        .cloned()
+        .collect();
+    assert_eq!(
+        common::peer::directions(&answers),
+        ["recvonly", "sendrecv", "sendrecv"],
+        "{answers:#?}"
+    );
+    for a in &answers {
+        assert!(
+            a["sdp"].as_str().unwrap().contains("a=setup:passive"),
+            "parla stays the DTLS server it was: {a}"
+        );
+    }
+    assert!(
+        common::peer::tone_while_silent(
+            &parla_wav(&recording, 1),
+            880.0,
+            &parla_wav(&recording, 0)
+        ),
+        "parla plays the hold music while it sends nothing"
+    );
+    b.close().await;
+}
+
+/// The browser holds with `inactive`, then resumes: parla answers `inactive` and then sends
+/// audio again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_holds_inactive_and_parla_sends_again() {
+    let (t, home) = setup().await;
+    let (b, _page) = browser(&t, "bob", 880.0).await;
+    b.run("peer.answerCalls()", json!([])).await;
+    let alice = parla(&t, home.path(), &t.token("alice").await)
+        .args(words(
+            "--json call bob --tone 440 --bind 127.0.0.1:0 --hangup-after 8",
+        ))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    b.wait_hearing(440.0, LIMIT).await;
+    b.run("return peer.hold('inactive')", json!([])).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    b.run("return peer.hold('sendrecv')", json!([])).await;
+    b.wait_hearing(440.0, LIMIT).await;
+    b.run("peer.hangup()", json!([])).await;
+    succeeded("parla call", LIMIT, alice.wait_with_output()).await;
+    let events = clean(&b).await;
+    let answers: Vec<Value> = events
+        .iter()
+        .filter(|v| v["event"] == "answer_received")
+        .cloned()
+        .collect();
+    assert_eq!(common::peer::directions(&answers), ["inactive", "sendrecv"]);
+    b.close().await;
+}
+
+/// The browser goes away mid-call (its process ends): parla's call ends with
+/// `connection_lost` once the server's grace period has passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_that_goes_away_ends_the_call() {
+    let (t, home) = setup().await;
+    let (b, page) = browser(&t, "bob", 880.0).await;
+    b.run("peer.answerCalls()", json!([])).await;
+    let alice = parla(&t, home.path(), &t.token("alice").await)
+        .args(words(
+            "--json call bob --tone 440 --bind 127.0.0.1:0 --hangup-after 60",
+        ))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    b.wait_hearing(440.0, LIMIT).await;
+    b.close().await;
+    drop(page);
+    let alice = succeeded("parla call", LIMIT, alice.wait_with_output()).await;
+    let summary = json_lines(&alice.stdout)
+        .into_iter()
+        .find(|v| v["event"] == "call_summary")
+        .unwrap();
+    assert_eq!(summary["end_reason"], "connection_lost", "{summary}");
+}
