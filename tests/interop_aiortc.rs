@@ -439,3 +439,34 @@ async fn a_peer_killed_mid_call_ends_it_and_both_can_call_again() {
     assert_eq!(summary(&alice)["answered"], true);
     assert_tone("heard_by_peer", &heard_by_peer, 440.0);
 }
+
+/// A peer with G.711 only (a gateway, an old phone), μ-law calling and A-law called: the
+/// call uses it, with audio both ways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn g711_only_peers_are_heard_both_ways() {
+    let (t, home) = setup().await;
+    let (_alice, events, heard_by_peer, _, heard_by_parla) =
+        aiortc_calls_parla(&t, home.path(), &["--codecs", "PCMU", "--step", "3:hangup"]).await;
+    let answer = answers_received(&events).remove(0);
+    let m = answer["sdp"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("m=audio"))
+        .unwrap()
+        .to_owned();
+    assert!(m.ends_with(" 0"), "PCMU only: {m}");
+    assert_tone("aiortc hears parla over PCMU", &heard_by_peer, 440.0);
+    assert_tone("parla hears aiortc over PCMU", &heard_by_parla, 880.0);
+
+    let (alice, events, heard_by_peer, heard_by_parla) =
+        parla_calls_aiortc(&t, home.path(), &["--codecs", "PCMA"], 3.0).await;
+    assert_eq!(summary(&alice)["answered"], true);
+    let sent = events.iter().find(|v| v["event"] == "answer_sent").unwrap();
+    assert!(
+        sent["sdp"].as_str().unwrap().contains("PCMA/8000"),
+        "{sent}"
+    );
+    assert_tone("aiortc hears parla over PCMA", &heard_by_peer, 440.0);
+    assert_tone("parla hears aiortc over PCMA", &heard_by_parla, 880.0);
+}

@@ -258,3 +258,46 @@ async fn a_browser_that_goes_away_ends_the_call() {
         .unwrap();
     assert_eq!(summary["end_reason"], "connection_lost", "{summary}");
 }
+
+/// A browser limited to G.711 μ-law (and telephone-event): the call uses PCMU, the tone
+/// crosses both ways, and the browser's digits arrive as telephone-event at 8 kHz.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pcmu_only_browser_talks_and_dials_digits_at_8khz() {
+    let (t, home) = setup().await;
+    let recording = home.path().join("parla.wav");
+    let alice = parla(&t, home.path(), &t.token("alice").await)
+        .args(words(
+            "--json answer --tone 440 --bind 127.0.0.1:0 --record",
+        ))
+        .arg(&recording)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_online(&t, "bob", "alice").await;
+    let (b, _page) = browser(&t, "bob", 880.0).await;
+    b.run("window.codecs = ['pcmu', 'telephone-event']", json!([]))
+        .await;
+    b.run("peer.call('alice')", json!([])).await;
+    b.wait_hearing(440.0, LIMIT).await;
+    b.run("peer.dtmf('7*')", json!([])).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    b.run("peer.hangup()", json!([])).await;
+    let alice = succeeded("parla answer", LIMIT, alice.wait_with_output()).await;
+    let events = clean(&b).await;
+    let offer = events.iter().find(|v| v["event"] == "offer_sent").unwrap();
+    let sdp = offer["sdp"].as_str().unwrap();
+    assert!(!sdp.contains("opus"), "{sdp}");
+    assert!(sdp.contains("telephone-event/8000"), "{sdp}");
+    let digits: String = json_lines(&alice.stdout)
+        .iter()
+        .filter(|v| v["event"] == "dtmf")
+        .filter_map(|v| v["digit"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(digits, "7*");
+    assert_tone(
+        "parla hears the browser over PCMU",
+        &parla_wav(&recording, 1),
+        880.0,
+    );
+    b.close().await;
+}

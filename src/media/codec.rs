@@ -1,4 +1,5 @@
-//! Opus at 48 kHz mono in 20 ms frames, with in-band FEC on: the one codec parla calls use.
+//! Opus at 48 kHz mono in 20 ms frames, with in-band FEC on: the codec parla calls use
+//! (G.711 in [`super::g711`] for peers without it; [`super::coding`] picks between them).
 
 /// Samples per second.
 pub const SAMPLE_RATE: u32 = 48_000;

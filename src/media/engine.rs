@@ -9,10 +9,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::audio::{AudioError, AudioSink, AudioSource};
-use super::codec::{Decoder, Encoder, FRAME_SAMPLES};
+use super::codec::FRAME_SAMPLES;
+use super::coding::{AnyDecoder, AnyEncoder, CallCodec};
 use super::dtmf::{DtmfDetector, DtmfSender, DtmfTiming, EventReceiver, EventSender, EventTick};
 use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
-use super::peer::{AudioPeer, RtpAudio};
+use super::peer::{AudioPeer, Formats, RtpAudio};
 
 const FRAME: Duration = Duration::from_millis(20);
 
@@ -56,6 +57,109 @@ pub struct AudioStats {
     pub network_loss_pct: f64,
 }
 
+/// The receiving side of a call's audio: packets into the jitter buffer, frames out of
+/// the decoder of whichever codec they came in.
+struct Receiving {
+    /// The payload types, as the last description settled them (read again when a packet
+    /// of an unknown type comes: a re-offer can renumber them).
+    formats: Formats,
+    jb: JitterBuffer,
+    events: EventReceiver,
+    codec: CallCodec,
+    decoder: AnyDecoder,
+}
+
+impl Receiving {
+    async fn new(peer: &AudioPeer) -> Result<Self, super::codec::CodecError> {
+        let formats = peer.formats().await;
+        let codec = formats.codec().unwrap_or(CallCodec::Opus);
+        Ok(Receiving {
+            formats,
+            jb: JitterBuffer::new(JitterConfig::default()),
+            events: EventReceiver::default(),
+            codec,
+            decoder: AnyDecoder::new(codec)?,
+        })
+    }
+
+    /// Takes one packet; returns the audio bytes it brought and a digit it completed.
+    async fn on_packet(&mut self, peer: &AudioPeer, p: RtpAudio) -> (u64, Option<char>) {
+        if !self.formats.knows(p.payload_type) {
+            self.formats = peer.formats().await;
+        }
+        let f = self.formats;
+        if f.events.matches(p.payload_type) {
+            self.jb.push_filler(p.sequence);
+            return (0, self.events.receive(p.timestamp, &p.payload));
+        }
+        let bytes = p.payload.len() as u64;
+        if f.red == Some(p.payload_type) {
+            // The previous frame rides along: it fills the gap when the packet before this
+            // one was lost.
+            self.use_codec(CallCodec::Opus);
+            match super::red::decode(&p.payload) {
+                Ok(blocks) => {
+                    for b in blocks {
+                        if b.timestamp_offset == 0 {
+                            self.jb.push(
+                                p.sequence,
+                                p.timestamp,
+                                p.payload.slice_ref(b.data),
+                                p.arrived,
+                            );
+                        } else if b.timestamp_offset == 960 {
+                            self.jb.push_redundant(
+                                p.sequence.wrapping_sub(1),
+                                p.payload.slice_ref(b.data),
+                            );
+                        }
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "malformed RED packet"),
+            }
+            return (bytes, None);
+        }
+        let codec = match f.codec_of(p.payload_type) {
+            Some(c) => c,
+            // Nothing says what it is: taken as Opus, as before any description settled it.
+            None if f.opus.is_none() => CallCodec::Opus,
+            None => return (0, None),
+        };
+        self.use_codec(codec);
+        // The jitter buffer counts in 48 kHz units.
+        let timestamp = p.timestamp.wrapping_mul(48_000 / codec.clock_rate());
+        self.jb.push(p.sequence, timestamp, p.payload, p.arrived);
+        (bytes, None)
+    }
+
+    /// Packets of another codec from now on (the other side changed its mind).
+    fn use_codec(&mut self, codec: CallCodec) {
+        if codec != self.codec {
+            match AnyDecoder::new(codec) {
+                Ok(d) => {
+                    tracing::info!(codec = codec.name(), "receiving another codec");
+                    self.decoder = d;
+                    self.codec = codec;
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot decode {}", codec.name()),
+            }
+        }
+    }
+
+    /// The next 20 ms to play: decoded, concealed, or silence.
+    fn next_frame(&mut self, pcm: &mut [i16]) {
+        let n = match self.jb.pop() {
+            Playout::Packet(data) if data.is_empty() => 0,
+            Playout::Packet(data) => self.decoder.decode(&data, pcm).unwrap_or(0),
+            Playout::Lost { next } => self.decoder.conceal(next.as_deref(), pcm).unwrap_or(0),
+            Playout::Wait => 0,
+        };
+        if n < pcm.len() {
+            pcm[n..].fill(0);
+        }
+    }
+}
+
 pub struct AudioEngine {
     pub control: Arc<AudioControl>,
     stats: Arc<Mutex<AudioStats>>,
@@ -89,10 +193,11 @@ impl AudioEngine {
         let send_peer = peer.clone();
         let peer_for_dtmf = peer.clone();
         let sender = tokio::spawn(async move {
-            let mut encoder = match Encoder::new(10) {
+            let mut codec = send_peer.send_codec().await.unwrap_or(CallCodec::Opus);
+            let mut encoder = match AnyEncoder::new(codec, 10) {
                 Ok(e) => e,
                 Err(e) => {
-                    tracing::error!(error = %e, "cannot create the Opus encoder");
+                    tracing::error!(error = %e, "cannot create the audio encoder");
                     return;
                 }
             };
@@ -140,8 +245,17 @@ impl AudioEngine {
                 if tap {
                     let _ = sent_tx.try_send(pcm.clone());
                 }
+                // A renegotiation can settle on another codec.
+                if let Ok(now) = send_peer.send_codec().await {
+                    if now != codec {
+                        if let Ok(e) = AnyEncoder::new(now, 10) {
+                            tracing::info!(codec = now.name(), "sending another codec");
+                            (codec, encoder) = (now, e);
+                        }
+                    }
+                }
                 let sent = match encoder.encode(&pcm) {
-                    Ok(packet) => send_peer.send_opus(packet).await.ok(),
+                    Ok(packet) => send_peer.send_audio(codec, packet).await.ok(),
                     Err(_) => None,
                 };
                 if let Ok(mut s) = st.lock() {
@@ -159,71 +273,33 @@ impl AudioEngine {
 
         let (ctl, st, mut stop_rx_side) = (control.clone(), stats.clone(), stop_rx);
         let receiver = tokio::spawn(async move {
-            let mut decoder = match Decoder::new() {
-                Ok(d) => d,
+            let mut rx = match Receiving::new(&peer).await {
+                Ok(rx) => rx,
                 Err(e) => {
-                    tracing::error!(error = %e, "cannot create the Opus decoder");
+                    tracing::error!(error = %e, "cannot create the audio decoder");
                     return sink.finish();
                 }
             };
-            // Read per packet: a re-offer can renumber the formats.
-            let mut formats = peer.formats().await;
-            let mut jb = JitterBuffer::new(JitterConfig::default());
             let mut detector = DtmfDetector::default();
-            let mut events_in = EventReceiver::default();
             let mut pcm = vec![0i16; FRAME_SAMPLES];
             let mut tick = tokio::time::interval(FRAME);
             loop {
                 tokio::select! {
                     p = packets.recv() => match p {
                         Some(p) => {
-                            if !formats.knows(p.payload_type) {
-                                formats = peer.formats().await;
+                            let (bytes, digit) = rx.on_packet(&peer, p).await;
+                            if let Ok(mut s) = st.lock() {
+                                s.bytes_received += bytes;
                             }
-                            let (opus_pt, red_pt) = (formats.opus, formats.red);
-                            if formats.events.matches(p.payload_type) {
-                                jb.push_filler(p.sequence);
-                                if let Some(d) = events_in.receive(p.timestamp, &p.payload) {
-                                    let _ = events_tx.send(MediaEvent::Dtmf(d));
-                                }
-                            } else if red_pt == Some(p.payload_type) {
-                                if let Ok(mut s) = st.lock() {
-                                    s.bytes_received += p.payload.len() as u64;
-                                }
-                                // The previous frame rides along: it fills the gap when the
-                                // packet before this one was lost.
-                                match super::red::decode(&p.payload) {
-                                    Ok(blocks) => {
-                                        for b in blocks {
-                                            if b.timestamp_offset == 0 {
-                                                jb.push(p.sequence, p.timestamp, p.payload.slice_ref(b.data), p.arrived);
-                                            } else if b.timestamp_offset == 960 {
-                                                jb.push_redundant(p.sequence.wrapping_sub(1), p.payload.slice_ref(b.data));
-                                            }
-                                        }
-                                    }
-                                    Err(e) => tracing::debug!(error = %e, "malformed RED packet"),
-                                }
-                            } else if opus_pt.is_none_or(|pt| pt == p.payload_type) {
-                                if let Ok(mut s) = st.lock() {
-                                    s.bytes_received += p.payload.len() as u64;
-                                }
-                                jb.push(p.sequence, p.timestamp, p.payload, p.arrived);
+                            if let Some(d) = digit {
+                                let _ = events_tx.send(MediaEvent::Dtmf(d));
                             }
                         }
                         None => break,
                     },
                     _ = tick.tick() => {
                         let held = ctl.play_paused.load(Ordering::Relaxed);
-                        let n = match jb.pop() {
-                            Playout::Packet(data) if data.is_empty() => 0,
-                            Playout::Packet(data) => decoder.decode(&data, &mut pcm).unwrap_or(0),
-                            Playout::Lost { next } => decoder.conceal(next.as_deref(), &mut pcm).unwrap_or(0),
-                            Playout::Wait => 0,
-                        };
-                        if n < pcm.len() {
-                            pcm[n..].fill(0);
-                        }
+                        rx.next_frame(&mut pcm);
                         if let Some(d) = detector.feed(&pcm) {
                             let _ = events_tx.send(MediaEvent::Dtmf(d));
                         }
@@ -236,10 +312,10 @@ impl AudioEngine {
                         sink.play(&pcm);
                         if let Ok(mut s) = st.lock() {
                             s.recv_rms = super::audio::rms(&pcm);
-                            s.jitter = jb.stats.clone();
-                            s.jitter_ms = jb.jitter_ms();
-                            s.buffer_target_ms = jb.target_ms();
-                            s.network_loss_pct = jb.network_loss_pct();
+                            s.jitter = rx.jb.stats.clone();
+                            s.jitter_ms = rx.jb.jitter_ms();
+                            s.buffer_target_ms = rx.jb.target_ms();
+                            s.network_loss_pct = rx.jb.network_loss_pct();
                         }
                     }
                     _ = stop_rx_side.changed() => break,

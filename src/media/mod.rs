@@ -3,9 +3,11 @@
 
 pub mod audio;
 pub mod codec;
+pub mod coding;
 pub mod device;
 pub mod dtmf;
 pub mod engine;
+pub mod g711;
 pub mod impair;
 pub mod jitter;
 pub mod mix;

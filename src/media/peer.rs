@@ -209,6 +209,8 @@ pub fn telephone_event_8k_pt(sdp: &str) -> Option<u8> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Formats {
     pub opus: Option<u8>,
+    pub pcmu: Option<u8>,
+    pub pcma: Option<u8>,
     pub red: Option<u8>,
     pub events: EventTypes,
 }
@@ -217,13 +219,63 @@ impl Formats {
     /// Whether `pt` is one of these formats.
     #[must_use]
     pub fn knows(&self, pt: u8) -> bool {
-        self.opus == Some(pt) || self.red == Some(pt) || self.events.matches(pt)
+        self.opus == Some(pt)
+            || self.pcmu == Some(pt)
+            || self.pcma == Some(pt)
+            || self.red == Some(pt)
+            || self.events.matches(pt)
+    }
+
+    /// The codec to send with: Opus when both sides have it, else G.711 (μ-law first).
+    #[must_use]
+    pub fn codec(&self) -> Option<crate::media::coding::CallCodec> {
+        use crate::media::coding::CallCodec;
+        use crate::media::g711::Law;
+        if self.opus.is_some() {
+            Some(CallCodec::Opus)
+        } else if self.pcmu.is_some() {
+            Some(CallCodec::G711(Law::Mu))
+        } else if self.pcma.is_some() {
+            Some(CallCodec::G711(Law::A))
+        } else {
+            None
+        }
+    }
+
+    /// The codec packets of payload type `pt` carry.
+    #[must_use]
+    pub fn codec_of(&self, pt: u8) -> Option<crate::media::coding::CallCodec> {
+        use crate::media::coding::CallCodec;
+        use crate::media::g711::Law;
+        if self.opus == Some(pt) {
+            Some(CallCodec::Opus)
+        } else if self.pcmu == Some(pt) {
+            Some(CallCodec::G711(Law::Mu))
+        } else if self.pcma == Some(pt) {
+            Some(CallCodec::G711(Law::A))
+        } else {
+            None
+        }
+    }
+
+    /// The payload type of a codec.
+    #[must_use]
+    pub fn pt_of(&self, codec: crate::media::coding::CallCodec) -> Option<u8> {
+        use crate::media::coding::CallCodec;
+        use crate::media::g711::Law;
+        match codec {
+            CallCodec::Opus => self.opus,
+            CallCodec::G711(Law::Mu) => self.pcmu,
+            CallCodec::G711(Law::A) => self.pcma,
+        }
     }
 
     #[must_use]
     pub fn of(sdp: &str) -> Self {
         Formats {
             opus: rtpmap_pt(sdp, &["opus/48000/2"]),
+            pcmu: rtpmap_pt(sdp, &["pcmu/8000", "pcmu/8000/1"]),
+            pcma: rtpmap_pt(sdp, &["pcma/8000", "pcma/8000/1"]),
             red: red_pt(sdp),
             events: EventTypes::of(sdp),
         }
@@ -253,12 +305,23 @@ impl EventTypes {
         self.wide == Some(pt) || self.narrow == Some(pt)
     }
 
-    /// The payload type to send with and its clock rate.
+    /// The payload type to send with and its clock rate, beside Opus.
     #[must_use]
     pub fn sending(&self) -> Option<(u8, u32)> {
-        self.wide
-            .map(|pt| (pt, 48_000))
-            .or(self.narrow.map(|pt| (pt, 8_000)))
+        self.sending_at(48_000)
+    }
+
+    /// The payload type to send with beside audio at `clock_rate`: the one at the same
+    /// rate when there is one (RFC 4733 §2.1), else the other.
+    #[must_use]
+    pub fn sending_at(&self, clock_rate: u32) -> Option<(u8, u32)> {
+        let wide = self.wide.map(|pt| (pt, 48_000));
+        let narrow = self.narrow.map(|pt| (pt, 8_000));
+        if clock_rate == 8_000 {
+            narrow.or(wide)
+        } else {
+            wide.or(narrow)
+        }
     }
 }
 
@@ -313,8 +376,32 @@ fn telephone_event_codec() -> RTCRtpCodecParameters {
     }
 }
 
-/// telephone-event at 8 kHz: accepted when offered (a gateway beside G.711, a browser beside
-/// Opus), not offered by parla, which offers the 48 kHz one that matches Opus' clock.
+/// G.711 μ-law and A-law (RFC 7874 §3), offered after Opus for peers without it.
+fn g711_codecs() -> [RTCRtpCodecParameters; 2] {
+    let codec = |mime: &str, payload_type| RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: mime.to_owned(),
+            clock_rate: 8_000,
+            channels: 0,
+            sdp_fmtp_line: String::new(),
+            rtcp_feedback: vec![],
+        },
+        payload_type,
+    };
+    [
+        codec(
+            rtc::peer_connection::configuration::media_engine::MIME_TYPE_PCMU,
+            0,
+        ),
+        codec(
+            rtc::peer_connection::configuration::media_engine::MIME_TYPE_PCMA,
+            8,
+        ),
+    ]
+}
+
+/// telephone-event at 8 kHz: sent beside G.711, and accepted beside Opus when that is all a
+/// peer has (a SIP gateway).
 fn telephone_event_8k_codec() -> RTCRtpCodecParameters {
     RTCRtpCodecParameters {
         rtp_codec: RTCRtpCodec {
@@ -364,6 +451,9 @@ fn media_engine(redundancy: bool) -> Result<MediaEngine, PeerError> {
     if redundancy {
         m.register_codec(red_codec(), RtpCodecKind::Audio)
             .map_err(wrtc)?;
+    }
+    for c in g711_codecs() {
+        m.register_codec(c, RtpCodecKind::Audio).map_err(wrtc)?;
     }
     m.register_codec(telephone_event_codec(), RtpCodecKind::Audio)
         .map_err(wrtc)?;
@@ -613,7 +703,9 @@ impl AudioPeer {
         if options.redundancy {
             codecs.push(red_codec());
         }
+        codecs.extend(g711_codecs());
         codecs.push(telephone_event_codec());
+        codecs.push(telephone_event_8k_codec());
         for t in pc.get_transceivers().await {
             t.set_codec_preferences(codecs.clone())
                 .await
@@ -774,6 +866,14 @@ impl AudioPeer {
         self.event_payload_types().await.sending().is_some()
     }
 
+    /// The codec audio goes out with, as the last descriptions settled it.
+    pub async fn send_codec(&self) -> Result<crate::media::coding::CallCodec, PeerError> {
+        self.formats()
+            .await
+            .codec()
+            .ok_or_else(|| PeerError::WebRtc("no audio codec was negotiated".into()))
+    }
+
     /// The payload type of `red/48000/2` when the other side's description has it: audio
     /// then goes out with the previous frame repeated (RFC 2198).
     pub async fn red_payload_type(&self) -> Option<u8> {
@@ -785,9 +885,9 @@ impl AudioPeer {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// Takes the next 20 ms of the RTP clock.
-    fn claim_timestamp(&self) -> u32 {
-        self.timestamp.fetch_add(960, Ordering::Relaxed)
+    /// Takes the next 20 ms of the RTP clock (`units` of it: 960 at 48 kHz, 160 at 8).
+    fn claim_timestamp(&self, units: u32) -> u32 {
+        self.timestamp.fetch_add(units, Ordering::Relaxed)
     }
 
     async fn write(
@@ -812,13 +912,23 @@ impl AudioPeer {
         self.track.write_rtp(packet).await.map_err(wrtc)
     }
 
-    /// Sends one encoded 20 ms Opus frame (with the previous one as redundancy when the
-    /// other side takes RED); returns the payload bytes sent.
-    pub async fn send_opus(&self, frame: &[u8]) -> Result<usize, PeerError> {
-        let pt = self.negotiated_payload_type().await?;
-        let ts = self.claim_timestamp();
+    /// Sends one encoded 20 ms frame of `codec` (an Opus frame with the previous one as
+    /// redundancy when the other side takes RED); returns the payload bytes sent.
+    pub async fn send_audio(
+        &self,
+        codec: crate::media::coding::CallCodec,
+        frame: &[u8],
+    ) -> Result<usize, PeerError> {
+        let formats = self.formats().await;
+        let pt = formats
+            .pt_of(codec)
+            .ok_or_else(|| PeerError::WebRtc(format!("{} was not negotiated", codec.name())))?;
+        let ts = self.claim_timestamp(codec.frame_units());
         let frame = Bytes::copy_from_slice(frame);
-        let Some(red) = self.red_payload_type().await else {
+        let red = formats
+            .red
+            .filter(|_| codec == crate::media::coding::CallCodec::Opus);
+        let Some(red) = red else {
             let n = frame.len();
             self.write(pt, false, ts, frame).await?;
             return Ok(n);
@@ -845,17 +955,20 @@ impl AudioPeer {
     /// At 8 kHz the duration is counted in that clock's units; the timestamp stays the
     /// stream's own.
     pub async fn send_event(&self, mut payload: [u8; 4], first: bool) -> Result<(), PeerError> {
-        let (pt, rate) = self
-            .event_payload_types()
-            .await
-            .sending()
+        let formats = self.formats().await;
+        let codec = formats
+            .codec()
+            .unwrap_or(crate::media::coding::CallCodec::Opus);
+        let (pt, rate) = formats
+            .events
+            .sending_at(codec.clock_rate())
             .ok_or_else(|| PeerError::WebRtc("telephone-event was not negotiated".into()))?;
         if rate != 48_000 {
             let duration = u32::from(u16::from_be_bytes([payload[2], payload[3]])) * rate / 48_000;
             let duration = u16::try_from(duration).unwrap_or(u16::MAX).to_be_bytes();
             payload[2..4].copy_from_slice(&duration);
         }
-        let ts = self.claim_timestamp();
+        let ts = self.claim_timestamp(codec.frame_units());
         if first {
             self.event_timestamp.store(ts, Ordering::Relaxed);
         }
