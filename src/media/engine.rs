@@ -57,6 +57,132 @@ pub struct AudioStats {
     pub network_loss_pct: f64,
 }
 
+/// Audio frames sent before the first telephone-event: a receiver that starts its playout
+/// with the first packet would otherwise lose the first digit (Chromium does).
+const AUDIO_BEFORE_EVENTS: u32 = 5;
+
+/// The sending side of a call's audio: every 20 ms a frame from the source (or a
+/// telephone-event in its place), encoded with whichever codec the call settled on.
+struct Sending {
+    peer: Arc<AudioPeer>,
+    source: Box<dyn AudioSource>,
+    ctl: Arc<AudioControl>,
+    stats: Arc<Mutex<AudioStats>>,
+    /// Copies of what is sent, for a sink that records both directions.
+    tap: Option<mpsc::Sender<Vec<i16>>>,
+    state: watch::Receiver<super::peer::MediaState>,
+    codec: CallCodec,
+    encoder: AnyEncoder,
+    pcm: Vec<i16>,
+    /// Audio frames sent so far.
+    sent: u32,
+}
+
+impl Sending {
+    async fn new(
+        peer: Arc<AudioPeer>,
+        source: Box<dyn AudioSource>,
+        ctl: Arc<AudioControl>,
+        stats: Arc<Mutex<AudioStats>>,
+        tap: Option<mpsc::Sender<Vec<i16>>>,
+    ) -> Result<Self, super::codec::CodecError> {
+        let codec = peer.send_codec().await.unwrap_or(CallCodec::Opus);
+        Ok(Sending {
+            state: peer.state(),
+            encoder: AnyEncoder::new(codec, 10)?,
+            codec,
+            peer,
+            source,
+            ctl,
+            stats,
+            tap,
+            pcm: vec![0; FRAME_SAMPLES],
+            sent: 0,
+        })
+    }
+
+    fn record(&self, frame: Vec<i16>) {
+        if let Some(tap) = &self.tap {
+            let _ = tap.try_send(frame);
+        }
+    }
+
+    fn count(&self, update: impl FnOnce(&mut AudioStats)) {
+        if let Ok(mut s) = self.stats.lock() {
+            update(&mut s);
+        }
+    }
+
+    /// One 20 ms step.
+    async fn frame(&mut self) {
+        // Nothing goes out on hold, nor before the connection is up: packets sent before
+        // SRTP is ready are thrown away (the first 50-70 ms of the call, once). Recorders
+        // keep time with silence.
+        let up = *self.state.borrow() == super::peer::MediaState::Connected;
+        if self.ctl.send_paused.load(Ordering::Relaxed) || (self.sent == 0 && !up) {
+            self.record(vec![0; FRAME_SAMPLES]);
+            return;
+        }
+        if !self.source.next_frame(&mut self.pcm) {
+            self.pcm.fill(0);
+        }
+        // A telephone-event packet takes the place of this frame's audio, once some audio
+        // has gone ahead of it.
+        let event = if self.sent >= AUDIO_BEFORE_EVENTS {
+            self.ctl
+                .events
+                .lock()
+                .map_or(EventTick::Audio, |mut e| e.next_tick())
+        } else {
+            EventTick::Audio
+        };
+        if let EventTick::Event { payload, first } = event {
+            self.record(vec![0; FRAME_SAMPLES]);
+            if self.peer.send_event(payload, first).await.is_err() {
+                self.count(|s| s.send_errors += 1);
+            }
+            return;
+        }
+        if self.ctl.muted.load(Ordering::Relaxed) {
+            self.pcm.fill(0);
+        }
+        // Digits go out even while muted.
+        if let Ok(mut d) = self.ctl.dtmf.lock() {
+            d.fill(&mut self.pcm);
+        }
+        let level = super::audio::rms(&self.pcm);
+        self.record(self.pcm.clone());
+        self.follow_codec().await;
+        let sent = match self.encoder.encode(&self.pcm) {
+            Ok(packet) => self.peer.send_audio(self.codec, packet).await.ok(),
+            Err(_) => None,
+        };
+        self.sent += 1;
+        self.count(|s| {
+            s.send_rms = level;
+            match sent {
+                Some(n) => {
+                    s.frames_sent += 1;
+                    s.bytes_sent += n as u64;
+                }
+                None => s.send_errors += 1,
+            }
+        });
+    }
+
+    /// A renegotiation can settle on another codec.
+    async fn follow_codec(&mut self) {
+        if let Ok(now) = self.peer.send_codec().await {
+            if now != self.codec {
+                if let Ok(e) = AnyEncoder::new(now, 10) {
+                    tracing::info!(codec = now.name(), "sending another codec");
+                    (self.codec, self.encoder) = (now, e);
+                }
+            }
+        }
+    }
+}
+
 /// The receiving side of a call's audio: packets into the jitter buffer, frames out of
 /// the decoder of whichever codec they came in.
 struct Receiving {
@@ -177,7 +303,7 @@ impl AudioEngine {
     pub fn start(
         peer: Arc<AudioPeer>,
         mut packets: mpsc::Receiver<RtpAudio>,
-        mut source: Box<dyn AudioSource>,
+        source: Box<dyn AudioSource>,
         mut sink: Box<dyn AudioSink>,
         inband_dtmf: bool,
     ) -> Self {
@@ -193,80 +319,19 @@ impl AudioEngine {
         let send_peer = peer.clone();
         let peer_for_dtmf = peer.clone();
         let sender = tokio::spawn(async move {
-            let mut codec = send_peer.send_codec().await.unwrap_or(CallCodec::Opus);
-            let mut encoder = match AnyEncoder::new(codec, 10) {
-                Ok(e) => e,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot create the audio encoder");
-                    return;
-                }
-            };
-            let mut pcm = vec![0i16; FRAME_SAMPLES];
+            let mut tx =
+                match Sending::new(send_peer, source, ctl, st, tap.then_some(sent_tx)).await {
+                    Ok(tx) => tx,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot create the audio encoder");
+                        return;
+                    }
+                };
             let mut tick = tokio::time::interval(FRAME);
             loop {
                 tokio::select! {
-                    _ = tick.tick() => {}
+                    _ = tick.tick() => tx.frame().await,
                     _ = stop_tx_side.changed() => break,
-                }
-                if ctl.send_paused.load(Ordering::Relaxed) {
-                    // Nothing goes out; recorders keep time with silence.
-                    if tap {
-                        let _ = sent_tx.try_send(vec![0; FRAME_SAMPLES]);
-                    }
-                    continue;
-                }
-                if !source.next_frame(&mut pcm) {
-                    pcm.fill(0);
-                }
-                // A telephone-event packet takes the place of this frame's audio.
-                let event = ctl
-                    .events
-                    .lock()
-                    .map_or(EventTick::Audio, |mut e| e.next_tick());
-                if let EventTick::Event { payload, first } = event {
-                    if tap {
-                        let _ = sent_tx.try_send(vec![0; FRAME_SAMPLES]);
-                    }
-                    if send_peer.send_event(payload, first).await.is_err() {
-                        if let Ok(mut s) = st.lock() {
-                            s.send_errors += 1;
-                        }
-                    }
-                    continue;
-                }
-                if ctl.muted.load(Ordering::Relaxed) {
-                    pcm.fill(0);
-                }
-                // Digits go out even while muted.
-                if let Ok(mut d) = ctl.dtmf.lock() {
-                    d.fill(&mut pcm);
-                }
-                let level = super::audio::rms(&pcm);
-                if tap {
-                    let _ = sent_tx.try_send(pcm.clone());
-                }
-                // A renegotiation can settle on another codec.
-                if let Ok(now) = send_peer.send_codec().await {
-                    if now != codec {
-                        if let Ok(e) = AnyEncoder::new(now, 10) {
-                            tracing::info!(codec = now.name(), "sending another codec");
-                            (codec, encoder) = (now, e);
-                        }
-                    }
-                }
-                let sent = match encoder.encode(&pcm) {
-                    Ok(packet) => send_peer.send_audio(codec, packet).await.ok(),
-                    Err(_) => None,
-                };
-                if let Ok(mut s) = st.lock() {
-                    s.send_rms = level;
-                    match sent {
-                        Some(n) => {
-                            s.frames_sent += 1;
-                            s.bytes_sent += n as u64;
-                        }
-                        None => s.send_errors += 1,
-                    }
                 }
             }
         });

@@ -646,6 +646,18 @@ impl AudioPeer {
             )
             // A restart binds new sockets: the old addresses may be gone with the old path.
             .with_discard_local_candidates_during_ice_restart(true)
+            // How long a working pair of each kind waits before it is chosen, in case a
+            // better one works too. A peer-reflexive pair is one the other side's own checks
+            // showed to work (a browser that trickles its candidates after its description
+            // is first known that way): waiting a second for it held set-up up that long.
+            .with_host_acceptance_min_wait(Some(Duration::ZERO))
+            .with_prflx_acceptance_min_wait(Some(Duration::ZERO))
+            .with_srflx_acceptance_min_wait(Some(Duration::from_millis(200)))
+            .with_relay_acceptance_min_wait(Some(if options.relay_only {
+                Duration::ZERO
+            } else {
+                Duration::from_millis(1000)
+            }))
             // mDNS needs a multicast socket, which hosts with only a loopback interface
             // (containers, network namespaces) cannot open; peers' `.local` candidates are
             // then dropped, and their other candidates still connect.
