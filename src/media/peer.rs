@@ -656,7 +656,7 @@ impl AudioPeer {
             .with_relay_acceptance_min_wait(Some(if options.relay_only {
                 Duration::ZERO
             } else {
-                Duration::from_millis(1000)
+                Duration::from_secs(1)
             }))
             // mDNS needs a multicast socket, which hosts with only a loopback interface
             // (containers, network namespaces) cannot open; peers' `.local` candidates are
