@@ -3251,7 +3251,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__serve)
-            opts="-p -h -V --listen --data --token-warning --stun --turn --turn-secret --turn-ttl --tls-cert --tls-key --trusted-proxy --call-grace --limit --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --listen --data --token-warning --stun --turn --turn-secret --turn-ttl --tls-cert --tls-key --trusted-proxy --cors-origin --call-grace --limit --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3294,6 +3294,10 @@ _parla() {
                     return 0
                     ;;
                 --trusted-proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cors-origin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -62,6 +62,7 @@ complete -c parla -n "__fish_parla_using_subcommand serve" -l turn-ttl -d 'Lifet
 complete -c parla -n "__fish_parla_using_subcommand serve" -l tls-cert -d 'Certificate chain (PEM) to serve HTTPS and WSS with; needs --tls-key' -r -F
 complete -c parla -n "__fish_parla_using_subcommand serve" -l tls-key -d 'Private key (PEM) of --tls-cert' -r -F
 complete -c parla -n "__fish_parla_using_subcommand serve" -l trusted-proxy -d 'Address of a reverse proxy whose X-Forwarded-For names the client (repeatable)' -r
+complete -c parla -n "__fish_parla_using_subcommand serve" -l cors-origin -d 'A web origin (https://chat.example.org) whose pages may call the REST API (CORS; repeatable; with the config file\'s server.cors_origins)' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -l call-grace -d 'Seconds a device in a call may stay disconnected before it leaves the call (end reason connection_lost)' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -l limit -d 'Change a rate limit: messages, dials, signals or frames, as NAME=PER_SECOND/BURST or NAME=off (repeatable)' -r
 complete -c parla -n "__fish_parla_using_subcommand serve" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r

@@ -61,6 +61,17 @@ pub struct ConfigFile {
     pub language: Option<String>,
     #[serde(default)]
     pub audio: AudioConfig,
+    #[serde(default)]
+    pub server: ServerSection,
+}
+
+/// Settings of `parla serve`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Web origins whose pages may call the REST API (CORS), beside `--cors-origin`.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 /// Sound for calls in the interface.

@@ -301,3 +301,36 @@ async fn a_pcmu_only_browser_talks_and_dials_digits_at_8khz() {
     );
     b.close().await;
 }
+
+/// A page may call the REST API from an origin the operator allows, and only then: the
+/// browser itself enforces it (preflight, `Access-Control-Allow-Origin`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_an_allowed_origin_reads_the_rest_api() {
+    let page = serve_page().await;
+    let origin = page.url.trim_end_matches('/').to_owned();
+    for allowed in [true, false] {
+        let t = TestServer::start_with(|c| {
+            if allowed {
+                c.cors_origins = vec![origin.clone()];
+            }
+        })
+        .await;
+        t.users(&["alice", "bob"]).await;
+        let b = Browser::open(&page.url, &[]).await;
+        let got = b
+            .run(
+                "return fetch(arguments[0] + '/v1/channels', {method: 'POST', headers: {authorization: 'Bearer ' + arguments[1], 'content-type': 'application/json'}, body: JSON.stringify({participants: ['alice']})}).then(r => r.status).catch(e => 'refused: ' + e)",
+                json!([t.url(), t.token("bob").await]),
+            )
+            .await;
+        if allowed {
+            assert_eq!(got, 201, "{got}");
+        } else {
+            assert!(
+                got.as_str().is_some_and(|s| s.starts_with("refused")),
+                "{got}"
+            );
+        }
+        b.close().await;
+    }
+}

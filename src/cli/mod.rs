@@ -251,6 +251,10 @@ pub struct ServeArgs {
     /// Address of a reverse proxy whose X-Forwarded-For names the client (repeatable)
     #[arg(long, value_name = "IP")]
     pub trusted_proxy: Vec<std::net::IpAddr>,
+    /// A web origin (https://chat.example.org) whose pages may call the REST API (CORS;
+    /// repeatable; with the config file's server.cors_origins)
+    #[arg(long, value_name = "ORIGIN")]
+    pub cors_origin: Vec<String>,
     /// Seconds a device in a call may stay disconnected before it leaves the call
     /// (end reason connection_lost)
     #[arg(long, value_name = "SECONDS", default_value_t = crate::proto::CALL_GRACE_S)]

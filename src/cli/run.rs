@@ -354,6 +354,8 @@ async fn serve(cli: &Cli, args: &super::ServeArgs) -> Result<(), CliError> {
     }
     config.trusted_proxies.clone_from(&args.trusted_proxy);
     config.call_grace = std::time::Duration::from_secs(args.call_grace);
+    config.cors_origins = config::load_file(cli)?.server.cors_origins;
+    config.cors_origins.extend(args.cors_origin.iter().cloned());
     for (name, rate) in &args.limit {
         let limits = &mut config.limits;
         match name.as_str() {

@@ -273,6 +273,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_FRAME_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::cors::layer,
+        ))
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod calls;
+pub mod cors;
 pub mod datadir;
 pub mod error;
 pub mod http;
@@ -60,6 +61,8 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Reverse proxies whose `X-Forwarded-For` is believed for the client's address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Web origins (`https://chat.example.org`) whose pages may call the REST API.
+    pub cors_origins: Vec<String>,
     /// A WebSocket that sends nothing for this long is closed (1001 `idle`).
     pub idle_timeout: Duration,
     /// Where the server reads the time (the system's; tests use one that follows tokio's
@@ -118,6 +121,7 @@ impl ServerConfig {
             limits: Limits::default(),
             tls: None,
             trusted_proxies: Vec::new(),
+            cors_origins: Vec::new(),
             idle_timeout: ws::IDLE_TIMEOUT,
             clock: crate::clock::Clock::system(),
         }
@@ -157,6 +161,8 @@ pub enum ServerError {
     Locked(#[from] datadir::DataDirError),
     #[error("TLS: {0}")]
     Tls(String),
+    #[error("`{0}` is not a web origin: give scheme and host, like https://chat.example.org")]
+    CorsOrigin(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -178,6 +184,7 @@ pub struct AppState {
     pub rates: Rates,
     pub sockets: Arc<Sockets>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub cors_origins: Vec<String>,
     /// Where the database lives (backups are staged there).
     pub data_dir: PathBuf,
     pub idle_timeout: Duration,
@@ -301,6 +308,9 @@ impl Server {
         if let Some(key) = &config.api_key {
             check_api_key(key)?;
         }
+        if let Some(bad) = config.cors_origins.iter().find(|o| !cors::valid_origin(o)) {
+            return Err(ServerError::CorsOrigin(bad.clone()));
+        }
         let tls = match &config.tls {
             Some(files) => {
                 Some(listen::tls_config(&files.cert, &files.key).map_err(ServerError::Tls)?)
@@ -344,6 +354,7 @@ impl Server {
             rates: Rates::new(config.limits.clone()),
             sockets: Arc::new(Sockets::default()),
             trusted_proxies: config.trusted_proxies.clone(),
+            cors_origins: config.cors_origins.clone(),
             data_dir: config.data_dir.clone(),
             idle_timeout: config.idle_timeout,
             clock: config.clock,
