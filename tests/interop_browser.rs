@@ -35,12 +35,24 @@ fn json_lines(out: &[u8]) -> Vec<Value> {
 
 /// A browser signed in as `user`, on the page, with host candidates shown as addresses.
 async fn browser(t: &TestServer, user: &str, tone: f64) -> (Browser, common::browser::Page) {
-    let page = serve_page().await;
-    let b = Browser::open(
-        &page.url,
+    browser_with(
+        t,
+        user,
+        tone,
         &["--disable-features=WebRtcHideLocalIpsWithMdns"],
     )
-    .await;
+    .await
+}
+
+/// The same, with these Chromium switches.
+async fn browser_with(
+    t: &TestServer,
+    user: &str,
+    tone: f64,
+    switches: &[&str],
+) -> (Browser, common::browser::Page) {
+    let page = serve_page().await;
+    let b = Browser::open(&page.url, switches).await;
     b.run(&format!("window.toneHz = {tone}"), json!([])).await;
     let ws = t.url().replacen("http", "ws", 1);
     let me = b
@@ -333,4 +345,39 @@ async fn a_page_of_an_allowed_origin_reads_the_rest_api() {
         }
         b.close().await;
     }
+}
+
+/// A browser that hides its addresses behind mDNS names (its default): parla, which does
+/// not resolve them, drops those candidates and still connects, through the addresses the
+/// browser's own checks come from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_hiding_its_addresses_behind_mdns_still_connects() {
+    let (t, home) = setup().await;
+    let (b, _page) = browser_with(&t, "bob", 880.0, &[]).await;
+    b.run("peer.answerCalls()", json!([])).await;
+    let recording = home.path().join("parla.wav");
+    let alice = parla(&t, home.path(), &t.token("alice").await)
+        .args(words(
+            "--json call bob --tone 440 --bind 127.0.0.1:0 --hangup-after 3 --record",
+        ))
+        .arg(&recording)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    b.wait_hearing(440.0, LIMIT).await;
+    succeeded("parla call", LIMIT, alice.wait_with_output()).await;
+    assert_tone("parla hears the browser", &parla_wav(&recording, 1), 880.0);
+    let sent: Vec<String> = b
+        .run("return peer.candidatesSent()", json!([]))
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c.as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        !sent.is_empty() && sent.iter().all(|c| c.contains(".local ")),
+        "the browser hid every address: {sent:?}"
+    );
+    b.close().await;
 }
