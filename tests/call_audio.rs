@@ -329,7 +329,10 @@ async fn audio_stays_continuous_under_loss_and_jitter() {
         let gap = heard
             .chunks(4800)
             .position(|window| rms(window) <= overall * 0.3);
-        let settled = stats.network_loss_pct > 5.0
+        // The two seconds looked at begin after the first second of the call, when the
+        // buffer has adapted to the jitter.
+        let settled = stats.jitter.played >= 150
+            && stats.network_loss_pct > 5.0
             && stats.jitter.redundant > stats.jitter.concealed
             && stats.buffer_target_ms > 30.0;
         if settled && heard.len() == 96_000 && overall > 2000.0 && gap.is_none() {
@@ -346,7 +349,14 @@ async fn audio_stays_continuous_under_loss_and_jitter() {
             gap.map(|i| i * 100)
         );
     };
-    assert!(tone_strength(&heard, 440.0) > 0.7);
+    // Measured over 100 ms windows: stretching and shortening to follow the jitter moves
+    // the pitch by a fraction of a hertz, which a two-second measurement would count.
+    let windows: Vec<f64> = heard
+        .chunks_exact(4_800)
+        .map(|w| tone_strength(w, 440.0))
+        .collect();
+    let strength = windows.iter().sum::<f64>() / windows.len() as f64;
+    assert!(strength > 0.7, "{strength}: {windows:?}");
     alice.hangup(&room).await.unwrap();
     da.finish().await.unwrap();
     db.finish().await.unwrap();

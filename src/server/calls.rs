@@ -122,6 +122,26 @@ impl Calls {
             .collect()
     }
 
+    /// Calls that are over for `user`'s `device` (ended, or left by it) and still kept, with
+    /// the reason for it: repeated to a device that reconnects, which may have been away when
+    /// they ended and would not know (a repeat of a `call_ended` it had is ignored).
+    pub fn over_for(&self, user: &str, device: &str) -> Vec<(Call, EndReason)> {
+        self.rooms
+            .values()
+            .filter_map(|r| {
+                let p = r.call.participant(user)?;
+                if p.device_id.as_deref() != Some(device) {
+                    return None;
+                }
+                if let Some(reason) = r.call.end_reason {
+                    return Some((r.call.clone(), reason));
+                }
+                (p.state == ParticipantState::Left)
+                    .then(|| (r.call.clone(), EndReason::ConnectionLost))
+            })
+            .collect()
+    }
+
     /// A device connected again: it keeps its calls.
     pub fn device_back(&mut self, user: &str, device: &str) {
         self.away.remove(&(user.to_owned(), device.to_owned()));
@@ -901,6 +921,11 @@ mod tests {
             Some(EndReason::ConnectionLost)
         );
         assert!(c.calls_of("bob", "b1").is_empty());
+        // When it comes back it is told, with the reason; another device of bob's is not.
+        let over = c.over_for("bob", "b1");
+        assert_eq!(over.len(), 1);
+        assert_eq!(over[0].1, EndReason::ConnectionLost);
+        assert!(c.over_for("bob", "b2").is_empty());
     }
 
     #[test]

@@ -520,7 +520,7 @@ impl Connection {
     /// A device that (re)connects rings for calls still ringing for its user, and shows busy
     /// when it is in a call.
     fn restore_calls(&self) {
-        let (ringing, busy) = {
+        let (ringing, busy, over) = {
             let mut calls = self
                 .state
                 .calls
@@ -531,8 +531,17 @@ impl Connection {
             (
                 calls.ringing_for(&self.user_id),
                 calls.busy_with(&self.user_id, &self.device_id),
+                calls.over_for(&self.user_id, &self.device_id),
             )
         };
+        for (call, reason) in over {
+            self.state.hub.send_to_device(
+                &self.user_id,
+                &self.device_id,
+                true,
+                &ServerFrame::CallEnded { call, reason },
+            );
+        }
         for call in ringing {
             self.state.hub.send_to_device(
                 &self.user_id,
