@@ -589,3 +589,56 @@ async fn statistics_follow_a_known_impairment() {
         clean.mos
     );
 }
+
+/// The network goes down for a while, then comes back: the caller keeps restarting ICE
+/// (2 s after the first try, then every 4 s) while the media is down, instead of waiting
+/// on a restart that went nowhere, and the audio returns once the network does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ice_restarts_go_on_while_the_network_is_down() {
+    let t = TestServer::start().await;
+    t.users(&["alice", "bob"]).await;
+    let patient = |id: &str| {
+        let mut c = t.client_config(id);
+        // This test's outage is longer than the 12 s after which a call is given up.
+        c.media_timeout = Duration::from_mins(1);
+        c
+    };
+    let (alice, a) = start_client(patient("alice")).await;
+    let (bob, mut b) = start_client(patient("bob")).await;
+    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
+    b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
+        .await;
+    bob.answer(&room).await.unwrap();
+    let pa = Party::start("alice", alice, a, &room, 440.0, false);
+    let pb = Party::start("bob", bob, b, &room, 880.0, false);
+    pa.wait_hears(880.0).await;
+    pb.wait_hears(440.0).await;
+
+    pa.outage.blackout();
+    pa.wait("media lost", || {
+        pa.media_states()
+            .iter()
+            .any(|s| matches!(s, MediaState::Disconnected | MediaState::Failed))
+    })
+    .await;
+    // Three restarts with the network still down (the first, and two retries).
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while pa.legs().await.1 < 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} ICE restarts while the media was down",
+            pa.legs().await.1
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    pa.outage.restore();
+    pa.wait("media back", || {
+        pa.media_states().last() == Some(&MediaState::Connected)
+    })
+    .await;
+    pa.wait_hears(880.0).await;
+    pb.wait_hears(440.0).await;
+    pa.client.hangup(&room).await.unwrap();
+    pa.finish().await;
+    pb.finish().await;
+}

@@ -30,6 +30,9 @@ struct OutageState {
     /// Sockets get increasing numbers; those at or below `dead_upto` are cut off.
     next_socket: AtomicU64,
     dead_upto: AtomicU64,
+    /// Every socket, old and new, is cut while this is set (a network that is down for a
+    /// while, then back).
+    blackout: std::sync::atomic::AtomicBool,
 }
 
 impl Outage {
@@ -37,6 +40,16 @@ impl Outage {
     pub fn cut(&self) {
         let last = self.inner.next_socket.load(Ordering::SeqCst);
         self.inner.dead_upto.store(last, Ordering::SeqCst);
+    }
+
+    /// Cuts every socket, those bound later too, until [`Outage::restore`].
+    pub fn blackout(&self) {
+        self.inner.blackout.store(true, Ordering::SeqCst);
+    }
+
+    /// Ends a [`Outage::blackout`].
+    pub fn restore(&self) {
+        self.inner.blackout.store(false, Ordering::SeqCst);
     }
 
     /// How many sockets were bound through this path (a restart binds new ones).
@@ -140,7 +153,8 @@ impl fmt::Debug for CuttableSocket {
 
 impl CuttableSocket {
     fn cut(&self) -> bool {
-        self.number <= self.outage.inner.dead_upto.load(Ordering::SeqCst)
+        self.outage.inner.blackout.load(Ordering::SeqCst)
+            || self.number <= self.outage.inner.dead_upto.load(Ordering::SeqCst)
     }
 }
 

@@ -20,6 +20,11 @@ use crate::media::stats::CallStats;
 use crate::media::tones::{Cadence, Ringer, RING, RINGBACK};
 use crate::proto::{CallStatus, ParticipantState, Signal};
 
+/// The wait before a second ICE restart while the media stays down, and between later
+/// ones.
+const RESTART_RETRY_FIRST: std::time::Duration = std::time::Duration::from_secs(2);
+const RESTART_RETRY_EVERY: std::time::Duration = std::time::Duration::from_secs(4);
+
 /// What happened to the driven call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallEvent {
@@ -64,6 +69,8 @@ pub struct CallDriver {
     listening: std::collections::BTreeSet<String>,
     reports_tx: tokio::sync::mpsc::UnboundedSender<LegReport>,
     reports: tokio::sync::mpsc::UnboundedReceiver<LegReport>,
+    /// Legs whose media is down, with when to restart ICE again and the wait after that.
+    restarts: BTreeMap<String, (tokio::time::Instant, std::time::Duration)>,
     forwarders: Vec<tokio::task::JoinHandle<()>>,
     held: bool,
     muted: bool,
@@ -95,6 +102,7 @@ impl CallDriver {
             listening: Default::default(),
             reports_tx,
             reports,
+            restarts: BTreeMap::new(),
             forwarders: Vec::new(),
             held: false,
             muted: false,
@@ -338,26 +346,84 @@ impl CallDriver {
     }
 
     /// The next media event: a DTMF digit or a media state change (pends forever when there
-    /// is none to come). A lost path starts an ICE restart before it is reported.
+    /// is none to come). A lost path starts an ICE restart before it is reported, and while
+    /// the media stays down the restart is tried again after 2 s, then every 4 s, until it
+    /// comes back or the call gives up (the session's media timeout).
     pub async fn next_media_event(&mut self) -> CallEvent {
         loop {
-            let Some(report) = self.reports.recv().await else {
+            let due = self.restarts.values().map(|(at, _)| *at).min();
+            let report = tokio::select! {
+                r = self.reports.recv() => r,
+                () = async { tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)).await }, if due.is_some() => {
+                    self.restart_due().await;
+                    continue;
+                }
+            };
+            let Some(report) = report else {
                 return std::future::pending().await;
             };
             match report {
                 LegReport::Dtmf(d) => return CallEvent::Dtmf(d),
                 LegReport::State(who, state) => {
-                    if matches!(state, MediaState::Disconnected | MediaState::Failed) {
-                        if let Some(m) = self.legs.get_mut(&who) {
-                            if let Err(e) = m.on_path_lost().await {
-                                tracing::warn!(error = %e, "ICE restart failed");
-                            }
-                        }
-                    }
+                    self.on_leg_state(&who, state).await;
                     if self.legs.contains_key(&who) {
                         return CallEvent::Media(state);
                     }
                 }
+            }
+        }
+    }
+
+    /// ICE restarts for the legs whose path dropped, and the retries while it stays down.
+    async fn on_leg_state(&mut self, who: &str, state: MediaState) {
+        match state {
+            MediaState::Disconnected | MediaState::Failed => {
+                if self.restarts.contains_key(who) {
+                    // Already restarting on its schedule.
+                    return;
+                }
+                if self.restart(who).await {
+                    let first = RESTART_RETRY_FIRST;
+                    self.restarts
+                        .insert(who.to_owned(), (tokio::time::Instant::now() + first, first));
+                }
+            }
+            MediaState::Connected | MediaState::Closed => {
+                self.restarts.remove(who);
+            }
+            MediaState::New | MediaState::Checking => {}
+        }
+    }
+
+    /// Restarts ICE with a leg; true when this side is the one that restarts.
+    async fn restart(&mut self, who: &str) -> bool {
+        let Some(m) = self.legs.get_mut(who) else {
+            return false;
+        };
+        match m.on_path_lost().await {
+            Ok(restarts) => restarts,
+            Err(e) => {
+                tracing::warn!(error = %e, "ICE restart failed");
+                true
+            }
+        }
+    }
+
+    async fn restart_due(&mut self) {
+        let now = tokio::time::Instant::now();
+        let due: Vec<(String, std::time::Duration)> = self
+            .restarts
+            .iter()
+            .filter(|(_, (at, _))| *at <= now)
+            .map(|(who, (_, wait))| (who.clone(), *wait))
+            .collect();
+        for (who, wait) in due {
+            tracing::info!(leg = %who, "media still down; restarting ICE again");
+            if self.restart(&who).await {
+                let next = RESTART_RETRY_EVERY.max(wait);
+                self.restarts.insert(who, (now + next, next));
+            } else {
+                self.restarts.remove(&who);
             }
         }
     }
