@@ -30,12 +30,13 @@ lint:
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
 
 ## Benchmarks (release build); tables on stdout, JSON under target/bench/.
-bench:
+bench: setup-test
 	@bash scripts/setup-bench.sh
 	$(CARGO) bench --bench fanout
 	$(CARGO) bench --bench calls
 	$(CARGO) bench --bench quality
 	$(CARGO) bench --bench tui
+	$(CARGO) bench --bench setup
 
 ## Regenerate the committed man pages, completions and OpenAPI document.
 docs:

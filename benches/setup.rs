@@ -1,0 +1,195 @@
+//! Call set-up against a peer that trickles every candidate after its description (headless
+//! Chromium on the test page, its default behaviour) and against parla, in the same run:
+//! dial → the caller's media connected, repeated, p50/p95. The caller is parla either way;
+//! the callee answers as soon as the call rings.
+//!
+//! `make bench` runs it (Chromium and chromium-driver come with `make test`'s set-up);
+//! `target/bench/setup.json` gets the figures. Knob: PARLA_BENCH_SETUPS (20).
+
+// Test code: fixtures convert numbers freely; scenarios read top to bottom.
+#![allow(clippy::cast_possible_truncation)]
+
+// The browser the interop tests drive; the benchmark uses part of it.
+#[allow(dead_code)]
+#[path = "../tests/common/browser.rs"]
+mod browser;
+mod support;
+
+use std::time::{Duration, Instant};
+
+use parla::client::call::media::AudioSetup;
+use parla::client::call::phone::{CallDriver, CallEvent};
+use parla::client::call::CallState;
+use parla::client::{Client, ClientConfig, Event, Rest, TokenSource};
+use parla::media::audio::{NullSink, Tone};
+use parla::server::{Server, ServerConfig};
+use serde_json::json;
+use support::{env_num, pct};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+const KEY: &str = "bench-api-key-0123456789";
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn tokens(server: &Server, user: &str) -> TokenSource {
+    let state = server.state().clone();
+    let u = user.to_owned();
+    TokenSource::provider(move || {
+        let state = state.clone();
+        let u = u.clone();
+        async move {
+            state
+                .mint_token(&u, chrono::Utc::now(), 3600)
+                .await
+                .map(|(t, _)| t)
+                .map_err(|e| e.to_string())
+        }
+    })
+}
+
+async fn client(server: &Server, user: &str) -> (Client, UnboundedReceiver<Event>) {
+    let mut config = ClientConfig::new(server.url(), tokens(server, user));
+    config.presence = false;
+    let (client, mut events) = Client::start(config).expect("client");
+    loop {
+        match tokio::time::timeout(LIMIT, events.recv()).await {
+            Ok(Some(Event::Ready { .. })) => return (client, events),
+            Ok(Some(_)) => {}
+            _ => panic!("{user} did not connect"),
+        }
+    }
+}
+
+fn audio(freq: f64) -> AudioSetup {
+    AudioSetup {
+        source: Box::new(Tone::new(freq)),
+        sink: Box::new(NullSink),
+        ..AudioSetup::silent("127.0.0.1:0")
+    }
+}
+
+/// A parla callee that answers every call and drives its media, on a task of its own.
+fn parla_callee(client: Client, mut events: UnboundedReceiver<Event>) {
+    tokio::spawn(async move {
+        let mut driver: Option<CallDriver> = None;
+        while let Some(e) = events.recv().await {
+            if let Event::CallIncoming { call } = &e {
+                let _ = client.answer(&call.room_id).await;
+                driver = Some(CallDriver::new(client.clone(), &call.room_id, audio(880.0)));
+            }
+            if let Some(d) = driver.as_mut() {
+                if let Ok(Some(CallEvent::Ended(_))) = d.on_event(&e).await {
+                    if let Some(d) = driver.take() {
+                        let _ = d.finish().await;
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Dials `callee` and drives the call until the caller's media is connected; returns the
+/// time that took, and hangs up.
+async fn one_setup(a: &Client, events: &mut UnboundedReceiver<Event>, callee: &str) -> f64 {
+    let start = Instant::now();
+    let room = a.dial(&[callee.to_owned()]).await.expect("dial").room_id;
+    let mut driver = CallDriver::new(a.clone(), &room, audio(440.0));
+    let deadline = Instant::now() + LIMIT;
+    let took = loop {
+        assert!(
+            Instant::now() < deadline,
+            "call set-up to {callee} timed out"
+        );
+        let Ok(Some(e)) = tokio::time::timeout(LIMIT, events.recv()).await else {
+            panic!("the session ended");
+        };
+        if let Ok(Some(CallEvent::State(v))) = driver.on_event(&e).await {
+            if v.state == CallState::Connected {
+                break start.elapsed();
+            }
+        }
+    };
+    let _ = a.hangup(&room).await;
+    let _ = driver.finish().await;
+    // Let the room end everywhere before the next dial.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    while events.try_recv().is_ok() {}
+    took.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let setups = env_num("PARLA_BENCH_SETUPS", 20);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = ServerConfig::new("127.0.0.1:0".parse().expect("addr"), dir.path().into());
+        config.api_key = Some(KEY.into());
+        config.limits = parla::server::limits::Limits::unlimited();
+        let server = Server::start(config).await.expect("server");
+        let admin = Rest::new(&server.url()).expect("rest").with_api_key(KEY);
+        for u in ["alice", "bob", "chromium"] {
+            admin.admin_create_user(u, None).await.expect("user");
+        }
+        let (alice, mut a) = client(&server, "alice").await;
+        let (bob, b) = client(&server, "bob").await;
+        parla_callee(bob, b);
+
+        let page = browser::serve_page().await;
+        let chromium = browser::Browser::open(
+            &page.url,
+            &["--disable-features=WebRtcHideLocalIpsWithMdns"],
+        )
+        .await;
+        let (token, _) = server
+            .state()
+            .mint_token("chromium", chrono::Utc::now(), 3600)
+            .await
+            .expect("token");
+        chromium
+            .run(
+                "return peer.connect(arguments[0], arguments[1], 'chromium')",
+                json!([server.url().replacen("http", "ws", 1), token]),
+            )
+            .await;
+        chromium.run("peer.answerCalls()", json!([])).await;
+
+        // Alternating, so that both see the same machine.
+        let (mut to_parla, mut to_browser) = (Vec::new(), Vec::new());
+        for _ in 0..setups {
+            to_parla.push(one_setup(&alice, &mut a, "bob").await);
+            to_browser.push(one_setup(&alice, &mut a, "chromium").await);
+        }
+        to_parla.sort_by(f64::total_cmp);
+        to_browser.sort_by(f64::total_cmp);
+        println!();
+        println!("call set-up, dial → caller's media connected, on loopback");
+        for (label, v) in [
+            ("parla → parla", &to_parla),
+            ("parla → Chromium (answer at once, every candidate trickled after it)", &to_browser),
+        ] {
+            println!(
+                "{label}: n={} p50 {:.1} ms, p95 {:.1} ms",
+                v.len(),
+                pct(v, 0.5),
+                pct(v, 0.95)
+            );
+        }
+        let out = json!({
+            "suite": "setup",
+            "parla_to_parla_ms": {"n": to_parla.len(), "p50": pct(&to_parla, 0.5), "p95": pct(&to_parla, 0.95), "all": to_parla},
+            "parla_to_chromium_ms": {"n": to_browser.len(), "p50": pct(&to_browser, 0.5), "p95": pct(&to_browser, 0.95), "all": to_browser},
+        });
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("setup.json");
+        match std::fs::write(&path, serde_json::to_string_pretty(&out).unwrap_or_default()) {
+            Ok(()) => println!("wrote {}", path.display()),
+            Err(e) => eprintln!("cannot write {}: {e}", path.display()),
+        }
+        chromium.close().await;
+        alice.stop();
+        server.shutdown().await;
+    });
+}
