@@ -331,3 +331,28 @@ impl Resolved {
         Ok(config)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_device_id_is_kept_and_two_processes_get_distinct_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, held) = claim_device_id(dir.path()).unwrap();
+        assert!(first.starts_with("dev_"), "{first}");
+        // A second parla of the same user while the first runs.
+        let (second, held2) = claim_device_id(dir.path()).unwrap();
+        assert_eq!(second, format!("{first}-2"));
+        drop(held);
+        drop(held2);
+        // The next start is the same device again.
+        let (again, held) = claim_device_id(dir.path()).unwrap();
+        assert_eq!(again, first);
+        drop(held);
+        // A damaged id file is replaced, not used.
+        std::fs::write(dir.path().join("id"), "../../etc").unwrap();
+        let (fresh, _held) = claim_device_id(dir.path()).unwrap();
+        assert!(fresh.starts_with("dev_") && fresh != first, "{fresh}");
+    }
+}

@@ -93,3 +93,19 @@ pub fn tcp_socket(fd: std::os::fd::RawFd) -> Option<TcpSocket> {
 fn socklen_of<T>() -> libc::socklen_t {
     std::mem::size_of::<T>() as libc::socklen_t
 }
+
+/// SIGTERM, as a stream to wait on (`None` where it cannot be set up).
+#[must_use]
+pub fn terminate_signal() -> Option<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok()
+}
+
+/// Waits for the next SIGTERM on `signal` (for ever when there is none to wait on).
+pub async fn terminated(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}

@@ -190,3 +190,69 @@ async fn a_script_drives_the_interface_over_the_control_socket() {
     menu.stop();
     chat.stop();
 }
+
+/// Quitting the interface in the middle of a call hangs it up first: the other side sees
+/// `hang_up` at once, not the server's `connection_lost` a grace period later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_in_a_call_hangs_it_up() {
+    use common::party::{connected, Party};
+    use parla::client::call::CallState;
+    use parla::client::Event;
+    let t = TestServer::start().await;
+    t.users(&["carol", "bob"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("run").join("ctl.sock");
+    let settings = parla::settings::Overrides {
+        config: Some(dir.path().join("none.toml")),
+        ..Default::default()
+    };
+    let file = parla::settings::ConfigFile::default();
+    let mut look = parla::tui::run::Look::from_config(&settings, &file);
+    look.audio.backend = "null".into();
+    let config = ClientConfig::new(t.url(), admin_tokens(&t.url(), "carol"));
+    let (client, events) = Client::start(config).unwrap();
+    let mut rt = parla::tui::run::Runtime::new(look, client.clone(), events, "127.0.0.1:0");
+    rt.serve_ctl(socket.clone()).await;
+    let script = parla::tui::script::parse(
+        "expect-timeout 60000\nexpect Connected\nexpect In a call with\nquit\n",
+    )
+    .unwrap();
+    let ui = tokio::spawn(async move {
+        parla::tui::run::headless(&mut rt, script, 100, 30, None)
+            .await
+            .map_err(|e| e.to_string())
+    });
+    let (bob, mut b) = t.client("bob").await;
+    wait_status(&socket, "signed in", |s| s["user"] == "carol").await;
+    ctl::request(
+        &socket,
+        &CtlRequest::Dial {
+            users: vec!["bob".into()],
+        },
+    )
+    .await
+    .unwrap();
+    let Event::CallIncoming { call } = b
+        .wait_for("ring", |e| matches!(e, Event::CallIncoming { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    let room = call.room_id;
+    bob.answer(&room).await.unwrap();
+    let pb = Party::start("bob", bob, b, &room, 880.0, false);
+    // The script sees the call and quits.
+    tokio::time::timeout(WAIT, ui)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    pb.wait_state("hung up", |s| {
+        *s == CallState::Ended {
+            reason: parla::proto::EndReason::HangUp,
+        }
+    })
+    .await;
+    assert!(pb.states().iter().any(connected), "{:?}", pb.states());
+    pb.finish().await;
+}

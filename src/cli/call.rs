@@ -396,8 +396,7 @@ async fn drive(
         failure: None,
     };
     let mut interrupted = false;
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut terminate = crate::sys::terminate_signal();
     while !run.finished {
         tokio::select! {
             e = events.recv() => {
@@ -433,17 +432,9 @@ async fn drive(
 
 /// Ctrl-C, or SIGTERM (`timeout`, a service manager): either hangs up the call first.
 async fn interrupt(terminate: &mut Option<tokio::signal::unix::Signal>) {
-    let term = async {
-        match terminate {
-            Some(t) => {
-                t.recv().await;
-            }
-            None => std::future::pending().await,
-        }
-    };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
+        () = crate::sys::terminated(terminate) => {}
     }
 }
 

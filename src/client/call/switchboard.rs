@@ -134,6 +134,11 @@ impl Switchboard {
         self.calls.len()
     }
 
+    /// The rooms of the calls with a task running.
+    pub fn rooms(&self) -> Vec<String> {
+        self.calls.keys().cloned().collect()
+    }
+
     /// Hands a session event to the call it is about, starting that call's task when a
     /// call first shows up (placed here, or ringing here).
     pub fn route(&mut self, event: &Event) {

@@ -214,6 +214,9 @@ impl Runtime {
         screens: Option<tokio::sync::watch::Sender<String>>,
     ) -> Result<(), String> {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
+        // SIGTERM (a service manager, `timeout`) ends the interface as quitting does: its
+        // calls are hung up first.
+        let mut terminate = crate::sys::terminate_signal();
         loop {
             self.draw(terminal);
             if let Some(s) = &screens {
@@ -248,12 +251,16 @@ impl Runtime {
                     }
                 }
                 _ = tick.tick() => self.app.tick(chrono::Utc::now()),
+                () = crate::sys::terminated(&mut terminate) => return Ok(()),
             }
         }
     }
 
-    /// Waits (a while) for the requests on their way and the calls' media to finish.
+    /// Hangs up the calls still on (leaving with a call up would leave the other side in
+    /// it until the server's grace period passed), then waits (a while) for the requests on
+    /// their way and the calls' media to finish.
     async fn finish(&mut self) {
+        hang_up_all(&self.client.clone(), self.phone.rooms()).await;
         let wait = async {
             while self.tasks.join_next().await.is_some() {}
             self.phone.shutdown().await;
@@ -554,5 +561,13 @@ impl Runtime {
                 }
             }
         }
+    }
+}
+
+/// Hangs up `rooms` on the way out, each within the stop grace.
+async fn hang_up_all(client: &Client, rooms: Vec<String>) {
+    for room in rooms {
+        let outcome = tokio::time::timeout(STOP_GRACE, client.hangup(&room)).await;
+        tracing::info!(%room, ?outcome, "hung up on the way out");
     }
 }
