@@ -8,40 +8,12 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::peer::{aiortc, assert_tone, directions, mono_wav, parla_wav, tone_while_silent};
+use common::cli::{call_summary, parla, wav_channel as parla_wav, words};
+use common::peer::{aiortc, assert_tone, directions, mono_wav, tone_while_silent};
 use common::*;
 use serde_json::Value;
 
 const LIMIT: Duration = Duration::from_mins(1);
-
-fn parla(t: &TestServer, home: &Path, token: &str) -> tokio::process::Command {
-    let mut c = parla_in(home);
-    c.env("PARLA_SERVER", t.url()).env("PARLA_TOKEN", token);
-    c
-}
-
-fn words(line: &str) -> Vec<&str> {
-    line.split_whitespace().collect()
-}
-
-fn json_lines(out: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(out)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn summary(out: &std::process::Output) -> Value {
-    json_lines(&out.stdout)
-        .into_iter()
-        .find(|v| v["event"] == "call_summary")
-        .unwrap_or_else(|| {
-            panic!(
-                "no call summary; stderr {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
-}
 
 async fn setup() -> (TestServer, tempfile::TempDir) {
     let t = TestServer::start().await;
@@ -97,7 +69,7 @@ async fn parla_calls_aiortc_and_audio_crosses_both_ways() {
     let (t, home) = setup().await;
     let (alice, events, heard_by_peer, heard_by_parla) =
         parla_calls_aiortc(&t, home.path(), &[], 3.0).await;
-    assert_eq!(summary(&alice)["answered"], true);
+    assert_eq!(call_summary(&alice)["answered"], true);
     assert!(events
         .iter()
         .any(|v| v["event"] == "connection" && v["state"] == "connected"));
@@ -138,7 +110,7 @@ async fn aiortc_calls_parla_and_audio_crosses_both_ways() {
     let events = peer.finish(LIMIT).await;
     no_early_candidates(&events);
     let alice = succeeded("parla answer", LIMIT, alice.wait_with_output()).await;
-    assert_eq!(summary(&alice)["end_reason"], "hang_up");
+    assert_eq!(call_summary(&alice)["end_reason"], "hang_up");
     let (heard_by_peer, heard_by_parla) = (mono_wav(&heard), parla_wav(&recording, 1));
     assert_tone("aiortc hears parla", &heard_by_peer, 440.0);
     assert_tone("parla hears aiortc", &heard_by_parla, 880.0);
@@ -214,7 +186,7 @@ async fn aiortc_holds_with_music_and_resumes() {
         ],
     )
     .await;
-    assert_eq!(summary(&alice)["end_reason"], "hang_up");
+    assert_eq!(call_summary(&alice)["end_reason"], "hang_up");
     let answers = answers_received(&events);
     assert_eq!(
         directions(&answers),
@@ -317,7 +289,7 @@ async fn a_trickled_answer_connects() {
     let (t, home) = setup().await;
     let (alice, _events, heard_by_peer, heard_by_parla) =
         parla_calls_aiortc(&t, home.path(), &["--trickle"], 3.0).await;
-    assert_eq!(summary(&alice)["answered"], true);
+    assert_eq!(call_summary(&alice)["answered"], true);
     assert_tone("heard_by_peer", &heard_by_peer, 440.0);
     assert_tone("heard_by_parla", &heard_by_parla, 880.0);
 }
@@ -432,11 +404,11 @@ async fn a_peer_killed_mid_call_ends_it_and_both_can_call_again() {
     let (t, home) = setup().await;
     let (alice, _events, _, _) =
         parla_calls_aiortc(&t, home.path(), &["--step", "2:exit"], 60.0).await;
-    let s = summary(&alice);
+    let s = call_summary(&alice);
     // Not the 60 s hang-up: the server's grace period ended it.
     assert_eq!(s["end_reason"], "connection_lost", "{s}");
     let (alice, _, heard_by_peer, _) = parla_calls_aiortc(&t, home.path(), &[], 2.0).await;
-    assert_eq!(summary(&alice)["answered"], true);
+    assert_eq!(call_summary(&alice)["answered"], true);
     assert_tone("heard_by_peer", &heard_by_peer, 440.0);
 }
 
@@ -461,7 +433,7 @@ async fn g711_only_peers_are_heard_both_ways() {
 
     let (alice, events, heard_by_peer, heard_by_parla) =
         parla_calls_aiortc(&t, home.path(), &["--codecs", "PCMA"], 3.0).await;
-    assert_eq!(summary(&alice)["answered"], true);
+    assert_eq!(call_summary(&alice)["answered"], true);
     let sent = events.iter().find(|v| v["event"] == "answer_sent").unwrap();
     assert!(
         sent["sdp"].as_str().unwrap().contains("PCMA/8000"),

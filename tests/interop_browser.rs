@@ -10,28 +10,12 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::browser::{serve_page, Browser};
-use common::peer::{assert_tone, parla_wav};
+use common::cli::{call_summary, json_lines, parla, wav_channel as parla_wav, words};
+use common::peer::assert_tone;
 use common::*;
 use serde_json::{json, Value};
 
 const LIMIT: Duration = Duration::from_mins(1);
-
-fn parla(t: &TestServer, home: &Path, token: &str) -> tokio::process::Command {
-    let mut c = parla_in(home);
-    c.env("PARLA_SERVER", t.url()).env("PARLA_TOKEN", token);
-    c
-}
-
-fn words(line: &str) -> Vec<&str> {
-    line.split_whitespace().collect()
-}
-
-fn json_lines(out: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(out)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
 
 /// A browser signed in as `user`, on the page, with host candidates shown as addresses.
 async fn browser(t: &TestServer, user: &str, tone: f64) -> (Browser, common::browser::Page) {
@@ -83,29 +67,69 @@ async fn setup() -> (TestServer, tempfile::TempDir) {
     (t, tempfile::tempdir().unwrap())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn parla_calls_the_browser_and_audio_crosses_both_ways() {
-    let (t, home) = setup().await;
-    let (b, _page) = browser(&t, "bob", 880.0).await;
+/// The browser as bob, answering calls, sending 880 Hz.
+async fn browser_answering(t: &TestServer) -> (Browser, common::browser::Page) {
+    let (b, page) = browser(t, "bob", 880.0).await;
     b.run("peer.answerCalls()", json!([])).await;
-    let recording = home.path().join("parla.wav");
-    let alice = parla(&t, home.path(), &t.token("alice").await)
+    (b, page)
+}
+
+/// alice's `parla --json call bob --tone 440 ARGS`, recording to `home/parla.wav`.
+async fn alice_calls_bob(t: &TestServer, home: &Path, args: &str) -> tokio::process::Child {
+    parla(t, home, &t.token("alice").await)
         .args(words(
-            "--json call bob --tone 440 --bind 127.0.0.1:0 --hangup-after 4 --record",
+            "--json call bob --tone 440 --bind 127.0.0.1:0 --record",
         ))
-        .arg(&recording)
+        .arg(home.join("parla.wav"))
+        .args(words(args))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// alice's `parla --json answer --tone 440`, recording to `home/parla.wav`, online.
+async fn alice_answers(t: &TestServer, home: &Path) -> tokio::process::Child {
+    let child = parla(t, home, &t.token("alice").await)
+        .args(words(
+            "--json answer --tone 440 --bind 127.0.0.1:0 --record",
+        ))
+        .arg(home.join("parla.wav"))
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    b.wait_for("track", LIMIT).await;
+    wait_online(t, "bob", "alice").await;
+    child
+}
+
+/// The DTMF digits a `--json` parla reported.
+fn digits(out: &std::process::Output) -> String {
+    json_lines(&out.stdout)
+        .iter()
+        .filter(|v| v["event"] == "dtmf")
+        .filter_map(|v| v["digit"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The directions of the answers the browser received.
+fn answer_directions(events: &[Value]) -> Vec<String> {
+    let answers: Vec<Value> = events
+        .iter()
+        .filter(|v| v["event"] == "answer_received")
+        .cloned()
+        .collect();
+    common::peer::directions(&answers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parla_calls_the_browser_and_audio_crosses_both_ways() {
+    let (t, home) = setup().await;
+    let (b, _page) = browser_answering(&t).await;
+    let alice = alice_calls_bob(&t, home.path(), "--hangup-after 4").await;
     b.wait_hearing(440.0, LIMIT).await;
     let alice = succeeded("parla call", LIMIT, alice.wait_with_output()).await;
-    let summary = json_lines(&alice.stdout)
-        .into_iter()
-        .find(|v| v["event"] == "call_summary")
-        .unwrap();
-    assert_eq!(summary["answered"], true);
-    assert_tone("parla hears the browser", &parla_wav(&recording, 1), 880.0);
+    assert_eq!(call_summary(&alice)["answered"], true);
+    let heard = parla_wav(&home.path().join("parla.wav"), 1);
+    assert_tone("parla hears the browser", &heard, 880.0);
     clean(&b).await;
     b.close().await;
 }
@@ -115,16 +139,7 @@ async fn parla_calls_the_browser_and_audio_crosses_both_ways() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_browser_calls_parla_with_audio_and_dtmf() {
     let (t, home) = setup().await;
-    let recording = home.path().join("parla.wav");
-    let alice = parla(&t, home.path(), &t.token("alice").await)
-        .args(words(
-            "--json answer --tone 440 --bind 127.0.0.1:0 --record",
-        ))
-        .arg(&recording)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_online(&t, "bob", "alice").await;
+    let alice = alice_answers(&t, home.path()).await;
     let (b, _page) = browser(&t, "bob", 880.0).await;
     b.run("peer.call('alice')", json!([])).await;
     b.wait_hearing(440.0, LIMIT).await;
@@ -132,14 +147,9 @@ async fn the_browser_calls_parla_with_audio_and_dtmf() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     b.run("peer.hangup()", json!([])).await;
     let alice = succeeded("parla answer", LIMIT, alice.wait_with_output()).await;
-    let lines = json_lines(&alice.stdout);
-    let digits: String = lines
-        .iter()
-        .filter(|v| v["event"] == "dtmf")
-        .filter_map(|v| v["digit"].as_str())
-        .collect();
-    assert_eq!(digits, "42#", "{lines:#?}");
-    assert_tone("parla hears the browser", &parla_wav(&recording, 1), 880.0);
+    assert_eq!(digits(&alice), "42#");
+    let heard = parla_wav(&home.path().join("parla.wav"), 1);
+    assert_tone("parla hears the browser", &heard, 880.0);
     clean(&b).await;
     b.close().await;
 }
@@ -151,17 +161,8 @@ async fn the_browser_calls_parla_with_audio_and_dtmf() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_browser_holds_resumes_and_restarts_ice_as_the_callee() {
     let (t, home) = setup().await;
-    let (b, _page) = browser(&t, "bob", 880.0).await;
-    b.run("peer.answerCalls()", json!([])).await;
-    let recording = home.path().join("parla.wav");
-    let alice = parla(&t, home.path(), &t.token("alice").await)
-        .args(words(
-            "--json call bob --tone 440 --bind 127.0.0.1:0 --hangup-after 12 --record",
-        ))
-        .arg(&recording)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (b, _page) = browser_answering(&t).await;
+    let alice = alice_calls_bob(&t, home.path(), "--hangup-after 12").await;
     b.wait_hearing(440.0, LIMIT).await;
     b.run("return peer.hold('sendonly')", json!([])).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -188,22 +189,17 @@ async fn the_browser_holds_resumes_and_restarts_ice_as_the_callee() {
     b.run("peer.hangup()", json!([])).await;
     succeeded("parla call", LIMIT, alice.wait_with_output()).await;
     let events = clean(&b).await;
-    let answers: Vec<Value> = events
-        .iter()
-        .filter(|v| v["event"] == "answer_received")
-        .cloned()
-        .collect();
     assert_eq!(
-        common::peer::directions(&answers),
-        ["recvonly", "sendrecv", "sendrecv"],
-        "{answers:#?}"
+        answer_directions(&events),
+        ["recvonly", "sendrecv", "sendrecv"]
     );
-    for a in &answers {
+    for a in events.iter().filter(|v| v["event"] == "answer_received") {
         assert!(
             a["sdp"].as_str().unwrap().contains("a=setup:passive"),
             "parla stays the DTLS server it was: {a}"
         );
     }
+    let recording = home.path().join("parla.wav");
     assert!(
         common::peer::tone_while_silent(
             &parla_wav(&recording, 1),
@@ -220,15 +216,8 @@ async fn the_browser_holds_resumes_and_restarts_ice_as_the_callee() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_browser_holds_inactive_and_parla_sends_again() {
     let (t, home) = setup().await;
-    let (b, _page) = browser(&t, "bob", 880.0).await;
-    b.run("peer.answerCalls()", json!([])).await;
-    let alice = parla(&t, home.path(), &t.token("alice").await)
-        .args(words(
-            "--json call bob --tone 440 --bind 127.0.0.1:0 --hangup-after 8",
-        ))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (b, _page) = browser_answering(&t).await;
+    let alice = alice_calls_bob(&t, home.path(), "--hangup-after 8").await;
     b.wait_hearing(440.0, LIMIT).await;
     b.run("return peer.hold('inactive')", json!([])).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -237,12 +226,7 @@ async fn the_browser_holds_inactive_and_parla_sends_again() {
     b.run("peer.hangup()", json!([])).await;
     succeeded("parla call", LIMIT, alice.wait_with_output()).await;
     let events = clean(&b).await;
-    let answers: Vec<Value> = events
-        .iter()
-        .filter(|v| v["event"] == "answer_received")
-        .cloned()
-        .collect();
-    assert_eq!(common::peer::directions(&answers), ["inactive", "sendrecv"]);
+    assert_eq!(answer_directions(&events), ["inactive", "sendrecv"]);
     b.close().await;
 }
 
@@ -251,23 +235,13 @@ async fn the_browser_holds_inactive_and_parla_sends_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_that_goes_away_ends_the_call() {
     let (t, home) = setup().await;
-    let (b, page) = browser(&t, "bob", 880.0).await;
-    b.run("peer.answerCalls()", json!([])).await;
-    let alice = parla(&t, home.path(), &t.token("alice").await)
-        .args(words(
-            "--json call bob --tone 440 --bind 127.0.0.1:0 --hangup-after 60",
-        ))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (b, page) = browser_answering(&t).await;
+    let alice = alice_calls_bob(&t, home.path(), "--hangup-after 60").await;
     b.wait_hearing(440.0, LIMIT).await;
     b.close().await;
     drop(page);
     let alice = succeeded("parla call", LIMIT, alice.wait_with_output()).await;
-    let summary = json_lines(&alice.stdout)
-        .into_iter()
-        .find(|v| v["event"] == "call_summary")
-        .unwrap();
+    let summary = call_summary(&alice);
     assert_eq!(summary["end_reason"], "connection_lost", "{summary}");
 }
 
@@ -276,16 +250,7 @@ async fn a_browser_that_goes_away_ends_the_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pcmu_only_browser_talks_and_dials_digits_at_8khz() {
     let (t, home) = setup().await;
-    let recording = home.path().join("parla.wav");
-    let alice = parla(&t, home.path(), &t.token("alice").await)
-        .args(words(
-            "--json answer --tone 440 --bind 127.0.0.1:0 --record",
-        ))
-        .arg(&recording)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_online(&t, "bob", "alice").await;
+    let alice = alice_answers(&t, home.path()).await;
     let (b, _page) = browser(&t, "bob", 880.0).await;
     b.run("window.codecs = ['pcmu', 'telephone-event']", json!([]))
         .await;
@@ -300,17 +265,9 @@ async fn a_pcmu_only_browser_talks_and_dials_digits_at_8khz() {
     let sdp = offer["sdp"].as_str().unwrap();
     assert!(!sdp.contains("opus"), "{sdp}");
     assert!(sdp.contains("telephone-event/8000"), "{sdp}");
-    let digits: String = json_lines(&alice.stdout)
-        .iter()
-        .filter(|v| v["event"] == "dtmf")
-        .filter_map(|v| v["digit"].as_str().map(str::to_owned))
-        .collect();
-    assert_eq!(digits, "7*");
-    assert_tone(
-        "parla hears the browser over PCMU",
-        &parla_wav(&recording, 1),
-        880.0,
-    );
+    assert_eq!(digits(&alice), "7*");
+    let heard = parla_wav(&home.path().join("parla.wav"), 1);
+    assert_tone("parla hears the browser over PCMU", &heard, 880.0);
     b.close().await;
 }
 
@@ -356,14 +313,7 @@ async fn a_browser_hiding_its_addresses_behind_mdns_still_connects() {
     let (b, _page) = browser_with(&t, "bob", 880.0, &[]).await;
     b.run("peer.answerCalls()", json!([])).await;
     let recording = home.path().join("parla.wav");
-    let alice = parla(&t, home.path(), &t.token("alice").await)
-        .args(words(
-            "--json call bob --tone 440 --bind 127.0.0.1:0 --hangup-after 3 --record",
-        ))
-        .arg(&recording)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let alice = alice_calls_bob(&t, home.path(), "--hangup-after 3").await;
     b.wait_hearing(440.0, LIMIT).await;
     succeeded("parla call", LIMIT, alice.wait_with_output()).await;
     assert_tone("parla hears the browser", &parla_wav(&recording, 1), 880.0);

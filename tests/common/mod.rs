@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod cli;
 pub mod gate;
 pub mod party;
 pub mod peer;

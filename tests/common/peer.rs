@@ -149,14 +149,6 @@ pub fn mono_wav(path: &Path) -> Vec<i16> {
     all.into_iter().step_by(channels).collect()
 }
 
-/// One channel of a stereo call recording of parla: 0 = what it sent, 1 = what it heard.
-pub fn parla_wav(path: &Path, channel: usize) -> Vec<i16> {
-    let reader = hound::WavReader::open(path).unwrap();
-    assert_eq!(reader.spec().channels, 2);
-    let all: Vec<i16> = reader.into_samples::<i16>().map(Result::unwrap).collect();
-    all.into_iter().skip(channel).step_by(2).collect()
-}
-
 /// How clearly `freq` is in the last `secs` seconds before the final tenth of `samples`
 /// (48 kHz; the final tenth may be cut by the hang-up), with the level there, for messages.
 pub fn tone_near_end(samples: &[i16], freq: f64, millis: usize) -> (f64, f64) {
