@@ -36,14 +36,14 @@ fn no_early_candidates(events: &[Value]) {
 async fn parla_calls_aiortc(
     t: &TestServer,
     home: &Path,
-    peer_args: &[&str],
+    peer_args: &str,
     secs: f64,
 ) -> (std::process::Output, Vec<Value>, Vec<i16>, Vec<i16>) {
     let heard_by_peer = home.join("peer.wav");
     let mut args = vec!["--role", "answer", "--tone", "880", "--record"];
     let heard = heard_by_peer.to_str().unwrap().to_owned();
     args.push(&heard);
-    args.extend_from_slice(peer_args);
+    args.extend(words(peer_args));
     let peer = aiortc(&t.url(), &t.token("bob").await, &args);
     peer.wait_for("ready", LIMIT).await;
     let recording = home.join("parla.wav");
@@ -68,7 +68,7 @@ async fn parla_calls_aiortc(
 async fn parla_calls_aiortc_and_audio_crosses_both_ways() {
     let (t, home) = setup().await;
     let (alice, events, heard_by_peer, heard_by_parla) =
-        parla_calls_aiortc(&t, home.path(), &[], 3.0).await;
+        parla_calls_aiortc(&t, home.path(), "", 3.0).await;
     assert_eq!(call_summary(&alice)["answered"], true);
     assert!(events
         .iter()
@@ -122,7 +122,7 @@ async fn aiortc_calls_parla_and_audio_crosses_both_ways() {
 async fn aiortc_calls_parla(
     t: &TestServer,
     home: &Path,
-    peer_args: &[&str],
+    peer_args: &str,
 ) -> (
     std::process::Output,
     Vec<Value>,
@@ -146,7 +146,7 @@ async fn aiortc_calls_parla(
     ];
     let heard_arg = heard.to_str().unwrap().to_owned();
     args.push(&heard_arg);
-    args.extend_from_slice(peer_args);
+    args.extend(words(peer_args));
     let peer = aiortc(&t.url(), &t.token("bob").await, &args);
     let events = peer.finish(LIMIT).await;
     no_early_candidates(&events);
@@ -176,14 +176,7 @@ async fn aiortc_holds_with_music_and_resumes() {
     let (alice, events, heard_by_peer, sent_by_parla, heard_by_parla) = aiortc_calls_parla(
         &t,
         home.path(),
-        &[
-            "--step",
-            "1.5:sendonly",
-            "--step",
-            "2:sendrecv",
-            "--step",
-            "2.5:hangup",
-        ],
+        "--step 1.5:sendonly --step 2:sendrecv --step 2.5:hangup",
     )
     .await;
     assert_eq!(call_summary(&alice)["end_reason"], "hang_up");
@@ -213,14 +206,7 @@ async fn aiortc_holds_inactive_and_resumes() {
     let (_alice, events, heard_by_peer, _, heard_by_parla) = aiortc_calls_parla(
         &t,
         home.path(),
-        &[
-            "--step",
-            "1.5:inactive",
-            "--step",
-            "2:sendrecv",
-            "--step",
-            "2.5:hangup",
-        ],
+        "--step 1.5:inactive --step 2:sendrecv --step 2.5:hangup",
     )
     .await;
     let answers = answers_received(&events);
@@ -245,7 +231,7 @@ async fn reoffers_from_the_side_that_did_not_place_the_call_are_answered() {
     let (_alice, events, _, heard_by_parla) = parla_calls_aiortc(
         &t,
         home.path(),
-        &["--step", "1.5:sendonly", "--step", "2:sendrecv"],
+        "--step 1.5:sendonly --step 2:sendrecv",
         6.0,
     )
     .await;
@@ -288,7 +274,7 @@ async fn reoffers_from_the_side_that_did_not_place_the_call_are_answered() {
 async fn a_trickled_answer_connects() {
     let (t, home) = setup().await;
     let (alice, _events, heard_by_peer, heard_by_parla) =
-        parla_calls_aiortc(&t, home.path(), &["--trickle"], 3.0).await;
+        parla_calls_aiortc(&t, home.path(), "--trickle", 3.0).await;
     assert_eq!(call_summary(&alice)["answered"], true);
     assert_tone("heard_by_peer", &heard_by_peer, 440.0);
     assert_tone("heard_by_parla", &heard_by_parla, 880.0);
@@ -309,9 +295,7 @@ async fn an_offer_without_a_common_codec_ends_the_call_as_incompatible() {
     let peer = aiortc(
         &t.url(),
         &t.token("bob").await,
-        &[
-            "--role", "call", "--callee", "alice", "--codecs", "G722", "--wait", "20",
-        ],
+        &words("--role call --callee alice --codecs G722 --wait 20"),
     );
     let events = peer.finish(LIMIT).await;
     let ended: Vec<&Value> = events
@@ -402,12 +386,11 @@ async fn garbage_sdp_ends_one_call_and_answer_auto_takes_the_next() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_killed_mid_call_ends_it_and_both_can_call_again() {
     let (t, home) = setup().await;
-    let (alice, _events, _, _) =
-        parla_calls_aiortc(&t, home.path(), &["--step", "2:exit"], 60.0).await;
+    let (alice, _events, _, _) = parla_calls_aiortc(&t, home.path(), "--step 2:exit", 60.0).await;
     let s = call_summary(&alice);
     // Not the 60 s hang-up: the server's grace period ended it.
     assert_eq!(s["end_reason"], "connection_lost", "{s}");
-    let (alice, _, heard_by_peer, _) = parla_calls_aiortc(&t, home.path(), &[], 2.0).await;
+    let (alice, _, heard_by_peer, _) = parla_calls_aiortc(&t, home.path(), "", 2.0).await;
     assert_eq!(call_summary(&alice)["answered"], true);
     assert_tone("heard_by_peer", &heard_by_peer, 440.0);
 }
@@ -418,7 +401,7 @@ async fn a_peer_killed_mid_call_ends_it_and_both_can_call_again() {
 async fn g711_only_peers_are_heard_both_ways() {
     let (t, home) = setup().await;
     let (_alice, events, heard_by_peer, _, heard_by_parla) =
-        aiortc_calls_parla(&t, home.path(), &["--codecs", "PCMU", "--step", "3:hangup"]).await;
+        aiortc_calls_parla(&t, home.path(), "--codecs PCMU --step 3:hangup").await;
     let answer = answers_received(&events).remove(0);
     let m = answer["sdp"]
         .as_str()
@@ -432,7 +415,7 @@ async fn g711_only_peers_are_heard_both_ways() {
     assert_tone("parla hears aiortc over PCMU", &heard_by_parla, 880.0);
 
     let (alice, events, heard_by_peer, heard_by_parla) =
-        parla_calls_aiortc(&t, home.path(), &["--codecs", "PCMA"], 3.0).await;
+        parla_calls_aiortc(&t, home.path(), "--codecs PCMA", 3.0).await;
     assert_eq!(call_summary(&alice)["answered"], true);
     let sent = events.iter().find(|v| v["event"] == "answer_sent").unwrap();
     assert!(
