@@ -11,6 +11,7 @@ use std::time::Duration;
 use common::cli::{call_summary, json_lines, parla, wav_channel, words};
 use common::peer::strength;
 use common::*;
+use serde_json::Value;
 
 /// alice and bob on `t`, and a home directory for the commands.
 async fn alice_and_bob(t: &TestServer) -> tempfile::TempDir {
@@ -332,4 +333,49 @@ async fn a_caller_terminated_or_killed_mid_call_ends_it_and_nobody_stays_busy() 
         String::from_utf8_lossy(&alice.stderr)
     );
     assert_eq!(call_summary(&bob_done(bob).await)["end_reason"], "hang_up");
+}
+
+/// A parla killed in a call and started again at once, on the same installation, is the
+/// same device: the server still has it in the call (within the grace period), and the new
+/// process, which has no media for it, leaves that call at once (`media_lost`) before it
+/// places the next one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_parla_leaves_the_call_it_lost_and_calls_again() {
+    let t = TestServer::start().await;
+    let home = alice_and_bob(&t).await;
+    let mut bob = parla(&t, home.path(), &t.token("bob").await)
+        .args(words("--json answer --auto --bind 127.0.0.1:0"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_online(&t, "alice", "bob").await;
+    let alice = alice_in_call(&t, home.path()).await;
+    let pid = alice.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    drop(alice);
+    let again = run(
+        &t,
+        home.path(),
+        &t.token("alice").await,
+        &words("--json call bob --hangup-after 1 --bind 127.0.0.1:0"),
+    )
+    .await;
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(call_summary(&again)["answered"], true);
+    bob.kill().await.unwrap();
+    let out = bob.wait_with_output().await.unwrap();
+    let reasons: Vec<Value> = json_lines(&out.stdout)
+        .into_iter()
+        .filter(|v| v["event"] == "call_summary")
+        .map(|v| v["end_reason"].clone())
+        .collect();
+    assert_eq!(reasons, ["media_lost", "hang_up"], "bob's calls ended so");
 }

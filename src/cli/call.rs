@@ -167,6 +167,8 @@ struct CallRun<'a> {
     last_stats: Option<CallStats>,
     /// What went wrong with the call's media, if anything.
     failure: Option<String>,
+    /// Where other calls that ring meanwhile are kept.
+    rang: Option<&'a mut std::collections::VecDeque<String>>,
 }
 
 impl CallRun<'_> {
@@ -188,8 +190,12 @@ impl CallRun<'_> {
             Event::CallSignal { room_id, .. } => *room_id == self.room_id,
             _ => false,
         };
-        // Another call ringing meanwhile is not this one's business.
+        // Another call ringing meanwhile is not this one's business, but `--auto` answers
+        // it next.
         if !ours {
+            if let (Event::CallIncoming { call }, Some(rang)) = (event, self.rang.as_deref_mut()) {
+                rang.push_back(call.room_id.clone());
+            }
             return;
         }
         self.board.route(event);
@@ -352,11 +358,13 @@ async fn until(at: Option<tokio::time::Instant>) {
     }
 }
 
-/// The control socket of `parla answer`: its requests, and where events are published.
+/// The control socket of `parla answer`: its requests, and where events are published;
+/// and the calls that rang while one was on (for `--auto` to take next).
 #[derive(Default)]
 struct Ctl<'a> {
     calls: Option<&'a mut mpsc::Receiver<CtlCall>>,
     server: Option<&'a CtlServer>,
+    rang: Option<&'a mut std::collections::VecDeque<String>>,
 }
 
 /// Runs call `room_id` until it ends; returns its summary.
@@ -372,6 +380,7 @@ async fn drive(
     let Ctl {
         calls: mut ctl_calls,
         server: ctl,
+        rang,
     } = ctl;
     let (mut board, mut news) = Switchboard::new(client.clone(), one_call_audio(audio));
     board.stats_every = plan.stats_every.unwrap_or(Duration::from_hours(24));
@@ -394,6 +403,7 @@ async fn drive(
         finished: false,
         last_stats: None,
         failure: None,
+        rang,
     };
     let mut interrupted = false;
     let mut terminate = crate::sys::terminate_signal();
@@ -610,6 +620,7 @@ pub async fn answer(
     let mut ctl = Ctl {
         calls: ctl_calls.as_mut(),
         server: server.as_ref(),
+        rang: None,
     };
     let result = answer_calls(&client, &mut events, &plan, args, cli.json, auto, &mut ctl).await;
     client.shutdown().await;
@@ -631,7 +642,13 @@ async fn answer_calls(
     auto: bool,
     ctl: &mut Ctl<'_>,
 ) -> Result<(), CliError> {
-    while let Some(room_id) = next_incoming(events, ctl.calls.as_deref_mut()).await {
+    let mut rang = std::collections::VecDeque::new();
+    loop {
+        let next = match rang.pop_front() {
+            Some(room) => Some(room),
+            None => next_incoming(events, ctl.calls.as_deref_mut()).await,
+        };
+        let Some(room_id) = next else { break };
         if let Err(e) = client.answer(&room_id).await {
             // Already answered elsewhere, or canceled meanwhile: wait for the next one.
             tracing::info!(error = %e, "could not answer");
@@ -641,6 +658,7 @@ async fn answer_calls(
         let call_ctl = Ctl {
             calls: ctl.calls.as_deref_mut(),
             server: ctl.server,
+            rang: Some(&mut rang),
         };
         let summary = match drive(client, events, &room_id, audio, plan, json, call_ctl).await {
             Ok(summary) => summary,
