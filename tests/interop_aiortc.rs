@@ -425,3 +425,29 @@ async fn g711_only_peers_are_heard_both_ways() {
     assert_tone("aiortc hears parla over PCMA", &heard_by_peer, 440.0);
     assert_tone("parla hears aiortc over PCMA", &heard_by_parla, 880.0);
 }
+
+/// An answer that is not SDP: `parla call` hangs the call up (`error`, which the peer sees)
+/// and exits with the media error, instead of leaving the call up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_garbage_answer_ends_the_call_for_both() {
+    let (t, home) = setup().await;
+    let peer = aiortc(
+        &t.url(),
+        &t.token("bob").await,
+        &words("--role answer --first garbage --wait 20"),
+    );
+    peer.wait_for("ready", LIMIT).await;
+    let alice = parla(&t, home.path(), &t.token("alice").await)
+        .args(words("--json call bob --bind 127.0.0.1:0"))
+        .output();
+    let alice = tokio::time::timeout(LIMIT, alice).await.unwrap().unwrap();
+    let stderr = String::from_utf8_lossy(&alice.stderr);
+    assert_eq!(alice.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("media_error"), "{stderr}");
+    let events = peer.finish(LIMIT).await;
+    let reason = events
+        .iter()
+        .find(|v| v["event"] == "call_ended")
+        .map(|v| v["reason"].clone());
+    assert_eq!(reason, Some(Value::from("error")), "{events:#?}");
+}

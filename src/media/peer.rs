@@ -149,13 +149,18 @@ impl Direction {
     }
 }
 
-/// Whether the audio section of an SDP is rejected (port 0) or missing: the answerer has
-/// no codec in common with the offer.
+/// Whether the audio section of an SDP is rejected (port 0): the answerer has no codec in
+/// common with the offer. (A description with no audio section at all is not one parla can
+/// use either; one that does not parse is an error of its own.)
 pub fn audio_rejected(sdp: &str) -> bool {
-    match sdp.lines().find_map(|l| l.trim().strip_prefix("m=audio ")) {
-        Some(rest) => rest.split_whitespace().next() == Some("0"),
-        None => true,
-    }
+    sdp.lines()
+        .find_map(|l| l.trim().strip_prefix("m=audio "))
+        .is_some_and(|rest| rest.split_whitespace().next() == Some("0"))
+}
+
+/// Whether an SDP has an audio section.
+pub fn has_audio(sdp: &str) -> bool {
+    sdp.lines().any(|l| l.trim().starts_with("m=audio "))
 }
 
 /// The direction of the audio section of an SDP (`sendrecv` when it names none), or

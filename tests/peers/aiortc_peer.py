@@ -308,8 +308,12 @@ class Peer:
             if offer is None:
                 return
             await self.apply(offer, "offer")
-            await self.pc.setLocalDescription(await self.pc.createAnswer())
-            await self.describe("answer", self.pc.localDescription.sdp)
+            if self.args.first == "garbage":
+                await self.signal({"kind": "answer", "sdp": "v=0\r\nthis is not SDP\r\n"})
+                say("answer_sent", sdp="garbage")
+            else:
+                await self.pc.setLocalDescription(await self.pc.createAnswer())
+                await self.describe("answer", self.pc.localDescription.sdp)
         try:
             await asyncio.wait_for(self.connected.wait(), 20)
         except asyncio.TimeoutError:
@@ -344,7 +348,7 @@ async def main():
     ap.add_argument("--record", help="WAV file for what is heard")
     ap.add_argument("--codecs", help="comma-separated codec names to offer/accept, e.g. PCMU")
     ap.add_argument("--trickle", action="store_true", help="send descriptions without candidates, then each candidate")
-    ap.add_argument("--first", default="offer", help="`garbage` sends an unparseable first offer")
+    ap.add_argument("--first", default="sdp", help="`garbage`: the first offer or answer is not SDP")
     ap.add_argument("--step", action="append", default=[], help="SECONDS:ACTION after connecting, in order")
     ap.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the call to end")
     args = ap.parse_args()

@@ -12,7 +12,7 @@ use crate::media::audio::{AudioSink, AudioSource};
 use crate::media::dtmf::DtmfTiming;
 use crate::media::engine::{AudioEngine, AudioStats, MediaEvent};
 use crate::media::impair::{Impairer, Impairment};
-use crate::media::peer::{audio_rejected, AudioPeer, MediaState, PeerError, RtpAudio};
+use crate::media::peer::{audio_rejected, has_audio, AudioPeer, MediaState, PeerError, RtpAudio};
 use crate::media::stats::{dbfs, mos, CallStats};
 use crate::proto::Signal;
 
@@ -320,7 +320,11 @@ impl CallMedia {
                 if audio_rejected(&sdp) {
                     return Err(MediaError::Incompatible);
                 }
+                let audio = has_audio(&sdp);
                 self.peer.accept_answer(sdp).await?;
+                if !audio {
+                    return Err(MediaError::Incompatible);
+                }
             }
             Action::StartMedia => self.start_engine()?,
             Action::Audio { send, play } => {
