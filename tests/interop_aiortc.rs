@@ -31,13 +31,14 @@ fn no_early_candidates(events: &[Value]) {
     );
 }
 
-/// parla (alice) calls the aiortc peer (bob), which answers with `peer_args`; alice hangs
-/// up after `secs`. Returns parla's output, the peer's events and both recordings.
+/// parla (alice, with `parla_args`, which say when to hang up) calls the aiortc peer (bob),
+/// which answers with `peer_args`. Returns parla's output, the peer's events and both
+/// recordings.
 async fn parla_calls_aiortc(
     t: &TestServer,
     home: &Path,
     peer_args: &str,
-    secs: f64,
+    parla_args: &str,
 ) -> (std::process::Output, Vec<Value>, Vec<i16>, Vec<i16>) {
     let heard_by_peer = home.join("peer.wav");
     let mut args = vec!["--role", "answer", "--tone", "880", "--record"];
@@ -49,7 +50,8 @@ async fn parla_calls_aiortc(
     let recording = home.join("parla.wav");
     let alice = parla(t, home, &t.token("alice").await)
         .args(words("--json call bob --tone 440 --bind 127.0.0.1:0"))
-        .args(["--hangup-after", &secs.to_string(), "--record"])
+        .args(words(parla_args))
+        .arg("--record")
         .arg(&recording)
         .stdout(Stdio::piped())
         .output();
@@ -68,7 +70,7 @@ async fn parla_calls_aiortc(
 async fn parla_calls_aiortc_and_audio_crosses_both_ways() {
     let (t, home) = setup().await;
     let (alice, events, heard_by_peer, heard_by_parla) =
-        parla_calls_aiortc(&t, home.path(), "", 3.0).await;
+        parla_calls_aiortc(&t, home.path(), "", "--hangup-after 3").await;
     assert_eq!(call_summary(&alice)["answered"], true);
     assert!(events
         .iter()
@@ -232,7 +234,7 @@ async fn reoffers_from_the_side_that_did_not_place_the_call_are_answered() {
         &t,
         home.path(),
         "--step 1.5:sendonly --step 2:sendrecv",
-        6.0,
+        "--hangup-after 6",
     )
     .await;
     let offers: Vec<&Value> = events
@@ -274,7 +276,7 @@ async fn reoffers_from_the_side_that_did_not_place_the_call_are_answered() {
 async fn a_trickled_answer_connects() {
     let (t, home) = setup().await;
     let (alice, _events, heard_by_peer, heard_by_parla) =
-        parla_calls_aiortc(&t, home.path(), "--trickle", 3.0).await;
+        parla_calls_aiortc(&t, home.path(), "--trickle", "--hangup-after 3").await;
     assert_eq!(call_summary(&alice)["answered"], true);
     assert_tone("heard_by_peer", &heard_by_peer, 440.0);
     assert_tone("heard_by_parla", &heard_by_parla, 880.0);
@@ -386,11 +388,13 @@ async fn garbage_sdp_ends_one_call_and_answer_auto_takes_the_next() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_killed_mid_call_ends_it_and_both_can_call_again() {
     let (t, home) = setup().await;
-    let (alice, _events, _, _) = parla_calls_aiortc(&t, home.path(), "--step 2:exit", 60.0).await;
+    let (alice, _events, _, _) =
+        parla_calls_aiortc(&t, home.path(), "--step 2:exit", "--hangup-after 60").await;
     let s = call_summary(&alice);
     // Not the 60 s hang-up: the server's grace period ended it.
     assert_eq!(s["end_reason"], "connection_lost", "{s}");
-    let (alice, _, heard_by_peer, _) = parla_calls_aiortc(&t, home.path(), "", 2.0).await;
+    let (alice, _, heard_by_peer, _) =
+        parla_calls_aiortc(&t, home.path(), "", "--hangup-after 2").await;
     assert_eq!(call_summary(&alice)["answered"], true);
     assert_tone("heard_by_peer", &heard_by_peer, 440.0);
 }
@@ -415,7 +419,7 @@ async fn g711_only_peers_are_heard_both_ways() {
     assert_tone("parla hears aiortc over PCMU", &heard_by_parla, 880.0);
 
     let (alice, events, heard_by_peer, heard_by_parla) =
-        parla_calls_aiortc(&t, home.path(), "--codecs PCMA", 3.0).await;
+        parla_calls_aiortc(&t, home.path(), "--codecs PCMA", "--hangup-after 3").await;
     assert_eq!(call_summary(&alice)["answered"], true);
     let sent = events.iter().find(|v| v["event"] == "answer_sent").unwrap();
     assert!(
@@ -450,4 +454,70 @@ async fn a_garbage_answer_ends_the_call_for_both() {
         .find(|v| v["event"] == "call_ended")
         .map(|v| v["reason"].clone());
     assert_eq!(reason, Some(Value::from("error")), "{events:#?}");
+}
+
+/// parla's RFC 4733 digits, as a receiver nobody here wrote sees them: at 48 kHz beside
+/// Opus when the peer takes that, at 8 kHz (durations in its units) when that is all it
+/// takes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parla_sends_rfc4733_digits_at_either_clock_rate() {
+    let (t, home) = setup().await;
+    for rate in [48_000_u64, 8_000] {
+        let peer = aiortc(
+            &t.url(),
+            &t.token("bob").await,
+            &words(&format!(
+                "--role answer --events {rate} --codecs opus,telephone-event --wait 20"
+            )),
+        );
+        peer.wait_for("ready", LIMIT).await;
+        let alice = parla(&t, home.path(), &t.token("alice").await)
+            .args(words(
+                "--json call bob --dtmf 42 --hangup-after 3 --bind 127.0.0.1:0",
+            ))
+            .output();
+        let alice = succeeded("parla call", LIMIT, alice).await;
+        assert_eq!(call_summary(&alice)["dtmf_sent_as"], "rfc4733");
+        let events = peer.finish(LIMIT).await;
+        let got: Vec<&Value> = events
+            .iter()
+            .filter(|v| v["event"] == "telephone_event")
+            .collect();
+        let digits: Vec<u64> = got.iter().filter_map(|v| v["code"].as_u64()).collect();
+        assert_eq!(digits, [4, 2], "at {rate} Hz: {events:#?}");
+        for e in &got {
+            assert_eq!(e["clock"], rate, "{e}");
+            // 120 ms digits, counted in the event's own clock (±one 20 ms packet).
+            let d = e["duration"].as_u64().unwrap();
+            let want = rate * 120 / 1000;
+            assert!(d.abs_diff(want) <= rate / 50, "{d} units at {rate} Hz");
+        }
+    }
+}
+
+/// DTMF as tones in the audio, both ways: parla hears the digits aiortc plays, and parla's
+/// in-band digits are in what aiortc heard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inband_dtmf_crosses_both_ways() {
+    let (t, home) = setup().await;
+    let (alice, _events, heard_by_peer, _) = parla_calls_aiortc(
+        &t,
+        home.path(),
+        "--dtmf-tones 73",
+        "--hangup-after 5 --dtmf ,59 --dtmf-inband",
+    )
+    .await;
+    assert_eq!(call_summary(&alice)["dtmf_sent_as"], "inband");
+    let heard_by_parla: String = common::cli::json_lines(&alice.stdout)
+        .iter()
+        .filter(|v| v["event"] == "dtmf")
+        .filter_map(|v| v["digit"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(heard_by_parla, "73");
+    let mut detector = parla::media::dtmf::DtmfDetector::default();
+    let in_peer: String = heard_by_peer
+        .chunks_exact(960)
+        .filter_map(|f| detector.feed(f))
+        .collect();
+    assert_eq!(in_peer, "59", "parla's in-band digits in what aiortc heard");
 }

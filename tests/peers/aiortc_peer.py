@@ -41,17 +41,37 @@ def say(event, **fields):
     print(json.dumps({"event": event, **fields}), flush=True)
 
 
+DTMF_ROWS = {"1": 697, "2": 697, "3": 697, "A": 697, "4": 770, "5": 770, "6": 770, "B": 770,
+             "7": 852, "8": 852, "9": 852, "C": 852, "*": 941, "0": 941, "#": 941, "D": 941}
+DTMF_COLS = {"1": 1209, "4": 1209, "7": 1209, "*": 1209, "2": 1336, "5": 1336, "8": 1336, "0": 1336,
+             "3": 1477, "6": 1477, "9": 1477, "#": 1477, "A": 1633, "B": 1633, "C": 1633, "D": 1633}
+
+
 class Tone(MediaStreamTrack):
-    """A sine tone in real time, 20 ms frames of 48 kHz mono."""
+    """A sine tone in real time, 20 ms frames of 48 kHz mono; DTMF digits (140 ms each,
+    100 ms apart) in place of the tone from `dtmf_at` seconds on."""
 
     kind = "audio"
 
-    def __init__(self, freq, level=0.3):
+    def __init__(self, freq, level=0.3, dtmf="", dtmf_at=1.5):
         super().__init__()
         self.freq = freq
         self.level = level
         self.sent = 0
         self.start = None
+        self.dtmf = dtmf
+        self.dtmf_at = int(dtmf_at * RATE)
+
+    def sample(self, n):
+        k = n - self.dtmf_at
+        slot = int(0.24 * RATE)
+        if self.dtmf and k >= 0 and k // slot < len(self.dtmf):
+            if k % slot >= int(0.14 * RATE):
+                return 0
+            d = self.dtmf[k // slot]
+            t = n / RATE
+            return int(32767 * 0.2 * (math.sin(2 * math.pi * DTMF_ROWS[d] * t) + math.sin(2 * math.pi * DTMF_COLS[d] * t)))
+        return int(32767 * self.level * math.sin(2 * math.pi * self.freq * n / RATE))
 
     async def recv(self):
         if self.start is None:
@@ -60,10 +80,7 @@ class Tone(MediaStreamTrack):
         delay = due - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        samples = [
-            int(32767 * self.level * math.sin(2 * math.pi * self.freq * (self.sent + i) / RATE))
-            for i in range(FRAME)
-        ]
+        samples = [self.sample(self.sent + i) for i in range(FRAME)]
         frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME)
         frame.planes[0].update(struct.pack(f"<{FRAME}h", *samples))
         frame.sample_rate = RATE
@@ -112,6 +129,35 @@ class Recorder:
             w.setsampwidth(2)
             w.setframerate(RATE)
             w.writeframes(struct.pack(f"<{len(self.samples)}h", *self.samples))
+
+
+def take_telephone_events(rates):
+    """aiortc has no telephone-event: offer/accept it at these clock rates, and report the
+    events that arrive (RFC 4733: event, end bit, duration) instead of decoding them."""
+    from aiortc import codecs as aiortc_codecs
+    from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+    from aiortc.rtcrtpreceiver import RTCRtpReceiver
+
+    pts = {48000: 101, 8000: 126}
+    for rate in rates:
+        aiortc_codecs.CODECS["audio"].append(
+            RTCRtpCodecParameters(mimeType="audio/telephone-event", clockRate=rate, channels=1, payloadType=pts[rate])
+        )
+    original = RTCRtpReceiver._handle_rtp_packet
+    seen = set()
+
+    async def handle(self, packet, arrival_time_ms):
+        codec = self._RTCRtpReceiver__codecs.get(packet.payload_type)
+        if codec is not None and codec.mimeType.lower() == "audio/telephone-event":
+            p = packet.payload
+            if len(p) >= 4 and p[1] & 0x80 and packet.timestamp not in seen:
+                seen.add(packet.timestamp)
+                say("telephone_event", code=p[0], clock=codec.clockRate,
+                    duration=int.from_bytes(p[2:4], "big"), payload_type=packet.payload_type)
+            return
+        await original(self, packet, arrival_time_ms)
+
+    RTCRtpReceiver._handle_rtp_packet = handle
 
 
 def codecs_named(names):
@@ -174,7 +220,7 @@ class Peer:
             if self.recorder and track.kind == "audio":
                 self.record_task = asyncio.ensure_future(self.recorder.consume(track))
 
-        self.transceiver = pc.addTransceiver(Tone(self.args.tone), direction="sendrecv")
+        self.transceiver = pc.addTransceiver(Tone(self.args.tone, dtmf=self.args.dtmf_tones), direction="sendrecv")
         if self.args.codecs:
             self.transceiver.setCodecPreferences(codecs_named(self.args.codecs.split(",")))
         self.pc = pc
@@ -351,7 +397,11 @@ async def main():
     ap.add_argument("--first", default="sdp", help="`garbage`: the first offer or answer is not SDP")
     ap.add_argument("--step", action="append", default=[], help="SECONDS:ACTION after connecting, in order")
     ap.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the call to end")
+    ap.add_argument("--dtmf-tones", default="", help="digits to send as in-band tones, 1.5 s in")
+    ap.add_argument("--events", default="", help="take telephone-event at these clock rates (48000,8000) and report each")
     args = ap.parse_args()
+    if args.events:
+        take_telephone_events([int(r) for r in args.events.split(",")])
     url = f"{args.url}/v1/ws?device_id={args.device}&device_name=aiortc"
     async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {args.token}"}) as ws:
         ready = json.loads(await ws.recv())
