@@ -521,3 +521,58 @@ async fn inband_dtmf_crosses_both_ways() {
         .collect();
     assert_eq!(in_peer, "59", "parla's in-band digits in what aiortc heard");
 }
+
+/// parla holds (with `parla ctl hold`, offering `sendonly`) and resumes: the peer gets the
+/// re-offers it expects and hears silence, then parla again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parla_holds_and_resumes_a_call_with_aiortc() {
+    let (t, home) = setup().await;
+    let alice = parla(&t, home.path(), &t.token("alice").await)
+        .args(words("--json answer --tone 440 --bind 127.0.0.1:0"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_online(&t, "bob", "alice").await;
+    let heard = home.path().join("peer.wav");
+    let peer = aiortc(
+        &t.url(),
+        &t.token("bob").await,
+        &words(&format!(
+            "--role call --callee alice --record {} --step 6:hangup",
+            heard.display()
+        )),
+    );
+    peer.wait_for("connection", LIMIT).await;
+    let ctl = |what: &'static str| {
+        let mut c = parla(&t, home.path(), "");
+        c.args(["ctl", what]);
+        c
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    succeeded("parla ctl hold", LIMIT, ctl("hold").output()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    succeeded("parla ctl resume", LIMIT, ctl("resume").output()).await;
+    let events = peer.finish(LIMIT).await;
+    succeeded("parla answer", LIMIT, alice.wait_with_output()).await;
+    let offers: Vec<Value> = events
+        .iter()
+        .filter(|v| v["event"] == "offer_received")
+        .cloned()
+        .collect();
+    assert_eq!(directions(&offers), ["sendonly", "sendrecv"], "{offers:#?}");
+    let sent: Vec<Value> = events
+        .iter()
+        .filter(|v| v["event"] == "answer_sent")
+        .cloned()
+        .collect();
+    assert_eq!(directions(&sent), ["recvonly", "sendrecv"]);
+    let heard = mono_wav(&heard);
+    let start = 48_000 * 3 / 2;
+    assert!(
+        heard[start..]
+            .chunks_exact(24_000)
+            .any(|w| parla::media::audio::rms(w) < 50.0),
+        "no silence while parla held the call"
+    );
+    assert_tone("aiortc hears parla after the resume", &heard, 440.0);
+}
