@@ -267,6 +267,33 @@ async fn the_device_backend_runs_a_call_and_reports_missing_devices() {
     bob_done(bob).await;
 }
 
+/// Sends `signal` (`TERM`, `KILL`) to a child process.
+fn signal_child(child: &tokio::process::Child, signal: &str) {
+    let pid = child.id().unwrap().to_string();
+    let sent = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// alice calls bob, who answers, for a second; the command succeeded.
+async fn alice_calls_for_a_second(t: &TestServer, home: &Path) -> std::process::Output {
+    let out = run(
+        t,
+        home,
+        &t.token("alice").await,
+        &words("--json call bob --hangup-after 1 --bind 127.0.0.1:0"),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Starts alice's `parla --json call bob` and waits until it reports the call connected.
 async fn alice_in_call(t: &TestServer, home: &Path) -> tokio::process::Child {
     use tokio::io::AsyncBufReadExt;
@@ -304,12 +331,7 @@ async fn a_caller_terminated_or_killed_mid_call_ends_it_and_nobody_stays_busy() 
     for (signal, reason) in [("TERM", "hang_up"), ("KILL", "connection_lost")] {
         let bob = bob_answers(&t, home.path(), &["--bind", "127.0.0.1:0"]).await;
         let alice = alice_in_call(&t, home.path()).await;
-        let pid = alice.id().unwrap().to_string();
-        let sent = std::process::Command::new("kill")
-            .args([&format!("-{signal}"), &pid])
-            .status()
-            .unwrap();
-        assert!(sent.success());
+        signal_child(&alice, signal);
         let bob = bob_done(bob).await;
         assert_eq!(
             call_summary(&bob)["end_reason"],
@@ -320,18 +342,7 @@ async fn a_caller_terminated_or_killed_mid_call_ends_it_and_nobody_stays_busy() 
     }
     // Nobody is busy: a new call from the same installation connects and ends normally.
     let bob = bob_answers(&t, home.path(), &["--bind", "127.0.0.1:0"]).await;
-    let alice = run(
-        &t,
-        home.path(),
-        &t.token("alice").await,
-        &words("--json call bob --hangup-after 1 --bind 127.0.0.1:0"),
-    )
-    .await;
-    assert!(
-        alice.status.success(),
-        "{}",
-        String::from_utf8_lossy(&alice.stderr)
-    );
+    alice_calls_for_a_second(&t, home.path()).await;
     assert_eq!(call_summary(&bob_done(bob).await)["end_reason"], "hang_up");
 }
 
@@ -350,25 +361,9 @@ async fn a_restarted_parla_leaves_the_call_it_lost_and_calls_again() {
         .unwrap();
     wait_online(&t, "alice", "bob").await;
     let alice = alice_in_call(&t, home.path()).await;
-    let pid = alice.id().unwrap().to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-KILL", &pid])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    signal_child(&alice, "KILL");
     drop(alice);
-    let again = run(
-        &t,
-        home.path(),
-        &t.token("alice").await,
-        &words("--json call bob --hangup-after 1 --bind 127.0.0.1:0"),
-    )
-    .await;
-    assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
+    let again = alice_calls_for_a_second(&t, home.path()).await;
     assert_eq!(call_summary(&again)["answered"], true);
     bob.kill().await.unwrap();
     let out = bob.wait_with_output().await.unwrap();
