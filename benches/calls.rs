@@ -25,7 +25,7 @@
 mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{cpu_seconds, env_num, pct};
+use support::{cpu_seconds, env_num, pct, KEY};
 
 use parla::client::call::media::AudioSetup;
 use parla::client::call::phone::{CallDriver, CallEvent};
@@ -33,10 +33,9 @@ use parla::client::call::CallState;
 use parla::client::{Client, ClientConfig, Event, Rest, TokenSource};
 use parla::media::audio::{AudioSink, AudioSource, NullSink, Silence, Tone};
 use parla::media::net::Outage;
-use parla::server::{Server, ServerConfig};
+use parla::server::Server;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-const KEY: &str = "bench-api-key-0123456789";
 const LIMIT: Duration = Duration::from_secs(30);
 
 struct Party {
@@ -45,20 +44,7 @@ struct Party {
 }
 
 async fn party(server: &Server, user: &str) -> Party {
-    let state = server.state().clone();
-    let u = user.to_owned();
-    let source = TokenSource::provider(move || {
-        let state = state.clone();
-        let u = u.clone();
-        async move {
-            state
-                .mint_token(&u, chrono::Utc::now(), 3600)
-                .await
-                .map(|(t, _)| t)
-                .map_err(|e| e.to_string())
-        }
-    });
-    let mut config = ClientConfig::new(server.url(), source);
+    let mut config = ClientConfig::new(server.url(), support::minted_tokens(server, user));
     config.presence = false;
     let (client, mut events) = Client::start(config).expect("client");
     loop {
@@ -559,11 +545,7 @@ fn main() {
         .expect("runtime");
     rt.block_on(async move {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = ServerConfig::new("127.0.0.1:0".parse().expect("addr"), dir.path().into());
-        config.api_key = Some(KEY.into());
-        // The benchmark places calls back to back: far over what a person would.
-        config.limits = parla::server::limits::Limits::unlimited();
-        let server = Server::start(config).await.expect("server");
+        let server = support::call_server(dir.path()).await;
         let admin = Rest::new(&server.url()).expect("rest").with_api_key(KEY);
         let max_calls = call_counts.iter().copied().max().unwrap_or(1).max(1);
         for i in 0..max_calls {

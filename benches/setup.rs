@@ -20,34 +20,17 @@ use std::time::{Duration, Instant};
 use parla::client::call::media::AudioSetup;
 use parla::client::call::phone::{CallDriver, CallEvent};
 use parla::client::call::CallState;
-use parla::client::{Client, ClientConfig, Event, Rest, TokenSource};
+use parla::client::{Client, ClientConfig, Event, Rest};
 use parla::media::audio::{NullSink, Tone};
-use parla::server::{Server, ServerConfig};
+use parla::server::Server;
 use serde_json::json;
-use support::{env_num, pct};
+use support::{env_num, pct, KEY};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-const KEY: &str = "bench-api-key-0123456789";
 const LIMIT: Duration = Duration::from_secs(30);
 
-fn tokens(server: &Server, user: &str) -> TokenSource {
-    let state = server.state().clone();
-    let u = user.to_owned();
-    TokenSource::provider(move || {
-        let state = state.clone();
-        let u = u.clone();
-        async move {
-            state
-                .mint_token(&u, chrono::Utc::now(), 3600)
-                .await
-                .map(|(t, _)| t)
-                .map_err(|e| e.to_string())
-        }
-    })
-}
-
 async fn client(server: &Server, user: &str) -> (Client, UnboundedReceiver<Event>) {
-    let mut config = ClientConfig::new(server.url(), tokens(server, user));
+    let mut config = ClientConfig::new(server.url(), support::minted_tokens(server, user));
     config.presence = false;
     let (client, mut events) = Client::start(config).expect("client");
     loop {
@@ -124,10 +107,7 @@ fn main() {
         .expect("runtime");
     rt.block_on(async move {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = ServerConfig::new("127.0.0.1:0".parse().expect("addr"), dir.path().into());
-        config.api_key = Some(KEY.into());
-        config.limits = parla::server::limits::Limits::unlimited();
-        let server = Server::start(config).await.expect("server");
+        let server = support::call_server(dir.path()).await;
         let admin = Rest::new(&server.url()).expect("rest").with_api_key(KEY);
         for u in ["alice", "bob", "chromium"] {
             admin.admin_create_user(u, None).await.expect("user");

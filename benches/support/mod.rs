@@ -43,3 +43,33 @@ pub fn cpu_seconds() -> f64 {
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) / 100.0
 }
+
+/// The admin key of the benchmarks' servers.
+pub const KEY: &str = "bench-api-key-0123456789";
+
+/// A server on loopback port 0 with its data in `dir`, the admin key [`KEY`], and no rate
+/// limits (the benchmarks place calls back to back, far over what a person would).
+pub async fn call_server(dir: &std::path::Path) -> parla::server::Server {
+    let mut config =
+        parla::server::ServerConfig::new("127.0.0.1:0".parse().expect("addr"), dir.into());
+    config.api_key = Some(KEY.into());
+    config.limits = parla::server::limits::Limits::unlimited();
+    parla::server::Server::start(config).await.expect("server")
+}
+
+/// Tokens for `user` minted by the server itself, as a `--token-cmd` would fetch them.
+pub fn minted_tokens(server: &parla::server::Server, user: &str) -> parla::client::TokenSource {
+    let state = server.state().clone();
+    let u = user.to_owned();
+    parla::client::TokenSource::provider(move || {
+        let state = state.clone();
+        let u = u.clone();
+        async move {
+            state
+                .mint_token(&u, chrono::Utc::now(), 3600)
+                .await
+                .map(|(t, _)| t)
+                .map_err(|e| e.to_string())
+        }
+    })
+}
