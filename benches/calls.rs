@@ -203,7 +203,15 @@ fn locate_chirps(sent: &[(Instant, usize)], played: &[(Instant, Vec<i16>)]) -> V
         .iter()
         .flat_map(|(_, f)| f.iter().map(|s| f64::from(*s)))
         .collect();
-    let frame_len = played.first().map_or(960, |(_, f)| f.len().max(1));
+    // Where each hand-over starts in the stream (they vary in length: the playout stretches
+    // and compresses).
+    let mut starts = Vec::with_capacity(played.len() + 1);
+    let mut at = 0;
+    for (_, f) in played {
+        starts.push(at);
+        at += f.len();
+    }
+    starts.push(at);
     let mut out = Vec::new();
     for (at, offset) in sent {
         let mouth = *at + Duration::from_secs_f64(*offset as f64 / 48_000.0);
@@ -217,7 +225,7 @@ fn locate_chirps(sent: &[(Instant, usize)], played: &[(Instant, Vec<i16>)]) -> V
         if first >= last {
             continue;
         }
-        let (from, to) = (first * frame_len, (last * frame_len).min(stream.len()));
+        let (from, to) = (starts[first], starts[last].min(stream.len()));
         let mut best = (0.0f64, 0usize);
         for start in from..to.saturating_sub(template.len()) {
             let window = &stream[start..start + template.len()];
@@ -231,7 +239,8 @@ fn locate_chirps(sent: &[(Instant, usize)], played: &[(Instant, Vec<i16>)]) -> V
         if best.0 < 0.6 {
             continue;
         }
-        let (k, j) = (best.1 / frame_len, best.1 % frame_len);
+        let k = starts.partition_point(|s| *s <= best.1) - 1;
+        let j = best.1 - starts[k];
         let ear = played[k].0 + Duration::from_secs_f64(j as f64 / 48_000.0);
         if ear > mouth {
             out.push((ear - mouth).as_secs_f64() * 1000.0);
@@ -267,6 +276,9 @@ struct Playout {
     expanded: u64,
     skipped: u64,
     dropped: u64,
+    /// Playout time stretched (underruns included) and compressed, ms.
+    stretched_ms: f64,
+    compressed_ms: f64,
 }
 
 impl Playout {
@@ -281,8 +293,10 @@ impl Playout {
             played: s.jitter.played,
             concealed: s.jitter.concealed,
             expanded: s.jitter.expanded,
-            skipped: s.jitter.skipped + s.jitter.shortened,
+            skipped: s.jitter.skipped,
             dropped: m.packets_dropped(),
+            stretched_ms: s.playout.stretched_ms + s.playout.underrun_ms,
+            compressed_ms: s.playout.compressed_ms + s.playout.skipped_ms,
         }
     }
 
@@ -292,18 +306,22 @@ impl Playout {
         self.expanded += o.expanded;
         self.skipped += o.skipped;
         self.dropped += o.dropped;
+        self.stretched_ms += o.stretched_ms;
+        self.compressed_ms += o.compressed_ms;
     }
 
     fn json(&self) -> serde_json::Value {
         serde_json::json!({"frames_played": self.played, "frames_concealed": self.concealed,
             "frames_expanded": self.expanded, "frames_skipped": self.skipped,
-            "packets_dropped": self.dropped})
+            "packets_dropped": self.dropped, "stretched_ms": self.stretched_ms,
+            "compressed_ms": self.compressed_ms})
     }
 
     fn line(&self) -> String {
         format!(
-            "{} frames played: {} concealed, {} expanded (ran dry), {} skipped, {} packets dropped",
-            self.played, self.concealed, self.expanded, self.skipped, self.dropped
+            "{} frames played: {} concealed, {} expanded (ran dry), {} skipped, {} packets dropped; playout stretched {:.0} ms, compressed {:.0} ms",
+            self.played, self.concealed, self.expanded, self.skipped, self.dropped,
+            self.stretched_ms, self.compressed_ms
         )
     }
 }

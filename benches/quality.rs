@@ -70,7 +70,9 @@ fn playout_of(d: &CallDriver) -> serde_json::Value {
         "received": st.jitter.received, "played": st.jitter.played,
         "from_redundancy": st.jitter.redundant, "concealed": st.jitter.concealed,
         "fec": st.jitter.recovered, "expanded": st.jitter.expanded,
-        "skipped": st.jitter.skipped + st.jitter.shortened, "late": st.jitter.late,
+        "skipped": st.jitter.skipped, "late": st.jitter.late,
+        "stretched_ms": st.playout.stretched_ms, "compressed_ms": st.playout.compressed_ms,
+        "underrun_ms": st.playout.underrun_ms, "concealed_ms": st.playout.concealed_ms,
         "packets_dropped": m.packets_dropped(), "target_ms": st.buffer_target_ms,
         "jitter_ms": st.jitter_ms,
     })

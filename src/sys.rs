@@ -109,3 +109,56 @@ pub async fn terminated(signal: &mut Option<tokio::signal::unix::Signal>) {
         None => std::future::pending().await,
     }
 }
+
+/// The socket option that holds a UDP socket's traffic class (IPv4 TOS or IPv6 TCLASS).
+fn traffic_class_option(socket: &std::net::UdpSocket) -> std::io::Result<(i32, i32)> {
+    Ok(match socket.local_addr()? {
+        std::net::SocketAddr::V4(_) => (libc::IPPROTO_IP, libc::IP_TOS),
+        std::net::SocketAddr::V6(_) => (libc::IPPROTO_IPV6, libc::IPV6_TCLASS),
+    })
+}
+
+/// Sets the traffic-class byte (DSCP and ECN) of the packets `socket` sends.
+pub fn set_traffic_class(socket: &std::net::UdpSocket, value: i32) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let (level, name) = traffic_class_option(socket)?;
+    let value: libc::c_int = value;
+    // SAFETY: a valid descriptor, and a pointer to a c_int of the length given.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            level,
+            name,
+            std::ptr::from_ref(&value).cast(),
+            libc::socklen_t::try_from(std::mem::size_of::<libc::c_int>()).unwrap_or(4),
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// The traffic-class byte of the packets `socket` sends.
+pub fn traffic_class(socket: &std::net::UdpSocket) -> std::io::Result<i32> {
+    use std::os::fd::AsRawFd;
+    let (level, name) = traffic_class_option(socket)?;
+    let mut value: libc::c_int = 0;
+    let mut len = libc::socklen_t::try_from(std::mem::size_of::<libc::c_int>()).unwrap_or(4);
+    // SAFETY: a valid descriptor, and pointers to a c_int and its length.
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            level,
+            name,
+            std::ptr::from_mut(&mut value).cast(),
+            &raw mut len,
+        )
+    };
+    if rc == 0 {
+        Ok(value)
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}

@@ -497,10 +497,20 @@ async fn without_redundancy_on_one_side_the_call_falls_back_to_plain_opus() {
         stats.frames_recovered, 0,
         "rebuilt from redundancy it never got: {stats:?}"
     );
-    // The loss was covered (FEC and concealment): the tone is there throughout.
+    // The loss was covered (FEC and concealment): the tone is there throughout, in every
+    // 100 ms of the last two seconds (measured a window at a time: the playout moves the
+    // tone's phase when it stretches or compresses).
     let heard = heard_by_bob.samples();
     let last_two = &heard[heard.len() - 48 * 2000..];
-    assert!(parla::media::audio::tone_strength(last_two, 440.0) > 0.5);
+    let weak: Vec<f64> = last_two
+        .chunks(48 * 100)
+        .map(|w| parla::media::audio::tone_strength(w, 440.0))
+        .filter(|s| *s < 0.5)
+        .collect();
+    assert!(
+        weak.len() <= 2,
+        "windows without the tone: {weak:?} {stats:?}"
+    );
 }
 
 /// The call's statistics follow what the network does: a clean call shows no loss, a
@@ -517,8 +527,9 @@ async fn statistics_follow_a_known_impairment() {
     let t = TestServer::start().await;
     t.users(&["alice", "bob"]).await;
 
-    /// One call of a few seconds between fresh sessions; bob's statistics at its end.
-    async fn one_call(t: &TestServer, impair: Option<Impairment>) -> CallStats {
+    /// One call of a few seconds between fresh sessions; bob's and alice's statistics at
+    /// its end.
+    async fn one_call(t: &TestServer, impair: Option<Impairment>) -> (CallStats, CallStats) {
         let (alice, a, bob, b, room) = answered_call(t).await;
         let audio = |freq: f64, impair| AudioSetup {
             source: Box::new(Tone::new(freq)),
@@ -541,19 +552,24 @@ async fn statistics_follow_a_known_impairment() {
             assert!(tokio::time::Instant::now() < deadline, "{played} frames");
         }
         let stats = pb.stats_now().await.expect("bob's statistics");
+        let sender = pa.stats_now().await.expect("alice's statistics");
         alice.hangup(&room).await.unwrap();
         pa.finish().await;
         pb.finish().await;
         alice.stop();
         bob.stop();
-        stats
+        (stats, sender)
     }
 
-    let clean = one_call(&t, None).await;
+    let (clean, clean_sender) = one_call(&t, None).await;
+    // Receiver reports between two parla peers do not reach the sender's statistics yet
+    // (rtc 0.21): the sender stays with the settings for a path it knows nothing of.
+    let sending = clean_sender.sending.expect("alice's send settings");
+    assert!(sending.redundancy && sending.fec, "{sending:?}");
     assert!(clean.loss_pct < 1.0, "{clean:?}");
     let rtt = clean.rtt_ms.expect("a round trip is measured");
     assert!(rtt > 0.0 && rtt < 50.0, "loopback round trip {rtt} ms");
-    assert!(clean.mos > 4.0, "{clean:?}");
+    assert!(clean.mos.is_some_and(|m| m > 4.0), "{clean:?}");
     // Opus at 20 ms with the previous frame repeated (RED): about twice Opus alone.
     assert!(
         (30.0..150.0).contains(&clean.recv_kbps),
@@ -561,7 +577,7 @@ async fn statistics_follow_a_known_impairment() {
         clean.recv_kbps
     );
 
-    let impaired = one_call(
+    let (impaired, impaired_sender) = one_call(
         &t,
         Some(Impairment {
             loss_pct: 10.0,
@@ -576,6 +592,8 @@ async fn statistics_follow_a_known_impairment() {
         impaired.loss_pct
     );
     assert!(impaired.jitter_ms > 5.0, "{impaired:?}");
+    let sending = impaired_sender.sending.expect("alice's send settings");
+    assert!(sending.redundancy && sending.fec, "{sending:?}");
     assert!(
         impaired.jitter_buffer_ms > clean.jitter_buffer_ms + 10.0,
         "buffer {} ms vs {} ms clean",
@@ -584,7 +602,7 @@ async fn statistics_follow_a_known_impairment() {
     );
     assert!(
         impaired.mos < clean.mos,
-        "MOS {} impaired vs {} clean",
+        "MOS {:?} impaired vs {:?} clean",
         impaired.mos,
         clean.mos
     );

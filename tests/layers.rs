@@ -17,7 +17,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("sys", &[][..]),
         ("clock", &[][..]),
         ("server", &["proto", "sys", "clock"][..]),
-        ("media", &["proto"][..]),
+        ("media", &["proto", "sys"][..]),
         ("client", &["proto", "media", "clock"][..]),
         ("settings", &["proto", "client", "clock"][..]),
         ("ctl", &["proto", "media", "client", "settings"][..]),

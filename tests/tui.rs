@@ -219,7 +219,7 @@ fn in_call(language: &str) -> App {
                 recv_kbps: 139.0,
                 send_level_dbfs: -12.0,
                 recv_level_dbfs: -24.0,
-                mos,
+                mos: Some(mos),
                 frames_sent: 100,
                 packets_received: 100,
                 frames_played: 100,

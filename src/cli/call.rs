@@ -474,8 +474,8 @@ fn report(summary: &CallSummary, json: bool) {
 
 fn stats_line(s: &CallStats) -> String {
     format!(
-        "audio: MOS {:.1}, RTT {}, loss {:.1} % ({:.1} % after repair), jitter {:.1} ms, buffer {:.0} ms, {:.0}/{:.0} kbit/s out/in, {} frames sent, {} played, {} concealed",
-        s.mos,
+        "audio: MOS {:.1}, RTT {}, loss {:.1} % ({:.1} % after repair), jitter {:.1} ms, buffer {:.0} ms, {:.0}/{:.0} kbit/s out/in, {} frames sent, {} played, {} concealed, playout steps +{:.0}/-{:.0} ms",
+        s.mos.map_or("-".to_owned(), |m| format!("{m:.1}")),
         s.rtt_ms.map_or("-".to_owned(), |r| format!("{r:.1} ms")),
         s.loss_pct,
         s.concealed_pct,
@@ -485,7 +485,9 @@ fn stats_line(s: &CallStats) -> String {
         s.recv_kbps,
         s.frames_sent,
         s.frames_played,
-        s.frames_concealed
+        s.frames_concealed,
+        s.playout_stretched_ms,
+        s.playout_compressed_ms
     ) + &if s.device_overruns + s.device_underruns > 0 {
         format!(
             "; sound card: {} capture overruns, {} playback underruns",

@@ -34,6 +34,14 @@ impl Encoder {
         })
     }
 
+    /// Follows what the receiver reports: bitrate, in-band FEC and the loss to expect.
+    pub fn apply(&mut self, s: &super::rate::SendSettings) -> Result<(), CodecError> {
+        self.inner.set_bitrate(opus::Bitrate::Bits(s.bitrate))?;
+        self.inner.set_inband_fec(s.fec)?;
+        self.inner.set_packet_loss_perc(s.loss_pct.clamp(0, 100))?;
+        Ok(())
+    }
+
     /// Encodes one 20 ms frame; the returned slice is valid until the next call.
     pub fn encode(&mut self, pcm: &[i16]) -> Result<&[u8], CodecError> {
         if pcm.len() != FRAME_SAMPLES {

@@ -53,6 +53,14 @@ impl AnyEncoder {
         })
     }
 
+    /// Follows the receiver's reports (G.711 has nothing to adjust).
+    pub fn apply(&mut self, s: &super::rate::SendSettings) -> Result<(), CodecError> {
+        match self {
+            AnyEncoder::Opus(e) => e.apply(s),
+            AnyEncoder::G711(_) => Ok(()),
+        }
+    }
+
     /// Encodes one 20 ms frame of 48 kHz audio.
     pub fn encode(&mut self, pcm: &[i16]) -> Result<&[u8], CodecError> {
         if pcm.len() != FRAME_SAMPLES {

@@ -12,8 +12,9 @@ use super::audio::{AudioError, AudioSink, AudioSource};
 use super::codec::FRAME_SAMPLES;
 use super::coding::{AnyDecoder, AnyEncoder, CallCodec};
 use super::dtmf::{DtmfDetector, DtmfSender, DtmfTiming, EventReceiver, EventSender, EventTick};
-use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
+use super::jitter::{JitterConfig, JitterStats};
 use super::peer::{AudioPeer, Formats, RtpAudio};
+use super::playout::{Playout, PlayoutClock, PlayoutStats};
 
 const FRAME: Duration = Duration::from_millis(20);
 
@@ -51,10 +52,18 @@ pub struct AudioStats {
     pub recv_rms: f64,
     pub send_errors: u64,
     pub jitter: JitterStats,
+    /// Playout time added and removed.
+    pub playout: PlayoutStats,
+    /// Wake-ups of the playout that found frames overdue, and frames given up on after
+    /// stalls of over a second.
+    pub late_wakeups: u64,
+    pub clock_skipped_ms: f64,
     pub jitter_ms: f64,
     pub buffer_target_ms: f64,
     /// Packets lost on the way (before redundancy and FEC repaired them), in percent.
     pub network_loss_pct: f64,
+    /// How the encoder runs now, after the other side's latest receiver report.
+    pub send_settings: Option<super::rate::SendSettings>,
 }
 
 /// Audio frames sent before the first telephone-event: a receiver that starts its playout
@@ -76,7 +85,14 @@ struct Sending {
     pcm: Vec<i16>,
     /// Audio frames sent so far.
     sent: u32,
+    /// Bitrate and protection, following the other side's receiver reports; the reports
+    /// taken so far.
+    rate: super::rate::RateControl,
+    reports: u64,
 }
+
+/// Frames between looks at the other side's receiver reports (they come every second).
+const REPORT_EVERY: u32 = 50;
 
 impl Sending {
     async fn new(
@@ -87,9 +103,14 @@ impl Sending {
         tap: Option<mpsc::Sender<Vec<i16>>>,
     ) -> Result<Self, super::codec::CodecError> {
         let codec = peer.send_codec().await.unwrap_or(CallCodec::Opus);
+        let rate = super::rate::RateControl::default();
+        let mut encoder = AnyEncoder::new(codec, 0)?;
+        encoder.apply(&rate.settings())?;
         Ok(Sending {
             state: peer.state(),
-            encoder: AnyEncoder::new(codec, 10)?,
+            encoder,
+            rate,
+            reports: 0,
             codec,
             peer,
             source,
@@ -153,8 +174,16 @@ impl Sending {
         let level = super::audio::rms(&self.pcm);
         self.record(self.pcm.clone());
         self.follow_codec().await;
+        if self.sent.is_multiple_of(REPORT_EVERY) {
+            self.follow_reports().await;
+        }
+        let redundancy = self.rate.settings().redundancy;
         let sent = match self.encoder.encode(&self.pcm) {
-            Ok(packet) => self.peer.send_audio(self.codec, packet).await.ok(),
+            Ok(packet) => self
+                .peer
+                .send_audio(self.codec, packet, redundancy)
+                .await
+                .ok(),
             Err(_) => None,
         };
         self.sent += 1;
@@ -170,12 +199,35 @@ impl Sending {
         });
     }
 
+    /// A new receiver report from the other side sets the bitrate and the protection.
+    async fn follow_reports(&mut self) {
+        let report = self.peer.remote_report().await;
+        let Some((count, fraction_lost)) = report.filter(|(count, _)| *count != self.reports)
+        else {
+            let now = self.rate.settings();
+            self.count(|s| s.send_settings = Some(now));
+            return;
+        };
+        self.reports = count;
+        let before = self.rate.settings();
+        self.rate.on_report(fraction_lost);
+        let now = self.rate.settings();
+        if now != before {
+            tracing::debug!(?now, fraction_lost, "sending settings follow the receiver");
+            if let Err(e) = self.encoder.apply(&now) {
+                tracing::warn!(error = %e, "cannot change the encoder's settings");
+            }
+        }
+        self.count(|s| s.send_settings = Some(now));
+    }
+
     /// A renegotiation can settle on another codec.
     async fn follow_codec(&mut self) {
         if let Ok(now) = self.peer.send_codec().await {
             if now != self.codec {
-                if let Ok(e) = AnyEncoder::new(now, 10) {
+                if let Ok(mut e) = AnyEncoder::new(now, 0) {
                     tracing::info!(codec = now.name(), "sending another codec");
+                    let _ = e.apply(&self.rate.settings());
                     (self.codec, self.encoder) = (now, e);
                 }
             }
@@ -189,7 +241,7 @@ struct Receiving {
     /// The payload types, as the last description settled them (read again when a packet
     /// of an unknown type comes: a re-offer can renumber them).
     formats: Formats,
-    jb: JitterBuffer,
+    playout: Playout,
     events: EventReceiver,
     codec: CallCodec,
     decoder: AnyDecoder,
@@ -201,7 +253,7 @@ impl Receiving {
         let codec = formats.codec().unwrap_or(CallCodec::Opus);
         Ok(Receiving {
             formats,
-            jb: JitterBuffer::new(JitterConfig::default()),
+            playout: Playout::new(JitterConfig::default()),
             events: EventReceiver::default(),
             codec,
             decoder: AnyDecoder::new(codec)?,
@@ -215,7 +267,7 @@ impl Receiving {
         }
         let f = self.formats;
         if f.events.matches(p.payload_type) {
-            self.jb.push_filler(p.sequence);
+            self.playout.jb.push_filler(p.sequence);
             return (0, self.events.receive(p.timestamp, &p.payload));
         }
         let bytes = p.payload.len() as u64;
@@ -227,14 +279,14 @@ impl Receiving {
                 Ok(blocks) => {
                     for b in blocks {
                         if b.timestamp_offset == 0 {
-                            self.jb.push(
+                            self.playout.jb.push(
                                 p.sequence,
                                 p.timestamp,
                                 p.payload.slice_ref(b.data),
                                 p.arrived,
                             );
                         } else if b.timestamp_offset == 960 {
-                            self.jb.push_redundant(
+                            self.playout.jb.push_redundant(
                                 p.sequence.wrapping_sub(1),
                                 p.payload.slice_ref(b.data),
                             );
@@ -254,7 +306,9 @@ impl Receiving {
         self.use_codec(codec);
         // The jitter buffer counts in 48 kHz units.
         let timestamp = p.timestamp.wrapping_mul(48_000 / codec.clock_rate());
-        self.jb.push(p.sequence, timestamp, p.payload, p.arrived);
+        self.playout
+            .jb
+            .push(p.sequence, timestamp, p.payload, p.arrived);
         (bytes, None)
     }
 
@@ -272,17 +326,10 @@ impl Receiving {
         }
     }
 
-    /// The next 20 ms to play: decoded, concealed, or silence.
-    fn next_frame(&mut self, pcm: &mut [i16]) {
-        let n = match self.jb.pop() {
-            Playout::Packet(data) if data.is_empty() => 0,
-            Playout::Packet(data) => self.decoder.decode(&data, pcm).unwrap_or(0),
-            Playout::Lost { next } => self.decoder.conceal(next.as_deref(), pcm).unwrap_or(0),
-            Playout::Wait => 0,
-        };
-        if n < pcm.len() {
-            pcm[n..].fill(0);
-        }
+    /// The audio due at `due`: a packet's worth, decoded and perhaps stretched, or
+    /// concealment, or silence.
+    fn next_audio(&mut self, pcm: &mut Vec<i16>, due: std::time::Instant, now: std::time::Instant) {
+        self.playout.next(&mut self.decoder, pcm, due, now);
     }
 }
 
@@ -346,10 +393,15 @@ impl AudioEngine {
                 }
             };
             let mut detector = DtmfDetector::default();
-            let mut pcm = vec![0i16; FRAME_SAMPLES];
-            let mut tick = tokio::time::interval(FRAME);
+            let mut pcm = Vec::with_capacity(2 * FRAME_SAMPLES);
+            let mut clock = PlayoutClock::new(tokio::time::Instant::now().into_std());
             loop {
+                let due = tokio::time::Instant::from_std(clock.next_due());
                 tokio::select! {
+                    // Packets first: a frame that falls due while packets wait (the process
+                    // was starved of CPU) plays them instead of concealing.
+                    biased;
+                    _ = stop_rx_side.changed() => break,
                     p = packets.recv() => match p {
                         Some(p) => {
                             let (bytes, digit) = rx.on_packet(&peer, p).await;
@@ -362,28 +414,35 @@ impl AudioEngine {
                         }
                         None => break,
                     },
-                    _ = tick.tick() => {
-                        let held = ctl.play_paused.load(Ordering::Relaxed);
-                        rx.next_frame(&mut pcm);
-                        if let Some(d) = detector.feed(&pcm) {
-                            let _ = events_tx.send(MediaEvent::Dtmf(d));
-                        }
-                        if held {
-                            pcm.fill(0);
-                        }
-                        while let Ok(frame) = sent_rx.try_recv() {
-                            sink.sent(&frame);
-                        }
-                        sink.play(&pcm);
-                        if let Ok(mut s) = st.lock() {
-                            s.recv_rms = super::audio::rms(&pcm);
-                            s.jitter = rx.jb.stats.clone();
-                            s.jitter_ms = rx.jb.jitter_ms();
-                            s.buffer_target_ms = rx.jb.target_ms();
-                            s.network_loss_pct = rx.jb.network_loss_pct();
+                    () = tokio::time::sleep_until(due) => {
+                        // Everything owed since the last wake-up is played; nothing dropped.
+                        let now = tokio::time::Instant::now().into_std();
+                        while clock.is_due(now) {
+                            let held = ctl.play_paused.load(Ordering::Relaxed);
+                            rx.next_audio(&mut pcm, clock.next_due(), now);
+                            clock.handed(pcm.len(), now);
+                            if let Some(d) = detector.feed(&pcm) {
+                                let _ = events_tx.send(MediaEvent::Dtmf(d));
+                            }
+                            if held {
+                                pcm.fill(0);
+                            }
+                            while let Ok(frame) = sent_rx.try_recv() {
+                                sink.sent(&frame);
+                            }
+                            sink.play(&pcm);
+                            if let Ok(mut s) = st.lock() {
+                                s.recv_rms = super::audio::rms(&pcm);
+                                s.jitter = rx.playout.jb.stats.clone();
+                                s.playout = rx.playout.stats.clone();
+                                s.late_wakeups = clock.late_wakeups;
+                                s.clock_skipped_ms = clock.skipped_ms;
+                                s.jitter_ms = rx.playout.jb.jitter_ms();
+                                s.buffer_target_ms = rx.playout.jb.target_ms();
+                                s.network_loss_pct = rx.playout.jb.network_loss_pct();
+                            }
                         }
                     }
-                    _ = stop_rx_side.changed() => break,
                 }
             }
             sink.finish()

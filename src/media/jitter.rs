@@ -1,9 +1,12 @@
-//! Adaptive jitter buffer: reorders packets by sequence number and decides, once per 20 ms
-//! playout tick, whether to play a packet, conceal a missing one, or wait.
+//! Adaptive jitter buffer: reorders packets by sequence number and says, each time the
+//! playout needs another 20 ms, whether to play a packet, conceal a missing one, stretch
+//! while a late one is awaited, or wait.
 //!
 //! The target depth follows the measured arrival jitter (an RFC 3550-style running
-//! estimate, in milliseconds), between `min_ms` and `max_ms`. Sans-IO: arrival times come
-//! in as arguments.
+//! estimate, in milliseconds), between `min_ms` and `max_ms`. The buffer never drops a frame
+//! to shorten the delay: [`super::playout`] compresses decoded audio a pitch period at a
+//! time for that. Only a burst far beyond the target (the sender's packets held up for
+//! hundreds of milliseconds) is skipped. Sans-IO: arrival times come in as arguments.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -13,18 +16,20 @@ use bytes::Bytes;
 const FRAME_MS: f64 = 20.0;
 /// Frames of concealment played while waiting for a late packet before giving up on it.
 const MAX_EXPAND: u32 = 5;
-/// Pops (300 ms) over which the buffer's low-water mark is watched; a whole frame of slack
-/// above the target all that time is dropped, so delay added for a late packet does not
-/// stay.
-const SHRINK_WINDOW: u32 = 15;
+/// Frames beyond the target after which a burst is skipped rather than compressed.
+const SKIP_BEYOND: usize = 6;
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Playout {
+pub enum Pop {
     /// Decode this packet.
     Packet(Bytes),
-    /// The packet is missing: conceal it, using FEC from `next` when it is there.
+    /// The packet is missing (later ones are here): conceal it, using FEC from `next` when
+    /// it is there.
     Lost { next: Option<Bytes> },
-    /// Nothing to play yet (start-up, or the buffer ran dry): play silence.
+    /// The buffer ran dry: the packet due is late rather than lost. Stretch the audio
+    /// (concealment) while waiting for it; the delay grows by what is stretched.
+    Underrun,
+    /// Nothing to play (start-up, or the other side stopped sending): play silence.
     Wait,
 }
 
@@ -59,11 +64,12 @@ pub struct JitterBuffer {
     last_arrival: Option<(Instant, u32)>,
     /// Frames stretched in a row while the buffer was empty.
     expanding: u32,
-    /// Fewest frames left after a pop, and pops counted, in the current shrink window.
-    low_water: usize,
-    window: u32,
     /// Queued frames that came as redundant copies (the original may still turn up).
     from_redundancy: std::collections::BTreeSet<u64>,
+    /// When each queued packet arrived (not for redundant copies and fillers), and when the
+    /// last packet popped did.
+    arrivals: BTreeMap<u64, Instant>,
+    popped_arrival: Option<Instant>,
     pub stats: JitterStats,
 }
 
@@ -78,8 +84,6 @@ pub struct JitterStats {
     pub expanded: u64,
     /// Frames taken from the redundant copy in the next packet, the original being lost.
     pub redundant: u64,
-    /// Frames skipped to bring the delay back down to the target.
-    pub shortened: u64,
     /// Frames thrown away to skip ahead after a burst left the buffer far over its target.
     pub skipped: u64,
     pub late: u64,
@@ -98,9 +102,9 @@ impl JitterBuffer {
             jitter_ms: 0.0,
             last_arrival: None,
             expanding: 0,
-            low_water: usize::MAX,
-            window: 0,
             from_redundancy: Default::default(),
+            arrivals: BTreeMap::new(),
+            popped_arrival: None,
             stats: JitterStats::default(),
         }
     }
@@ -126,6 +130,16 @@ impl JitterBuffer {
     /// Milliseconds of audio waiting.
     pub fn depth_ms(&self) -> f64 {
         self.queue.len() as f64 * FRAME_MS
+    }
+
+    /// Frames waiting.
+    pub fn depth(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether playout has started (and not given up after a long gap).
+    pub fn playing(&self) -> bool {
+        self.next.is_some()
     }
 
     fn count_arrival(&mut self, ext: u64) {
@@ -172,7 +186,9 @@ impl JitterBuffer {
             self.queue.insert(ext, payload);
         } else if self.queue.insert(ext, payload).is_some() {
             self.stats.duplicates += 1;
+            return;
         }
+        self.arrivals.insert(ext, now);
     }
 
     /// A redundant copy of packet `seq` (RFC 2198) arrived inside a later packet: it takes
@@ -204,15 +220,16 @@ impl JitterBuffer {
         self.queue.entry(ext).or_default();
     }
 
-    /// Called every 20 ms by the playout clock.
-    pub fn pop(&mut self) -> Playout {
+    /// The next 20 ms, called each time the playout needs them.
+    pub fn pop(&mut self) -> Pop {
+        self.popped_arrival = None;
         let Some(next) = self.next else {
             // Start once the target depth is buffered.
             if self.depth_ms() + 0.5 < self.target_ms() {
-                return Playout::Wait;
+                return Pop::Wait;
             }
             let Some((&first, _)) = self.queue.iter().next() else {
-                return Playout::Wait;
+                return Pop::Wait;
             };
             self.next = Some(first);
             return self.pop();
@@ -225,32 +242,36 @@ impl JitterBuffer {
             if self.expanding < MAX_EXPAND {
                 self.expanding += 1;
                 self.stats.expanded += 1;
-                return Playout::Lost { next: None };
+                return Pop::Underrun;
             }
             self.next = None;
             self.expanding = 0;
-            return Playout::Wait;
+            return Pop::Wait;
         }
         self.expanding = 0;
         // Far behind the target (a burst after a stall): skip ahead to stay near it.
-        let max_frames = super::pcm::whole((self.target_ms() / FRAME_MS).ceil()) + 3;
+        let max_frames = super::pcm::whole((self.target_ms() / FRAME_MS).ceil()) + SKIP_BEYOND;
         while self.queue.len() > max_frames {
             if let Some((&k, _)) = self.queue.iter().next() {
                 self.queue.remove(&k);
+                self.arrivals.remove(&k);
                 self.next = Some(k + 1);
                 self.stats.skipped += 1;
             }
         }
-        self.shrink_if_slack();
         let n = self.next.unwrap_or(next);
         self.next = Some(n + 1);
         while self.from_redundancy.first().is_some_and(|k| *k <= n) {
             self.from_redundancy.pop_first();
         }
+        self.popped_arrival = self.arrivals.remove(&n);
+        while self.arrivals.first_key_value().is_some_and(|(k, _)| *k < n) {
+            self.arrivals.pop_first();
+        }
         match self.queue.remove(&n) {
             Some(p) => {
                 self.stats.played += 1;
-                Playout::Packet(p)
+                Pop::Packet(p)
             }
             None => {
                 self.stats.concealed += 1;
@@ -258,33 +279,27 @@ impl JitterBuffer {
                 if next.as_ref().is_some_and(|p| !p.is_empty()) {
                     self.stats.recovered += 1;
                 }
-                Playout::Lost { next }
+                Pop::Lost { next }
             }
         }
     }
 
-    /// Watches how low the buffer gets; after a window in which a whole frame more than
-    /// the target was always waiting, skips one frame.
-    fn shrink_if_slack(&mut self) {
-        // What stays queued once this tick's frame is taken.
-        self.low_water = self.low_water.min(self.queue.len().saturating_sub(1));
-        self.window += 1;
-        if self.window < SHRINK_WINDOW {
-            return;
-        }
-        let slack_ms = self.low_water as f64 * FRAME_MS - (self.target_ms() - FRAME_MS);
-        self.window = 0;
-        self.low_water = usize::MAX;
-        // A few milliseconds short of the target after the skip is fine: the jitter
-        // estimate decays slowly and would otherwise hold the extra frame for long.
-        if slack_ms >= FRAME_MS * 0.75 {
-            if let Some(n) = self.next {
-                if self.queue.remove(&n).is_some() {
-                    self.stats.shortened += 1;
-                    self.next = Some(n + 1);
-                }
+    /// Puts back the packet just popped, to be popped again next (the playout chose to
+    /// play a little silence before it).
+    pub fn unpop(&mut self, payload: Bytes) {
+        if let Some(k) = self.next.and_then(|n| n.checked_sub(1)) {
+            self.queue.insert(k, payload);
+            if let Some(a) = self.popped_arrival.take() {
+                self.arrivals.insert(k, a);
             }
+            self.next = Some(k);
+            self.stats.played = self.stats.played.saturating_sub(1);
         }
+    }
+
+    /// When the packet just popped arrived (none for a redundant copy, a filler or a gap).
+    pub fn popped_arrival(&self) -> Option<Instant> {
+        self.popped_arrival
     }
 
     pub fn jitter_ms(&self) -> f64 {
@@ -310,36 +325,36 @@ mod tests {
             min_ms: 40.0,
             max_ms: 200.0,
         });
-        assert_eq!(jb.pop(), Playout::Wait);
+        assert_eq!(jb.pop(), Pop::Wait);
         jb.push(10, 0, pkt(10), t0);
-        assert_eq!(jb.pop(), Playout::Wait, "waits for the target depth");
+        assert_eq!(jb.pop(), Pop::Wait, "waits for the target depth");
         jb.push(12, 1920, pkt(12), t0 + Duration::from_millis(40));
         jb.push(11, 960, pkt(11), t0 + Duration::from_millis(41));
-        assert_eq!(jb.pop(), Playout::Packet(pkt(10)));
-        assert_eq!(jb.pop(), Playout::Packet(pkt(11)));
+        assert_eq!(jb.pop(), Pop::Packet(pkt(10)));
+        assert_eq!(jb.pop(), Pop::Packet(pkt(11)));
         jb.push(14, 3840, pkt(14), t0 + Duration::from_millis(80));
-        assert_eq!(jb.pop(), Playout::Packet(pkt(12)));
+        assert_eq!(jb.pop(), Pop::Packet(pkt(12)));
         // 13 is missing: concealed with 14's FEC.
         assert_eq!(
             jb.pop(),
-            Playout::Lost {
+            Pop::Lost {
                 next: Some(pkt(14))
             }
         );
         // 13 turns up too late.
         jb.push(13, 2880, pkt(13), t0 + Duration::from_millis(90));
         assert_eq!(jb.stats.late, 1);
-        assert_eq!(jb.pop(), Playout::Packet(pkt(14)));
+        assert_eq!(jb.pop(), Pop::Packet(pkt(14)));
         // Ran dry: 15 is late; the audio is stretched while waiting for it.
-        assert_eq!(jb.pop(), Playout::Lost { next: None });
+        assert_eq!(jb.pop(), Pop::Underrun);
         jb.push(15, 4800, pkt(15), t0 + Duration::from_millis(130));
-        assert_eq!(jb.pop(), Playout::Packet(pkt(15)), "late, not lost");
+        assert_eq!(jb.pop(), Pop::Packet(pkt(15)), "late, not lost");
         assert_eq!(jb.stats.late, 1);
         // A long gap: a little concealment, then silence until the buffer fills again.
         for _ in 0..MAX_EXPAND {
-            assert_eq!(jb.pop(), Playout::Lost { next: None });
+            assert_eq!(jb.pop(), Pop::Underrun);
         }
-        assert_eq!(jb.pop(), Playout::Wait, "gave up waiting");
+        assert_eq!(jb.pop(), Pop::Wait, "gave up waiting");
         assert_eq!(jb.stats.expanded, u64::from(MAX_EXPAND) + 1);
         assert_eq!(jb.stats.concealed, 1);
         assert_eq!(jb.stats.recovered, 1);
@@ -354,8 +369,8 @@ mod tests {
         });
         jb.push(65535, 0, pkt(1), t0);
         jb.push(0, 960, pkt(2), t0 + Duration::from_millis(20));
-        assert_eq!(jb.pop(), Playout::Packet(pkt(1)));
-        assert_eq!(jb.pop(), Playout::Packet(pkt(2)));
+        assert_eq!(jb.pop(), Pop::Packet(pkt(1)));
+        assert_eq!(jb.pop(), Pop::Packet(pkt(2)));
     }
 
     #[test]
@@ -396,9 +411,9 @@ mod tests {
         jb.push_redundant(2, pkt(2));
         // A copy of something already there or already played changes nothing.
         jb.push_redundant(1, pkt(99));
-        assert_eq!(jb.pop(), Playout::Packet(pkt(1)));
-        assert_eq!(jb.pop(), Playout::Packet(pkt(2)));
-        assert_eq!(jb.pop(), Playout::Packet(pkt(3)));
+        assert_eq!(jb.pop(), Pop::Packet(pkt(1)));
+        assert_eq!(jb.pop(), Pop::Packet(pkt(2)));
+        assert_eq!(jb.pop(), Pop::Packet(pkt(3)));
         jb.push_redundant(2, pkt(98));
         assert_eq!(jb.stats.redundant, 1);
         // One packet of three was lost on the way, whatever the repair.
@@ -410,33 +425,5 @@ mod tests {
         assert_eq!(jb.stats.redundant, 1);
         assert_eq!(jb.stats.duplicates, 0);
         assert_eq!(jb.stats.concealed, 0);
-    }
-
-    #[test]
-    fn delay_added_while_waiting_for_a_late_packet_is_taken_back() {
-        let t0 = Instant::now();
-        let mut jb = JitterBuffer::new(JitterConfig::default());
-        let at = |i: u64| t0 + Duration::from_millis(20 * i);
-        jb.push(0, 0, pkt(0), at(0));
-        assert_eq!(jb.pop(), Playout::Packet(pkt(0)));
-        // Packet 1 is a tick late: one frame is stretched while waiting, and it comes with
-        // packet 2, so from then on a frame more waits in the buffer.
-        assert_eq!(jb.pop(), Playout::Lost { next: None });
-        jb.push(1, 960, pkt(1), at(2));
-        let mut played = 1;
-        for tick in 2..(2 + 3 * u64::from(SHRINK_WINDOW)) {
-            jb.push(tick as u16, tick as u32 * 960, pkt(tick as u8), at(tick));
-            if matches!(jb.pop(), Playout::Packet(_)) {
-                played += 1;
-            }
-        }
-        assert_eq!(jb.stats.shortened, 1, "one frame of slack taken back");
-        assert_eq!(jb.queue.len(), 0, "back to playing each packet as it comes");
-        assert_eq!(jb.stats.concealed, 0);
-        // Every packet (0 to 151) played but the one skipped.
-        assert_eq!(
-            played + jb.stats.shortened,
-            2 + 3 * u64::from(SHRINK_WINDOW)
-        );
     }
 }

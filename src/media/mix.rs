@@ -20,8 +20,9 @@ const MAX_QUEUED: usize = 3;
 struct Leg {
     /// Microphone frames waiting for this leg's sender.
     to_send: VecDeque<Vec<i16>>,
-    /// This party's decoded frames waiting to be mixed.
-    heard: VecDeque<Vec<i16>>,
+    /// This party's decoded audio waiting to be mixed (its playout hands over frames of
+    /// varying length as it follows the network).
+    heard: VecDeque<i16>,
     closed: bool,
 }
 
@@ -75,13 +76,13 @@ impl Bridge {
                             leg.to_send.pop_front();
                         }
                     }
-                    while leg.heard.len() > MAX_QUEUED {
-                        leg.heard.pop_front();
-                    }
-                    if let Some(frame) = leg.heard.pop_front() {
+                    let excess = leg.heard.len().saturating_sub(MAX_QUEUED * FRAME_SAMPLES);
+                    leg.heard.drain(..excess);
+                    if !leg.heard.is_empty() {
                         any = true;
-                        for (m, v) in mixed.iter_mut().zip(&frame) {
-                            *m += i32::from(*v);
+                        let n = leg.heard.len().min(FRAME_SAMPLES);
+                        for (m, v) in mixed.iter_mut().zip(leg.heard.drain(..n)) {
+                            *m += i32::from(v);
                         }
                     }
                 }
@@ -173,7 +174,7 @@ impl AudioSink for LegSink {
     fn play(&mut self, frame: &[i16]) {
         if let Ok(mut s) = self.shared.lock() {
             if let Some(l) = s.legs.get_mut(self.index) {
-                l.heard.push_back(frame.to_vec());
+                l.heard.extend(frame.iter().copied());
             }
         }
     }

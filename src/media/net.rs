@@ -1,5 +1,6 @@
-//! A network path that can be cut, for tests and benchmarks of what a call does when its
-//! path drops (a laptop leaving one network for another). The peer connection's sockets
+//! The runtime of a call's peer connection: DSCP marking of its sockets, and a network path
+//! that can be cut, for tests and benchmarks of what a call does when its path drops (a
+//! laptop leaving one network for another). The peer connection's sockets
 //! come from a runtime that wraps tokio's: after [`Outage::cut`] every socket that existed
 //! until then sends and receives nothing, as if its address had gone away; sockets bound
 //! later (ICE restart gathers on new ones) work.
@@ -59,20 +60,28 @@ impl Outage {
 
     /// The runtime to build a peer connection with.
     pub fn runtime(&self) -> Arc<dyn Runtime> {
-        Arc::new(OutageRuntime {
-            outage: self.clone(),
-            inner: Arc::new(TokioRuntime),
-        })
+        media_runtime(Some(self.clone()), None)
     }
 }
 
+/// The runtime a call's peer connection runs on: tokio's, with its UDP sockets marked with a
+/// DSCP ([`super::dscp`]) and cuttable by an [`Outage`] where asked.
+pub fn media_runtime(outage: Option<Outage>, dscp: Option<u8>) -> Arc<dyn Runtime> {
+    Arc::new(MediaRuntime {
+        outage,
+        dscp,
+        inner: Arc::new(TokioRuntime),
+    })
+}
+
 #[derive(Debug)]
-struct OutageRuntime {
-    outage: Outage,
+struct MediaRuntime {
+    outage: Option<Outage>,
+    dscp: Option<u8>,
     inner: Arc<dyn Runtime>,
 }
 
-impl Runtime for OutageRuntime {
+impl Runtime for MediaRuntime {
     fn spawn(&self, future: Pin<Box<dyn Future<Output = ()> + Send>>) -> Box<dyn JoinHandle> {
         self.inner.spawn(future)
     }
@@ -86,12 +95,21 @@ impl Runtime for OutageRuntime {
     }
 
     fn wrap_udp_socket(&self, socket: std::net::UdpSocket) -> io::Result<Arc<dyn AsyncUdpSocket>> {
+        if let Some(dscp) = self.dscp {
+            if let Err(e) = super::dscp::mark(&socket, dscp) {
+                // Not fatal: the call works unmarked.
+                tracing::debug!(error = %e, "cannot set the DSCP of a media socket");
+            }
+        }
         let inner = self.inner.wrap_udp_socket(socket)?;
-        let number = self.outage.inner.next_socket.fetch_add(1, Ordering::SeqCst) + 1;
+        let Some(outage) = &self.outage else {
+            return Ok(inner);
+        };
+        let number = outage.inner.next_socket.fetch_add(1, Ordering::SeqCst) + 1;
         Ok(Arc::new(CuttableSocket {
             inner,
             number,
-            outage: self.outage.clone(),
+            outage: outage.clone(),
         }))
     }
 
@@ -133,7 +151,7 @@ impl Runtime for OutageRuntime {
     }
 
     fn name(&self) -> &'static str {
-        "tokio-with-outage"
+        "tokio-media"
     }
 }
 

@@ -595,6 +595,9 @@ pub struct PeerOptions {
     /// Resolve the other side's mDNS (`.local`) candidates; off by default, since it needs
     /// a multicast socket.
     pub mdns: bool,
+    /// The DSCP media packets are marked with ([`super::dscp`]); Expedited Forwarding by
+    /// default, `None` leaves them unmarked.
+    pub dscp: Option<u8>,
 }
 
 impl Default for PeerOptions {
@@ -603,6 +606,7 @@ impl Default for PeerOptions {
             redundancy: true,
             relay_only: false,
             mdns: false,
+            dscp: Some(super::dscp::EXPEDITED_FORWARDING),
         }
     }
 }
@@ -673,10 +677,14 @@ impl AudioPeer {
             })
             .build();
         let mut builder = PeerConnectionBuilder::new();
-        if let Some(outage) = outage {
-            builder = builder.with_runtime(outage.runtime());
-        }
+        let runtime = super::net::media_runtime(outage.cloned(), options.dscp);
+        builder = builder.with_runtime(runtime);
         let pc = builder
+            // RTCP sender and receiver reports (RFC 3550): the other side's reports of what
+            // it received set this side's bitrate and protection (`super::rate`).
+            .with_interceptor_registry(webrtc::peer_connection::configure_rtcp_reports(
+                webrtc::peer_connection::Registry::new(),
+            ))
             .with_media_engine(media_engine(options.redundancy)?)
             .with_setting_engine(settings)
             .with_configuration(configuration)
@@ -930,11 +938,13 @@ impl AudioPeer {
     }
 
     /// Sends one encoded 20 ms frame of `codec` (an Opus frame with the previous one as
-    /// redundancy when the other side takes RED); returns the payload bytes sent.
+    /// redundancy when `redundancy` asks and the other side takes RED); returns the payload
+    /// bytes sent.
     pub async fn send_audio(
         &self,
         codec: crate::media::coding::CallCodec,
         frame: &[u8],
+        redundancy: bool,
     ) -> Result<usize, PeerError> {
         let formats = self.formats().await;
         let pt = formats
@@ -944,9 +954,15 @@ impl AudioPeer {
         let frame = Bytes::copy_from_slice(frame);
         let red = formats
             .red
-            .filter(|_| codec == crate::media::coding::CallCodec::Opus);
+            .filter(|_| redundancy && codec == crate::media::coding::CallCodec::Opus);
         let Some(red) = red else {
             let n = frame.len();
+            // Redundancy may come back on: it then starts with this frame.
+            if formats.red.is_some() {
+                if let Ok(mut last) = self.last_frame.lock() {
+                    *last = Some((ts, frame.clone()));
+                }
+            }
             self.write(pt, false, ts, frame).await?;
             return Ok(n);
         };
@@ -1004,6 +1020,22 @@ impl AudioPeer {
             t.set_direction(dir).await.map_err(wrtc)?;
         }
         Ok(())
+    }
+
+    /// The other side's latest receiver report on this side's audio: how many reports have
+    /// come so far and the fraction (0 to 1) of packets lost in the interval it covers.
+    pub async fn remote_report(&self) -> Option<(u64, f64)> {
+        let report = self
+            .pc
+            .get_stats(Instant::now(), webrtc::peer_connection::StatsSelector::None)
+            .await;
+        let found = report.iter().find_map(|e| match e {
+            rtc::statistics::report::RTCStatsReportEntry::RemoteInboundRtp(r) => {
+                Some((r.round_trip_time_measurements, r.fraction_lost))
+            }
+            _ => None,
+        });
+        found
     }
 
     /// Round-trip time of the selected candidate pair, from ICE consent checks.

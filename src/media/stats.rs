@@ -22,8 +22,8 @@ pub struct CallStats {
     /// Level of the audio sent and played, in dB relative to full scale.
     pub send_level_dbfs: f64,
     pub recv_level_dbfs: f64,
-    /// Estimated mean opinion score, 1 (bad) to 4.5 (excellent).
-    pub mos: f64,
+    /// Estimated mean opinion score, 1 (bad) to 4.5 (excellent); none until audio came.
+    pub mos: Option<f64>,
     pub frames_sent: u64,
     pub packets_received: u64,
     pub frames_played: u64,
@@ -32,9 +32,16 @@ pub struct CallStats {
     /// Frames of concealment played because the buffer ran dry (the packet was late; the
     /// buffer grows by a frame): playout underruns.
     pub frames_expanded: u64,
-    /// Frames dropped to bring the delay down: after a burst (skipped ahead) or after a
-    /// stretch with more buffered than needed (shortened).
+    /// Frames dropped to bring the delay down after a burst far beyond the target.
     pub frames_skipped: u64,
+    /// Playout time added by stretching decoded audio and by concealment while a late
+    /// packet was awaited, in milliseconds: the steps by which the delay grew.
+    pub playout_stretched_ms: f64,
+    /// Playout time removed by compressing decoded audio and by skipped frames: the steps
+    /// by which the delay shrank.
+    pub playout_compressed_ms: f64,
+    /// Concealment played in place of lost packets, in milliseconds.
+    pub playout_concealed_ms: f64,
     /// Received packets thrown away because the call did not take them in time.
     pub packets_dropped: u64,
     /// Frames rebuilt from the redundant copy in the next packet.
@@ -43,6 +50,9 @@ pub struct CallStats {
     /// time, and speaker periods with nothing to play.
     pub device_overruns: u64,
     pub device_underruns: u64,
+    /// How this side sends now (bitrate, FEC, redundancy), set by the other side's
+    /// receiver reports; none before the first report.
+    pub sending: Option<super::rate::SendSettings>,
 }
 
 /// dBFS of an RMS level of 16-bit samples (-96 for silence).
@@ -52,6 +62,20 @@ pub fn dbfs(rms: f64) -> f64 {
     } else {
         20.0 * (rms / 32768.0).log10()
     }
+}
+
+/// The share of the audio played that was not what was sent, in percent, as the MOS
+/// estimate counts it: concealment (of lost packets and while waiting for late ones) and
+/// skipped frames in full, time-stretching of real audio (a pitch period repeated or taken
+/// out, the sound kept) at a quarter.
+pub fn impaired_pct(p: &super::playout::PlayoutStats) -> f64 {
+    let total = p.played_ms + p.concealed_ms + p.underrun_ms;
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let impaired =
+        p.concealed_ms + p.underrun_ms + p.skipped_ms + 0.25 * (p.stretched_ms + p.compressed_ms);
+    (impaired / total * 100.0).clamp(0.0, 100.0)
 }
 
 /// Mean opinion score from the E-model (ITU-T G.107, simplified): one-way delay and packet
@@ -81,6 +105,24 @@ mod tests {
         assert!(mos(20.0, 10.0) < mos(20.0, 5.0));
         assert!(mos(400.0, 0.0) < 3.6);
         assert!(mos(20.0, 100.0) <= 1.1);
+    }
+
+    #[test]
+    fn steps_of_the_playout_count_against_the_score() {
+        let clean = super::super::playout::PlayoutStats {
+            played_ms: 10_000.0,
+            ..Default::default()
+        };
+        assert_eq!(impaired_pct(&clean), 0.0);
+        let stepping = super::super::playout::PlayoutStats {
+            underrun_ms: 200.0,
+            compressed_ms: 200.0,
+            ..clean.clone()
+        };
+        let pct = impaired_pct(&stepping);
+        assert!((pct - 250.0 / 10_200.0 * 100.0).abs() < 1e-9, "{pct}");
+        assert!(mos(30.0, pct) < mos(30.0, impaired_pct(&clean)));
+        assert_eq!(impaired_pct(&Default::default()), 0.0);
     }
 
     #[test]

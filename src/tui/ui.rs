@@ -615,7 +615,7 @@ fn call_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &CallRow
                     ),
                     ("loss", &format!("{:.1}", s.loss_pct)),
                     ("jitter", &format!("{:.0}", s.jitter_ms)),
-                    ("mos", &format!("{:.1}", s.mos)),
+                    ("mos", &s.mos.map_or("-".into(), |m| format!("{m:.1}"))),
                 ],
             );
             let dropouts = s.device_overruns + s.device_underruns;
@@ -627,6 +627,17 @@ fn call_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &CallRow
                 )
             } else {
                 String::new()
+            };
+            // Playout steps: time stretched or compressed to follow the network.
+            let steps = s.playout_stretched_ms + s.playout_compressed_ms;
+            let dropouts = if steps >= 1.0 {
+                format!(
+                    "{dropouts} · {}",
+                    app.strings()
+                        .fmt("call.steps", &[("ms", &format!("{steps:.0}"))])
+                )
+            } else {
+                dropouts
             };
             format!(
                 "{} {} {} {} · {stats}{dropouts}",

@@ -13,7 +13,7 @@ use crate::media::dtmf::DtmfTiming;
 use crate::media::engine::{AudioEngine, AudioStats, MediaEvent};
 use crate::media::impair::{Impairer, Impairment};
 use crate::media::peer::{audio_rejected, has_audio, AudioPeer, MediaState, PeerError, RtpAudio};
-use crate::media::stats::{dbfs, mos, CallStats};
+use crate::media::stats::{dbfs, impaired_pct, mos, CallStats};
 use crate::proto::Signal;
 
 #[derive(Debug, thiserror::Error)]
@@ -438,6 +438,7 @@ impl CallMedia {
         } else {
             a.jitter.concealed as f64 * 100.0 / expected as f64
         };
+        let p = &a.playout;
         // One-way delay: half the round trip plus buffering and one frame of packetisation.
         let delay = rtt_ms.unwrap_or(0.0) / 2.0 + a.buffer_target_ms + 20.0;
         Some(CallStats {
@@ -450,15 +451,20 @@ impl CallMedia {
             recv_kbps: a.bytes_received as f64 * 8.0 / 1000.0 / secs,
             send_level_dbfs: dbfs(a.send_rms),
             recv_level_dbfs: dbfs(a.recv_rms),
-            mos: mos(delay, concealed_pct),
+            // No score for audio that never came.
+            mos: (a.jitter.played > 0).then(|| mos(delay, impaired_pct(p))),
             frames_sent: a.frames_sent,
             packets_received: a.jitter.received,
             frames_played: a.jitter.played,
             frames_concealed: a.jitter.concealed,
             frames_expanded: a.jitter.expanded,
-            frames_skipped: a.jitter.skipped + a.jitter.shortened,
+            frames_skipped: a.jitter.skipped,
+            playout_stretched_ms: p.stretched_ms + p.underrun_ms,
+            playout_compressed_ms: p.compressed_ms + p.skipped_ms,
+            playout_concealed_ms: p.concealed_ms,
             packets_dropped: self.peer.packets_dropped(),
             frames_recovered: a.jitter.redundant,
+            sending: a.send_settings,
             device_overruns: self
                 .device
                 .as_ref()

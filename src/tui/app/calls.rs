@@ -176,7 +176,9 @@ impl App {
             .iter_mut()
             .find(|c| c.view.call.room_id == room_id)
         {
-            c.quality.push_back(stats.mos);
+            if let Some(mos) = stats.mos {
+                c.quality.push_back(mos);
+            }
             while c.quality.len() > QUALITY_HISTORY {
                 c.quality.pop_front();
             }

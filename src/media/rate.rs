@@ -1,0 +1,185 @@
+//! What the sender does with the receiver's reports (RTCP receiver reports, RFC 3550): the
+//! Opus bitrate, in-band FEC, the loss Opus is told to expect, and whether each packet
+//! repeats the previous frame (RFC 2198), so that a clean path gets the best quality its
+//! bitrate allows and a lossy or narrow one gets protection and a rate it can carry.
+//!
+//! The rate follows the loss-based half of Google's congestion control (draft-ietf-rmcat-
+//! gcc §6): over 10 % reported loss the payload rate is cut by half the loss, under 2 % it
+//! grows by 8 % a report; in between it holds. Redundancy is on while loss of 2 % or more
+//! is reported (off again once it falls under 0.5 %) and then shares the same rate: each
+//! frame gets half, so a path that loses packets because it is full is not sent more.
+//! Sans-IO: reports come in as arguments.
+
+/// Payload rate bounds and the rate a call starts with, bits per second. Opus wideband
+/// speech is transparent from about 32 kbit/s; 6 kbit/s is its floor.
+pub const MAX_BPS: f64 = 40_000.0;
+pub const START_BPS: f64 = 32_000.0;
+pub const MIN_BPS: f64 = 6_000.0;
+/// The highest bitrate asked of Opus (more buys nothing audible for mono speech).
+const MAX_OPUS_BPS: f64 = 32_000.0;
+/// The loss assumed until the first report.
+const UNKNOWN_LOSS_PCT: i32 = 5;
+/// Redundancy needs room for two frames of at least this rate.
+const MIN_RED_FRAME_BPS: f64 = 8_000.0;
+
+/// How the encoder and packetiser are to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SendSettings {
+    /// Opus target bitrate, bits per second.
+    pub bitrate: i32,
+    /// In-band FEC, and the loss (percent) Opus is told to expect.
+    pub fec: bool,
+    pub loss_pct: i32,
+    /// Repeat the previous frame in each packet (when the other side takes RED).
+    pub redundancy: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RateControl {
+    estimate: f64,
+    /// Reported loss, smoothed over reports (fraction).
+    loss: f64,
+    redundancy: bool,
+    reports: u64,
+}
+
+impl Default for RateControl {
+    fn default() -> Self {
+        RateControl {
+            estimate: START_BPS,
+            loss: 0.0,
+            redundancy: false,
+            reports: 0,
+        }
+    }
+}
+
+impl RateControl {
+    /// A receiver report said `fraction_lost` (0 to 1) of the packets since the last one
+    /// were lost.
+    pub fn on_report(&mut self, fraction_lost: f64) {
+        let f = fraction_lost.clamp(0.0, 1.0);
+        self.reports += 1;
+        self.loss = if self.reports == 1 {
+            f
+        } else {
+            0.5 * self.loss + 0.5 * f
+        };
+        if f > 0.10 {
+            self.estimate *= 1.0 - 0.5 * f;
+        } else if f < 0.02 {
+            self.estimate *= 1.08;
+        }
+        self.estimate = self.estimate.clamp(MIN_BPS, MAX_BPS);
+        if self.loss >= 0.02 {
+            self.redundancy = true;
+        } else if self.loss < 0.005 {
+            self.redundancy = false;
+        }
+    }
+
+    /// Reports taken so far.
+    pub fn reports(&self) -> u64 {
+        self.reports
+    }
+
+    /// The payload rate the path is thought to carry, bits per second.
+    pub fn estimate_bps(&self) -> f64 {
+        self.estimate
+    }
+
+    pub fn settings(&self) -> SendSettings {
+        if self.reports == 0 {
+            // Nothing known of the path yet (or the other side sends no reports): protect
+            // against loss as if some were likely, with bitrate to spare for the FEC.
+            return SendSettings {
+                bitrate: super::pcm::whole(MAX_BPS).try_into().unwrap_or(i32::MAX),
+                fec: true,
+                loss_pct: UNKNOWN_LOSS_PCT,
+                redundancy: true,
+            };
+        }
+        let redundancy = self.redundancy && self.estimate >= 2.0 * MIN_RED_FRAME_BPS;
+        let per_frame = if redundancy {
+            self.estimate / 2.0
+        } else {
+            self.estimate
+        };
+        let loss_pct = (self.loss * 100.0).round().clamp(0.0, 30.0);
+        SendSettings {
+            bitrate: super::pcm::whole(per_frame.min(MAX_OPUS_BPS))
+                .try_into()
+                .unwrap_or(i32::MAX),
+            fec: loss_pct >= 1.0,
+            loss_pct: super::pcm::whole(loss_pct).try_into().unwrap_or(0),
+            redundancy,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clean_path_gets_full_rate_and_no_protection() {
+        let mut r = RateControl::default();
+        let s = r.settings();
+        assert!(
+            s.fec && s.redundancy,
+            "protected until a report says otherwise: {s:?}"
+        );
+        r.on_report(0.0);
+        let s = r.settings();
+        assert!(!s.fec && !s.redundancy && s.loss_pct == 0, "{s:?}");
+        assert_eq!(s.bitrate, 32_000);
+        for _ in 0..20 {
+            r.on_report(0.0);
+        }
+        let s = r.settings();
+        assert_eq!(s.bitrate, 32_000, "capped at what Opus needs");
+        assert!(!s.fec && !s.redundancy, "{s:?}");
+    }
+
+    #[test]
+    fn random_loss_turns_on_fec_and_redundancy_and_clean_reports_turn_them_off() {
+        let mut r = RateControl::default();
+        for _ in 0..5 {
+            r.on_report(0.05);
+        }
+        let s = r.settings();
+        assert!(s.redundancy && s.fec, "{s:?}");
+        assert_eq!(s.loss_pct, 5);
+        // 5 % is below the cut: the rate holds, and each of the two frames gets half.
+        assert_eq!(s.bitrate, 16_000);
+        for _ in 0..10 {
+            r.on_report(0.0);
+        }
+        let s = r.settings();
+        assert!(!s.redundancy && !s.fec, "{s:?}");
+        assert_eq!(s.bitrate, 32_000);
+    }
+
+    #[test]
+    fn a_narrow_path_brings_the_rate_down_until_the_loss_stops() {
+        // A 32 kbit/s link whose packet overhead leaves ~10 kbit/s of payload: what is sent
+        // beyond that is lost.
+        let capacity = 10_000.0;
+        let mut r = RateControl::default();
+        let mut sent_over = Vec::new();
+        for _ in 0..30 {
+            let s = r.settings();
+            let sent = f64::from(s.bitrate) * if s.redundancy { 2.0 } else { 1.0 };
+            let lost = ((sent - capacity) / sent).max(0.0);
+            r.on_report(lost);
+            sent_over.push(sent / capacity);
+        }
+        // Within a few seconds, the rate sits around what the path carries.
+        let tail = &sent_over[15..];
+        assert!(
+            tail.iter().all(|x| *x < 1.35),
+            "sent / capacity: {sent_over:?}"
+        );
+        assert!(r.estimate_bps() >= MIN_BPS);
+    }
+}
