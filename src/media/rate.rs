@@ -22,6 +22,12 @@ const UNKNOWN_LOSS_PCT: i32 = 5;
 /// Redundancy needs room for two frames of at least this rate.
 const MIN_RED_FRAME_BPS: f64 = 8_000.0;
 
+/// A rate or percentage (bounded above) as a whole number.
+#[allow(clippy::cast_possible_truncation)] // float-to-int `as` saturates; the values are small
+fn whole_i32(x: f64) -> i32 {
+    x as i32
+}
+
 /// How the encoder and packetiser are to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct SendSettings {
@@ -93,7 +99,7 @@ impl RateControl {
             // Nothing known of the path yet (or the other side sends no reports): protect
             // against loss as if some were likely, with bitrate to spare for the FEC.
             return SendSettings {
-                bitrate: super::pcm::whole(MAX_BPS).try_into().unwrap_or(i32::MAX),
+                bitrate: whole_i32(MAX_BPS),
                 fec: true,
                 loss_pct: UNKNOWN_LOSS_PCT,
                 redundancy: true,
@@ -107,11 +113,9 @@ impl RateControl {
         };
         let loss_pct = (self.loss * 100.0).round().clamp(0.0, 30.0);
         SendSettings {
-            bitrate: super::pcm::whole(per_frame.min(MAX_OPUS_BPS))
-                .try_into()
-                .unwrap_or(i32::MAX),
+            bitrate: whole_i32(per_frame.min(MAX_OPUS_BPS)),
             fec: loss_pct >= 1.0,
-            loss_pct: super::pcm::whole(loss_pct).try_into().unwrap_or(0),
+            loss_pct: whole_i32(loss_pct),
             redundancy,
         }
     }
