@@ -12,7 +12,7 @@ stamp="$venv/.installed"
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 
-packages=(coturn chromium chromium-driver)
+packages=(coturn chromium chromium-driver iproute2 python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -515,8 +515,8 @@ async fn without_redundancy_on_one_side_the_call_falls_back_to_plain_opus() {
 
 /// The call's statistics follow what the network does: a clean call shows no loss, a
 /// measured round trip and a high MOS; the same call with 10 % loss and 40 ms of jitter
-/// on bob's side shows that loss and jitter, a grown buffer and a lower MOS, at the bitrate
-/// Opus with redundancy sends.
+/// on bob's side shows that loss and jitter, a grown buffer and a lower MOS. The sender
+/// follows bob's receiver reports: plain Opus at full rate on the clean path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statistics_follow_a_known_impairment() {
     use parla::client::call::media::AudioSetup;
@@ -562,17 +562,17 @@ async fn statistics_follow_a_known_impairment() {
     }
 
     let (clean, clean_sender) = one_call(&t, None).await;
-    // Receiver reports between two parla peers do not reach the sender's statistics yet
-    // (rtc 0.21): the sender stays with the settings for a path it knows nothing of.
+    // Bob's receiver reports told alice the path is clean: plain Opus at full rate.
     let sending = clean_sender.sending.expect("alice's send settings");
-    assert!(sending.redundancy && sending.fec, "{sending:?}");
+    assert!(!sending.redundancy && !sending.fec, "{sending:?}");
+    assert_eq!(sending.bitrate, 32_000);
     assert!(clean.loss_pct < 1.0, "{clean:?}");
     let rtt = clean.rtt_ms.expect("a round trip is measured");
     assert!(rtt > 0.0 && rtt < 50.0, "loopback round trip {rtt} ms");
     assert!(clean.mos.is_some_and(|m| m > 4.0), "{clean:?}");
-    // Opus at 20 ms with the previous frame repeated (RED): about twice Opus alone.
+    // Opus alone once the first report came (RED before it), at up to 32 kbit/s.
     assert!(
-        (30.0..150.0).contains(&clean.recv_kbps),
+        (8.0..60.0).contains(&clean.recv_kbps),
         "{} kbit/s",
         clean.recv_kbps
     );
@@ -592,8 +592,10 @@ async fn statistics_follow_a_known_impairment() {
         impaired.loss_pct
     );
     assert!(impaired.jitter_ms > 5.0, "{impaired:?}");
-    let sending = impaired_sender.sending.expect("alice's send settings");
-    assert!(sending.redundancy && sending.fec, "{sending:?}");
+    // The impairment here is inside bob's process, after RTCP has counted the packets, so
+    // his reports say nothing of it; `tests/network.rs` loses packets on a real path and
+    // checks that the sender protects the stream.
+    assert!(impaired_sender.sending.is_some());
     assert!(
         impaired.jitter_buffer_ms > clean.jitter_buffer_ms + 10.0,
         "buffer {} ms vs {} ms clean",

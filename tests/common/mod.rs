@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod cli;
 pub mod gate;
+pub mod netns;
 pub mod party;
 pub mod peer;
 pub mod rawws;

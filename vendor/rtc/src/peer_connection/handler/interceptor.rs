@@ -89,24 +89,16 @@ impl<'a> InterceptorHandler<'a> {
                 if let Some(stream) = self.stats.inbound_rtp_streams.get_mut(&sr.ssrc) {
                     stream.on_rtcp_sr_received(sr.packet_count as u64, sr.octet_count as u64, now);
                 }
+                // parla patch: a side that sends as well as receives reports on what it
+                // receives in its SR's reception report blocks (RFC 3550 §6.4.1), not in a
+                // separate RR; those blocks count as much as an RR's.
+                self.on_reception_reports(&sr.reports);
             }
 
             // Try to downcast to ReceiverReport
             if let Some(rr) = packet.as_any().downcast_ref::<ReceiverReport>() {
                 // RR contains info about how the remote receiver is receiving our stream
-                for report in &rr.reports {
-                    if let Some(stream) = self.stats.outbound_rtp_streams.get_mut(&report.ssrc) {
-                        let fraction_lost = report.fraction_lost as f64 / 256.0;
-
-                        stream.on_rtcp_rr_received(
-                            report.last_sequence_number as u64,
-                            report.total_lost as u64,
-                            report.jitter as f64,
-                            fraction_lost,
-                            0.0, // RTT calculation would require additional tracking
-                        );
-                    }
-                }
+                self.on_reception_reports(&rr.reports);
             }
 
             // NACK received from remote - feedback about our outbound stream
@@ -130,6 +122,23 @@ impl<'a> InterceptorHandler<'a> {
                         stream.on_fir_received();
                     }
                 }
+            }
+        }
+    }
+
+    /// The remote receiver's reports on streams this side sends.
+    fn on_reception_reports(&mut self, reports: &[rtcp::reception_report::ReceptionReport]) {
+        for report in reports {
+            if let Some(stream) = self.stats.outbound_rtp_streams.get_mut(&report.ssrc) {
+                let fraction_lost = report.fraction_lost as f64 / 256.0;
+
+                stream.on_rtcp_rr_received(
+                    report.last_sequence_number as u64,
+                    report.total_lost as u64,
+                    report.jitter as f64,
+                    fraction_lost,
+                    0.0, // RTT calculation would require additional tracking
+                );
             }
         }
     }
@@ -739,6 +748,12 @@ impl<'a>
         if self.ctx.is_dtls_handshake_complete
             && let RTCMessageInternal::Rtp(RTPMessage::Packet(packet)) = msg.message
         {
+            // parla patch: received RTCP updates the statistics (receiver reports on the
+            // streams this side sends, sender reports on those it receives). The function
+            // existed but nothing called it, so `remote-inbound-rtp` never moved.
+            if let Packet::Rtcp(rtcp_packets) = &packet {
+                self.process_read_rtcp_for_stats(rtcp_packets, msg.now);
+            }
             if let Packet::Rtp(rtp_packet) = &packet {
                 // Establish the stream *before* the chain is handed the packet. The codec can only
                 // be resolved from an arriving payload type, so this is the first moment it can be

@@ -1,0 +1,302 @@
+//! Calls across real kernel network paths between hosts of the test's own (network
+//! namespaces and veth pairs it creates and removes, `tests/common/netns.rs`): the server
+//! and alice on one host, bob on another, a router between them that loses, delays,
+//! reorders or narrows what crosses it; and two hosts that can reach each other only
+//! through a TURN server (coturn, started by the test, credentials from `parla serve`'s TURN
+//! REST secret). Every process is the real `parla` binary. Needs root (CI runs as root).
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::netns::{Hosts, Middle, A, B, R_A};
+use serde_json::Value;
+
+const SCRIPT: &str = r#"
+set -eu
+export PARLA_API_KEY=network-test-key-0123
+S=http://$SERVER_ADDR:7399
+run_a() { PARLA_SERVER=$S ip netns exec "$NA" "$@"; }
+run_b() { PARLA_SERVER=$S ip netns exec "$NB" "$@"; }
+run_s() { PARLA_SERVER=$S ip netns exec "$NS" "$@"; }
+run_s "$PARLA" serve --listen "$SERVER_ADDR:7399" --data "$HOME/srv" $SERVE_ARGS > "$HOME/serve.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for i in $(seq 200); do run_s "$PARLA" admin user add alice > /dev/null 2>&1 && break; sleep 0.1; done
+run_s "$PARLA" admin user add bob > /dev/null
+TA=$(run_s "$PARLA" admin token alice); TB=$(run_s "$PARLA" admin token bob)
+PARLA_TOKEN=$TB run_b "$PARLA" --json answer --bind "$B:0" --tone 880 --stats-every 1 \
+  > "$HOME/bob.out" 2> "$HOME/bob.err" &
+BOB=$!
+for i in $(seq 300); do
+  PARLA_TOKEN=$TA run_a "$PARLA" --json users 2>/dev/null | python3 -c '
+import json, sys
+users = {u["user_id"]: u["presence"]["status"] for u in json.load(sys.stdin)}
+sys.exit(0 if users.get("bob") == "online" else 1)' && break
+  sleep 0.1
+done
+PARLA_TOKEN=$TA run_a "$PARLA" --json call bob --bind "$A:0" --tone 440 \
+  --hangup-after "$SECONDS_UP" --stats-every 1 > "$HOME/alice.out" 2> "$HOME/alice.err"
+wait $BOB
+"#;
+
+/// What each side reported of one call: its summary, and its last periodic statistics.
+struct Sides {
+    alice: Value,
+    bob: Value,
+    bob_stats: Vec<Value>,
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn summary(path: &Path) -> Value {
+    lines(path)
+        .into_iter()
+        .find(|v| v["event"] == "call_summary")
+        .unwrap_or(Value::Null)
+}
+
+/// Where the server runs: with alice on host `a` when there is a router, on the middle host
+/// (which both reach) when there is none.
+enum ServerOn {
+    A,
+    Middle,
+}
+
+/// One call of `seconds` from alice (host `a`) to bob (host `b`).
+async fn call(hosts: &Hosts, seconds: u32, server: &ServerOn, serve_args: &str) -> Sides {
+    let (server_ns, server_addr) = match server {
+        ServerOn::A => (&hosts.a, A),
+        ServerOn::Middle => (&hosts.r, R_A),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().to_path_buf();
+    let run = tokio::process::Command::new("bash")
+        .args(["-c", SCRIPT])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.as_path())
+        .env("XDG_DATA_HOME", home.as_path().join("data"))
+        .env("XDG_CONFIG_HOME", home.as_path().join("config"))
+        .env("PARLA", env!("CARGO_BIN_EXE_parla"))
+        .env("NA", &hosts.a)
+        .env("NB", &hosts.b)
+        .env("A", A)
+        .env("B", B)
+        .env("NS", server_ns)
+        .env("SERVER_ADDR", server_addr)
+        .env("SECONDS_UP", seconds.to_string())
+        .env("SERVE_ARGS", serve_args)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60 + u64::from(seconds)), run)
+        .await
+        .expect("the call across the namespaces did not finish")
+        .unwrap();
+    let read = |f: &str| std::fs::read_to_string(home.as_path().join(f)).unwrap_or_default();
+    let sides = Sides {
+        alice: summary(&home.as_path().join("alice.out")),
+        bob: summary(&home.as_path().join("bob.out")),
+        bob_stats: lines(&home.as_path().join("bob.out"))
+            .into_iter()
+            .filter(|v| v["event"] == "call_stats")
+            .collect(),
+    };
+    assert!(
+        out.status.success() && sides.alice["answered"] == true,
+        "status {:?}\n{}\nalice: {}\n{}\nbob: {}\n{}\nserver: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr),
+        read("alice.out"),
+        read("alice.err"),
+        read("bob.out"),
+        read("bob.err"),
+        read("serve.log"),
+    );
+    sides
+}
+
+fn skip_without_namespaces() -> bool {
+    if common::netns::available() {
+        return false;
+    }
+    eprintln!("skipped: network namespaces need root and iproute2");
+    true
+}
+
+/// 10 % random loss and 40 ms ± 20 ms of delay (packets overtake each other) between alice
+/// and bob: the call connects and stays continuous. Bob's jitter buffer sees the real loss
+/// and jitter and grows; the concealment, the redundancy that repaired frames, and playout
+/// steps are counted; alice's sender, told by bob's receiver reports, protects the stream
+/// with FEC and redundancy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_across_loss_and_jitter_stays_continuous() {
+    if skip_without_namespaces() {
+        return;
+    }
+    let hosts = Hosts::new(&Middle::Impaired(&[
+        "--loss", "10", "--delay", "40", "--jitter", "20", "--seed", "5",
+    ]));
+    let sides = call(&hosts, 8, &ServerOn::A, "").await;
+    let bob = &sides.bob;
+    assert_eq!(bob["answered"], true, "{bob}");
+    let stats = &bob["stats"];
+    let loss = stats["loss_pct"].as_f64().unwrap();
+    assert!(
+        (4.0..20.0).contains(&loss),
+        "10 % lost, {loss} % seen: {stats}"
+    );
+    assert!(stats["jitter_ms"].as_f64().unwrap() > 3.0, "{stats}");
+    assert!(
+        stats["jitter_buffer_ms"].as_f64().unwrap() > 30.0,
+        "the buffer grew for the jitter: {stats}"
+    );
+    // Continuous: nearly every 20 ms of the call was played from packets or repaired; what
+    // was concealed is about what was lost and not repaired.
+    let played = stats["frames_played"].as_u64().unwrap();
+    assert!(played > 250, "{stats}");
+    let recovered = stats["frames_recovered"].as_u64().unwrap();
+    assert!(recovered > 0, "redundancy repaired nothing: {stats}");
+    let concealed_pct = stats["concealed_pct"].as_f64().unwrap();
+    assert!(concealed_pct < loss, "{stats}");
+    assert!(stats["mos"].as_f64().is_some_and(|m| m > 2.5), "{stats}");
+    // Alice's sender followed bob's reports.
+    let sending = sides.alice["stats"]["sending"].clone();
+    assert_eq!(sending["redundancy"], true, "{sending}");
+    assert_eq!(sending["fec"], true, "{sending}");
+    assert!(sending["loss_pct"].as_i64() >= Some(3), "{sending}");
+    assert!(!sides.bob_stats.is_empty());
+}
+
+/// The DTLS server's reply to the client's second hello (ServerHello … ServerHelloDone) is
+/// lost once, and that hello was held up 400 ms on the way, so the client's retransmission
+/// of it reaches the server before the server's own timer runs out: the server sends its
+/// flight again on that timer all the same, and the call connects. (rtc-dtls 0.21 cancelled
+/// the server's timer when the client's repeated hello arrived, and the handshake stalled
+/// until it failed; `vendor/rtc-dtls`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_dtls_flight_is_sent_again() {
+    if skip_without_namespaces() {
+        return;
+    }
+    let hosts = Hosts::new(&Middle::Impaired(&[
+        "--drop-server-hello",
+        "1",
+        "--hold-client-hello",
+        "400",
+    ]));
+    let sides = call(&hosts, 3, &ServerOn::A, "").await;
+    assert_eq!(sides.bob["answered"], true);
+    let stats = &sides.bob["stats"];
+    assert!(stats["frames_played"].as_u64() > Some(50), "{stats}");
+}
+
+/// A clean path between the two hosts: the receiver reports say so, and alice sends plain
+/// Opus at full rate, without FEC or redundancy; bob plays it without a step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_path_gets_plain_opus_at_full_rate() {
+    if skip_without_namespaces() {
+        return;
+    }
+    let hosts = Hosts::new(&Middle::Impaired(&["--delay", "2"]));
+    let sides = call(&hosts, 5, &ServerOn::A, "").await;
+    let sending = sides.alice["stats"]["sending"].clone();
+    assert_eq!(sending["redundancy"], false, "{sending}");
+    assert_eq!(sending["fec"], false, "{sending}");
+    assert_eq!(sending["bitrate"], 32_000, "{sending}");
+    let stats = &sides.bob["stats"];
+    assert_eq!(stats["frames_concealed"], 0, "{stats}");
+    assert!(stats["loss_pct"].as_f64() < Some(0.5), "{stats}");
+}
+
+/// A 32 kbit/s bottleneck (IP bytes, a short drop-tail queue): Opus at 32 kbit/s plus
+/// packet overhead does not fit; the sender's rate comes down from the reported loss until
+/// what it sends fits, and the call goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_narrow_path_brings_the_bitrate_down() {
+    if skip_without_namespaces() {
+        return;
+    }
+    let hosts = Hosts::new(&Middle::Impaired(&["--rate", "32", "--queue", "3000"]));
+    let sides = call(&hosts, 10, &ServerOn::A, "").await;
+    let sending = sides.alice["stats"]["sending"].clone();
+    let bitrate = sending["bitrate"].as_i64().unwrap();
+    assert!(
+        bitrate < 20_000,
+        "still {bitrate} bit/s over a 32 kbit/s link: {sending}"
+    );
+    let stats = &sides.bob["stats"];
+    assert!(stats["frames_played"].as_u64() > Some(200), "{stats}");
+}
+
+/// Alice and bob on hosts that cannot reach each other, a TURN server (coturn) on the host
+/// between them, reachable from both: the server hands out TURN credentials from its REST
+/// secret, the clients gather relayed candidates, and the call connects and carries audio
+/// both ways through the relay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_between_hosts_that_only_reach_a_turn_server() {
+    if skip_without_namespaces() {
+        return;
+    }
+    if which("turnserver").is_none() {
+        eprintln!("skipped: coturn is not installed (make test installs it)");
+        return;
+    }
+    let hosts = Hosts::new(&Middle::Isolated);
+    let secret = "netns-turn-secret-0123";
+    let dir = tempfile::tempdir().unwrap();
+    let mut coturn = Hosts::exec(&hosts.r, "turnserver")
+        .args([
+            "--listening-port",
+            "3478",
+            "--fingerprint",
+            "--use-auth-secret",
+            "--static-auth-secret",
+            secret,
+            "--realm",
+            "parla.test",
+            "--no-tls",
+            "--no-dtls",
+            "--no-cli",
+            "--allow-loopback-peers",
+            "--listening-ip",
+            common::netns::R_A,
+            "--listening-ip",
+            common::netns::R_B,
+            "--relay-ip",
+            R_A,
+            "--log-file",
+            "stdout",
+            "--pidfile",
+        ])
+        .arg(dir.path().join("turn.pid"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("turnserver");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Both reach the middle host's addresses (its own, so no forwarding is needed), and
+    // nothing beyond them.
+    let serve_args = format!("--turn turn:{R_A}:3478?transport=udp --turn-secret {secret}");
+    let sides = call(&hosts, 5, &ServerOn::Middle, &serve_args).await;
+    let _ = coturn.kill().await;
+    let bob = &sides.bob["stats"];
+    assert!(bob["frames_played"].as_u64() > Some(150), "{bob}");
+    let alice = &sides.alice["stats"];
+    assert!(alice["frames_played"].as_u64() > Some(150), "{alice}");
+}
+
+fn which(program: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(program))
+            .find(|p| p.is_file())
+    })
+}
