@@ -318,11 +318,9 @@ async fn audio_stays_continuous_under_loss_and_jitter() {
         x.contains(&CallState::Connected) && y.contains(&CallState::Connected)
     })
     .await;
-    // Wait (bounded) until the impairment has had its effect: loss seen, the buffer grown;
-    // then for a two-second stretch of tone with no gap. (The loss is made inside bob's
-    // process, after RTCP counted the packets, so alice is not told of it and sends no
-    // redundancy: concealment alone covers it here. `tests/network.rs` loses packets on a
-    // real path, where the sender protects the stream.)
+    // Wait (bounded) until the impairment has had its effect: loss seen and reported to
+    // alice, whose redundancy then repairs most of it, the buffer grown; then for a
+    // two-second stretch of tone with no gap.
     let deadline = tokio::time::Instant::now() + WAIT;
     let heard = loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -336,7 +334,7 @@ async fn audio_stays_continuous_under_loss_and_jitter() {
         // buffer has adapted to the jitter.
         let settled = stats.jitter.played >= 150
             && stats.network_loss_pct > 5.0
-            && stats.jitter.concealed > 0
+            && stats.jitter.redundant > stats.jitter.concealed
             && stats.buffer_target_ms > 30.0;
         if settled && heard.len() == 96_000 && overall > 2000.0 && gap.is_none() {
             break heard;

@@ -483,9 +483,11 @@ async fn without_redundancy_on_one_side_the_call_falls_back_to_plain_opus() {
         parla::media::audio::tone_strength(&s[s.len() - n..], 440.0)
     };
     pb.wait("alice's tone", || strength() > 0.5).await;
-    // Long enough for the loss to show (bounded).
+    // Three seconds of call from there, long enough for the loss to show (bounded); the
+    // loss hits the set-up too, which may take a DTLS retransmission longer.
+    let from = heard_by_bob.samples().len();
     let deadline = tokio::time::Instant::now() + WAIT;
-    while heard_by_bob.samples().len() < 48 * 3000 {
+    while heard_by_bob.samples().len() < from + 48 * 3000 {
         assert!(tokio::time::Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -497,26 +499,27 @@ async fn without_redundancy_on_one_side_the_call_falls_back_to_plain_opus() {
         stats.frames_recovered, 0,
         "rebuilt from redundancy it never got: {stats:?}"
     );
-    // The loss was covered (FEC and concealment): the tone is there throughout, in every
-    // 100 ms of the last two seconds (measured a window at a time: the playout moves the
-    // tone's phase when it stretches or compresses).
+    // The loss was covered (FEC and concealment): the tone is there throughout, in all but
+    // a few of the 20 ms windows of the last two seconds (measured a window at a time: the
+    // playout moves the tone's phase when it conceals, stretches or compresses).
     let heard = heard_by_bob.samples();
     let last_two = &heard[heard.len() - 48 * 2000..];
-    let weak: Vec<f64> = last_two
-        .chunks(48 * 100)
+    let weak = last_two
+        .chunks(960)
         .map(|w| parla::media::audio::tone_strength(w, 440.0))
         .filter(|s| *s < 0.5)
-        .collect();
+        .count();
     assert!(
-        weak.len() <= 2,
-        "windows without the tone: {weak:?} {stats:?}"
+        weak <= 10,
+        "{weak} of 100 windows without the tone: {stats:?}"
     );
 }
 
 /// The call's statistics follow what the network does: a clean call shows no loss, a
 /// measured round trip and a high MOS; the same call with 10 % loss and 40 ms of jitter
 /// on bob's side shows that loss and jitter, a grown buffer and a lower MOS. The sender
-/// follows bob's receiver reports: plain Opus at full rate on the clean path.
+/// follows bob's receiver reports: plain Opus at full rate on the clean path, FEC and
+/// redundancy once loss is reported.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statistics_follow_a_known_impairment() {
     use parla::client::call::media::AudioSetup;
@@ -565,14 +568,14 @@ async fn statistics_follow_a_known_impairment() {
     // Bob's receiver reports told alice the path is clean: plain Opus at full rate.
     let sending = clean_sender.sending.expect("alice's send settings");
     assert!(!sending.redundancy && !sending.fec, "{sending:?}");
-    assert_eq!(sending.bitrate, 32_000);
+    assert_eq!(sending.bitrate, 64_000);
     assert!(clean.loss_pct < 1.0, "{clean:?}");
     let rtt = clean.rtt_ms.expect("a round trip is measured");
     assert!(rtt > 0.0 && rtt < 50.0, "loopback round trip {rtt} ms");
     assert!(clean.mos.is_some_and(|m| m > 4.0), "{clean:?}");
-    // Opus alone once the first report came (RED before it), at up to 32 kbit/s.
+    // Opus alone once the first report came (RED before it), at up to 64 kbit/s.
     assert!(
-        (8.0..60.0).contains(&clean.recv_kbps),
+        (8.0..110.0).contains(&clean.recv_kbps),
         "{} kbit/s",
         clean.recv_kbps
     );
@@ -592,10 +595,12 @@ async fn statistics_follow_a_known_impairment() {
         impaired.loss_pct
     );
     assert!(impaired.jitter_ms > 5.0, "{impaired:?}");
-    // The impairment here is inside bob's process, after RTCP has counted the packets, so
-    // his reports say nothing of it; `tests/network.rs` loses packets on a real path and
-    // checks that the sender protects the stream.
-    assert!(impaired_sender.sending.is_some());
+    // ... and with 10 % lost, FEC tuned for it and each frame repeated in the next packet.
+    let sending = impaired_sender.sending.expect("alice's send settings");
+    assert!(
+        sending.redundancy && sending.fec && sending.loss_pct >= 3,
+        "{sending:?}"
+    );
     assert!(
         impaired.jitter_buffer_ms > clean.jitter_buffer_ms + 10.0,
         "buffer {} ms vs {} ms clean",

@@ -210,13 +210,13 @@ async fn a_clean_path_gets_plain_opus_at_full_rate() {
     let sending = sides.alice["stats"]["sending"].clone();
     assert_eq!(sending["redundancy"], false, "{sending}");
     assert_eq!(sending["fec"], false, "{sending}");
-    assert_eq!(sending["bitrate"], 32_000, "{sending}");
+    assert_eq!(sending["bitrate"], 64_000, "{sending}");
     let stats = &sides.bob["stats"];
     assert_eq!(stats["frames_concealed"], 0, "{stats}");
     assert!(stats["loss_pct"].as_f64() < Some(0.5), "{stats}");
 }
 
-/// A 32 kbit/s bottleneck (IP bytes, a short drop-tail queue): Opus at 32 kbit/s plus
+/// A 32 kbit/s bottleneck (IP bytes, a short drop-tail queue): Opus at 64 kbit/s plus
 /// packet overhead does not fit; the sender's rate comes down from the reported loss until
 /// what it sends fits, and the call goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
-//! Network impairment for tests and benchmarks: drops and delays received packets the way a
-//! bad network would, before they reach the jitter buffer.
+//! Network impairment for tests and benchmarks: drops and delays received datagrams the way
+//! a bad network would, at the socket, before the WebRTC stack sees them
+//! ([`super::net::Outage::impaired`]), so that RTCP counts the loss.
 
 use std::time::{Duration, Instant};
 

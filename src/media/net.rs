@@ -20,10 +20,14 @@ use webrtc::runtime::{
     TokioRuntime, Transmit,
 };
 
-/// Handle for cutting the path of the sockets made so far.
+/// Handle for cutting the path of the sockets made so far, and for impairing what they
+/// receive.
 #[derive(Clone, Default, Debug)]
 pub struct Outage {
     inner: Arc<OutageState>,
+    /// Loss and jitter applied to every datagram the sockets receive, below the WebRTC
+    /// stack (so that its RTCP reports count the loss, as on a real network).
+    impair: Option<super::impair::Impairment>,
 }
 
 #[derive(Default, Debug)]
@@ -61,6 +65,13 @@ impl Outage {
     /// The runtime to build a peer connection with.
     pub fn runtime(&self) -> Arc<dyn Runtime> {
         media_runtime(Some(self.clone()), None)
+    }
+
+    /// The same path, with what its sockets receive impaired.
+    #[must_use]
+    pub fn impaired(mut self, impair: super::impair::Impairment) -> Self {
+        self.impair = Some(impair);
+        self
     }
 }
 
@@ -106,11 +117,23 @@ impl Runtime for MediaRuntime {
             return Ok(inner);
         };
         let number = outage.inner.next_socket.fetch_add(1, Ordering::SeqCst) + 1;
-        Ok(Arc::new(CuttableSocket {
+        let cuttable: Arc<dyn AsyncUdpSocket> = Arc::new(CuttableSocket {
             inner,
             number,
             outage: outage.clone(),
-        }))
+        });
+        Ok(match outage.impair {
+            Some(config) => Arc::new(ImpairedSocket {
+                inner: cuttable,
+                state: std::sync::Mutex::new(Held {
+                    impairer: super::impair::Impairer::new(config),
+                    queue: std::collections::BinaryHeap::new(),
+                    order: 0,
+                    timer: None,
+                }),
+            }),
+            None => cuttable,
+        })
     }
 
     fn wrap_tcp_listener(
@@ -211,5 +234,180 @@ impl AsyncUdpSocket for CuttableSocket {
 
     fn max_gro_segments(&self) -> usize {
         self.inner.max_gro_segments()
+    }
+}
+
+/// A datagram held back by an impairment until its release time.
+#[derive(Debug)]
+struct Datagram {
+    release: std::time::Instant,
+    order: u64,
+    data: Vec<u8>,
+    meta: RecvMeta,
+}
+
+impl PartialEq for Datagram {
+    fn eq(&self, other: &Self) -> bool {
+        (self.release, self.order) == (other.release, other.order)
+    }
+}
+impl Eq for Datagram {}
+impl PartialOrd for Datagram {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Datagram {
+    // Earliest release first out of the (max-)heap.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (other.release, other.order).cmp(&(self.release, self.order))
+    }
+}
+
+struct Held {
+    impairer: super::impair::Impairer,
+    queue: std::collections::BinaryHeap<Datagram>,
+    order: u64,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+/// A socket whose received datagrams are dropped or held back (and so reordered) the way a
+/// bad network would, before the WebRTC stack sees them.
+struct ImpairedSocket {
+    inner: Arc<dyn AsyncUdpSocket>,
+    state: std::sync::Mutex<Held>,
+}
+
+impl fmt::Debug for ImpairedSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImpairedSocket").finish_non_exhaustive()
+    }
+}
+
+impl AsyncUdpSocket for ImpairedSocket {
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    fn poll_send(&self, cx: &mut Context<'_>, transmit: &Transmit<'_>) -> Poll<io::Result<usize>> {
+        self.inner.poll_send(cx, transmit)
+    }
+
+    fn poll_recv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+        meta: &mut [RecvMeta],
+    ) -> Poll<io::Result<usize>> {
+        let Ok(mut held) = self.state.lock() else {
+            return self.inner.poll_recv(cx, bufs, meta);
+        };
+        // Take in everything that has arrived (the inner socket keeps the waker).
+        let mut buf = vec![0u8; 65_536];
+        loop {
+            let mut one = [RecvMeta::default()];
+            let polled = {
+                let mut slices = [IoSliceMut::new(&mut buf)];
+                self.inner.poll_recv(cx, &mut slices, &mut one)
+            };
+            match polled {
+                Poll::Ready(Ok(n)) if n > 0 => {
+                    let m = one[0];
+                    let now = std::time::Instant::now();
+                    let stride = m.stride.max(1);
+                    for chunk in buf[..m.len.min(buf.len())].chunks(stride) {
+                        if let Some(release) = held.impairer.release_at(now) {
+                            held.order += 1;
+                            let order = held.order;
+                            let mut meta = m;
+                            meta.len = chunk.len();
+                            meta.stride = chunk.len();
+                            held.queue.push(Datagram {
+                                release,
+                                order,
+                                data: chunk.to_vec(),
+                                meta,
+                            });
+                        }
+                    }
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                _ => break,
+            }
+        }
+        let now = std::time::Instant::now();
+        if held.queue.peek().is_some_and(|d| d.release <= now) {
+            if let (Some(d), Some(out), Some(m)) =
+                (held.queue.pop(), bufs.first_mut(), meta.first_mut())
+            {
+                let n = d.data.len().min(out.len());
+                out[..n].copy_from_slice(&d.data[..n]);
+                *m = d.meta;
+                m.len = n;
+                m.stride = n.max(1);
+                return Poll::Ready(Ok(1));
+            }
+        }
+        // Wake up when the next one is due.
+        if let Some(next) = held.queue.peek().map(|d| d.release) {
+            let mut timer = Box::pin(tokio::time::sleep_until(next.into()));
+            if timer.as_mut().poll(cx).is_ready() {
+                cx.waker().wake_by_ref();
+            }
+            held.timer = Some(timer);
+        }
+        Poll::Pending
+    }
+
+    fn max_gso_segments(&self) -> usize {
+        self.inner.max_gso_segments()
+    }
+
+    fn max_gro_segments(&self) -> usize {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_impaired_socket_drops_and_delays_what_it_receives() {
+        let path = Outage::default().impaired(super::super::impair::Impairment {
+            loss_pct: 10.0,
+            jitter_ms: 40.0,
+            seed: 3,
+        });
+        let rt = path.runtime();
+        let std_rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        std_rx.set_nonblocking(true).unwrap();
+        let addr = std_rx.local_addr().unwrap();
+        let rx = rt.wrap_udp_socket(std_rx).unwrap();
+        let tx = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let sender = tokio::spawn(async move {
+            for i in 0u32..200 {
+                tx.send_to(&i.to_be_bytes(), addr).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+        let mut got = Vec::new();
+        let mut buf = [0u8; 64];
+        while let Ok(Ok((n, _))) =
+            tokio::time::timeout(Duration::from_millis(500), rx.recv_from(&mut buf)).await
+        {
+            got.push(u32::from_be_bytes(buf[..n].try_into().unwrap()));
+        }
+        sender.await.unwrap();
+        assert!(
+            (160..195).contains(&got.len()),
+            "{} of 200 arrived",
+            got.len()
+        );
+        let reordered = got.windows(2).filter(|w| w[1] < w[0]).count();
+        assert!(
+            reordered > 10,
+            "jitter of 40 ms over 5 ms spacing reorders: {reordered}"
+        );
     }
 }

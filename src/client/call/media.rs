@@ -11,7 +11,7 @@ use crate::client::{Client, MediaChange};
 use crate::media::audio::{AudioSink, AudioSource};
 use crate::media::dtmf::DtmfTiming;
 use crate::media::engine::{AudioEngine, AudioStats, MediaEvent};
-use crate::media::impair::{Impairer, Impairment};
+use crate::media::impair::Impairment;
 use crate::media::peer::{audio_rejected, has_audio, AudioPeer, MediaState, PeerError, RtpAudio};
 use crate::media::stats::{dbfs, impaired_pct, mos, CallStats};
 use crate::proto::Signal;
@@ -79,60 +79,6 @@ impl AudioSetup {
     }
 }
 
-/// Passes packets on through an [`Impairer`]: some dropped, the rest held back (and so
-/// possibly reordered) by up to the configured jitter.
-fn impaired(
-    mut input: tokio::sync::mpsc::Receiver<RtpAudio>,
-    config: Impairment,
-) -> tokio::sync::mpsc::Receiver<RtpAudio> {
-    use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
-    let (tx, rx) = tokio::sync::mpsc::channel(512);
-    tokio::spawn(async move {
-        let mut imp = Impairer::new(config);
-        // (release time, arrival order) → packet
-        let mut held: BinaryHeap<Reverse<(std::time::Instant, u64)>> = BinaryHeap::new();
-        let mut packets = std::collections::HashMap::new();
-        let mut order = 0u64;
-        loop {
-            let next = held.peek().map(|Reverse((t, _))| *t);
-            let wait = async {
-                match next {
-                    Some(t) => tokio::time::sleep_until(t.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                p = input.recv() => match p {
-                    Some(p) => {
-                        if let Some(at) = imp.release_at(p.arrived) {
-                            order += 1;
-                            held.push(Reverse((at, order)));
-                            packets.insert(order, p);
-                        }
-                    }
-                    None => break,
-                },
-                () = wait => {
-                    while let Some(Reverse((t, id))) = held.peek().copied() {
-                        if t > std::time::Instant::now() {
-                            break;
-                        }
-                        held.pop();
-                        if let Some(mut p) = packets.remove(&id) {
-                            p.arrived = t;
-                            if tx.send(p).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    });
-    rx
-}
-
 pub struct CallMedia {
     client: Client,
     room_id: String,
@@ -171,8 +117,12 @@ impl CallMedia {
         };
         let bind = audio.bind.clone();
         let device = audio.device.clone();
-        let (peer, packets) =
-            AudioPeer::new(&bind, &ice, audio.outage.as_ref(), audio.peer).await?;
+        // An impairment acts on the sockets, below the WebRTC stack, as a network would.
+        let path = match audio.impair {
+            Some(config) => Some(audio.outage.clone().unwrap_or_default().impaired(config)),
+            None => audio.outage.clone(),
+        };
+        let (peer, packets) = AudioPeer::new(&bind, &ice, path.as_ref(), audio.peer).await?;
         let peer = Arc::new(peer);
         // Media state changes move the call's visible state.
         let mut state = peer.state();
@@ -355,10 +305,6 @@ impl CallMedia {
             .and_then(|mut p| p.take())
             .ok_or(MediaError::AlreadyStarted)?;
         self.started = Some(std::time::Instant::now());
-        let packets = match audio.impair {
-            Some(config) => impaired(packets, config),
-            None => packets,
-        };
         self.engine = Some(AudioEngine::start(
             self.peer.clone(),
             packets,
