@@ -214,7 +214,9 @@ async fn quitting_in_a_call_hangs_it_up() {
     let mut rt = parla::tui::run::Runtime::new(look, client.clone(), events, "127.0.0.1:0");
     rt.serve_ctl(socket.clone()).await;
     let script = parla::tui::script::parse(
-        "expect-timeout 60000\nexpect Connected\nexpect In a call with\nquit\n",
+        // A moment in the call before quitting: the side that sends DTLS's last flight is
+        // connected a little before the other.
+        "expect-timeout 60000\nexpect Connected\nexpect In a call with\nwait 500\nquit\n",
     )
     .unwrap();
     let ui = tokio::spawn(async move {

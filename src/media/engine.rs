@@ -83,8 +83,9 @@ struct Sending {
     codec: CallCodec,
     encoder: AnyEncoder,
     pcm: Vec<i16>,
-    /// Audio frames sent so far.
+    /// Audio frames sent so far, and ticks seen connected before the first.
     sent: u32,
+    up_ticks: u32,
     /// Bitrate and protection, following the other side's receiver reports; the reports
     /// taken so far.
     rate: super::rate::RateControl,
@@ -119,6 +120,7 @@ impl Sending {
             tap,
             pcm: vec![0; FRAME_SAMPLES],
             sent: 0,
+            up_ticks: 0,
         })
     }
 
@@ -137,10 +139,16 @@ impl Sending {
     /// One 20 ms step.
     async fn frame(&mut self) {
         // Nothing goes out on hold, nor before the connection is up: packets sent before
-        // SRTP is ready are thrown away (the first 50-70 ms of the call, once). Recorders
-        // keep time with silence.
+        // SRTP is ready are thrown away (the first 50-70 ms of the call, once). The first
+        // packet waits one more tick after this side is connected: the side that sends
+        // DTLS's last flight is connected before the other has read it, and its first
+        // packets would arrive before the other side can decrypt them. Recorders keep time
+        // with silence.
         let up = *self.state.borrow() == super::peer::MediaState::Connected;
-        if self.ctl.send_paused.load(Ordering::Relaxed) || (self.sent == 0 && !up) {
+        if self.sent == 0 {
+            self.up_ticks = if up { self.up_ticks + 1 } else { 0 };
+        }
+        if self.ctl.send_paused.load(Ordering::Relaxed) || (self.sent == 0 && self.up_ticks < 2) {
             self.record(vec![0; FRAME_SAMPLES]);
             return;
         }
