@@ -189,10 +189,16 @@ async fn a_connected_call_survives_a_server_restart() {
             p.name,
             during.len() / 48
         );
-        let strength = tone_strength(during, freq);
+        // The tone in every 20 ms of it but a few (measured a window at a time: the playout
+        // moves the tone's phase when it stretches or compresses to follow the network).
+        let windows = during.chunks(960).count();
+        let weak = during
+            .chunks(960)
+            .filter(|w| tone_strength(w, freq) < 0.5)
+            .count();
         assert!(
-            strength > 0.5,
-            "{}: {freq} Hz at {strength:.2} without the server",
+            weak * 20 <= windows,
+            "{}: {freq} Hz missing in {weak} of {windows} windows without the server",
             p.name
         );
         assert_eq!(p.state(), Some(CallState::Connected), "{}", p.name);
