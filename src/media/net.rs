@@ -130,6 +130,7 @@ impl Runtime for MediaRuntime {
                     queue: std::collections::BinaryHeap::new(),
                     order: 0,
                     timer: None,
+                    buf: vec![0; 65_536],
                 }),
             }),
             None => cuttable,
@@ -269,6 +270,8 @@ struct Held {
     queue: std::collections::BinaryHeap<Datagram>,
     order: u64,
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Where datagrams are read into, kept between calls.
+    buf: Vec<u8>,
 }
 
 /// A socket whose received datagrams are dropped or held back (and so reordered) the way a
@@ -303,11 +306,11 @@ impl AsyncUdpSocket for ImpairedSocket {
             return self.inner.poll_recv(cx, bufs, meta);
         };
         // Take in everything that has arrived (the inner socket keeps the waker).
-        let mut buf = vec![0u8; 65_536];
+        let held = &mut *held;
         loop {
             let mut one = [RecvMeta::default()];
             let polled = {
-                let mut slices = [IoSliceMut::new(&mut buf)];
+                let mut slices = [IoSliceMut::new(&mut held.buf)];
                 self.inner.poll_recv(cx, &mut slices, &mut one)
             };
             match polled {
@@ -315,7 +318,8 @@ impl AsyncUdpSocket for ImpairedSocket {
                     let m = one[0];
                     let now = std::time::Instant::now();
                     let stride = m.stride.max(1);
-                    for chunk in buf[..m.len.min(buf.len())].chunks(stride) {
+                    let len = m.len.min(held.buf.len());
+                    for chunk in held.buf[..len].chunks(stride) {
                         if let Some(release) = held.impairer.release_at(now) {
                             held.order += 1;
                             let order = held.order;
