@@ -116,9 +116,12 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<Restored, DataDirError>
         // The log files belong to the old database: they move with it.
         for suffix in ["-wal", "-shm"] {
             let from = PathBuf::from(format!("{}{suffix}", db.display()));
-            if from.exists() {
-                let to = PathBuf::from(format!("{}{suffix}", aside.display()));
-                std::fs::rename(&from, &to).map_err(io(&from))?;
+            let to = PathBuf::from(format!("{}{suffix}", aside.display()));
+            // Gone already (the last connection to close removes its log files, and may
+            // still be doing so): nothing to move.
+            match std::fs::rename(&from, &to) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                other => other.map_err(io(&from))?,
             }
         }
         std::fs::rename(&db, &aside).map_err(io(&db))?;
