@@ -231,6 +231,7 @@ fn main() {
                 loss_pct: 10.0,
                 jitter_ms: 40.0,
                 seed,
+                ..Default::default()
             })
         };
         // (condition, impairment, with two CPU hogs)

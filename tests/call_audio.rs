@@ -305,6 +305,7 @@ async fn audio_stays_continuous_under_loss_and_jitter() {
         loss_pct: 10.0,
         jitter_ms: 40.0,
         seed: 42,
+        ..Default::default()
     });
     let mut da = CallDriver::new(alice.clone(), &room, setup(440.0, &Capture::default()));
     let mut db = CallDriver::new(bob.clone(), &room, bob_audio);

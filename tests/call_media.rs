@@ -470,6 +470,7 @@ async fn without_redundancy_on_one_side_the_call_falls_back_to_plain_opus() {
             loss_pct: 10.0,
             jitter_ms: 0.0,
             seed: 7,
+            ..Default::default()
         }),
         ..AudioSetup::silent("127.0.0.1:0")
     };
@@ -586,6 +587,7 @@ async fn statistics_follow_a_known_impairment() {
             loss_pct: 10.0,
             jitter_ms: 40.0,
             seed: 3,
+            ..Default::default()
         }),
     )
     .await;

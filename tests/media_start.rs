@@ -9,12 +9,18 @@ use std::time::Duration;
 use parla::media::audio::{NullSink, Tone};
 use parla::media::dtmf::DtmfTiming;
 use parla::media::engine::AudioEngine;
+use parla::media::impair::Impairment;
+use parla::media::net::Outage;
 use parla::media::peer::{AudioPeer, MediaState, PeerOptions, RtpAudio};
 use parla::proto::Signal;
 use tokio::sync::mpsc;
 
 async fn peer() -> (AudioPeer, mpsc::Receiver<RtpAudio>) {
-    AudioPeer::new("127.0.0.1:0", &[], None, PeerOptions::default())
+    peer_on(None).await
+}
+
+async fn peer_on(path: Option<&Outage>) -> (AudioPeer, mpsc::Receiver<RtpAudio>) {
+    AudioPeer::new("127.0.0.1:0", &[], path, PeerOptions::default())
         .await
         .unwrap()
 }
@@ -37,8 +43,15 @@ fn trickle(from: &AudioPeer, to: Arc<AudioPeer>) {
 /// A offers, B answers; A's audio engine starts as soon as the answer is in, before the
 /// connection is up (as a call's does). Returns A's engine, B, and what B receives.
 async fn a_sends_to_b(dtmf: &[char]) -> (AudioEngine, Arc<AudioPeer>, mpsc::Receiver<RtpAudio>) {
+    a_sends_to(peer().await, dtmf).await
+}
+
+/// [`a_sends_to_b`] with a B of the caller's making.
+async fn a_sends_to(
+    (b, b_packets): (AudioPeer, mpsc::Receiver<RtpAudio>),
+    dtmf: &[char],
+) -> (AudioEngine, Arc<AudioPeer>, mpsc::Receiver<RtpAudio>) {
     let (a, a_packets) = peer().await;
-    let (b, b_packets) = peer().await;
     let (a, b) = (Arc::new(a), Arc::new(b));
     trickle(&a, b.clone());
     trickle(&b, a.clone());
@@ -73,23 +86,53 @@ async fn a_sends_to_b(dtmf: &[char]) -> (AudioEngine, Arc<AudioPeer>, mpsc::Rece
     (engine, b, b_packets)
 }
 
+/// Counts what B receives until `sent` packets came or none came for two seconds (the
+/// sender has stopped, so nothing more is on its way after that).
+async fn count_until(packets: &mut mpsc::Receiver<RtpAudio>, sent: u64) -> u64 {
+    let mut received = 0;
+    while received < sent {
+        match tokio::time::timeout(Duration::from_secs(2), packets.recv()).await {
+            Ok(Some(_)) => received += 1,
+            _ => break,
+        }
+    }
+    received
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_frame_sent_arrives_from_the_first_on() {
     let (engine, b, mut packets) = a_sends_to_b(&[]).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
+    // Frames sent after this count are not waited for.
     let sent = engine.stats().frames_sent;
     engine.stop().await.unwrap();
-    // Let the last packets land.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut received = 0;
-    while packets.try_recv().is_ok() {
-        received += 1;
-    }
+    let received = count_until(&mut packets, sent).await;
     assert!(sent > 10, "only {sent} frames sent");
     assert_eq!(
         received, sent,
         "frames sent before the connection was ready were lost"
     );
+    b.close().await;
+}
+
+/// B's socket hands on what it received in 200 ms bursts, as for a reader descheduled at
+/// the wrong moment: the handshake's last flight and A's first packets reach B's stack
+/// together, and the packets must wait for the keys that flight brings instead of being
+/// thrown away for arriving before them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn packets_read_with_the_last_handshake_flight_are_kept() {
+    let bursty = Outage::default().impaired(Impairment {
+        burst_ms: 200.0,
+        ..Default::default()
+    });
+    let (engine, b, mut packets) = a_sends_to(peer_on(Some(&bursty)).await, &[]).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Frames sent after this count are not waited for.
+    let sent = engine.stats().frames_sent;
+    engine.stop().await.unwrap();
+    let received = count_until(&mut packets, sent).await;
+    assert!(sent > 10, "only {sent} frames sent");
+    assert_eq!(received, sent, "frames read before the keys were lost");
     b.close().await;
 }
 

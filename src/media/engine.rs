@@ -141,9 +141,9 @@ impl Sending {
         // Nothing goes out on hold, nor before the connection is up: packets sent before
         // SRTP is ready are thrown away (the first 50-70 ms of the call, once). The first
         // packet waits one more tick after this side is connected: the side that sends
-        // DTLS's last flight is connected before the other has read it, and its first
-        // packets would arrive before the other side can decrypt them. Recorders keep time
-        // with silence.
+        // DTLS's last flight is connected before the other has read it. parla keeps packets
+        // that beat the keys (vendor/rtc, `handler/srtp.rs`); other stacks may drop them.
+        // Recorders keep time with silence.
         let up = *self.state.borrow() == super::peer::MediaState::Connected;
         if self.sent == 0 {
             self.up_ticks = if up { self.up_ticks + 1 } else { 0 };

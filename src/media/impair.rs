@@ -6,12 +6,16 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Impairment {
     /// Share of packets dropped, in percent.
     pub loss_pct: f64,
     /// Each packet is delayed by a uniformly random 0..=jitter_ms.
     pub jitter_ms: f64,
+    /// When above zero, what arrives is handed on in bursts, the way a reader that was
+    /// descheduled finds it: a burst opens with the first datagram held and everything that
+    /// arrives in the next `burst_ms` goes on together when it closes.
+    pub burst_ms: f64,
     pub seed: u64,
 }
 
@@ -19,6 +23,8 @@ pub struct Impairment {
 pub struct Impairer {
     config: Impairment,
     rng: rand::rngs::StdRng,
+    /// When the open burst closes.
+    burst_until: Option<Instant>,
 }
 
 impl Impairer {
@@ -26,6 +32,7 @@ impl Impairer {
         Impairer {
             config,
             rng: rand::rngs::StdRng::seed_from_u64(config.seed),
+            burst_until: None,
         }
     }
 
@@ -35,7 +42,16 @@ impl Impairer {
             return None;
         }
         let delay = self.rng.random::<f64>() * self.config.jitter_ms.max(0.0);
-        Some(arrived + Duration::from_secs_f64(delay / 1000.0))
+        let release = arrived + Duration::from_secs_f64(delay / 1000.0);
+        if self.config.burst_ms <= 0.0 {
+            return Some(release);
+        }
+        let close = match self.burst_until {
+            Some(close) if release < close => close,
+            _ => release + Duration::from_secs_f64(self.config.burst_ms / 1000.0),
+        };
+        self.burst_until = Some(close);
+        Some(close)
     }
 }
 
@@ -49,6 +65,7 @@ mod tests {
             loss_pct: 10.0,
             jitter_ms: 40.0,
             seed: 7,
+            ..Default::default()
         });
         let t0 = Instant::now();
         let mut dropped = 0;
@@ -59,5 +76,21 @@ mod tests {
             }
         }
         assert!((800..1200).contains(&dropped), "{dropped}");
+    }
+
+    #[test]
+    fn bursts_hand_on_together_what_arrives_within_the_window() {
+        let mut imp = Impairer::new(Impairment {
+            burst_ms: 100.0,
+            ..Default::default()
+        });
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let first = imp.release_at(ms(0));
+        assert_eq!(first, Some(ms(100)));
+        assert_eq!(imp.release_at(ms(40)), first);
+        assert_eq!(imp.release_at(ms(99)), first);
+        // The next datagram opens the next burst.
+        assert_eq!(imp.release_at(ms(130)), Some(ms(230)));
     }
 }

@@ -382,6 +382,7 @@ mod tests {
             loss_pct: 10.0,
             jitter_ms: 40.0,
             seed: 3,
+            ..Default::default()
         });
         let rt = path.runtime();
         let std_rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();

@@ -8,14 +8,22 @@ use log::debug;
 use shared::error::{Error, Result};
 use shared::marshal::{Marshal, Unmarshal};
 use shared::util::is_rtcp;
+use shared::TransportContext;
 use srtp::context::Context;
 use std::collections::VecDeque;
 use std::time::Instant;
+
+/// parla patch: how many packets received before the keys are kept for them (about a second
+/// of audio with its RTCP; a sender that starts far earlier loses its oldest).
+const MAX_EARLY_PACKETS: usize = 64;
 
 #[derive(Default)]
 pub(crate) struct SrtpHandlerContext {
     pub(crate) local_srtp_context: Option<Context>,
     pub(crate) remote_srtp_context: Option<Context>,
+
+    /// parla patch: SRTP and SRTCP packets received before the keys, oldest first.
+    pub(crate) early: VecDeque<TaggedRTCMessageInternal>,
 
     pub(crate) read_outs: VecDeque<TaggedRTCMessageInternal>,
     pub(crate) write_outs: VecDeque<TaggedRTCMessageInternal>,
@@ -35,6 +43,33 @@ impl<'a> SrtpHandler<'a> {
     pub(crate) fn name(&self) -> &'static str {
         "SrtpHandler"
     }
+
+    /// Decrypts one received SRTP or SRTCP packet and queues what it carries.
+    fn decrypt(&mut self, now: Instant, transport: TransportContext, message: &[u8]) -> Result<()> {
+        let context = self.ctx.remote_srtp_context.as_mut().ok_or_else(|| {
+            Error::Other(format!(
+                "remote_srtp_context is not set yet for a packet from {:?}",
+                transport.peer_addr
+            ))
+        })?;
+        let packet = if is_rtcp(message) {
+            let mut decrypted = context.decrypt_rtcp(message)?;
+            let rtcp_packets = rtcp::packet::unmarshal(&mut decrypted)?;
+            if rtcp_packets.is_empty() {
+                return Err(Error::Other("empty rtcp_packets".to_string()));
+            }
+            Packet::Rtcp(rtcp_packets)
+        } else {
+            let mut decrypted = context.decrypt_rtp(message)?;
+            Packet::Rtp(rtp::Packet::unmarshal(&mut decrypted)?)
+        };
+        self.ctx.read_outs.push_back(TaggedRTCMessageInternal {
+            now,
+            transport,
+            message: RTCMessageInternal::Rtp(RTPMessage::Packet(packet)),
+        });
+        Ok(())
+    }
 }
 
 impl<'a>
@@ -50,48 +85,22 @@ impl<'a>
     fn handle_read(&mut self, msg: TaggedRTCMessageInternal) -> Result<()> {
         if let RTCMessageInternal::Rtp(RTPMessage::Raw(message)) = msg.message {
             debug!("srtp read {:?}", msg.transport.peer_addr);
-
-            #[allow(clippy::collapsible_else_if)]
-            if is_rtcp(&message) {
-                if let Some(context) = self.ctx.remote_srtp_context.as_mut() {
-                    let mut decrypted = context.decrypt_rtcp(&message)?;
-                    let rtcp_packets = rtcp::packet::unmarshal(&mut decrypted)?;
-                    if rtcp_packets.is_empty() {
-                        return Err(Error::Other("empty rtcp_packets".to_string()));
-                    }
-
-                    self.ctx.read_outs.push_back(TaggedRTCMessageInternal {
-                        now: msg.now,
-                        transport: msg.transport,
-                        message: RTCMessageInternal::Rtp(RTPMessage::Packet(Packet::Rtcp(
-                            rtcp_packets,
-                        ))),
-                    });
-                } else {
-                    return Err(Error::Other(format!(
-                        "remote_srtp_context is not set yet for rtcp_packet {:?}",
-                        msg.transport.peer_addr
-                    )));
+            // parla patch: a packet that comes before the keys does not get thrown away. The
+            // DTLS handshake's last flight and the first SRTP packets behind it are often read
+            // in one batch, before the handshake-complete event has carried the keys here;
+            // they wait (a bounded number) and are decrypted once the keys arrive.
+            if self.ctx.remote_srtp_context.is_none() {
+                if self.ctx.early.len() == MAX_EARLY_PACKETS {
+                    self.ctx.early.pop_front();
                 }
-            } else {
-                if let Some(context) = self.ctx.remote_srtp_context.as_mut() {
-                    let mut decrypted = context.decrypt_rtp(&message)?;
-                    let rtp_packet = rtp::Packet::unmarshal(&mut decrypted)?;
-
-                    self.ctx.read_outs.push_back(TaggedRTCMessageInternal {
-                        now: msg.now,
-                        transport: msg.transport,
-                        message: RTCMessageInternal::Rtp(RTPMessage::Packet(Packet::Rtp(
-                            rtp_packet,
-                        ))),
-                    });
-                } else {
-                    return Err(Error::Other(format!(
-                        "remote_srtp_context is not set yet for rtp_packet {:?}",
-                        msg.transport.peer_addr
-                    )));
-                }
+                self.ctx.early.push_back(TaggedRTCMessageInternal {
+                    now: msg.now,
+                    transport: msg.transport,
+                    message: RTCMessageInternal::Rtp(RTPMessage::Raw(message)),
+                });
+                return Ok(());
             }
+            self.decrypt(msg.now, msg.transport, &message)?;
         } else {
             debug!("bypass srtp read {:?}", msg.transport.peer_addr);
             self.ctx.read_outs.push_back(msg);
@@ -175,7 +184,18 @@ impl<'a>
             debug!("srtp recv dtls handshake complete");
 
             self.ctx.local_srtp_context = local_srtp_context.take();
-            self.ctx.remote_srtp_context = remote_srtp_context.take()
+            self.ctx.remote_srtp_context = remote_srtp_context.take();
+            // parla patch: what came before the keys goes on now, in the order it came; the
+            // next read sweep carries it up the pipeline.
+            if self.ctx.remote_srtp_context.is_some() {
+                while let Some(early) = self.ctx.early.pop_front() {
+                    if let RTCMessageInternal::Rtp(RTPMessage::Raw(message)) = early.message {
+                        if let Err(err) = self.decrypt(early.now, early.transport, &message) {
+                            debug!("srtp: early packet dropped: {err}");
+                        }
+                    }
+                }
+            }
         }
 
         self.ctx.event_outs.push_back(evt);
