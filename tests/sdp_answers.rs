@@ -7,9 +7,8 @@
 
 use std::time::Duration;
 
-use parla::media::peer::{
-    audio_direction, AudioPeer, Direction, EventTypes, MediaState, PeerOptions,
-};
+use parla::media::peer::{AudioPeer, MediaState, PeerOptions};
+use parla::media::sdp::{audio_direction, Direction, EventTypes};
 
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/sdp/{name}", env!("CARGO_MANIFEST_DIR"));

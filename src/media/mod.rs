@@ -18,6 +18,7 @@ pub mod peer;
 pub mod playout;
 pub mod rate;
 pub mod red;
+pub mod sdp;
 pub mod stats;
 pub mod stretch;
 pub mod tones;

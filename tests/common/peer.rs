@@ -134,7 +134,7 @@ pub fn directions(events: &[Value]) -> Vec<String> {
     events
         .iter()
         .map(|v| {
-            parla::media::peer::audio_direction(v["sdp"].as_str().unwrap_or(""))
+            parla::media::sdp::audio_direction(v["sdp"].as_str().unwrap_or(""))
                 .as_str()
                 .to_owned()
         })

@@ -14,7 +14,7 @@
 
 use std::collections::VecDeque;
 
-use crate::media::peer::{audio_direction, ice_ufrag, Direction};
+use crate::media::sdp::{audio_direction, ice_ufrag, Direction};
 
 /// What happened to the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
