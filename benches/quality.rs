@@ -1,9 +1,10 @@
 //! Audio quality through a whole call: speech (espeak-ng) played into a call from both ends
 //! at once, recorded whole on the other side of each, scored with wideband PESQ (`pesq`
 //! from PyPI) against the reference: on a clean loopback path, the same with two CPU hogs
-//! running beside the call, and with 10 % random loss and 40 ms jitter on the receiving
-//! side. Each score comes with the length scored, the alignment lag, and what the jitter
-//! buffer did.
+//! running beside the call, and with loss (random 5-20 %, bursty), jitter (20-60 ms, with
+//! reordering) and a 200 ms round trip applied at the receiving sockets. Each score comes
+//! with the length scored, the alignment lag, what the jitter buffer did and how the other
+//! side was sending.
 //!
 //! Needs `espeak-ng`, `sox`, `stress-ng`, and Python with `numpy` and `pesq` (`make bench`
 //! installs them). Prints a table and writes `target/bench/quality.json`.
@@ -57,6 +58,8 @@ fn write_mono(path: &Path, samples: &[i16]) {
 struct Heard {
     samples: Vec<i16>,
     playout: serde_json::Value,
+    /// How the other side was sending at the end.
+    sent_with: serde_json::Value,
 }
 
 fn playout_of(d: &CallDriver) -> serde_json::Value {
@@ -73,6 +76,9 @@ fn playout_of(d: &CallDriver) -> serde_json::Value {
         "skipped": st.jitter.skipped, "late": st.jitter.late,
         "stretched_ms": st.playout.stretched_ms, "compressed_ms": st.playout.compressed_ms,
         "underrun_ms": st.playout.underrun_ms, "concealed_ms": st.playout.concealed_ms,
+        "in_speech_ms": st.playout.in_speech_ms,
+        // This side's sender, as the other side's reports last set it.
+        "sending": st.send_settings,
         "packets_dropped": m.packets_dropped(), "target_ms": st.buffer_target_ms,
         "jitter_ms": st.jitter_ms,
     })
@@ -147,6 +153,7 @@ async fn one_call(
     let secs = reference.len() as f64 / 48_000.0 + 2.0;
     tokio::time::sleep(Duration::from_secs_f64(secs)).await;
     let (pa, pb) = (playout_of(&da), playout_of(&db));
+    let (sa, sb) = (pa["sending"].clone(), pb["sending"].clone());
     let _ = alice.hangup(&room).await;
     let _ = da.finish().await;
     let _ = db.finish().await;
@@ -155,10 +162,12 @@ async fn one_call(
     (
         Heard {
             samples: heard_by_alice.samples(),
+            sent_with: sb,
             playout: pa,
         },
         Heard {
             samples: heard_by_bob.samples(),
+            sent_with: sa,
             playout: pb,
         },
     )
@@ -190,6 +199,8 @@ impl Drop for Hogs {
 
 fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
+    // PARLA_BENCH_KEEP=1 keeps the recordings (target/bench/quality/) to listen to.
+    let keep = std::env::var_os("PARLA_BENCH_KEEP").is_some();
     let p = |name: &str| dir.path().join(name);
     let speech = p("speech.wav");
     if let Err(e) = run(Command::new("espeak-ng").arg("-w").arg(&speech).arg(TEXT)) {
@@ -226,24 +237,66 @@ fn main() {
         for u in ["alice", "bob"] {
             admin.admin_create_user(u, None).await.expect("user");
         }
-        let loss = |seed| {
+        let path = |loss_pct, jitter_ms, seed| {
             Some(Impairment {
-                loss_pct: 10.0,
-                jitter_ms: 40.0,
+                loss_pct,
+                jitter_ms,
                 seed,
                 ..Default::default()
             })
         };
-        // (condition, impairment, with two CPU hogs)
+        // (condition, impairment of each receiver, with two CPU hogs)
         let conditions: Vec<(&str, Option<Impairment>, bool)> = vec![
             ("clean loopback", None, false),
             ("clean loopback, two CPU hogs", None, true),
-            ("10 % loss, 40 ms jitter (seed 1)", loss(1), false),
-            ("10 % loss, 40 ms jitter (seed 2)", loss(2), false),
-            ("10 % loss, 40 ms jitter (seed 3)", loss(3), false),
+            ("5 % loss, 20 ms jitter", path(5.0, 20.0, 4), false),
+            (
+                "10 % loss, 40 ms jitter (seed 1)",
+                path(10.0, 40.0, 1),
+                false,
+            ),
+            (
+                "10 % loss, 40 ms jitter (seed 2)",
+                path(10.0, 40.0, 2),
+                false,
+            ),
+            (
+                "10 % loss, 40 ms jitter (seed 3)",
+                path(10.0, 40.0, 3),
+                false,
+            ),
+            ("20 % loss, 20 ms jitter", path(20.0, 20.0, 5), false),
+            (
+                "bursts (Gilbert-Elliott, ~9 %)",
+                Some(Impairment {
+                    burst_enter_pct: 2.5,
+                    burst_leave_pct: 25.0,
+                    jitter_ms: 10.0,
+                    seed: 6,
+                    ..Default::default()
+                }),
+                false,
+            ),
+            ("60 ms jitter, no loss", path(0.0, 60.0, 7), false),
+            (
+                "200 ms RTT, 2 % loss",
+                Some(Impairment {
+                    delay_ms: 100.0,
+                    jitter_ms: 5.0,
+                    loss_pct: 2.0,
+                    seed: 8,
+                    ..Default::default()
+                }),
+                false,
+            ),
         ];
+        // PARLA_BENCH_ONLY=TEXT runs the conditions whose name has TEXT in it.
+        let only = std::env::var("PARLA_BENCH_ONLY").ok();
         let mut rows = Vec::new();
         for (i, (name, impair, busy)) in conditions.into_iter().enumerate() {
+            if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
+                continue;
+            }
             let hogs = busy.then(Hogs::start);
             let (by_alice, by_bob) = one_call(&server, &reference, impair).await;
             drop(hogs);
@@ -276,12 +329,25 @@ fn main() {
                     "reference_s": reference.len() as f64 / 48_000.0,
                     "recorded_s": heard.samples.len() as f64 / 48_000.0,
                     "playout": heard.playout,
+                    "sent_with": heard.sent_with,
                 }));
             }
         }
         server.shutdown().await;
         rows
     });
+    if keep {
+        let to = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench/quality");
+        let _ = std::fs::create_dir_all(&to);
+        for e in std::fs::read_dir(dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let _ = std::fs::copy(e.path(), to.join(e.file_name()));
+        }
+        println!("recordings kept in {}", to.display());
+    }
     println!();
     println!("audio quality through a call (Opus 20 ms, in-band FEC, adaptive jitter buffer)");
     println!(
@@ -295,14 +361,18 @@ fn main() {
         };
         let pl = &r["playout"];
         println!(
-            "{:<34} {:<10} {:>7} {:>7}s {:>6}ms  {} played, {} concealed ({} FEC), {} from RED, {} expanded, {} skipped, {} dropped",
+            "{:<34} {:<10} {:>7} {:>7}s {:>6}ms  {} played, {} concealed ({} FEC), {} from RED, {} expanded, {} skipped, {} dropped; steps {:.0}/{:.0} ms stretched/compressed, {:.0} in speech; sent {}",
             r["condition"].as_str().unwrap_or(""),
             r["direction"].as_str().unwrap_or(""),
             f("pesq_wb", 2),
             f("scored_s", 1),
             f("lag_ms", 0),
             pl["played"], pl["concealed"], pl["fec"], pl["from_redundancy"],
-            pl["expanded"], pl["skipped"], pl["packets_dropped"]
+            pl["expanded"], pl["skipped"], pl["packets_dropped"],
+            pl["stretched_ms"].as_f64().unwrap_or(0.0),
+            pl["compressed_ms"].as_f64().unwrap_or(0.0),
+            pl["in_speech_ms"].as_f64().unwrap_or(0.0),
+            r["sent_with"]
         );
     }
     let out = serde_json::json!({"suite": "quality", "rows": rows});

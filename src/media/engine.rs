@@ -13,8 +13,9 @@ use super::codec::FRAME_SAMPLES;
 use super::coding::{AnyDecoder, AnyEncoder, CallCodec};
 use super::dtmf::{DtmfDetector, DtmfSender, DtmfTiming, EventReceiver, EventSender, EventTick};
 use super::jitter::{JitterConfig, JitterStats};
-use super::peer::{AudioPeer, Formats, RtpAudio};
+use super::peer::{AudioPeer, RtpAudio};
 use super::playout::{Playout, PlayoutClock, PlayoutStats};
+use super::sdp::Formats;
 
 const FRAME: Duration = Duration::from_millis(20);
 
@@ -104,7 +105,8 @@ impl Sending {
         tap: Option<mpsc::Sender<Vec<i16>>>,
     ) -> Result<Self, super::codec::CodecError> {
         let codec = peer.send_codec().await.unwrap_or(CallCodec::Opus);
-        let rate = super::rate::RateControl::default();
+        let mut rate = super::rate::RateControl::default();
+        rate.set_red_possible(codec == CallCodec::Opus && peer.red_payload_type().await.is_some());
         let mut encoder = AnyEncoder::new(codec, 0)?;
         encoder.apply(&rate.settings())?;
         Ok(Sending {
@@ -209,19 +211,21 @@ impl Sending {
 
     /// A new receiver report from the other side sets the bitrate and the protection.
     async fn follow_reports(&mut self) {
-        let report = self.peer.remote_report().await;
-        let Some((count, fraction_lost)) = report.filter(|(count, _)| *count != self.reports)
-        else {
-            let now = self.rate.settings();
-            self.count(|s| s.send_settings = Some(now));
-            return;
-        };
-        self.reports = count;
         let before = self.rate.settings();
-        self.rate.on_report(fraction_lost);
+        let red = self.codec == CallCodec::Opus && self.peer.red_payload_type().await.is_some();
+        self.rate.set_red_possible(red);
+        let report = self.peer.remote_report().await;
+        if let Some((count, f)) = report.filter(|(count, _)| *count != self.reports) {
+            self.reports = count;
+            self.rate.on_report(f);
+        }
+        self.apply_if_changed(before);
+    }
+
+    fn apply_if_changed(&mut self, before: super::rate::SendSettings) {
         let now = self.rate.settings();
         if now != before {
-            tracing::debug!(?now, fraction_lost, "sending settings follow the receiver");
+            tracing::debug!(?now, "sending settings follow the receiver");
             if let Err(e) = self.encoder.apply(&now) {
                 tracing::warn!(error = %e, "cannot change the encoder's settings");
             }

@@ -10,8 +10,14 @@ use rand::{Rng, SeedableRng};
 pub struct Impairment {
     /// Share of packets dropped, in percent.
     pub loss_pct: f64,
-    /// Each packet is delayed by a uniformly random 0..=jitter_ms.
+    /// Each packet is delayed by `delay_ms` plus a uniformly random 0..=jitter_ms.
+    pub delay_ms: f64,
     pub jitter_ms: f64,
+    /// Bursts of loss (a Gilbert-Elliott channel) when `burst_enter_pct` is above zero: each
+    /// packet enters the bad state with this probability and, once there, leaves it with
+    /// `burst_leave_pct`; in the bad state everything is lost (on top of `loss_pct`).
+    pub burst_enter_pct: f64,
+    pub burst_leave_pct: f64,
     /// When above zero, what arrives is handed on in bursts, the way a reader that was
     /// descheduled finds it: a burst opens with the first datagram held and everything that
     /// arrives in the next `burst_ms` goes on together when it closes.
@@ -25,6 +31,8 @@ pub struct Impairer {
     rng: rand::rngs::StdRng,
     /// When the open burst closes.
     burst_until: Option<Instant>,
+    /// In the Gilbert-Elliott channel's bad state.
+    bad: bool,
 }
 
 impl Impairer {
@@ -33,15 +41,28 @@ impl Impairer {
             config,
             rng: rand::rngs::StdRng::seed_from_u64(config.seed),
             burst_until: None,
+            bad: false,
         }
     }
 
     /// `None` drops the packet; otherwise the moment it may go on.
     pub fn release_at(&mut self, arrived: Instant) -> Option<Instant> {
+        if self.config.burst_enter_pct > 0.0 {
+            let p = if self.bad {
+                100.0 - self.config.burst_leave_pct
+            } else {
+                self.config.burst_enter_pct
+            };
+            self.bad = self.rng.random::<f64>() * 100.0 < p;
+            if self.bad {
+                return None;
+            }
+        }
         if self.rng.random::<f64>() * 100.0 < self.config.loss_pct {
             return None;
         }
-        let delay = self.rng.random::<f64>() * self.config.jitter_ms.max(0.0);
+        let delay = self.config.delay_ms.max(0.0)
+            + self.rng.random::<f64>() * self.config.jitter_ms.max(0.0);
         let release = arrived + Duration::from_secs_f64(delay / 1000.0);
         if self.config.burst_ms <= 0.0 {
             return Some(release);
@@ -76,6 +97,28 @@ mod tests {
             }
         }
         assert!((800..1200).contains(&dropped), "{dropped}");
+    }
+
+    #[test]
+    fn gilbert_elliott_loss_comes_in_bursts() {
+        // Enter 2.5 %, leave 25 %: about 9 % lost, in bursts of four on average.
+        let mut imp = Impairer::new(Impairment {
+            burst_enter_pct: 2.5,
+            burst_leave_pct: 25.0,
+            delay_ms: 100.0,
+            seed: 9,
+            ..Default::default()
+        });
+        let t0 = Instant::now();
+        let lost: Vec<bool> = (0..20_000).map(|_| imp.release_at(t0).is_none()).collect();
+        let share = lost.iter().filter(|l| **l).count() as f64 / lost.len() as f64;
+        let bursts = lost.windows(2).filter(|w| w[1] && !w[0]).count();
+        let mean_burst = lost.iter().filter(|l| **l).count() as f64 / bursts as f64;
+        assert!((0.07..0.11).contains(&share), "{share}");
+        assert!((3.0..5.0).contains(&mean_burst), "{mean_burst}");
+        // What gets through is delayed by the path's 100 ms.
+        let through = (0..100).find_map(|_| imp.release_at(t0));
+        assert_eq!(through, Some(t0 + Duration::from_millis(100)));
     }
 
     #[test]

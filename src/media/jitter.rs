@@ -14,8 +14,17 @@ use std::time::Instant;
 use bytes::Bytes;
 
 const FRAME_MS: f64 = 20.0;
-/// Frames of concealment played while waiting for a late packet before giving up on it.
-const MAX_EXPAND: u32 = 5;
+/// Frames of concealment played while waiting for a late packet before giving up on it
+/// (half a second: a burst of loss is waited out, a sender that stopped is not; Opus'
+/// concealment has faded to silence long before).
+const MAX_EXPAND: u32 = 25;
+/// Share of packets lost on the way (recently, before repair) over which the buffer holds
+/// one frame more, so that the next packet, which carries the lost one again (RED) or its
+/// FEC, is there when the lost one is due; and under which it stops.
+const REPAIR_ON: f64 = 0.01;
+const REPAIR_OFF: f64 = 0.003;
+/// Weight of each played slot in the recent loss (about the last 100 packets).
+const LOSS_WEIGHT: f64 = 0.01;
 /// Frames beyond the target after which a burst is skipped rather than compressed.
 const SKIP_BEYOND: usize = 6;
 /// Packets whose delays the target is taken from (4 s), and the share of them it covers
@@ -76,8 +85,12 @@ pub struct JitterBuffer {
     sorted: Vec<f64>,
     first_arrival: Option<(Instant, u32)>,
     delay_ms: f64,
-    /// Frames stretched in a row while the buffer was empty.
+    /// Frames of concealment played in a row while the buffer was empty.
     expanding: u32,
+    /// Recent share of slots whose packet was lost on the way, and whether the target
+    /// holds a frame more for repairing them.
+    recent_loss: f64,
+    room_to_repair: bool,
     /// Queued frames that came as redundant copies (the original may still turn up).
     from_redundancy: std::collections::BTreeSet<u64>,
     /// When each queued packet arrived (not for redundant copies and fillers), and when the
@@ -96,6 +109,9 @@ pub struct JitterStats {
     pub recovered: u64,
     /// Frames of concealment played while waiting for a late packet (the buffer grew).
     pub expanded: u64,
+    /// Frames of concealment played while waiting for a packet that turned out lost: they
+    /// count as its concealment (in `concealed`), not as waiting.
+    pub waited_for_lost: u64,
     /// Frames taken from the redundant copy in the next packet, the original being lost.
     pub redundant: u64,
     /// Frames thrown away to skip ahead after a burst left the buffer far over its target.
@@ -121,6 +137,8 @@ impl JitterBuffer {
             first_arrival: None,
             delay_ms: 0.0,
             expanding: 0,
+            recent_loss: 0.0,
+            room_to_repair: false,
             from_redundancy: Default::default(),
             arrivals: BTreeMap::new(),
             popped_arrival: None,
@@ -146,7 +164,20 @@ impl JitterBuffer {
     /// and then holds packets up, a busy machine's scheduler among them, is covered, and an
     /// average jitter estimate does not hide it).
     pub fn target_ms(&self) -> f64 {
-        (FRAME_MS + self.delay_ms).clamp(self.config.min_ms, self.config.max_ms)
+        let repair = if self.room_to_repair { FRAME_MS } else { 0.0 };
+        (FRAME_MS + self.delay_ms + repair).clamp(self.config.min_ms, self.config.max_ms)
+    }
+
+    /// Notes whether the slot just played had lost its packet on the way (whether
+    /// redundancy, FEC or concealment then stood in).
+    fn note_slot(&mut self, lost: bool) {
+        let x = if lost { 1.0 } else { 0.0 };
+        self.recent_loss += (x - self.recent_loss) * LOSS_WEIGHT;
+        if self.recent_loss >= REPAIR_ON {
+            self.room_to_repair = true;
+        } else if self.recent_loss < REPAIR_OFF {
+            self.room_to_repair = false;
+        }
     }
 
     /// Notes a packet's arrival against its media time: how much later than the earliest
@@ -284,10 +315,10 @@ impl JitterBuffer {
             return self.pop();
         };
         if self.queue.is_empty() {
-            // Ran dry: the packet due is late rather than lost. Stretch the audio by one
-            // frame of concealment and keep waiting for it, which deepens the buffer by a
-            // frame, as the jitter now asks. Silence and a fresh start only after a long
-            // gap (the other side stopped sending: hold, a dropped path).
+            // Ran dry: the packet due is late, or lost. Stretch the audio by a frame of
+            // concealment and wait for it; if it is lost, that frame was its concealment
+            // (below). Silence and a fresh start only after a long gap (the other side
+            // stopped sending: hold, a dropped path).
             if self.expanding < MAX_EXPAND {
                 self.expanding += 1;
                 self.stats.expanded += 1;
@@ -297,7 +328,36 @@ impl JitterBuffer {
             self.expanding = 0;
             return Pop::Wait;
         }
-        self.expanding = 0;
+        let waited = std::mem::take(&mut self.expanding);
+        if waited > 0 {
+            // Something came after a wait. The frames played meanwhile stand in for the
+            // packets that turn out lost (NetEq's expand, then merge): those are passed over,
+            // so the playout is back on time, and the delay has grown only if what was
+            // waited for came after all (late). A copy of a lost one from redundancy that
+            // came with the next packet is passed over too: played now, it would only add
+            // the wait to the delay.
+            let mut n = next;
+            let mut covered = 0;
+            while covered < waited
+                && (!self.queue.contains_key(&n) || self.from_redundancy.contains(&n))
+            {
+                if self.queue.remove(&n).is_some() {
+                    self.from_redundancy.remove(&n);
+                    self.stats.redundant -= 1;
+                }
+                n += 1;
+                covered += 1;
+            }
+            for _ in 0..covered {
+                self.note_slot(true);
+            }
+            if covered > 0 {
+                self.next = Some(n);
+                self.stats.expanded -= u64::from(covered);
+                self.stats.concealed += u64::from(covered);
+                self.stats.waited_for_lost += u64::from(covered);
+            }
+        }
         // Far behind the target (a burst after a stall): skip ahead to stay near it.
         let max_frames = super::pcm::whole((self.target_ms() / FRAME_MS).ceil()) + SKIP_BEYOND;
         while self.queue.len() > max_frames {
@@ -310,6 +370,7 @@ impl JitterBuffer {
         }
         let n = self.next.unwrap_or(next);
         self.next = Some(n + 1);
+        let redundant = self.from_redundancy.contains(&n);
         while self.from_redundancy.first().is_some_and(|k| *k <= n) {
             self.from_redundancy.pop_first();
         }
@@ -320,9 +381,11 @@ impl JitterBuffer {
         match self.queue.remove(&n) {
             Some(p) => {
                 self.stats.played += 1;
+                self.note_slot(redundant);
                 Pop::Packet(p)
             }
             None => {
+                self.note_slot(true);
                 self.stats.concealed += 1;
                 let next = self.queue.get(&(n + 1)).cloned();
                 if next.as_ref().is_some_and(|p| !p.is_empty()) {
@@ -474,5 +537,47 @@ mod tests {
         assert_eq!(jb.stats.redundant, 1);
         assert_eq!(jb.stats.duplicates, 0);
         assert_eq!(jb.stats.concealed, 0);
+    }
+
+    #[test]
+    fn a_lossy_path_gets_a_frame_more_so_that_the_next_packet_can_repair() {
+        // Packets on time, 1 in 25 lost: the next packet's copy of a lost one comes 20 ms
+        // after the lost one would have, so the buffer holds a frame more while loss goes
+        // on, and gives it back once the path is clean.
+        let t0 = Instant::now();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        let clean_target = {
+            for k in 0..50u16 {
+                jb.push(
+                    k,
+                    u32::from(k) * 960,
+                    pkt(1),
+                    t0 + Duration::from_millis(u64::from(k) * 20),
+                );
+                jb.pop();
+            }
+            jb.target_ms()
+        };
+        for k in 50..550u16 {
+            if k % 25 != 0 {
+                let at = t0 + Duration::from_millis(u64::from(k) * 20);
+                jb.push(k, u32::from(k) * 960, pkt(1), at);
+            }
+            if k % 25 == 1 {
+                jb.push_redundant(k - 1, pkt(2));
+            }
+            jb.pop();
+        }
+        assert!(
+            jb.target_ms() >= clean_target + 19.0,
+            "{} ms, clean {clean_target} ms",
+            jb.target_ms()
+        );
+        for k in 550..1500u16 {
+            let at = t0 + Duration::from_millis(u64::from(k) * 20);
+            jb.push(k, u32::from(k) * 960, pkt(1), at);
+            jb.pop();
+        }
+        assert!(jb.target_ms() < clean_target + 1.0, "{} ms", jb.target_ms());
     }
 }

@@ -39,6 +39,18 @@ const PERIOD_SLACK: usize = 5 * PER_MS;
 /// Frames tried in a row without a usable period (noise, onsets) before a budget is given
 /// up; the next window sets a new one.
 const TRIES: u32 = 8;
+/// Frames a step waits for a pause before it is taken inside speech: compression a second,
+/// stretching half a second (a shortfall risks running dry).
+const PATIENCE_COMPRESS: u32 = 50;
+const PATIENCE_STRETCH: u32 = 25;
+/// Excess (ms) that is compressed at once, pause or not; a margin (ms) under which
+/// stretching does not wait for a pause.
+const URGENT_EXCESS_MS: f64 = 40.0;
+const URGENT_MARGIN_MS: f64 = 1.0;
+/// A frame this far below the speech level (20 dB), or under [`stretch::QUIET_RMS`], is a
+/// pause; the level follows the loudest frames and decays by about 1 dB a second.
+const PAUSE_BELOW_LEVEL: f64 = 0.1;
+const LEVEL_DECAY: f64 = 0.9975;
 /// A hand-over this late (ms) was held up by the scheduler: its margins are not counted.
 const LATE_MS: f64 = 2.0;
 /// Longest stall the clock catches up on by playing owed audio at once (1 s); beyond, the
@@ -141,6 +153,8 @@ pub struct PlayoutStats {
     pub played_ms: f64,
     /// The margin of the last window: the least time a packet waited before it was needed.
     pub margin_ms: f64,
+    /// Of what was compressed and stretched, what went inside speech rather than in a pause.
+    pub in_speech_ms: f64,
 }
 
 impl PlayoutStats {
@@ -166,6 +180,9 @@ pub struct Playout {
     /// tried since the budget was set.
     budget: i64,
     tries: u32,
+    /// Frames the current budget has waited for a pause, and the speech level (RMS).
+    waited: u32,
+    level: f64,
     pub stats: PlayoutStats,
 }
 
@@ -178,6 +195,8 @@ impl Playout {
             low_water: f64::MAX,
             budget: 0,
             tries: 0,
+            waited: 0,
+            level: 0.0,
             stats: PlayoutStats::default(),
         }
     }
@@ -200,8 +219,14 @@ impl Playout {
         out.clear();
         let was_playing = self.jb.playing();
         let skipped = self.jb.stats.skipped;
+        let waited_for_lost = self.jb.stats.waited_for_lost;
         let pop = self.jb.pop();
         self.stats.skipped_ms += (self.jb.stats.skipped - skipped) as f64 * 20.0;
+        // Frames played while waiting for packets that turned out lost were their
+        // concealment, not a step of the delay.
+        let relabelled = (self.jb.stats.waited_for_lost - waited_for_lost) as f64 * 20.0;
+        self.stats.underrun_ms = (self.stats.underrun_ms - relabelled).max(0.0);
+        self.stats.concealed_ms += relabelled;
         match pop {
             Pop::Wait => {
                 self.budget = 0;
@@ -257,12 +282,27 @@ impl Playout {
         }
     }
 
-    /// Hands over `decoded[..n]`, compressed or stretched by a period when the budget asks.
+    /// Hands over `decoded[..n]`, compressed or stretched when the budget asks: at once in a
+    /// pause, by a pitch period inside speech only once the step has waited long enough for
+    /// a pause or cannot wait.
     fn stretch_into(&mut self, n: usize, out: &mut Vec<i16>) {
         let frame = &self.decoded[..n];
+        let level = stretch::level(frame);
+        self.level = (self.level * LEVEL_DECAY).max(level);
+        if self.budget == 0 {
+            out.extend_from_slice(frame);
+            return;
+        }
+        let pause = level < stretch::QUIET_RMS.max(self.level * PAUSE_BELOW_LEVEL);
         let budget = usize::try_from(self.budget.unsigned_abs()).unwrap_or(0);
-        let changed = match self.budget.cmp(&0) {
-            std::cmp::Ordering::Greater => {
+        self.waited += 1;
+        let mut in_speech = false;
+        let changed = if self.budget > 0 {
+            let urgent = budget >= super::pcm::whole(URGENT_EXCESS_MS * PER_MS as f64);
+            let removed = if pause {
+                stretch::squeeze(frame, budget, out)
+            } else if urgent || self.waited > PATIENCE_COMPRESS {
+                in_speech = true;
                 // Never past the margin wanted: the budget leaves a little above it, which
                 // the last step (only) may take when a period is longer than what is left.
                 let slack = super::pcm::whole(EXCESS_KEPT_MS * PER_MS as f64);
@@ -271,36 +311,51 @@ impl Playout {
                 } else {
                     budget + slack
                 };
-                let removed = stretch::accelerate(frame, max, out);
-                self.budget = (self.budget - i64::try_from(removed).unwrap_or(0)).max(0);
-                self.stats.compressed_ms += ms(removed);
-                removed
-            }
-            std::cmp::Ordering::Less => {
-                let added = stretch::expand(frame, budget + PERIOD_SLACK, out);
-                self.budget = (self.budget + i64::try_from(added).unwrap_or(0)).min(0);
-                self.stats.stretched_ms += ms(added);
-                added
-            }
-            std::cmp::Ordering::Equal => {
+                stretch::accelerate(frame, max, out)
+            } else {
                 out.extend_from_slice(frame);
-                return;
-            }
+                0
+            };
+            self.budget = (self.budget - i64::try_from(removed).unwrap_or(0)).max(0);
+            self.stats.compressed_ms += ms(removed);
+            removed
+        } else {
+            // A window whose packets came with less than a millisecond to spare: the next
+            // late one runs dry.
+            let urgent = self.wanted_ms() - ms(budget) < URGENT_MARGIN_MS;
+            let added = if pause {
+                stretch::pad(frame, budget, out)
+            } else if urgent || self.waited > PATIENCE_STRETCH {
+                in_speech = true;
+                stretch::expand(frame, budget + PERIOD_SLACK, out)
+            } else {
+                out.extend_from_slice(frame);
+                0
+            };
+            self.budget = (self.budget + i64::try_from(added).unwrap_or(0)).min(0);
+            self.stats.stretched_ms += ms(added);
+            added
         };
-        self.tries += 1;
+        if in_speech {
+            self.tries += 1;
+        }
         if changed > 0 {
+            if in_speech {
+                self.stats.in_speech_ms += ms(changed);
+            }
             // Margins seen before this step no longer hold: the next decision waits for a
             // window measured after it.
             self.window = 0;
             self.low_water = f64::MAX;
-        }
-        if changed > 0 || self.tries >= TRIES {
-            // Done (for this frame), or nothing in these frames lent itself to it: the
-            // next window decides again.
-            if self.tries >= TRIES {
-                self.budget = 0;
-            }
             self.tries = 0;
+        }
+        if self.tries >= TRIES {
+            // Nothing in these frames lent itself to it: the next window decides again.
+            self.budget = 0;
+            self.tries = 0;
+        }
+        if self.budget == 0 {
+            self.waited = 0;
         }
     }
 
@@ -322,6 +377,7 @@ impl Playout {
         // The tolerances grow with the margin: on a jittery path the window's low-water mark
         // itself wanders by a fair part of it, and chasing that would stretch and compress
         // back and forth.
+        self.waited = 0;
         let excess = EXCESS_MS.max(wanted / 2.0);
         let shortfall = SHORTFALL_MS.max(wanted / 4.0);
         if low > wanted + excess {
@@ -344,29 +400,45 @@ mod tests {
     use bytes::Bytes;
 
     /// A decoder whose packets say which frame they are; it plays a 160 Hz voiced-like
-    /// signal continuing from that frame, and its concealment continues the last frame.
+    /// signal continuing from that frame (with `pauses`, 400 ms of it then 200 ms of near
+    /// silence, as speech has), and its concealment continues the last frame.
     #[derive(Default)]
     struct Voice {
         last: u32,
+        pauses: bool,
     }
 
-    fn voiced(frame: u32, pcm: &mut [i16]) {
-        for (i, s) in pcm.iter_mut().enumerate() {
-            let t = (frame as usize * FRAME_SAMPLES + i) as f64 / 48_000.0;
-            let f = 160.0 * std::f64::consts::TAU * t;
-            *s = (6000.0 * f.sin() + 3000.0 * (2.0 * f).sin()) as i16;
+    impl Voice {
+        fn talking() -> Self {
+            Voice {
+                last: 0,
+                pauses: true,
+            }
+        }
+
+        fn play(&self, pcm: &mut [i16]) {
+            let amplitude = if self.pauses && (self.last / 10) % 3 == 2 {
+                0.01
+            } else {
+                1.0
+            };
+            for (i, s) in pcm.iter_mut().enumerate() {
+                let t = (self.last as usize * FRAME_SAMPLES + i) as f64 / 48_000.0;
+                let f = 160.0 * std::f64::consts::TAU * t;
+                *s = (amplitude * (6000.0 * f.sin() + 3000.0 * (2.0 * f).sin())) as i16;
+            }
         }
     }
 
     impl FrameDecoder for Voice {
         fn decode(&mut self, packet: &[u8], pcm: &mut [i16]) -> usize {
             self.last = u32::from_be_bytes(packet[..4].try_into().unwrap());
-            voiced(self.last, pcm);
+            self.play(pcm);
             pcm.len()
         }
         fn conceal(&mut self, _next: Option<&[u8]>, pcm: &mut [i16]) -> usize {
             self.last += 1;
-            voiced(self.last, pcm);
+            self.play(pcm);
             pcm.len()
         }
     }
@@ -385,6 +457,16 @@ mod tests {
         delay: impl Fn(u32) -> f64,
         late: impl Fn(u64) -> f64,
     ) -> (Playout, Vec<f64>) {
+        run_with(Voice::default(), frames, drift, delay, late)
+    }
+
+    fn run_with(
+        mut decoder: Voice,
+        frames: u32,
+        drift: f64,
+        delay: impl Fn(u32) -> f64,
+        late: impl Fn(u64) -> f64,
+    ) -> (Playout, Vec<f64>) {
         let t0 = Instant::now();
         let at = |ms: f64| t0 + Duration::from_micros((ms * 1000.0) as u64);
         let mut arrivals: Vec<(f64, u32)> = (0..frames)
@@ -392,7 +474,6 @@ mod tests {
             .collect();
         arrivals.sort_by(|a, b| a.0.total_cmp(&b.0));
         let mut playout = Playout::new(JitterConfig::default());
-        let mut decoder = Voice::default();
         // The receiver's clock has a phase of its own.
         let mut clock = PlayoutClock::new(at(7.0));
         let mut out = Vec::new();
@@ -509,6 +590,67 @@ mod tests {
         let (p, _) = run(3000, 0.995, lan, |_| 0.2);
         assert!(p.stats.stretched_ms > 250.0, "{:?}", p.stats);
         assert!(p.jb.stats.expanded <= 2, "{:?} {:?}", p.stats, p.jb.stats);
+    }
+
+    #[test]
+    fn steps_wait_for_the_pauses_between_words() {
+        // Speech with pauses: drift both ways (0.2 %, more than sound cards have) and a burst
+        // are all absorbed in the pauses, none of it inside speech, where it would shift the
+        // rest of a word in time.
+        for drift in [1.002, 0.998] {
+            let (p, margins) = run_with(Voice::talking(), 3000, drift, lan, |_| 0.2);
+            assert!(
+                p.stats.compressed_ms + p.stats.stretched_ms > 100.0,
+                "{:?}",
+                p.stats
+            );
+            assert_eq!(p.stats.in_speech_ms, 0.0, "{:?}", p.stats);
+            assert_eq!(p.jb.stats.expanded, 0, "{:?} {:?}", p.stats, p.jb.stats);
+            assert_eq!(p.stats.underrun_ms, 0.0, "{:?}", p.stats);
+            let tail = margins[margins.len() - 500..]
+                .iter()
+                .copied()
+                .fold(f64::MIN, f64::max);
+            assert!(tail < 25.0, "margin grew to {tail} ms");
+        }
+        let delay = |k: u32| lan(k) + if (200..203).contains(&k) { 40.0 } else { 0.0 };
+        let (p, margins) = run_with(Voice::talking(), 1000, 1.0, delay, |_| 0.2);
+        assert!(p.stats.underrun_ms > 0.0, "{:?}", p.stats);
+        assert!(p.stats.compressed_ms >= p.stats.underrun_ms - EXCESS_MS);
+        assert_eq!(p.stats.in_speech_ms, 0.0, "{:?}", p.stats);
+        let before = margins[150..195].iter().copied().fold(f64::MIN, f64::max);
+        let after = margins[margins.len() - 40..]
+            .iter()
+            .copied()
+            .fold(f64::MIN, f64::max);
+        assert!(
+            after <= before + 5.0,
+            "before {before} ms, after {after} ms"
+        );
+    }
+
+    #[test]
+    fn a_lossy_path_is_concealed_in_place_and_a_late_one_waited_for() {
+        // 5 % of packets never come (a path that loses them, little jitter): after the
+        // first few, the buffer running dry on one conceals it in its place instead of
+        // waiting and growing the delay by a frame each time.
+        let lost = |k: u32| k % 20 == 7 && k > 20;
+        let delay = |k: u32| if lost(k) { 1e9 } else { lan(k) };
+        let (p, _) = run(1500, 1.0, delay, |_| 0.2);
+        let lost_n = (0..1500).filter(|k| lost(*k)).count() as u64;
+        assert!(p.jb.stats.expanded <= 3, "{:?} {:?}", p.stats, p.jb.stats);
+        assert!(
+            p.jb.stats.concealed >= lost_n - 3,
+            "{:?} {:?}",
+            p.stats,
+            p.jb.stats
+        );
+        assert!(p.stats.steps_ms() < 200.0, "{:?}", p.stats);
+        // Every 50th packet 15 ms late, none lost: each is waited for, none concealed.
+        let delay = |k: u32| lan(k) + if k % 50 == 25 { 15.0 } else { 0.0 };
+        let (p, _) = run(1500, 1.0, delay, |_| 0.2);
+        assert_eq!(p.jb.stats.concealed, 0, "{:?} {:?}", p.stats, p.jb.stats);
+        assert_eq!(p.jb.stats.late, 0, "{:?} {:?}", p.stats, p.jb.stats);
     }
 
     #[test]
