@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs besides the build: the Debian packages of the
-# independent peers the tests run against (coturn, a TURN server; Chromium and its
-# WebDriver, a browser peer), and a Python virtual environment under target/test-venv with
-# the tools the tests drive (an OpenAPI validator, schemathesis, and aiortc, a WebRTC
-# stack, pinned). Idempotent and non-interactive; uses sudo only when not root.
+# independent peers the tests run against (coturn, a TURN and STUN server; Chromium and its
+# WebDriver, a browser peer), iproute2 and nftables for the network-namespace tests, and a
+# Python virtual environment under target/test-venv with the tools the tests drive (an
+# OpenAPI validator, schemathesis, and aiortc, a WebRTC stack, pinned). Idempotent and non-interactive; uses sudo only when not root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/test-venv
@@ -12,7 +12,7 @@ stamp="$venv/.installed"
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 
-packages=(coturn chromium chromium-driver iproute2 python3)
+packages=(coturn chromium chromium-driver iproute2 nftables python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -107,6 +107,9 @@ async fn every_frame_sent_arrives_from_the_first_on() {
     let sent = engine.stats().frames_sent;
     engine.stop().await.unwrap();
     let received = count_until(&mut packets, sent).await;
+    let route = b.transport().await.route.expect("the pair in use");
+    assert_eq!(route.local.kind, "host");
+    assert!(route.remote.address.starts_with("127.0.0.1:"), "{route:?}");
     assert!(sent > 10, "only {sent} frames sent");
     assert_eq!(
         received, sent,

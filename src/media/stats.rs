@@ -53,6 +53,36 @@ pub struct CallStats {
     /// How this side sends now (bitrate, FEC, redundancy), set by the other side's
     /// receiver reports; none before the first report.
     pub sending: Option<super::rate::SendSettings>,
+    /// The candidate pair media flows over (a `relay` end means through TURN), and the
+    /// local candidates gathered by type.
+    pub route: Option<Route>,
+    pub candidates: std::collections::BTreeMap<String, u32>,
+}
+
+/// One end of the media path: an ICE candidate's type (`host`, `srflx`, `prflx`, `relay`),
+/// address and transport.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Candidate {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub address: String,
+    pub protocol: String,
+}
+
+/// The candidate pair media flows over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Route {
+    pub local: Candidate,
+    pub remote: Candidate,
+}
+
+/// What ICE found: the round trip of the pair in use, the pair, and the local candidates
+/// gathered by type.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transport {
+    pub rtt_ms: Option<f64>,
+    pub route: Option<Route>,
+    pub gathered: std::collections::BTreeMap<String, u32>,
 }
 
 /// dBFS of an RMS level of 16-bit samples (-96 for silence).

@@ -5,9 +5,9 @@
 //!
 //! The middle namespace is either a router whose forwarding passes through an impairment
 //! (`tests/peers/impair_router.py` on a TUN device: loss, bursts, delay, jitter with
-//! reordering, a rate cap; what `tc netem` does, for kernels built without it), or no router
-//! at all: `a` and `b` then reach nothing but `r` itself, where a TURN server can listen on
-//! both sides.
+//! reordering, a rate cap; what `tc netem` does, for kernels built without it), a NAT
+//! (nftables), or no router at all: `a` and `b` then reach nothing but `r` itself, where a
+//! TURN server can listen on both sides.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -27,6 +27,10 @@ pub enum Middle<'a> {
     Impaired(&'a [&'a str]),
     /// Forwards nothing: `a` and `b` can only reach `r`.
     Isolated,
+    /// A NAT router, as a home router is: what `a` sends out towards `b` leaves with the
+    /// router's own address (10.13.2.1) and a port of its choosing; `b` reaches `a` only
+    /// with replies to that (nftables masquerade, connection tracking).
+    Nat,
 }
 
 pub struct Hosts {
@@ -114,6 +118,25 @@ impl Hosts {
         let mut hosts = hosts;
         match middle {
             Middle::Isolated => sysctl(&r, &["net.ipv4.ip_forward=0"]),
+            Middle::Nat => {
+                sysctl(&r, &["net.ipv4.ip_forward=1"]);
+                let rules = format!(
+                    "table ip nat {{\n  chain post {{\n    type nat hook postrouting priority 100;\n    \
+                     oifname \"{b1}\" masquerade\n  }}\n}}\n\
+                     table ip filter {{\n  chain forward {{\n    \
+                     type filter hook forward priority 0; policy drop;\n    \
+                     iifname \"{a1}\" accept\n    ct state established,related accept\n  }}\n}}\n"
+                );
+                let mut nft = Command::new("ip")
+                    .args(["netns", "exec", &r, "nft", "-f", "-"])
+                    .stdin(Stdio::piped())
+                    .spawn()
+                    .expect("nft");
+                if let Some(mut stdin) = nft.stdin.take() {
+                    std::io::Write::write_all(&mut stdin, rules.as_bytes()).expect("nft rules");
+                }
+                assert!(nft.wait().is_ok_and(|s| s.success()), "nft: {rules}");
+            }
             Middle::Impaired(args) => {
                 sysctl(
                     &r,

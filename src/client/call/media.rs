@@ -12,7 +12,8 @@ use crate::media::audio::{AudioSink, AudioSource};
 use crate::media::dtmf::DtmfTiming;
 use crate::media::engine::{AudioEngine, AudioStats, MediaEvent};
 use crate::media::impair::Impairment;
-use crate::media::peer::{audio_rejected, has_audio, AudioPeer, MediaState, PeerError, RtpAudio};
+use crate::media::peer::{AudioPeer, MediaState, PeerError, RtpAudio};
+use crate::media::sdp::{audio_rejected, has_audio};
 use crate::media::stats::{dbfs, impaired_pct, mos, CallStats};
 use crate::proto::Signal;
 
@@ -377,7 +378,8 @@ impl CallMedia {
     pub async fn call_stats(&self) -> Option<CallStats> {
         let a = self.stats()?;
         let secs = self.started?.elapsed().as_secs_f64().max(0.001);
-        let rtt_ms = self.peer.rtt_ms().await;
+        let transport = self.peer.transport().await;
+        let rtt_ms = transport.rtt_ms;
         let expected = a.jitter.played + a.jitter.concealed;
         let concealed_pct = if expected == 0 {
             0.0
@@ -411,6 +413,8 @@ impl CallMedia {
             packets_dropped: self.peer.packets_dropped(),
             frames_recovered: a.jitter.redundant,
             sending: a.send_settings,
+            route: transport.route,
+            candidates: transport.gathered,
             device_overruns: self
                 .device
                 .as_ref()
