@@ -22,6 +22,8 @@
 // Test code: fixtures convert numbers freely; scenarios read top to bottom.
 #![allow(clippy::cast_possible_truncation, clippy::needless_continue)]
 
+#[path = "support/baresip.rs"]
+mod baresip;
 mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -704,6 +706,11 @@ fn main() {
 
         // One call, one side per process (baresip's figure is one user agent a process).
         let sides = one_call_per_process(&server, cpu_secs).await;
+        // baresip's, in the same run (ticks of 10 ms: at least 10 s for a 0.1 % step).
+        let baresip_secs = cpu_secs.max(10);
+        let baresip = tokio::task::spawn_blocking(move || baresip::one_call(baresip_secs))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
 
         println!();
         println!("calls on loopback (webrtc-rs, Opus 20 ms, adaptive jitter buffer)");
@@ -741,6 +748,18 @@ fn main() {
                 playout["frames_skipped"], playout["packets_dropped"]
             );
         }
+        match &baresip {
+            Ok((a, b)) => {
+                let parla_mean =
+                    sides.iter().map(|(c, _)| c).sum::<f64>() / sides.len().max(1) as f64;
+                let baresip_mean = (a + b) / 2.0;
+                println!(
+                    "baresip 1.0, one call, one user agent per process (plain RTP): {a:.2} % and {b:.2} % of one core; parla / baresip = {:.2} (target ≤ 0.6)",
+                    parla_mean / baresip_mean
+                );
+            }
+            Err(e) => println!("baresip not measured: {e}"),
+        }
         for r in &cpu_rows {
             println!(
                 "{} concurrent calls in one process: {:.2} % of one core per call side ({:.0} % for the process); {}",
@@ -760,6 +779,7 @@ fn main() {
                                  "b_to_a": {"n": ba_busy.len(), "p50": pct(&ba_busy, 0.5), "p95": pct(&ba_busy, 0.95)},
                                  "playout": playout_busy.json()},
             },
+            "baresip_one_call_per_process": baresip.as_ref().ok().map(|(a, b)| serde_json::json!([a, b])),
             "one_call_per_process": sides.iter().map(|(cpu, p)| serde_json::json!({"cpu_percent": cpu, "playout": p})).collect::<Vec<_>>(),
             "path_drop_recovery_ms": {"n": recoveries.len(), "p50": pct(&recoveries, 0.5), "p95": pct(&recoveries, 0.95)},
             "cpu": cpu_rows,

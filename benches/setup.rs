@@ -3,8 +3,12 @@
 //! dial → the caller's media connected, repeated, p50/p95. The caller is parla either way;
 //! the callee answers as soon as the call rings.
 //!
-//! `make bench` runs it (Chromium and chromium-driver come with `make test`'s set-up);
-//! `target/bench/setup.json` gets the figures. Knob: PARLA_BENCH_SETUPS (20).
+//! And parla → parla with relayed candidates only, through a TURN server (coturn) on
+//! loopback, credentials from the server's TURN REST secret: allocation, permissions and
+//! checks through the relay.
+//!
+//! `make bench` runs it (Chromium, chromium-driver and coturn come with `make test`'s
+//! set-up); `target/bench/setup.json` gets the figures. Knob: PARLA_BENCH_SETUPS (20).
 
 // Test code: fixtures convert numbers freely; scenarios read top to bottom.
 #![allow(clippy::cast_possible_truncation)]
@@ -22,6 +26,7 @@ use parla::client::call::phone::{CallDriver, CallEvent};
 use parla::client::call::CallState;
 use parla::client::{Client, ClientConfig, Event, Rest};
 use parla::media::audio::{NullSink, Tone};
+use parla::media::peer::PeerOptions;
 use parla::server::Server;
 use serde_json::json;
 use support::{env_num, pct, KEY};
@@ -42,22 +47,75 @@ async fn client(server: &Server, user: &str) -> (Client, UnboundedReceiver<Event
     }
 }
 
-fn audio(freq: f64) -> AudioSetup {
+fn audio(freq: f64, relay_only: bool) -> AudioSetup {
     AudioSetup {
         source: Box::new(Tone::new(freq)),
         sink: Box::new(NullSink),
+        peer: PeerOptions {
+            relay_only,
+            ..PeerOptions::default()
+        },
         ..AudioSetup::silent("127.0.0.1:0")
     }
 }
 
+const TURN_SECRET: &str = "bench-turn-secret-0123";
+
+/// coturn on a free loopback port, in the mode `parla serve --turn-secret` hands out
+/// credentials for; `None` when it is not installed.
+fn start_coturn(dir: &std::path::Path) -> Option<(std::process::Child, u16)> {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let relay = 40_000 + (port % 20_000);
+    let child = std::process::Command::new("turnserver")
+        .args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1"])
+        .arg(format!("--listening-port={port}"))
+        .arg(format!("--min-port={relay}"))
+        .arg(format!("--max-port={}", relay + 400))
+        .args([
+            "--use-auth-secret",
+            &format!("--static-auth-secret={TURN_SECRET}"),
+        ])
+        .args(["--realm=parla.bench", "--no-tls", "--no-dtls", "--no-cli"])
+        .args(["--allow-loopback-peers", "--fingerprint"])
+        .arg(format!("--pidfile={}", dir.join("turn.pid").display()))
+        .arg(format!("--userdb={}", dir.join("turndb").display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    // Up once it answers a STUN binding request.
+    let probe = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
+    probe
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .ok()?;
+    let mut req = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
+    req.extend_from_slice(b"parla-bench!");
+    for _ in 0..50 {
+        let _ = probe.send_to(&req, ("127.0.0.1", port));
+        let mut buf = [0u8; 512];
+        if probe.recv_from(&mut buf).is_ok_and(|(n, _)| n >= 20) {
+            return Some((child, port));
+        }
+    }
+    None
+}
+
 /// A parla callee that answers every call and drives its media, on a task of its own.
-fn parla_callee(client: Client, mut events: UnboundedReceiver<Event>) {
+fn parla_callee(client: Client, mut events: UnboundedReceiver<Event>, relay_only: bool) {
     tokio::spawn(async move {
         let mut driver: Option<CallDriver> = None;
         while let Some(e) = events.recv().await {
             if let Event::CallIncoming { call } = &e {
                 let _ = client.answer(&call.room_id).await;
-                driver = Some(CallDriver::new(client.clone(), &call.room_id, audio(880.0)));
+                driver = Some(CallDriver::new(
+                    client.clone(),
+                    &call.room_id,
+                    audio(880.0, relay_only),
+                ));
             }
             if let Some(d) = driver.as_mut() {
                 if let Ok(Some(CallEvent::Ended(_))) = d.on_event(&e).await {
@@ -72,10 +130,15 @@ fn parla_callee(client: Client, mut events: UnboundedReceiver<Event>) {
 
 /// Dials `callee` and drives the call until the caller's media is connected; returns the
 /// time that took, and hangs up.
-async fn one_setup(a: &Client, events: &mut UnboundedReceiver<Event>, callee: &str) -> f64 {
+async fn one_setup(
+    a: &Client,
+    events: &mut UnboundedReceiver<Event>,
+    callee: &str,
+    relay_only: bool,
+) -> f64 {
     let start = Instant::now();
     let room = a.dial(&[callee.to_owned()]).await.expect("dial").room_id;
-    let mut driver = CallDriver::new(a.clone(), &room, audio(440.0));
+    let mut driver = CallDriver::new(a.clone(), &room, audio(440.0, relay_only));
     let deadline = Instant::now() + LIMIT;
     let took = loop {
         assert!(
@@ -107,14 +170,29 @@ fn main() {
         .expect("runtime");
     rt.block_on(async move {
         let dir = tempfile::tempdir().expect("tempdir");
-        let server = support::call_server(dir.path()).await;
+        let coturn = start_coturn(dir.path());
+        if coturn.is_none() {
+            eprintln!("no TURN figure: coturn (turnserver) is not installed or did not start");
+        }
+        let turn_port = coturn.as_ref().map(|(_, p)| *p);
+        let server = support::call_server_with(dir.path(), |c| {
+            c.turn = turn_port.map(|port| parla::server::TurnConfig {
+                urls: vec![format!("turn:127.0.0.1:{port}?transport=udp")],
+                secret: TURN_SECRET.into(),
+                ttl: Duration::from_mins(10),
+            });
+        })
+        .await;
         let admin = Rest::new(&server.url()).expect("rest").with_api_key(KEY);
-        for u in ["alice", "bob", "chromium"] {
+        for u in ["alice", "bob", "chromium", "carol", "dave"] {
             admin.admin_create_user(u, None).await.expect("user");
         }
         let (alice, mut a) = client(&server, "alice").await;
         let (bob, b) = client(&server, "bob").await;
-        parla_callee(bob, b);
+        parla_callee(bob, b, false);
+        let (carol, mut c) = client(&server, "carol").await;
+        let (dave, d) = client(&server, "dave").await;
+        parla_callee(dave, d, true);
 
         let page = browser::serve_page().await;
         let chromium = browser::Browser::open(
@@ -136,18 +214,23 @@ fn main() {
         chromium.run("peer.answerCalls()", json!([])).await;
 
         // Alternating, so that both see the same machine.
-        let (mut to_parla, mut to_browser) = (Vec::new(), Vec::new());
+        let (mut to_parla, mut to_browser, mut relayed) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..setups {
-            to_parla.push(one_setup(&alice, &mut a, "bob").await);
-            to_browser.push(one_setup(&alice, &mut a, "chromium").await);
+            to_parla.push(one_setup(&alice, &mut a, "bob", false).await);
+            to_browser.push(one_setup(&alice, &mut a, "chromium", false).await);
+            if coturn.is_some() {
+                relayed.push(one_setup(&carol, &mut c, "dave", true).await);
+            }
         }
         to_parla.sort_by(f64::total_cmp);
         to_browser.sort_by(f64::total_cmp);
+        relayed.sort_by(f64::total_cmp);
         println!();
         println!("call set-up, dial → caller's media connected, on loopback");
         for (label, v) in [
             ("parla → parla", &to_parla),
             ("parla → Chromium (answer at once, every candidate trickled after it)", &to_browser),
+            ("parla → parla through TURN (relayed candidates only, coturn on loopback)", &relayed),
         ] {
             println!(
                 "{label}: n={} p50 {:.1} ms, p95 {:.1} ms",
@@ -160,6 +243,7 @@ fn main() {
             "suite": "setup",
             "parla_to_parla_ms": {"n": to_parla.len(), "p50": pct(&to_parla, 0.5), "p95": pct(&to_parla, 0.95), "all": to_parla},
             "parla_to_chromium_ms": {"n": to_browser.len(), "p50": pct(&to_browser, 0.5), "p95": pct(&to_browser, 0.95), "all": to_browser},
+            "parla_to_parla_through_turn_ms": {"n": relayed.len(), "p50": pct(&relayed, 0.5), "p95": pct(&relayed, 0.95), "all": relayed},
         });
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
         let _ = std::fs::create_dir_all(&dir);
@@ -170,6 +254,11 @@ fn main() {
         }
         chromium.close().await;
         alice.stop();
+        carol.stop();
+        if let Some((mut child, _)) = coturn {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         server.shutdown().await;
     });
 }

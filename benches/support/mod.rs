@@ -50,10 +50,19 @@ pub const KEY: &str = "bench-api-key-0123456789";
 /// A server on loopback port 0 with its data in `dir`, the admin key [`KEY`], and no rate
 /// limits (the benchmarks place calls back to back, far over what a person would).
 pub async fn call_server(dir: &std::path::Path) -> parla::server::Server {
+    call_server_with(dir, |_| {}).await
+}
+
+/// [`call_server`], with the configuration changed by `change` first.
+pub async fn call_server_with(
+    dir: &std::path::Path,
+    change: impl FnOnce(&mut parla::server::ServerConfig),
+) -> parla::server::Server {
     let mut config =
         parla::server::ServerConfig::new("127.0.0.1:0".parse().expect("addr"), dir.into());
     config.api_key = Some(KEY.into());
     config.limits = parla::server::limits::Limits::unlimited();
+    change(&mut config);
     parla::server::Server::start(config).await.expect("server")
 }
 

@@ -18,13 +18,13 @@ const FRAME_MS: f64 = 20.0;
 /// (half a second: a burst of loss is waited out, a sender that stopped is not; Opus'
 /// concealment has faded to silence long before).
 const MAX_EXPAND: u32 = 25;
-/// Share of packets lost on the way (recently, before repair) over which the buffer holds
-/// one frame more, so that the next packet, which carries the lost one again (RED) or its
-/// FEC, is there when the lost one is due; and under which it stops.
-const REPAIR_ON: f64 = 0.01;
-const REPAIR_OFF: f64 = 0.003;
-/// Weight of each played slot in the recent loss (about the last 100 packets).
-const LOSS_WEIGHT: f64 = 0.01;
+/// The buffer holds one frame more, so that the next packet, which carries a lost one
+/// again (RED) or its FEC, is there when the lost one is due, once two of the last 100
+/// slots (2 s) lost their packet on the way; it gives the frame back after 250 slots (5 s)
+/// without a loss.
+const REPAIR_SEEN: usize = 100;
+const REPAIR_ON_LOSSES: usize = 2;
+const REPAIR_CLEAN: usize = 250;
 /// Frames beyond the target after which a burst is skipped rather than compressed.
 const SKIP_BEYOND: usize = 6;
 /// Packets whose delays the target is taken from (4 s), and the share of them it covers
@@ -87,10 +87,11 @@ pub struct JitterBuffer {
     delay_ms: f64,
     /// Frames of concealment played in a row while the buffer was empty.
     expanding: u32,
-    /// Recent share of slots whose packet was lost on the way, and whether the target
+    /// Whether each of the last slots lost its packet on the way, and whether the target
     /// holds a frame more for repairing them.
-    recent_loss: f64,
+    slots: std::collections::VecDeque<bool>,
     room_to_repair: bool,
+    room_change: i32,
     /// Queued frames that came as redundant copies (the original may still turn up).
     from_redundancy: std::collections::BTreeSet<u64>,
     /// When each queued packet arrived (not for redundant copies and fillers), and when the
@@ -137,8 +138,9 @@ impl JitterBuffer {
             first_arrival: None,
             delay_ms: 0.0,
             expanding: 0,
-            recent_loss: 0.0,
+            slots: std::collections::VecDeque::with_capacity(REPAIR_CLEAN + 1),
             room_to_repair: false,
+            room_change: 0,
             from_redundancy: Default::default(),
             arrivals: BTreeMap::new(),
             popped_arrival: None,
@@ -171,13 +173,35 @@ impl JitterBuffer {
     /// Notes whether the slot just played had lost its packet on the way (whether
     /// redundancy, FEC or concealment then stood in).
     fn note_slot(&mut self, lost: bool) {
-        let x = if lost { 1.0 } else { 0.0 };
-        self.recent_loss += (x - self.recent_loss) * LOSS_WEIGHT;
-        if self.recent_loss >= REPAIR_ON {
-            self.room_to_repair = true;
-        } else if self.recent_loss < REPAIR_OFF {
-            self.room_to_repair = false;
+        self.slots.push_back(lost);
+        if self.slots.len() > REPAIR_CLEAN {
+            self.slots.pop_front();
         }
+        let recent = self
+            .slots
+            .iter()
+            .rev()
+            .take(REPAIR_SEEN)
+            .filter(|l| **l)
+            .count();
+        let room = if recent >= REPAIR_ON_LOSSES {
+            true
+        } else if self.slots.len() == REPAIR_CLEAN && !self.slots.iter().any(|l| *l) {
+            false
+        } else {
+            self.room_to_repair
+        };
+        if room != self.room_to_repair {
+            self.room_to_repair = room;
+            self.room_change += if room { 1 } else { -1 };
+        }
+    }
+
+    /// Frames the target grew (positive) or shrank by for repair since last asked: the
+    /// playout stretches or compresses by as much at once rather than waiting for its
+    /// margins to show it.
+    pub fn take_room_change(&mut self) -> i32 {
+        std::mem::take(&mut self.room_change)
     }
 
     /// Notes a packet's arrival against its media time: how much later than the earliest

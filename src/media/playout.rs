@@ -183,6 +183,8 @@ pub struct Playout {
     /// Frames the current budget has waited for a pause, and the speech level (RMS).
     waited: u32,
     level: f64,
+    /// Stretching that frames played while waiting for a packet stood in for (samples).
+    underrun_credit: i64,
     pub stats: PlayoutStats,
 }
 
@@ -197,6 +199,7 @@ impl Playout {
             tries: 0,
             waited: 0,
             level: 0.0,
+            underrun_credit: 0,
             stats: PlayoutStats::default(),
         }
     }
@@ -227,6 +230,21 @@ impl Playout {
         let relabelled = (self.jb.stats.waited_for_lost - waited_for_lost) as f64 * 20.0;
         self.stats.underrun_ms = (self.stats.underrun_ms - relabelled).max(0.0);
         self.stats.concealed_ms += relabelled;
+        if relabelled > 0.0 {
+            // Nor did it do the stretching it stood in for.
+            self.budget -= std::mem::take(&mut self.underrun_credit);
+        } else if !matches!(pop, Pop::Underrun) {
+            self.underrun_credit = 0;
+        }
+        // The buffer now wants a frame more (or less) to repair losses: that step is taken
+        // as it is, in the next pauses, without waiting for margins to show it.
+        let room = self.jb.take_room_change();
+        if room != 0 {
+            self.budget -= i64::from(room) * i64::try_from(FRAME_SAMPLES).unwrap_or(960);
+            self.waited = 0;
+            self.window = 0;
+            self.low_water = f64::MAX;
+        }
         match pop {
             Pop::Wait => {
                 self.budget = 0;
@@ -272,8 +290,12 @@ impl Playout {
             Pop::Underrun => {
                 let n = decoder.conceal(None, &mut self.decoded);
                 self.stats.underrun_ms += ms(n);
-                // The delay just grew by this frame: no stretching on top of it.
-                self.budget = self.budget.max(0);
+                // The delay just grew by this frame (if the packet was late): so much less
+                // to stretch, given back if the packet turns out lost.
+                let frame = i64::try_from(n).unwrap_or(0);
+                let take = (-self.budget).clamp(0, frame);
+                self.budget += take;
+                self.underrun_credit += take;
                 out.extend_from_slice(&self.decoded[..n]);
             }
         }
@@ -646,6 +668,12 @@ mod tests {
             p.jb.stats
         );
         assert!(p.stats.steps_ms() < 200.0, "{:?}", p.stats);
+        // The buffer took a frame more, so that the next packet (with the lost one's copy
+        // or FEC) is there in time: also when every wake-up is late, so that no margin is
+        // ever measured.
+        assert!(p.stats.stretched_ms >= 19.0, "{:?}", p.stats);
+        let (p, _) = run(1500, 1.0, delay, |_| 5.0);
+        assert!(p.stats.stretched_ms >= 19.0, "{:?}", p.stats);
         // Every 50th packet 15 ms late, none lost: each is waited for, none concealed.
         let delay = |k: u32| lan(k) + if k % 50 == 25 { 15.0 } else { 0.0 };
         let (p, _) = run(1500, 1.0, delay, |_| 0.2);
