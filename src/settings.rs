@@ -24,6 +24,7 @@
 //! output = "USB"
 //! ring = true                 # ring tone and ringback through the speaker
 //! bind = "0.0.0.0:0"          # local address for media sockets
+//! dscp = 46                   # DSCP of media packets (46 Expedited Forwarding; 0 none)
 //! ```
 
 use std::collections::BTreeMap;
@@ -89,6 +90,21 @@ pub struct AudioConfig {
     /// Local address for media sockets.
     #[serde(default = "any_address")]
     pub bind: String,
+    /// DSCP of media packets (reference 004's `dscpControls`): 46, Expedited Forwarding,
+    /// by default; 0 leaves them unmarked.
+    #[serde(default = "expedited_forwarding")]
+    pub dscp: u8,
+}
+
+fn expedited_forwarding() -> u8 {
+    crate::media::dscp::EXPEDITED_FORWARDING
+}
+
+impl AudioConfig {
+    /// The DSCP media packets are marked with, if any.
+    pub fn dscp_mark(&self) -> Option<u8> {
+        Some(self.dscp).filter(|d| *d != 0)
+    }
 }
 
 fn any_address() -> String {
@@ -111,6 +127,7 @@ impl Default for AudioConfig {
             output: None,
             ring: true,
             bind: any_address(),
+            dscp: expedited_forwarding(),
         }
     }
 }
@@ -335,6 +352,17 @@ impl Resolved {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_is_marked_expedited_forwarding_unless_told_otherwise() {
+        let a: AudioConfig = toml::from_str("").unwrap();
+        assert_eq!(a.dscp_mark(), Some(46));
+        let a: AudioConfig = toml::from_str("dscp = 34").unwrap();
+        assert_eq!(a.dscp_mark(), Some(34));
+        let a: AudioConfig = toml::from_str("dscp = 0").unwrap();
+        assert_eq!(a.dscp_mark(), None);
+        assert_eq!(AudioConfig::default().dscp, 46);
+    }
 
     #[test]
     fn the_device_id_is_kept_and_two_processes_get_distinct_ones() {

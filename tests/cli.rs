@@ -352,11 +352,16 @@ fn config_path_and_check_explain_and_report_errors() {
     // A good file with every interface setting.
     std::fs::write(
         dir.join("config.toml"),
-        "keymap = \"vim\"\ntheme = \"light\"\nlanguage = \"pt\"\n[audio]\nbackend = \"null\"\nring = false\n",
+        "keymap = \"vim\"\ntheme = \"light\"\nlanguage = \"pt\"\n[audio]\nbackend = \"null\"\nring = false\ndscp = 34\n",
     )
     .unwrap();
     let out = run(&["config", "check"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // A DSCP beyond six bits is named.
+    std::fs::write(dir.join("config.toml"), "[audio]\ndscp = 64\n").unwrap();
+    let out = run(&["config", "check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("dscp 64"), "{}", stderr(&out));
     let out = run(&["--json", "config", "path"]);
     assert_eq!(json(&out)["config"]["exists"], true);
 

@@ -87,6 +87,10 @@ fn audio_setup(args: &MediaArgs, json: bool) -> Result<AudioSetup, CliError> {
         // Ring tones belong on a speaker, not in a recording.
         ring: backend == "device",
         device,
+        peer: crate::media::peer::PeerOptions {
+            dscp: Some(args.dscp).filter(|d| *d != 0),
+            ..crate::media::peer::PeerOptions::default()
+        },
         ..AudioSetup::silent(&args.bind)
     })
 }

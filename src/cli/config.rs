@@ -128,6 +128,12 @@ pub fn command(cli: &Cli, command: &super::ConfigCommand) -> Result<(), super::o
                     file.audio.backend
                 ));
             }
+            if file.audio.dscp > 63 {
+                problems.push(format!(
+                    "audio dscp {} is out of range (0 to 63; 46 is Expedited Forwarding)",
+                    file.audio.dscp
+                ));
+            }
             if problems.is_empty() {
                 super::output::show(cli.json, &serde_json::json!({"ok": true}), |_| {
                     println!("config ok: {}", show(&path));

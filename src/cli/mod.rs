@@ -209,6 +209,10 @@ pub struct MediaArgs {
     /// Local address for media sockets
     #[arg(long, default_value = "0.0.0.0:0", value_name = "ADDR")]
     pub bind: String,
+    /// DSCP of media packets: 46 (Expedited Forwarding) by default, 0 for none
+    #[arg(long, default_value_t = 46, value_name = "N",
+          value_parser = clap::value_parser!(u8).range(0..=63))]
+    pub dscp: u8,
     /// Print call statistics (RTT, loss, jitter, bitrate, levels, MOS) every S seconds
     #[arg(long, value_name = "S")]
     pub stats_every: Option<f64>,

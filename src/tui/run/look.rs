@@ -79,6 +79,10 @@ pub(super) fn audio_factory(
             sink,
             ring: audio.ring,
             device,
+            peer: crate::media::peer::PeerOptions {
+                dscp: audio.dscp_mark(),
+                ..crate::media::peer::PeerOptions::default()
+            },
             ..AudioSetup::silent(&bind)
         }
     })
