@@ -1005,7 +1005,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__answer)
-            opts="-p -h -V --auto --dtmf --play --tone --record --audio --input --output --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --auto --dtmf --play --tone --record --audio --input --output --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --dscp --stats-every --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1052,6 +1052,10 @@ _parla() {
                     return 0
                     ;;
                 --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dscp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1103,7 +1107,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__call)
-            opts="-p -h -V --dtmf --play --tone --record --audio --input --output --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --stats-every --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --dtmf --play --tone --record --audio --input --output --hangup-after --dtmf-duration --dtmf-gap --dtmf-inband --bind --dscp --stats-every --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1150,6 +1154,10 @@ _parla() {
                     return 0
                     ;;
                 --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dscp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

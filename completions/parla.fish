@@ -247,6 +247,7 @@ complete -c parla -n "__fish_parla_using_subcommand call" -l hangup-after -d 'Ha
 complete -c parla -n "__fish_parla_using_subcommand call" -l dtmf-duration -d 'Length of each DTMF tone, in milliseconds' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l dtmf-gap -d 'Silence between DTMF tones, in milliseconds' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l bind -d 'Local address for media sockets' -r
+complete -c parla -n "__fish_parla_using_subcommand call" -l dscp -d 'DSCP of media packets: 46 (Expedited Forwarding) by default, 0 for none' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l stats-every -d 'Print call statistics (RTT, loss, jitter, bitrate, levels, MOS) every S seconds' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand call" -l token -d 'Access token (a JWT from `parla admin token`)' -r
@@ -271,6 +272,7 @@ complete -c parla -n "__fish_parla_using_subcommand answer" -l hangup-after -d '
 complete -c parla -n "__fish_parla_using_subcommand answer" -l dtmf-duration -d 'Length of each DTMF tone, in milliseconds' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l dtmf-gap -d 'Silence between DTMF tones, in milliseconds' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l bind -d 'Local address for media sockets' -r
+complete -c parla -n "__fish_parla_using_subcommand answer" -l dscp -d 'DSCP of media packets: 46 (Expedited Forwarding) by default, 0 for none' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l stats-every -d 'Print call statistics (RTT, loss, jitter, bitrate, levels, MOS) every S seconds' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand answer" -l token -d 'Access token (a JWT from `parla admin token`)' -r
