@@ -96,8 +96,9 @@ pub struct AudioConfig {
     pub dscp: u8,
 }
 
+/// Expedited Forwarding (RFC 3246), the value `media::dscp` marks with by default.
 fn expedited_forwarding() -> u8 {
-    crate::media::dscp::EXPEDITED_FORWARDING
+    46
 }
 
 impl AudioConfig {
