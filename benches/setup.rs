@@ -8,7 +8,8 @@
 //! checks through the relay.
 //!
 //! `make bench` runs it (Chromium, chromium-driver and coturn come with `make test`'s
-//! set-up); `target/bench/setup.json` gets the figures. Knob: PARLA_BENCH_SETUPS (20).
+//! set-up); `target/bench/setup.json` gets the figures. Knobs: PARLA_BENCH_SETUPS (20);
+//! PARLA_LOG (a log filter such as `webrtc=debug`, printed to stderr).
 
 // Test code: fixtures convert numbers freely; scenarios read top to bottom.
 #![allow(clippy::cast_possible_truncation)]
@@ -163,6 +164,13 @@ async fn one_setup(
 }
 
 fn main() {
+    // PARLA_LOG=<filter> prints the media stack's log to stderr, to see where set-up waits.
+    if let Ok(filter) = std::env::var("PARLA_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let setups = env_num("PARLA_BENCH_SETUPS", 20);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
