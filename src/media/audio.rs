@@ -57,11 +57,16 @@ impl Tone {
 
 impl AudioSource for Tone {
     fn next_frame(&mut self, out: &mut [i16]) -> bool {
+        // A rotating phasor instead of a `sin` per sample, started afresh from the exact
+        // phase each frame so that rounding cannot build up.
         let step = std::f64::consts::TAU * self.freq / f64::from(SAMPLE_RATE);
-        for s in out.iter_mut() {
-            *s = pcm::saturate(self.phase.sin() * self.amplitude);
-            self.phase = (self.phase + step) % std::f64::consts::TAU;
+        let (ds, dc) = step.sin_cos();
+        let (mut s, mut c) = self.phase.sin_cos();
+        for o in out.iter_mut() {
+            *o = pcm::saturate(s * self.amplitude);
+            (s, c) = (s * dc + c * ds, c * dc - s * ds);
         }
+        self.phase = (self.phase + step * out.len() as f64) % std::f64::consts::TAU;
         true
     }
 }
@@ -403,6 +408,19 @@ mod tests {
             src.next_frame(&mut f) && f.iter().all(|&s| s == 0),
             "nothing more heard"
         );
+    }
+
+    #[test]
+    fn a_tone_is_the_sine_of_its_phase_across_frames() {
+        let pcm = frames(&mut Tone::new(440.0), 50);
+        let step = std::f64::consts::TAU * 440.0 / f64::from(SAMPLE_RATE);
+        for (i, &s) in pcm.iter().enumerate() {
+            let exact = ((i as f64 * step).sin() * 8000.0).round();
+            assert!(
+                (f64::from(s) - exact).abs() <= 1.0,
+                "sample {i}: {s} vs {exact}"
+            );
+        }
     }
 
     #[test]
