@@ -18,6 +18,9 @@
 #[allow(dead_code)]
 #[path = "../tests/common/browser.rs"]
 mod browser;
+#[allow(dead_code)]
+#[path = "../tests/common/coturn.rs"]
+mod coturn;
 mod support;
 
 use std::time::{Duration, Instant};
@@ -70,20 +73,16 @@ fn start_coturn(dir: &std::path::Path) -> Option<(std::process::Child, u16)> {
         .local_addr()
         .ok()?
         .port();
-    let relay = 40_000 + (port % 20_000);
+    let args = coturn::Coturn {
+        port,
+        listen: &["127.0.0.1"],
+        secret: Some(TURN_SECRET),
+        relay_ports: Some(coturn::relay_ports(port, 400)),
+        dir,
+    }
+    .args();
     let child = std::process::Command::new("turnserver")
-        .args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1"])
-        .arg(format!("--listening-port={port}"))
-        .arg(format!("--min-port={relay}"))
-        .arg(format!("--max-port={}", relay + 400))
-        .args([
-            "--use-auth-secret",
-            &format!("--static-auth-secret={TURN_SECRET}"),
-        ])
-        .args(["--realm=parla.bench", "--no-tls", "--no-dtls", "--no-cli"])
-        .args(["--allow-loopback-peers", "--fingerprint"])
-        .arg(format!("--pidfile={}", dir.join("turn.pid").display()))
-        .arg(format!("--userdb={}", dir.join("turndb").display()))
+        .args(&args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -93,12 +92,14 @@ fn start_coturn(dir: &std::path::Path) -> Option<(std::process::Child, u16)> {
     probe
         .set_read_timeout(Some(Duration::from_millis(200)))
         .ok()?;
-    let mut req = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
-    req.extend_from_slice(b"parla-bench!");
+    let req = coturn::binding_request();
     for _ in 0..50 {
         let _ = probe.send_to(&req, ("127.0.0.1", port));
         let mut buf = [0u8; 512];
-        if probe.recv_from(&mut buf).is_ok_and(|(n, _)| n >= 20) {
+        if probe
+            .recv_from(&mut buf)
+            .is_ok_and(|(n, _)| coturn::is_binding_response(&buf[..n]))
+        {
             return Some((child, port));
         }
     }

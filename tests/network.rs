@@ -372,31 +372,16 @@ async fn a_call_between_hosts_that_only_reach_a_turn_server() {
     let hosts = Hosts::new(&Middle::Isolated);
     let secret = "netns-turn-secret-0123";
     let dir = tempfile::tempdir().unwrap();
+    let args = common::coturn::Coturn {
+        port: 3478,
+        listen: &[R_A, common::netns::R_B],
+        secret: Some(secret),
+        relay_ports: None,
+        dir: dir.path(),
+    }
+    .args();
     let mut coturn = Hosts::exec(&hosts.r, "turnserver")
-        .args([
-            "--listening-port",
-            "3478",
-            "--fingerprint",
-            "--use-auth-secret",
-            "--static-auth-secret",
-            secret,
-            "--realm",
-            "parla.test",
-            "--no-tls",
-            "--no-dtls",
-            "--no-cli",
-            "--allow-loopback-peers",
-            "--listening-ip",
-            common::netns::R_A,
-            "--listening-ip",
-            common::netns::R_B,
-            "--relay-ip",
-            R_A,
-            "--log-file",
-            "stdout",
-            "--pidfile",
-        ])
-        .arg(dir.path().join("turn.pid"))
+        .args(&args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -428,21 +413,16 @@ async fn a_call_from_behind_a_nat_uses_the_address_stun_found() {
     }
     let hosts = Hosts::new(&Middle::Nat);
     let dir = tempfile::tempdir().unwrap();
+    let args = common::coturn::Coturn {
+        port: 3478,
+        listen: &[B],
+        secret: None,
+        relay_ports: None,
+        dir: dir.path(),
+    }
+    .args();
     let mut stun = Hosts::exec(&hosts.b, "turnserver")
-        .args([
-            "--stun-only",
-            "--listening-port",
-            "3478",
-            "--listening-ip",
-            B,
-            "--no-cli",
-            "--no-tls",
-            "--no-dtls",
-            "--log-file",
-            "stdout",
-            "--pidfile",
-        ])
-        .arg(dir.path().join("stun.pid"))
+        .args(&args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -33,43 +33,34 @@ fn free_udp_port() -> u16 {
         .port()
 }
 
-/// A STUN binding request: does the server answer on `port` yet?
+/// Does the server answer a STUN binding request on `port` yet?
 async fn answers_stun(port: u16) -> bool {
     let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let mut req = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
-    req.extend_from_slice(b"parla-probe!");
+    let req = common::coturn::binding_request();
     if socket.send_to(&req, ("127.0.0.1", port)).await.is_err() {
         return false;
     }
     let mut buf = [0u8; 512];
     matches!(
         tokio::time::timeout(Duration::from_millis(200), socket.recv_from(&mut buf)).await,
-        Ok(Ok((n, _))) if n >= 20 && buf[0] == 0x01 && buf[1] == 0x01
+        Ok(Ok((n, _))) if common::coturn::is_binding_response(&buf[..n])
     )
 }
 
 async fn start_coturn() -> Coturn {
     let port = free_udp_port();
-    let relay = 40_000 + (port % 20_000);
     let dir = tempfile::tempdir().unwrap();
+    let args = common::coturn::Coturn {
+        port,
+        listen: &["127.0.0.1"],
+        secret: Some(SECRET),
+        relay_ports: Some(common::coturn::relay_ports(port, 200)),
+        dir: dir.path(),
+    }
+    .args();
     let mut child = tokio::process::Command::new("turnserver")
-        .args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1"])
-        .arg(format!("--listening-port={port}"))
-        .arg(format!("--min-port={relay}"))
-        .arg(format!("--max-port={}", relay + 200))
-        .args([
-            "--use-auth-secret",
-            &format!("--static-auth-secret={SECRET}"),
-        ])
-        .args(["--realm=parla.test", "--no-tls", "--no-dtls", "--no-cli"])
-        // Peers on loopback are what this test has; never in production.
-        .args(["--allow-loopback-peers", "--fingerprint", "--verbose"])
-        .args(["--log-file=stdout", "--simple-log"])
-        .arg(format!(
-            "--pidfile={}",
-            dir.path().join("turn.pid").display()
-        ))
-        .arg(format!("--userdb={}", dir.path().join("turndb").display()))
+        .args(&args)
+        .arg("--verbose")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)

@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod cli;
+pub mod coturn;
 pub mod gate;
 pub mod netns;
 pub mod party;
