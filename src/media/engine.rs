@@ -187,11 +187,11 @@ impl Sending {
         if self.sent.is_multiple_of(REPORT_EVERY) {
             self.follow_reports().await;
         }
-        let redundancy = self.rate.settings().redundancy;
+        let redundant = self.rate.settings().redundant_frames;
         let sent = match self.encoder.encode(&self.pcm) {
             Ok(packet) => self
                 .peer
-                .send_audio(self.codec, packet, redundancy)
+                .send_audio(self.codec, packet, redundant)
                 .await
                 .ok(),
             Err(_) => None,
@@ -297,9 +297,11 @@ impl Receiving {
                                 p.payload.slice_ref(b.data),
                                 p.arrived,
                             );
-                        } else if b.timestamp_offset == 960 {
+                        } else if let Some(back) = redundant_distance(b.timestamp_offset) {
+                            // A copy of the frame one or two packets back (frames and
+                            // packets go in step: 20 ms, one frame a packet).
                             self.playout.jb.push_redundant(
-                                p.sequence.wrapping_sub(1),
+                                p.sequence.wrapping_sub(back),
                                 p.payload.slice_ref(b.data),
                             );
                         }
@@ -343,6 +345,14 @@ impl Receiving {
     fn next_audio(&mut self, pcm: &mut Vec<i16>, due: std::time::Instant, now: std::time::Instant) {
         self.playout.next(&mut self.decoder, pcm, due, now);
     }
+}
+
+/// How many packets back a RED block at `offset` (48 kHz units) is, when it is a whole
+/// number of frames within what a packet repeats.
+fn redundant_distance(offset: u32) -> Option<u16> {
+    let frames = u16::try_from(offset / 960).ok()?;
+    (offset.is_multiple_of(960) && frames >= 1 && usize::from(frames) <= super::peer::MAX_REDUNDANT)
+        .then_some(frames)
 }
 
 pub struct AudioEngine {
@@ -510,5 +520,19 @@ impl AudioEngine {
         let _ = self.stop.send(true);
         let _ = self.sender.await;
         self.receiver.await.unwrap_or(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn red_blocks_one_or_two_frames_back_are_taken_and_others_not() {
+        assert_eq!(redundant_distance(960), Some(1));
+        assert_eq!(redundant_distance(1920), Some(2));
+        for offset in [0, 480, 1000, 2880, 16_383] {
+            assert_eq!(redundant_distance(offset), None, "{offset}");
+        }
     }
 }

@@ -297,8 +297,9 @@ pub struct AudioPeer {
     /// The payload types of the last remote description (an answer takes the offer's
     /// numbers, so both sides use these); read again after each new description.
     formats: std::sync::Mutex<Option<Formats>>,
-    /// The last Opus frame sent and its timestamp, repeated in the next RED packet.
-    last_frame: std::sync::Mutex<Option<(u32, Bytes)>>,
+    /// The last Opus frames sent (at most [`MAX_REDUNDANT`]) with their timestamps,
+    /// repeated in the next RED packets.
+    last_frames: std::sync::Mutex<std::collections::VecDeque<(u32, Bytes)>>,
     gathering: watch::Receiver<RTCIceGatheringState>,
     state: watch::Receiver<MediaState>,
     candidates: std::sync::Mutex<Option<mpsc::UnboundedReceiver<LocalCandidate>>>,
@@ -309,6 +310,9 @@ pub struct AudioPeer {
     /// The tasks reading the remote tracks.
     readers: Readers,
 }
+
+/// The most earlier frames one RED packet repeats.
+pub const MAX_REDUNDANT: usize = 2;
 
 /// How quickly a dead path is noticed: consent checks every second, `disconnected` after
 /// 3 s without an answer, `failed` after 10 s.
@@ -481,7 +485,7 @@ impl AudioPeer {
                 timestamp: AtomicU32::new(rand::random()),
                 event_timestamp: AtomicU32::new(0),
                 formats: std::sync::Mutex::new(None),
-                last_frame: std::sync::Mutex::new(None),
+                last_frames: std::sync::Mutex::default(),
                 gathering,
                 state,
                 candidates: std::sync::Mutex::new(Some(candidates)),
@@ -673,14 +677,14 @@ impl AudioPeer {
         self.track.write_rtp(packet).await.map_err(wrtc)
     }
 
-    /// Sends one encoded 20 ms frame of `codec` (an Opus frame with the previous one as
-    /// redundancy when `redundancy` asks and the other side takes RED); returns the payload
+    /// Sends one encoded 20 ms frame of `codec`: an Opus frame with the `redundant` frames
+    /// before it (RFC 2198; 0, 1 or 2) when the other side takes RED. Returns the payload
     /// bytes sent.
     pub async fn send_audio(
         &self,
         codec: crate::media::coding::CallCodec,
         frame: &[u8],
-        redundancy: bool,
+        redundant: u8,
     ) -> Result<usize, PeerError> {
         let formats = self.formats().await;
         let pt = formats
@@ -688,32 +692,32 @@ impl AudioPeer {
             .ok_or_else(|| PeerError::WebRtc(format!("{} was not negotiated", codec.name())))?;
         let ts = self.claim_timestamp(codec.frame_units());
         let frame = Bytes::copy_from_slice(frame);
+        // The frames sent last, newest last: redundancy may come (back) on at any frame.
+        let previous: Vec<(u32, Bytes)> = match self.last_frames.lock() {
+            Ok(mut last) if formats.red.is_some() => {
+                let before = last.iter().cloned().collect();
+                if last.len() == MAX_REDUNDANT {
+                    last.pop_front();
+                }
+                last.push_back((ts, frame.clone()));
+                before
+            }
+            _ => Vec::new(),
+        };
         let red = formats
             .red
-            .filter(|_| redundancy && codec == crate::media::coding::CallCodec::Opus);
+            .filter(|_| redundant > 0 && codec == crate::media::coding::CallCodec::Opus);
         let Some(red) = red else {
             let n = frame.len();
-            // Redundancy may come back on: it then starts with this frame.
-            if formats.red.is_some() {
-                if let Ok(mut last) = self.last_frame.lock() {
-                    *last = Some((ts, frame.clone()));
-                }
-            }
             self.write(pt, false, ts, frame).await?;
             return Ok(n);
         };
-        let previous = self
-            .last_frame
-            .lock()
-            .ok()
-            .and_then(|mut last| last.replace((ts, frame.clone())));
-        let payload = super::red::encode(
-            pt,
-            previous
-                .as_ref()
-                .map(|(prev_ts, data)| (ts.wrapping_sub(*prev_ts), &data[..])),
-            &frame,
-        );
+        let take = previous.len().min(usize::from(redundant));
+        let blocks: Vec<(u32, &[u8])> = previous[previous.len() - take..]
+            .iter()
+            .map(|(prev_ts, data)| (ts.wrapping_sub(*prev_ts), &data[..]))
+            .collect();
+        let payload = super::red::encode(pt, &blocks, &frame);
         let n = payload.len();
         self.write(red, false, ts, Bytes::from(payload)).await?;
         Ok(n)

@@ -8,7 +8,8 @@
 //! grows by 8 % a report (up to 96 kbit/s, Opus asked for at most 64); in between it holds.
 //! Redundancy is on while loss of 1 % or more is reported (off again once it falls under
 //! 0.3 %) and then shares the same rate: each frame gets half, so a path that loses packets
-//! because it is full is not sent more. In-band FEC is used where redundancy is not (the
+//! because it is full is not sent more. From 7 % reported loss (back under 5 %) each packet
+//! repeats the two frames before it, and the three share the rate. In-band FEC is used where redundancy is not (the
 //! other side does not take RED, or the rate is too low for two frames): both repair a
 //! packet from the next one. Opus is told the loss that is left after that repair.
 //! Sans-IO: reports come in as arguments.
@@ -31,8 +32,15 @@ const UNKNOWN_LOSS_PCT: i32 = 5;
 /// a clean path reaches; concealment of even 1 % of frames is heard.
 const RED_ON: f64 = 0.01;
 const RED_OFF: f64 = 0.003;
-/// Redundancy needs room for two frames of at least this rate.
+/// Redundancy needs room for two frames of at least this rate (three for two copies).
 const MIN_RED_FRAME_BPS: f64 = 8_000.0;
+/// Reported loss (smoothed) at which each packet repeats the two frames before it, and
+/// under which it goes back to one. With one copy a frame is lost when its packet and the
+/// next are (the loss squared: 1 % at 10 %), with two when three in a row are (0.1 %); the
+/// three frames then share the rate, which costs less than the concealment saved does
+/// from here on.
+const RED_DEEP_ON: f64 = 0.07;
+const RED_DEEP_OFF: f64 = 0.05;
 
 /// A rate or percentage (bounded above) as a whole number.
 #[allow(clippy::cast_possible_truncation)] // float-to-int `as` saturates; the values are small
@@ -48,8 +56,11 @@ pub struct SendSettings {
     /// In-band FEC, and the loss (percent) Opus is told to expect.
     pub fec: bool,
     pub loss_pct: i32,
-    /// Repeat the previous frame in each packet (when the other side takes RED).
+    /// Repeat earlier frames in each packet (when the other side takes RED).
     pub redundancy: bool,
+    /// How many: the previous frame, or the two before it on a path that loses many
+    /// packets (0 without redundancy).
+    pub redundant_frames: u8,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +69,8 @@ pub struct RateControl {
     /// Reported loss, smoothed over reports (fraction).
     loss: f64,
     redundancy: bool,
+    /// Two copies rather than one.
+    deep: bool,
     reports: u64,
     /// Whether the other side takes redundant audio at all.
     red_possible: bool,
@@ -69,6 +82,7 @@ impl Default for RateControl {
             estimate: START_BPS,
             loss: 0.0,
             redundancy: false,
+            deep: false,
             reports: 0,
             red_possible: true,
         }
@@ -97,6 +111,11 @@ impl RateControl {
         } else if self.loss < RED_OFF {
             self.redundancy = false;
         }
+        if self.loss >= RED_DEEP_ON {
+            self.deep = true;
+        } else if self.loss < RED_DEEP_OFF {
+            self.deep = false;
+        }
     }
 
     /// Whether the other side takes redundant audio (RFC 2198 negotiated, Opus sent):
@@ -124,22 +143,20 @@ impl RateControl {
                 fec: !self.red_possible,
                 loss_pct: UNKNOWN_LOSS_PCT,
                 redundancy: self.red_possible,
+                redundant_frames: u8::from(self.red_possible),
             };
         }
         let redundancy =
             self.redundancy && self.red_possible && self.estimate >= 2.0 * MIN_RED_FRAME_BPS;
-        let per_frame = if redundancy {
-            self.estimate / 2.0
-        } else {
-            self.estimate
+        let copies: u8 = match (redundancy, self.deep) {
+            (false, _) => 0,
+            (true, true) if self.estimate >= 3.0 * MIN_RED_FRAME_BPS => 2,
+            (true, _) => 1,
         };
+        let per_frame = self.estimate / f64::from(1 + copies);
         // What the decoder will still miss: with redundancy, only a packet lost together
-        // with the next one (the encoder's robustness costs quality on every frame).
-        let residual = if redundancy {
-            self.loss * self.loss
-        } else {
-            self.loss
-        };
+        // with the next one or two (the encoder's robustness costs quality on every frame).
+        let residual = self.loss.powi(1 + i32::from(copies));
         let loss_pct = (residual * 100.0).round().clamp(0.0, 30.0);
         SendSettings {
             bitrate: whole_i32(per_frame.min(MAX_OPUS_BPS)),
@@ -149,6 +166,7 @@ impl RateControl {
             fec: loss_pct >= 1.0 && !redundancy,
             loss_pct: whole_i32(loss_pct),
             redundancy,
+            redundant_frames: copies,
         }
     }
 }
@@ -207,6 +225,33 @@ mod tests {
     }
 
     #[test]
+    fn heavy_loss_repeats_two_frames_and_less_loss_one_again() {
+        let mut r = RateControl::default();
+        for _ in 0..5 {
+            r.on_report(0.10);
+        }
+        let s = r.settings();
+        assert_eq!((s.redundant_frames, s.fec), (2, false), "{s:?}");
+        // The three frames share the rate (96 kbit/s, held at 10 %).
+        assert_eq!(s.bitrate, 32_000);
+        assert_eq!(s.loss_pct, 0, "10 % lost, 0.1 % left after two copies");
+        for _ in 0..3 {
+            r.on_report(0.06);
+        }
+        assert_eq!(
+            r.settings().redundant_frames,
+            2,
+            "held between the thresholds"
+        );
+        for _ in 0..5 {
+            r.on_report(0.03);
+        }
+        let s = r.settings();
+        assert_eq!((s.redundant_frames, s.redundancy), (1, true), "{s:?}");
+        assert_eq!(s.bitrate, 48_000);
+    }
+
+    #[test]
     fn a_narrow_path_brings_the_rate_down_until_the_loss_stops() {
         // A 32 kbit/s link whose packet overhead leaves ~10 kbit/s of payload: what is sent
         // beyond that is lost.
@@ -216,7 +261,7 @@ mod tests {
         r.on_report(0.0);
         for _ in 0..30 {
             let s = r.settings();
-            let sent = f64::from(s.bitrate) * if s.redundancy { 2.0 } else { 1.0 };
+            let sent = f64::from(s.bitrate) * f64::from(1 + s.redundant_frames);
             let lost = ((sent - capacity) / sent).max(0.0);
             r.on_report(lost);
             sent_over.push(sent / capacity);

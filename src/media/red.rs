@@ -25,15 +25,20 @@ pub enum RedError {
 const MAX_OFFSET: u32 = (1 << 14) - 1;
 const MAX_LENGTH: usize = (1 << 10) - 1;
 
-/// Builds a RED payload: `redundant` (offset, data) first when given and representable, then
-/// the primary block.
-pub fn encode(payload_type: u8, redundant: Option<(u32, &[u8])>, primary: &[u8]) -> Vec<u8> {
-    let redundant = redundant.filter(|(offset, data)| {
+/// Builds a RED payload: the `redundant` (offset, data) blocks first, oldest first, those
+/// the header can represent, then the primary block.
+pub fn encode(payload_type: u8, redundant: &[(u32, &[u8])], primary: &[u8]) -> Vec<u8> {
+    let usable = |(offset, data): &&(u32, &[u8])| {
         *offset > 0 && *offset <= MAX_OFFSET && data.len() <= MAX_LENGTH && !data.is_empty()
-    });
+    };
     let pt = payload_type & 0x7f;
-    let mut out = Vec::with_capacity(5 + primary.len() + redundant.map_or(0, |(_, d)| d.len()));
-    if let Some((offset, data)) = redundant {
+    let extra: usize = redundant
+        .iter()
+        .filter(usable)
+        .map(|(_, d)| 4 + d.len())
+        .sum();
+    let mut out = Vec::with_capacity(1 + extra + primary.len());
+    for (offset, data) in redundant.iter().filter(usable) {
         // F=1 | PT(7), then timestamp offset (14 bits) and block length (10 bits).
         // `data.len()` is at most MAX_LENGTH (10 bits), checked above.
         let word = (offset << 10) | u32::try_from(data.len()).unwrap_or(0);
@@ -41,7 +46,7 @@ pub fn encode(payload_type: u8, redundant: Option<(u32, &[u8])>, primary: &[u8])
         out.extend_from_slice(&word.to_be_bytes()[1..]);
     }
     out.push(pt);
-    if let Some((_, data)) = redundant {
+    for (_, data) in redundant.iter().filter(usable) {
         out.extend_from_slice(data);
     }
     out.extend_from_slice(primary);
@@ -89,7 +94,7 @@ mod tests {
 
     #[test]
     fn a_payload_with_one_redundant_block_round_trips() {
-        let p = encode(111, Some((960, b"previous")), b"current frame");
+        let p = encode(111, &[(960, b"previous")], b"current frame");
         assert_eq!(p[0], 0x80 | 0x6f);
         let blocks = decode(&p).unwrap();
         assert_eq!(
@@ -110,12 +115,26 @@ mod tests {
     }
 
     #[test]
+    fn a_payload_with_two_redundant_blocks_round_trips() {
+        let p = encode(111, &[(1920, b"two back"), (960, b"one back")], b"now");
+        let blocks = decode(&p).unwrap();
+        let got: Vec<(u32, &[u8])> = blocks
+            .iter()
+            .map(|b| (b.timestamp_offset, b.data))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(1920, &b"two back"[..]), (960, b"one back"), (0, b"now")]
+        );
+    }
+
+    #[test]
     fn the_first_packet_has_only_the_primary_block() {
-        let p = encode(111, None, b"first");
+        let p = encode(111, &[], b"first");
         assert_eq!(p, [&[111u8][..], b"first"].concat());
         assert_eq!(decode(&p).unwrap().len(), 1);
         // An offset the header cannot carry drops the redundancy, not the frame.
-        let p = encode(111, Some((MAX_OFFSET + 1, b"old")), b"now");
+        let p = encode(111, &[(MAX_OFFSET + 1, b"old")], b"now");
         assert_eq!(decode(&p).unwrap().len(), 1);
     }
 
@@ -124,7 +143,7 @@ mod tests {
         assert_eq!(decode(&[]), Err(RedError::Truncated));
         assert_eq!(decode(&[0x80 | 0x6f, 0, 0]), Err(RedError::Truncated));
         // Says 8 bytes of redundancy, has 2.
-        let mut p = encode(111, Some((960, b"previous")), b"");
+        let mut p = encode(111, &[(960, b"previous")], b"");
         p.truncate(7);
         assert_eq!(decode(&p), Err(RedError::BadLength));
         for len in 0..12 {
