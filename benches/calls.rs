@@ -705,10 +705,11 @@ fn main() {
             }
         }
 
-        // One call, one side per process (baresip's figure is one user agent a process).
-        let sides = one_call_per_process(&server, cpu_secs).await;
-        // baresip's, in the same run (ticks of 10 ms: at least 10 s for a 0.1 % step).
+        // One call, one side per process (baresip's figure is one user agent a process),
+        // over as long as baresip's (ticks of 10 ms: at least 10 s for a 0.1 % step).
         let baresip_secs = cpu_secs.max(10);
+        let sides = one_call_per_process(&server, baresip_secs).await;
+        // baresip's, in the same run.
         let baresip = tokio::task::spawn_blocking(move || baresip::one_call(baresip_secs))
             .await
             .unwrap_or_else(|e| Err(e.to_string()));
