@@ -692,32 +692,34 @@ impl AudioPeer {
             .ok_or_else(|| PeerError::WebRtc(format!("{} was not negotiated", codec.name())))?;
         let ts = self.claim_timestamp(codec.frame_units());
         let frame = Bytes::copy_from_slice(frame);
-        // The frames sent last, newest last: redundancy may come (back) on at any frame.
-        let previous: Vec<(u32, Bytes)> = match self.last_frames.lock() {
+        let red = formats
+            .red
+            .filter(|_| redundant > 0 && codec == crate::media::coding::CallCodec::Opus);
+        // The frames sent last, newest last, are kept whenever the other side takes RED:
+        // redundancy may come (back) on at any frame.
+        let payload = match self.last_frames.lock() {
             Ok(mut last) if formats.red.is_some() => {
-                let before = last.iter().cloned().collect();
+                let payload = red.map(|_| {
+                    let skip = last.len().saturating_sub(usize::from(redundant));
+                    let blocks = last
+                        .iter()
+                        .skip(skip)
+                        .map(|(prev_ts, data)| (ts.wrapping_sub(*prev_ts), &data[..]));
+                    super::red::encode(pt, blocks, &frame)
+                });
                 if last.len() == MAX_REDUNDANT {
                     last.pop_front();
                 }
                 last.push_back((ts, frame.clone()));
-                before
+                payload
             }
-            _ => Vec::new(),
+            _ => None,
         };
-        let red = formats
-            .red
-            .filter(|_| redundant > 0 && codec == crate::media::coding::CallCodec::Opus);
-        let Some(red) = red else {
+        let (Some(red), Some(payload)) = (red, payload) else {
             let n = frame.len();
             self.write(pt, false, ts, frame).await?;
             return Ok(n);
         };
-        let take = previous.len().min(usize::from(redundant));
-        let blocks: Vec<(u32, &[u8])> = previous[previous.len() - take..]
-            .iter()
-            .map(|(prev_ts, data)| (ts.wrapping_sub(*prev_ts), &data[..]))
-            .collect();
-        let payload = super::red::encode(pt, &blocks, &frame);
         let n = payload.len();
         self.write(red, false, ts, Bytes::from(payload)).await?;
         Ok(n)

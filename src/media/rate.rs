@@ -9,9 +9,9 @@
 //! Redundancy is on while loss of 1 % or more is reported (off again once it falls under
 //! 0.3 %) and then shares the same rate: each frame gets half, so a path that loses packets
 //! because it is full is not sent more. From 7 % reported loss (back under 5 %) each packet
-//! repeats the two frames before it, and the three share the rate. In-band FEC is used where redundancy is not (the
-//! other side does not take RED, or the rate is too low for two frames): both repair a
-//! packet from the next one. Opus is told the loss that is left after that repair.
+//! repeats the two frames before it, and the three share the rate. In-band FEC is used
+//! where redundancy is not (the other side does not take RED, or the rate is too low for
+//! two frames): both repair a packet from the next one. Opus is told the loss that is left after that repair.
 //! Sans-IO: reports come in as arguments.
 
 /// Payload rate bounds and the rate a call starts with, bits per second (RED's two frames

@@ -27,18 +27,19 @@ const MAX_LENGTH: usize = (1 << 10) - 1;
 
 /// Builds a RED payload: the `redundant` (offset, data) blocks first, oldest first, those
 /// the header can represent, then the primary block.
-pub fn encode(payload_type: u8, redundant: &[(u32, &[u8])], primary: &[u8]) -> Vec<u8> {
-    let usable = |(offset, data): &&(u32, &[u8])| {
+pub fn encode<'a, I>(payload_type: u8, redundant: I, primary: &[u8]) -> Vec<u8>
+where
+    I: IntoIterator<Item = (u32, &'a [u8])>,
+    I::IntoIter: Clone,
+{
+    let usable = |(offset, data): &(u32, &[u8])| {
         *offset > 0 && *offset <= MAX_OFFSET && data.len() <= MAX_LENGTH && !data.is_empty()
     };
+    let blocks = redundant.into_iter().filter(usable);
     let pt = payload_type & 0x7f;
-    let extra: usize = redundant
-        .iter()
-        .filter(usable)
-        .map(|(_, d)| 4 + d.len())
-        .sum();
+    let extra: usize = blocks.clone().map(|(_, d)| 4 + d.len()).sum();
     let mut out = Vec::with_capacity(1 + extra + primary.len());
-    for (offset, data) in redundant.iter().filter(usable) {
+    for (offset, data) in blocks.clone() {
         // F=1 | PT(7), then timestamp offset (14 bits) and block length (10 bits).
         // `data.len()` is at most MAX_LENGTH (10 bits), checked above.
         let word = (offset << 10) | u32::try_from(data.len()).unwrap_or(0);
@@ -46,7 +47,7 @@ pub fn encode(payload_type: u8, redundant: &[(u32, &[u8])], primary: &[u8]) -> V
         out.extend_from_slice(&word.to_be_bytes()[1..]);
     }
     out.push(pt);
-    for (_, data) in redundant.iter().filter(usable) {
+    for (_, data) in blocks {
         out.extend_from_slice(data);
     }
     out.extend_from_slice(primary);
@@ -94,7 +95,7 @@ mod tests {
 
     #[test]
     fn a_payload_with_one_redundant_block_round_trips() {
-        let p = encode(111, &[(960, b"previous")], b"current frame");
+        let p = encode(111, [(960, &b"previous"[..])], b"current frame");
         assert_eq!(p[0], 0x80 | 0x6f);
         let blocks = decode(&p).unwrap();
         assert_eq!(
@@ -116,7 +117,7 @@ mod tests {
 
     #[test]
     fn a_payload_with_two_redundant_blocks_round_trips() {
-        let p = encode(111, &[(1920, b"two back"), (960, b"one back")], b"now");
+        let p = encode(111, [(1920, &b"two back"[..]), (960, b"one back")], b"now");
         let blocks = decode(&p).unwrap();
         let got: Vec<(u32, &[u8])> = blocks
             .iter()
@@ -130,11 +131,11 @@ mod tests {
 
     #[test]
     fn the_first_packet_has_only_the_primary_block() {
-        let p = encode(111, &[], b"first");
+        let p = encode(111, [], b"first");
         assert_eq!(p, [&[111u8][..], b"first"].concat());
         assert_eq!(decode(&p).unwrap().len(), 1);
         // An offset the header cannot carry drops the redundancy, not the frame.
-        let p = encode(111, &[(MAX_OFFSET + 1, b"old")], b"now");
+        let p = encode(111, [(MAX_OFFSET + 1, &b"old"[..])], b"now");
         assert_eq!(decode(&p).unwrap().len(), 1);
     }
 
@@ -143,7 +144,7 @@ mod tests {
         assert_eq!(decode(&[]), Err(RedError::Truncated));
         assert_eq!(decode(&[0x80 | 0x6f, 0, 0]), Err(RedError::Truncated));
         // Says 8 bytes of redundancy, has 2.
-        let mut p = encode(111, &[(960, b"previous")], b"");
+        let mut p = encode(111, [(960, &b"previous"[..])], b"");
         p.truncate(7);
         assert_eq!(decode(&p), Err(RedError::BadLength));
         for len in 0..12 {
