@@ -191,7 +191,11 @@ fn played_on_through_loss(sides: &Sides, nominal: f64) {
         (nominal * 0.4..nominal * 2.0).contains(&loss),
         "{nominal} % lost, {loss} % seen: {stats}"
     );
-    assert!(stats["frames_played"].as_u64() > Some(200), "{stats}");
+    // Played, or skipped to stay in time: when a lost DTLS flight holds the keys back, the
+    // audio that arrived meanwhile comes at once and the late part of it is skipped.
+    let handled = stats["frames_played"].as_u64().unwrap_or(0)
+        + stats["frames_skipped"].as_u64().unwrap_or(0);
+    assert!(handled > 200, "{stats}");
     assert!(
         stats["frames_recovered"].as_u64() > Some(0),
         "nothing repaired: {stats}"
@@ -270,7 +274,11 @@ async fn a_long_path_reports_its_round_trip() {
             (180.0..260.0).contains(&rtt),
             "round trip {rtt} ms: {stats}"
         );
-        assert!(stats["frames_played"].as_u64() > Some(200), "{stats}");
+        // Played, or skipped to stay in time: when a lost DTLS flight holds the keys back, the
+        // audio that arrived meanwhile comes at once and the late part of it is skipped.
+        let handled = stats["frames_played"].as_u64().unwrap_or(0)
+            + stats["frames_skipped"].as_u64().unwrap_or(0);
+        assert!(handled > 200, "{stats}");
         assert_eq!(stats["frames_concealed"], 0, "{stats}");
     }
 }
@@ -357,7 +365,11 @@ async fn a_narrow_path_brings_the_bitrate_down() {
         "still {bitrate} bit/s over a 32 kbit/s link: {sending}"
     );
     let stats = &sides.bob["stats"];
-    assert!(stats["frames_played"].as_u64() > Some(200), "{stats}");
+    // Played, or skipped to stay in time: when a lost DTLS flight holds the keys back, the
+    // audio that arrived meanwhile comes at once and the late part of it is skipped.
+    let handled = stats["frames_played"].as_u64().unwrap_or(0)
+        + stats["frames_skipped"].as_u64().unwrap_or(0);
+    assert!(handled > 200, "{stats}");
 }
 
 /// Alice and bob on hosts that cannot reach each other, a TURN server (coturn) on the host
