@@ -414,6 +414,58 @@ async fn a_call_between_hosts_that_only_reach_a_turn_server() {
     assert!(alice["frames_played"].as_u64() > Some(150), "{alice}");
 }
 
+/// The same two hosts and TURN server, but nothing leaves either host over UDP: each
+/// reaches the TURN server over TCP (`turn:…?transport=tcp`), the relay between them is
+/// still UDP inside the server, and the call carries audio both ways. Both ends of the pair
+/// in use are relayed candidates reached over TCP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_with_udp_blocked_goes_through_turn_over_tcp() {
+    if skip_without_namespaces() {
+        return;
+    }
+    if which("turnserver").is_none() || which("nft").is_none() {
+        eprintln!("skipped: coturn or nftables is not installed (make test installs them)");
+        return;
+    }
+    let hosts = Hosts::new(&Middle::Isolated);
+    hosts.block_udp();
+    let secret = "netns-turn-tcp-secret-0123";
+    let dir = tempfile::tempdir().unwrap();
+    let args = common::coturn::Coturn {
+        port: 3478,
+        listen: &[R_A, common::netns::R_B],
+        secret: Some(secret),
+        relay_ports: None,
+        dir: dir.path(),
+    }
+    .args();
+    let mut coturn = Hosts::exec(&hosts.r, "turnserver")
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("turnserver");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A UDP URL first: it is tried and can never answer, so the call shows the TCP one is
+    // used because it works, not because it is the only one offered.
+    let serve_args = format!(
+        "--turn turn:{R_A}:3478?transport=udp --turn turn:{R_A}:3478?transport=tcp \
+         --turn-secret {secret}"
+    );
+    let sides = call(&hosts, 5, &ServerOn::Middle, &serve_args).await;
+    let _ = coturn.kill().await;
+    for (who, side) in [("alice", &sides.alice), ("bob", &sides.bob)] {
+        let stats = &side["stats"];
+        assert!(
+            stats["frames_played"].as_u64() > Some(150),
+            "{who}: {stats}"
+        );
+        let local = &stats["route"]["local"];
+        assert_eq!(local["type"], "relay", "{who}: {stats}");
+        assert_eq!(local["relay_protocol"], "tcp", "{who}: {stats}");
+    }
+}
+
 /// Alice behind a NAT (her host's address is private; what she sends to bob's side leaves
 /// with the router's), bob and the server on the public side with a STUN server (coturn):
 /// alice learns her public address from STUN (a server-reflexive candidate), bob's media

@@ -1,6 +1,7 @@
 //! A call through a TURN relay nobody here wrote: coturn (Debian's `turnserver`) on
 //! loopback with the TURN REST shared secret `parla serve` hands out credentials for. Both
-//! parties gather relayed candidates only, so the media can only have crossed coturn.
+//! parties gather relayed candidates only, so the media can only have crossed coturn;
+//! they reach coturn over UDP in one call and over TCP in the other.
 
 mod common;
 
@@ -105,10 +106,34 @@ fn relayed(freq: f64, heard: &Capture) -> AudioSetup {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_through_coturn_with_relayed_candidates_only() {
+    let log = relayed_call("udp").await;
+    assert!(!tcp_sessions(&log), "a TCP session on a UDP URL:\n{log}");
+}
+
+/// The same with the TURN server reached over TCP (RFC 8656 §3.1): each client opens a TCP
+/// connection to coturn, allocates a UDP relay on it, and the media crosses as ChannelData
+/// framed on the two TCP streams.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_through_coturn_reached_over_tcp() {
+    let log = relayed_call("tcp").await;
+    assert!(tcp_sessions(&log), "coturn saw no TCP connection:\n{log}");
+}
+
+/// Whether coturn's log shows clients connected over TCP.
+fn tcp_sessions(log: &str) -> bool {
+    log.lines().any(|l| l.contains("tcp or tls connected to"))
+}
+
+/// A call between alice and bob that can only go through coturn, reached over `transport`;
+/// coturn's log.
+async fn relayed_call(transport: &str) -> String {
     let turn = start_coturn().await;
     let t = TestServer::start_with(|c| {
         c.turn = Some(parla::server::TurnConfig {
-            urls: vec![format!("turn:127.0.0.1:{}?transport=udp", turn.port)],
+            urls: vec![format!(
+                "turn:127.0.0.1:{}?transport={transport}",
+                turn.port
+            )],
             secret: SECRET.into(),
             ttl: Duration::from_mins(10),
         });
@@ -181,4 +206,5 @@ async fn a_call_through_coturn_with_relayed_candidates_only() {
     alice.hangup(&room).await.unwrap();
     pa.finish().await;
     pb.finish().await;
+    log
 }

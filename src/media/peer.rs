@@ -798,6 +798,7 @@ impl AudioPeer {
     /// The media path as ICE found it: the round trip, the candidate pair in use, and the
     /// local candidates gathered by type.
     pub async fn transport(&self) -> super::stats::Transport {
+        use rtc::peer_connection::transport::RTCIceCandidateType::Relay;
         use webrtc::peer_connection::RTCStatsReportEntry as Entry;
         let report = self
             .pc
@@ -814,9 +815,32 @@ impl AudioPeer {
                     kind: c.typ.to_string(),
                     address: format!("{}:{}", c.address, c.port),
                     protocol: c.protocol.to_string(),
+                    relay_protocol: None,
                 };
+            let mut local = end(p.local());
+            // How the TURN server behind a relayed local candidate is reached: the URL it
+            // was gathered from says (the statistics' own `relay_protocol` is always UDP).
+            if p.local().typ == Relay {
+                let url = report.iter().find_map(|entry| match entry {
+                    Entry::LocalCandidate(c)
+                        if c.address.as_deref() == Some(p.local().address.as_str())
+                            && c.port == p.local().port =>
+                    {
+                        Some(c.url.clone())
+                    }
+                    _ => None,
+                });
+                local.relay_protocol = Some(
+                    if url.is_some_and(|u| u.contains("transport=tcp")) {
+                        "tcp"
+                    } else {
+                        "udp"
+                    }
+                    .to_owned(),
+                );
+            }
             super::stats::Route {
-                local: end(p.local()),
+                local,
                 remote: end(p.remote()),
             }
         });

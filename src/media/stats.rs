@@ -60,13 +60,15 @@ pub struct CallStats {
 }
 
 /// One end of the media path: an ICE candidate's type (`host`, `srflx`, `prflx`, `relay`),
-/// address and transport.
+/// address and transport, and for a relayed local candidate how the TURN server is reached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Candidate {
     #[serde(rename = "type")]
     pub kind: String,
     pub address: String,
     pub protocol: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay_protocol: Option<String>,
 }
 
 /// The candidate pair media flows over.

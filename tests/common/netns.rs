@@ -127,15 +127,7 @@ impl Hosts {
                      type filter hook forward priority 0; policy drop;\n    \
                      iifname \"{a1}\" accept\n    ct state established,related accept\n  }}\n}}\n"
                 );
-                let mut nft = Command::new("ip")
-                    .args(["netns", "exec", &r, "nft", "-f", "-"])
-                    .stdin(Stdio::piped())
-                    .spawn()
-                    .expect("nft");
-                if let Some(mut stdin) = nft.stdin.take() {
-                    std::io::Write::write_all(&mut stdin, rules.as_bytes()).expect("nft rules");
-                }
-                assert!(nft.wait().is_ok_and(|s| s.success()), "nft: {rules}");
+                nft(&r, &rules);
             }
             Middle::Impaired(args) => {
                 sysctl(
@@ -179,12 +171,35 @@ impl Hosts {
         hosts
     }
 
+    /// Nothing leaves hosts `a` and `b` over UDP (their own loopback aside): what they
+    /// reach, they reach over TCP.
+    pub fn block_udp(&self) {
+        let rules = "table inet parla_block {\n  chain out {\n    \
+                     type filter hook output priority 0; policy accept;\n    \
+                     oifname \"lo\" accept\n    meta l4proto udp drop\n  }\n}\n";
+        nft(&self.a, rules);
+        nft(&self.b, rules);
+    }
+
     /// A command to run inside namespace `ns`.
     pub fn exec(ns: &str, program: &str) -> tokio::process::Command {
         let mut c = tokio::process::Command::new("ip");
         c.args(["netns", "exec", ns, program]).kill_on_drop(true);
         c
     }
+}
+
+/// Loads nftables `rules` in namespace `ns`.
+fn nft(ns: &str, rules: &str) {
+    let mut nft = Command::new("ip")
+        .args(["netns", "exec", ns, "nft", "-f", "-"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("nft");
+    if let Some(mut stdin) = nft.stdin.take() {
+        std::io::Write::write_all(&mut stdin, rules.as_bytes()).expect("nft rules");
+    }
+    assert!(nft.wait().is_ok_and(|s| s.success()), "nft: {rules}");
 }
 
 impl Drop for Hosts {

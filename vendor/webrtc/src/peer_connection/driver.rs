@@ -136,6 +136,10 @@ const DEFAULT_TIMEOUT_DURATION: Duration = Duration::from_secs(86400); // 1 day 
 /// by elapsed time catches every shape.
 const MIN_IMMEDIATE_TIMEOUT_INTERVAL: Duration = Duration::from_millis(1);
 
+/// parla patch: how long opening the connection to a TURN server over TCP may take before
+/// gathering goes on without it.
+const TURN_TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 thread_local! {
     /// The connection whose driver task this thread is polling at this moment, or `0`.
     static POLLING_DRIVER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
@@ -483,6 +487,9 @@ pub(crate) enum PeerConnectionDriverEvent {
     ReceiverRtcp(RTCRtpReceiverId, Vec<Box<dyn rtcp::Packet>>),
     RemoteIceTcpPassiveCandidate(Candidate),
     IncomingTcpStream(FourTuple, Arc<dyn AsyncTcpStream>),
+    /// parla patch: the connection to a TURN server over TCP the relayer asked for (its
+    /// id), or `None` when it could not be opened.
+    TurnTcpStream(u64, Option<Arc<dyn AsyncTcpStream>>),
     WriteNotify,
     UpdateIceConfiguration {
         ice_servers: Vec<RTCIceServer>,
@@ -1276,6 +1283,34 @@ where
                 self.turn_gathering_complete = true;
                 self.finish_gathering_if_ready().await;
             }
+            RTCTurnRelayEventOut::ConnectTcp(id, server_addr) => {
+                let runtime = self.inner.runtime.clone();
+                let tx = self.inner.driver_event_tx.clone();
+                self.inner.runtime.spawn(Box::pin(async move {
+                    let stream = match crate::runtime::timeout(
+                        &*runtime,
+                        TURN_TCP_CONNECT_TIMEOUT,
+                        runtime.connect_tcp(server_addr),
+                    )
+                    .await
+                    {
+                        Ok(Ok(stream)) => Some(stream),
+                        Ok(Err(err)) => {
+                            warn!("TCP connect to TURN server {server_addr} failed: {err}");
+                            None
+                        }
+                        Err(_) => {
+                            warn!("TCP connect to TURN server {server_addr} timed out");
+                            None
+                        }
+                    };
+                    // overflow: detached, like the ICE-TCP connect: a full channel parks this
+                    // task alone.
+                    let _ = tx
+                        .send(PeerConnectionDriverEvent::TurnTcpStream(id, stream))
+                        .await;
+                }));
+            }
         }
     }
 
@@ -1778,6 +1813,29 @@ where
             PeerConnectionDriverEvent::IncomingTcpStream(four_tuple, stream) => {
                 trace!("TCP stream connection established: {:?}", four_tuple);
                 self.tcp_transport.register_stream(four_tuple, stream);
+            }
+            PeerConnectionDriverEvent::TurnTcpStream(id, stream) => {
+                let opened = stream.and_then(|stream| {
+                    let four_tuple = FourTuple {
+                        local_addr: stream.local_addr().ok()?,
+                        peer_addr: stream.peer_addr().ok()?,
+                    };
+                    Some((four_tuple, stream))
+                });
+                match opened {
+                    Some((four_tuple, stream)) => {
+                        match self.turn_relayer.add_tcp_client(id, four_tuple) {
+                            Ok(true) => {
+                                trace!("TURN connection over TCP open: {:?}", four_tuple);
+                                self.tcp_transport.register_turn_stream(four_tuple, stream);
+                            }
+                            // No longer wanted: dropping the stream closes it.
+                            Ok(false) => {}
+                            Err(err) => error!("TURN client over TCP: {}", err),
+                        }
+                    }
+                    None => self.turn_relayer.tcp_connect_failed(id),
+                }
             }
             PeerConnectionDriverEvent::Close => {
                 self.release_turn_allocations().await;

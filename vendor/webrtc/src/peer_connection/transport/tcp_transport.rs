@@ -29,10 +29,55 @@ pub(crate) type TcpAcceptResult = (
     io::Result<(Arc<dyn AsyncTcpStream>, SocketAddr)>,
 );
 
+/// How the packets on one TCP stream are delimited.
+enum Framing {
+    /// ICE over TCP: each packet behind a 2-byte length (RFC 4571).
+    Ice(TcpFrameDecoder),
+    /// parla patch: a connection to a TURN server (RFC 8656 §12.5): STUN messages and
+    /// ChannelData back to back, each delimited by its own header.
+    Turn(TurnFrameDecoder),
+}
+
+/// parla patch: splits the byte stream of a TURN-over-TCP connection into STUN messages and
+/// ChannelData messages. A STUN message is its 20-byte header plus the length in it; a
+/// ChannelData message is its 4-byte header plus its length padded to a multiple of four,
+/// as it must be over TCP. Anything else on the stream is a protocol error.
+#[derive(Default)]
+pub(crate) struct TurnFrameDecoder {
+    buf: BytesMut,
+}
+
+/// The stream carries something that is neither STUN nor ChannelData.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct NotTurn;
+
+impl TurnFrameDecoder {
+    pub(crate) fn extend_from_slice(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The next whole message, `None` until one has arrived in full.
+    pub(crate) fn next_packet(&mut self) -> std::result::Result<Option<BytesMut>, NotTurn> {
+        if self.buf.len() < 4 {
+            return Ok(None);
+        }
+        let len = usize::from(u16::from_be_bytes([self.buf[2], self.buf[3]]));
+        let total = match self.buf[0] >> 6 {
+            0b00 => 20 + len,
+            0b01 => 4 + len.div_ceil(4) * 4,
+            _ => return Err(NotTurn),
+        };
+        if self.buf.len() < total {
+            return Ok(None);
+        }
+        Ok(Some(self.buf.split_to(total)))
+    }
+}
+
 pub(crate) struct RTCTcpTransport {
     listeners: HashMap<SocketAddr, Arc<dyn AsyncTcpListener>>,
     streams: HashMap<FourTuple, Arc<dyn AsyncTcpStream>>,
-    decoders: HashMap<FourTuple, TcpFrameDecoder>,
+    decoders: HashMap<FourTuple, Framing>,
     pub(crate) accept_futures: FuturesUnordered<BoxFuture<'static, TcpAcceptResult>>,
     pub(crate) read_futures: FuturesUnordered<BoxFuture<'static, TcpReadResult>>,
 }
@@ -103,7 +148,13 @@ impl RTCTcpTransport {
             return Box::pin(async { Ok(0) });
         };
 
-        let framed = frame_packet(&msg.message);
+        let turn = matches!(self.decoders.get(&four_tuple), Some(Framing::Turn(_)));
+        let framed = if turn {
+            // parla patch: a TURN message delimits itself.
+            msg.message.to_vec()
+        } else {
+            frame_packet(&msg.message)
+        };
         let len = msg.message.len();
         Box::pin(async move {
             stream.write_all(&framed).await?;
@@ -148,7 +199,20 @@ impl RTCTcpTransport {
         stream: Arc<dyn AsyncTcpStream>,
     ) {
         self.streams.insert(four_tuple, stream.clone());
-        self.decoders.insert(four_tuple, TcpFrameDecoder::new());
+        self.decoders
+            .insert(four_tuple, Framing::Ice(TcpFrameDecoder::new()));
+        self.arm_read(four_tuple, stream);
+    }
+
+    /// parla patch: a connection to a TURN server, framed as TURN frames it.
+    pub(crate) fn register_turn_stream(
+        &mut self,
+        four_tuple: FourTuple,
+        stream: Arc<dyn AsyncTcpStream>,
+    ) {
+        self.streams.insert(four_tuple, stream.clone());
+        self.decoders
+            .insert(four_tuple, Framing::Turn(TurnFrameDecoder::default()));
         self.arm_read(four_tuple, stream);
     }
 
@@ -192,22 +256,46 @@ impl RTCTcpTransport {
                     trace!("TCP connection EOF for {:?}", four_tuple);
                     self.remove_stream(&four_tuple);
                 } else {
-                    if let Some(decoder) = self.decoders.get_mut(&four_tuple) {
-                        decoder.extend_from_slice(&buf[..n]);
-                        while let Some(packet) = decoder.next_packet() {
-                            out.push(TaggedBytesMut {
-                                now,
-                                transport: TransportContext {
-                                    local_addr: four_tuple.local_addr,
-                                    peer_addr: four_tuple.peer_addr,
-                                    ecn: None,
-                                    transport_protocol: TransportProtocol::TCP,
-                                },
-                                message: BytesMut::from(&packet[..]),
-                            });
+                    let tagged = |message: BytesMut| TaggedBytesMut {
+                        now,
+                        transport: TransportContext {
+                            local_addr: four_tuple.local_addr,
+                            peer_addr: four_tuple.peer_addr,
+                            ecn: None,
+                            transport_protocol: TransportProtocol::TCP,
+                        },
+                        message,
+                    };
+                    let mut broken = false;
+                    match self.decoders.get_mut(&four_tuple) {
+                        Some(Framing::Ice(decoder)) => {
+                            decoder.extend_from_slice(&buf[..n]);
+                            while let Some(packet) = decoder.next_packet() {
+                                out.push(tagged(BytesMut::from(&packet[..])));
+                            }
                         }
+                        Some(Framing::Turn(decoder)) => {
+                            decoder.extend_from_slice(&buf[..n]);
+                            loop {
+                                match decoder.next_packet() {
+                                    Ok(Some(packet)) => out.push(tagged(packet)),
+                                    Ok(None) => break,
+                                    Err(NotTurn) => {
+                                        error!(
+                                            "TURN server {} sent something that is not TURN",
+                                            four_tuple.peer_addr
+                                        );
+                                        broken = true;
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        None => {}
                     }
-                    if let Some(stream) = self.streams.get(&four_tuple).cloned() {
+                    if broken {
+                        self.remove_stream(&four_tuple);
+                    } else if let Some(stream) = self.streams.get(&four_tuple).cloned() {
                         self.arm_read(four_tuple, stream);
                     }
                 }
@@ -309,5 +397,39 @@ impl RTCTcpTransport {
                 }
             }));
         }
+    }
+}
+
+#[cfg(test)]
+mod turn_framing_tests {
+    use super::*;
+
+    #[test]
+    fn stun_and_padded_channel_data_split_wherever_the_reads_end() {
+        // A STUN message with 8 bytes of attributes, then ChannelData of 5 bytes padded to 8.
+        let mut stun = vec![0x01, 0x01, 0x00, 0x08];
+        stun.extend_from_slice(&[0x21, 0x12, 0xa4, 0x42]);
+        stun.extend_from_slice(&[7u8; 12]);
+        stun.extend_from_slice(&[9u8; 8]);
+        let chan = vec![0x40, 0x00, 0x00, 0x05, 1, 2, 3, 4, 5, 0, 0, 0];
+        let stream = [stun.clone(), chan.clone()].concat();
+        for cut in 0..stream.len() {
+            let mut d = TurnFrameDecoder::default();
+            let mut got = Vec::new();
+            for part in [&stream[..cut], &stream[cut..]] {
+                d.extend_from_slice(part);
+                while let Some(p) = d.next_packet().unwrap() {
+                    got.push(p.to_vec());
+                }
+            }
+            assert_eq!(got, vec![stun.clone(), chan.clone()], "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_turn_are_refused() {
+        let mut d = TurnFrameDecoder::default();
+        d.extend_from_slice(&[0x80, 0, 0, 4, 1, 2, 3, 4]);
+        assert_eq!(d.next_packet(), Err(NotTurn));
     }
 }

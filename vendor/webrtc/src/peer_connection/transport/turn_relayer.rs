@@ -36,7 +36,25 @@ pub(crate) enum RTCTurnRelayEventIn {
 pub(crate) enum RTCTurnRelayEventOut {
     LocalIceCandidate(RTCIceCandidateInit),
     TurnGatheringComplete,
+    /// parla patch: a `turn:…?transport=tcp` server to connect to. The driver opens the
+    /// connection off its loop and answers with [`RTCTurnRelayer::add_tcp_client`] or
+    /// [`RTCTurnRelayer::tcp_connect_failed`] under the same id.
+    ConnectTcp(u64, SocketAddr),
 }
+
+/// parla patch: a TURN server reached over TCP whose connection is being opened.
+#[derive(Debug)]
+struct PendingTcpClient {
+    url: String,
+    username: String,
+    password: String,
+    server_addr: SocketAddr,
+}
+
+/// parla patch: a relayed candidate reached over TCP is preferred less than one over UDP
+/// (RFC 8445 §5.1.2.1 leaves local preference to the agent; UDP avoids TCP's head-of-line
+/// blocking), so a path where both work uses UDP.
+const TCP_RELAY_LOCAL_PREFERENCE: u32 = 32_767;
 
 #[derive(Debug)]
 struct PendingPermission {
@@ -51,6 +69,8 @@ struct ManagedTurnClient {
     local_addr: SocketAddr,
     relay_addr: Option<SocketAddr>,
     gather_finished: bool,
+    /// parla patch: how the server is reached (the relay itself is always UDP).
+    to_server: TransportProtocol,
 }
 
 pub(crate) struct RTCTurnRelayer {
@@ -76,6 +96,9 @@ pub(crate) struct RTCTurnRelayer {
     wouts: VecDeque<TaggedBytesMut>,
     routs: VecDeque<TaggedBytesMut>,
     events: VecDeque<RTCTurnRelayEventOut>,
+    /// parla patch: TCP connections to TURN servers not yet open, by id.
+    pending_tcp: HashMap<u64, PendingTcpClient>,
+    next_tcp_id: u64,
 }
 
 impl RTCTurnRelayer {
@@ -104,6 +127,8 @@ impl RTCTurnRelayer {
             wouts: VecDeque::new(),
             routs: VecDeque::new(),
             events: VecDeque::new(),
+            pending_tcp: HashMap::new(),
+            next_tcp_id: 0,
         }
     }
 
@@ -142,6 +167,7 @@ impl RTCTurnRelayer {
         self.pending_permissions.clear();
         self.pending_permission_pairs.clear();
         self.pending_packets.clear();
+        self.pending_tcp.clear();
         self.wouts.clear();
         self.routs.clear();
         self.events.clear();
@@ -274,10 +300,14 @@ impl RTCTurnRelayer {
                     continue;
                 }
 
-                if url.proto.to_string() != "udp" {
-                    warn!("Skipping unsupported non-UDP TURN url {}", url);
-                    continue;
-                }
+                let over_tcp = match url.proto.to_string().as_str() {
+                    "udp" => false,
+                    "tcp" => true,
+                    _ => {
+                        warn!("Skipping TURN url {} of an unsupported transport", url);
+                        continue;
+                    }
+                };
 
                 let turn_server_addr = format!("{}:{}", url.host, url.port);
                 let resolved_addrs = match runtime.resolve_host(&turn_server_addr).await {
@@ -290,6 +320,39 @@ impl RTCTurnRelayer {
                         continue;
                     }
                 };
+
+                if over_tcp {
+                    // parla patch: TURN over TCP (RFC 8656 §3.1). The relay itself is UDP;
+                    // only the leg to the server is TCP, on a connection of its own that the
+                    // driver opens (not one of the UDP sockets host candidates share).
+                    let Some(server_addr) = resolved_addrs.iter().copied().find(|addr| {
+                        self.local_addrs
+                            .iter()
+                            .any(|l| l.is_ipv4() == addr.is_ipv4())
+                    }) else {
+                        continue;
+                    };
+                    let url_text = url.to_string();
+                    let known = self.pending_tcp.values().any(|p| p.url == url_text)
+                        || self.clients.values().any(|c| c.url == url_text);
+                    if known {
+                        continue;
+                    }
+                    let id = self.next_tcp_id;
+                    self.next_tcp_id += 1;
+                    self.pending_tcp.insert(
+                        id,
+                        PendingTcpClient {
+                            url: url_text,
+                            username: url.username.clone(),
+                            password: url.password.clone(),
+                            server_addr,
+                        },
+                    );
+                    self.events
+                        .push_back(RTCTurnRelayEventOut::ConnectTcp(id, server_addr));
+                    continue;
+                }
 
                 for local_addr in &self.local_addrs {
                     let Some(peer_addr) = resolved_addrs
@@ -339,19 +402,86 @@ impl RTCTurnRelayer {
                             local_addr: *local_addr,
                             relay_addr: None,
                             gather_finished: false,
+                            to_server: TransportProtocol::UDP,
                         },
                     );
                 }
             }
         }
 
-        if self.clients.is_empty() {
+        if self.clients.is_empty() && self.pending_tcp.is_empty() {
             self.state = RTCIceGatheringState::Complete;
             self.events
                 .push_back(RTCTurnRelayEventOut::TurnGatheringComplete);
         }
 
         Ok(())
+    }
+
+    /// parla patch: the TCP connection `id` asked for is open as `four_tuple` (its local
+    /// address, the server's). Starts the allocation on it. False when the connection is no
+    /// longer wanted (the configuration changed meanwhile): the caller closes it.
+    pub(crate) fn add_tcp_client(&mut self, id: u64, four_tuple: FourTuple) -> Result<bool> {
+        let Some(pending) = self.pending_tcp.remove(&id) else {
+            return Ok(false);
+        };
+        let client = TurnClient::new(
+            TurnClientConfig {
+                stun_serv_addr: pending.server_addr.to_string(),
+                turn_serv_addr: four_tuple.peer_addr.to_string(),
+                local_addr: four_tuple.local_addr,
+                transport_protocol: TransportProtocol::TCP,
+                username: pending.username,
+                password: pending.password,
+                realm: String::new(),
+                software: String::new(),
+                rto_in_ms: 0,
+                allocation_refresh_interval_cap: self.allocation_refresh_interval_cap,
+            },
+            Arc::clone(&self.crypto_provider),
+        );
+        let mut client = match client {
+            Ok(client) => client,
+            Err(err) => {
+                self.maybe_emit_gathering_complete();
+                return Err(err);
+            }
+        };
+        let allocate_tid = match client.allocate(self.runtime.now()) {
+            Ok(tid) => tid,
+            Err(err) => {
+                self.maybe_emit_gathering_complete();
+                return Err(err);
+            }
+        };
+        debug!(
+            "TURN allocation started over TCP from {} to {} via {}",
+            four_tuple.local_addr, four_tuple.peer_addr, pending.url
+        );
+        self.clients.insert(
+            four_tuple,
+            ManagedTurnClient {
+                client,
+                url: pending.url,
+                allocate_tid,
+                local_addr: four_tuple.local_addr,
+                relay_addr: None,
+                gather_finished: false,
+                to_server: TransportProtocol::TCP,
+            },
+        );
+        Ok(true)
+    }
+
+    /// parla patch: the TCP connection `id` asked for could not be opened.
+    pub(crate) fn tcp_connect_failed(&mut self, id: u64) {
+        if let Some(pending) = self.pending_tcp.remove(&id) {
+            warn!(
+                "TURN server {} ({}) unreachable over TCP",
+                pending.server_addr, pending.url
+            );
+            self.maybe_emit_gathering_complete();
+        }
     }
 
     fn emit_existing_candidates(&mut self) -> Result<()> {
@@ -363,6 +493,7 @@ impl RTCTurnRelayer {
                             relay_addr,
                             managed_client.local_addr,
                             &managed_client.url,
+                            managed_client.to_server,
                         )?,
                     ));
             }
@@ -375,13 +506,22 @@ impl RTCTurnRelayer {
         relay_addr: SocketAddr,
         local_addr: SocketAddr,
         url: &str,
+        to_server: TransportProtocol,
     ) -> Result<RTCIceCandidateInit> {
+        const COMPONENT: u16 = 1;
+        // Zero lets the candidate compute its priority from type and local preference.
+        let priority = if to_server == TransportProtocol::TCP {
+            (1 << 8) * TCP_RELAY_LOCAL_PREFERENCE + (256 - u32::from(COMPONENT))
+        } else {
+            0
+        };
         let candidate = CandidateRelayConfig {
             base_config: CandidateConfig {
                 network: "udp".to_owned(),
                 address: relay_addr.ip().to_string(),
                 port: relay_addr.port(),
-                component: 1,
+                component: COMPONENT,
+                priority,
                 ..Default::default()
             },
             rel_addr: local_addr.ip().to_string(),
@@ -397,6 +537,7 @@ impl RTCTurnRelayer {
 
     fn maybe_emit_gathering_complete(&mut self) {
         if self.state == RTCIceGatheringState::Gathering
+            && self.pending_tcp.is_empty()
             && self.clients.values().all(|client| client.gather_finished)
         {
             self.state = RTCIceGatheringState::Complete;
@@ -710,6 +851,7 @@ impl Protocol<TaggedBytesMut, TaggedBytesMut, RTCTurnRelayEventIn> for RTCTurnRe
                                 relay_addr,
                                 managed_client.local_addr,
                                 &managed_client.url,
+                                managed_client.to_server,
                             ));
                             gathered_complete = true;
                         }
