@@ -419,10 +419,8 @@ fn one_side(spec: &str) {
     let token = spec["token"].as_str().expect("token").to_owned();
     let peer = spec["peer"].as_str().map(str::to_owned);
     let seconds = spec["seconds"].as_u64().unwrap_or(5);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    // The runtime the `parla` binary gives a client.
+    let rt = parla::client::runtime::runtime().expect("runtime");
     rt.block_on(async move {
         let mut config = ClientConfig::new(url, TokenSource::Static(token));
         config.presence = false;

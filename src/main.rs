@@ -27,10 +27,14 @@ fn init_logging(cli: &Cli) -> Option<tracing_appender::non_blocking::WorkerGuard
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let _guard = init_logging(&cli);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // The server takes a worker per core; a client, with its calls, one (client::runtime).
+    let runtime = match cli.command {
+        Some(Command::Serve(_)) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+        _ => parla::client::runtime::runtime(),
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("parla: error[io_error]: cannot start the async runtime: {e}");

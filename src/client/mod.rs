@@ -10,6 +10,7 @@ mod connection;
 mod error;
 pub mod protocol;
 pub mod rest;
+pub mod runtime;
 pub mod session;
 mod token;
 
