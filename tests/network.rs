@@ -374,20 +374,9 @@ async fn a_narrow_path_brings_the_bitrate_down() {
     assert!(handled > 200, "{stats}");
 }
 
-/// Alice and bob on hosts that cannot reach each other, a TURN server (coturn) on the host
-/// between them, reachable from both: the server hands out TURN credentials from its REST
-/// secret, the clients gather relayed candidates, and the call connects and carries audio
-/// both ways through the relay.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_call_between_hosts_that_only_reach_a_turn_server() {
-    if skip_without_namespaces() {
-        return;
-    }
-    if which("turnserver").is_none() {
-        eprintln!("skipped: coturn is not installed (make test installs it)");
-        return;
-    }
-    let hosts = Hosts::new(&Middle::Isolated);
+/// A call of 5 s from alice to bob with a TURN server (coturn) on the middle host, reachable
+/// at both its addresses, and `parla serve` there handing out `urls` with credentials.
+async fn call_through_turn(hosts: &Hosts, urls: &[&str]) -> Sides {
     let secret = "netns-turn-secret-0123";
     let dir = tempfile::tempdir().unwrap();
     let args = common::coturn::Coturn {
@@ -405,11 +394,33 @@ async fn a_call_between_hosts_that_only_reach_a_turn_server() {
         .spawn()
         .expect("turnserver");
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut serve_args = String::new();
+    for u in urls {
+        serve_args.push_str(&format!("--turn {u} "));
+    }
+    serve_args.push_str(&format!("--turn-secret {secret}"));
+    let sides = call(hosts, 5, &ServerOn::Middle, &serve_args).await;
+    let _ = coturn.kill().await;
+    sides
+}
+
+/// Alice and bob on hosts that cannot reach each other, a TURN server (coturn) on the host
+/// between them, reachable from both: the server hands out TURN credentials from its REST
+/// secret, the clients gather relayed candidates, and the call connects and carries audio
+/// both ways through the relay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_between_hosts_that_only_reach_a_turn_server() {
+    if skip_without_namespaces() {
+        return;
+    }
+    if which("turnserver").is_none() {
+        eprintln!("skipped: coturn is not installed (make test installs it)");
+        return;
+    }
+    let hosts = Hosts::new(&Middle::Isolated);
     // Both reach the middle host's addresses (its own, so no forwarding is needed), and
     // nothing beyond them.
-    let serve_args = format!("--turn turn:{R_A}:3478?transport=udp --turn-secret {secret}");
-    let sides = call(&hosts, 5, &ServerOn::Middle, &serve_args).await;
-    let _ = coturn.kill().await;
+    let sides = call_through_turn(&hosts, &[&format!("turn:{R_A}:3478?transport=udp")]).await;
     let bob = &sides.bob["stats"];
     assert!(bob["frames_played"].as_u64() > Some(150), "{bob}");
     let alice = &sides.alice["stats"];
@@ -431,31 +442,16 @@ async fn a_call_with_udp_blocked_goes_through_turn_over_tcp() {
     }
     let hosts = Hosts::new(&Middle::Isolated);
     hosts.block_udp();
-    let secret = "netns-turn-tcp-secret-0123";
-    let dir = tempfile::tempdir().unwrap();
-    let args = common::coturn::Coturn {
-        port: 3478,
-        listen: &[R_A, common::netns::R_B],
-        secret: Some(secret),
-        relay_ports: None,
-        dir: dir.path(),
-    }
-    .args();
-    let mut coturn = Hosts::exec(&hosts.r, "turnserver")
-        .args(&args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("turnserver");
-    tokio::time::sleep(Duration::from_millis(500)).await;
     // A UDP URL first: it is tried and can never answer, so the call shows the TCP one is
     // used because it works, not because it is the only one offered.
-    let serve_args = format!(
-        "--turn turn:{R_A}:3478?transport=udp --turn turn:{R_A}:3478?transport=tcp \
-         --turn-secret {secret}"
-    );
-    let sides = call(&hosts, 5, &ServerOn::Middle, &serve_args).await;
-    let _ = coturn.kill().await;
+    let sides = call_through_turn(
+        &hosts,
+        &[
+            &format!("turn:{R_A}:3478?transport=udp"),
+            &format!("turn:{R_A}:3478?transport=tcp"),
+        ],
+    )
+    .await;
     for (who, side) in [("alice", &sides.alice), ("bob", &sides.bob)] {
         let stats = &side["stats"];
         assert!(

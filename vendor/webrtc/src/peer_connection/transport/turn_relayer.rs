@@ -425,30 +425,25 @@ impl RTCTurnRelayer {
         let Some(pending) = self.pending_tcp.remove(&id) else {
             return Ok(false);
         };
-        let client = TurnClient::new(
-            TurnClientConfig {
-                stun_serv_addr: pending.server_addr.to_string(),
-                turn_serv_addr: four_tuple.peer_addr.to_string(),
-                local_addr: four_tuple.local_addr,
-                transport_protocol: TransportProtocol::TCP,
-                username: pending.username,
-                password: pending.password,
-                realm: String::new(),
-                software: String::new(),
-                rto_in_ms: 0,
-                allocation_refresh_interval_cap: self.allocation_refresh_interval_cap,
-            },
-            Arc::clone(&self.crypto_provider),
-        );
-        let mut client = match client {
-            Ok(client) => client,
-            Err(err) => {
-                self.maybe_emit_gathering_complete();
-                return Err(err);
-            }
+        let config = TurnClientConfig {
+            stun_serv_addr: pending.server_addr.to_string(),
+            turn_serv_addr: four_tuple.peer_addr.to_string(),
+            local_addr: four_tuple.local_addr,
+            transport_protocol: TransportProtocol::TCP,
+            username: pending.username,
+            password: pending.password,
+            realm: String::new(),
+            software: String::new(),
+            rto_in_ms: 0,
+            allocation_refresh_interval_cap: self.allocation_refresh_interval_cap,
         };
-        let allocate_tid = match client.allocate(self.runtime.now()) {
-            Ok(tid) => tid,
+        let started =
+            TurnClient::new(config, Arc::clone(&self.crypto_provider)).and_then(|mut client| {
+                let tid = client.allocate(self.runtime.now())?;
+                Ok((client, tid))
+            });
+        let (client, allocate_tid) = match started {
+            Ok(started) => started,
             Err(err) => {
                 self.maybe_emit_gathering_complete();
                 return Err(err);
