@@ -30,7 +30,7 @@ struct Pty {
     child: Box<dyn Child + Send + Sync>,
     /// Kept open for as long as the child runs (closing it hangs the child up).
     _master: Box<dyn MasterPty + Send>,
-    writer: Box<dyn Write + Send>,
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
     parser: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
     reader: Option<std::thread::JoinHandle<()>>,
@@ -38,6 +38,13 @@ struct Pty {
 
 impl Pty {
     fn spawn(cmd: CommandBuilder) -> Pty {
+        Pty::spawn_as(cmd, false)
+    }
+
+    /// Starts the child in a terminal that answers the questions a terminal is asked
+    /// (primary device attributes), and with `kitty` says it speaks the kitty keyboard
+    /// protocol.
+    fn spawn_as(cmd: CommandBuilder, kitty: bool) -> Pty {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -50,10 +57,10 @@ impl Pty {
         // Only the child holds the slave end: its output ends when it exits.
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
+        let writer = Arc::new(Mutex::new(pair.master.take_writer().unwrap()));
         let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
         let raw = Arc::new(Mutex::new(Vec::new()));
-        let (p, r) = (parser.clone(), raw.clone());
+        let (p, r, w) = (parser.clone(), raw.clone(), writer.clone());
         let reader = std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             loop {
@@ -61,8 +68,19 @@ impl Pty {
                     // EOF, or EIO once the child closed its side.
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
-                        r.lock().unwrap().extend_from_slice(&buf[..n]);
-                        p.lock().unwrap().process(&buf[..n]);
+                        let chunk = &buf[..n];
+                        r.lock().unwrap().extend_from_slice(chunk);
+                        p.lock().unwrap().process(chunk);
+                        // Asked what it is: a VT220-class terminal (and kitty keyboard
+                        // flags, when it has them).
+                        if contains(chunk, b"\x1b[c") {
+                            let mut w = w.lock().unwrap();
+                            if kitty && contains(chunk, b"\x1b[?u") {
+                                let _ = w.write_all(b"\x1b[?0u");
+                            }
+                            let _ = w.write_all(b"\x1b[?62;22c");
+                            let _ = w.flush();
+                        }
                     }
                 }
             }
@@ -82,10 +100,9 @@ impl Pty {
     }
 
     fn send(&mut self, bytes: &[u8]) {
-        self.writer
-            .write_all(bytes)
-            .expect("type into the terminal");
-        self.writer.flush().unwrap();
+        let mut w = self.writer.lock().unwrap();
+        w.write_all(bytes).expect("type into the terminal");
+        w.flush().unwrap();
     }
 
     /// Esc alone, then waits until the screen shows it was taken (`done`), so the next
@@ -194,20 +211,13 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_interface_chats_and_calls_in_a_real_terminal() {
-    let t = TestServer::start().await;
-    demo::seed(&t.server).await.unwrap();
-    let chat_bot = demo::spawn_chat_bot(&t.server).unwrap();
-    let echo_bot = demo::spawn_echo_bot(&t.server, "127.0.0.1:0").unwrap();
-    let menu_bot = demo::spawn_ivr_bot(&t.server, "127.0.0.1:0").unwrap();
-    let (token, _) = t
-        .server
-        .state()
-        .mint_token(demo::DEMO_USER, chrono::Utc::now(), 3600)
-        .await
-        .unwrap();
-
+/// `parla` in a pseudo-terminal, signed in as the demo user against `t`, with a home of
+/// its own (config, logs, the control socket); returns the runtime directory too.
+fn launch(
+    t: &TestServer,
+    token: &str,
+    kitty: bool,
+) -> (Pty, tempfile::TempDir, std::path::PathBuf) {
     // A home of its own: config, logs, the control socket.
     let home = tempfile::tempdir().unwrap();
     let dir = |name: &str| {
@@ -231,7 +241,7 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
         }
     }
     cmd.env("PARLA_SERVER", t.url());
-    cmd.env("PARLA_TOKEN", &token);
+    cmd.env("PARLA_TOKEN", token);
     cmd.env("TERM", "xterm-256color");
     cmd.env("LANG", "C.UTF-8"); // English whatever the machine's locale
     cmd.env("HOME", home.path());
@@ -239,8 +249,25 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
     cmd.env("XDG_DATA_HOME", &data);
     cmd.env("XDG_RUNTIME_DIR", &runtime);
     cmd.cwd(home.path());
+    (Pty::spawn_as(cmd, kitty), home, runtime)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_interface_chats_and_calls_in_a_real_terminal() {
+    let t = TestServer::start().await;
+    demo::seed(&t.server).await.unwrap();
+    let chat_bot = demo::spawn_chat_bot(&t.server).unwrap();
+    let echo_bot = demo::spawn_echo_bot(&t.server, "127.0.0.1:0").unwrap();
+    let menu_bot = demo::spawn_ivr_bot(&t.server, "127.0.0.1:0").unwrap();
+    let (token, _) = t
+        .server
+        .state()
+        .mint_token(demo::DEMO_USER, chrono::Utc::now(), 3600)
+        .await
+        .unwrap();
+
     let started = Instant::now();
-    let mut pty = Pty::spawn(cmd);
+    let (mut pty, _home, runtime) = launch(&t, &token, false);
 
     // Signed in, with the demo's people listed.
     pty.wait("\"Connected\" in the status line", |s| {
@@ -419,4 +446,140 @@ async fn an_error_after_taking_the_terminal_gives_it_back() {
         "no error after leaving: {after:?}"
     );
     assert!(pty.screen().contains("session.cast"), "{}", pty.screen());
+}
+
+/// A person at the keyboard, in a terminal that speaks the kitty keyboard protocol: edits
+/// a message in the middle, ends a line with shift-enter, pastes several lines, scrolls past
+/// the top of a long conversation and back, keeps typing while a call arrives (the keys
+/// that used to answer it stay text), silences it, answers it afterwards, and is asked
+/// before quitting with the call up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_edits_pastes_scrolls_and_types_through_an_incoming_call() {
+    let t = TestServer::start().await;
+    demo::seed(&t.server).await.unwrap();
+    let chat_bot = demo::spawn_chat_bot(&t.server).unwrap();
+    // Bob's conversation holds more than a screen.
+    let bob = t.rest_for("bob").await;
+    let ch = bob.open_direct(demo::DEMO_USER).await.unwrap();
+    for i in 1..=40 {
+        bob.send(&ch.channel_id, &format!("b{i}"), &format!("backlog {i}"))
+            .await
+            .unwrap();
+    }
+    let (token, _) = t
+        .server
+        .state()
+        .mint_token(demo::DEMO_USER, chrono::Utc::now(), 3600)
+        .await
+        .unwrap();
+    let (mut pty, _home, _runtime) = launch(&t, &token, true);
+    pty.wait("\"Connected\" in the status line", |s| {
+        status_line(s).starts_with("Connected")
+    })
+    .await;
+    assert!(
+        contains(&pty.raw.lock().unwrap(), b"\x1b[>1u"),
+        "the kitty keyboard flags were not pushed"
+    );
+
+    // Bob's conversation is the newest: open it, scroll past the top, come back.
+    pty.send(b"\r");
+    pty.wait_text("backlog 40").await;
+    // PageUp until the top (older pages load on the way), then more: the view stays with
+    // the oldest message at the top and the pane full.
+    let top = |s: &str| {
+        s.contains("Hi! Welcome to parla.") && s.contains("backlog 3") && s.contains("more below")
+    };
+    for _ in 0..40 {
+        if top(&pty.screen()) {
+            break;
+        }
+        pty.send(b"\x1b[5~"); // PageUp
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    pty.send(b"\x1b[5~\x1b[5~\x1b[5~");
+    pty.wait("the oldest message at the top, the pane full", top)
+        .await;
+    pty.send(b"\x1b[F"); // End
+    pty.wait("the newest message again", |s| {
+        s.contains("backlog 40") && !s.contains("more below")
+    })
+    .await;
+
+    // People: alice. Write with the cursor moved back, a shift-enter line, then send.
+    pty.send(b"\t\t/alice\r\r");
+    pty.wait_text("No messages yet").await;
+    pty.send(b"i");
+    pty.send(b"wrld");
+    pty.send(b"\x1b[D\x1b[D\x1b[D"); // Left x3
+    pty.send(b"o");
+    pty.send(b"\x01hello "); // ctrl-a
+    pty.send(b"\x05"); // ctrl-e
+    pty.send(b"\x1b[13;2u"); // shift-enter, as the kitty protocol sends it
+    pty.send(b"second line\r");
+    pty.wait("the edited message and alice's reply", |s| {
+        s.lines()
+            .any(|l| l.contains("  hello world") && !l.contains("second"))
+            && s.contains("  second line")
+            && s.contains("You said:")
+    })
+    .await;
+
+    // A paste of several lines (CR line ends) is text, line breaks kept.
+    pty.send(b"\x1b[200~pasted one\rpasted two\x1b[201~\r");
+    pty.wait("the pasted message on two lines", |s| {
+        s.lines()
+            .any(|l| l.contains("pasted one") && !l.contains("two"))
+            && s.contains("  pasted two")
+    })
+    .await;
+
+    // Carol calls while a message is being written.
+    pty.send(b"draft: ");
+    let caller = demo::spawn_caller_bot(&t.server, "127.0.0.1:0", Duration::ZERO).unwrap();
+    pty.wait_text("is calling you").await;
+    pty.send(b"bad enough");
+    pty.wait("the keys typed while it rings, in the composer", |s| {
+        s.contains("draft: bad enough")
+    })
+    .await;
+    let s = pty.screen();
+    assert!(
+        s.contains("is calling you") && !s.contains("In a call with Carol"),
+        "typing answered or declined the call:\n{}",
+        frame(&s)
+    );
+    // Esc leaves the composer; Esc again silences; the call bar still offers to answer.
+    pty.esc_until("the composer left", |s| !s.contains("Message · "))
+        .await;
+    pty.esc_until("the window closed", |s| !s.contains("is calling you"))
+        .await;
+    pty.wait("the call still ringing in the call bar", |s| {
+        s.contains("Carol (calls you) is calling") && s.contains("alt-a answer")
+    })
+    .await;
+    pty.send(b"\x1ba"); // alt-a
+    pty.wait_text("In a call with Carol").await;
+
+    // Quitting asks first; n stays, y quits (and hangs up).
+    pty.send(b"\x03");
+    pty.wait_text("Quit parla? Still open: calls: 1, unsent drafts: 1")
+        .await;
+    pty.send(b"n");
+    pty.wait("the question gone", |s| {
+        !s.contains("Quit parla?") && s.contains("In a call with Carol")
+    })
+    .await;
+    pty.send(b"\x03");
+    pty.wait_text("Quit parla?").await;
+    pty.send(b"y");
+    let status = pty.wait_exit(Duration::from_secs(10)).await;
+    assert!(status.success(), "parla exited with {status:?}");
+    let raw = pty.output_after_exit().await;
+    assert!(
+        contains(&raw, b"\x1b[<1u"),
+        "the kitty keyboard flags were not popped"
+    );
+    caller.stop();
+    chat_bot.stop();
 }

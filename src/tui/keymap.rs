@@ -34,6 +34,29 @@ pub enum Action {
     ToggleMute,
     Dialpad,
     SwitchCall,
+    Silence,
+    ScrollTop,
+    ScrollBottom,
+    CursorLeft,
+    CursorRight,
+    WordLeft,
+    WordRight,
+    LineStart,
+    LineEnd,
+    DeleteBack,
+    DeleteForward,
+    DeleteWordBack,
+    DeleteWordForward,
+    KillLineStart,
+    KillLineEnd,
+    Yank,
+    LineUp,
+    LineDown,
+    NormalMode,
+    Insert,
+    Append,
+    InsertLineStart,
+    AppendLineEnd,
 }
 
 /// Where a binding applies.
@@ -44,6 +67,8 @@ pub enum Mode {
     List,
     Chat,
     Composer,
+    /// The composer's normal mode (vim keymap): keys move and edit, they do not type.
+    ComposerNormal,
     Incoming,
     Dialpad,
 }
@@ -91,6 +116,29 @@ named!(Action {
     ToggleMute = "toggle_mute",
     Dialpad = "dialpad",
     SwitchCall = "switch_call",
+    Silence = "silence",
+    ScrollTop = "scroll_top",
+    ScrollBottom = "scroll_bottom",
+    CursorLeft = "cursor_left",
+    CursorRight = "cursor_right",
+    WordLeft = "word_left",
+    WordRight = "word_right",
+    LineStart = "line_start",
+    LineEnd = "line_end",
+    DeleteBack = "delete_back",
+    DeleteForward = "delete_forward",
+    DeleteWordBack = "delete_word_back",
+    DeleteWordForward = "delete_word_forward",
+    KillLineStart = "kill_line_start",
+    KillLineEnd = "kill_line_end",
+    Yank = "yank",
+    LineUp = "line_up",
+    LineDown = "line_down",
+    NormalMode = "normal_mode",
+    Insert = "insert",
+    Append = "append",
+    InsertLineStart = "insert_line_start",
+    AppendLineEnd = "append_line_end",
 });
 
 named!(Mode {
@@ -98,6 +146,7 @@ named!(Mode {
     List = "list",
     Chat = "chat",
     Composer = "composer",
+    ComposerNormal = "composer_normal",
     Incoming = "incoming",
     Dialpad = "dialpad",
 });
@@ -320,14 +369,26 @@ impl Keymap {
         self.bindings.get(&(mode, key.clone())).map(|b| b.action)
     }
 
-    /// The key to show for an action in a mode (or globally): a letter or chord before a
-    /// function key, the shortest first.
+    /// The key to show for an action in a mode (or globally): the mode's own before a
+    /// global one, a letter or chord before a function key, the shortest first. A global
+    /// key the mode binds to something else does not count.
     pub fn key_for(&self, mode: Mode, action: Action) -> Option<&Key> {
         self.bindings
             .iter()
-            .filter(|((m, _), b)| (*m == mode || *m == Mode::Global) && b.action == action)
+            .filter(|((m, k), b)| {
+                b.action == action
+                    && (*m == mode
+                        // A global key counts unless the mode gives it another meaning.
+                        || (*m == Mode::Global && self.action_in(mode, k).is_none()))
+            })
+            .min_by_key(|((m, k), _)| {
+                (
+                    *m != mode,
+                    k.name.len() > 1 && k.name.starts_with('f'),
+                    k.name.len(),
+                )
+            })
             .map(|((_, k), _)| k)
-            .min_by_key(|k| (k.name.len() > 1 && k.name.starts_with('f'), k.name.len()))
     }
 
     /// Every binding, grouped by mode, for the help overlay.

@@ -773,7 +773,7 @@ quit
             .flatten()
             .collect();
         for k in [
-            "tab", "/", "enter", "i", "esc", "c", "alt-d", "alt-h", "alt-e", "a", "?",
+            "tab", "/", "enter", "i", "esc", "c", "alt-d", "alt-h", "alt-e", "alt-a", "?",
         ] {
             assert!(keys.iter().any(|x| x == k), "the tour never presses {k}");
         }

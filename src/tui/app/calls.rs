@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use super::{App, CallRow, Job, Modal, Pane, QUALITY_HISTORY};
+use super::{App, CallRow, Job, MissedCall, Modal, Pane, MISSED, QUALITY_HISTORY};
 use crate::client::call::{CallState, CallView};
 use crate::media::stats::CallStats;
 use crate::proto::{ChannelKind, DeclineReason};
@@ -72,6 +72,38 @@ impl App {
         }
         out.push(Job::Answer { room_id });
         out
+    }
+
+    /// Silences the ring tone of the ringing call; it keeps ringing on screen, where it
+    /// can still be answered (call bar, Calls pane, the answer key).
+    pub(super) fn silence(&mut self) -> Vec<Job> {
+        let Some(room_id) = self.ringing_room() else {
+            return Vec::new();
+        };
+        if matches!(self.modal, Some(Modal::Incoming { .. })) {
+            self.modal = None;
+        }
+        vec![Job::Ring { room_id, on: false }]
+    }
+
+    /// Enter on the Calls pane: a ringing call is answered, a missed one called back,
+    /// any other becomes the call the keys act on.
+    pub(super) fn open_call_row(&mut self) -> Vec<Job> {
+        let i = self.selection(Pane::Calls);
+        if let Some(c) = self.calls.get(i) {
+            if c.view.state == CallState::Ringing {
+                let room = c.view.call.room_id.clone();
+                return self.answer(Some(room));
+            }
+            self.current_call = i;
+            return Vec::new();
+        }
+        match self.missed.get(i - self.calls.len()) {
+            Some(m) => vec![Job::Dial {
+                users: vec![m.from.clone()],
+            }],
+            None => Vec::new(),
+        }
     }
 
     pub(super) fn decline_ringing(&mut self, reason: DeclineReason) -> Vec<Job> {
@@ -150,7 +182,7 @@ impl App {
             if let CallState::Ended { reason } = view.state {
                 let who = self.call_peers(view);
                 let reason_text = self.strings.get(&reason_key(reason)).to_owned();
-                if reason_is_timeout(view) {
+                if is_missed(view) {
                     self.toast(self.strings.fmt("toast.missed", &[("who", &who)]));
                 } else {
                     self.toast(
@@ -161,6 +193,18 @@ impl App {
             }
             if matches!(&self.modal, Some(Modal::Dialpad { room_id, .. }) if *room_id == room) {
                 self.modal = None;
+            }
+            if is_missed(view) {
+                self.missed.insert(
+                    0,
+                    MissedCall {
+                        room_id: room.clone(),
+                        from: view.call.caller.clone(),
+                        at: self.now,
+                    },
+                );
+                self.missed.truncate(MISSED);
+                self.missed_unseen += 1;
             }
             self.calls.retain(|c| c.view.call.room_id != room);
             if self.current_call >= self.calls.len() {
@@ -199,13 +243,18 @@ impl App {
     }
 }
 
-/// An incoming call that rang out unanswered.
-pub(super) fn reason_is_timeout(view: &CallView) -> bool {
-    view.state
-        == CallState::Ended {
-            reason: crate::proto::EndReason::Timeout,
-        }
-        && view.direction == crate::client::call::Direction::Incoming
+/// An incoming call that ended before it was answered, without being declined here: it
+/// rang out, or the caller gave up.
+fn is_missed(view: &CallView) -> bool {
+    use crate::proto::EndReason;
+    view.direction == crate::client::call::Direction::Incoming
+        && view.connected_at.is_none()
+        && matches!(
+            view.state,
+            CallState::Ended {
+                reason: EndReason::Timeout | EndReason::Canceled
+            }
+        )
 }
 
 pub fn reason_key(reason: crate::proto::EndReason) -> String {

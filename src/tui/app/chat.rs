@@ -1,7 +1,7 @@
 //! Channels and their messages: opening, scrolling back, writing, sending, read marks.
 
 use super::input::step_index;
-use super::{App, Delivery, Job, MessageRow, Pane};
+use super::{App, Delivery, Job, MessageRow, Pane, HISTORY};
 use crate::proto::{ChannelKind, Message};
 
 impl App {
@@ -11,13 +11,24 @@ impl App {
         let Some(id) = self.current.clone() else {
             return Vec::new();
         };
+        // The view stops where the oldest message reaches the top of the pane (as last
+        // drawn), not with it alone over a blank pane.
+        let top = (self.drawn_for.as_deref() == Some(id.as_str())).then_some(self.areas.chat_top);
         let Some(log) = self.logs.get_mut(&id) else {
             return Vec::new();
         };
         let max = log.rows.len().saturating_sub(1);
+        let max = top.map_or(max, |t| t.min(max));
         log.scroll = step_index(log.scroll, lines, max);
+        if log.scroll == 0 {
+            log.new_below = 0;
+        }
         // One page at a time: more presses at the top wait for the page on its way.
-        if log.scroll + 20 >= log.rows.len() && !log.complete && !log.loading {
+        if (log.scroll + 20 >= log.rows.len() || log.scroll == max)
+            && !log.complete
+            && !log.loading
+            && lines > 0
+        {
             if let Some(seq) = log.rows.first().and_then(|r| r.seq) {
                 log.loading = true;
                 return vec![Job::LoadOlder {
@@ -65,12 +76,7 @@ impl App {
                     None => Vec::new(),
                 }
             }
-            Pane::Calls => {
-                self.current_call = self
-                    .selection(Pane::Calls)
-                    .min(self.calls.len().saturating_sub(1));
-                Vec::new()
-            }
+            Pane::Calls => self.open_call_row(),
             Pane::Chat => Vec::new(),
         }
     }
@@ -87,8 +93,18 @@ impl App {
         {
             self.select(Pane::Channels, i);
         }
+        // Where you left off: the unread line goes above the first message not read.
+        let unread_after = self
+            .channels
+            .iter()
+            .find(|c| c.channel_id == channel_id)
+            .filter(|c| c.unread_count > 0)
+            .map(|c| c.read_seq);
+        self.history_at = None;
         let log = self.logs.entry(channel_id.to_owned()).or_default();
         log.scroll = 0;
+        log.new_below = 0;
+        log.unread_after = unread_after;
         let mut out = Vec::new();
         if log.loaded {
             out.extend(self.mark_read_current());
@@ -123,10 +139,22 @@ impl App {
         let Some(id) = self.current.clone() else {
             return Vec::new();
         };
-        let text = self.drafts.remove(&id).unwrap_or_default();
+        let text = self
+            .drafts
+            .get_mut(&id)
+            .map(super::editor::Draft::take)
+            .unwrap_or_default();
         let text = text.trim_end_matches('\n').to_owned();
         if text.trim().is_empty() {
             return Vec::new();
+        }
+        self.history_at = None;
+        self.drafts.remove(&id);
+        if self.history.last() != Some(&text) {
+            self.history.push(text.clone());
+            if self.history.len() > HISTORY {
+                self.history.remove(0);
+            }
         }
         vec![Job::Send {
             channel_id: id,
@@ -224,8 +252,12 @@ impl App {
                     .position(|r| r.seq.is_none_or(|s| s > message.seq))
                     .unwrap_or(log.rows.len());
                 log.rows.insert(pos, row);
+                // Scrolled up: the view stays put, and the mark below counts what came.
                 if log.scroll > 0 {
                     log.scroll += 1;
+                    if !mine {
+                        log.new_below += 1;
+                    }
                 }
             }
         }

@@ -5,6 +5,7 @@ use ratatui::crossterm::event::{
 };
 use ratatui::layout::Position;
 
+use super::editor::Draft;
 use super::{App, Job, Modal, Pane, PANES};
 use crate::proto::DeclineReason;
 use crate::tui::keymap::{Action, Key, Mode};
@@ -17,7 +18,6 @@ impl App {
         }
         self.dirty = true;
         let k = key_of(&key);
-        let mode = self.mode();
         // Typing goes to the composer, the filter or the dialpad before any binding that
         // is not a control key.
         let plain_char = match key.code {
@@ -30,49 +30,26 @@ impl App {
             }
             _ => None,
         };
-        if let Some(Modal::Help { scroll }) = &mut self.modal {
-            match key.code {
-                KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1),
-                KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
-                KeyCode::PageDown => *scroll = scroll.saturating_add(10),
-                KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
-                KeyCode::Esc | KeyCode::Char('q') => self.modal = None,
-                _ => {
-                    if let Some(a) = self.keymap.action(Mode::Global, &k) {
-                        if a == Action::Help || a == Action::Quit {
-                            return self.on_action(a);
-                        }
-                    }
-                }
-            }
-            return Vec::new();
+        if let Some(jobs) = self.on_window_key(&key, &k) {
+            return jobs;
         }
+        let mode = self.mode();
         if mode == Mode::Dialpad {
             if let Some(c) = plain_char.filter(|c| "0123456789*#ABCDabcd".contains(*c)) {
                 return self.dialpad_digit(c.to_ascii_uppercase());
             }
         }
         if self.filtering && self.modal.is_none() {
-            match key.code {
-                KeyCode::Esc => {
-                    self.filtering = false;
-                    self.filter.clear();
-                }
-                KeyCode::Enter => self.filtering = false,
-                KeyCode::Backspace => {
-                    self.filter.pop();
-                }
-                KeyCode::Char(c) if plain_char.is_some() => {
-                    self.filter.push(c);
-                    self.select(self.focus, 0);
-                }
-                _ => {
-                    if let Some(a) = self.lookup(mode, &k) {
-                        return self.on_action(a);
-                    }
-                }
+            return self.on_filter_key(&key, &k, plain_char.is_some(), mode);
+        }
+        // The incoming-call window's own keys (esc: silence) apply only where they cannot
+        // be typed: not in the composer, not in the filter.
+        if matches!(self.modal, Some(Modal::Incoming { .. }))
+            && matches!(mode, Mode::List | Mode::Chat)
+        {
+            if let Some(a) = self.keymap.action_in(Mode::Incoming, &k) {
+                return self.on_action(a);
             }
-            return Vec::new();
         }
         // While writing, a printable key is text, even one bound elsewhere (`?`, `c`).
         let binding = if mode == Mode::Composer && plain_char.is_some() {
@@ -84,33 +61,93 @@ impl App {
             return self.on_action(a);
         }
         if mode == Mode::Composer {
-            let draft = self.draft_mut();
-            match key.code {
-                KeyCode::Char(c)
-                    if plain_char.is_some() || key.modifiers == KeyModifiers::SHIFT =>
-                {
-                    if let Some(d) = draft {
-                        d.push(c);
-                    }
+            if let KeyCode::Char(c) = key.code {
+                if plain_char.is_some() || key.modifiers == KeyModifiers::SHIFT {
+                    self.edit(|d| d.insert_char(c));
                 }
-                KeyCode::Backspace => {
-                    if let Some(d) = draft {
-                        d.pop();
-                    }
-                }
-                _ => {}
             }
         }
         Vec::new()
     }
 
-    /// Text pasted into the terminal: into the composer when writing.
-    pub fn on_paste(&mut self, text: &str) {
-        if self.composing {
-            if let Some(d) = self.draft_mut() {
-                d.push_str(text);
+    /// Keys for a window that takes them all (help, the quit question); `None` when no
+    /// such window is up.
+    fn on_window_key(&mut self, key: &KeyEvent, k: &Key) -> Option<Vec<Job>> {
+        match &mut self.modal {
+            Some(Modal::Help { scroll }) => {
+                match key.code {
+                    KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1),
+                    KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+                    KeyCode::PageDown => *scroll = scroll.saturating_add(10),
+                    KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
+                    KeyCode::Esc | KeyCode::Char('q') => self.modal = None,
+                    _ => {
+                        if let Some(a) = self.keymap.action(Mode::Global, k) {
+                            if a == Action::Help || a == Action::Quit {
+                                return Some(self.on_action(a));
+                            }
+                        }
+                    }
+                }
+                Some(Vec::new())
             }
-            self.dirty = true;
+            Some(Modal::ConfirmQuit { .. }) => {
+                // Yes: y, enter, or the quit key again. No: n, esc.
+                let again = self.keymap.action(Mode::Global, k) == Some(Action::Quit);
+                match key.code {
+                    KeyCode::Char('y' | 'Y') | KeyCode::Enter => return Some(vec![Job::Quit]),
+                    _ if again => return Some(vec![Job::Quit]),
+                    KeyCode::Char('n' | 'N') | KeyCode::Esc => self.modal = None,
+                    _ => {}
+                }
+                Some(Vec::new())
+            }
+            _ => None,
+        }
+    }
+
+    /// Keys while filtering a list: text goes into the filter.
+    fn on_filter_key(&mut self, key: &KeyEvent, k: &Key, plain: bool, mode: Mode) -> Vec<Job> {
+        match key.code {
+            KeyCode::Esc => {
+                self.filtering = false;
+                self.filter.clear();
+            }
+            KeyCode::Enter => self.filtering = false,
+            KeyCode::Backspace => {
+                self.filter.pop();
+            }
+            KeyCode::Char(c) if plain => {
+                self.filter.push(c);
+                self.select(self.focus, 0);
+            }
+            _ => {
+                if let Some(a) = self.lookup(mode, k) {
+                    return self.on_action(a);
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// Text pasted into the terminal: inserted as text, never taken as keys. Into the
+    /// filter while filtering, else into the open conversation's composer (opened for it).
+    pub fn on_paste(&mut self, text: &str) {
+        self.dirty = true;
+        if self.modal_takes_keys() {
+            return;
+        }
+        if self.filtering {
+            let line = text.split(['\r', '\n']).next().unwrap_or_default();
+            self.filter.push_str(line);
+            self.select(self.focus, 0);
+            return;
+        }
+        if self.current.is_some() {
+            self.focus = Pane::Chat;
+            self.composing = true;
+            self.composer_normal = false;
+            self.edit(|d| d.insert(text));
         }
     }
 
@@ -118,16 +155,148 @@ impl App {
         self.keymap.action(mode, key)
     }
 
-    pub(super) fn draft_mut(&mut self) -> Option<&mut String> {
+    /// Changes the open conversation's draft.
+    pub(super) fn edit<R>(&mut self, change: impl FnOnce(&mut Draft) -> R) -> Option<R> {
         let id = self.current.clone()?;
-        Some(self.drafts.entry(id).or_default())
+        Some(change(self.drafts.entry(id).or_default()))
+    }
+
+    /// A kill: what went is kept for yanking back.
+    fn kill(&mut self, change: impl FnOnce(&mut Draft) -> String) {
+        if let Some(gone) = self.edit(change).filter(|g| !g.is_empty()) {
+            self.killed = gone;
+        }
+    }
+
+    /// Up from the composer's first line: the message sent before the one shown.
+    fn history_back(&mut self) {
+        let Some(id) = self.current.clone() else {
+            return;
+        };
+        if self.history.is_empty() {
+            return;
+        }
+        let draft = self.drafts.entry(id).or_default();
+        let at = match &self.history_at {
+            None => {
+                self.history_at = Some((self.history.len() - 1, draft.clone()));
+                self.history.len() - 1
+            }
+            Some((0, _)) => return,
+            Some((i, saved)) => {
+                let i = i - 1;
+                self.history_at = Some((i, saved.clone()));
+                i
+            }
+        };
+        *draft = Draft::with_text(&self.history[at]);
+    }
+
+    /// Down from the composer's last line: the later message, then the draft again.
+    fn history_forward(&mut self) {
+        let Some(id) = self.current.clone() else {
+            return;
+        };
+        let Some((i, saved)) = self.history_at.take() else {
+            return;
+        };
+        let draft = self.drafts.entry(id).or_default();
+        if i + 1 < self.history.len() {
+            *draft = Draft::with_text(&self.history[i + 1]);
+            self.history_at = Some((i + 1, saved));
+        } else {
+            *draft = saved;
+        }
+    }
+
+    /// An editing action in the composer; false when `action` is not one.
+    fn on_edit(&mut self, action: Action) -> bool {
+        match action {
+            Action::CursorLeft => {
+                self.edit(Draft::left);
+            }
+            Action::CursorRight => {
+                self.edit(Draft::right);
+            }
+            Action::WordLeft => {
+                self.edit(Draft::word_left);
+            }
+            Action::WordRight => {
+                self.edit(Draft::word_right);
+            }
+            Action::LineStart => {
+                self.edit(Draft::line_start);
+            }
+            Action::LineEnd => {
+                self.edit(Draft::line_end);
+            }
+            Action::DeleteBack => {
+                self.edit(Draft::delete_back);
+            }
+            Action::DeleteForward => {
+                self.edit(Draft::delete_forward);
+            }
+            Action::DeleteWordBack => self.kill(Draft::delete_word_back),
+            Action::DeleteWordForward => self.kill(Draft::delete_word_forward),
+            Action::KillLineStart => self.kill(Draft::kill_line_start),
+            Action::KillLineEnd => self.kill(Draft::kill_line_end),
+            Action::Yank => {
+                let text = self.killed.clone();
+                self.edit(|d| d.insert(&text));
+            }
+            Action::LineUp => {
+                if self.edit(Draft::line_up) == Some(false) {
+                    self.history_back();
+                }
+            }
+            Action::LineDown => {
+                if self.edit(Draft::line_down) == Some(false) {
+                    self.history_forward();
+                }
+            }
+            Action::NormalMode => self.composer_normal = true,
+            Action::Insert | Action::Append | Action::InsertLineStart | Action::AppendLineEnd => {
+                match action {
+                    Action::Append => {
+                        self.edit(Draft::right);
+                    }
+                    Action::InsertLineStart => {
+                        self.edit(Draft::line_start);
+                    }
+                    Action::AppendLineEnd => {
+                        self.edit(Draft::line_end);
+                    }
+                    _ => {}
+                }
+                if self.current.is_some() {
+                    self.focus = Pane::Chat;
+                    self.composing = true;
+                    self.composer_normal = false;
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Whether quitting now would end a call or drop a draft.
+    fn quit_question(&self) -> Option<Modal> {
+        let calls = self.calls.iter().filter(|c| !c.view.is_ended()).count();
+        let drafts = self.drafts.values().filter(|d| !d.is_empty()).count();
+        (calls > 0 || drafts > 0).then_some(Modal::ConfirmQuit { calls, drafts })
     }
 
     pub fn on_action(&mut self, action: Action) -> Vec<Job> {
         self.dirty = true;
         let mut out = Vec::new();
+        if self.on_edit(action) {
+            return out;
+        }
         match action {
-            Action::Quit => out.push(Job::Quit),
+            Action::Quit => match self.quit_question() {
+                Some(ask) => self.modal = Some(ask),
+                None => out.push(Job::Quit),
+            },
             Action::Help => {
                 self.modal = match self.modal {
                     Some(Modal::Help { .. }) => None,
@@ -145,11 +314,14 @@ impl App {
                     (i + n - 1) % n
                 };
                 self.focus = PANES[next];
+                self.on_focus();
             }
             Action::Up => self.move_selection(-1),
             Action::Down => self.move_selection(1),
             Action::PageUp => out.extend(self.scroll_chat(10)),
             Action::PageDown => out.extend(self.scroll_chat(-10)),
+            Action::ScrollTop => out.extend(self.scroll_chat(i64::MAX)),
+            Action::ScrollBottom => out.extend(self.scroll_chat(i64::MIN)),
             Action::Open => out.extend(self.open_selected()),
             Action::Filter => {
                 if matches!(self.focus, Pane::Users | Pane::Channels) {
@@ -157,33 +329,26 @@ impl App {
                     self.filter.clear();
                 }
             }
-            Action::Compose => {
-                if self.current.is_some() {
-                    self.focus = Pane::Chat;
-                    self.composing = true;
-                }
+            Action::Compose if self.current.is_some() => {
+                self.focus = Pane::Chat;
+                self.composing = true;
+                self.composer_normal = false;
             }
             Action::Send => out.extend(self.send_draft()),
             Action::Newline => {
-                if let Some(d) = self.draft_mut() {
-                    d.push('\n');
-                }
+                self.edit(|d| d.insert_char('\n'));
             }
             Action::Cancel => match &self.modal {
-                Some(Modal::Incoming { room_id }) => {
-                    // Esc silences the ring tone; the call keeps ringing on screen.
-                    out.push(Job::Ring {
-                        room_id: room_id.clone(),
-                        on: false,
-                    });
+                Some(Modal::Dialpad { .. } | Modal::Help { .. } | Modal::ConfirmQuit { .. }) => {
                     self.modal = None;
                 }
-                Some(_) => self.modal = None,
-                None => {
+                _ => {
                     self.composing = false;
+                    self.composer_normal = false;
                     self.filtering = false;
                 }
             },
+            Action::Silence => out.extend(self.silence()),
             Action::Retry => out.extend(self.retry_failed()),
             Action::Dial => out.extend(self.dial_selected()),
             Action::Answer => out.extend(self.answer(None)),
@@ -222,15 +387,24 @@ impl App {
                 }
             }
             Action::SwitchCall => out.extend(self.switch_call()),
+            // Editing actions are taken above.
+            _ => {}
         }
         out
+    }
+
+    /// The focus moved to a pane: visiting Calls counts as seeing the missed calls.
+    pub(super) fn on_focus(&mut self) {
+        if self.focus == Pane::Calls {
+            self.missed_unseen = 0;
+        }
     }
 
     pub(super) fn list_len(&self, pane: Pane) -> usize {
         match pane {
             Pane::Channels => self.channels.len(),
             Pane::Users => self.visible_users().len(),
-            Pane::Calls => self.calls.len(),
+            Pane::Calls => self.calls.len() + self.missed.len(),
             Pane::Chat => 0,
         }
     }
@@ -246,7 +420,7 @@ impl App {
         }
         let next = step_index(self.selection(self.focus), delta, len - 1);
         self.select(self.focus, next);
-        if self.focus == Pane::Calls {
+        if self.focus == Pane::Calls && next < self.calls.len() {
             self.current_call = next;
         }
     }
@@ -276,6 +450,7 @@ impl App {
                 };
                 self.focus = pane;
                 self.composing = false;
+                self.on_focus();
                 // Lists draw one item per line inside a border.
                 if pane != Pane::Chat && m.row > rect.y && m.row < rect.bottom().saturating_sub(1) {
                     let index = (m.row - rect.y - 1) as usize;

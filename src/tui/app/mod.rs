@@ -11,12 +11,15 @@ use ratatui::layout::Rect;
 mod calls;
 mod chat;
 mod control;
+pub mod editor;
 mod input;
 
 pub use calls::reason_key;
+
 pub use control::CtlPlan;
 pub use input::key_of;
 
+use self::editor::Draft;
 use super::i18n::Strings;
 use super::keymap::{Keymap, Mode};
 use crate::client::call::CallView;
@@ -29,6 +32,10 @@ use crate::proto::{Channel, ChannelKind, DeclineReason, Presence, PresenceStatus
 const QUALITY_HISTORY: usize = 60;
 /// How long a toast stays up, in ticks of the 250 ms clock.
 const TOAST_TICKS: u32 = 16;
+/// How many sent messages the composer's history keeps.
+const HISTORY: usize = 200;
+/// How many missed calls the Calls pane keeps.
+const MISSED: usize = 20;
 
 /// What the interface asks the runtime to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,9 +119,30 @@ const PANES: [Pane; 4] = [Pane::Channels, Pane::Users, Pane::Calls, Pane::Chat];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Modal {
-    Help { scroll: u16 },
-    Incoming { room_id: String },
-    Dialpad { room_id: String, sent: String },
+    Help {
+        scroll: u16,
+    },
+    Incoming {
+        room_id: String,
+    },
+    Dialpad {
+        room_id: String,
+        sent: String,
+    },
+    /// Quitting would end a call or drop a draft: asks first.
+    ConfirmQuit {
+        calls: usize,
+        drafts: usize,
+    },
+}
+
+/// A call that rang here and was not answered (it rang out, or the caller gave up).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissedCall {
+    pub room_id: String,
+    /// Who called.
+    pub from: String,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +173,11 @@ pub struct ChannelLog {
     pub loading: bool,
     /// The beginning of the channel is loaded.
     pub complete: bool,
+    /// Messages from others that arrived while scrolled up (the "new below" mark).
+    pub new_below: usize,
+    /// The last message read when the channel was opened, if some were unread: the unread
+    /// line goes after it.
+    pub unread_after: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -170,6 +203,9 @@ pub struct Areas {
     pub calls: Rect,
     pub chat: Rect,
     pub composer: Rect,
+    /// How far the open channel's chat scrolls before its oldest loaded message reaches
+    /// the top of the pane.
+    pub chat_top: usize,
 }
 
 /// The interface's state. Only its own methods change it: inputs come in through the `on_*`
@@ -190,7 +226,18 @@ pub struct App {
     users: Vec<UserEntry>,
     calls: Vec<CallRow>,
     logs: HashMap<String, ChannelLog>,
-    drafts: HashMap<String, String>,
+    drafts: HashMap<String, Draft>,
+    /// Messages sent from here, oldest first, for Up in the composer.
+    history: Vec<String>,
+    /// Where Up/Down is in `history`, and the draft to come back to.
+    history_at: Option<(usize, Draft)>,
+    /// What the last kill (`ctrl-k`, `ctrl-w`, ...) took, for `ctrl-y`.
+    killed: String,
+    /// The composer is in its normal mode (vim keymap).
+    composer_normal: bool,
+    missed: Vec<MissedCall>,
+    /// Missed calls not seen yet (the Calls pane not visited since).
+    missed_unseen: usize,
     current: Option<String>,
     focus: Pane,
     composing: bool,
@@ -201,6 +248,8 @@ pub struct App {
     modal: Option<Modal>,
     toasts: VecDeque<Toast>,
     areas: Areas,
+    /// The channel open when `areas` was laid out.
+    drawn_for: Option<String>,
     now: DateTime<Utc>,
     /// Set whenever something visible changed; the runtime redraws and clears it.
     dirty: bool,
@@ -231,6 +280,12 @@ impl App {
             calls: Vec::new(),
             logs: HashMap::new(),
             drafts: HashMap::new(),
+            history: Vec::new(),
+            history_at: None,
+            killed: String::new(),
+            composer_normal: false,
+            missed: Vec::new(),
+            missed_unseen: 0,
             current: None,
             focus: Pane::Channels,
             composing: false,
@@ -241,6 +296,7 @@ impl App {
             modal: None,
             toasts: VecDeque::new(),
             areas: Areas::default(),
+            drawn_for: None,
             now: Utc::now(),
             dirty: true,
         }
@@ -311,7 +367,39 @@ impl App {
 
     /// What is written and not yet sent in a channel.
     pub fn draft(&self, channel_id: &str) -> Option<&str> {
-        self.drafts.get(channel_id).map(String::as_str)
+        self.drafts
+            .get(channel_id)
+            .map(Draft::text)
+            .filter(|t| !t.is_empty())
+    }
+
+    /// The open channel's draft with its cursor.
+    pub fn composer(&self) -> Option<&Draft> {
+        self.drafts.get(self.current.as_ref()?)
+    }
+
+    /// The composer is in its normal mode (vim keymap): keys move, they do not type.
+    pub fn composer_normal(&self) -> bool {
+        self.composer_normal
+    }
+
+    /// Calls that rang here unanswered, newest first.
+    pub fn missed(&self) -> &[MissedCall] {
+        &self.missed
+    }
+
+    /// Missed calls not seen yet: shown on the status line until the Calls pane is visited.
+    pub fn missed_unseen(&self) -> usize {
+        self.missed_unseen
+    }
+
+    /// A window that takes every key (help, dialpad, the quit question) is up. The
+    /// incoming-call window is not one: keys go on where they went.
+    pub fn modal_takes_keys(&self) -> bool {
+        matches!(
+            self.modal,
+            Some(Modal::Help { .. } | Modal::Dialpad { .. } | Modal::ConfirmQuit { .. })
+        )
     }
 
     /// The channel shown.
@@ -363,6 +451,7 @@ impl App {
     /// Where the panes were drawn, for the mouse.
     pub fn on_drawn(&mut self, areas: Areas) {
         self.areas = areas;
+        self.drawn_for.clone_from(&self.current);
     }
 
     // ---- lookups -------------------------------------------------------------------
@@ -461,14 +550,15 @@ impl App {
     }
 
     pub fn mode(&self) -> Mode {
+        // The incoming-call window takes no keys: typing goes on where it went.
         match &self.modal {
-            Some(Modal::Incoming { .. }) => Mode::Incoming,
             Some(Modal::Dialpad { .. }) => Mode::Dialpad,
-            // Help takes only its own keys (scrolling, closing) besides global ones.
-            Some(Modal::Help { .. }) => Mode::Global,
-            None if self.composing => Mode::Composer,
-            None if self.focus == Pane::Chat => Mode::Chat,
-            None => Mode::List,
+            // Help and the quit question take only their own keys besides global ones.
+            Some(Modal::Help { .. } | Modal::ConfirmQuit { .. }) => Mode::Global,
+            _ if self.composing && self.composer_normal => Mode::ComposerNormal,
+            _ if self.composing => Mode::Composer,
+            _ if self.focus == Pane::Chat => Mode::Chat,
+            _ => Mode::List,
         }
     }
 

@@ -27,6 +27,17 @@ impl TerminalGuard {
             event::EnableMouseCapture,
             event::EnableBracketedPaste
         )?;
+        // Where the terminal speaks the kitty keyboard protocol, keys come unambiguous:
+        // shift-enter is not enter, esc is not the start of alt-something.
+        if matches!(terminal::supports_keyboard_enhancement(), Ok(true)) {
+            execute!(
+                std::io::stdout(),
+                event::PushKeyboardEnhancementFlags(
+                    event::KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES
+                )
+            )?;
+            KEYBOARD_PUSHED.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             restore_terminal();
@@ -36,8 +47,14 @@ impl TerminalGuard {
     }
 }
 
+/// The kitty keyboard flags were pushed and must be popped on the way out.
+static KEYBOARD_PUSHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn restore_terminal() {
     use ratatui::crossterm::{cursor, event, execute, terminal};
+    if KEYBOARD_PUSHED.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        let _ = execute!(std::io::stdout(), event::PopKeyboardEnhancementFlags);
+    }
     let _ = execute!(
         std::io::stdout(),
         event::DisableBracketedPaste,

@@ -1,0 +1,262 @@
+//! Calls: the Calls pane and the call bar.
+
+use chrono::Local;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
+use ratatui::Frame;
+
+use super::{key_hints, list_pane, truncate};
+use crate::client::call::CallState;
+use crate::tui::app::{reason_key, App, CallRow, MissedCall, Pane};
+use crate::tui::keymap::Action;
+use crate::tui::theme::Theme;
+
+/// `mm:ss` (or `h:mm:ss`) since a call connected.
+pub fn duration_text(app: &App, c: &CallRow) -> String {
+    let secs = c.view.duration(app.now()).num_seconds().max(0);
+    if secs >= 3600 {
+        format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+    } else {
+        format!("{:02}:{:02}", secs / 60, secs % 60)
+    }
+}
+
+/// What a call is doing, in words.
+pub fn call_state_text(app: &App, c: &CallRow) -> String {
+    let who = app.call_peers(&c.view);
+    let s = &app.strings();
+    match c.view.state {
+        CallState::Dialing => s.fmt("call.dialing", &[("who", &who)]),
+        CallState::Ringing => s.fmt("call.ringing", &[("who", &who)]),
+        CallState::Connecting => s.fmt("call.connecting", &[("who", &who)]),
+        CallState::Connected => s.fmt("call.connected", &[("who", &who)]),
+        CallState::OnHold {
+            local: true,
+            remote: true,
+        } => s.fmt("call.on_hold_both", &[("who", &who)]),
+        CallState::OnHold { local: true, .. } => s.fmt("call.on_hold_local", &[("who", &who)]),
+        CallState::OnHold { .. } => s.fmt("call.on_hold_remote", &[("who", &who)]),
+        CallState::Ended { reason } => s.fmt(
+            "call.ended",
+            &[("who", &who), ("reason", s.get(&reason_key(reason)))],
+        ),
+    }
+}
+
+/// A row of the Calls pane: a call in progress, or a missed one.
+enum CallsRow<'a> {
+    Call(usize, &'a CallRow),
+    Missed(&'a MissedCall),
+}
+
+pub(super) fn calls(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let inner_w = area.width.saturating_sub(2) as usize;
+    let title = app.strings().get("pane.calls").to_owned();
+    if app.calls().is_empty() && app.missed().is_empty() {
+        let none = [app.strings().get("call.none").to_owned()];
+        let line = |t: &String| Line::styled(t.clone(), theme.style("border"));
+        list_pane(frame, app, theme, area, Pane::Calls, title, &none, line);
+        return;
+    }
+    let line = |row: &CallsRow| match row {
+        CallsRow::Call(i, c) => {
+            let marker = if *i == app.current_call() { "▸" } else { " " };
+            let timer = if c.view.connected_at.is_some() {
+                format!(" {}", duration_text(app, c))
+            } else {
+                String::new()
+            };
+            let text = format!("{marker}{}{timer}", call_state_text(app, c));
+            Line::styled(truncate(&text, inner_w), theme.style("call"))
+        }
+        CallsRow::Missed(m) => {
+            let time = m.at.with_timezone(&Local).format("%H:%M").to_string();
+            let text = app.strings().fmt(
+                "call.missed",
+                &[("who", &app.display_name(&m.from)), ("time", &time)],
+            );
+            Line::styled(truncate(&format!(" {text}"), inner_w), theme.style("error"))
+        }
+    };
+    let rows: Vec<CallsRow> = app
+        .calls()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| CallsRow::Call(i, c))
+        .chain(app.missed().iter().map(CallsRow::Missed))
+        .collect();
+    list_pane(frame, app, theme, area, Pane::Calls, title, &rows, line);
+}
+
+/// The keys the call bar offers: what can be done with the call in its state.
+fn call_hints(app: &App, c: &CallRow) -> String {
+    let mode = app.mode();
+    let mut hints: Vec<(Action, &str)> = Vec::new();
+    match c.view.state {
+        CallState::Ringing => {
+            hints.extend([
+                (Action::Answer, "action.answer"),
+                (Action::Decline, "action.decline"),
+                (Action::DeclineBusy, "action.decline_busy"),
+                (Action::Silence, "action.silence"),
+            ]);
+        }
+        CallState::Dialing | CallState::Connecting => {
+            hints.push((Action::HangUp, "action.hang_up"));
+        }
+        _ => {
+            hints.push((Action::HangUp, "action.hang_up"));
+            hints.push(if c.view.local_hold {
+                (Action::ToggleHold, "action.resume")
+            } else {
+                (Action::ToggleHold, "action.toggle_hold")
+            });
+            hints.push(if c.muted {
+                (Action::ToggleMute, "action.unmute")
+            } else {
+                (Action::ToggleMute, "action.toggle_mute")
+            });
+            hints.push((Action::Dialpad, "action.dialpad"));
+        }
+    }
+    if app.calls().len() > 1 {
+        hints.push((Action::SwitchCall, "action.switch_call"));
+    }
+    hints
+        .into_iter()
+        .filter_map(|(a, label)| {
+            let key = app.keymap().key_for(mode, a)?;
+            Some(format!("{key} {}", app.strings().get(label)))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// A score as whole tenths, from 0 to 100.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped to 0..=100 first
+fn tenths(v: f64) -> u64 {
+    (v * 10.0).clamp(0.0, 100.0) as u64
+}
+
+/// A level meter: eight cells from -60 dBFS to 0.
+fn meter(dbfs: f64) -> String {
+    // A cell per 7.5 dB, lit from half-way (rounding to the nearest cell).
+    let level = (dbfs + 60.0) / 7.5;
+    let filled = (1..=8u8).filter(|i| level >= f64::from(*i) - 0.5).count();
+    format!("{}{}", "▮".repeat(filled), "▯".repeat(8 - filled))
+}
+
+pub(super) fn call_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &CallRow) {
+    // On hold the bar goes quiet (dim, italic); muted, the word stands out.
+    let style = if c.view.local_hold || matches!(c.view.state, CallState::OnHold { .. }) {
+        theme
+            .style("call")
+            .add_modifier(Modifier::DIM | Modifier::ITALIC)
+    } else {
+        theme.style("call")
+    };
+    frame.render_widget(Block::default().style(style), area);
+    let spark_width = if area.width >= 120 { 24 } else { 10 };
+    let cols = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Min(30), Constraint::Length(spark_width)])
+        .split(area);
+    let mut first = call_state_text(app, c);
+    if c.view.connected_at.is_some() {
+        first = format!("{first} · {}", duration_text(app, c));
+    }
+    if c.muted {
+        first = format!(
+            "{first} · {}",
+            app.strings().get("call.muted").to_uppercase()
+        );
+    }
+    if !c.dtmf_received.is_empty() {
+        first = format!(
+            "{first} · {}",
+            app.strings()
+                .fmt("call.dtmf_received", &[("digits", &c.dtmf_received)])
+        );
+    }
+    if app.calls().len() > 1 {
+        first = format!("{first} · {}/{}", app.current_call() + 1, app.calls().len());
+    }
+    let second = match &c.stats {
+        Some(s) => {
+            let stats = app.strings().fmt(
+                "call.stats",
+                &[
+                    (
+                        "rtt",
+                        &s.rtt_ms.map_or("-".into(), |r| format!("{r:.0} ms")),
+                    ),
+                    ("loss", &format!("{:.1}", s.loss_pct)),
+                    ("jitter", &format!("{:.0}", s.jitter_ms)),
+                    ("mos", &s.mos.map_or("-".into(), |m| format!("{m:.1}"))),
+                ],
+            );
+            let dropouts = s.device_overruns + s.device_underruns;
+            let dropouts = if dropouts > 0 {
+                format!(
+                    " · {}",
+                    app.strings()
+                        .fmt("call.dropouts", &[("n", &dropouts.to_string())])
+                )
+            } else {
+                String::new()
+            };
+            // Playout steps: time stretched or compressed to follow the network.
+            let steps = s.playout_stretched_ms + s.playout_compressed_ms;
+            let dropouts = if steps >= 1.0 {
+                format!(
+                    "{dropouts} · {}",
+                    app.strings()
+                        .fmt("call.steps", &[("ms", &format!("{steps:.0}"))])
+                )
+            } else {
+                dropouts
+            };
+            format!(
+                "{} {} {} {} · {stats}{dropouts}",
+                app.strings().get("call.mic"),
+                meter(s.send_level_dbfs),
+                app.strings().get("call.speaker"),
+                meter(s.recv_level_dbfs)
+            )
+        }
+        None => String::new(),
+    };
+    let mut hints = call_hints(app, c);
+    // Another call ringing meanwhile: who, and the key that answers it.
+    if let Some(r) = app
+        .calls()
+        .iter()
+        .find(|r| r.view.state == CallState::Ringing && r.view.call.room_id != c.view.call.room_id)
+    {
+        let answer = key_hints(app, app.mode(), &[Action::Answer]);
+        let who = app
+            .strings()
+            .fmt("call.ringing", &[("who", &app.call_peers(&r.view))]);
+        hints = format!("{who}: {answer} · {hints}");
+    }
+    let w = cols[0].width as usize;
+    let lines = vec![
+        Line::styled(
+            truncate(&format!(" {first}"), w),
+            style.add_modifier(Modifier::BOLD),
+        ),
+        Line::styled(truncate(&format!(" {second}"), w), style),
+        Line::styled(truncate(&format!(" {hints}"), w), style),
+    ];
+    frame.render_widget(Paragraph::new(lines), cols[0]);
+    // Call quality over the last minute: MOS from 1 to 4.5, as tenths.
+    let data: Vec<u64> = c.quality.iter().map(|m| tenths(m - 1.0)).collect();
+    let spark = Sparkline::default()
+        .data(&data)
+        .max(35)
+        .style(style)
+        .block(Block::default().borders(Borders::LEFT).border_style(style));
+    frame.render_widget(spark, cols[1]);
+}

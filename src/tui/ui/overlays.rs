@@ -1,0 +1,228 @@
+//! Windows over the panes: help, the incoming call, the dialpad, the quit question, and
+//! toasts.
+
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{key_hints, truncate};
+use crate::tui::app::App;
+use crate::tui::keymap::{Action, Mode};
+use crate::tui::theme::Theme;
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn mode_name(app: &App, mode: Mode) -> String {
+    app.strings()
+        .get(&format!("help.mode.{}", mode.as_str()))
+        .to_owned()
+}
+
+pub(super) fn help(frame: &mut Frame, app: &App, theme: &Theme, scroll: u16) {
+    let area = centered(frame.area(), 72, frame.area().height.saturating_sub(2));
+    frame.render_widget(Clear, area);
+    let mut lines: Vec<Line> = Vec::new();
+    let mut last_mode = None;
+    let mut help = app.keymap().help();
+    help.sort_by_key(|(m, _, _)| *m);
+    // One line per action and mode, its keys together.
+    let mut rows: Vec<(Mode, Vec<String>, String)> = Vec::new();
+    for (mode, key, binding) in help {
+        match rows
+            .iter_mut()
+            .find(|(m, _, d)| *m == mode && *d == binding.desc)
+        {
+            Some((_, keys, _)) => keys.push(key.to_string()),
+            None => rows.push((mode, vec![key.to_string()], binding.desc.clone())),
+        }
+    }
+    for (mode, keys, desc) in rows {
+        if last_mode != Some(mode) {
+            if last_mode.is_some() {
+                lines.push(Line::raw(""));
+            }
+            lines.push(Line::styled(
+                mode_name(app, mode),
+                theme.style("headerButton"),
+            ));
+            last_mode = Some(mode);
+        }
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<18}", keys.join(", ")), theme.style("dial")),
+            Span::raw(format!(" {desc}")),
+        ]));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style("headerButton"))
+        .title(format!(" {} ", app.strings().get("help.title")))
+        .style(theme.style("body"));
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
+}
+
+pub(super) fn incoming(frame: &mut Frame, app: &App, theme: &Theme, room_id: &str) {
+    let area = centered(frame.area(), 56, 8);
+    frame.render_widget(Clear, area);
+    let who = app
+        .calls()
+        .iter()
+        .find(|c| c.view.call.room_id == room_id)
+        .map(|c| app.call_peers(&c.view))
+        .unwrap_or_default();
+    // The keys that work where the keys go now: the window itself takes none but `esc`
+    // (and that only outside the composer and the filter).
+    let mode = app.mode();
+    let answer = key_hints(app, mode, &[Action::Answer]);
+    let mut hints = key_hints(app, mode, &[Action::Decline, Action::DeclineBusy]);
+    let typing = matches!(mode, Mode::Composer | Mode::ComposerNormal) || app.filtering();
+    let silence = if typing {
+        app.keymap().key_for(mode, Action::Silence)
+    } else {
+        app.keymap()
+            .key_for(Mode::Incoming, Action::Silence)
+            .or_else(|| app.keymap().key_for(mode, Action::Silence))
+    };
+    if let Some(k) = silence {
+        hints = format!("{hints} · {k} {}", app.strings().get("action.silence"));
+    }
+    let style = theme.style("launcher");
+    let mut lines = vec![
+        Line::raw(""),
+        Line::styled(
+            format!(" {}", app.strings().fmt("incoming.from", &[("who", &who)])),
+            style.add_modifier(Modifier::BOLD),
+        ),
+        Line::raw(""),
+        Line::styled(format!(" {answer}"), style.add_modifier(Modifier::BOLD)),
+        Line::styled(format!(" {hints}"), style),
+    ];
+    if typing {
+        lines.push(Line::styled(
+            format!(" {}", app.strings().get("incoming.typing")),
+            style,
+        ));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {} ", app.strings().get("incoming.title")))
+        .style(style);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+/// Quitting would end calls or drop drafts: says which, and asks.
+pub(super) fn confirm_quit(
+    frame: &mut Frame,
+    app: &App,
+    theme: &Theme,
+    calls: usize,
+    drafts: usize,
+) {
+    let area = centered(frame.area(), 56, 7);
+    frame.render_widget(Clear, area);
+    let s = app.strings();
+    let mut what = Vec::new();
+    if calls > 0 {
+        what.push(s.fmt("quit.calls", &[("n", &calls.to_string())]));
+    }
+    if drafts > 0 {
+        what.push(s.fmt("quit.drafts", &[("n", &drafts.to_string())]));
+    }
+    let style = theme.style("launcher");
+    let lines = vec![
+        Line::raw(""),
+        Line::styled(
+            format!(" {}", s.fmt("quit.question", &[("what", &what.join(", "))])),
+            style.add_modifier(Modifier::BOLD),
+        ),
+        Line::raw(""),
+        Line::from(vec![Span::styled(
+            format!(" {}", s.get("quit.keys")),
+            style,
+        )]),
+    ];
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {} ", s.get("quit.title")))
+        .style(style);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+pub(super) fn dialpad(frame: &mut Frame, app: &App, theme: &Theme, sent: &str) {
+    let area = centered(frame.area(), 34, 12);
+    frame.render_widget(Clear, area);
+    let style = theme.style("dial");
+    let mut lines = vec![Line::raw("")];
+    for row in [
+        ["1", "2", "3", "A"],
+        ["4", "5", "6", "B"],
+        ["7", "8", "9", "C"],
+        ["*", "0", "#", "D"],
+    ] {
+        lines.push(Line::styled(
+            format!("   {}", row.map(|k| format!("[ {k} ]")).join(" ")),
+            style.add_modifier(Modifier::BOLD),
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!(
+            " {}",
+            app.strings().fmt("dialpad.sent", &[("digits", sent)])
+        ),
+        style,
+    ));
+    lines.push(Line::styled(
+        format!(" {}", app.strings().get("dialpad.hint")),
+        style,
+    ));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {} ", app.strings().get("dialpad.title")))
+        .style(style);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+pub(super) fn toasts(frame: &mut Frame, app: &App, theme: &Theme) {
+    let area = frame.area();
+    let width = (area.width / 2).clamp(20, 50);
+    for (i, t) in app.toasts().iter().enumerate() {
+        let y = (area.y + 1).saturating_add(u16::try_from(i).unwrap_or(u16::MAX).saturating_mul(3));
+        if y.saturating_add(3) > area.bottom() {
+            break;
+        }
+        let rect = Rect::new(area.right().saturating_sub(width + 1), y, width, 3);
+        frame.render_widget(Clear, rect);
+        frame.render_widget(
+            Paragraph::new(truncate(&t.text, width.saturating_sub(2) as usize))
+                .block(Block::default().borders(Borders::ALL))
+                .style(theme.style("feedback")),
+            rect,
+        );
+    }
+}

@@ -1,0 +1,517 @@
+//! What a person at the keyboard does to the interface's state, checked on `App` and on
+//! the drawn screen: typing while a call arrives, answering after silencing, missed calls,
+//! quitting with a call up, the composer's editing keys and history, pastes, the vim
+//! keymap's modes, and reading a long channel.
+
+#[path = "common/tui_fixtures.rs"]
+mod fixtures;
+
+use fixtures::*;
+use parla::client::Event;
+use parla::proto::{DeclineReason, EndReason};
+use parla::tui::app::{Job, Modal, Pane};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn shift(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::SHIFT)
+}
+
+fn send_of(jobs: &[Job]) -> Option<&str> {
+    jobs.iter().find_map(|j| match j {
+        Job::Send { text, .. } => Some(text.as_str()),
+        _ => None,
+    })
+}
+
+fn is_call_job(j: &Job) -> bool {
+    matches!(
+        j,
+        Job::Answer { .. } | Job::Decline { .. } | Job::Hangup { .. } | Job::Hold { .. }
+    )
+}
+
+/// In bob's conversation, writing, the old draft cleared.
+fn writing() -> parla::tui::app::App {
+    let mut a = chatting("en");
+    a.on_key(key(KeyCode::Char('i')));
+    a.on_key(ctrl('u'));
+    a.on_key(ctrl('u'));
+    a.on_key(ctrl('u'));
+    assert_eq!(a.draft("ch_bob"), None, "the fixture's draft is gone");
+    a
+}
+
+#[test]
+fn keys_typed_while_a_call_arrives_stay_in_the_composer() {
+    let mut a = writing();
+    type_text(&mut a, "see you at ");
+    ring(&mut a, "call_2", "carol");
+    assert!(matches!(a.modal(), Some(Modal::Incoming { .. })));
+    // The keys that used to answer, decline and silence are text now.
+    let jobs = type_text(&mut a, "about 10, bad");
+    assert!(!jobs.iter().any(is_call_job), "{jobs:?}");
+    assert_eq!(a.draft("ch_bob"), Some("see you at about 10, bad"));
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("Carol is calling you"), "{screen}");
+    assert!(
+        screen.contains("What you type stays in the composer"),
+        "{screen}"
+    );
+    assert!(screen.contains("alt-a answer"), "{screen}");
+    // Enter sends the message, and the call still rings.
+    let sent = a.on_key(key(KeyCode::Enter));
+    assert_eq!(send_of(&sent), Some("see you at about 10, bad"));
+    assert!(!sent.iter().any(is_call_job), "{sent:?}");
+    // Esc leaves the composer (it does not silence); the answer key answers.
+    assert!(a.on_key(key(KeyCode::Esc)).is_empty());
+    assert!(!a.composing());
+    assert_eq!(
+        a.on_key(alt('a')),
+        vec![Job::Answer {
+            room_id: "call_2".into()
+        }]
+    );
+}
+
+#[test]
+fn a_silenced_call_is_answered_from_the_call_bar_or_the_calls_pane() {
+    let mut a = app("en");
+    ring(&mut a, "call_2", "carol");
+    assert_eq!(
+        a.on_key(key(KeyCode::Esc)),
+        vec![Job::Ring {
+            room_id: "call_2".into(),
+            on: false
+        }]
+    );
+    assert!(a.modal().is_none());
+    // The call bar says it still rings and how to answer.
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("Carol is calling"), "{screen}");
+    assert!(screen.contains("alt-a answer · alt-x decline"), "{screen}");
+    // From the Calls pane, Enter on the ringing call answers it.
+    a.on_key(key(KeyCode::Tab));
+    a.on_key(key(KeyCode::Tab));
+    assert_eq!(a.focus(), Pane::Calls);
+    assert_eq!(
+        a.on_key(key(KeyCode::Enter)),
+        vec![Job::Answer {
+            room_id: "call_2".into()
+        }]
+    );
+    // A second silenced ring: declined from anywhere, as busy.
+    let mut a = app("en");
+    ring(&mut a, "call_3", "bob");
+    a.on_key(alt('z'));
+    assert_eq!(
+        a.on_key(alt('n')),
+        vec![Job::Decline {
+            room_id: "call_3".into(),
+            reason: DeclineReason::DoNotDisturb
+        }]
+    );
+}
+
+#[test]
+fn a_missed_call_stays_listed_and_counted_until_seen() {
+    let mut a = app("en");
+    let first = ring(&mut a, "call_2", "carol");
+    a.on_key(key(KeyCode::Esc));
+    ring_ended(&mut a, first, EndReason::Timeout);
+    let second = ring(&mut a, "call_3", "bob");
+    ring_ended(&mut a, second, EndReason::Canceled);
+    // Declined here is not missed.
+    let third = ring(&mut a, "call_4", "alice");
+    a.on_key(alt('x'));
+    ring_ended(&mut a, third, EndReason::Declined);
+    assert_eq!(a.missed().len(), 2);
+    assert_eq!(a.missed_unseen(), 2);
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("missed calls: 2"), "{screen}");
+    assert!(screen.contains("Missed: Bob 09:30"), "{screen}");
+    assert!(screen.contains("Missed: Carol 09:30"), "{screen}");
+    assert!(
+        screen.contains("Missed call from Bob"),
+        "the toast: {screen}"
+    );
+    insta::assert_snapshot!("missed_80x24", screen);
+    insta::assert_snapshot!("missed_160x48", text(&mut a, 160, 48));
+    // Visiting the Calls pane counts as seeing them; Enter calls back the newest.
+    a.on_key(key(KeyCode::Tab));
+    a.on_key(key(KeyCode::Tab));
+    assert_eq!(a.missed_unseen(), 0);
+    assert!(!text(&mut a, 80, 24).contains("missed calls:"));
+    assert_eq!(
+        a.on_key(key(KeyCode::Enter)),
+        vec![Job::Dial {
+            users: vec!["bob".into()]
+        }]
+    );
+    a.on_key(key(KeyCode::Down));
+    assert_eq!(
+        a.on_key(key(KeyCode::Enter)),
+        vec![Job::Dial {
+            users: vec!["carol".into()]
+        }]
+    );
+}
+
+#[test]
+fn quitting_asks_first_with_a_call_up_or_a_draft_unsent() {
+    // Nothing open: ctrl-c quits at once, and so does q in the lists.
+    let mut a = app("en");
+    assert_eq!(a.on_key(ctrl('c')), vec![Job::Quit]);
+    assert_eq!(a.on_key(key(KeyCode::Char('q'))), vec![Job::Quit]);
+    // In a call (with a draft): asked; n stays.
+    let mut a = in_call("en");
+    assert!(a.on_key(ctrl('c')).is_empty());
+    assert!(matches!(
+        a.modal(),
+        Some(Modal::ConfirmQuit {
+            calls: 1,
+            drafts: 1
+        })
+    ));
+    let screen = text(&mut a, 80, 24);
+    assert!(
+        screen.contains("Quit parla? Still open: calls: 1, unsent drafts: 1"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("quit_80x24", screen);
+    assert!(a.on_key(key(KeyCode::Char('n'))).is_empty());
+    assert!(a.modal().is_none());
+    // Keys are not passed through while asking; y (or ctrl-c again) quits.
+    a.on_key(ctrl('c'));
+    assert!(a.on_key(alt('e')).is_empty());
+    assert_eq!(a.on_key(ctrl('c')), vec![Job::Quit]);
+    let mut a = chatting("en");
+    a.on_key(key(KeyCode::Tab));
+    a.on_key(key(KeyCode::Char('q')));
+    assert!(matches!(
+        a.modal(),
+        Some(Modal::ConfirmQuit {
+            calls: 0,
+            drafts: 1
+        })
+    ));
+    assert_eq!(a.on_key(key(KeyCode::Char('y'))), vec![Job::Quit]);
+}
+
+#[test]
+fn readline_keys_edit_the_draft_anywhere() {
+    let mut a = writing();
+    type_text(&mut a, "world");
+    a.on_key(ctrl('a'));
+    type_text(&mut a, "hello ");
+    a.on_key(key(KeyCode::End));
+    type_text(&mut a, " again");
+    assert_eq!(a.draft("ch_bob"), Some("hello world again"));
+    // alt-b twice, alt-d deletes "world"; ctrl-y puts it back at the end.
+    a.on_key(alt('b'));
+    a.on_key(alt('b'));
+    a.on_key(alt('d'));
+    assert_eq!(a.draft("ch_bob"), Some("hello  again"));
+    a.on_key(ctrl('e'));
+    a.on_key(ctrl('y'));
+    assert_eq!(a.draft("ch_bob"), Some("hello  againworld"));
+    // ctrl-w, Left/Right, Backspace and Delete.
+    a.on_key(ctrl('w'));
+    assert_eq!(a.draft("ch_bob"), Some("hello  "));
+    a.on_key(key(KeyCode::Left));
+    a.on_key(key(KeyCode::Backspace));
+    assert_eq!(a.draft("ch_bob"), Some("hello "));
+    a.on_key(ctrl('b'));
+    a.on_key(key(KeyCode::Delete));
+    a.on_key(key(KeyCode::Right));
+    type_text(&mut a, "o,");
+    assert_eq!(a.draft("ch_bob"), Some("hell o,"));
+    // ctrl-u / ctrl-k around the cursor.
+    a.on_key(key(KeyCode::Home));
+    a.on_key(ctrl('f'));
+    a.on_key(ctrl('f'));
+    a.on_key(ctrl('f'));
+    a.on_key(ctrl('k'));
+    assert_eq!(a.draft("ch_bob"), Some("hel"));
+    a.on_key(ctrl('u'));
+    assert_eq!(a.draft("ch_bob"), None);
+    // The cursor shows where the next key goes (the terminal's cursor too).
+    type_text(&mut a, "abc");
+    a.on_key(key(KeyCode::Left));
+    let theme = parla::tui::theme::Theme::builtin("dark").unwrap();
+    let mut t = draw(&mut a, &theme, 80, 24);
+    let cursor = t.get_cursor_position().unwrap();
+    let buf = t.backend().buffer();
+    assert_eq!(buf[(cursor.x, cursor.y)].symbol(), "c", "on the c");
+    assert_eq!(buf[(cursor.x - 2, cursor.y)].symbol(), "a");
+}
+
+#[test]
+fn new_lines_come_from_keys_terminals_deliver() {
+    let mut a = writing();
+    type_text(&mut a, "one");
+    a.on_key(alt_key(KeyCode::Enter));
+    type_text(&mut a, "two");
+    a.on_key(ctrl('j'));
+    type_text(&mut a, "three");
+    // shift-enter, as terminals with the kitty keyboard protocol report it.
+    a.on_key(shift(KeyCode::Enter));
+    type_text(&mut a, "four");
+    assert_eq!(a.draft("ch_bob"), Some("one\ntwo\nthree\nfour"));
+    let sent = a.on_key(key(KeyCode::Enter));
+    assert_eq!(send_of(&sent), Some("one\ntwo\nthree\nfour"));
+}
+
+fn alt_key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::ALT)
+}
+
+#[test]
+fn up_and_down_move_between_lines_then_through_sent_messages() {
+    let mut a = writing();
+    for m in ["first", "second"] {
+        type_text(&mut a, m);
+        a.on_key(key(KeyCode::Enter));
+    }
+    type_text(&mut a, "line a");
+    a.on_key(ctrl('j'));
+    type_text(&mut a, "b");
+    // Up: first to the draft's upper line, then into the history.
+    a.on_key(key(KeyCode::Up));
+    assert_eq!(a.draft("ch_bob"), Some("line a\nb"));
+    a.on_key(key(KeyCode::Up));
+    assert_eq!(a.draft("ch_bob"), Some("second"));
+    a.on_key(ctrl('p'));
+    assert_eq!(a.draft("ch_bob"), Some("first"));
+    a.on_key(key(KeyCode::Up));
+    assert_eq!(a.draft("ch_bob"), Some("first"), "the oldest stays");
+    a.on_key(key(KeyCode::Down));
+    assert_eq!(a.draft("ch_bob"), Some("second"));
+    a.on_key(ctrl('n'));
+    assert_eq!(a.draft("ch_bob"), Some("line a\nb"), "the draft comes back");
+    // A message taken from the history is sent as edited.
+    a.on_key(ctrl('u'));
+    a.on_key(ctrl('u'));
+    a.on_key(ctrl('u'));
+    a.on_key(key(KeyCode::Up));
+    type_text(&mut a, "!");
+    assert_eq!(send_of(&a.on_key(key(KeyCode::Enter))), Some("second!"));
+}
+
+#[test]
+fn a_multi_line_paste_is_text_at_the_cursor_never_keys() {
+    let mut a = writing();
+    type_text(&mut a, "[]");
+    a.on_key(key(KeyCode::Left));
+    a.on_paste("first line\rq\r\nc\nlast");
+    assert_eq!(a.draft("ch_bob"), Some("[first line\nq\nc\nlast]"));
+    // Pasted into the chat pane (not writing): the composer opens with it.
+    let mut a = chatting("en");
+    a.on_paste("x");
+    assert!(a.composing());
+    assert_eq!(a.draft("ch_bob"), Some("a draft\nover two linesx"));
+    // Pasted into the lists with no conversation open: nothing happens.
+    let mut a = app("en");
+    a.on_paste("q\rc");
+    assert!(a.modal().is_none() && !a.composing());
+}
+
+#[test]
+fn the_vim_keymap_gives_the_composer_normal_and_insert_modes() {
+    let mut a = app_with_keymap("en", "vim");
+    a.open_channel("ch_bob");
+    a.on_key(key(KeyCode::Char('i')));
+    type_text(&mut a, "hello wrld");
+    a.on_key(key(KeyCode::Esc));
+    assert!(a.composing() && a.composer_normal(), "esc: normal mode");
+    assert!(text(&mut a, 80, 24).contains("NORMAL"));
+    // In normal mode keys move: b back a word, l right, i inserts there.
+    type_text(&mut a, "bl");
+    type_text(&mut a, "i");
+    assert!(!a.composer_normal());
+    type_text(&mut a, "o");
+    assert_eq!(a.draft("ch_bob"), Some("hello world"));
+    a.on_key(key(KeyCode::Esc));
+    // x deletes, $ and A append at the end, 0 goes to the start.
+    type_text(&mut a, "0x");
+    assert_eq!(a.draft("ch_bob"), Some("ello world"));
+    type_text(&mut a, "A!");
+    assert_eq!(a.draft("ch_bob"), Some("ello world!"));
+    a.on_key(key(KeyCode::Esc));
+    // Esc again leaves the composer, the draft kept.
+    a.on_key(key(KeyCode::Esc));
+    assert!(!a.composing());
+    assert_eq!(a.draft("ch_bob"), Some("ello world!"));
+    // h / l move between panes; j / k scroll the chat.
+    assert_eq!(a.focus(), Pane::Chat);
+    a.on_key(key(KeyCode::Char('l')));
+    assert_eq!(a.focus(), Pane::Channels);
+    a.on_key(key(KeyCode::Char('h')));
+    assert_eq!(a.focus(), Pane::Chat);
+}
+
+/// Bob's conversation with `n` messages, alternating senders a minute apart.
+fn long_channel(n: u64) -> parla::tui::app::App {
+    let mut a = app("en");
+    a.open_channel("ch_bob");
+    let messages = (1..=n)
+        .map(|i| {
+            let who = if i % 2 == 0 { "you" } else { "bob" };
+            message(
+                "ch_bob",
+                i,
+                who,
+                &format!("message number {i}"),
+                i.cast_signed(),
+            )
+        })
+        .collect();
+    a.on_history("ch_bob", messages, true);
+    a
+}
+
+#[test]
+fn scrolling_stops_at_the_oldest_message_and_end_comes_back() {
+    let mut a = long_channel(150);
+    text(&mut a, 80, 24);
+    a.on_key(key(KeyCode::Tab)); // from the chat to Channels and back
+    a.on_key(key(KeyCode::BackTab));
+    assert_eq!(a.focus(), Pane::Chat);
+    for _ in 0..40 {
+        a.on_key(key(KeyCode::PageUp));
+        text(&mut a, 80, 24);
+    }
+    let screen = text(&mut a, 80, 24);
+    let chat: Vec<&str> = screen.lines().skip(2).take(16).collect();
+    let first = chat.iter().find(|l| l.contains("message number")).unwrap();
+    assert!(first.contains("message number 1 "), "{screen}");
+    assert!(
+        chat[0].contains("Today"),
+        "the top of the channel:\n{screen}"
+    );
+    assert!(
+        chat.iter().filter(|l| l.contains("message number")).count() >= 6,
+        "the pane is full from the oldest message down:\n{screen}"
+    );
+    insta::assert_snapshot!("scrolled_top_80x24", screen);
+    // The view did not run on past the top: one PageDown moves it at once.
+    a.on_key(key(KeyCode::PageDown));
+    let screen = text(&mut a, 80, 24);
+    assert!(!screen.contains("message number 1 "), "{screen}");
+    assert!(screen.contains("message number 11 "), "{screen}");
+    // End jumps to the newest; the mark below is gone.
+    a.on_key(key(KeyCode::End));
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("message number 150"), "{screen}");
+    assert!(!screen.contains("more below"), "{screen}");
+    // Home goes to the oldest.
+    a.on_key(key(KeyCode::Home));
+    assert!(text(&mut a, 80, 24).contains("message number 1 "));
+}
+
+#[test]
+fn while_scrolled_up_new_messages_are_marked_below() {
+    let mut a = long_channel(40);
+    text(&mut a, 80, 24);
+    a.on_key(key(KeyCode::PageUp));
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("↓ more below · end newest"), "{screen}");
+    a.on_event(&Event::Message {
+        message: message("ch_bob", 41, "bob", "are you there?", 50),
+    });
+    a.on_event(&Event::Message {
+        message: message("ch_bob", 42, "bob", "hello?", 50),
+    });
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("↓ 2 new below · end newest"), "{screen}");
+    // The chat pane's columns at 80x24.
+    let chat = |screen: &str| -> String {
+        screen
+            .lines()
+            .map(|l| l.chars().skip(26).take(52).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        !chat(&screen).contains("hello?"),
+        "the view stays put:\n{screen}"
+    );
+    a.on_key(key(KeyCode::End));
+    let screen = text(&mut a, 80, 24);
+    assert!(
+        chat(&screen).contains("hello?") && !screen.contains("new below"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn consecutive_messages_share_a_header_and_the_unread_line_shows_where_you_left_off() {
+    let mut a = app("en");
+    let mut channels = a.channels().to_vec();
+    let bob = channels
+        .iter_mut()
+        .find(|c| c.channel_id == "ch_bob")
+        .unwrap();
+    bob.read_seq = 2;
+    bob.unread_count = 2;
+    bob.last_seq = 4;
+    let users = a.visible_users().into_iter().cloned().collect();
+    a.on_loaded("you".into(), channels, users);
+    a.open_channel("ch_bob");
+    a.on_history(
+        "ch_bob",
+        vec![
+            message("ch_bob", 1, "bob", "one", 1),
+            message("ch_bob", 2, "bob", "two", 2),
+            message("ch_bob", 3, "bob", "three", 3),
+            message("ch_bob", 4, "bob", "four, much later", 20),
+        ],
+        true,
+    );
+    let screen = text(&mut a, 80, 24);
+    let chat: Vec<String> = screen
+        .lines()
+        .map(|l| l.chars().skip(26).take(52).collect::<String>())
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let joined = chat.join("\n");
+    // One header for one and two; the unread line breaks the group before three; four
+    // is too late to join it.
+    assert_eq!(
+        joined.matches("Bob  09:").count(),
+        3,
+        "headers: 09:01, 09:03, 09:20\n{screen}"
+    );
+    let unread = chat.iter().position(|l| l.contains(" new ")).unwrap();
+    assert!(chat[unread - 1].contains("two"), "{joined}");
+    assert!(chat[unread + 2].contains("three"), "{joined}");
+    insta::assert_snapshot!("grouped_80x24", screen);
+}
+
+#[test]
+fn call_keys_shown_are_the_ones_that_work_where_the_keys_go() {
+    let mut a = in_call("en");
+    // Writing: alt-d deletes a word, so the dialpad's other key is shown.
+    assert_eq!(a.focus(), Pane::Chat);
+    a.on_key(key(KeyCode::Char('i')));
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("f9 dialpad"), "{screen}");
+    // On hold the bar offers resume; muted, unmute.
+    a.on_key(key(KeyCode::Esc));
+    a.on_key(alt('m'));
+    let mut view = a.active_call().unwrap().view.clone();
+    view.local_hold = true;
+    view.state = parla::client::call::CallState::OnHold {
+        local: true,
+        remote: false,
+    };
+    a.on_event(&Event::Call { view });
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("alt-h resume"), "{screen}");
+    assert!(screen.contains("alt-m unmute"), "{screen}");
+    assert!(screen.contains("MUTED"), "{screen}");
+    // Digits the other side sent show in the bar.
+    a.on_call_dtmf("call_1", '4');
+    a.on_call_dtmf("call_1", '2');
+    assert!(text(&mut a, 80, 24).contains("heard: 42"));
+}
