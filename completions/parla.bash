@@ -3039,7 +3039,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__history)
-            opts="-n -p -h -V --count --before --after --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
+            opts="-n -p -h -V --count --before --after --search --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3058,6 +3058,10 @@ _parla() {
                     return 0
                     ;;
                 --after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --search)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -202,6 +202,7 @@ complete -c parla -n "__fish_parla_using_subcommand send" -s V -l version -d 'Pr
 complete -c parla -n "__fish_parla_using_subcommand history" -s n -l count -d 'How many messages (1-500)' -r
 complete -c parla -n "__fish_parla_using_subcommand history" -l before -d 'Messages older than this sequence number' -r
 complete -c parla -n "__fish_parla_using_subcommand history" -l after -d 'Messages newer than this sequence number' -r
+complete -c parla -n "__fish_parla_using_subcommand history" -l search -d 'Only messages containing TEXT (A-Z match either case), the newest first found; with --before, older matches' -r
 complete -c parla -n "__fish_parla_using_subcommand history" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand history" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand history" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r

@@ -61,6 +61,58 @@ async fn two_users_chat_both_ways_and_every_device_receives() {
 }
 
 #[tokio::test]
+async fn the_messages_route_searches_a_channels_text() {
+    let t = TestServer::start().await;
+    let alice = t.user("alice").await;
+    let bob = t.user("bob").await;
+    t.user("carol").await;
+    let carol = t.rest_for("carol").await;
+    let ch = alice.open_direct("bob").await.unwrap().channel_id;
+    for i in 1..=30 {
+        let text = if i % 10 == 0 {
+            format!("Lunch plan {i}")
+        } else {
+            format!("chatter {i}")
+        };
+        alice.send(&ch, &format!("c{i}"), &text).await.unwrap();
+    }
+    let seqs = |p: &parla::proto::MessagePage| p.messages.iter().map(|m| m.seq).collect::<Vec<_>>();
+    let found = bob.search(&ch, "LUNCH", 2, None).await.unwrap();
+    assert_eq!(seqs(&found), vec![20, 30]);
+    assert!(found.has_more);
+    let rest = bob.search(&ch, "lunch", 2, Some(20)).await.unwrap();
+    assert_eq!((seqs(&rest), rest.has_more), (vec![10], false));
+    assert!(bob
+        .search(&ch, "nothing like it", 5, None)
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
+    // Someone outside the channel finds nothing, not even that it exists.
+    let err = carol.search(&ch, "lunch", 5, None).await.unwrap_err();
+    assert_eq!(
+        err.api_code(),
+        Some(parla::proto::ErrorCode::ChannelNotExists),
+        "{err}"
+    );
+    // Empty and overlong searches are validation errors.
+    let http = reqwest::Client::new();
+    let token = bob.token().unwrap();
+    for bad in [String::new(), "x".repeat(201)] {
+        let resp = http
+            .get(format!("{}/v1/channels/{ch}/messages", t.url()))
+            .query(&[("search", bad.as_str())])
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["code"], "validation_error", "{body}");
+    }
+}
+
+#[tokio::test]
 async fn history_pages_backwards_and_forwards_with_anchors() {
     let t = TestServer::start().await;
     let alice = t.user("alice").await;

@@ -161,6 +161,30 @@ async fn admin_then_chat_from_the_command_line() {
         human.contains("alice: note 5") && !human.contains("note 6"),
         "{human}"
     );
+    // --search finds text (either case), older matches with --before.
+    let o = cli
+        .run(&["history", "alice", "--search", "NOTE", "-n", "2"], &bob)
+        .await;
+    let human = stdout(&o);
+    assert!(
+        human.contains("note 5") && human.contains("note 6") && !human.contains("note 4"),
+        "{human}"
+    );
+    let o = cli
+        .run(
+            &[
+                "--json", "history", "alice", "--search", "note", "--before", "5",
+            ],
+            &bob,
+        )
+        .await;
+    let texts: Vec<String> = json(&o)["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(texts, ["note 3", "note 4"]);
 
     let o = cli.run(&["--json", "channels"], &bob).await;
     assert_eq!(json(&o)[0]["unread_count"], 6);

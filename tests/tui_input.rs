@@ -515,3 +515,165 @@ fn call_keys_shown_are_the_ones_that_work_where_the_keys_go() {
     a.on_call_dtmf("call_1", '2');
     assert!(text(&mut a, 80, 24).contains("heard: 42"));
 }
+
+#[test]
+fn slash_filters_channels_too_and_one_cursor_marks_the_selection() {
+    let mut a = app("en");
+    a.on_key(key(KeyCode::Char('/')));
+    type_text(&mut a, "te");
+    let shown: Vec<String> = a
+        .visible_channels()
+        .iter()
+        .map(|c| c.channel_id.clone())
+        .collect();
+    assert_eq!(shown, vec!["ch_team"]);
+    assert_eq!(a.visible_users().len(), 5, "people are not filtered");
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("Channels · filter: te"), "{screen}");
+    assert_eq!(
+        a.on_key(key(KeyCode::Enter)),
+        Vec::<Job>::new(),
+        "enter ends the filter"
+    );
+    assert_eq!(
+        a.on_key(key(KeyCode::Enter)),
+        vec![Job::OpenChannel {
+            channel_id: "ch_team".into()
+        }]
+    );
+    // No marker glyph besides the selection: the open channel is underlined.
+    let screen = text(&mut a, 80, 24);
+    assert!(!screen.contains('▸'), "{screen}");
+    let theme = parla::tui::theme::Theme::builtin("dark").unwrap();
+    let t = draw(&mut a, &theme, 80, 24);
+    let buf = t.backend().buffer();
+    let row = (0..24u16)
+        .find(|y| {
+            (0..26u16)
+                .map(|x| buf[(x, *y)].symbol().to_owned())
+                .collect::<String>()
+                .contains("#team")
+        })
+        .unwrap();
+    let cell = &buf[(2, row)];
+    assert!(
+        cell.modifier.contains(ratatui::style::Modifier::UNDERLINED),
+        "{cell:?}"
+    );
+}
+
+#[test]
+fn the_switcher_finds_channels_and_people_by_name() {
+    let mut a = chatting("en");
+    a.on_key(ctrl('k'));
+    assert!(matches!(a.modal(), Some(Modal::Switcher { .. })));
+    let all = a.switcher_items("");
+    assert_eq!(
+        all.len(),
+        3 + 3,
+        "3 channels, and carol, echo, dave without one"
+    );
+    type_text(&mut a, "TEA");
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("> TEA"), "{screen}");
+    assert!(screen.contains("#team"), "{screen}");
+    assert_eq!(
+        a.on_key(key(KeyCode::Enter)),
+        vec![Job::OpenChannel {
+            channel_id: "ch_team".into()
+        }]
+    );
+    assert!(a.modal().is_none());
+    assert_eq!(a.current(), Some("ch_team"));
+    // A person without a conversation: opening creates it. Down moves the selection.
+    a.on_key(key(KeyCode::F(2)));
+    type_text(&mut a, "e");
+    let labels: Vec<String> = a.switcher_items("e").into_iter().map(|i| i.label).collect();
+    assert_eq!(labels, vec!["#team", "Alice", "Echo", "Dave"]);
+    a.on_key(key(KeyCode::Down));
+    a.on_key(key(KeyCode::Down));
+    assert_eq!(
+        a.on_key(key(KeyCode::Enter)),
+        vec![Job::OpenDirect {
+            user_id: "echo".into()
+        }]
+    );
+    // Esc closes it, nothing done.
+    a.on_key(ctrl('k'));
+    a.on_paste("dav\nignored");
+    assert_eq!(a.switcher_items("dav").len(), 1);
+    assert!(a.on_key(key(KeyCode::Esc)).is_empty());
+    assert!(a.modal().is_none());
+}
+
+#[test]
+fn search_asks_the_server_and_shows_the_matches() {
+    let mut a = chatting("en");
+    a.on_key(key(KeyCode::Char('/')));
+    assert!(matches!(a.modal(), Some(Modal::Search { .. })));
+    assert!(
+        a.on_key(key(KeyCode::Enter)).is_empty(),
+        "nothing to search yet"
+    );
+    type_text(&mut a, "echo");
+    assert_eq!(
+        a.on_key(key(KeyCode::Enter)),
+        vec![Job::Search {
+            channel_id: "ch_bob".into(),
+            query: "echo".into()
+        }]
+    );
+    assert!(text(&mut a, 80, 24).contains("Searching…"));
+    // An answer to another query is not shown.
+    a.on_search_results("ch_bob", "other", &[message("ch_bob", 1, "bob", "x", 1)]);
+    assert!(text(&mut a, 80, 24).contains("Searching…"));
+    a.on_search_results(
+        "ch_bob",
+        "echo",
+        &[
+            message("ch_bob", 1, "bob", "Hi! Welcome to parla.", -1440),
+            message(
+                "ch_bob",
+                3,
+                "bob",
+                "Try calling the echo bot: it plays your voice back.",
+                12,
+            ),
+        ],
+    );
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("2 found, newest first"), "{screen}");
+    insta::assert_snapshot!("search_80x24", screen);
+    // Enter on the second (older) match scrolls the chat to it.
+    a.on_key(key(KeyCode::Down));
+    a.on_key(key(KeyCode::Enter));
+    assert!(a.modal().is_none());
+    let log = a.log("ch_bob").unwrap();
+    assert_eq!(log.rows[log.rows.len() - 1 - log.scroll].seq, Some(1));
+    // A failed search is reported and the query can be sent again.
+    a.on_key(key(KeyCode::Char('/')));
+    type_text(&mut a, "zzz");
+    a.on_key(key(KeyCode::Enter));
+    a.on_search_failed("search: server_unreachable");
+    assert!(text(&mut a, 80, 24).contains("server_unreachable"));
+    assert_eq!(a.on_key(key(KeyCode::Enter)).len(), 1);
+}
+
+#[test]
+fn without_colour_reverse_video_marks_the_cursor_and_the_focus() {
+    let (plain, _) = parla::tui::theme::Theme::load("dark", None, true);
+    let mut a = app("en");
+    let t = draw(&mut a, &plain, 80, 24);
+    let buf = t.backend().buffer();
+    // The first channel (selected, Channels focused) is drawn reversed.
+    let reversed = |x: u16, y: u16| {
+        buf[(x, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED)
+    };
+    assert!(reversed(3, 2), "{:?}", buf[(3, 2)]);
+    assert!(!reversed(3, 3), "only the selection");
+    // The focused pane's title too; the status line as well.
+    assert!(reversed(3, 1), "{:?}", buf[(3, 1)]);
+    assert!(reversed(3, 23), "{:?}", buf[(3, 23)]);
+}

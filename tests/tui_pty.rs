@@ -506,9 +506,24 @@ async fn a_person_edits_pastes_scrolls_and_types_through_an_incoming_call() {
     })
     .await;
 
-    // People: alice. Write with the cursor moved back, a shift-enter line, then send.
-    pty.send(b"\t\t/alice\r\r");
+    // Search the conversation (the server finds it), and go to the match.
+    pty.send(b"/");
+    pty.wait_text("Search Bob").await;
+    pty.send(b"BACKLOG 7\r");
+    pty.wait_text("1 found, newest first").await;
+    pty.send(b"\r");
+    pty.wait("the match in view, scrolled back", |s| {
+        !s.contains("Search Bob") && s.contains("  backlog 7") && s.contains("more below")
+    })
+    .await;
+    pty.send(b"\x1b[F"); // End
+
+    // The quick switcher: alice by name, a new conversation.
+    pty.send(b"\x0b"); // ctrl-k
+    pty.wait_text("Go to").await;
+    pty.send(b"ali\r");
     pty.wait_text("No messages yet").await;
+    // Write with the cursor moved back, a shift-enter line, then send.
     pty.send(b"i");
     pty.send(b"wrld");
     pty.send(b"\x1b[D\x1b[D\x1b[D"); // Left x3

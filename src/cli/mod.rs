@@ -117,6 +117,10 @@ pub enum Command {
         /// Messages newer than this sequence number
         #[arg(long, value_name = "SEQ")]
         after: Option<u64>,
+        /// Only messages containing TEXT (A-Z match either case), the newest first found;
+        /// with --before, older matches
+        #[arg(long, value_name = "TEXT", conflicts_with = "after")]
+        search: Option<String>,
     },
     /// Mark a conversation read up to a sequence number (default: all of it)
     Read {

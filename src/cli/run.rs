@@ -71,7 +71,8 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             count,
             before,
             after,
-        } => history(&cli, target, *count, *before, *after).await,
+            search,
+        } => history(&cli, target, *count, (*before, *after), search.as_deref()).await,
         Command::Read { target, seq } => read(&cli, target, *seq).await,
         Command::Watch => watch(&cli).await,
         Command::Devices => devices(json),
@@ -104,28 +105,39 @@ async fn send(cli: &Cli, target: &str, text: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `parla history TARGET`: a page before or after an anchor, or the latest.
+/// `parla history TARGET`: a page before or after an anchor, or the latest; with
+/// `--search`, the newest matches (older than `--before`).
 async fn history(
     cli: &Cli,
     target: &str,
     count: u32,
-    before: Option<u64>,
-    after: Option<u64>,
+    (before, after): (Option<u64>, Option<u64>),
+    search: Option<&str>,
 ) -> Result<(), CliError> {
     let rest = user_rest(cli).await?;
     let channel_id = rest.resolve_target(target).await?;
-    let (anchor, direction) = match (before, after) {
-        (_, Some(a)) => (Some(a), Direction::Forwards),
-        (Some(b), None) => (Some(b), Direction::Backwards),
-        (None, None) => (None, Direction::Backwards),
+    let page = match (search, before, after) {
+        (Some(text), ..) => rest.search(&channel_id, text, count, before).await?,
+        (None, _, Some(a)) => {
+            rest.history(&channel_id, count, Some(a), Direction::Forwards)
+                .await?
+        }
+        (None, b, None) => {
+            rest.history(&channel_id, count, b, Direction::Backwards)
+                .await?
+        }
     };
-    let page = rest.history(&channel_id, count, anchor, direction).await?;
-    output::show(cli.json, &page, |page| {
+    show_page(cli, &page);
+    Ok(())
+}
+
+/// A page of messages, one line each (or the page as JSON).
+fn show_page(cli: &Cli, page: &crate::proto::MessagePage) {
+    output::show(cli.json, page, |page| {
         for m in &page.messages {
             println!("{}", output::message_line(m));
         }
     });
-    Ok(())
 }
 
 /// `parla read TARGET [SEQ]`: marks read up to SEQ, or everything.

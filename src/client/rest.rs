@@ -465,6 +465,24 @@ impl Rest {
             .await
     }
 
+    /// Messages of a channel whose text contains `text` (the letters A to Z compared without case),
+    /// the newest `count` older than `before`, oldest first.
+    pub async fn search(
+        &self,
+        channel_id: &str,
+        text: &str,
+        count: u32,
+        before: Option<u64>,
+    ) -> Result<MessagePage, ClientError> {
+        let path = format!("/v1/channels/{}/messages", encode_segment(channel_id));
+        let mut q = vec![("count", count.to_string()), ("search", text.to_owned())];
+        if let Some(b) = before {
+            q.push(("anchor", b.to_string()));
+        }
+        self.call(Method::GET, &path, &q, None, AuthKind::Bearer)
+            .await
+    }
+
     /// Sends over REST; the same `client_id` makes a retry harmless.
     pub async fn send(
         &self,

@@ -649,7 +649,13 @@ struct MessagesQuery {
     anchor: Option<String>,
     /// `backwards` (default: older than the anchor) or `forwards`.
     direction: Option<Direction>,
+    /// Only messages whose text contains this (1 to 200 characters; letters compared
+    /// without case, A to Z). Pages go on from the anchor as without it.
+    search: Option<String>,
 }
+
+/// The longest `search` the messages route takes, in characters.
+const MAX_SEARCH: usize = 200;
 
 #[utoipa::path(get, path = "/v1/channels/{channel_id}/messages", security(("bearer" = [])),
     params(("channel_id" = String, Path), MessagesQuery),
@@ -669,8 +675,18 @@ async fn list_messages(
             format!("count must be between 1 and {MAX_PAGE}"),
         ));
     }
+    if let Some(search) = &q.search {
+        let n = search.chars().count();
+        if n == 0 || n > MAX_SEARCH {
+            return Err(bad(
+                ErrorCode::ValidationError,
+                format!("search must be 1 to {MAX_SEARCH} characters"),
+            ));
+        }
+    }
     let anchor = q.anchor.as_deref().map(Anchor::parse);
     let direction = q.direction.unwrap_or_default();
+    let search = q.search;
     Ok(Json(
         state
             .store(move |s| {
@@ -680,6 +696,7 @@ async fn list_messages(
                     anchor.as_ref(),
                     direction,
                     count,
+                    search.as_deref(),
                 )
             })
             .await?,

@@ -877,6 +877,7 @@ async fn replay_pages(
                         Some(&Anchor::Seq(anchor)),
                         Direction::Forwards,
                         REPLAY_PAGE,
+                        None,
                     )
                 })
                 .await

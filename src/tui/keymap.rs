@@ -57,6 +57,8 @@ pub enum Action {
     Append,
     InsertLineStart,
     AppendLineEnd,
+    Switcher,
+    Search,
 }
 
 /// Where a binding applies.
@@ -139,6 +141,8 @@ named!(Action {
     Append = "append",
     InsertLineStart = "insert_line_start",
     AppendLineEnd = "append_line_end",
+    Switcher = "switcher",
+    Search = "search",
 });
 
 named!(Mode {

@@ -134,7 +134,8 @@ impl Theme {
     }
 
     /// A built-in theme with a user file on top; problems are reported and what could be
-    /// loaded is kept. With `no_color`, every colour is dropped (bold stays).
+    /// loaded is kept. With `no_color`, every colour is dropped (bold stays) and reverse video
+    /// marks the selection, the focused title and the status line.
     pub fn load(
         name: &str,
         user_file: Option<&Path>,
@@ -171,9 +172,18 @@ impl Theme {
             }
         }
         if no_color {
-            for style in theme.styles.values_mut() {
+            for (element, style) in &mut theme.styles {
                 style.fg = None;
                 style.bg = None;
+                // What colour marked, reverse video and emphasis mark now: the cursor, the
+                // focused pane's title, the status line; borders step back.
+                match element.as_str() {
+                    "selection" | "headerButton" | "status" => {
+                        *style = style.add_modifier(Modifier::REVERSED);
+                    }
+                    "border" => *style = style.add_modifier(Modifier::DIM),
+                    _ => {}
+                }
             }
         }
         (theme, problem)

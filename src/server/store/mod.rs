@@ -140,6 +140,8 @@ pub trait Store: Send + Sync + 'static {
     /// outcome once the message is durable (or refused), in the order the messages were
     /// queued, on the store's own thread: it must not block.
     fn submit_message(&self, message: NewMessage, done: Done);
+    /// A page of a channel's messages next to `anchor`, oldest first. With `search`, only
+    /// messages whose text contains it (the letters A to Z compared without case).
     fn messages(
         &self,
         user: &str,
@@ -147,6 +149,7 @@ pub trait Store: Send + Sync + 'static {
         anchor: Option<&Anchor>,
         direction: Direction,
         count: u32,
+        search: Option<&str>,
     ) -> StoreResult<MessagePage>;
     fn mark_read(&self, user: &str, channel_id: &str, seq: u64) -> StoreResult<ReadState>;
 

@@ -378,7 +378,10 @@ impl Store for SqliteStore {
         anchor: Option<&Anchor>,
         direction: Direction,
         count: u32,
+        search: Option<&str>,
     ) -> StoreResult<MessagePage> {
+        // The needle in lower case; `?4` is NULL without a search.
+        let needle = search.map(str::to_lowercase);
         self.with(|c| {
             read_seq_of(c, user, channel_id)?;
             let anchor_seq: Option<i64> = match anchor {
@@ -399,10 +402,12 @@ impl Store for SqliteStore {
                 Direction::Backwards => {
                     let mut stmt = c.prepare_cached(&format!(
                         "SELECT {MESSAGE_COLUMNS} FROM messages
-                         WHERE channel_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
+                         WHERE channel_id = ?1 AND seq < ?2
+                           AND (?4 IS NULL OR instr(lower(text), ?4) > 0)
+                         ORDER BY seq DESC LIMIT ?3"
                     ))?;
                     let rows = stmt.query_map(
-                        params![channel_id, anchor_seq.unwrap_or(i64::MAX), limit],
+                        params![channel_id, anchor_seq.unwrap_or(i64::MAX), limit, needle],
                         row_to_message,
                     )?;
                     let mut v = rows.collect::<Result<Vec<_>, _>>()?;
@@ -412,10 +417,12 @@ impl Store for SqliteStore {
                 Direction::Forwards => {
                     let mut stmt = c.prepare_cached(&format!(
                         "SELECT {MESSAGE_COLUMNS} FROM messages
-                         WHERE channel_id = ?1 AND seq > ?2 ORDER BY seq ASC LIMIT ?3"
+                         WHERE channel_id = ?1 AND seq > ?2
+                           AND (?4 IS NULL OR instr(lower(text), ?4) > 0)
+                         ORDER BY seq ASC LIMIT ?3"
                     ))?;
                     let rows = stmt.query_map(
-                        params![channel_id, anchor_seq.unwrap_or(0), limit],
+                        params![channel_id, anchor_seq.unwrap_or(0), limit, needle],
                         row_to_message,
                     )?;
                     rows.collect::<Result<Vec<_>, _>>()?
@@ -554,22 +561,36 @@ mod tests {
         }
         let seqs = |p: &MessagePage| p.messages.iter().map(|m| m.seq).collect::<Vec<_>>();
         let newest = s
-            .messages("bob", id, None, Direction::Backwards, 3)
+            .messages("bob", id, None, Direction::Backwards, 3, None)
             .unwrap();
         assert_eq!(seqs(&newest), vec![8, 9, 10]);
         assert!(newest.has_more);
         let older = s
-            .messages("bob", id, Some(&Anchor::Seq(8)), Direction::Backwards, 5)
+            .messages(
+                "bob",
+                id,
+                Some(&Anchor::Seq(8)),
+                Direction::Backwards,
+                5,
+                None,
+            )
             .unwrap();
         assert_eq!(seqs(&older), vec![3, 4, 5, 6, 7]);
         let oldest = s
-            .messages("bob", id, Some(&Anchor::Seq(3)), Direction::Backwards, 5)
+            .messages(
+                "bob",
+                id,
+                Some(&Anchor::Seq(3)),
+                Direction::Backwards,
+                5,
+                None,
+            )
             .unwrap();
         assert_eq!(seqs(&oldest), vec![1, 2]);
         assert!(!oldest.has_more);
         let anchor = Anchor::MessageId(older.messages[0].message_id.clone());
         let fwd = s
-            .messages("bob", id, Some(&anchor), Direction::Forwards, 4)
+            .messages("bob", id, Some(&anchor), Direction::Forwards, 4, None)
             .unwrap();
         assert_eq!(seqs(&fwd), vec![4, 5, 6, 7]);
         assert!(fwd.has_more);
@@ -579,9 +600,61 @@ mod tests {
                 id,
                 Some(&Anchor::parse("msg_nope")),
                 Direction::Forwards,
-                4
+                4,
+                None
             ),
             Err(StoreError::Anchor(_))
+        ));
+    }
+
+    #[test]
+    fn search_finds_text_without_case_and_pages_back() {
+        let s = store();
+        let (ch, _) = s.open_direct_channel("alice", "bob", Utc::now()).unwrap();
+        let id = &ch.channel_id;
+        for (i, text) in [
+            "Lunch at noon?",
+            "no",
+            "LUNCH tomorrow then",
+            "Caffè dopo pranzo",
+            "lunch: 100% sure",
+        ]
+        .iter()
+        .enumerate()
+        {
+            s.insert_message("alice", id, &format!("c{i}"), text, Utc::now())
+                .unwrap();
+        }
+        let seqs = |p: &MessagePage| p.messages.iter().map(|m| m.seq).collect::<Vec<_>>();
+        let found = s
+            .messages("bob", id, None, Direction::Backwards, 2, Some("lunch"))
+            .unwrap();
+        assert_eq!(seqs(&found), vec![3, 5]);
+        assert!(found.has_more);
+        let more = s
+            .messages(
+                "bob",
+                id,
+                Some(&Anchor::Seq(3)),
+                Direction::Backwards,
+                2,
+                Some("lunch"),
+            )
+            .unwrap();
+        assert_eq!((seqs(&more), more.has_more), (vec![1], false));
+        // Not a pattern: % and _ are themselves.
+        let pct = s
+            .messages("bob", id, None, Direction::Backwards, 10, Some("100%"))
+            .unwrap();
+        assert_eq!(seqs(&pct), vec![5]);
+        let accent = s
+            .messages("bob", id, None, Direction::Backwards, 10, Some("caffè"))
+            .unwrap();
+        assert_eq!(seqs(&accent), vec![4]);
+        // Someone else's channel stays closed.
+        assert!(matches!(
+            s.messages("carol", id, None, Direction::Backwards, 10, Some("lunch")),
+            Err(StoreError::ChannelNotExists(_))
         ));
     }
 
@@ -686,12 +759,19 @@ mod tests {
         assert!(created);
         assert_ne!(new.channel_id, old.channel_id);
         assert!(matches!(
-            s.messages("alice", &old.channel_id, None, Direction::Backwards, 10),
+            s.messages(
+                "alice",
+                &old.channel_id,
+                None,
+                Direction::Backwards,
+                10,
+                None
+            ),
             Err(StoreError::ChannelNotExists(_))
         ));
         // Bob keeps the old conversation and its history.
         let kept = s
-            .messages("bob", &old.channel_id, None, Direction::Backwards, 10)
+            .messages("bob", &old.channel_id, None, Direction::Backwards, 10, None)
             .unwrap();
         assert_eq!(kept.messages[0].text, "for bob only");
         assert_eq!(s.channels_for_user("bob").unwrap().len(), 2);
@@ -709,11 +789,25 @@ mod tests {
             .unwrap();
         let huge = Anchor::parse("18446744073709551616");
         let back = s
-            .messages("bob", &ch.channel_id, Some(&huge), Direction::Backwards, 5)
+            .messages(
+                "bob",
+                &ch.channel_id,
+                Some(&huge),
+                Direction::Backwards,
+                5,
+                None,
+            )
             .unwrap();
         assert_eq!(back.messages.len(), 1);
         let fwd = s
-            .messages("bob", &ch.channel_id, Some(&huge), Direction::Forwards, 5)
+            .messages(
+                "bob",
+                &ch.channel_id,
+                Some(&huge),
+                Direction::Forwards,
+                5,
+                None,
+            )
             .unwrap();
         assert!(fwd.messages.is_empty());
     }

@@ -47,6 +47,7 @@ impl App {
                     .visible_channels()
                     .get(self.selection(Pane::Channels))
                     .map(|c| c.channel_id.clone());
+                self.filtering = false;
                 match id {
                     Some(id) => self.open_channel(&id),
                     None => Vec::new(),

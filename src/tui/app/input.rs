@@ -102,6 +102,8 @@ impl App {
                 }
                 Some(Vec::new())
             }
+            Some(Modal::Switcher { .. }) => Some(self.on_switcher_key(key)),
+            Some(Modal::Search { .. }) => Some(self.on_search_key(key)),
             _ => None,
         }
     }
@@ -134,7 +136,7 @@ impl App {
     /// filter while filtering, else into the open conversation's composer (opened for it).
     pub fn on_paste(&mut self, text: &str) {
         self.dirty = true;
-        if self.modal_takes_keys() {
+        if self.paste_into_finder(text) || self.modal_takes_keys() {
             return;
         }
         if self.filtering {
@@ -327,8 +329,11 @@ impl App {
                 if matches!(self.focus, Pane::Users | Pane::Channels) {
                     self.filtering = true;
                     self.filter.clear();
+                    self.filter_pane = self.focus;
                 }
             }
+            Action::Switcher => self.open_switcher(),
+            Action::Search => self.open_search(),
             Action::Compose if self.current.is_some() => {
                 self.focus = Pane::Chat;
                 self.composing = true;

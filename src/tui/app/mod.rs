@@ -12,11 +12,13 @@ mod calls;
 mod chat;
 mod control;
 pub mod editor;
+mod finder;
 mod input;
 
 pub use calls::reason_key;
 
 pub use control::CtlPlan;
+pub use finder::{SearchState, SwitchItem, SwitchTarget};
 pub use input::key_of;
 
 use self::editor::Draft;
@@ -102,6 +104,11 @@ pub enum Job {
         room_id: String,
         on: bool,
     },
+    /// Search a channel's messages for text.
+    Search {
+        channel_id: String,
+        query: String,
+    },
     /// Ring the terminal bell.
     Bell,
     Quit,
@@ -133,6 +140,18 @@ pub enum Modal {
     ConfirmQuit {
         calls: usize,
         drafts: usize,
+    },
+    /// The quick switcher: any channel or person by name.
+    Switcher {
+        query: String,
+        selected: usize,
+    },
+    /// Searching the messages of a channel.
+    Search {
+        channel_id: String,
+        query: String,
+        state: SearchState,
+        selected: usize,
     },
 }
 
@@ -243,6 +262,8 @@ pub struct App {
     composing: bool,
     filtering: bool,
     filter: String,
+    /// The list the filter applies to (Channels or People).
+    filter_pane: Pane,
     selected: BTreeMap<&'static str, usize>,
     current_call: usize,
     modal: Option<Modal>,
@@ -291,6 +312,7 @@ impl App {
             composing: false,
             filtering: false,
             filter: String::new(),
+            filter_pane: Pane::Users,
             selected: BTreeMap::new(),
             current_call: 0,
             modal: None,
@@ -396,10 +418,7 @@ impl App {
     /// A window that takes every key (help, dialpad, the quit question) is up. The
     /// incoming-call window is not one: keys go on where they went.
     pub fn modal_takes_keys(&self) -> bool {
-        matches!(
-            self.modal,
-            Some(Modal::Help { .. } | Modal::Dialpad { .. } | Modal::ConfirmQuit { .. })
-        )
+        !matches!(self.modal, None | Some(Modal::Incoming { .. }))
     }
 
     /// The channel shown.
@@ -421,6 +440,16 @@ impl App {
 
     pub fn filter(&self) -> &str {
         &self.filter
+    }
+
+    /// The list the filter applies to.
+    pub fn filter_pane(&self) -> Pane {
+        self.filter_pane
+    }
+
+    /// The filter of `pane`, when it has one (being typed, or left in place).
+    fn filter_of(&self, pane: Pane) -> Option<String> {
+        (self.filter_pane == pane && !self.filter.is_empty()).then(|| self.filter.to_lowercase())
     }
 
     pub fn modal(&self) -> Option<&Modal> {
@@ -466,7 +495,7 @@ impl App {
 
     /// Users shown in the people pane: the filter applied, others than me, online first.
     pub fn visible_users(&self) -> Vec<&UserEntry> {
-        let f = self.filter.to_lowercase();
+        let f = self.filter_of(Pane::Users).unwrap_or_default();
         let mut v: Vec<&UserEntry> = self
             .users
             .iter()
@@ -484,8 +513,21 @@ impl App {
         v
     }
 
-    /// Channels, most recently active first.
+    /// Channels shown in the Channels pane: the filter applied (to the title or id),
+    /// most recently active first.
     pub fn visible_channels(&self) -> Vec<&Channel> {
+        let mut v = self.all_channels_by_activity();
+        if let Some(f) = self.filter_of(Pane::Channels) {
+            v.retain(|c| {
+                self.channel_title(c).to_lowercase().contains(&f)
+                    || c.channel_id.to_lowercase().contains(&f)
+            });
+        }
+        v
+    }
+
+    /// Every channel, most recently active first.
+    pub fn all_channels_by_activity(&self) -> Vec<&Channel> {
         let mut v: Vec<&Channel> = self.channels.iter().collect();
         v.sort_by(|a, b| {
             let at = |c: &Channel| {
@@ -553,8 +595,13 @@ impl App {
         // The incoming-call window takes no keys: typing goes on where it went.
         match &self.modal {
             Some(Modal::Dialpad { .. }) => Mode::Dialpad,
-            // Help and the quit question take only their own keys besides global ones.
-            Some(Modal::Help { .. } | Modal::ConfirmQuit { .. }) => Mode::Global,
+            // Other windows take only their own keys besides global ones.
+            Some(
+                Modal::Help { .. }
+                | Modal::ConfirmQuit { .. }
+                | Modal::Switcher { .. }
+                | Modal::Search { .. },
+            ) => Mode::Global,
             _ if self.composing && self.composer_normal => Mode::ComposerNormal,
             _ if self.composing => Mode::Composer,
             _ if self.focus == Pane::Chat => Mode::Chat,

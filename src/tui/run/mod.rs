@@ -58,6 +58,14 @@ pub enum News {
     },
     /// A channel to show (a direct channel just opened).
     Open(crate::proto::Channel),
+    /// The matches of a search.
+    Found {
+        channel_id: String,
+        query: String,
+        messages: Vec<crate::proto::Message>,
+    },
+    /// A search could not be made.
+    SearchFailed(String),
     Error(String),
     AudioNotice(String),
 }
@@ -375,6 +383,18 @@ impl Runtime {
                 self.app.on_history_failed(&channel_id, &message);
                 Vec::new()
             }
+            News::Found {
+                channel_id,
+                query,
+                messages,
+            } => {
+                self.app.on_search_results(&channel_id, &query, &messages);
+                Vec::new()
+            }
+            News::SearchFailed(message) => {
+                self.app.on_search_failed(&message);
+                Vec::new()
+            }
             News::Open(channel) => self.app.on_opened(channel),
             News::Error(message) => {
                 self.app.on_error(&message);
@@ -453,6 +473,7 @@ impl Runtime {
                 });
             }
             Job::OpenChannel { channel_id } => self.history(channel_id, None, 50),
+            Job::Search { channel_id, query } => self.search(channel_id, query),
             Job::LoadOlder {
                 channel_id,
                 before_seq,
@@ -538,6 +559,21 @@ impl Runtime {
                     channel_id,
                     message: format!("history: {e}"),
                 },
+            });
+        });
+    }
+
+    fn search(&mut self, channel_id: String, query: String) {
+        let (rest, news) = (self.rest.clone(), self.news_tx.clone());
+        self.tasks.spawn(async move {
+            let page = rest.search(&channel_id, &query, 50, None).await;
+            let _ = news.send(match page {
+                Ok(page) => News::Found {
+                    channel_id,
+                    query,
+                    messages: page.messages,
+                },
+                Err(e) => News::SearchFailed(format!("search: {e}")),
             });
         });
     }

@@ -16,6 +16,7 @@ use crate::proto::PresenceStatus;
 
 mod calls;
 mod chat;
+mod finder;
 mod overlays;
 
 pub use calls::{call_state_text, duration_text};
@@ -113,6 +114,15 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         Some(Modal::ConfirmQuit { calls, drafts }) => {
             overlays::confirm_quit(frame, app, theme, *calls, *drafts);
         }
+        Some(Modal::Switcher { query, selected }) => {
+            finder::switcher(frame, app, theme, query, *selected);
+        }
+        Some(Modal::Search {
+            query,
+            state,
+            selected,
+            ..
+        }) => finder::search(frame, app, theme, query, state, *selected),
         None => {}
     }
     // Nothing draws over the help.
@@ -127,10 +137,19 @@ pub(super) fn pane_block<'a>(title: String, focused: bool, theme: &Theme) -> Blo
     } else {
         theme.style("border").add_modifier(Modifier::BOLD)
     };
+    // The focused frame is drawn in the accent colour (the focused title's background),
+    // bold; without colours, bold alone against the dim borders of the others.
+    let accent = theme.style("headerButton");
+    let focused_border = Style::default()
+        .fg(accent
+            .bg
+            .or(accent.fg)
+            .unwrap_or(ratatui::style::Color::Reset))
+        .add_modifier(Modifier::BOLD);
     Block::default()
         .borders(Borders::ALL)
         .border_style(if focused {
-            theme.style("headerButton")
+            focused_border
         } else {
             theme.style("border")
         })
@@ -205,7 +224,7 @@ pub fn truncate(text: &str, width: usize) -> String {
 }
 
 /// The lines of a list pane: only the window that keeps the selection in view is built.
-fn list_lines<T>(
+pub(super) fn list_lines<T>(
     items: &[T],
     line: impl Fn(&T) -> Line<'static>,
     selected: usize,
@@ -268,17 +287,17 @@ fn channels(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             .as_ref()
             .map(|m| format!("  {}", m.text))
             .unwrap_or_default();
-        let marker = if open { "▸" } else { " " };
-        let head = format!("{marker}{title}");
+        let head = title;
         let room = inner_w.saturating_sub(head.chars().count() + unread.chars().count());
-        let mut spans = vec![Span::styled(
-            head,
-            if c.unread_count > 0 {
-                Style::default().add_modifier(Modifier::BOLD)
-            } else {
-                Style::default()
-            },
-        )];
+        // The open conversation is underlined; the cursor is the selection alone.
+        let mut style = Style::default();
+        if c.unread_count > 0 {
+            style = style.add_modifier(Modifier::BOLD);
+        }
+        if open {
+            style = style.add_modifier(Modifier::UNDERLINED);
+        }
+        let mut spans = vec![Span::styled(head, style)];
         if !unread.is_empty() {
             spans.push(Span::styled(unread, theme.style("launcher")));
         }
@@ -288,7 +307,14 @@ fn channels(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ));
         Line::from(spans)
     };
-    let title = app.strings().get("pane.channels").to_owned();
+    let mut title = app.strings().get("pane.channels").to_owned();
+    if app.filter_pane() == Pane::Channels && (app.filtering() || !app.filter().is_empty()) {
+        title = format!(
+            "{title} · {}",
+            app.strings()
+                .fmt("filter.prompt", &[("text", app.filter())])
+        );
+    }
     list_pane(
         frame,
         app,
@@ -322,7 +348,7 @@ fn users(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ])
     };
     let mut title = app.strings().get("pane.users").to_owned();
-    if app.filtering() || !app.filter().is_empty() {
+    if app.filter_pane() == Pane::Users && (app.filtering() || !app.filter().is_empty()) {
         title = format!(
             "{title} · {}",
             app.strings()

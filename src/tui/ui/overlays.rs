@@ -12,7 +12,7 @@ use crate::tui::app::App;
 use crate::tui::keymap::{Action, Mode};
 use crate::tui::theme::Theme;
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
     Rect::new(

@@ -1,0 +1,277 @@
+//! Finding things: the quick switcher (any channel or person by name) and message search
+//! in the open conversation (served by the server's `search` on the messages route).
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::chat::row_of;
+use super::input::step_index;
+use super::{App, Job, MessageRow, Modal};
+use crate::proto::{ChannelKind, Message};
+
+/// Where a switcher entry leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SwitchTarget {
+    Channel(String),
+    /// A person without a direct channel yet: opening creates it.
+    User(String),
+}
+
+/// One entry of the quick switcher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwitchItem {
+    pub label: String,
+    pub target: SwitchTarget,
+}
+
+/// What a search window shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SearchState {
+    /// Being typed; Enter searches.
+    Typing,
+    /// Asked; the answer is on its way.
+    Searching,
+    /// The matches, newest first.
+    Results(Vec<MessageRow>),
+}
+
+/// The key a text field takes: a character typed, a character removed, or neither.
+enum FieldKey {
+    Typed(char),
+    Erased,
+    Other,
+}
+
+fn field_key(key: &KeyEvent) -> FieldKey {
+    match key.code {
+        KeyCode::Char(c)
+            if !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            FieldKey::Typed(c)
+        }
+        KeyCode::Backspace => FieldKey::Erased,
+        _ => FieldKey::Other,
+    }
+}
+
+/// A move through a list: Up/Down, ctrl-p/ctrl-n.
+fn list_move(key: &KeyEvent) -> Option<i64> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Up => Some(-1),
+        KeyCode::Down => Some(1),
+        KeyCode::Char('p') if ctrl => Some(-1),
+        KeyCode::Char('n') if ctrl => Some(1),
+        KeyCode::PageUp => Some(-10),
+        KeyCode::PageDown => Some(10),
+        _ => None,
+    }
+}
+
+impl App {
+    /// Every channel and every person without a direct channel, matching `query` (in the
+    /// name or the id, without case), channels by recent activity first.
+    pub fn switcher_items(&self, query: &str) -> Vec<SwitchItem> {
+        let q = query.to_lowercase();
+        let matches = |label: &str, id: &str| {
+            q.is_empty() || label.to_lowercase().contains(&q) || id.to_lowercase().contains(&q)
+        };
+        let mut items: Vec<SwitchItem> = self
+            .all_channels_by_activity()
+            .into_iter()
+            .map(|c| (self.channel_title(c), c.channel_id.clone()))
+            .filter(|(label, id)| matches(label, id))
+            .map(|(label, id)| SwitchItem {
+                label,
+                target: SwitchTarget::Channel(id),
+            })
+            .collect();
+        for u in &self.users {
+            let has_direct = self
+                .channels
+                .iter()
+                .any(|c| c.kind == ChannelKind::Direct && c.participants.contains(&u.user_id));
+            if u.user_id != self.me && !has_direct && matches(&u.display_name, &u.user_id) {
+                items.push(SwitchItem {
+                    label: u.display_name.clone(),
+                    target: SwitchTarget::User(u.user_id.clone()),
+                });
+            }
+        }
+        items
+    }
+
+    pub(super) fn open_switcher(&mut self) {
+        self.modal = Some(Modal::Switcher {
+            query: String::new(),
+            selected: 0,
+        });
+    }
+
+    pub(super) fn open_search(&mut self) {
+        if let Some(channel_id) = self.current.clone() {
+            self.modal = Some(Modal::Search {
+                channel_id,
+                query: String::new(),
+                state: SearchState::Typing,
+                selected: 0,
+            });
+        }
+    }
+
+    /// A key while the switcher is up.
+    pub(super) fn on_switcher_key(&mut self, key: &KeyEvent) -> Vec<Job> {
+        let Some(Modal::Switcher { query, .. }) = &self.modal else {
+            return Vec::new();
+        };
+        let n = self.switcher_items(query).len();
+        let Some(Modal::Switcher { query, selected }) = &mut self.modal else {
+            return Vec::new();
+        };
+        if let Some(delta) = list_move(key) {
+            *selected = step_index(*selected, delta, n.saturating_sub(1));
+            return Vec::new();
+        }
+        match (key.code, field_key(key)) {
+            (KeyCode::Esc, _) => self.modal = None,
+            (KeyCode::Enter, _) => {
+                let (query, selected) = (query.clone(), *selected);
+                self.modal = None;
+                let item = self.switcher_items(&query).into_iter().nth(selected);
+                return match item.map(|i| i.target) {
+                    Some(SwitchTarget::Channel(id)) => self.open_channel(&id),
+                    Some(SwitchTarget::User(user_id)) => vec![Job::OpenDirect { user_id }],
+                    None => Vec::new(),
+                };
+            }
+            (_, FieldKey::Typed(c)) => {
+                query.push(c);
+                *selected = 0;
+            }
+            (_, FieldKey::Erased) => {
+                query.pop();
+                *selected = 0;
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// A key while the search window is up.
+    pub(super) fn on_search_key(&mut self, key: &KeyEvent) -> Vec<Job> {
+        let Some(Modal::Search {
+            channel_id,
+            query,
+            state,
+            selected,
+        }) = &mut self.modal
+        else {
+            return Vec::new();
+        };
+        if let (Some(delta), SearchState::Results(rows)) = (list_move(key), &*state) {
+            *selected = step_index(*selected, delta, rows.len().saturating_sub(1));
+            return Vec::new();
+        }
+        match (key.code, field_key(key)) {
+            (KeyCode::Esc, _) => self.modal = None,
+            (KeyCode::Enter, _) => match state {
+                SearchState::Results(rows) => {
+                    let seq = rows.get(*selected).and_then(|r| r.seq);
+                    let channel_id = channel_id.clone();
+                    self.modal = None;
+                    if let Some(seq) = seq {
+                        self.jump_to(&channel_id, seq);
+                    }
+                }
+                _ if !query.trim().is_empty() => {
+                    *state = SearchState::Searching;
+                    return vec![Job::Search {
+                        channel_id: channel_id.clone(),
+                        query: query.clone(),
+                    }];
+                }
+                _ => {}
+            },
+            (_, FieldKey::Typed(c)) => {
+                query.push(c);
+                *state = SearchState::Typing;
+                *selected = 0;
+            }
+            (_, FieldKey::Erased) => {
+                query.pop();
+                *state = SearchState::Typing;
+                *selected = 0;
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Pasted text while the switcher or the search window is up: into its query (the
+    /// first line).
+    pub(super) fn paste_into_finder(&mut self, text: &str) -> bool {
+        let line = text.split(['\r', '\n']).next().unwrap_or_default();
+        match &mut self.modal {
+            Some(Modal::Switcher { query, selected }) => {
+                query.push_str(line);
+                *selected = 0;
+                true
+            }
+            Some(Modal::Search {
+                query,
+                state,
+                selected,
+                ..
+            }) => {
+                query.push_str(line);
+                *state = SearchState::Typing;
+                *selected = 0;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The server's matches for a search (oldest first, as pages come).
+    pub fn on_search_results(&mut self, channel_id: &str, query: &str, messages: &[Message]) {
+        self.dirty = true;
+        let me = self.me.clone();
+        if let Some(Modal::Search {
+            channel_id: c,
+            query: q,
+            state,
+            selected,
+        }) = &mut self.modal
+        {
+            if c == channel_id && q == query && *state == SearchState::Searching {
+                *state =
+                    SearchState::Results(messages.iter().rev().map(|m| row_of(m, &me)).collect());
+                *selected = 0;
+            }
+        }
+    }
+
+    /// The search could not be made: back to typing, and the user is told.
+    pub fn on_search_failed(&mut self, message: &str) {
+        if let Some(Modal::Search { state, .. }) = &mut self.modal {
+            *state = SearchState::Typing;
+        }
+        self.on_error(message);
+    }
+
+    /// Shows message `seq` of a channel: scrolled to when it is loaded, else the user is
+    /// told to scroll back to it.
+    fn jump_to(&mut self, channel_id: &str, seq: u64) {
+        let Some(log) = self.logs.get_mut(channel_id) else {
+            return;
+        };
+        match log.rows.iter().position(|r| r.seq == Some(seq)) {
+            Some(i) => log.scroll = log.rows.len() - 1 - i,
+            None => {
+                let text = self.strings.get("search.not_loaded").to_owned();
+                self.toast(text);
+            }
+        }
+    }
+}
