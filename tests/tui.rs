@@ -456,7 +456,7 @@ fn scrolling_back_asks_for_each_older_page_once() {
         }]
     );
     // A page that failed to load is asked for again.
-    a.on_history_failed("ch_team", "history: unreachable");
+    a.on_history_failed("ch_team", "server_unreachable", "connection refused");
     let retried = a.on_key(key(KeyCode::PageUp));
     assert_eq!(
         retried,

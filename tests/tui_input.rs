@@ -654,8 +654,8 @@ fn search_asks_the_server_and_shows_the_matches() {
     a.on_key(key(KeyCode::Char('/')));
     type_text(&mut a, "zzz");
     a.on_key(key(KeyCode::Enter));
-    a.on_search_failed("search: server_unreachable");
-    assert!(text(&mut a, 80, 24).contains("server_unreachable"));
+    a.on_search_failed("server_unreachable", "connection refused");
+    assert!(text(&mut a, 80, 24).contains("Search: the server cannot be reached"));
     assert_eq!(a.on_key(key(KeyCode::Enter)).len(), 1);
 }
 
@@ -676,4 +676,102 @@ fn without_colour_reverse_video_marks_the_cursor_and_the_focus() {
     // The focused pane's title too; the status line as well.
     assert!(reversed(3, 1), "{:?}", buf[(3, 1)]);
     assert!(reversed(3, 23), "{:?}", buf[(3, 23)]);
+}
+
+#[test]
+fn long_names_give_way_to_the_call_state_and_the_caller_hears_why() {
+    let mut a = in_call("en");
+    let mut users: Vec<parla::proto::UserEntry> = a.visible_users().into_iter().cloned().collect();
+    for u in &mut users {
+        if u.user_id == "echo" {
+            u.display_name = "Echo (answers calls, plays your voice back)".into();
+        }
+    }
+    let channels = a.channels().to_vec();
+    a.on_loaded("you".into(), channels, users);
+    let mut view = a.active_call().unwrap().view.clone();
+    view.local_hold = true;
+    view.state = parla::client::call::CallState::OnHold {
+        local: true,
+        remote: false,
+    };
+    a.on_event(&Event::Call { view: view.clone() });
+    for (w, h) in [(80, 24), (160, 48)] {
+        let screen = text(&mut a, w, h);
+        // In the Calls pane and in the call bar, the state shows whole.
+        let with_state = screen
+            .lines()
+            .filter(|l| l.contains("Echo (a") && l.contains("on hold") && l.contains("02:00"))
+            .count();
+        assert_eq!(with_state, 2, "{w}x{h}:\n{screen}");
+    }
+    // The other side declined as do-not-disturb: the toast says so.
+    let mut ended = view;
+    ended.call.participants[1].decline_reason = Some(DeclineReason::DoNotDisturb);
+    ended.state = parla::client::call::CallState::Ended {
+        reason: EndReason::Declined,
+    };
+    a.on_event(&Event::Call { view: ended });
+    let screen = text(&mut a, 160, 48);
+    assert!(screen.contains("declined: do not disturb"), "{screen}");
+}
+
+#[test]
+fn while_reconnecting_the_status_line_does_not_claim_online() {
+    let mut a = app("en");
+    assert!(text(&mut a, 80, 24).contains("Connected · online"));
+    a.on_event(&Event::Connection {
+        state: parla::client::session::ConnectionState::Reconnecting {
+            attempt: 1,
+            retry_in_ms: 2000,
+        },
+    });
+    let screen = text(&mut a, 80, 24);
+    let status = screen.lines().last().unwrap();
+    assert!(status.contains("· offline"), "{status}");
+    assert!(!screen.contains("You · online"), "{screen}");
+}
+
+#[test]
+fn errors_are_translated_readable_in_full_and_kept_as_notices() {
+    let mut a = app("it");
+    a.on_failure("call", "user_not_found", "no user `nosuch`");
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("Chiamata: l'utente non esiste"), "{screen}");
+    assert!(screen.contains("avvisi: 1 (f10)"), "{screen}");
+    // A long one wraps inside its toast rather than being cut.
+    a.on_failure(
+        "send",
+        "some_new_code",
+        "the server refused the message for a reason this version does not know about",
+    );
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("does not know about"), "{screen}");
+    // Help is never covered by a toast.
+    a.on_key(key(KeyCode::F(1)));
+    let screen = text(&mut a, 80, 24);
+    assert!(!screen.contains("l'utente non esiste"), "{screen}");
+    a.on_key(key(KeyCode::Esc));
+    // The notices window keeps both, newest first, with the untranslated detail.
+    a.on_key(key(KeyCode::F(10)));
+    assert_eq!(a.notices_unseen(), 0);
+    let screen = text(&mut a, 160, 48);
+    let first = screen.find("Messaggio: the server refused").unwrap();
+    let second = screen.find("Chiamata: l'utente non esiste").unwrap();
+    assert!(first < second, "{screen}");
+    assert!(
+        screen.contains("user_not_found: no user `nosuch`"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("notices_160x48", screen);
+    a.on_key(key(KeyCode::Esc));
+    assert!(a.modal().is_none());
+    // Seen: the status line stops counting; the toasts time out, the notices stay.
+    for i in 0..60 {
+        a.tick(at(31) + chrono::Duration::milliseconds(250 * i));
+    }
+    let screen = text(&mut a, 80, 24);
+    assert!(!screen.contains("avvisi:"), "{screen}");
+    assert!(!screen.contains("l'utente non esiste"), "{screen}");
+    assert_eq!(a.notices().len(), 2);
 }

@@ -218,6 +218,21 @@ fn launch(
     token: &str,
     kitty: bool,
 ) -> (Pty, tempfile::TempDir, std::path::PathBuf) {
+    launch_with(
+        t,
+        token,
+        kitty,
+        "[audio]\nbackend = \"null\"\nbind = \"127.0.0.1:0\"\n",
+    )
+}
+
+/// The same with `config_text` as the config file.
+fn launch_with(
+    t: &TestServer,
+    token: &str,
+    kitty: bool,
+    config_text: &str,
+) -> (Pty, tempfile::TempDir, std::path::PathBuf) {
     // A home of its own: config, logs, the control socket.
     let home = tempfile::tempdir().unwrap();
     let dir = |name: &str| {
@@ -227,11 +242,7 @@ fn launch(
     };
     let (config, data, runtime) = (dir("config"), dir("data"), dir("runtime"));
     std::fs::create_dir_all(config.join("parla")).unwrap();
-    std::fs::write(
-        config.join("parla/config.toml"),
-        "[audio]\nbackend = \"null\"\nbind = \"127.0.0.1:0\"\n",
-    )
-    .unwrap();
+    std::fs::write(config.join("parla/config.toml"), config_text).unwrap();
 
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_parla"));
     cmd.env_clear();
@@ -597,4 +608,28 @@ async fn a_person_edits_pastes_scrolls_and_types_through_an_incoming_call() {
     );
     caller.stop();
     chat_bot.stop();
+}
+
+/// The sound card is looked for at start: with the configured one missing, the status line
+/// says calls will be silent before any call is made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_sound_card_shows_before_the_first_call() {
+    let t = TestServer::start().await;
+    demo::seed(&t.server).await.unwrap();
+    let (token, _) = t
+        .server
+        .state()
+        .mint_token(demo::DEMO_USER, chrono::Utc::now(), 3600)
+        .await
+        .unwrap();
+    let config =
+        "[audio]\nbackend = \"device\"\ninput = \"no-such-sound-card\"\nbind = \"127.0.0.1:0\"\n";
+    let (mut pty, _home, _runtime) = launch_with(&t, &token, false, config);
+    pty.wait("the fallback on the status line", |s| {
+        status_line(s).contains("audio: null (no sound device)")
+    })
+    .await;
+    pty.send(b"\x03");
+    let status = pty.wait_exit(Duration::from_secs(10)).await;
+    assert!(status.success(), "parla exited with {status:?}");
 }

@@ -38,6 +38,14 @@ impl ClientError {
         }
     }
 
+    /// What went wrong without the code in front (the code is [`ClientError::code`]).
+    pub fn detail(&self) -> String {
+        match self {
+            ClientError::Api(e) => e.message.clone(),
+            other => other.to_string(),
+        }
+    }
+
     pub fn api_code(&self) -> Option<ErrorCode> {
         match self {
             ClientError::Api(e) => Some(e.code),

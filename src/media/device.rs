@@ -60,6 +60,36 @@ fn device_name(d: &cpal::Device) -> String {
         .map_or_else(|_| device_id(d), |desc| desc.to_string())
 }
 
+/// Whether calls could use the sound card: the configured devices (or the defaults)
+/// exist. Nothing is opened.
+pub fn probe(input: Option<&str>, output: Option<&str>) -> Result<(), DeviceError> {
+    let devices = list()?;
+    for (want, is_input) in [(input, true), (output, false)] {
+        let kind = if is_input { "input" } else { "output" };
+        let ok = devices.iter().any(|d| {
+            let right_kind = if is_input { d.input } else { d.output };
+            right_kind
+                && match want {
+                    Some(w) => d.id == w || d.name.contains(w),
+                    None => {
+                        if is_input {
+                            d.default_input
+                        } else {
+                            d.default_output
+                        }
+                    }
+                }
+        });
+        if !ok {
+            return Err(match want {
+                Some(w) => DeviceError::NotFound(w.to_owned()),
+                None => DeviceError::NoDefault(kind),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Every device of the default host.
 pub fn list() -> Result<Vec<DeviceInfo>, DeviceError> {
     let host = cpal::default_host();

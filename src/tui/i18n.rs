@@ -90,6 +90,14 @@ impl Strings {
             .map_or(key, String::as_str)
     }
 
+    /// The string for `key`, when this language or English has one.
+    pub fn lookup(&self, key: &str) -> Option<&str> {
+        self.own
+            .get(key)
+            .or_else(|| self.fallback.get(key))
+            .map(String::as_str)
+    }
+
     /// The string for `key` with `{name}` placeholders filled.
     pub fn fmt(&self, key: &str, args: &[(&str, &str)]) -> String {
         let mut out = self.get(key).to_owned();

@@ -59,6 +59,7 @@ pub enum Action {
     AppendLineEnd,
     Switcher,
     Search,
+    Notices,
 }
 
 /// Where a binding applies.
@@ -143,6 +144,7 @@ named!(Action {
     AppendLineEnd = "append_line_end",
     Switcher = "switcher",
     Search = "search",
+    Notices = "notices",
 });
 
 named!(Mode {

@@ -181,15 +181,30 @@ impl App {
         if view.is_ended() {
             if let CallState::Ended { reason } = view.state {
                 let who = self.call_peers(view);
-                let reason_text = self.strings.get(&reason_key(reason)).to_owned();
-                if is_missed(view) {
-                    self.toast(self.strings.fmt("toast.missed", &[("who", &who)]));
-                } else {
-                    self.toast(
-                        self.strings
-                            .fmt("call.ended", &[("who", &who), ("reason", &reason_text)]),
-                    );
+                let mut reason_text = self.strings.get(&reason_key(reason)).to_owned();
+                // Declined: why, when the other side said.
+                let why = view
+                    .call
+                    .participants
+                    .iter()
+                    .filter(|p| p.user_id != view.me)
+                    .find_map(|p| p.decline_reason)
+                    .and_then(|r| match r {
+                        DeclineReason::None => None,
+                        DeclineReason::Error => Some("decline.error"),
+                        DeclineReason::DoNotDisturb => Some("decline.do_not_disturb"),
+                        DeclineReason::NoAnswer => Some("decline.no_answer"),
+                    });
+                if let (crate::proto::EndReason::Declined, Some(why)) = (reason, why) {
+                    reason_text = format!("{reason_text}: {}", self.strings.get(why));
                 }
+                let text = if is_missed(view) {
+                    self.strings.fmt("toast.missed", &[("who", &who)])
+                } else {
+                    self.strings
+                        .fmt("call.ended", &[("who", &who), ("reason", &reason_text)])
+                };
+                self.notice(text, String::new());
             }
             if matches!(&self.modal, Some(Modal::Dialpad { room_id, .. }) if *room_id == room) {
                 self.modal = None;

@@ -293,11 +293,11 @@ impl App {
     }
 
     /// A page of history could not be loaded: scrolling back asks again.
-    pub fn on_history_failed(&mut self, channel_id: &str, message: &str) {
+    pub fn on_history_failed(&mut self, channel_id: &str, code: &str, detail: &str) {
         if let Some(log) = self.logs.get_mut(channel_id) {
             log.loading = false;
         }
-        self.on_error(message);
+        self.on_failure("history", code, detail);
     }
 }
 

@@ -253,11 +253,11 @@ impl App {
     }
 
     /// The search could not be made: back to typing, and the user is told.
-    pub fn on_search_failed(&mut self, message: &str) {
+    pub fn on_search_failed(&mut self, code: &str, detail: &str) {
         if let Some(Modal::Search { state, .. }) = &mut self.modal {
             *state = SearchState::Typing;
         }
-        self.on_error(message);
+        self.on_failure("search", code, detail);
     }
 
     /// Shows message `seq` of a channel: scrolled to when it is loaded, else the user is

@@ -102,6 +102,28 @@ impl App {
                 }
                 Some(Vec::new())
             }
+            Some(Modal::Notices { scroll }) => {
+                match key.code {
+                    KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1),
+                    KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+                    KeyCode::PageDown => *scroll = scroll.saturating_add(10),
+                    KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
+                    KeyCode::Esc | KeyCode::Char('q') => self.modal = None,
+                    _ => {
+                        if let Some(a) = self.keymap.action(Mode::Global, k) {
+                            if matches!(a, Action::Notices | Action::Quit) {
+                                self.modal = None;
+                                return Some(if a == Action::Quit {
+                                    self.on_action(a)
+                                } else {
+                                    Vec::new()
+                                });
+                            }
+                        }
+                    }
+                }
+                Some(Vec::new())
+            }
             Some(Modal::Switcher { .. }) => Some(self.on_switcher_key(key)),
             Some(Modal::Search { .. }) => Some(self.on_search_key(key)),
             _ => None,
@@ -333,6 +355,7 @@ impl App {
                 }
             }
             Action::Switcher => self.open_switcher(),
+            Action::Notices => self.open_notices(),
             Action::Search => self.open_search(),
             Action::Compose if self.current.is_some() => {
                 self.focus = Pane::Chat;

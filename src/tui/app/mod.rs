@@ -38,6 +38,8 @@ const TOAST_TICKS: u32 = 16;
 const HISTORY: usize = 200;
 /// How many missed calls the Calls pane keeps.
 const MISSED: usize = 20;
+/// How many notices the notices window keeps.
+const NOTICES: usize = 100;
 
 /// What the interface asks the runtime to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,6 +148,10 @@ pub enum Modal {
         query: String,
         selected: usize,
     },
+    /// Everything the user was told, newest first.
+    Notices {
+        scroll: u16,
+    },
     /// Searching the messages of a channel.
     Search {
         channel_id: String,
@@ -208,6 +214,17 @@ pub struct CallRow {
     pub dtmf_received: String,
 }
 
+/// Something the user was told (an error, a call that ended, ...), kept for the notices
+/// window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub at: DateTime<Utc>,
+    /// In the interface's language.
+    pub text: String,
+    /// What the software said, untranslated (empty when there is nothing more).
+    pub detail: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Toast {
     pub text: String,
@@ -255,6 +272,9 @@ pub struct App {
     /// The composer is in its normal mode (vim keymap).
     composer_normal: bool,
     missed: Vec<MissedCall>,
+    /// Newest first.
+    notices: VecDeque<Notice>,
+    notices_unseen: usize,
     /// Missed calls not seen yet (the Calls pane not visited since).
     missed_unseen: usize,
     current: Option<String>,
@@ -306,6 +326,8 @@ impl App {
             killed: String::new(),
             composer_normal: false,
             missed: Vec::new(),
+            notices: VecDeque::new(),
+            notices_unseen: 0,
             missed_unseen: 0,
             current: None,
             focus: Pane::Channels,
@@ -403,6 +425,16 @@ impl App {
     /// The composer is in its normal mode (vim keymap): keys move, they do not type.
     pub fn composer_normal(&self) -> bool {
         self.composer_normal
+    }
+
+    /// Errors and other news the user was told, newest first.
+    pub fn notices(&self) -> &VecDeque<Notice> {
+        &self.notices
+    }
+
+    /// Notices not seen in the notices window yet.
+    pub fn notices_unseen(&self) -> usize {
+        self.notices_unseen
     }
 
     /// Calls that rang here unanswered, newest first.
@@ -600,7 +632,8 @@ impl App {
                 Modal::Help { .. }
                 | Modal::ConfirmQuit { .. }
                 | Modal::Switcher { .. }
-                | Modal::Search { .. },
+                | Modal::Search { .. }
+                | Modal::Notices { .. },
             ) => Mode::Global,
             _ if self.composing && self.composer_normal => Mode::ComposerNormal,
             _ if self.composing => Mode::Composer,
@@ -728,21 +761,66 @@ impl App {
             let toast = self
                 .strings
                 .fmt("toast.audio_fallback", &[("reason", reason)]);
-            self.toast(toast);
+            self.notice(toast, String::new());
         }
         self.audio_notice = Some(self.strings.get("notice.audio_fallback").to_owned());
         self.dirty = true;
     }
 
-    /// A failure the user should see (a call that could not be placed, ...).
+    /// A failure the user should see, already in words.
     pub fn on_error(&mut self, message: &str) {
-        self.toast(self.strings.fmt("toast.error", &[("message", message)]));
+        let text = self.strings.fmt("toast.error", &[("message", message)]);
+        self.notice(text, String::new());
+    }
+
+    /// A request failed: `what` it was (`call`, `send`, ...), the error's stable `code`
+    /// and its untranslated `detail`. Shown in the interface's language, kept as a notice.
+    pub fn on_failure(&mut self, what: &str, code: &str, detail: &str) {
+        let what_text = self
+            .strings
+            .lookup(&format!("what.{what}"))
+            .unwrap_or(what)
+            .to_owned();
+        let reason = self
+            .strings
+            .lookup(&format!("error.{code}"))
+            .map_or_else(|| detail.to_owned(), str::to_owned);
+        let text = self
+            .strings
+            .fmt("failure", &[("what", &what_text), ("reason", &reason)]);
+        let detail = if reason == detail {
+            String::new()
+        } else {
+            format!("{code}: {detail}")
+        };
+        self.notice(text, detail);
+    }
+
+    /// Tells the user (a toast) and keeps it in the notices.
+    pub(super) fn notice(&mut self, text: String, detail: String) {
+        self.notices.push_front(Notice {
+            at: self.now,
+            text: text.clone(),
+            detail,
+        });
+        self.notices.truncate(NOTICES);
+        self.notices_unseen += 1;
+        self.toast(text);
+    }
+
+    /// The notices window was opened: everything in it is seen.
+    pub(super) fn open_notices(&mut self) {
+        self.notices_unseen = 0;
+        self.modal = Some(Modal::Notices { scroll: 0 });
     }
 
     pub fn toast(&mut self, text: String) {
+        // Long enough to read: four seconds, and a second more for every 20 characters
+        // past the first 40 (at most ten).
+        let extra = u32::try_from(text.chars().count().saturating_sub(40) / 20).unwrap_or(u32::MAX);
         self.toasts.push_back(Toast {
             text,
-            ticks_left: TOAST_TICKS,
+            ticks_left: TOAST_TICKS.saturating_add(extra.saturating_mul(4)).min(40),
         });
         while self.toasts.len() > 3 {
             self.toasts.pop_front();

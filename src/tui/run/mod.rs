@@ -54,10 +54,17 @@ pub enum News {
     /// A page of history could not be loaded.
     HistoryFailed {
         channel_id: String,
-        message: String,
+        code: String,
+        detail: String,
     },
     /// A channel to show (a direct channel just opened).
     Open(crate::proto::Channel),
+    /// A request failed: what it was (`call`, `send`, ...), the error's code and detail.
+    Failed {
+        what: &'static str,
+        code: String,
+        detail: String,
+    },
     /// The matches of a search.
     Found {
         channel_id: String,
@@ -65,8 +72,10 @@ pub enum News {
         messages: Vec<crate::proto::Message>,
     },
     /// A search could not be made.
-    SearchFailed(String),
-    Error(String),
+    SearchFailed {
+        code: String,
+        detail: String,
+    },
     AudioNotice(String),
 }
 
@@ -85,6 +94,15 @@ fn failure(e: &ClientError) -> CtlFailure {
 }
 
 /// The next control request, when there is a socket.
+/// The news of a failed request.
+fn failed(what: &'static str, e: &ClientError) -> News {
+    News::Failed {
+        what,
+        code: e.code().to_owned(),
+        detail: e.detail(),
+    }
+}
+
 async fn next_ctl(ctl: &mut Option<(CtlServer, mpsc::Receiver<CtlCall>)>) -> Option<CtlCall> {
     match ctl {
         Some((_, rx)) => rx.recv().await,
@@ -150,6 +168,22 @@ impl Runtime {
             let text = app.strings().fmt("notice.config", &[("message", p)]);
             app.toast(text);
         }
+        let mut tasks = JoinSet::new();
+        // The sound card is looked for at start, so the status line tells the truth
+        // before the first call.
+        if look.audio.backend == "device" {
+            let (input, output) = (look.audio.input.clone(), look.audio.output.clone());
+            let news = news_tx.clone();
+            tasks.spawn(async move {
+                let probed = tokio::task::spawn_blocking(move || {
+                    crate::media::device::probe(input.as_deref(), output.as_deref())
+                })
+                .await;
+                if let Ok(Err(e)) = probed {
+                    let _ = news.send(News::AudioNotice(e.to_string()));
+                }
+            });
+        }
         let (phone, calls) = Switchboard::new(
             client.clone(),
             look::audio_factory(look.audio, bind.to_owned(), news_tx.clone()),
@@ -165,7 +199,7 @@ impl Runtime {
             news,
             events,
             ctl: None,
-            tasks: JoinSet::new(),
+            tasks,
             screen: String::new(),
             cast: None,
             quit: false,
@@ -322,7 +356,7 @@ impl Runtime {
         let news = self.news_tx.clone();
         self.tasks.spawn(async move {
             if let Err(e) = work.await {
-                let _ = news.send(News::Error(format!("{what}: {e}")));
+                let _ = news.send(failed(what, &e));
             }
         });
     }
@@ -337,7 +371,7 @@ impl Runtime {
         self.tasks.spawn(async move {
             let outcome = work.await;
             if let Err(e) = &outcome {
-                let _ = news.send(News::Error(format!("{what}: {e}")));
+                let _ = news.send(failed(what, e));
             }
             if let Some(reply) = reply {
                 let _ = reply.send(outcome.map_err(|e| failure(&e)));
@@ -378,9 +412,10 @@ impl Runtime {
             } => self.app.on_history(&channel_id, messages, complete),
             News::HistoryFailed {
                 channel_id,
-                message,
+                code,
+                detail,
             } => {
-                self.app.on_history_failed(&channel_id, &message);
+                self.app.on_history_failed(&channel_id, &code, &detail);
                 Vec::new()
             }
             News::Found {
@@ -391,13 +426,13 @@ impl Runtime {
                 self.app.on_search_results(&channel_id, &query, &messages);
                 Vec::new()
             }
-            News::SearchFailed(message) => {
-                self.app.on_search_failed(&message);
+            News::SearchFailed { code, detail } => {
+                self.app.on_search_failed(&code, &detail);
                 Vec::new()
             }
             News::Open(channel) => self.app.on_opened(channel),
-            News::Error(message) => {
-                self.app.on_error(&message);
+            News::Failed { what, code, detail } => {
+                self.app.on_failure(what, &code, &detail);
                 Vec::new()
             }
             News::AudioNotice(reason) => {
@@ -419,7 +454,7 @@ impl Runtime {
                     });
                 }
             }
-            CallNews::Error(_, message) => self.app.on_error(&message),
+            CallNews::Error(_, message) => self.app.on_failure("call", "call_failed", &message),
             CallNews::Media(..) | CallNews::Finished(..) => {}
         }
     }
@@ -459,7 +494,7 @@ impl Runtime {
                         answer(reply, Ok(json!({"client_id": client_id})));
                     }
                     Err(e) => {
-                        self.app.on_error(&e.to_string());
+                        self.app.on_failure("send", e.code(), &e.detail());
                         answer(reply, Err(failure(&e)));
                     }
                 }
@@ -517,7 +552,7 @@ impl Runtime {
             }
             Job::Hangup { room_id } => {
                 let client = self.client.clone();
-                self.spawn_answered("hang up", reply, async move {
+                self.spawn_answered("hangup", reply, async move {
                     let call = client.hangup(&room_id).await?;
                     Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
                 });
@@ -557,7 +592,8 @@ impl Runtime {
                 },
                 Err(e) => News::HistoryFailed {
                     channel_id,
-                    message: format!("history: {e}"),
+                    code: e.code().to_owned(),
+                    detail: e.detail(),
                 },
             });
         });
@@ -573,7 +609,10 @@ impl Runtime {
                     query,
                     messages: page.messages,
                 },
-                Err(e) => News::SearchFailed(format!("search: {e}")),
+                Err(e) => News::SearchFailed {
+                    code: e.code().to_owned(),
+                    detail: e.detail(),
+                },
             });
         });
     }

@@ -6,6 +6,7 @@ use ratatui::style::Modifier;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
 
 use super::{key_hints, list_pane, truncate};
 use crate::client::call::CallState;
@@ -25,22 +26,36 @@ pub fn duration_text(app: &App, c: &CallRow) -> String {
 
 /// What a call is doing, in words.
 pub fn call_state_text(app: &App, c: &CallRow) -> String {
-    let who = app.call_peers(&c.view);
+    state_with(app, c, &app.call_peers(&c.view))
+}
+
+/// What a call is doing in at most `width` columns: the names are cut, never the state.
+pub fn call_state_fit(app: &App, c: &CallRow, width: usize) -> String {
+    let full = call_state_text(app, c);
+    if full.width() <= width {
+        return full;
+    }
+    let bare = state_with(app, c, "").width();
+    let room = width.saturating_sub(bare).max(1);
+    state_with(app, c, &truncate(&app.call_peers(&c.view), room))
+}
+
+fn state_with(app: &App, c: &CallRow, who: &str) -> String {
     let s = &app.strings();
     match c.view.state {
-        CallState::Dialing => s.fmt("call.dialing", &[("who", &who)]),
-        CallState::Ringing => s.fmt("call.ringing", &[("who", &who)]),
-        CallState::Connecting => s.fmt("call.connecting", &[("who", &who)]),
-        CallState::Connected => s.fmt("call.connected", &[("who", &who)]),
+        CallState::Dialing => s.fmt("call.dialing", &[("who", who)]),
+        CallState::Ringing => s.fmt("call.ringing", &[("who", who)]),
+        CallState::Connecting => s.fmt("call.connecting", &[("who", who)]),
+        CallState::Connected => s.fmt("call.connected", &[("who", who)]),
         CallState::OnHold {
             local: true,
             remote: true,
-        } => s.fmt("call.on_hold_both", &[("who", &who)]),
-        CallState::OnHold { local: true, .. } => s.fmt("call.on_hold_local", &[("who", &who)]),
-        CallState::OnHold { .. } => s.fmt("call.on_hold_remote", &[("who", &who)]),
+        } => s.fmt("call.on_hold_both", &[("who", who)]),
+        CallState::OnHold { local: true, .. } => s.fmt("call.on_hold_local", &[("who", who)]),
+        CallState::OnHold { .. } => s.fmt("call.on_hold_remote", &[("who", who)]),
         CallState::Ended { reason } => s.fmt(
             "call.ended",
-            &[("who", &who), ("reason", s.get(&reason_key(reason)))],
+            &[("who", who), ("reason", s.get(&reason_key(reason)))],
         ),
     }
 }
@@ -68,7 +83,8 @@ pub(super) fn calls(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             } else {
                 String::new()
             };
-            let text = format!("{marker}{}{timer}", call_state_text(app, c));
+            let room = inner_w.saturating_sub(marker.width() + timer.width());
+            let text = format!("{marker}{}{timer}", call_state_fit(app, c, room));
             Line::styled(truncate(&text, inner_w), theme.style("call"))
         }
         CallsRow::Missed(m) => {
@@ -163,7 +179,8 @@ pub(super) fn call_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, 
         .direction(Direction::Horizontal)
         .constraints([Constraint::Min(30), Constraint::Length(spark_width)])
         .split(area);
-    let mut first = call_state_text(app, c);
+    // The state first, then what goes with it; the names give way when space is short.
+    let mut first = String::new();
     if c.view.connected_at.is_some() {
         first = format!("{first} · {}", duration_text(app, c));
     }
@@ -183,6 +200,8 @@ pub(super) fn call_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, 
     if app.calls().len() > 1 {
         first = format!("{first} · {}/{}", app.current_call() + 1, app.calls().len());
     }
+    let room = (cols[0].width as usize).saturating_sub(first.width() + 1);
+    let first = format!("{}{first}", call_state_fit(app, c, room));
     let second = match &c.stats {
         Some(s) => {
             let stats = app.strings().fmt(

@@ -45,7 +45,7 @@ pub fn layout(area: Rect, has_call: bool) -> Screen {
             Constraint::Length(1),
         ])
         .split(area);
-    let left_width = (area.width / 3).clamp(24, 40);
+    let left_width = (area.width / 3).clamp(24, 60);
     let cols = Layout::default()
         .direction(Direction::Horizontal)
         .constraints([Constraint::Length(left_width), Constraint::Min(20)])
@@ -114,6 +114,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         Some(Modal::ConfirmQuit { calls, drafts }) => {
             overlays::confirm_quit(frame, app, theme, *calls, *drafts);
         }
+        Some(Modal::Notices { scroll }) => overlays::notices(frame, app, theme, *scroll),
         Some(Modal::Switcher { query, selected }) => {
             finder::switcher(frame, app, theme, query, *selected);
         }
@@ -125,8 +126,11 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         }) => finder::search(frame, app, theme, query, state, *selected),
         None => {}
     }
-    // Nothing draws over the help.
-    if !matches!(app.modal(), Some(Modal::Help { .. })) {
+    // Nothing draws over the help or the notices.
+    if !matches!(
+        app.modal(),
+        Some(Modal::Help { .. } | Modal::Notices { .. })
+    ) {
         overlays::toasts(frame, app, theme);
     }
 }
@@ -171,6 +175,17 @@ fn presence_word(app: &App, status: PresenceStatus, busy_with: &[String]) -> Str
     }
 }
 
+/// My presence as others see it: offline while the connection is down.
+fn own_presence(app: &App) -> String {
+    if *app.connection() != crate::client::session::ConnectionState::Connected {
+        return app.strings().get("presence.offline").to_owned();
+    }
+    app.presence_of(app.me()).map_or_else(
+        || app.strings().get("presence.online").to_owned(),
+        |p| presence_word(app, p.status, &p.busy_with),
+    )
+}
+
 fn presence_mark(status: PresenceStatus) -> &'static str {
     match status {
         PresenceStatus::Online => "●",
@@ -182,10 +197,7 @@ fn presence_mark(status: PresenceStatus) -> &'static str {
 fn header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let mut spans = vec![Span::styled(" parla ", theme.style("headerButton"))];
     if !app.me().is_empty() {
-        let presence = app.presence_of(app.me()).map_or_else(
-            || app.strings().get("presence.online").to_owned(),
-            |p| presence_word(app, p.status, &p.busy_with),
-        );
+        let presence = own_presence(app);
         spans.push(Span::raw(format!(
             " {} · {presence}",
             app.display_name(app.me())
@@ -412,17 +424,24 @@ fn status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     let help = key_hints(app, Mode::Global, &[Action::Help]);
     let mut left = format!(" {conn}");
+    // Who I am is in the header; here, how others see me.
     if !app.me().is_empty() {
-        let presence = app.presence_of(app.me()).map_or_else(
-            || app.strings().get("presence.online").to_owned(),
-            |p| presence_word(app, p.status, &p.busy_with),
-        );
-        left = format!("{left} · {} · {presence}", app.me());
+        left = format!("{left} · {}", own_presence(app));
     }
     // Missed calls stay counted here until the Calls pane is visited.
     if app.missed_unseen() > 0 {
         let n = app.missed_unseen().to_string();
         left = format!("{left} · {}", s.fmt("status.missed", &[("n", &n)]));
+    }
+    // Notices not read yet, and the key that shows them.
+    if app.notices_unseen() > 0 {
+        let n = app.notices_unseen().to_string();
+        let key = app
+            .keymap()
+            .key_for(Mode::Global, Action::Notices)
+            .map(|k| format!(" ({k})"))
+            .unwrap_or_default();
+        left = format!("{left} · {}{key}", s.fmt("status.notices", &[("n", &n)]));
     }
     let left = truncate(&left, (area.width as usize).saturating_sub(12));
     let room = (area.width as usize).saturating_sub(left.chars().count() + 2);

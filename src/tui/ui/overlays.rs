@@ -210,19 +210,79 @@ pub(super) fn dialpad(frame: &mut Frame, app: &App, theme: &Theme, sent: &str) {
 
 pub(super) fn toasts(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
-    let width = (area.width / 2).clamp(20, 50);
-    for (i, t) in app.toasts().iter().enumerate() {
-        let y = (area.y + 1).saturating_add(u16::try_from(i).unwrap_or(u16::MAX).saturating_mul(3));
-        if y.saturating_add(3) > area.bottom() {
+    let width = (area.width / 2).clamp(20, 60);
+    let mut y = area.y + 1;
+    for t in app.toasts() {
+        // The whole text, wrapped (four lines at most; the notices window has it all).
+        let mut lines = super::wrap(&t.text, width.saturating_sub(2) as usize);
+        if lines.len() > 4 {
+            lines.truncate(4);
+            if let Some(last) = lines.last_mut() {
+                *last = truncate(&format!("{last} …"), width.saturating_sub(2) as usize);
+            }
+        }
+        let height = u16::try_from(lines.len()).unwrap_or(4) + 2;
+        if y.saturating_add(height) > area.bottom() {
             break;
         }
-        let rect = Rect::new(area.right().saturating_sub(width + 1), y, width, 3);
+        let rect = Rect::new(area.right().saturating_sub(width + 1), y, width, height);
         frame.render_widget(Clear, rect);
+        let text: Vec<Line> = lines.into_iter().map(Line::raw).collect();
         frame.render_widget(
-            Paragraph::new(truncate(&t.text, width.saturating_sub(2) as usize))
+            Paragraph::new(text)
                 .block(Block::default().borders(Borders::ALL))
                 .style(theme.style("feedback")),
             rect,
         );
+        y += height;
     }
+}
+
+/// Everything the user was told, newest first, with the software's own words below.
+pub(super) fn notices(frame: &mut Frame, app: &App, theme: &Theme, scroll: u16) {
+    let area = centered(frame.area(), 90, frame.area().height.saturating_sub(2));
+    frame.render_widget(Clear, area);
+    let width = area.width.saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    if app.notices().is_empty() {
+        lines.push(Line::styled(
+            format!(" {}", app.strings().get("notices.none")),
+            theme.style("border"),
+        ));
+    }
+    for n in app.notices() {
+        let when =
+            n.at.with_timezone(&chrono::Local)
+                .format("%H:%M:%S")
+                .to_string();
+        let head = format!(" {when}  ");
+        let indent = " ".repeat(head.chars().count());
+        for (i, l) in super::wrap(&n.text, width.saturating_sub(head.len()))
+            .into_iter()
+            .enumerate()
+        {
+            let lead = if i == 0 { head.clone() } else { indent.clone() };
+            lines.push(Line::from(vec![
+                Span::styled(lead, theme.style("border")),
+                Span::raw(l),
+            ]));
+        }
+        if !n.detail.is_empty() {
+            for l in super::wrap(&n.detail, width.saturating_sub(indent.len())) {
+                lines.push(Line::styled(format!("{indent}{l}"), theme.style("border")));
+            }
+        }
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style("headerButton"))
+        .title(format!(" {} ", app.strings().get("notices.title")))
+        .style(theme.style("body"));
+    let max = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll.min(max.saturating_sub(1)), 0)),
+        area,
+    );
 }
