@@ -775,3 +775,46 @@ fn errors_are_translated_readable_in_full_and_kept_as_notices() {
     assert!(!screen.contains("l'utente non esiste"), "{screen}");
     assert_eq!(a.notices().len(), 2);
 }
+
+#[test]
+fn help_scrolls_to_its_end_filters_as_you_type_and_lists_the_dialpad() {
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        let mut a = app("en");
+        a.on_key(key(KeyCode::Char('?')));
+        let first = text(&mut a, w, h);
+        assert!(first.contains("Everywhere"), "{first}");
+        // tab's row comes before backtab's.
+        let tab = first.find("Move to the next pane").unwrap();
+        let backtab = first.find("Move to the previous pane").unwrap();
+        assert!(tab < backtab, "{first}");
+        // PageDown to the end: the last section (the dialpad) is in view, digits included.
+        for _ in 0..30 {
+            a.on_key(key(KeyCode::PageDown));
+        }
+        let last = text(&mut a, w, h);
+        assert!(last.contains("0-9 * # A-D"), "{w}x{h}:\n{last}");
+        assert!(last.contains("Close the dialpad"), "{w}x{h}:\n{last}");
+        // Nothing runs past the window's right border.
+        for line in last.lines().filter(|l| l.contains("Close the dialpad")) {
+            assert!(line.trim_end().ends_with('│'), "{line}");
+        }
+        // Typing filters; esc clears the filter, then closes.
+        type_text(&mut a, "hold");
+        let filtered = text(&mut a, w, h);
+        assert!(
+            filtered.contains("Hold or resume the current call"),
+            "{filtered}"
+        );
+        assert!(!filtered.contains("Quit parla"), "{filtered}");
+        a.on_key(key(KeyCode::Esc));
+        assert!(matches!(a.modal(), Some(Modal::Help { .. })));
+        a.on_key(key(KeyCode::Esc));
+        assert!(a.modal().is_none());
+    }
+    insta::assert_snapshot!("help_filtered_80x24", {
+        let mut a = app("en");
+        a.on_key(key(KeyCode::F(1)));
+        type_text(&mut a, "call");
+        text(&mut a, 80, 24)
+    });
+}

@@ -272,6 +272,15 @@ pub struct Binding {
     pub desc: String,
 }
 
+/// One line of the help overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpRow {
+    pub mode: Mode,
+    pub action: Action,
+    pub keys: Vec<Key>,
+    pub desc: String,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Keymap {
     bindings: BTreeMap<(Mode, Key), Binding>,
@@ -395,6 +404,38 @@ impl Keymap {
                 )
             })
             .map(|((_, k), _)| k)
+    }
+
+    /// The help overlay's rows: one per mode and action, its keys together (letters and
+    /// chords before function keys, shorter first), in the order of the modes and then
+    /// of the actions (`tab` before `backtab`).
+    pub fn help_rows(&self) -> Vec<HelpRow> {
+        let mut rows: Vec<HelpRow> = Vec::new();
+        for ((mode, key), b) in &self.bindings {
+            match rows
+                .iter_mut()
+                .find(|r| r.mode == *mode && r.action == b.action && r.desc == b.desc)
+            {
+                Some(r) => r.keys.push(key.clone()),
+                None => rows.push(HelpRow {
+                    mode: *mode,
+                    action: b.action,
+                    keys: vec![key.clone()],
+                    desc: b.desc.clone(),
+                }),
+            }
+        }
+        for r in &mut rows {
+            r.keys.sort_by_key(|k| {
+                (
+                    k.name.len() > 1 && k.name.starts_with('f'),
+                    k.to_string().len(),
+                    k.to_string(),
+                )
+            });
+        }
+        rows.sort_by_key(|r| (r.mode, r.action));
+        rows
     }
 
     /// Every binding, grouped by mode, for the help overlay.

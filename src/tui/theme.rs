@@ -189,6 +189,16 @@ impl Theme {
         (theme, problem)
     }
 
+    /// The colour of the focused pane's frame: the focused title's background, or its
+    /// text colour where that background is the body's own (it would not show).
+    pub fn focus_colour(&self) -> Option<ratatui::style::Color> {
+        let accent = self.style("headerButton");
+        match accent.bg {
+            Some(bg) if Some(bg) != self.style("body").bg => Some(bg),
+            _ => accent.fg,
+        }
+    }
+
     /// The style of an element (plain when unknown).
     pub fn style(&self, element: &str) -> Style {
         self.styles.get(element).copied().unwrap_or_default()

@@ -74,17 +74,38 @@ impl App {
     /// such window is up.
     fn on_window_key(&mut self, key: &KeyEvent, k: &Key) -> Option<Vec<Job>> {
         match &mut self.modal {
-            Some(Modal::Help { scroll }) => {
+            Some(Modal::Help { scroll, filter }) => {
                 match key.code {
-                    KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1),
-                    KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+                    KeyCode::Down => *scroll = scroll.saturating_add(1),
+                    KeyCode::Up => *scroll = scroll.saturating_sub(1),
                     KeyCode::PageDown => *scroll = scroll.saturating_add(10),
                     KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
-                    KeyCode::Esc | KeyCode::Char('q') => self.modal = None,
+                    KeyCode::Home => *scroll = 0,
+                    // Esc clears the filter first, then closes.
+                    KeyCode::Esc if !filter.is_empty() => {
+                        filter.clear();
+                        *scroll = 0;
+                    }
+                    KeyCode::Esc => self.modal = None,
+                    KeyCode::Backspace => {
+                        filter.pop();
+                        *scroll = 0;
+                    }
                     _ => {
-                        if let Some(a) = self.keymap.action(Mode::Global, k) {
-                            if a == Action::Help || a == Action::Quit {
-                                return Some(self.on_action(a));
+                        let global = self.keymap.action(Mode::Global, k);
+                        if matches!(global, Some(Action::Help | Action::Quit))
+                            && (filter.is_empty() || global == Some(Action::Quit))
+                        {
+                            return global.map(|a| self.on_action(a));
+                        }
+                        // Typing filters the rows.
+                        if let KeyCode::Char(c) = key.code {
+                            if !key
+                                .modifiers
+                                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+                            {
+                                filter.push(c);
+                                *scroll = 0;
                             }
                         }
                     }
@@ -324,7 +345,10 @@ impl App {
             Action::Help => {
                 self.modal = match self.modal {
                     Some(Modal::Help { .. }) => None,
-                    _ => Some(Modal::Help { scroll: 0 }),
+                    _ => Some(Modal::Help {
+                        scroll: 0,
+                        filter: String::new(),
+                    }),
                 }
             }
             Action::FocusNext | Action::FocusPrevious => {

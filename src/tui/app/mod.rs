@@ -130,6 +130,8 @@ const PANES: [Pane; 4] = [Pane::Channels, Pane::Users, Pane::Calls, Pane::Chat];
 pub enum Modal {
     Help {
         scroll: u16,
+        /// Only the rows whose keys or description hold this (typed while it is up).
+        filter: String,
     },
     Incoming {
         room_id: String,

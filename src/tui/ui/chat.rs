@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
-use unicode_width::UnicodeWidthChar;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::{key_hints, pane_block};
 use crate::tui::app::{App, ChannelLog, Delivery, Pane};
@@ -134,24 +134,31 @@ fn message_block(
             }
         };
         let failed = matches!(row.delivery, Delivery::Failed { .. });
-        block.push(Line::from(vec![
-            Span::styled(
-                app.display_name(&row.sender),
-                style.add_modifier(Modifier::BOLD),
-            ),
+        let delivery_style = if failed {
+            style_of("error")
+        } else {
+            Style::default().add_modifier(Modifier::DIM)
+        };
+        let name = app.display_name(&row.sender);
+        let mut head = vec![
+            Span::styled(name.clone(), style.add_modifier(Modifier::BOLD)),
             Span::styled(
                 format!("  {time}"),
                 Style::default().add_modifier(Modifier::DIM),
             ),
-            Span::styled(
-                delivery,
-                if failed {
-                    style_of("error")
-                } else {
-                    Style::default().add_modifier(Modifier::DIM)
-                },
-            ),
-        ]));
+        ];
+        // The delivery state (with its retry key) goes below when the line is too short.
+        let head_width = name.width() + time.width() + 2 + delivery.width();
+        let below = if head_width > width {
+            wrap(delivery.trim_start(), width.saturating_sub(2))
+        } else {
+            head.push(Span::styled(delivery, delivery_style));
+            Vec::new()
+        };
+        block.push(Line::from(head));
+        for l in below {
+            block.push(Line::styled(format!("  {l}"), delivery_style));
+        }
     }
     for l in wrap(&row.text, width.saturating_sub(2)) {
         block.push(Line::from(Span::styled(format!("  {l}"), style)));
@@ -332,25 +339,30 @@ pub(super) fn composer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) 
         .composer()
         .map_or((String::new(), 0), |d| (d.text().to_owned(), d.cursor()));
     let mut title = app.strings().get("pane.composer").to_owned();
-    if focused && app.composer_normal() {
-        let hints = key_hints(
+    // While writing, the keys go on the bottom border, where they have the whole width.
+    let hints = if focused && app.composer_normal() {
+        title = format!("{title} · {}", app.strings().get("composer.normal"));
+        key_hints(
             app,
             Mode::ComposerNormal,
             &[Action::Insert, Action::Send, Action::Cancel],
-        );
-        title = format!(
-            "{title} · {} · {hints}",
-            app.strings().get("composer.normal")
-        );
+        )
     } else if focused {
-        let hints = key_hints(
+        key_hints(
             app,
             Mode::Composer,
             &[Action::Send, Action::Newline, Action::Cancel],
-        );
-        title = format!("{title} · {hints}");
+        )
+    } else {
+        String::new()
+    };
+    let mut block = pane_block(title, focused, theme);
+    if !hints.is_empty() {
+        block = block.title_bottom(Line::styled(
+            format!(" {hints} "),
+            theme.style("headerButton"),
+        ));
     }
-    let block = pane_block(title, focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let (lines, (row, col)) = composer_lines(&text, cursor, inner.width as usize);

@@ -17,6 +17,7 @@ use crate::proto::PresenceStatus;
 mod calls;
 mod chat;
 mod finder;
+mod help;
 mod overlays;
 
 pub use calls::{call_state_text, duration_text};
@@ -108,7 +109,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     status(frame, app, theme, s.status);
     match app.modal() {
-        Some(Modal::Help { scroll }) => overlays::help(frame, app, theme, *scroll),
+        Some(Modal::Help { scroll, filter }) => help::help(frame, app, theme, *scroll, filter),
         Some(Modal::Incoming { room_id }) => overlays::incoming(frame, app, theme, room_id),
         Some(Modal::Dialpad { sent, .. }) => overlays::dialpad(frame, app, theme, sent),
         Some(Modal::ConfirmQuit { calls, drafts }) => {
@@ -143,12 +144,8 @@ pub(super) fn pane_block<'a>(title: String, focused: bool, theme: &Theme) -> Blo
     };
     // The focused frame is drawn in the accent colour (the focused title's background),
     // bold; without colours, bold alone against the dim borders of the others.
-    let accent = theme.style("headerButton");
     let focused_border = Style::default()
-        .fg(accent
-            .bg
-            .or(accent.fg)
-            .unwrap_or(ratatui::style::Color::Reset))
+        .fg(theme.focus_colour().unwrap_or(ratatui::style::Color::Reset))
         .add_modifier(Modifier::BOLD);
     Block::default()
         .borders(Borders::ALL)

@@ -23,57 +23,36 @@ pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
-fn mode_name(app: &App, mode: Mode) -> String {
-    app.strings()
-        .get(&format!("help.mode.{}", mode.as_str()))
-        .to_owned()
-}
-
-pub(super) fn help(frame: &mut Frame, app: &App, theme: &Theme, scroll: u16) {
-    let area = centered(frame.area(), 72, frame.area().height.saturating_sub(2));
-    frame.render_widget(Clear, area);
+/// A window of wrapped lines (blank ones kept), as high as they need, centred.
+fn text_window(
+    frame: &mut Frame,
+    title: &str,
+    width: u16,
+    parts: &[(String, ratatui::style::Style)],
+    style: ratatui::style::Style,
+) {
+    let inner_w = width.min(frame.area().width).saturating_sub(3) as usize;
     let mut lines: Vec<Line> = Vec::new();
-    let mut last_mode = None;
-    let mut help = app.keymap().help();
-    help.sort_by_key(|(m, _, _)| *m);
-    // One line per action and mode, its keys together.
-    let mut rows: Vec<(Mode, Vec<String>, String)> = Vec::new();
-    for (mode, key, binding) in help {
-        match rows
-            .iter_mut()
-            .find(|(m, _, d)| *m == mode && *d == binding.desc)
-        {
-            Some((_, keys, _)) => keys.push(key.to_string()),
-            None => rows.push((mode, vec![key.to_string()], binding.desc.clone())),
+    for (text, st) in parts {
+        if text.is_empty() {
+            lines.push(Line::raw(""));
+            continue;
+        }
+        for l in super::wrap(text, inner_w) {
+            lines.push(Line::styled(format!(" {l}"), *st));
         }
     }
-    for (mode, keys, desc) in rows {
-        if last_mode != Some(mode) {
-            if last_mode.is_some() {
-                lines.push(Line::raw(""));
-            }
-            lines.push(Line::styled(
-                mode_name(app, mode),
-                theme.style("headerButton"),
-            ));
-            last_mode = Some(mode);
-        }
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<18}", keys.join(", ")), theme.style("dial")),
-            Span::raw(format!(" {desc}")),
-        ]));
-    }
+    let height = u16::try_from(lines.len() + 3).unwrap_or(u16::MAX);
+    let area = centered(frame.area(), width, height);
+    frame.render_widget(Clear, area);
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(theme.style("headerButton"))
-        .title(format!(" {} ", app.strings().get("help.title")))
-        .style(theme.style("body"));
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
+        .title(format!(" {title} "))
+        .style(style);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 pub(super) fn incoming(frame: &mut Frame, app: &App, theme: &Theme, room_id: &str) {
-    let area = centered(frame.area(), 56, 8);
-    frame.render_widget(Clear, area);
     let who = app
         .calls()
         .iter()
@@ -97,31 +76,23 @@ pub(super) fn incoming(frame: &mut Frame, app: &App, theme: &Theme, room_id: &st
         hints = format!("{hints} · {k} {}", app.strings().get("action.silence"));
     }
     let style = theme.style("launcher");
-    let mut lines = vec![
-        Line::raw(""),
-        Line::styled(
-            format!(" {}", app.strings().fmt("incoming.from", &[("who", &who)])),
-            style.add_modifier(Modifier::BOLD),
-        ),
-        Line::raw(""),
-        Line::styled(format!(" {answer}"), style.add_modifier(Modifier::BOLD)),
-        Line::styled(format!(" {hints}"), style),
+    let bold = style.add_modifier(Modifier::BOLD);
+    let mut parts = vec![
+        (String::new(), style),
+        (app.strings().fmt("incoming.from", &[("who", &who)]), bold),
+        (String::new(), style),
+        (answer, bold),
+        (hints, style),
     ];
     if typing {
-        lines.push(Line::styled(
-            format!(" {}", app.strings().get("incoming.typing")),
-            style,
-        ));
+        parts.push((app.strings().get("incoming.typing").to_owned(), style));
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(" {} ", app.strings().get("incoming.title")))
-        .style(style);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
+    text_window(
+        frame,
+        app.strings().get("incoming.title"),
+        56,
+        &parts,
+        style,
     );
 }
 
@@ -133,8 +104,6 @@ pub(super) fn confirm_quit(
     calls: usize,
     drafts: usize,
 ) {
-    let area = centered(frame.area(), 56, 7);
-    frame.render_widget(Clear, area);
     let s = app.strings();
     let mut what = Vec::new();
     if calls > 0 {
@@ -144,32 +113,20 @@ pub(super) fn confirm_quit(
         what.push(s.fmt("quit.drafts", &[("n", &drafts.to_string())]));
     }
     let style = theme.style("launcher");
-    let lines = vec![
-        Line::raw(""),
-        Line::styled(
-            format!(" {}", s.fmt("quit.question", &[("what", &what.join(", "))])),
+    let parts = [
+        (String::new(), style),
+        (
+            s.fmt("quit.question", &[("what", &what.join(", "))]),
             style.add_modifier(Modifier::BOLD),
         ),
-        Line::raw(""),
-        Line::from(vec![Span::styled(
-            format!(" {}", s.get("quit.keys")),
-            style,
-        )]),
+        (String::new(), style),
+        (s.get("quit.keys").to_owned(), style),
     ];
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(" {} ", s.get("quit.title")))
-        .style(style);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
+    text_window(frame, s.get("quit.title"), 56, &parts, style);
 }
 
 pub(super) fn dialpad(frame: &mut Frame, app: &App, theme: &Theme, sent: &str) {
-    let area = centered(frame.area(), 34, 12);
+    let area = centered(frame.area(), 40, 13);
     frame.render_widget(Clear, area);
     let style = theme.style("dial");
     let mut lines = vec![Line::raw("")];
