@@ -24,8 +24,46 @@ fn init_logging(cli: &Cli) -> Option<tracing_appender::non_blocking::WorkerGuard
     Some(guard)
 }
 
+/// A command line clap refused: its own text (help and version included), or with
+/// `--json` the error as JSON on standard error; usage errors exit with 2.
+fn parse_error(e: &clap::Error) -> std::process::ExitCode {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    let json = std::env::args().any(|a| a == "--json");
+    if informational || !json {
+        let _ = e.print();
+        return std::process::ExitCode::from(
+            if informational && e.kind() != ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                0
+            } else {
+                2
+            },
+        );
+    }
+    // clap's message without its "error: " lead and its usage footer.
+    let text = e.render().to_string();
+    let message = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_start_matches("error: ")
+        .to_owned();
+    parla::cli::output::print_error(&parla::cli::output::CliError::usage(message), true);
+    std::process::ExitCode::from(2)
+}
+
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return parse_error(&e),
+    };
     let _guard = init_logging(&cli);
     // The server takes a worker per core; a client, with its calls, one (client::runtime).
     let runtime = match cli.command {

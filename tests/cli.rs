@@ -234,6 +234,20 @@ async fn exit_codes_and_json_errors() {
         .run(&["history", "bob", "--before", "1", "--after", "2"], &alice)
         .await;
     assert_eq!(o.status.code(), Some(2));
+    // Arguments out of range are usage too, and with --json the error is JSON.
+    let o = cli.run(&["history", "bob", "--count", "0"], &alice).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = cli.run(&["--json", "history"], &alice).await;
+    assert_eq!(o.status.code(), Some(2));
+    let err: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "usage_error");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("<PEER_OR_CHANNEL>"),
+        "{err}"
+    );
     // 3: authentication.
     let o = cli
         .run(
@@ -244,8 +258,10 @@ async fn exit_codes_and_json_errors() {
     assert_eq!(o.status.code(), Some(3));
     let err: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
     assert_eq!(err["error"]["code"], "access_token_invalid");
+    // No token at all is configuration: 2, config_error.
     let o = cli.run(&["channels"], &[]).await;
-    assert_eq!(o.status.code(), Some(3), "no token at all: {}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "no token at all: {}", stderr(&o));
+    assert!(stderr(&o).contains("config_error"), "{}", stderr(&o));
     let o = cli
         .run(&["admin", "user", "list"], &[("PARLA_API_KEY", "wrong")])
         .await;
@@ -258,6 +274,13 @@ async fn exit_codes_and_json_errors() {
     let o = cli.run(&["--server", &dead, "channels"], &alice).await;
     assert_eq!(o.status.code(), Some(4));
     assert!(stderr(&o).contains("server_unreachable"));
+    // Where and why, without the HTTP library's layers.
+    assert!(
+        stderr(&o).contains(&format!("{dead}: connection refused")),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("error sending request"), "{}", stderr(&o));
     // 5: not found / rejected.
     let o = cli.run(&["send", "nobody", "hi"], &alice).await;
     assert_eq!(o.status.code(), Some(5));

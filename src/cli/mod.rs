@@ -109,7 +109,8 @@ pub enum Command {
         #[arg(value_name = "PEER_OR_CHANNEL")]
         target: String,
         /// How many messages (1-500)
-        #[arg(long, short = 'n', default_value_t = 20)]
+        #[arg(long, short = 'n', default_value_t = 20,
+              value_parser = clap::value_parser!(u32).range(1..=500))]
         count: u32,
         /// Messages older than this sequence number
         #[arg(long, value_name = "SEQ", conflicts_with = "after")]

@@ -96,11 +96,9 @@ impl From<ClientError> for CliError {
 
 impl From<crate::settings::ConfigError> for CliError {
     fn from(e: crate::settings::ConfigError) -> Self {
-        let exit = match e {
-            // No credentials at all: an authentication problem to scripts.
-            crate::settings::ConfigError::NoToken => exit::AUTH,
-            _ => exit::USAGE,
-        };
+        // Every configuration problem (no token included) is the usage status: the
+        // command cannot run as set up; authentication is for credentials the server refused.
+        let exit = exit::USAGE;
         CliError {
             code: "config_error".into(),
             message: e.to_string(),

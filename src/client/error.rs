@@ -65,7 +65,40 @@ impl ClientError {
             }
             cause = c.source();
         }
-        if e.is_connect() || e.is_timeout() || e.is_request() {
+        if e.is_connect() || e.is_timeout() {
+            // Where, and the innermost reason ("connection refused", "timed out"), without
+            // the HTTP library's layers.
+            let mut root: Option<&dyn std::error::Error> = std::error::Error::source(e);
+            while let Some(next) = root.and_then(std::error::Error::source) {
+                root = Some(next);
+            }
+            let why = root.map_or_else(
+                || {
+                    if e.is_timeout() {
+                        "timed out".to_owned()
+                    } else {
+                        text.clone()
+                    }
+                },
+                |r| {
+                    let w = r.to_string();
+                    // "Connection refused (os error 111)" -> "connection refused"
+                    let w = w.split(" (os error").next().unwrap_or(&w).to_owned();
+                    let mut c = w.chars();
+                    c.next()
+                        .map_or_else(String::new, |f| f.to_lowercase().chain(c).collect())
+                },
+            );
+            let at = e
+                .url()
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default();
+            ClientError::Unreachable(if at.is_empty() {
+                why
+            } else {
+                format!("{at}: {why}")
+            })
+        } else if e.is_request() {
             ClientError::Unreachable(text)
         } else {
             ClientError::Protocol(text)
