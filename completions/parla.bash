@@ -43,6 +43,9 @@ _parla() {
             parla,devices)
                 cmd="parla__subcmd__devices"
                 ;;
+            parla,group)
+                cmd="parla__subcmd__group"
+                ;;
             parla,help)
                 cmd="parla__subcmd__help"
                 ;;
@@ -253,6 +256,9 @@ _parla() {
             parla__subcmd__help,devices)
                 cmd="parla__subcmd__help__subcmd__devices"
                 ;;
+            parla__subcmd__help,group)
+                cmd="parla__subcmd__help__subcmd__group"
+                ;;
             parla__subcmd__help,help)
                 cmd="parla__subcmd__help__subcmd__help"
                 ;;
@@ -347,7 +353,7 @@ _parla() {
 
     case "${cmd}" in
         parla)
-            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version serve demo admin users channels send history read watch call answer devices ctl config completions man help"
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version serve demo admin users channels group send history read watch call answer devices ctl config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2492,8 +2498,58 @@ _parla() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        parla__subcmd__group)
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         parla__subcmd__help)
-            opts="serve demo admin users channels send history read watch call answer devices ctl config completions man help"
+            opts="serve demo admin users channels group send history read watch call answer devices ctl config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2913,6 +2969,20 @@ _parla() {
             return 0
             ;;
         parla__subcmd__help__subcmd__devices)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__group)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

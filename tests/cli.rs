@@ -186,8 +186,24 @@ async fn admin_then_chat_from_the_command_line() {
         .collect();
     assert_eq!(texts, ["note 3", "note 4"]);
 
+    // A group, made from the command line, is a channel to send to by name.
+    let o = cli.run(&["--json", "group", "#lunch", "alice"], &bob).await;
+    let group = json(&o);
+    assert_eq!(group["kind"], "group");
+    assert_eq!(group["name"], "lunch");
+    let o = cli.run(&["send", "#lunch", "noon?"], &alice).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = cli.run(&["group", "solo"], &bob).await;
+    assert_eq!(o.status.code(), Some(2), "members are required");
     let o = cli.run(&["--json", "channels"], &bob).await;
-    assert_eq!(json(&o)[0]["unread_count"], 6);
+    let alice_dm = json(&o)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "direct")
+        .cloned()
+        .unwrap();
+    assert_eq!(alice_dm["unread_count"], 6);
     let o = cli.run(&["--json", "read", "alice"], &bob).await;
     assert_eq!(json(&o)["unread_count"], 0);
     let o = cli.run(&["channels"], &bob).await;
@@ -280,7 +296,11 @@ async fn exit_codes_and_json_errors() {
         "{}",
         stderr(&o)
     );
-    assert!(!stderr(&o).contains("error sending request"), "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains("error sending request"),
+        "{}",
+        stderr(&o)
+    );
     // 5: not found / rejected.
     let o = cli.run(&["send", "nobody", "hi"], &alice).await;
     assert_eq!(o.status.code(), Some(5));

@@ -818,3 +818,30 @@ fn help_scrolls_to_its_end_filters_as_you_type_and_lists_the_dialpad() {
         text(&mut a, 80, 24)
     });
 }
+
+#[test]
+fn n_in_the_lists_creates_a_group_channel() {
+    let mut a = app("en");
+    a.on_key(key(KeyCode::Char('n')));
+    assert!(matches!(a.modal(), Some(Modal::NewGroup { .. })));
+    type_text(&mut a, "#lunch");
+    let screen = text(&mut a, 80, 24);
+    assert!(
+        screen.contains("a name and at least one person"),
+        "{screen}"
+    );
+    assert!(
+        a.on_key(key(KeyCode::Enter)).is_empty(),
+        "not without members"
+    );
+    a.on_paste(" alice, @bob\nignored");
+    assert!(text(&mut a, 80, 24).contains("enter creates it"));
+    assert_eq!(
+        a.on_key(key(KeyCode::Enter)),
+        vec![Job::CreateGroup {
+            name: "lunch".into(),
+            members: vec!["alice".into(), "bob".into()]
+        }]
+    );
+    assert!(a.modal().is_none());
+}

@@ -306,7 +306,7 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
         s.contains("hello from the pty") && s.contains("You said:")
     })
     .await;
-    pty.esc_until("the composer left", |s| !s.contains("Message · "))
+    pty.esc_until("the composer left", |s| !s.contains("esc back"))
         .await;
 
     // Back to People (Chat -> Channels -> People), find echo and call.
@@ -560,6 +560,21 @@ async fn a_person_edits_pastes_scrolls_and_types_through_an_incoming_call() {
     })
     .await;
 
+    // A group made from the lists opens at once; back to alice with the switcher.
+    pty.esc_until("the composer left", |s| !s.contains("esc back"))
+        .await;
+    pty.send(b"\t"); // Chat -> Channels
+    pty.send(b"n");
+    pty.wait_text("New group").await;
+    pty.send(b"lunch alice bob\r");
+    pty.wait("the new group open", |s| {
+        s.contains("#lunch") && s.contains("No messages yet")
+    })
+    .await;
+    pty.send(b"\x0bAlice (chat\r");
+    pty.wait_text("pasted two").await;
+    pty.send(b"i");
+
     // Carol calls while a message is being written.
     pty.send(b"draft: ");
     let caller = demo::spawn_caller_bot(&t.server, "127.0.0.1:0", Duration::ZERO).unwrap();
@@ -576,7 +591,7 @@ async fn a_person_edits_pastes_scrolls_and_types_through_an_incoming_call() {
         frame(&s)
     );
     // Esc leaves the composer; Esc again silences; the call bar still offers to answer.
-    pty.esc_until("the composer left", |s| !s.contains("Message · "))
+    pty.esc_until("the composer left", |s| !s.contains("esc back"))
         .await;
     pty.esc_until("the window closed", |s| !s.contains("is calling you"))
         .await;

@@ -95,6 +95,14 @@ pub enum Command {
     },
     /// List your channels with unread counts
     Channels,
+    /// Create a group channel with a name and its members (you are one)
+    Group {
+        /// The group's name (send to it as #NAME)
+        name: String,
+        /// User ids of the other members
+        #[arg(required = true, value_name = "USER")]
+        members: Vec<String>,
+    },
     /// Send a message to a user (their direct channel), a channel id, or #group-name
     Send {
         /// User id, channel id (ch_...) or #group-name

@@ -54,6 +54,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             });
             Ok(())
         }
+        Command::Group { name, members } => create_group(&cli, name, members).await,
         Command::Channels => {
             let rest = user_rest(&cli).await?;
             let me = rest.me().await?;
@@ -128,6 +129,22 @@ async fn history(
         }
     };
     show_page(cli, &page);
+    Ok(())
+}
+
+/// `parla group NAME USER...`: creates a group channel and prints it.
+async fn create_group(cli: &Cli, name: &str, members: &[String]) -> Result<(), CliError> {
+    let rest = user_rest(cli).await?;
+    let name = name.strip_prefix('#').unwrap_or(name);
+    let channel = rest.create_group(name, members).await?;
+    output::show(cli.json, &channel, |c| {
+        println!(
+            "created #{} ({}) with {}",
+            c.name.as_deref().unwrap_or(name),
+            c.channel_id,
+            c.participants.join(", ")
+        );
+    });
     Ok(())
 }
 

@@ -60,6 +60,7 @@ pub enum Action {
     Switcher,
     Search,
     Notices,
+    NewGroup,
 }
 
 /// Where a binding applies.
@@ -145,6 +146,7 @@ named!(Action {
     Switcher = "switcher",
     Search = "search",
     Notices = "notices",
+    NewGroup = "new_group",
 });
 
 named!(Mode {

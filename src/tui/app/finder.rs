@@ -1,5 +1,6 @@
-//! Finding things: the quick switcher (any channel or person by name) and message search
-//! in the open conversation (served by the server's `search` on the messages route).
+//! Finding and making things: the quick switcher (any channel or person by name), message
+//! search in the open conversation (served by the server's `search` on the messages route),
+//! and a new group channel.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -208,6 +209,28 @@ impl App {
         Vec::new()
     }
 
+    /// A key while the new-group prompt is up: `name user user`, Enter creates it.
+    pub(super) fn on_new_group_key(&mut self, key: &KeyEvent) -> Vec<Job> {
+        let Some(Modal::NewGroup { text }) = &mut self.modal else {
+            return Vec::new();
+        };
+        match (key.code, field_key(key)) {
+            (KeyCode::Esc, _) => self.modal = None,
+            (KeyCode::Enter, _) => {
+                if let Some((name, members)) = parse_group(text) {
+                    self.modal = None;
+                    return vec![Job::CreateGroup { name, members }];
+                }
+            }
+            (_, FieldKey::Typed(c)) => text.push(c),
+            (_, FieldKey::Erased) => {
+                text.pop();
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
     /// Pasted text while the switcher or the search window is up: into its query (the
     /// first line).
     pub(super) fn paste_into_finder(&mut self, text: &str) -> bool {
@@ -227,6 +250,10 @@ impl App {
                 query.push_str(line);
                 *state = SearchState::Typing;
                 *selected = 0;
+                true
+            }
+            Some(Modal::NewGroup { text }) => {
+                text.push_str(line);
                 true
             }
             _ => false,
@@ -274,4 +301,19 @@ impl App {
             }
         }
     }
+}
+
+/// `name user user` (a leading `#` on the name, `@` and commas around users allowed): the
+/// name and at least one member, or nothing.
+#[must_use]
+pub fn parse_group(text: &str) -> Option<(String, Vec<String>)> {
+    let mut words = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty());
+    let name = words.next()?.trim_start_matches('#').to_owned();
+    let members: Vec<String> = words
+        .map(|w| w.trim_start_matches('@').to_owned())
+        .filter(|w| !w.is_empty())
+        .collect();
+    (!name.is_empty() && !members.is_empty()).then_some((name, members))
 }

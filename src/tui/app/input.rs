@@ -146,6 +146,7 @@ impl App {
                 Some(Vec::new())
             }
             Some(Modal::Switcher { .. }) => Some(self.on_switcher_key(key)),
+            Some(Modal::NewGroup { .. }) => Some(self.on_new_group_key(key)),
             Some(Modal::Search { .. }) => Some(self.on_search_key(key)),
             _ => None,
         }
@@ -380,6 +381,11 @@ impl App {
             }
             Action::Switcher => self.open_switcher(),
             Action::Notices => self.open_notices(),
+            Action::NewGroup => {
+                self.modal = Some(Modal::NewGroup {
+                    text: String::new(),
+                });
+            }
             Action::Search => self.open_search(),
             Action::Compose if self.current.is_some() => {
                 self.focus = Pane::Chat;

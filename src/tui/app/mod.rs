@@ -18,7 +18,7 @@ mod input;
 pub use calls::reason_key;
 
 pub use control::CtlPlan;
-pub use finder::{SearchState, SwitchItem, SwitchTarget};
+pub use finder::{parse_group, SearchState, SwitchItem, SwitchTarget};
 pub use input::key_of;
 
 use self::editor::Draft;
@@ -106,6 +106,11 @@ pub enum Job {
         room_id: String,
         on: bool,
     },
+    /// Create a group channel (and open it).
+    CreateGroup {
+        name: String,
+        members: Vec<String>,
+    },
     /// Search a channel's messages for text.
     Search {
         channel_id: String,
@@ -149,6 +154,10 @@ pub enum Modal {
     Switcher {
         query: String,
         selected: usize,
+    },
+    /// A new group channel: its name and members, typed as `name user user`.
+    NewGroup {
+        text: String,
     },
     /// Everything the user was told, newest first.
     Notices {
@@ -635,6 +644,7 @@ impl App {
                 | Modal::ConfirmQuit { .. }
                 | Modal::Switcher { .. }
                 | Modal::Search { .. }
+                | Modal::NewGroup { .. }
                 | Modal::Notices { .. },
             ) => Mode::Global,
             _ if self.composing && self.composer_normal => Mode::ComposerNormal,

@@ -509,6 +509,14 @@ impl Runtime {
             }
             Job::OpenChannel { channel_id } => self.history(channel_id, None, 50),
             Job::Search { channel_id, query } => self.search(channel_id, query),
+            Job::CreateGroup { name, members } => {
+                let (rest, news) = (self.rest.clone(), self.news_tx.clone());
+                self.spawn_request("group", async move {
+                    let channel = rest.create_group(&name, &members).await?;
+                    let _ = news.send(News::Open(channel));
+                    Ok(())
+                });
+            }
             Job::LoadOlder {
                 channel_id,
                 before_seq,

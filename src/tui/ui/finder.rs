@@ -120,3 +120,31 @@ pub(super) fn search(
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
+
+pub(super) fn new_group(frame: &mut Frame, app: &App, theme: &Theme, text: &str) {
+    let area = centered(frame.area(), 64, 7);
+    frame.render_widget(Clear, area);
+    let s = app.strings();
+    let block = window(s.get("group.title").to_owned(), theme);
+    let width = area.width.saturating_sub(2) as usize;
+    let ready = crate::tui::app::parse_group(text).is_some();
+    let lines = vec![
+        query_line(text, theme),
+        Line::raw(""),
+        Line::styled(
+            truncate(&format!(" {}", s.get("group.hint")), width),
+            theme.style("border"),
+        ),
+        Line::styled(
+            truncate(
+                &format!(
+                    " {}",
+                    s.get(if ready { "group.ready" } else { "group.needs" })
+                ),
+                width,
+            ),
+            theme.style("border"),
+        ),
+    ];
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

@@ -116,6 +116,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
             overlays::confirm_quit(frame, app, theme, *calls, *drafts);
         }
         Some(Modal::Notices { scroll }) => overlays::notices(frame, app, theme, *scroll),
+        Some(Modal::NewGroup { text }) => finder::new_group(frame, app, theme, text),
         Some(Modal::Switcher { query, selected }) => {
             finder::switcher(frame, app, theme, query, *selected);
         }
