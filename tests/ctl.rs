@@ -459,7 +459,10 @@ async fn ctl_drives_parla_answer_end_to_end() {
 
     // Waiting for a call.
     let out = run_ctl(home.path(), &runtime, &["--json", "status"]).await;
-    assert_eq!(stdout_json(&out), json!({"state": "waiting"}));
+    let waiting = stdout_json(&out);
+    assert_eq!(waiting["user"], "bob");
+    assert_eq!(waiting["audio"], "file");
+    assert_eq!(waiting["calls"], json!([]));
     let out = run_ctl(home.path(), &runtime, &["--json", "dial", "carol"]).await;
     assert_eq!(out.status.code(), Some(5));
     assert_eq!(stderr_code(&out), "not_supported");
@@ -500,7 +503,7 @@ async fn ctl_drives_parla_answer_end_to_end() {
     let status = loop {
         let out = run_ctl(home.path(), &runtime, &["--json", "status"]).await;
         let status = stdout_json(&out);
-        if status["state"] == "connected" {
+        if status["calls"][0]["state"] == "connected" {
             break status;
         }
         assert!(
@@ -509,9 +512,23 @@ async fn ctl_drives_parla_answer_end_to_end() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert_eq!(status["room_id"], room_id.as_str());
-    assert_eq!(status["answered"], true);
-    assert_eq!(status["dtmf_received"], "");
+    // The schema the interface reports too: ids and codes.
+    let call = &status["calls"][0];
+    assert_eq!(call["room_id"], room_id.as_str());
+    assert_eq!(call["direction"], "incoming");
+    assert_eq!(call["with"], serde_json::json!(["alice"]));
+    assert_eq!(call["dtmf_received"], "");
+    assert_eq!(status["user"], "bob");
+    assert_eq!(status["connection"], "connected");
+    // Without --json: lines, not pretty JSON.
+    let out = run_ctl(home.path(), &runtime, &["status"]).await;
+    let human = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(human.starts_with("bob · connected"), "{human}");
+    assert!(
+        human.contains(&format!("{room_id} with alice: connected")),
+        "{human}"
+    );
+    assert!(!human.contains('{'), "{human}");
 
     let mut bob_events = ctl::events(&socket).await.unwrap();
 

@@ -33,10 +33,7 @@ async fn wait_status(path: &std::path::Path, what: &str, pred: impl Fn(&Value) -
 }
 
 fn call_state(s: &Value) -> String {
-    s["calls"][0]["state"]["state"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned()
+    s["calls"][0]["state"].as_str().unwrap_or("").to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,7 +102,9 @@ async fn a_script_drives_the_interface_over_the_control_socket() {
     .await
     .unwrap();
     let s = wait_status(&socket, "connected", |s| call_state(s) == "connected").await;
-    assert!(s["calls"][0]["with"].as_str().unwrap().starts_with("Menu"));
+    // Ids, not display names.
+    assert_eq!(s["calls"][0]["with"], serde_json::json!(["menu"]));
+    assert_eq!(s["calls"][0]["direction"], "outgoing");
 
     // Digits: the menu reads them back, and the interface hears them.
     let r = ctl::request(

@@ -15,6 +15,7 @@ use crate::client::session::ConnectionState;
 use crate::client::{Client, Event};
 use crate::ctl::calls::{self, CallAsk};
 use crate::ctl::frames::CallSummary;
+use crate::ctl::status::{CallStatus, Status};
 use crate::ctl::{CtlCall, CtlFailure, CtlRequest, CtlServer, InstanceEvent};
 use crate::media::audio::{
     AudioSink, AudioSource, NullSink, Silence, Tone, WavRecorder, WavSource,
@@ -107,7 +108,7 @@ fn notice(json: bool, message: &str) {
 
 async fn start_client(
     cli: &super::Cli,
-) -> Result<(Client, tokio::sync::mpsc::UnboundedReceiver<Event>), CliError> {
+) -> Result<(Client, tokio::sync::mpsc::UnboundedReceiver<Event>, String), CliError> {
     let settings = config::resolve(cli)?;
     let mut config = settings.client_config()?;
     config.presence = false;
@@ -116,7 +117,7 @@ async fn start_client(
     let ready = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(e) = events.recv().await {
             match e {
-                Event::Ready { .. } => return Ok(()),
+                Event::Ready { user_id, .. } => return Ok(user_id),
                 Event::Connection {
                     state: ConnectionState::Failed { code, message },
                 } => return Err((code, message)),
@@ -127,7 +128,7 @@ async fn start_client(
     })
     .await;
     match ready {
-        Ok(Ok(())) => Ok((client, events)),
+        Ok(Ok(user)) => Ok((client, events, user)),
         Ok(Err((code, message))) => Err(CliError {
             exit: super::output::exit_for_code_str(&code),
             code,
@@ -142,6 +143,10 @@ async fn start_client(
 }
 
 struct CallPlan {
+    /// The signed-in user, once known.
+    user: String,
+    /// The audio backend, as `status` reports it (`file`, `null`, `device`).
+    audio: String,
     dtmf: Vec<char>,
     timing: DtmfTiming,
     hangup_after: Option<Duration>,
@@ -164,6 +169,8 @@ struct CallRun<'a> {
     dtmf_sent_as: Option<&'static str>,
     received: String,
     last: Option<CallView>,
+    /// The session's state, as `status` reports it.
+    connection: &'static str,
     hangup_at: Option<tokio::time::Instant>,
     /// Set once the call's task finished.
     finished: bool,
@@ -189,6 +196,9 @@ impl CallRun<'_> {
     }
 
     async fn on_session(&mut self, event: &Event) {
+        if let Event::Connection { state } = event {
+            self.connection = crate::ctl::status::connection_code(state);
+        }
         let ours = match event {
             Event::Call { view } => view.call.room_id == self.room_id,
             Event::CallSignal { room_id, .. } => *room_id == self.room_id,
@@ -269,18 +279,38 @@ impl CallRun<'_> {
         }
     }
 
+    /// What `status` answers (the schema in [`crate::ctl::status`]).
+    fn status(&self) -> serde_json::Value {
+        let calls = self
+            .last
+            .iter()
+            .map(|v| {
+                CallStatus::of(
+                    v,
+                    chrono::Utc::now(),
+                    self.muted,
+                    &self.received,
+                    self.last_stats.as_ref(),
+                )
+            })
+            .collect();
+        let status = Status {
+            user: self.plan.user.clone(),
+            connection: self.connection,
+            audio: self.plan.audio.clone(),
+            audio_notice: None,
+            current_channel: None,
+            unread: 0,
+            calls,
+        };
+        serde_json::to_value(status).unwrap_or(serde_json::Value::Null)
+    }
+
     /// A control request while the call runs.
     async fn on_ctl(&mut self, call: CtlCall) {
         let CtlCall { request, reply } = call;
         let outcome = match (CallAsk::of(&request), request) {
-            (_, CtlRequest::Status) => Ok(serde_json::json!({
-                "room_id": self.room_id,
-                "state": self.last.as_ref().map_or("connecting", |v| v.state.as_str()),
-                "answered": self.answered,
-                "dtmf_received": self.received,
-                "muted": self.muted,
-                "hold": self.held,
-            })),
+            (_, CtlRequest::Status) => Ok(self.status()),
             (Some(ask), _) if ask.room_id().is_some_and(|r| r != self.room_id) => {
                 Err(CtlFailure::new(
                     "no_call",
@@ -403,6 +433,7 @@ async fn drive(
         dtmf_sent_as: None,
         received: String::new(),
         last: None,
+        connection: "connected",
         hangup_at: None,
         finished: false,
         last_stats: None,
@@ -524,6 +555,8 @@ fn plan(dtmf_digits: Option<&str>, args: &MediaArgs) -> Result<CallPlan, CliErro
         None => Vec::new(),
     };
     Ok(CallPlan {
+        user: String::new(),
+        audio: args.audio.clone().unwrap_or_else(|| "file".to_owned()),
         dtmf,
         timing: DtmfTiming {
             duration: Duration::from_millis(args.dtmf_duration),
@@ -543,9 +576,10 @@ pub async fn call(
     dtmf_digits: Option<&str>,
     args: &MediaArgs,
 ) -> Result<(), CliError> {
-    let plan = plan(dtmf_digits, args)?;
+    let mut plan = plan(dtmf_digits, args)?;
     let audio = audio_setup(args, cli.json)?;
-    let (client, mut events) = start_client(cli).await?;
+    let (client, mut events, user) = start_client(cli).await?;
+    plan.user = user;
     let call = client.dial(users).await?;
     let summary = drive(
         &client,
@@ -572,6 +606,7 @@ pub async fn call(
 async fn next_incoming(
     events: &mut mpsc::UnboundedReceiver<Event>,
     mut ctl_calls: Option<&mut mpsc::Receiver<CtlCall>>,
+    plan: &CallPlan,
 ) -> Option<String> {
     loop {
         tokio::select! {
@@ -583,7 +618,7 @@ async fn next_incoming(
             },
             call = crate::ctl::next_call(ctl_calls.as_deref_mut()) => {
                 let reply = match (&call.request, CallAsk::of(&call.request)) {
-                    (CtlRequest::Status, _) => Ok(serde_json::json!({"state": "waiting"})),
+                    (CtlRequest::Status, _) => Ok(waiting_status(plan)),
                     (_, Some(_)) => Err(CtlFailure::new(
                         "no_call",
                         "there is no call yet: parla answer is waiting for one",
@@ -594,6 +629,20 @@ async fn next_incoming(
             }
         }
     }
+}
+
+/// What `status` answers while `parla answer` waits for a call: no calls yet.
+fn waiting_status(plan: &CallPlan) -> serde_json::Value {
+    serde_json::to_value(Status {
+        user: plan.user.clone(),
+        connection: "connected",
+        audio: plan.audio.clone(),
+        audio_notice: None,
+        current_channel: None,
+        unread: 0,
+        calls: Vec::new(),
+    })
+    .unwrap_or(serde_json::Value::Null)
 }
 
 /// The control socket, unless another instance has it.
@@ -614,12 +663,13 @@ pub async fn answer(
     dtmf_digits: Option<&str>,
     args: &MediaArgs,
 ) -> Result<(), CliError> {
-    let plan = plan(dtmf_digits, args)?;
+    let mut plan = plan(dtmf_digits, args)?;
     // Check the files before waiting for anyone.
     drop(audio_setup(args, true)?);
     // Scripts drive this instance through the control socket, unless another one has it.
     let (server, mut ctl_calls) = bind_ctl().await;
-    let (client, mut events) = start_client(cli).await?;
+    let (client, mut events, user) = start_client(cli).await?;
+    plan.user = user;
     if !cli.json {
         println!("waiting for a call…");
     }
@@ -652,7 +702,7 @@ async fn answer_calls(
     loop {
         let next = match rang.pop_front() {
             Some(room) => Some(room),
-            None => next_incoming(events, ctl.calls.as_deref_mut()).await,
+            None => next_incoming(events, ctl.calls.as_deref_mut(), plan).await,
         };
         let Some(room_id) = next else { break };
         if let Err(e) = client.answer(&room_id).await {

@@ -107,9 +107,8 @@ fn human(request: &CtlRequest, result: &Value) -> String {
         .map(|r| format!(" (call {r})"))
         .unwrap_or_default();
     match request {
-        CtlRequest::Status | CtlRequest::Events => {
-            serde_json::to_string_pretty(result).unwrap_or_else(|_| result.to_string())
-        }
+        CtlRequest::Status => human_status(result),
+        CtlRequest::Events => result.to_string(),
         CtlRequest::Dial { users } => format!("calling {}{room}", users.join(", ")),
         CtlRequest::Answer { .. } => format!("answered{room}"),
         CtlRequest::Decline { .. } => format!("declined{room}"),
@@ -121,4 +120,53 @@ fn human(request: &CtlRequest, result: &Value) -> String {
         CtlRequest::Dtmf { digits } => format!("sent DTMF {digits}{room}"),
         CtlRequest::Send { target, .. } => format!("sent to {target}"),
     }
+}
+
+/// `status` in lines: who and how connected, then one line per call.
+fn human_status(s: &Value) -> String {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let mut first = vec![text(&s["user"]), text(&s["connection"])];
+    first.retain(|p| !p.is_empty());
+    let audio = text(&s["audio"]);
+    if !audio.is_empty() {
+        first.push(format!("audio {audio}"));
+    }
+    if let Some(code) = s["audio_notice"]["code"].as_str() {
+        first.push(format!("({code})"));
+    }
+    if let Some(unread) = s["unread"].as_u64().filter(|n| *n > 0) {
+        first.push(format!("{unread} unread"));
+    }
+    let mut lines = vec![first.join(" · ")];
+    let calls = s["calls"].as_array().cloned().unwrap_or_default();
+    if calls.is_empty() {
+        lines.push("no calls".to_owned());
+    }
+    for c in calls {
+        let with: Vec<String> = c["with"]
+            .as_array()
+            .map(|w| w.iter().map(text).collect())
+            .unwrap_or_default();
+        let secs = c["duration_s"].as_i64().unwrap_or(0);
+        let mut parts = vec![format!(
+            "{} {:02}:{:02}",
+            text(&c["state"]),
+            secs / 60,
+            secs % 60
+        )];
+        if c["muted"] == true {
+            parts.push("muted".into());
+        }
+        let dtmf = text(&c["dtmf_received"]);
+        if !dtmf.is_empty() {
+            parts.push(format!("heard {dtmf}"));
+        }
+        lines.push(format!(
+            "{} with {}: {}",
+            text(&c["room_id"]),
+            with.join(", "),
+            parts.join(", ")
+        ));
+    }
+    lines.join("\n")
 }

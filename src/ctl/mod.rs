@@ -77,6 +77,7 @@ mod client;
 pub mod frames;
 mod lines;
 mod server;
+pub mod status;
 
 use std::io;
 use std::path::PathBuf;

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use super::{App, Job};
 use crate::client::call::switchboard::CallCommand;
 use crate::ctl::calls::{no_call, CallAsk};
+use crate::ctl::status::{connection_code, CallStatus, Status};
 use crate::ctl::{CtlFailure, CtlRequest};
 use crate::proto::DeclineReason;
 
@@ -102,31 +103,29 @@ impl App {
         CtlPlan::Run(vec![job])
     }
 
-    /// The state `parla ctl status` reports.
+    /// The state `parla ctl status` reports (the schema is in [`crate::ctl::status`]).
     pub fn status(&self) -> Value {
-        let calls: Vec<Value> = self
-            .calls
-            .iter()
-            .map(|c| {
-                json!({
-                    "room_id": c.view.call.room_id,
-                    "state": c.view.state,
-                    "with": self.call_peers(&c.view),
-                    "duration_s": c.view.duration(self.now).num_seconds(),
-                    "muted": c.muted,
-                    "dtmf_received": c.dtmf_received,
-                    "stats": c.stats,
+        let status = Status {
+            user: self.me.clone(),
+            connection: connection_code(&self.connection),
+            audio: self.audio.clone(),
+            audio_notice: self.audio_problem.clone(),
+            current_channel: self.current.clone(),
+            unread: self.channels.iter().map(|c| c.unread_count).sum::<u64>(),
+            calls: self
+                .calls
+                .iter()
+                .map(|c| {
+                    CallStatus::of(
+                        &c.view,
+                        self.now,
+                        c.muted,
+                        &c.dtmf_received,
+                        c.stats.as_ref(),
+                    )
                 })
-            })
-            .collect();
-        json!({
-            "user": self.me,
-            "connection": self.connection,
-            "audio": self.audio,
-            "audio_notice": self.audio_notice,
-            "current_channel": self.current,
-            "calls": calls,
-            "unread": self.channels.iter().map(|c| c.unread_count).sum::<u64>(),
-        })
+                .collect(),
+        };
+        serde_json::to_value(status).unwrap_or(Value::Null)
     }
 }

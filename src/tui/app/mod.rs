@@ -269,6 +269,8 @@ pub struct App {
     reconnect_at: Option<DateTime<Utc>>,
     audio: String,
     audio_notice: Option<String>,
+    /// The same, untranslated, for `status`.
+    audio_problem: Option<crate::ctl::status::AudioNotice>,
     channels: Vec<Channel>,
     users: Vec<UserEntry>,
     calls: Vec<CallRow>,
@@ -327,6 +329,7 @@ impl App {
             reconnect_at: None,
             audio: "null".into(),
             audio_notice: None,
+            audio_problem: None,
             channels: Vec::new(),
             users: Vec::new(),
             calls: Vec::new(),
@@ -396,6 +399,11 @@ impl App {
     /// `device` or `null`.
     pub fn audio(&self) -> &str {
         &self.audio
+    }
+
+    /// Why calls are silent (untranslated), for `status`.
+    pub fn audio_problem(&self) -> Option<&crate::ctl::status::AudioNotice> {
+        self.audio_problem.as_ref()
     }
 
     /// Why calls are silent, when the sound card could not be used.
@@ -767,7 +775,11 @@ impl App {
     }
 
     /// The sound card could not be opened: calls go on silent, and the user is told once.
-    pub fn on_audio_fallback(&mut self, reason: &str) {
+    pub fn on_audio_fallback(&mut self, code: &str, reason: &str) {
+        self.audio_problem = Some(crate::ctl::status::AudioNotice {
+            code: code.to_owned(),
+            message: reason.to_owned(),
+        });
         "null".clone_into(&mut self.audio);
         if self.audio_notice.is_none() {
             let toast = self

@@ -67,7 +67,10 @@ pub(super) fn audio_factory(
                         (Box::new(source), Box::new(sink))
                     }
                     Err(e) => {
-                        let _ = news.send(News::AudioNotice(e.to_string()));
+                        let _ = news.send(News::AudioNotice {
+                            code: e.code().to_owned(),
+                            message: e.to_string(),
+                        });
                         (Box::new(Silence), Box::new(NullSink))
                     }
                 }

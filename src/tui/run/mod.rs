@@ -72,11 +72,9 @@ pub enum News {
         messages: Vec<crate::proto::Message>,
     },
     /// A search could not be made.
-    SearchFailed {
-        code: String,
-        detail: String,
-    },
-    AudioNotice(String),
+    SearchFailed { code: String, detail: String },
+    /// The sound card cannot be used: the error's code and message.
+    AudioNotice { code: String, message: String },
 }
 
 /// Input for the loop: from the terminal, or from a scripted tour.
@@ -180,7 +178,10 @@ impl Runtime {
                 })
                 .await;
                 if let Ok(Err(e)) = probed {
-                    let _ = news.send(News::AudioNotice(e.to_string()));
+                    let _ = news.send(News::AudioNotice {
+                        code: e.code().to_owned(),
+                        message: e.to_string(),
+                    });
                 }
             });
         }
@@ -435,8 +436,8 @@ impl Runtime {
                 self.app.on_failure(what, &code, &detail);
                 Vec::new()
             }
-            News::AudioNotice(reason) => {
-                self.app.on_audio_fallback(&reason);
+            News::AudioNotice { code, message } => {
+                self.app.on_audio_fallback(&code, &message);
                 Vec::new()
             }
         }
