@@ -227,8 +227,50 @@ pub fn message_line(m: &Message) -> String {
     )
 }
 
+/// How `parla watch` names channels: `#name` for a group, `@user` for a direct channel
+/// (the other person), learnt from the channel list and from `channel_added`.
+#[derive(Debug, Default)]
+pub struct ChannelNames {
+    me: String,
+    names: std::collections::HashMap<String, String>,
+}
+
+impl ChannelNames {
+    #[must_use]
+    pub fn new(me: &str, channels: &[Channel]) -> ChannelNames {
+        let mut n = ChannelNames {
+            me: me.to_owned(),
+            names: std::collections::HashMap::new(),
+        };
+        for c in channels {
+            n.learn(c);
+        }
+        n
+    }
+
+    pub fn learn(&mut self, c: &Channel) {
+        let name = match c.kind {
+            ChannelKind::Group => format!("#{}", c.name.as_deref().unwrap_or(&c.channel_id)),
+            ChannelKind::Direct => c
+                .participants
+                .iter()
+                .find(|p| **p != self.me)
+                .map_or_else(|| c.channel_id.clone(), |p| format!("@{p}")),
+        };
+        self.names.insert(c.channel_id.clone(), name);
+    }
+
+    /// The channel's name, or its id when it is not known (yet).
+    #[must_use]
+    pub fn of<'a>(&'a self, channel_id: &'a str) -> &'a str {
+        self.names
+            .get(channel_id)
+            .map_or(channel_id, String::as_str)
+    }
+}
+
 /// One human-readable line per event for `parla watch`.
-pub fn event_line(e: &Event) -> String {
+pub fn event_line(e: &Event, names: &ChannelNames) -> String {
     match e {
         Event::Connection { state } => match state {
             ConnectionState::Connecting => "* connecting".into(),
@@ -248,7 +290,7 @@ pub fn event_line(e: &Event) -> String {
         Event::Ready { user_id, .. } => format!("* signed in as {user_id}"),
         Event::Message { message } | Event::MessageSent { message } => format!(
             "[{}] {} {}: {}",
-            message.channel_id,
+            names.of(&message.channel_id),
             local(&message.created_at),
             message.sender,
             message.text
@@ -258,13 +300,17 @@ pub fn event_line(e: &Event) -> String {
         } => format!("! message {client_id} not sent [{code}]"),
         Event::ChannelAdded { channel } => format!(
             "* new channel {} ({})",
-            channel.channel_id,
+            names.of(&channel.channel_id),
             channel.participants.join(", ")
         ),
-        Event::ChannelRemoved { channel_id } => format!("* channel {channel_id} removed"),
+        Event::ChannelRemoved { channel_id } => {
+            format!("* channel {} removed", names.of(channel_id))
+        }
         Event::Read { state } => format!(
             "* {} read up to {} ({} unread)",
-            state.channel_id, state.read_seq, state.unread_count
+            names.of(&state.channel_id),
+            state.read_seq,
+            state.unread_count
         ),
         Event::Presence { presence } => {
             let mut s = format!("* {} is {}", presence.user_id, status_word(presence.status));
@@ -295,5 +341,63 @@ pub fn event_line(e: &Event) -> String {
         } => {
             format!("* call {room_id}: signaling from {from_user}")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn channel(id: &str, kind: ChannelKind, name: Option<&str>, who: &[&str]) -> Channel {
+        Channel {
+            channel_id: id.into(),
+            kind,
+            name: name.map(str::to_owned),
+            participants: who.iter().map(|s| (*s).to_owned()).collect(),
+            created_at: Utc::now(),
+            last_seq: 0,
+            unread_count: 0,
+            read_seq: 0,
+            last_message: None,
+        }
+    }
+
+    #[test]
+    fn watch_names_channels_by_group_name_or_the_other_person() {
+        let mut names = ChannelNames::new(
+            "alice",
+            &[channel(
+                "ch_1",
+                ChannelKind::Direct,
+                None,
+                &["alice", "bob"],
+            )],
+        );
+        let message = Message {
+            message_id: "m1".into(),
+            channel_id: "ch_1".into(),
+            seq: 1,
+            sender: "bob".into(),
+            text: "hi".into(),
+            created_at: Utc::now(),
+            client_id: "c1".into(),
+        };
+        let line = event_line(
+            &Event::Message {
+                message: message.clone(),
+            },
+            &names,
+        );
+        assert!(line.starts_with("[@bob] "), "{line}");
+        let team = channel("ch_2", ChannelKind::Group, Some("team"), &["alice", "bob"]);
+        names.learn(&team);
+        let line = event_line(&Event::ChannelAdded { channel: team }, &names);
+        assert!(line.contains("new channel #team"), "{line}");
+        // Unknown: the id.
+        let other = Message {
+            channel_id: "ch_9".into(),
+            ..message
+        };
+        assert!(event_line(&Event::Message { message: other }, &names).starts_with("[ch_9] "));
     }
 }

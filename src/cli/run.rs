@@ -431,6 +431,7 @@ async fn watch(cli: &Cli) -> Result<(), CliError> {
     let settings = config::resolve(cli)?;
     let config = settings.client_config()?;
     let (client, mut events) = Client::start(config)?;
+    let mut names = output::ChannelNames::default();
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {
@@ -439,7 +440,16 @@ async fn watch(cli: &Cli) -> Result<(), CliError> {
             }
             event = events.recv() => {
                 let Some(event) = event else { return Ok(()) };
-                output::show(cli.json, &event, |e| println!("{}", output::event_line(e)));
+                // Channels by name for people: learnt once signed in, and as they come.
+                match &event {
+                    Event::Ready { user_id, .. } if !cli.json => {
+                        let channels = client.rest().channels().await.unwrap_or_default();
+                        names = output::ChannelNames::new(user_id, &channels);
+                    }
+                    Event::ChannelAdded { channel } => names.learn(channel),
+                    _ => {}
+                }
+                output::show(cli.json, &event, |e| println!("{}", output::event_line(e, &names)));
                 if let Event::Connection { state: ConnectionState::Failed { code, message } } = &event {
                     return Err(CliError {
                         code: code.clone(),

@@ -254,7 +254,12 @@ impl<W: Write> Write for CastWriter<W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.recorder.lock().record_pending()?;
+        // Each drawn frame reaches the file at once: a crash keeps the recording so far.
+        {
+            let mut r = self.recorder.lock();
+            r.record_pending()?;
+            r.file.flush()?;
+        }
         self.inner.flush()
     }
 }
@@ -526,6 +531,24 @@ mod tests {
         }
         let cast = read_cast(&path).unwrap();
         assert_eq!(cast.events, [(1.0, "o".to_owned(), "unflushed".to_owned())]);
+    }
+
+    #[test]
+    fn each_flushed_frame_is_on_disk_while_recording_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("live.cast");
+        let mut w = CastWriter::with_clock(&path, io::sink(), 20, 5, "t", ticking(1.0)).unwrap();
+        w.write_all(b"first frame").unwrap();
+        w.flush().unwrap();
+        // Read while the writer is alive (a crash now would keep this much).
+        let cast = read_cast(&path).unwrap();
+        assert_eq!(
+            cast.events,
+            [(1.0, "o".to_owned(), "first frame".to_owned())]
+        );
+        w.write_all(b"second").unwrap();
+        w.flush().unwrap();
+        assert_eq!(read_cast(&path).unwrap().events.len(), 2);
     }
 
     #[test]
