@@ -476,6 +476,35 @@ fn config_path_and_check_explain_and_report_errors() {
     assert!(err.contains("klingon") && err.contains("tape"), "{err}");
 }
 
+/// Every problem of the config file in one run, each with its line.
+#[test]
+fn config_check_reports_every_problem_with_its_line() {
+    let cli = Cli::new("http://127.0.0.1:9");
+    let dir = cli.home.path().join("config").join("parla");
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| cli.cmd(args).output().unwrap();
+    // A wrong server address is one of them.
+    std::fs::write(
+        dir.join("config.toml"),
+        "colour = 1
+[profiles.work]
+server = \"htp://chat.example.org\"
+[audio]
+dscp = 99
+",
+    )
+    .unwrap();
+    let out = run(&["config", "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("line 1: unknown setting `colour`"), "{err}");
+    assert!(
+        err.contains("line 3: server `htp://chat.example.org`"),
+        "{err}"
+    );
+    assert!(err.contains("line 5: audio dscp 99"), "{err}");
+}
+
 /// The interface's entry points refuse bad input up front, with a code and exit 2: no
 /// terminal, a broken tour, a silly size.
 #[test]

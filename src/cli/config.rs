@@ -1,7 +1,7 @@
 //! `parla config` and the command line's view of the shared settings
 //! ([`crate::settings`]): the options and environment as [`Overrides`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use crate::settings::{
     default_server_data_dir, log_dir, user_file, AudioConfig, ConfigError, ConfigFile, Overrides,
@@ -90,49 +90,49 @@ pub fn command(cli: &Cli, command: &super::ConfigCommand) -> Result<(), super::o
         }
         super::ConfigCommand::Check => {
             let mut problems: Vec<String> = Vec::new();
+            // The config file: every problem with its line (super::config_check).
             let file = match load_file(cli) {
-                Ok(f) => Some(f),
+                Ok(f) => f,
                 Err(e) => {
-                    problems.push(e.to_string());
-                    None
+                    match path.as_deref().map(std::fs::read_to_string) {
+                        Some(Ok(text)) => {
+                            let found = super::config_check::problems(
+                                &text,
+                                path.as_deref().unwrap_or(Path::new("config.toml")),
+                            );
+                            if found.is_empty() {
+                                problems.push(e.to_string());
+                            }
+                            problems.extend(found);
+                        }
+                        _ => problems.push(e.to_string()),
+                    }
+                    crate::settings::ConfigFile::default()
                 }
             };
-            let file = file.unwrap_or_default();
-            if let Some(name) = &file.profile {
-                if !file.profiles.contains_key(name) {
-                    problems.push(format!("profile `{name}` is not defined under [profiles]"));
+            if problems.is_empty() {
+                if let Some(Ok(text)) = path.as_deref().map(std::fs::read_to_string) {
+                    problems.extend(super::config_check::problems(
+                        &text,
+                        path.as_deref().unwrap_or(Path::new("config.toml")),
+                    ));
                 }
             }
             let keymap_name = file.keymap.as_deref().unwrap_or("default");
             let (_, keymap_problem) =
                 crate::tui::keymap::Keymap::load(keymap_name, keymap_file.as_deref());
-            if let Some(e) = keymap_problem {
+            if let Some(e) =
+                keymap_problem.filter(|_| keymap_file.as_ref().is_some_and(|p| p.exists()))
+            {
                 problems.push(e.to_string());
             }
             let theme_name = file.theme.as_deref().unwrap_or("dark");
             let (_, theme_problem) =
                 crate::tui::theme::Theme::load(theme_name, theme_file.as_deref(), false);
-            if let Some(e) = theme_problem {
+            if let Some(e) =
+                theme_problem.filter(|_| theme_file.as_ref().is_some_and(|p| p.exists()))
+            {
                 problems.push(e.to_string());
-            }
-            if let Some(lang) = &file.language {
-                if crate::tui::i18n::Strings::for_language(lang).is_none() {
-                    problems.push(format!(
-                        "language `{lang}` is not available (en, it, es, pt)"
-                    ));
-                }
-            }
-            if !["device", "null"].contains(&file.audio.backend.as_str()) {
-                problems.push(format!(
-                    "audio backend `{}` is unknown (device or null)",
-                    file.audio.backend
-                ));
-            }
-            if file.audio.dscp > 63 {
-                problems.push(format!(
-                    "audio dscp {} is out of range (0 to 63; 46 is Expedited Forwarding)",
-                    file.audio.dscp
-                ));
             }
             if problems.is_empty() {
                 super::output::show(cli.json, &serde_json::json!({"ok": true}), |_| {
@@ -154,7 +154,6 @@ pub fn command(cli: &Cli, command: &super::ConfigCommand) -> Result<(), super::o
 mod tests {
     use super::*;
     use clap::Parser;
-    use std::path::Path;
 
     #[test]
     fn options_override_the_profile() {

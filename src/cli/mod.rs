@@ -3,6 +3,7 @@
 
 pub mod call;
 pub mod config;
+mod config_check;
 pub mod ctl;
 pub mod demo;
 pub mod output;
