@@ -229,6 +229,18 @@ _parla() {
             parla__subcmd__ctl__subcmd__help,unmute)
                 cmd="parla__subcmd__ctl__subcmd__help__subcmd__unmute"
                 ;;
+            parla__subcmd__demo,env)
+                cmd="parla__subcmd__demo__subcmd__env"
+                ;;
+            parla__subcmd__demo,help)
+                cmd="parla__subcmd__demo__subcmd__help"
+                ;;
+            parla__subcmd__demo__subcmd__help,env)
+                cmd="parla__subcmd__demo__subcmd__help__subcmd__env"
+                ;;
+            parla__subcmd__demo__subcmd__help,help)
+                cmd="parla__subcmd__demo__subcmd__help__subcmd__help"
+                ;;
             parla__subcmd__help,admin)
                 cmd="parla__subcmd__help__subcmd__admin"
                 ;;
@@ -345,6 +357,9 @@ _parla() {
                 ;;
             parla__subcmd__help__subcmd__ctl,unmute)
                 cmd="parla__subcmd__help__subcmd__ctl__subcmd__unmute"
+                ;;
+            parla__subcmd__help__subcmd__demo,env)
+                cmd="parla__subcmd__help__subcmd__demo__subcmd__env"
                 ;;
             *)
                 ;;
@@ -2375,7 +2390,7 @@ _parla() {
             return 0
             ;;
         parla__subcmd__demo)
-            opts="-p -h -V --listen --data --no-wait --media-bind --script --size --call-after --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
+            opts="-p -h -V --listen --data --no-wait --media-bind --script --size --call-after --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version env help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2441,6 +2456,98 @@ _parla() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__demo__subcmd__env)
+            opts="-p -h -V --server --token --token-cmd --api-key --ca-file --json --profile --config --record-cast --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-cast)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__demo__subcmd__help)
+            opts="env help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__demo__subcmd__help__subcmd__env)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__demo__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -2955,8 +3062,22 @@ _parla() {
             return 0
             ;;
         parla__subcmd__help__subcmd__demo)
-            opts=""
+            opts="env"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        parla__subcmd__help__subcmd__demo__subcmd__env)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -77,24 +77,39 @@ complete -c parla -n "__fish_parla_using_subcommand serve" -l record-cast -d 'Re
 complete -c parla -n "__fish_parla_using_subcommand serve" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
 complete -c parla -n "__fish_parla_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c parla -n "__fish_parla_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c parla -n "__fish_parla_using_subcommand demo" -l listen -d 'Address to listen on (port 0 picks a free one)' -r
-complete -c parla -n "__fish_parla_using_subcommand demo" -l data -d 'Keep the demo data in this directory instead of a temporary one' -r -F
-complete -c parla -n "__fish_parla_using_subcommand demo" -l media-bind -d 'Local address for the bots\' media sockets' -r
-complete -c parla -n "__fish_parla_using_subcommand demo" -l script -d 'Play a scripted tour (keys with delays) in a headless interface instead of opening one; with --record-cast this records the demo' -r -F
-complete -c parla -n "__fish_parla_using_subcommand demo" -l size -d 'Terminal size of the headless interface, COLSxROWS' -r
-complete -c parla -n "__fish_parla_using_subcommand demo" -l call-after -d 'Seconds after you come online before Carol calls you (0: at once)' -r
-complete -c parla -n "__fish_parla_using_subcommand demo" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
-complete -c parla -n "__fish_parla_using_subcommand demo" -l token -d 'Access token (a JWT from `parla admin token`)' -r
-complete -c parla -n "__fish_parla_using_subcommand demo" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
-complete -c parla -n "__fish_parla_using_subcommand demo" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
-complete -c parla -n "__fish_parla_using_subcommand demo" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
-complete -c parla -n "__fish_parla_using_subcommand demo" -s p -l profile -d 'Named profile from the config file' -r
-complete -c parla -n "__fish_parla_using_subcommand demo" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
-complete -c parla -n "__fish_parla_using_subcommand demo" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
-complete -c parla -n "__fish_parla_using_subcommand demo" -l no-wait -d 'Set up, print the instructions and exit instead of serving until interrupted'
-complete -c parla -n "__fish_parla_using_subcommand demo" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
-complete -c parla -n "__fish_parla_using_subcommand demo" -s h -l help -d 'Print help'
-complete -c parla -n "__fish_parla_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l listen -d 'Address to listen on (port 0 picks a free one)' -r
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l data -d 'Keep the demo data in this directory instead of a temporary one' -r -F
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l media-bind -d 'Local address for the bots\' media sockets' -r
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l script -d 'Play a scripted tour (keys with delays) in a headless interface instead of opening one; with --record-cast this records the demo' -r -F
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l size -d 'Terminal size of the headless interface, COLSxROWS' -r
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l call-after -d 'Seconds after you come online before Carol calls you (0: at once)' -r
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l no-wait -d 'Set up, print the instructions and exit instead of serving until interrupted'
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -f -a "env" -d 'Print the shell settings that script against the running demo: eval "$(parla demo env)"'
+complete -c parla -n "__fish_parla_using_subcommand demo; and not __fish_seen_subcommand_from env help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c parla -n "__fish_parla_using_subcommand demo; and __fish_seen_subcommand_from env" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
+complete -c parla -n "__fish_parla_using_subcommand demo; and __fish_seen_subcommand_from env" -l token -d 'Access token (a JWT from `parla admin token`)' -r
+complete -c parla -n "__fish_parla_using_subcommand demo; and __fish_seen_subcommand_from env" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
+complete -c parla -n "__fish_parla_using_subcommand demo; and __fish_seen_subcommand_from env" -l api-key -d 'Admin API key (admin commands; for `serve`, the key the server accepts, at least 16 characters)' -r
+complete -c parla -n "__fish_parla_using_subcommand demo; and __fish_seen_subcommand_from env" -l ca-file -d 'Extra certificate authorities (PEM) to trust for an https:// server, for a self-signed or private certificate' -r -F
+complete -c parla -n "__fish_parla_using_subcommand demo; and __fish_seen_subcommand_from env" -s p -l profile -d 'Named profile from the config file' -r
+complete -c parla -n "__fish_parla_using_subcommand demo; and __fish_seen_subcommand_from env" -l config -d 'Config file (default: config.toml in the user config directory)' -r -F
+complete -c parla -n "__fish_parla_using_subcommand demo; and __fish_seen_subcommand_from env" -l record-cast -d 'Record the terminal interface to this file as an asciicast v2 recording' -r -F
+complete -c parla -n "__fish_parla_using_subcommand demo; and __fish_seen_subcommand_from env" -l json -d 'Machine-readable output: JSON (NDJSON for streams)'
+complete -c parla -n "__fish_parla_using_subcommand demo; and __fish_seen_subcommand_from env" -s h -l help -d 'Print help'
+complete -c parla -n "__fish_parla_using_subcommand demo; and __fish_seen_subcommand_from env" -s V -l version -d 'Print version'
+complete -c parla -n "__fish_parla_using_subcommand demo; and __fish_seen_subcommand_from help" -f -a "env" -d 'Print the shell settings that script against the running demo: eval "$(parla demo env)"'
+complete -c parla -n "__fish_parla_using_subcommand demo; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -l server -d 'Server address, e.g. http://127.0.0.1:7340' -r
 complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -l token -d 'Access token (a JWT from `parla admin token`)' -r
 complete -c parla -n "__fish_parla_using_subcommand admin; and not __fish_seen_subcommand_from user token backup restore help" -l token-cmd -d 'Shell command that prints a fresh access token; run again whenever one is needed' -r
@@ -561,6 +576,7 @@ complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_su
 complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels group send history read watch call answer devices ctl config completions man help" -f -a "completions" -d 'Print a shell completion script'
 complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels group send history read watch call answer devices ctl config completions man help" -f -a "man" -d 'Write the man pages into a directory'
 complete -c parla -n "__fish_parla_using_subcommand help; and not __fish_seen_subcommand_from serve demo admin users channels group send history read watch call answer devices ctl config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from demo" -f -a "env" -d 'Print the shell settings that script against the running demo: eval "$(parla demo env)"'
 complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "user" -d 'Manage users'
 complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "token" -d 'Issue an access token for a user'
 complete -c parla -n "__fish_parla_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "backup" -d 'Save a consistent copy of the server\'s whole database while it runs'

@@ -243,3 +243,67 @@ async fn the_menu_reads_digits_back_and_carol_calls() {
     p.finish().await;
     carol.stop();
 }
+
+/// A running demo tells scripts where it is: `parla demo env` gives the server, a token and
+/// the API key, and `parla history bob` works with them; once the demo stops, `demo env`
+/// says no demo runs (exit 4).
+#[tokio::test]
+async fn demo_env_gives_what_scripts_need_while_the_demo_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let runtime = home.path().join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let env_of = |args: &[&str]| {
+        let mut c = parla_in(home.path());
+        c.env("XDG_RUNTIME_DIR", &runtime).args(args);
+        c
+    };
+    let out = env_of(&["demo", "env"]).output().await.unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("demo_not_running"));
+
+    // Without a terminal the demo waits until interrupted.
+    let mut demo_run = env_of(&["demo", "--call-after", "600"]);
+    demo_run.stdout(std::process::Stdio::null());
+    let mut child = demo_run.spawn().unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let vars = loop {
+        let out = env_of(&["--json", "demo", "env"]).output().await.unwrap();
+        if out.status.success() {
+            break json_output(&out);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no demo env came up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let server = vars["PARLA_SERVER"].as_str().unwrap().to_owned();
+    assert!(server.starts_with("http://127.0.0.1:"), "{vars}");
+    let shell = env_of(&["demo", "env"]).output().await.unwrap();
+    let text = String::from_utf8_lossy(&shell.stdout).to_string();
+    assert!(
+        text.contains(&format!("export PARLA_SERVER='{server}'")),
+        "{text}"
+    );
+    // The seeded hint works with them.
+    let mut history = env_of(&["history", "bob"]);
+    for key in ["PARLA_SERVER", "PARLA_TOKEN"] {
+        history.env(key, vars[key].as_str().unwrap());
+    }
+    let out = history.output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Welcome to parla"));
+    // Stopped: no demo any more.
+    let pid = child.id().unwrap();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    let _ = tokio::time::timeout(WAIT, child.wait()).await;
+    let out = env_of(&["demo", "env"]).output().await.unwrap();
+    assert_eq!(out.status.code(), Some(4));
+}

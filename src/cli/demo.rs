@@ -280,8 +280,82 @@ pub fn spawn_caller_bot(server: &Server, bind: &str, after: Duration) -> Result<
     Ok(client)
 }
 
+/// Where a running demo leaves the shell settings that script against it (beside the
+/// control socket, mode 0600): `parla demo env` prints them.
+pub fn env_path() -> std::path::PathBuf {
+    crate::ctl::default_socket_path().with_file_name("demo.env")
+}
+
+/// `parla demo env`: the running demo's settings, as `export` lines (or JSON).
+fn print_env(json: bool) -> Result<(), CliError> {
+    let path = env_path();
+    let text = std::fs::read_to_string(&path).map_err(|_| CliError {
+        code: "demo_not_running".into(),
+        message: format!(
+            "no demo is running (nothing at {}); start one with `parla demo`",
+            path.display()
+        ),
+        exit: exit::UNREACHABLE,
+    })?;
+    if json {
+        let vars: serde_json::Map<String, serde_json::Value> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("export ")?.split_once('='))
+            .map(|(k, v)| (k.to_owned(), serde_json::Value::String(unquote(v))))
+            .collect();
+        print_json(&serde_json::Value::Object(vars));
+    } else {
+        print!("{text}");
+    }
+    Ok(())
+}
+
+/// A value as the env file writes it (single-quoted).
+fn unquote(v: &str) -> String {
+    v.strip_prefix('\'')
+        .and_then(|v| v.strip_suffix('\''))
+        .unwrap_or(v)
+        .replace("'\\''", "'")
+}
+
+fn quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "'\\''"))
+}
+
+/// Writes the env file for this demo; removed again when dropped.
+struct EnvFile(std::path::PathBuf);
+
+impl EnvFile {
+    fn write(vars: &[(&str, String)]) -> Option<EnvFile> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = env_path();
+        std::fs::create_dir_all(path.parent()?).ok()?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .ok()?;
+        for (k, v) in vars {
+            writeln!(f, "export {k}={}", quote(v)).ok()?;
+        }
+        Some(EnvFile(path))
+    }
+}
+
+impl Drop for EnvFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<(), CliError> {
     use std::io::IsTerminal;
+    if let Some(super::DemoCommand::Env) = &args.command {
+        return print_env(cli.json);
+    }
     let json = cli.json;
     let temp;
     let data = match &args.data {
@@ -322,21 +396,36 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> Result<(), CliError> {
         )?,
     ];
     let interactive = !args.no_wait && script.is_none() && std::io::stdout().is_terminal();
+    let token = demo_token(&server).await?;
+    let mut vars = vec![
+        ("PARLA_SERVER", server.url()),
+        ("PARLA_TOKEN", token.clone()),
+        ("PARLA_API_KEY", server.api_key().to_owned()),
+    ];
+    let mut env = None;
     let result = if let Some(script) = script {
         let mut rt = demo_interface(cli, &server, &args.media_bind)?;
         crate::tui::run::headless(&mut rt, script, size.0, size.1, cli.record_cast.as_deref()).await
     } else if interactive {
         let mut rt = demo_interface(cli, &server, &args.media_bind)?;
-        // `parla ctl` drives the demo's interface too.
-        rt.serve_ctl(crate::ctl::default_socket_path()).await;
+        // `parla ctl` drives the demo's interface too (another instance's socket taken:
+        // one of its own), and `parla demo env` tells scripts where everything is.
+        if let Some(socket) = rt.serve_ctl(crate::ctl::default_socket_path()).await {
+            vars.push(("PARLA_CTL_SOCKET", socket.display().to_string()));
+        }
+        env = EnvFile::write(&vars);
+        let hint = rt.app().strings().get("demo.env_hint").to_owned();
+        rt.notify(&hint);
         crate::tui::run::in_terminal(&mut rt, cli.record_cast.as_deref()).await
     } else {
-        instructions(&server, &data, json).await?;
+        env = EnvFile::write(&vars);
+        instructions(&server, &token, &data, json, args.no_wait);
         if !args.no_wait {
             let _ = tokio::signal::ctrl_c().await;
         }
         Ok(())
     };
+    drop(env);
     for b in bots {
         b.stop();
     }
@@ -372,13 +461,18 @@ fn parse_size(text: &str) -> Result<(u16, u16), CliError> {
     Ok((c, r))
 }
 
-/// Without a terminal (or with --no-wait): how to use the demo from another one.
-async fn instructions(server: &Server, data: &std::path::Path, json: bool) -> Result<(), CliError> {
+/// A token for the demo user, valid for a day.
+async fn demo_token(server: &Server) -> Result<String, CliError> {
     let (token, _) = server
         .state()
         .mint_token(DEMO_USER, server.state().clock.utc(), 86_400)
         .await
         .map_err(|e| CliError::io(e.to_string()))?;
+    Ok(token)
+}
+
+/// Without a terminal (or with --no-wait): how to use the demo from another one.
+fn instructions(server: &Server, token: &str, data: &std::path::Path, json: bool, no_wait: bool) {
     if json {
         print_json(&serde_json::json!({
             "server": server.url(),
@@ -387,29 +481,33 @@ async fn instructions(server: &Server, data: &std::path::Path, json: bool) -> Re
             "token": token,
             "data": data,
         }));
+        return;
+    }
+    println!("parla demo is running on {}", server.url());
+    println!();
+    println!("In another terminal, be `{DEMO_USER}`:");
+    println!("  eval \"$(parla demo env)\"       # or set these yourself:");
+    println!("  export PARLA_SERVER={}", server.url());
+    println!("  export PARLA_TOKEN={token}");
+    println!("  export PARLA_API_KEY={}", server.api_key());
+    println!();
+    println!("Then try:");
+    println!("  parla                          # the interface");
+    println!("  parla channels                 # your conversations and unread counts");
+    println!("  parla history bob              # what Bob wrote");
+    println!("  parla send alice 'hello'       # Alice is a bot and answers");
+    println!("  parla watch                    # live messages and presence (Ctrl-C to stop)");
+    println!("  parla users --online");
+    println!("  parla call echo --tone 440 --record echo.wav --hangup-after 5");
+    println!("                                 # the echo bot plays your audio back");
+    println!("  parla call menu --dtmf 123 --hangup-after 5");
+    println!("                                 # the menu bot reads the digits back");
+    println!("  parla admin user add dave --name Dave");
+    println!();
+    println!("(`cargo run --quiet --` stands for `parla` inside the source tree.)");
+    if no_wait {
+        println!("(--no-wait: the demo stops now; run `parla demo` without it to keep it up.)");
     } else {
-        println!("parla demo is running on {}", server.url());
-        println!();
-        println!("In another terminal, be `{DEMO_USER}`:");
-        println!("  export PARLA_SERVER={}", server.url());
-        println!("  export PARLA_TOKEN={token}");
-        println!("  export PARLA_API_KEY={}", server.api_key());
-        println!();
-        println!("Then try:");
-        println!("  parla                          # the interface");
-        println!("  parla channels                 # your conversations and unread counts");
-        println!("  parla history bob              # what Bob wrote");
-        println!("  parla send alice 'hello'       # Alice is a bot and answers");
-        println!("  parla watch                    # live messages and presence (Ctrl-C to stop)");
-        println!("  parla users --online");
-        println!("  parla call echo --tone 440 --record echo.wav --hangup-after 5");
-        println!("                                 # the echo bot plays your audio back");
-        println!("  parla call menu --dtmf 123 --hangup-after 5");
-        println!("                                 # the menu bot reads the digits back");
-        println!("  parla admin user add dave --name Dave");
-        println!();
-        println!("(`cargo run --quiet --` stands for `parla` inside the source tree.)");
         println!("Press Ctrl-C to stop the demo.");
     }
-    Ok(())
 }

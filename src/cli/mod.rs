@@ -337,6 +337,15 @@ pub struct DemoArgs {
     /// Seconds after you come online before Carol calls you (0: at once)
     #[arg(long, default_value_t = 15.0, value_name = "S")]
     pub call_after: f64,
+    #[command(subcommand)]
+    pub command: Option<DemoCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Print the shell settings that script against the running demo:
+    /// eval "$(parla demo env)"
+    Env,
 }
 
 #[derive(Debug, Subcommand)]
@@ -351,7 +360,7 @@ pub enum ConfigCommand {
 #[derive(Debug, Args)]
 pub struct CtlArgs {
     /// Control socket (default: the one a running interface or `parla answer` opened)
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", env = "PARLA_CTL_SOCKET")]
     pub socket: Option<PathBuf>,
     #[command(subcommand)]
     pub command: CtlCommand,

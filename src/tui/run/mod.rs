@@ -213,11 +213,46 @@ impl Runtime {
     }
 
     /// Serves the control socket at `path` (a second instance goes on without one).
-    pub async fn serve_ctl(&mut self, path: PathBuf) {
+    /// Serves the control socket at `path`; when another instance has it, at a path of
+    /// this process's own beside it, and the user is told which. Returns the path served.
+    pub async fn serve_ctl(&mut self, path: PathBuf) -> Option<PathBuf> {
         match CtlServer::bind(&path).await {
-            Ok(pair) => self.ctl = Some(pair),
-            Err(e) => tracing::warn!(error = %e, "no control socket"),
+            Ok(pair) => {
+                self.ctl = Some(pair);
+                return Some(path);
+            }
+            Err(crate::ctl::CtlError::InUse) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "no control socket");
+                let text = self
+                    .app
+                    .strings()
+                    .fmt("notice.no_ctl", &[("reason", &e.to_string())]);
+                self.app.on_error(&text);
+                return None;
+            }
         }
+        let own = path.with_file_name(format!("ctl-{}.sock", std::process::id()));
+        match CtlServer::bind(&own).await {
+            Ok(pair) => {
+                self.ctl = Some(pair);
+                let text = self.app.strings().fmt(
+                    "notice.ctl_elsewhere",
+                    &[("path", &own.display().to_string())],
+                );
+                self.app.on_error(&text);
+                Some(own)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no control socket");
+                None
+            }
+        }
+    }
+
+    /// Tells the user something (a toast, kept in the notices).
+    pub fn notify(&mut self, text: &str) {
+        self.app.on_error(text);
     }
 
     fn draw<W: Write>(&mut self, terminal: &mut Terminal<CrosstermBackend<W>>) {

@@ -137,7 +137,7 @@ pub async fn interactive(launch: &Launch) -> Result<(), TuiError> {
     let look = Look::from_config(&launch.settings, &file);
     let (client, events) = start_client(&launch.settings)?;
     let mut rt = Runtime::new(look, client.clone(), events, &file.audio.bind);
-    rt.serve_ctl(crate::ctl::default_socket_path()).await;
+    let _ = rt.serve_ctl(crate::ctl::default_socket_path()).await;
     let result = in_terminal(&mut rt, launch.record_cast.as_deref()).await;
     client.shutdown().await;
     result
