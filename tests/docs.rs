@@ -68,6 +68,23 @@ fn man_pages_are_current() {
         main.contains("EXIT STATUS"),
         "the exit codes belong in the man page"
     );
+    for section in [
+        ".SH ENVIRONMENT",
+        ".SH FILES",
+        "NO_COLOR",
+        "ctl.sock",
+        "config.toml",
+    ] {
+        assert!(main.contains(section), "parla.1 lacks {section}");
+    }
+    assert!(!main.contains("EXTRA"), "no EXTRA section");
+    // A subcommand's page has its own options only; the global ones are in parla(1).
+    let sub = std::fs::read_to_string(tmp.path().join("parla-history.1")).unwrap();
+    assert!(
+        sub.contains("\\fB\\-\\-search\\fR") && !sub.contains("\\fB\\-\\-server\\fR"),
+        "{sub}"
+    );
+    assert!(sub.contains("parla\\fR(1)"), "{sub}");
     check_dir(tmp.path(), &root().join("man"));
 }
 

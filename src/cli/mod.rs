@@ -6,6 +6,7 @@ pub mod config;
 mod config_check;
 pub mod ctl;
 pub mod demo;
+mod man;
 pub mod output;
 pub mod run;
 
@@ -462,11 +463,7 @@ pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
 }
 
-/// Writes `parla.1` and one page per subcommand into `dir`.
-pub fn write_man_pages(dir: &std::path::Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    clap_mangen::generate_to(command(), dir)
-}
+pub use man::write_man_pages;
 
 /// Writes completion scripts for bash, zsh and fish into `dir`.
 pub fn write_completions(dir: &std::path::Path) -> std::io::Result<()> {
