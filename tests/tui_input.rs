@@ -845,3 +845,17 @@ fn n_in_the_lists_creates_a_group_channel() {
     );
     assert!(a.modal().is_none());
 }
+
+#[test]
+fn call_quality_is_one_row_of_bars_under_its_figure() {
+    let mut a = in_call("en");
+    let screen = text(&mut a, 80, 24);
+    let bar: Vec<&str> = screen.lines().skip(20).take(3).collect();
+    let right = |l: &str| l.rsplit('│').next().unwrap_or("").trim().to_owned();
+    assert_eq!(right(bar[0]), "MOS 4.4", "{screen}");
+    assert!(
+        right(bar[1]).chars().all(|c| "▁▂▃▄▅▆▇█".contains(c)),
+        "{screen}"
+    );
+    assert!(right(bar[2]).is_empty(), "no solid block:\n{screen}");
+}

@@ -270,12 +270,37 @@ pub(super) fn call_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, 
         Line::styled(truncate(&format!(" {hints}"), w), style),
     ];
     frame.render_widget(Paragraph::new(lines), cols[0]);
-    // Call quality over the last minute: MOS from 1 to 4.5, as tenths.
-    let data: Vec<u64> = c.quality.iter().map(|m| tenths(m - 1.0)).collect();
-    let spark = Sparkline::default()
-        .data(&data)
-        .max(35)
-        .style(style)
-        .block(Block::default().borders(Borders::LEFT).border_style(style));
-    frame.render_widget(spark, cols[1]);
+    // Call quality over the last minute: a label with the latest MOS, then one row of
+    // bars (MOS 1 to 4.5 as tenths) in the theme's "good" colour, so a steady call reads
+    // as a line rather than a solid block.
+    let block = Block::default().borders(Borders::LEFT).border_style(style);
+    let inner = block.inner(cols[1]);
+    frame.render_widget(block, cols[1]);
+    let latest = c
+        .quality
+        .back()
+        .map_or_else(|| "-".to_owned(), |m| format!("{m:.1}"));
+    let label = app.strings().fmt("call.quality", &[("mos", &latest)]);
+    frame.render_widget(
+        Paragraph::new(truncate(&format!(" {label}"), inner.width as usize)).style(style),
+        Rect::new(inner.x, inner.y, inner.width, 1.min(inner.height)),
+    );
+    if inner.height >= 2 {
+        let width = inner.width.saturating_sub(1) as usize;
+        let data: Vec<u64> = c
+            .quality
+            .iter()
+            .skip(c.quality.len().saturating_sub(width))
+            .map(|m| tenths(m - 1.0))
+            .collect();
+        let bars = style.fg(theme
+            .style("dial")
+            .bg
+            .unwrap_or(ratatui::style::Color::Reset));
+        let spark = Sparkline::default().data(&data).max(35).style(bars);
+        frame.render_widget(
+            spark,
+            Rect::new(inner.x + 1, inner.y + 1, inner.width - 1, 1),
+        );
+    }
 }
