@@ -38,7 +38,7 @@ async fn the_demo_is_seeded_and_the_bot_answers() {
         .history(&bob.channel_id, 10, None, Direction::Backwards)
         .await
         .unwrap();
-    assert_eq!(history.messages.len(), 3);
+    assert_eq!(history.messages.len(), 4);
 
     let alice = you.rest().open_direct("alice").await.unwrap();
     you.send_message(&alice.channel_id, "ciao").await.unwrap();
@@ -188,10 +188,21 @@ fn the_scripted_demo_tour_is_recorded() {
         "on hold",
         "is calling you",
         "In a call with Carol",
+        "Notices",
+        "ended: hung up",
         "Keys",
     ] {
         assert!(seen(text), "no screen shows `{text}`");
     }
+    // Bob's two last messages share one header: the line above the second is the first.
+    let grouped = screens.iter().any(|s| {
+        let lines: Vec<&str> = s.lines().collect();
+        lines
+            .iter()
+            .position(|l| l.contains("parla demo env"))
+            .is_some_and(|i| i > 0 && lines[i - 1].contains("parla send alice hello"))
+    });
+    assert!(grouped, "Bob's messages did not share a header");
     // In order: the chat before the call, the call before the hang-up.
     let first = |text: &str| screens.iter().position(|s| s.contains(text)).unwrap();
     assert!(first("You said") < first("In a call with Echo"));

@@ -71,6 +71,10 @@ pub async fn seed(server: &Server) -> Result<(), CliError> {
                     "bob",
                     "Try `parla history bob` and `parla send alice hello`.",
                 ),
+                (
+                    "bob",
+                    "(In another terminal, `eval \"$(parla demo env)\"` sets up those commands.)",
+                ),
             ]
             .iter()
             .enumerate()
