@@ -859,3 +859,17 @@ fn call_quality_is_one_row_of_bars_under_its_figure() {
     );
     assert!(right(bar[2]).is_empty(), "no solid block:\n{screen}");
 }
+
+#[test]
+fn calling_someone_offline_says_so() {
+    let mut a = app("en");
+    let offline = a.offline_among(&["dave".to_owned(), "alice".to_owned()]);
+    assert_eq!(offline, vec!["dave"]);
+    assert!(
+        a.notices()[0].text.contains("Dave is offline"),
+        "{:?}",
+        a.notices()
+    );
+    assert!(a.offline_among(&["alice".to_owned()]).is_empty());
+    assert_eq!(a.notices().len(), 1, "nothing said for someone online");
+}

@@ -109,7 +109,20 @@ fn human(request: &CtlRequest, result: &Value) -> String {
     match request {
         CtlRequest::Status => human_status(result),
         CtlRequest::Events => result.to_string(),
-        CtlRequest::Dial { users } => format!("calling {}{room}", users.join(", ")),
+        CtlRequest::Dial { users } => {
+            let offline: Vec<&str> = result["offline"]
+                .as_array()
+                .map(|o| o.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let mut line = format!("calling {}{room}", users.join(", "));
+            if !offline.is_empty() {
+                line.push_str(&format!(
+                    "; offline: {} (nothing rings until they connect)",
+                    offline.join(", ")
+                ));
+            }
+            line
+        }
         CtlRequest::Answer { .. } => format!("answered{room}"),
         CtlRequest::Decline { .. } => format!("declined{room}"),
         CtlRequest::Hangup { .. } => format!("hung up{room}"),
@@ -169,4 +182,31 @@ fn human_status(s: &Value) -> String {
         ));
     }
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dial_says_who_is_offline_and_status_is_lines() {
+        let dial = CtlRequest::Dial {
+            users: vec!["dave".into()],
+        };
+        let line = human(
+            &dial,
+            &serde_json::json!({"room_id": "call_1", "offline": ["dave"]}),
+        );
+        assert_eq!(
+            line,
+            "calling dave (call call_1); offline: dave (nothing rings until they connect)"
+        );
+        let status = serde_json::json!({"user": "you", "connection": "connected",
+            "audio": "null", "unread": 2, "calls": [{"room_id": "call_1", "with": ["echo"],
+            "state": "connected", "duration_s": 75, "muted": true, "dtmf_received": "42"}]});
+        assert_eq!(
+            human(&CtlRequest::Status, &status),
+            "you · connected · audio null · 2 unread\ncall_1 with echo: connected 01:15, muted, heard 42"
+        );
+    }
 }

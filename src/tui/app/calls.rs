@@ -34,6 +34,27 @@ impl App {
         }
     }
 
+    /// Which of `users` are known to be offline (no device connected). The user is told:
+    /// a call to them rings nowhere until they connect.
+    pub fn offline_among(&mut self, users: &[String]) -> Vec<String> {
+        let offline: Vec<String> = users
+            .iter()
+            .filter(|u| {
+                self.presence_of(u)
+                    .is_some_and(|p| p.status == crate::proto::PresenceStatus::Offline)
+            })
+            .cloned()
+            .collect();
+        if !offline.is_empty() {
+            let who: Vec<String> = offline.iter().map(|u| self.display_name(u)).collect();
+            let text = self
+                .strings
+                .fmt("call.offline", &[("who", &who.join(", "))]);
+            self.notice(text, String::new());
+        }
+        offline
+    }
+
     pub(super) fn ringing_room(&self) -> Option<String> {
         if let Some(Modal::Incoming { room_id }) = &self.modal {
             return Some(room_id.clone());

@@ -574,10 +574,17 @@ impl Runtime {
                 });
             }
             Job::Dial { users } => {
+                // Calling someone offline rings nowhere until they connect: said here and
+                // in the reply (`offline`).
+                let offline = self.app.offline_among(&users);
                 let client = self.client.clone();
                 self.spawn_answered("call", reply, async move {
                     let call = client.dial(&users).await?;
-                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
+                    let mut v = serde_json::to_value(&call).unwrap_or(Value::Null);
+                    if let Some(map) = v.as_object_mut() {
+                        map.insert("offline".into(), json!(offline));
+                    }
+                    Ok(v)
                 });
             }
             Job::Answer { room_id } => {
