@@ -247,21 +247,7 @@ fn every_theme_meets_wcag_aa_contrast() {
     for (name, terminal) in terminals {
         let theme = Theme::builtin(name).unwrap();
         // Every element carries text (borders too: hints, previews, offline people).
-        for element in [
-            "header",
-            "headerButton",
-            "body",
-            "launcher",
-            "messageSent",
-            "messageReceived",
-            "dial",
-            "call",
-            "feedback",
-            "border",
-            "selection",
-            "error",
-            "status",
-        ] {
+        for element in parla::tui::theme::ELEMENTS {
             let st = theme.style(element);
             let ratio = contrast(rgb(st.fg, terminal), rgb(st.bg, terminal));
             if ratio < 4.5 {

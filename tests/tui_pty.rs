@@ -211,6 +211,16 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// An hour's token for the demo user.
+async fn demo_token(t: &TestServer) -> String {
+    t.server
+        .state()
+        .mint_token(demo::DEMO_USER, chrono::Utc::now(), 3600)
+        .await
+        .unwrap()
+        .0
+}
+
 /// `parla` in a pseudo-terminal, signed in as the demo user against `t`, with a home of
 /// its own (config, logs, the control socket); returns the runtime directory too.
 fn launch(
@@ -270,12 +280,7 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
     let chat_bot = demo::spawn_chat_bot(&t.server).unwrap();
     let echo_bot = demo::spawn_echo_bot(&t.server, "127.0.0.1:0").unwrap();
     let menu_bot = demo::spawn_ivr_bot(&t.server, "127.0.0.1:0").unwrap();
-    let (token, _) = t
-        .server
-        .state()
-        .mint_token(demo::DEMO_USER, chrono::Utc::now(), 3600)
-        .await
-        .unwrap();
+    let token = demo_token(&t).await;
 
     let started = Instant::now();
     let (mut pty, _home, runtime) = launch(&t, &token, false);
@@ -477,12 +482,7 @@ async fn a_person_edits_pastes_scrolls_and_types_through_an_incoming_call() {
             .await
             .unwrap();
     }
-    let (token, _) = t
-        .server
-        .state()
-        .mint_token(demo::DEMO_USER, chrono::Utc::now(), 3600)
-        .await
-        .unwrap();
+    let token = demo_token(&t).await;
     let (mut pty, _home, _runtime) = launch(&t, &token, true);
     pty.wait("\"Connected\" in the status line", |s| {
         status_line(s).starts_with("Connected")
@@ -631,12 +631,7 @@ async fn a_person_edits_pastes_scrolls_and_types_through_an_incoming_call() {
 async fn a_missing_sound_card_shows_before_the_first_call() {
     let t = TestServer::start().await;
     demo::seed(&t.server).await.unwrap();
-    let (token, _) = t
-        .server
-        .state()
-        .mint_token(demo::DEMO_USER, chrono::Utc::now(), 3600)
-        .await
-        .unwrap();
+    let token = demo_token(&t).await;
     let config =
         "[audio]\nbackend = \"device\"\ninput = \"no-such-sound-card\"\nbind = \"127.0.0.1:0\"\n";
     let (mut pty, _home, _runtime) = launch_with(&t, &token, false, config);
