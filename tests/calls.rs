@@ -170,17 +170,42 @@ async fn decline_cancel_and_refusals() {
     alice.hangup(&room).await.unwrap();
     wait_ended(&mut b, &room, EndReason::Canceled).await;
 
-    // Callee busy.
+    // Call waiting: Bob, in a call, still rings; he answers once he holds the first call
+    // (the hold reaches the server from the media layer, as a hold made in a call does).
     let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
     bob.answer(&room).await.unwrap();
-    let err = carol.dial(&["bob".into()]).await.unwrap_err();
-    assert_eq!(err.api_code(), Some(ErrorCode::AllUsersBusy));
-    let err = carol
-        .dial(&["alice".into(), "bob".into()])
-        .await
-        .unwrap_err();
-    assert_eq!(err.api_code(), Some(ErrorCode::AllUsersBusy));
+    let waiting = carol.dial(&["bob".into()]).await.unwrap().room_id;
+    b.wait_for(
+        "call waiting",
+        |e| matches!(e, Event::CallIncoming { call } if call.room_id == waiting),
+    )
+    .await;
+    let err = bob.answer(&waiting).await.unwrap_err();
+    assert_eq!(err.api_code(), Some(ErrorCode::AnotherCallInProgress));
+    bob.media_changed(&room, MediaChange::LocalHold(true));
+    let answered = bob.answer(&waiting).await.unwrap();
+    assert_eq!(answered.status, CallStatus::Connected);
+    // Alice sees Bob's hold recorded on the first call.
+    a.wait_for(
+        "bob holds",
+        |e| matches!(e, Event::Call { view } if view.call.room_id == room && view.call.participant("bob").is_some_and(|p| p.held)),
+    )
+    .await;
+    // Presence stays busy while Bob has either call.
+    assert_eq!(
+        presence_of(&t, "bob").await.busy_with,
+        vec!["alice", "carol"]
+    );
+    carol.hangup(&waiting).await.unwrap();
+    wait_ended(&mut b, &waiting, EndReason::HangUp).await;
+    let p = presence_of(&t, "bob").await;
+    assert_eq!(
+        (p.status, p.busy_with),
+        (PresenceStatus::Busy, vec!["alice".to_owned()])
+    );
     alice.hangup(&room).await.unwrap();
+    wait_ended(&mut b, &room, EndReason::HangUp).await;
+    assert_online(&t, "bob").await;
 
     // Bad input.
     for (callees, code) in [

@@ -119,9 +119,23 @@ async fn the_echo_bot_plays_your_audio_back() {
         assert!(tokio::time::Instant::now() < deadline, "no echo heard");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    // A second caller while the bot is busy is declined at once (call waiting would ring
+    // the bot, which takes one call at a time), not left to ring out.
+    let config = ClientConfig::new(t.url(), demo::local_tokens(state_of(&t), "alice"));
+    let (alice, mut a) = start_client(config).await;
+    let second = alice.dial(&["echo".into()]).await.unwrap().room_id;
+    a.wait_for("declined", |e| {
+        matches!(e, parla::client::Event::Call { view } if view.call.room_id == second && view.call.end_reason == Some(parla::proto::EndReason::Declined))
+    })
+    .await;
+    alice.stop();
     you.hangup(&room).await.unwrap();
     driver.finish().await.unwrap();
     bot.stop();
+}
+
+fn state_of(t: &TestServer) -> std::sync::Arc<parla::server::AppState> {
+    t.server.state().clone()
 }
 
 /// `parla demo --script` plays the tour headless and records it; the recording, replayed

@@ -349,6 +349,76 @@ fn terminal_resizes_are_drawn_at_the_new_size() {
 }
 
 #[test]
+fn dialing_or_resuming_holds_the_call_in_progress_first() {
+    let mut a = in_call("en");
+    // From the people list, `c` on Carol: the call with Echo is held before the dial.
+    while a.focus() != Pane::Users {
+        a.on_action(Action::FocusNext);
+    }
+    a.on_key(key(KeyCode::Char('/')));
+    for c in "car".chars() {
+        a.on_key(key(KeyCode::Char(c)));
+    }
+    a.on_key(key(KeyCode::Enter));
+    assert_eq!(
+        a.on_key(key(KeyCode::Char('c'))),
+        vec![
+            Job::Hold {
+                room_id: "call_1".into(),
+                on: true
+            },
+            Job::Dial {
+                users: vec!["carol".into()]
+            },
+        ]
+    );
+    // The same from the control socket.
+    let plan = a.on_ctl(&parla::ctl::CtlRequest::Dial {
+        users: vec!["carol".into()],
+    });
+    assert!(
+        matches!(&plan, parla::tui::app::CtlPlan::Run(jobs) if jobs.len() == 2 && matches!(jobs[0], Job::Hold { on: true, .. })),
+        "{plan:?}"
+    );
+    // Echo's call held, Carol's up: resuming Echo's holds Carol's first.
+    let mut first = a.active_call().unwrap().view.clone();
+    first.local_hold = true;
+    first.state = CallState::OnHold {
+        local: true,
+        remote: false,
+    };
+    a.on_event(&Event::Call { view: first });
+    let mut second = CallView::outgoing(call("call_2", "carol", CallStatus::Dialing), "you");
+    a.on_event(&Event::Call {
+        view: second.clone(),
+    });
+    second.call = call("call_2", "carol", CallStatus::Connected);
+    second.state = CallState::Connected;
+    second.media_up = true;
+    a.on_event(&Event::Call { view: second });
+    let plan = a.on_ctl(&parla::ctl::CtlRequest::Resume {
+        room_id: Some("call_1".into()),
+    });
+    let parla::tui::app::CtlPlan::Run(jobs) = plan else {
+        panic!("{plan:?}");
+    };
+    assert_eq!(
+        jobs,
+        vec![
+            Job::Hold {
+                room_id: "call_2".into(),
+                on: true
+            },
+            Job::Hold {
+                room_id: "call_1".into(),
+                on: false
+            },
+        ]
+    );
+    assert_eq!(a.active_call().unwrap().view.call.room_id, "call_1");
+}
+
+#[test]
 fn switching_calls_holds_one_and_takes_the_other() {
     let mut a = in_call("en");
     let mut second = CallView::outgoing(call("call_2", "carol", CallStatus::Dialing), "you");

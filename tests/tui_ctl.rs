@@ -257,3 +257,119 @@ async fn quitting_in_a_call_hangs_it_up() {
     assert!(pb.states().iter().any(connected), "{:?}", pb.states());
     pb.finish().await;
 }
+
+/// Two calls from one interface, as a desk phone has them: dialing a second call holds the
+/// first (the server lets a device take another call only while its others are held), and
+/// resuming the first holds the second. Both other parties see each hold as a remote hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_call_holds_the_first_and_resuming_switches_back() {
+    use common::party::{connected, Party};
+    use parla::client::call::CallState;
+    use parla::client::Event;
+    let t = TestServer::start().await;
+    t.users(&["carol", "bob", "dave"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("run").join("ctl.sock");
+    let settings = parla::settings::Overrides {
+        config: Some(dir.path().join("none.toml")),
+        ..Default::default()
+    };
+    let file = parla::settings::ConfigFile::default();
+    let mut look = parla::tui::run::Look::from_config(&settings, &file);
+    look.audio.backend = "null".into();
+    let config = ClientConfig::new(t.url(), admin_tokens(&t.url(), "carol"));
+    let (client, events) = Client::start(config).unwrap();
+    let mut rt = parla::tui::run::Runtime::new(look, client.clone(), events, "127.0.0.1:0");
+    rt.serve_ctl(socket.clone()).await;
+    let script = parla::tui::script::parse(
+        "expect-timeout 90000\nexpect Connected\nexpect 2/2\nexpect No calls\nwait 300\nquit\n",
+    )
+    .unwrap();
+    let ui = tokio::spawn(async move {
+        parla::tui::run::headless(&mut rt, script, 100, 30, None)
+            .await
+            .map_err(|e| e.to_string())
+    });
+    let answer = |name: &'static str, c: Client, mut ev: Events| async move {
+        let Event::CallIncoming { call } = ev
+            .wait_for("ring", |e| matches!(e, Event::CallIncoming { .. }))
+            .await
+        else {
+            unreachable!()
+        };
+        c.answer(&call.room_id).await.unwrap();
+        let party = Party::start(name, c, ev, &call.room_id, 880.0, false);
+        (call.room_id.clone(), party)
+    };
+    let (bob, b) = t.client("bob").await;
+    let (dave, d) = t.client("dave").await;
+    wait_status(&socket, "signed in", |s| s["user"] == "carol").await;
+    let dial = |who: &str| CtlRequest::Dial {
+        users: vec![who.to_owned()],
+    };
+    let bob_side = tokio::spawn(answer("bob", bob, b));
+    ctl::request(&socket, &dial("bob")).await.unwrap();
+    let (bob_room, pb) = bob_side.await.unwrap();
+    pb.wait_state("bob connected", connected).await;
+    wait_status(&socket, "connected", |s| call_state(s) == "connected").await;
+
+    // The second call: Bob's is held first, so the server lets it through.
+    let dave_side = tokio::spawn(answer("dave", dave, d));
+    let r = ctl::request(&socket, &dial("dave")).await;
+    assert!(r.is_ok(), "{r:?}");
+    let (dave_room, pd) = dave_side.await.unwrap();
+    pd.wait_state("dave connected", connected).await;
+    pb.wait_state("bob sees the hold", |s| {
+        matches!(s, CallState::OnHold { remote: true, .. })
+    })
+    .await;
+    let of = |s: &Value, room: &str| {
+        s["calls"]
+            .as_array()
+            .and_then(|calls| calls.iter().find(|c| c["room_id"] == room))
+            .map(|c| c["state"].as_str().unwrap_or("").to_owned())
+            .unwrap_or_default()
+    };
+    wait_status(&socket, "bob held, dave connected", |s| {
+        of(s, &bob_room) == "on_hold" && of(s, &dave_room) == "connected"
+    })
+    .await;
+
+    // Back to Bob: Dave's call is held, Bob's resumed.
+    ctl::request(
+        &socket,
+        &CtlRequest::Resume {
+            room_id: Some(bob_room.clone()),
+        },
+    )
+    .await
+    .unwrap();
+    pd.wait_state("dave sees the hold", |s| {
+        matches!(s, CallState::OnHold { remote: true, .. })
+    })
+    .await;
+    pb.wait_state("bob resumed", |s| *s == CallState::Connected)
+        .await;
+    wait_status(&socket, "bob connected, dave held", |s| {
+        of(s, &bob_room) == "connected" && of(s, &dave_room) == "on_hold"
+    })
+    .await;
+
+    for room in [&bob_room, &dave_room] {
+        ctl::request(
+            &socket,
+            &CtlRequest::Hangup {
+                room_id: Some(room.clone()),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tokio::time::timeout(WAIT, ui)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    pb.finish().await;
+    pd.finish().await;
+}

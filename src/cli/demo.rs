@@ -151,8 +151,13 @@ fn spawn_answering_bot(
                 e = events.recv() => {
                     let Some(e) = e else { break };
                     if let Event::CallIncoming { call } = &e {
+                        // A bot takes one call at a time: one that rings while it is in
+                        // another (call waiting) is declined, not left to ring out.
                         if let Err(err) = bot.answer(&call.room_id).await {
                             tracing::info!(error = %err, "bot could not answer");
+                            if err.api_code() == Some(crate::proto::ErrorCode::AnotherCallInProgress) {
+                                let _ = bot.decline(&call.room_id, crate::proto::DeclineReason::None).await;
+                            }
                         }
                     }
                     board.route(&e);

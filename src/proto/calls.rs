@@ -101,6 +101,10 @@ pub struct CallParticipant {
     pub device_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decline_reason: Option<DeclineReason>,
+    /// This party holds the call (`call_hold`): while every call of a device is held, it
+    /// may dial or answer another.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
 }
 
 /// A call room as everyone in it sees it.

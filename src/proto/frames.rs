@@ -70,6 +70,15 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<EndReason>,
     },
+    /// This party holds (`hold: true`) or resumes its call. The audio itself is held
+    /// between the peers (SDP direction); the server records it so that a device whose calls
+    /// are all held may dial or answer another. Answered by `call_updated`.
+    CallHold {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        room_id: String,
+        hold: bool,
+    },
     /// Relay a signal to another party of the call.
     CallSignal {
         room_id: String,

@@ -37,6 +37,8 @@ pub const MAX_NAME_CHARS: usize = 128;
 pub const MAX_PARTICIPANTS: usize = 256;
 /// Most parties in one call, the caller included (a full mesh of peer connections).
 pub const MAX_CALL_PARTIES: usize = 4;
+/// Most calls one device takes part in at once: one live, the others held.
+pub const MAX_CALLS_PER_DEVICE: usize = 4;
 /// Seconds a call rings before the server ends it with `timeout`.
 pub const RING_TIMEOUT_S: u64 = 60;
 /// Seconds a device in a call may stay disconnected from the server before it leaves the

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::proto::{
     ApiError, Call, CallParticipant, CallStatus, DeclineReason, EndReason, ErrorCode,
-    ParticipantState, ServerFrame, MAX_CALL_PARTIES, RING_TIMEOUT_S,
+    ParticipantState, ServerFrame, MAX_CALLS_PER_DEVICE, MAX_CALL_PARTIES, RING_TIMEOUT_S,
 };
 
 /// Something the connection layer must do after a call operation.
@@ -77,15 +77,55 @@ impl Calls {
         }
     }
 
-    /// The room and device through which `user` is in a live call, if any.
-    fn live_call_of(&self, user: &str) -> Option<(&Call, Option<&str>)> {
-        self.rooms.values().find_map(|r| {
+    /// The live calls `user` takes part in, each with the device and whether the user
+    /// holds it.
+    fn live_calls_of<'a>(
+        &'a self,
+        user: &'a str,
+    ) -> impl Iterator<Item = (&'a Call, Option<&'a str>, bool)> + 'a {
+        self.rooms.values().filter_map(move |r| {
             if r.call.status == CallStatus::Ended {
                 return None;
             }
             let p = r.call.participant(user)?;
-            active(p.state).then_some((&r.call, p.device_id.as_deref()))
+            active(p.state).then_some((&r.call, p.device_id.as_deref(), p.held))
         })
+    }
+
+    /// Why `user` on `device` may not take up another call: a call they do not hold (on
+    /// this device, or on another), or as many calls as a device takes.
+    fn may_take_another(&self, user: &str, device: &str, except: &str) -> Result<(), ApiError> {
+        let mut count = 0;
+        for (call, dev, held) in self.live_calls_of(user) {
+            if call.room_id == except {
+                continue;
+            }
+            count += 1;
+            if held {
+                continue;
+            }
+            return Err(if dev == Some(device) {
+                err(
+                    ErrorCode::AnotherCallInProgress,
+                    format!(
+                        "this device is in call {}; hold it first (call_hold)",
+                        call.room_id
+                    ),
+                )
+            } else {
+                err(
+                    ErrorCode::CurrentUserBusy,
+                    "you are in a call on another device",
+                )
+            });
+        }
+        if count >= MAX_CALLS_PER_DEVICE {
+            return Err(err(
+                ErrorCode::AnotherCallInProgress,
+                format!("you are in {count} calls already, the most one takes part in"),
+            ));
+        }
+        Ok(())
     }
 
     pub fn get(&self, room_id: &str) -> Option<&Call> {
@@ -193,8 +233,76 @@ impl Calls {
 
     /// Who `user`'s device is in a call with, when it is.
     pub fn busy_with(&self, user: &str, device: &str) -> Option<Vec<String>> {
-        let (call, dev) = self.live_call_of(user)?;
-        (dev == Some(device)).then(|| call.others(user))
+        let mut with: Vec<String> = Vec::new();
+        let mut any = false;
+        for (call, _, _) in self
+            .live_calls_of(user)
+            .filter(|(_, dev, _)| *dev == Some(device))
+        {
+            any = true;
+            for u in call.others(user) {
+                if !with.contains(&u) {
+                    with.push(u);
+                }
+            }
+        }
+        with.sort();
+        any.then_some(with)
+    }
+
+    /// Presence after an operation: a device that left one call but is still in another
+    /// stays busy, with the parties of the calls it still has.
+    pub fn presence_after(&self, effects: Vec<Effect>) -> Vec<Effect> {
+        effects
+            .into_iter()
+            .map(|e| match e {
+                Effect::Free { user, device } => match self.busy_with(&user, &device) {
+                    Some(with) => Effect::Busy { user, device, with },
+                    None => Effect::Free { user, device },
+                },
+                Effect::Busy {
+                    user,
+                    device,
+                    mut with,
+                } => {
+                    for u in self.busy_with(&user, &device).unwrap_or_default() {
+                        if !with.contains(&u) {
+                            with.push(u);
+                        }
+                    }
+                    with.sort();
+                    Effect::Busy { user, device, with }
+                }
+                other => other,
+            })
+            .collect()
+    }
+
+    /// `user`'s `device` holds (or resumes) its part of a call. The server only records
+    /// it (the peers hold the audio between them); the busy rules of `dial` and `answer`
+    /// follow it.
+    pub fn hold(
+        &mut self,
+        user: &str,
+        device: &str,
+        room_id: &str,
+        hold: bool,
+        _now: DateTime<Utc>,
+    ) -> Result<(Call, Vec<Effect>), ApiError> {
+        let room = self.room_mut(room_id, user)?;
+        let p = Self::participant_mut(&mut room.call, user)?;
+        if !active(p.state) || p.device_id.as_deref() != Some(device) {
+            return Err(err(
+                ErrorCode::InvalidCallStatus,
+                "this device is not in this call",
+            ));
+        }
+        if p.held == hold {
+            return Ok((room.call.clone(), Vec::new()));
+        }
+        p.held = hold;
+        let call = room.call.clone();
+        Ok((call.clone(), vec![Self::update_all(&call)]))
     }
 
     pub fn dial(
@@ -219,27 +327,17 @@ impl Calls {
                 format!("a call has 1 to {} callees", MAX_CALL_PARTIES - 1),
             ));
         }
-        if let Some((call, dev)) = self.live_call_of(caller) {
-            return Err(if dev == Some(device) {
-                err(
-                    ErrorCode::AnotherCallInProgress,
-                    format!("this device is already in call {}", call.room_id),
-                )
-            } else {
-                err(
-                    ErrorCode::CurrentUserBusy,
-                    "you are in a call on another device",
-                )
-            });
-        }
+        self.may_take_another(caller, device, "")?;
+        // Someone in a call still rings (call waiting: they may hold it and answer), unless
+        // they are in as many calls as a device takes.
         let available: Vec<String> = unique
             .into_iter()
-            .filter(|u| self.live_call_of(u).is_none())
+            .filter(|u| self.live_calls_of(u).count() < MAX_CALLS_PER_DEVICE)
             .collect();
         if available.is_empty() {
             return Err(err(
                 ErrorCode::AllUsersBusy,
-                "everyone you called is in another call",
+                "everyone you called is in as many calls as they can take",
             ));
         }
         let mut participants = vec![CallParticipant {
@@ -247,12 +345,14 @@ impl Calls {
             state: ParticipantState::Calling,
             device_id: Some(device.to_owned()),
             decline_reason: None,
+            held: false,
         }];
         participants.extend(available.iter().map(|u| CallParticipant {
             user_id: u.clone(),
             state: ParticipantState::Ringing,
             device_id: None,
             decline_reason: None,
+            held: false,
         }));
         let call = Call {
             room_id: format!("call_{}", uuid::Uuid::new_v4().simple()),
@@ -341,14 +441,7 @@ impl Calls {
         room_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(Call, Vec<Effect>), ApiError> {
-        if let Some((call, _)) = self.live_call_of(user) {
-            if call.room_id != room_id {
-                return Err(err(
-                    ErrorCode::AnotherCallInProgress,
-                    format!("you are already in call {}", call.room_id),
-                ));
-            }
-        }
+        self.may_take_another(user, device, room_id)?;
         let room = self.room_mut(room_id, user)?;
         let p = Self::ringing_mut(
             &mut room.call,
@@ -775,14 +868,6 @@ mod tests {
             ErrorCode::CurrentUserBusy
         );
         c.answer("bob", "b1", &call.room_id, t0()).unwrap();
-        assert_eq!(
-            c.dial("carol", "c1", &s(&["bob"]), t0()).unwrap_err().code,
-            ErrorCode::AllUsersBusy
-        );
-        // With someone free among the callees the call goes ahead without the busy one.
-        c.dial("dave", "d1", &s(&["bob"]), t0()).unwrap_err();
-        let (group, _) = c.dial("carol", "c1", &s(&["bob", "dave"]), t0()).unwrap();
-        assert_eq!(group.participants.len(), 2);
         assert_eq!(c.busy_with("alice", "a1"), Some(s(&["bob"])));
         assert_eq!(c.busy_with("alice", "a2"), None);
         assert_eq!(
@@ -801,6 +886,96 @@ mod tests {
             c.answer("erin", "e1", "call_nope", t0()).unwrap_err().code,
             ErrorCode::CallNotFound
         );
+    }
+
+    #[test]
+    fn call_waiting_rings_and_holding_lets_the_device_answer() {
+        let mut c = calls();
+        let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+        c.answer("bob", "b1", &call.room_id, t0()).unwrap();
+        // Someone in a call still rings (call waiting), but cannot answer until they hold
+        // the live one.
+        let (waiting, fx) = c.dial("carol", "c1", &s(&["bob"]), t0()).unwrap();
+        assert!(fx.iter().any(|e| matches!(e, Effect::ToUsers { users, frame: ServerFrame::CallIncoming { .. } } if users == &s(&["bob"]))));
+        assert_eq!(
+            c.answer("bob", "b1", &waiting.room_id, t0())
+                .unwrap_err()
+                .code,
+            ErrorCode::AnotherCallInProgress
+        );
+        assert_eq!(
+            c.answer("bob", "b2", &waiting.room_id, t0())
+                .unwrap_err()
+                .code,
+            ErrorCode::CurrentUserBusy
+        );
+        // Only the device in the call holds it.
+        assert_eq!(
+            c.hold("bob", "b2", &call.room_id, true, t0())
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidCallStatus
+        );
+        let (held, fx) = c.hold("bob", "b1", &call.room_id, true, t0()).unwrap();
+        assert!(held.participant("bob").unwrap().held);
+        assert!(matches!(
+            &fx[..],
+            [Effect::ToUsers {
+                frame: ServerFrame::CallUpdated { .. },
+                ..
+            }]
+        ));
+        // Holding again changes nothing and tells no one.
+        assert!(c
+            .hold("bob", "b1", &call.room_id, true, t0())
+            .unwrap()
+            .1
+            .is_empty());
+        c.answer("bob", "b1", &waiting.room_id, t0()).unwrap();
+        // Busy with both calls' parties; leaving one keeps the device busy with the other.
+        assert_eq!(c.busy_with("bob", "b1"), Some(s(&["alice", "carol"])));
+        let fx = c.hangup("carol", "c1", &waiting.room_id, t0()).unwrap().1;
+        let fx = c.presence_after(fx);
+        assert!(fx.iter().any(|e| matches!(e, Effect::Busy { user, device, with } if user == "bob" && device == "b1" && with == &s(&["alice"]))));
+        assert!(!fx
+            .iter()
+            .any(|e| matches!(e, Effect::Free { user, .. } if user == "bob")));
+        assert!(fx
+            .iter()
+            .any(|e| matches!(e, Effect::Free { user, .. } if user == "carol")));
+        // Bob, with his one call held, may dial; resuming it while the new one is live is
+        // his client's business (it holds the other first).
+        let (second, _) = c.dial("bob", "b1", &s(&["dave"]), t0()).unwrap();
+        c.hangup("bob", "b1", &second.room_id, t0()).unwrap();
+        c.hold("bob", "b1", &call.room_id, false, t0()).unwrap();
+        assert_eq!(
+            c.dial("bob", "b1", &s(&["dave"]), t0()).unwrap_err().code,
+            ErrorCode::AnotherCallInProgress
+        );
+    }
+
+    #[test]
+    fn a_device_takes_a_bounded_number_of_held_calls() {
+        let mut c = calls();
+        let mut rooms = Vec::new();
+        for (i, callee) in ["u1", "u2", "u3", "u4"].iter().enumerate() {
+            let (call, _) = c.dial("hub", "h1", &s(&[callee]), t0()).unwrap();
+            c.answer(callee, "d", &call.room_id, t0()).unwrap();
+            c.hold("hub", "h1", &call.room_id, true, t0()).unwrap();
+            rooms.push(call.room_id);
+            assert_eq!(c.busy_with("hub", "h1").map(|w| w.len()), Some(i + 1));
+        }
+        assert_eq!(rooms.len(), MAX_CALLS_PER_DEVICE);
+        let e = c.dial("hub", "h1", &s(&["u5"]), t0()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::AnotherCallInProgress);
+        // Nobody can ring a device that has as many calls as it takes.
+        assert_eq!(
+            c.dial("u5", "d", &s(&["hub"]), t0()).unwrap_err().code,
+            ErrorCode::AllUsersBusy
+        );
+        // One ends: there is room again.
+        c.hangup("u1", "d", &rooms[0], t0()).unwrap();
+        c.dial("hub", "h1", &s(&["u5"]), t0()).unwrap();
     }
 
     #[test]

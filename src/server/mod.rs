@@ -203,7 +203,8 @@ impl AppState {
                 .calls
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            f(&mut calls)?
+            let (value, effects) = f(&mut calls)?;
+            (value, calls.presence_after(effects))
         };
         self.apply(effects);
         Ok(value)

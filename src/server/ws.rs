@@ -608,6 +608,15 @@ impl Connection {
                 };
                 (req_id, result)
             }
+            ClientFrame::CallHold {
+                req_id,
+                room_id,
+                hold,
+            } => (
+                req_id,
+                self.state
+                    .with_calls(|c| c.hold(&self.user_id, &self.device_id, &room_id, hold, now)),
+            ),
             ClientFrame::CallSignal {
                 room_id,
                 to_user,
@@ -797,6 +806,7 @@ impl Connection {
             | ClientFrame::CallAnswer { .. }
             | ClientFrame::CallDecline { .. }
             | ClientFrame::CallHangup { .. }
+            | ClientFrame::CallHold { .. }
             | ClientFrame::CallSignal { .. }) => self.handle_call(call, out).await,
         }
     }

@@ -202,6 +202,20 @@ impl Protocol {
         }
         self.user_id.clone_from(&user_id);
         self.end_orphaned_calls(&calls, &device_id);
+        // A hold made while the connection was down reaches the server now.
+        for call in &calls {
+            let Some(view) = self.calls.get(&call.room_id) else {
+                continue;
+            };
+            let recorded = call.participant(&user_id).is_some_and(|p| p.held);
+            if view.local_hold != recorded {
+                self.out.push_back(Output::Transmit(ClientFrame::CallHold {
+                    req_id: None,
+                    room_id: call.room_id.clone(),
+                    hold: view.local_hold,
+                }));
+            }
+        }
         self.emit(Event::Connection {
             state: ConnectionState::Connected,
         });
@@ -322,7 +336,18 @@ impl Protocol {
         };
         let changed = match change {
             MediaChange::Up { leg, up } => view.on_media(&leg, up, now.utc),
-            MediaChange::LocalHold(h) => view.set_local_hold(h, now.utc),
+            MediaChange::LocalHold(hold) => {
+                // The server records it: while every call of this device is held, it may
+                // dial or answer another. (Sent again after a reconnection if missed.)
+                if view.local_hold != hold && self.connected {
+                    self.out.push_back(Output::Transmit(ClientFrame::CallHold {
+                        req_id: None,
+                        room_id: room_id.to_owned(),
+                        hold,
+                    }));
+                }
+                view.set_local_hold(hold, now.utc)
+            }
             MediaChange::RemoteHold { leg, hold } => view.set_remote_hold(&leg, hold, now.utc),
         };
         if changed.is_some() {

@@ -29,9 +29,53 @@ impl App {
             Pane::Calls => None,
         };
         match user {
-            Some(u) => vec![Job::Dial { users: vec![u] }],
+            Some(u) => self.dial(vec![u]),
             None => Vec::new(),
         }
+    }
+
+    /// Calls `users`; the call in progress is held first.
+    pub fn dial(&mut self, users: Vec<String>) -> Vec<Job> {
+        let mut out = self.hold_others(None);
+        out.push(Job::Dial { users });
+        out
+    }
+
+    /// Holds every call in progress but `except`: taking up another call (dialing,
+    /// answering, resuming) holds the one in progress, as a desk phone does. The server
+    /// lets a device take another call only while its others are held.
+    pub(super) fn hold_others(&self, except: Option<&str>) -> Vec<Job> {
+        self.calls
+            .iter()
+            .filter(|c| Some(c.view.call.room_id.as_str()) != except)
+            .filter(|c| {
+                c.view.call.status == crate::proto::CallStatus::Connected
+                    && !c.view.is_ended()
+                    && !c.view.local_hold
+            })
+            .map(|c| Job::Hold {
+                room_id: c.view.call.room_id.clone(),
+                on: true,
+            })
+            .collect()
+    }
+
+    /// Holds or resumes call `room_id`; resuming holds whichever other call is in progress
+    /// and makes this one the call the keys act on.
+    pub(super) fn set_hold(&mut self, room_id: String, on: bool) -> Vec<Job> {
+        let mut out = Vec::new();
+        if !on {
+            out = self.hold_others(Some(&room_id));
+            if let Some(i) = self
+                .calls
+                .iter()
+                .position(|c| c.view.call.room_id == room_id)
+            {
+                self.current_call = i;
+            }
+        }
+        out.push(Job::Hold { room_id, on });
+        out
     }
 
     /// Which of `users` are known to be offline (no device connected). The user is told:
@@ -71,19 +115,8 @@ impl App {
             return Vec::new();
         };
         self.modal = None;
-        let mut out = Vec::new();
         // Taking a second call holds the one in progress.
-        for c in &self.calls {
-            if c.view.call.room_id != room_id
-                && matches!(c.view.state, CallState::Connected)
-                && !c.view.local_hold
-            {
-                out.push(Job::Hold {
-                    room_id: c.view.call.room_id.clone(),
-                    on: true,
-                });
-            }
-        }
+        let mut out = self.hold_others(Some(&room_id));
         if let Some(i) = self
             .calls
             .iter()
@@ -120,9 +153,10 @@ impl App {
             return Vec::new();
         }
         match self.missed.get(i - self.calls.len()) {
-            Some(m) => vec![Job::Dial {
-                users: vec![m.from.clone()],
-            }],
+            Some(m) => {
+                let users = vec![m.from.clone()];
+                self.dial(users)
+            }
             None => Vec::new(),
         }
     }

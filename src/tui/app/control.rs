@@ -29,9 +29,7 @@ impl App {
         }
         match request {
             CtlRequest::Status => CtlPlan::Reply(Ok(self.status())),
-            CtlRequest::Dial { users } => CtlPlan::Run(vec![Job::Dial {
-                users: users.clone(),
-            }]),
+            CtlRequest::Dial { users } => CtlPlan::Run(self.dial(users.clone())),
             CtlRequest::Answer { room_id } => {
                 let jobs = self.answer(room_id.clone());
                 if jobs.is_empty() {
@@ -85,7 +83,8 @@ impl App {
         let job = match ask {
             CallAsk::Hangup { .. } => Job::Hangup { room_id },
             CallAsk::Command { command, .. } => match command {
-                CallCommand::Hold(on) => Job::Hold { room_id, on },
+                // The reply is the outcome of the last job: the hold itself.
+                CallCommand::Hold(on) => return CtlPlan::Run(self.set_hold(room_id, on)),
                 CallCommand::Mute(on) => {
                     if let Some(c) = self
                         .calls

@@ -421,10 +421,8 @@ impl App {
             }
             Action::ToggleHold => {
                 if let Some(c) = self.active_call() {
-                    out.push(Job::Hold {
-                        room_id: c.view.call.room_id.clone(),
-                        on: !c.view.local_hold,
-                    });
+                    let (room_id, on) = (c.view.call.room_id.clone(), !c.view.local_hold);
+                    out.extend(self.set_hold(room_id, on));
                 }
             }
             Action::ToggleMute => {

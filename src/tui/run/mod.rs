@@ -134,6 +134,9 @@ pub struct Runtime {
     ctl: Option<(CtlServer, mpsc::Receiver<CtlCall>)>,
     /// Requests on their way (history, opening a channel, dialing, ...).
     tasks: JoinSet<()>,
+    /// Holds on their way. A dial or answer waits for them: the server lets a device take
+    /// another call only once its others are held.
+    holding: Vec<oneshot::Receiver<()>>,
     /// The text of the last frame drawn.
     pub screen: String,
     /// The recording, told about resizes.
@@ -201,6 +204,7 @@ impl Runtime {
             events,
             ctl: None,
             tasks,
+            holding: Vec::new(),
             screen: String::new(),
             cast: None,
             quit: false,
@@ -578,7 +582,11 @@ impl Runtime {
                 // in the reply (`offline`).
                 let offline = self.app.offline_among(&users);
                 let client = self.client.clone();
+                let holds = std::mem::take(&mut self.holding);
                 self.spawn_answered("call", reply, async move {
+                    for hold in holds {
+                        let _ = hold.await;
+                    }
                     let call = client.dial(&users).await?;
                     let mut v = serde_json::to_value(&call).unwrap_or(Value::Null);
                     if let Some(map) = v.as_object_mut() {
@@ -589,7 +597,11 @@ impl Runtime {
             }
             Job::Answer { room_id } => {
                 let client = self.client.clone();
+                let holds = std::mem::take(&mut self.holding);
                 self.spawn_answered("answer", reply, async move {
+                    for hold in holds {
+                        let _ = hold.await;
+                    }
                     let call = client.answer(&room_id).await?;
                     Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
                 });
@@ -608,6 +620,7 @@ impl Runtime {
                     Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
                 });
             }
+            Job::Hold { room_id, on: true } if reply.is_none() => self.hold(room_id),
             Job::Hold { room_id, on } => self.call_command(room_id, CallCommand::Hold(on), reply),
             Job::Mute { room_id, on } => self.call_command(room_id, CallCommand::Mute(on), reply),
             Job::Dtmf { room_id, digits } => {
@@ -615,6 +628,27 @@ impl Runtime {
             }
             Job::Ring { room_id, on } => self.call_command(room_id, CallCommand::Ring(on), reply),
         }
+    }
+
+    /// Holds a call, and keeps track of it until done so that a dial or answer that
+    /// follows waits for it.
+    fn hold(&mut self, room_id: String) {
+        let outcome = self.phone.request(&room_id, CallCommand::Hold(true));
+        let (done, wait) = oneshot::channel();
+        self.holding
+            .retain_mut(|w| matches!(w.try_recv(), Err(oneshot::error::TryRecvError::Empty)));
+        self.holding.push(wait);
+        let news = self.news_tx.clone();
+        self.tasks.spawn(async move {
+            if let Err(e) = calls::reply(&room_id, outcome).await {
+                let _ = news.send(News::Failed {
+                    what: "hold",
+                    code: e.code.clone(),
+                    detail: e.message,
+                });
+            }
+            let _ = done.send(());
+        });
     }
 
     /// A command for a call's task; with `reply`, its outcome answers a control request.
