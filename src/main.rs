@@ -60,6 +60,8 @@ fn parse_error(e: &clap::Error) -> std::process::ExitCode {
 }
 
 fn main() -> std::process::ExitCode {
+    // The shell asking for completions (COMPLETE set) is answered before anything else.
+    parla::cli::complete::answer_shell();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return parse_error(&e),

@@ -540,3 +540,98 @@ fn the_interface_and_the_demo_refuse_bad_input() {
         assert_eq!(out.status.code(), Some(2), "{size}: {}", stderr(&out));
     }
 }
+
+/// Tab in bash, through the script `parla completions bash` prints: subcommands, user ids
+/// and #groups from the server the command would use, `--audio` values; and nothing (but
+/// no error and no wait beyond the limit) when the server is not there.
+#[tokio::test]
+async fn bash_completes_users_groups_and_audio_values_from_the_server() {
+    let t = TestServer::start().await;
+    let cli = Cli::new(&t.url());
+    for (u, name) in [("alice", "Alice A"), ("bob", "Bob B"), ("carol", "Carol C")] {
+        let o = cli
+            .run(&["admin", "user", "add", u, "--name", name], &[KEY])
+            .await;
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let token = stdout(&cli.run(&["admin", "token", "alice"], &[KEY]).await)
+        .trim()
+        .to_owned();
+    let alice = [("PARLA_TOKEN", token.as_str())];
+    let o = cli.run(&["group", "#lunch", "bob"], &alice).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_parla"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    // Completes `words`, the last being the word under the cursor, as bash would on Tab.
+    let complete = |words: &[&str], token: &str| {
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        let script = format!(
+            "source <(parla completions bash)\n\
+             COMP_WORDS=({words})\nCOMP_CWORD={cword}\nCOMP_TYPE=9\n\
+             _clap_complete_parla parla '{cur}' '{prev}'\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+            words = quoted.join(" "),
+            cword = words.len() - 1,
+            cur = words[words.len() - 1],
+            prev = words[words.len() - 2],
+        );
+        let mut c = std::process::Command::new("bash");
+        c.args(["--norc", "-c", &script])
+            .env_clear()
+            .env(
+                "PATH",
+                format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+            )
+            .env("HOME", cli.home.path())
+            .env("XDG_CONFIG_HOME", cli.home.path().join("config"))
+            .env("PARLA_SERVER", &cli.server)
+            .env("PARLA_TOKEN", token)
+            .stdin(Stdio::null());
+        async move {
+            let o = tokio::task::spawn_blocking(move || c.output().unwrap())
+                .await
+                .unwrap();
+            assert!(o.status.success(), "{}", stderr(&o));
+            stdout(&o)
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<String>>()
+        }
+    };
+    let subcommands = complete(&["parla", "hi"], &token).await;
+    assert_eq!(subcommands, vec!["history"], "{subcommands:?}");
+    // Users other than yourself.
+    let users = complete(&["parla", "call", ""], &token).await;
+    assert!(users.contains(&"bob".to_owned()), "{users:?}");
+    assert!(users.contains(&"carol".to_owned()), "{users:?}");
+    assert!(!users.contains(&"alice".to_owned()), "{users:?}");
+    assert_eq!(
+        complete(&["parla", "call", "ca"], &token).await,
+        vec!["carol"]
+    );
+    assert_eq!(
+        complete(&["parla", "ctl", "dial", "b"], &token).await,
+        vec!["bob"]
+    );
+    // Conversations: users and #groups.
+    let targets = complete(&["parla", "send", ""], &token).await;
+    assert!(targets.contains(&"#lunch".to_owned()), "{targets:?}");
+    assert!(targets.contains(&"bob".to_owned()), "{targets:?}");
+    assert_eq!(
+        complete(&["parla", "history", "#"], &token).await,
+        vec!["#lunch"]
+    );
+    // `--audio` takes three values.
+    let mut audio = complete(&["parla", "call", "bob", "--audio", ""], &token).await;
+    audio.sort();
+    assert_eq!(audio, vec!["device", "file", "null"]);
+    // A forged token: no names, no error.
+    let none = complete(&["parla", "call", ""], "forged.token.here").await;
+    assert!(
+        none.iter().all(|w| w.is_empty() || w.starts_with('-')),
+        "{none:?}"
+    );
+}

@@ -23,6 +23,21 @@ pub fn overrides(cli: &Cli) -> Overrides {
     }
 }
 
+/// A REST client with a token from the configured source.
+pub async fn user_rest(cli: &Cli) -> Result<crate::client::Rest, super::output::CliError> {
+    use super::output::CliError;
+    let settings = resolve(cli)?;
+    let source = settings.token_source()?;
+    let token = source
+        .fetch_with_retry(&Default::default())
+        .await
+        .map_err(CliError::from)?;
+    Ok(
+        crate::client::Rest::with_ca_file(&settings.server, settings.ca_file.as_deref())?
+            .with_token(token),
+    )
+}
+
 pub fn config_path(cli: &Cli) -> (Option<PathBuf>, bool) {
     crate::settings::config_path(&overrides(cli))
 }

@@ -2,6 +2,7 @@
 //! and the non-interactive subcommands.
 
 pub mod call;
+pub mod complete;
 pub mod config;
 mod config_check;
 pub mod ctl;
@@ -102,13 +103,13 @@ pub enum Command {
         /// The group's name (send to it as #NAME)
         name: String,
         /// User ids of the other members
-        #[arg(required = true, value_name = "USER")]
+        #[arg(required = true, value_name = "USER", add = complete::users())]
         members: Vec<String>,
     },
     /// Send a message to a user (their direct channel), a channel id, or #group-name
     Send {
         /// User id, channel id (ch_...) or #group-name
-        #[arg(value_name = "PEER_OR_CHANNEL")]
+        #[arg(value_name = "PEER_OR_CHANNEL", add = complete::conversations())]
         target: String,
         /// The text; `-` reads it from standard input
         text: String,
@@ -116,7 +117,7 @@ pub enum Command {
     /// Show messages of a conversation, oldest first
     History {
         /// User id, channel id (ch_...) or #group-name
-        #[arg(value_name = "PEER_OR_CHANNEL")]
+        #[arg(value_name = "PEER_OR_CHANNEL", add = complete::conversations())]
         target: String,
         /// How many messages (1-500)
         #[arg(long, short = 'n', default_value_t = 20,
@@ -135,7 +136,7 @@ pub enum Command {
     },
     /// Mark a conversation read up to a sequence number (default: all of it)
     Read {
-        #[arg(value_name = "PEER_OR_CHANNEL")]
+        #[arg(value_name = "PEER_OR_CHANNEL", add = complete::conversations())]
         target: String,
         #[arg(long, value_name = "SEQ")]
         seq: Option<u64>,
@@ -147,7 +148,7 @@ pub enum Command {
     /// Exits 0 when the call was answered, 5 when it was not (declined, timeout, busy).
     Call {
         /// Who to call
-        #[arg(value_name = "USER", required = true, num_args = 1..=3)]
+        #[arg(value_name = "USER", required = true, num_args = 1..=3, add = complete::users())]
         users: Vec<String>,
         /// DTMF digits to send once connected (0-9 * # A-D; `,` pauses 2 s)
         #[arg(long, value_name = "DIGITS")]
@@ -175,7 +176,7 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Print a shell completion script
+    /// Print a shell completion script (it completes user ids and #groups from the server)
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
@@ -201,7 +202,7 @@ pub struct MediaArgs {
     #[arg(long, value_name = "FILE.wav")]
     pub record: Option<PathBuf>,
     /// Audio backend: file (the --play/--tone/--record options), null, or device
-    #[arg(long, value_name = "BACKEND")]
+    #[arg(long, value_name = "BACKEND", value_parser = ["file", "null", "device"])]
     pub audio: Option<String>,
     /// Input device for `--audio device` (id or part of its name; default device otherwise)
     #[arg(long, value_name = "NAME")]
@@ -375,7 +376,7 @@ pub enum CtlCommand {
     Events,
     /// Call one to three users
     Dial {
-        #[arg(value_name = "USER", required = true, num_args = 1..=3)]
+        #[arg(value_name = "USER", required = true, num_args = 1..=3, add = complete::users())]
         users: Vec<String>,
     },
     /// Answer the ringing call (or the one named)
@@ -401,7 +402,7 @@ pub enum CtlCommand {
     Dtmf { digits: String },
     /// Send a chat message to a user, channel id or #group-name
     Send {
-        #[arg(value_name = "PEER_OR_CHANNEL")]
+        #[arg(value_name = "PEER_OR_CHANNEL", add = complete::conversations())]
         target: String,
         text: String,
     },
@@ -465,12 +466,18 @@ pub fn command() -> clap::Command {
 
 pub use man::write_man_pages;
 
-/// Writes completion scripts for bash, zsh and fish into `dir`.
+/// Writes the completion scripts for bash, zsh and fish into `dir` (each registers `parla`
+/// as its own completer, see [`complete`]).
 pub fn write_completions(dir: &std::path::Path) -> std::io::Result<()> {
     use clap_complete::Shell;
     std::fs::create_dir_all(dir)?;
-    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-        clap_complete::generate_to(shell, &mut command(), "parla", dir)?;
+    for (shell, file) in [
+        (Shell::Bash, "parla.bash"),
+        (Shell::Zsh, "_parla"),
+        (Shell::Fish, "parla.fish"),
+    ] {
+        let mut out = std::fs::File::create(dir.join(file))?;
+        complete::write_registration(shell, &mut out)?;
     }
     Ok(())
 }

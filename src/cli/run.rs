@@ -32,13 +32,8 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Ctl(args) => super::ctl::run(args, json).await,
         Command::Config { command } => super::config::command(&cli, command),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                *shell,
-                &mut super::command(),
-                "parla",
-                &mut std::io::stdout(),
-            );
-            Ok(())
+            super::complete::write_registration(*shell, &mut std::io::stdout())
+                .map_err(|e| CliError::io(format!("cannot write the script: {e}")))
         }
         Command::Man { dir } => super::write_man_pages(dir)
             .map_err(|e| CliError::io(format!("cannot write man pages: {e}"))),
@@ -46,7 +41,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Demo(args) => super::demo::run(&cli, args).await,
         Command::Admin { command } => admin(&cli, command).await,
         Command::Users { online } => {
-            let users = user_rest(&cli).await?.users(*online).await?;
+            let users = config::user_rest(&cli).await?.users(*online).await?;
             output::show(json, &users, |users| {
                 for u in users {
                     println!("{}", output::user_line(u));
@@ -56,7 +51,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         }
         Command::Group { name, members } => create_group(&cli, name, members).await,
         Command::Channels => {
-            let rest = user_rest(&cli).await?;
+            let rest = config::user_rest(&cli).await?;
             let me = rest.me().await?;
             let channels = rest.channels().await?;
             output::show(json, &channels, |channels| {
@@ -97,7 +92,7 @@ async fn send(cli: &Cli, target: &str, text: &str) -> Result<(), CliError> {
     } else {
         text.to_owned()
     };
-    let rest = user_rest(cli).await?;
+    let rest = config::user_rest(cli).await?;
     let channel_id = rest.resolve_target(target).await?;
     let message = send_with_retry(&rest, &channel_id, &text).await?;
     output::show(cli.json, &message, |m| {
@@ -115,7 +110,7 @@ async fn history(
     (before, after): (Option<u64>, Option<u64>),
     search: Option<&str>,
 ) -> Result<(), CliError> {
-    let rest = user_rest(cli).await?;
+    let rest = config::user_rest(cli).await?;
     let channel_id = rest.resolve_target(target).await?;
     let page = match (search, before, after) {
         (Some(text), ..) => rest.search(&channel_id, text, count, before).await?,
@@ -134,7 +129,7 @@ async fn history(
 
 /// `parla group NAME USER...`: creates a group channel and prints it.
 async fn create_group(cli: &Cli, name: &str, members: &[String]) -> Result<(), CliError> {
-    let rest = user_rest(cli).await?;
+    let rest = config::user_rest(cli).await?;
     let name = name.strip_prefix('#').unwrap_or(name);
     let channel = rest.create_group(name, members).await?;
     output::show(cli.json, &channel, |c| {
@@ -159,7 +154,7 @@ fn show_page(cli: &Cli, page: &crate::proto::MessagePage) {
 
 /// `parla read TARGET [SEQ]`: marks read up to SEQ, or everything.
 async fn read(cli: &Cli, target: &str, seq: Option<u64>) -> Result<(), CliError> {
-    let rest = user_rest(cli).await?;
+    let rest = config::user_rest(cli).await?;
     let channel_id = rest.resolve_target(target).await?;
     let seq = match seq {
         Some(s) => s,
@@ -202,17 +197,6 @@ fn devices(json: bool) -> Result<(), CliError> {
         }
     });
     Ok(())
-}
-
-/// A REST client with a token from the configured source.
-async fn user_rest(cli: &Cli) -> Result<Rest, CliError> {
-    let settings = config::resolve(cli)?;
-    let source = settings.token_source()?;
-    let token = source
-        .fetch_with_retry(&Default::default())
-        .await
-        .map_err(CliError::from)?;
-    Ok(Rest::with_ca_file(&settings.server, settings.ca_file.as_deref())?.with_token(token))
 }
 
 /// Sends over REST, retrying transient failures with the same `client_id` so the server
