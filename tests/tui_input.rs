@@ -873,3 +873,67 @@ fn calling_someone_offline_says_so() {
     assert!(a.offline_among(&["alice".to_owned()]).is_empty());
     assert_eq!(a.notices().len(), 1, "nothing said for someone online");
 }
+
+#[test]
+fn a_match_further_back_loads_older_pages_until_it_is_shown() {
+    let mut a = app("en");
+    a.open_channel("ch_bob");
+    let page = |from: u64, to: u64| -> Vec<parla::proto::Message> {
+        (from..=to)
+            .map(|s| message("ch_bob", s, "bob", &format!("line {s}"), 0))
+            .collect()
+    };
+    a.on_history("ch_bob", page(301, 400), false);
+    a.on_key(key(KeyCode::Char('/')));
+    type_text(&mut a, "needle");
+    a.on_key(key(KeyCode::Enter));
+    a.on_search_results(
+        "ch_bob",
+        "needle",
+        &[message("ch_bob", 150, "bob", "needle", 0)],
+    );
+    // Enter: the match is not loaded, so the page before the oldest is asked for.
+    assert_eq!(
+        a.on_key(key(KeyCode::Enter)),
+        vec![Job::LoadOlder {
+            channel_id: "ch_bob".into(),
+            before_seq: 301
+        }]
+    );
+    assert!(text(&mut a, 80, 24).contains("Loading older messages back to it"));
+    // One page on its way at a time: scrolling meanwhile asks for nothing more.
+    assert!(!a
+        .on_key(key(KeyCode::PageUp))
+        .iter()
+        .any(|j| matches!(j, Job::LoadOlder { .. })));
+    // Each page that does not reach it asks for the next; the one that does scrolls to it.
+    let jobs = a.on_history("ch_bob", page(201, 300), false);
+    assert!(
+        jobs.contains(&Job::LoadOlder {
+            channel_id: "ch_bob".into(),
+            before_seq: 201
+        }),
+        "{jobs:?}"
+    );
+    let jobs = a.on_history("ch_bob", page(101, 200), false);
+    assert!(
+        !jobs.iter().any(|j| matches!(j, Job::LoadOlder { .. })),
+        "{jobs:?}"
+    );
+    let log = a.log("ch_bob").unwrap();
+    assert_eq!(log.rows[log.rows.len() - 1 - log.scroll].seq, Some(150));
+    assert_eq!(log.seek, None);
+    // A match the history does not hold (gone): the seek stops at the start.
+    a.on_key(key(KeyCode::Char('/')));
+    type_text(&mut a, "gone");
+    a.on_key(key(KeyCode::Enter));
+    a.on_search_results("ch_bob", "gone", &[message("ch_bob", 5, "bob", "gone", 0)]);
+    assert_eq!(a.on_key(key(KeyCode::Enter)).len(), 1);
+    let jobs = a.on_history(
+        "ch_bob",
+        page(1, 4).into_iter().chain(page(6, 100)).collect(),
+        true,
+    );
+    assert!(!jobs.iter().any(|j| matches!(j, Job::LoadOlder { .. })));
+    assert_eq!(a.log("ch_bob").unwrap().seek, None);
+}

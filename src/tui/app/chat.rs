@@ -228,11 +228,11 @@ impl App {
         log.loaded = true;
         log.loading = false;
         log.complete = complete;
+        let mut jobs = super::finder::seek(channel_id, log);
         if self.current.as_deref() == Some(channel_id) {
-            self.mark_read_current()
-        } else {
-            Vec::new()
+            jobs.extend(self.mark_read_current());
         }
+        jobs
     }
 
     pub(super) fn on_message(&mut self, message: &Message) -> Vec<Job> {

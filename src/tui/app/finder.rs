@@ -182,7 +182,7 @@ impl App {
                     let channel_id = channel_id.clone();
                     self.modal = None;
                     if let Some(seq) = seq {
-                        self.jump_to(&channel_id, seq);
+                        return self.jump_to(&channel_id, seq);
                     }
                 }
                 _ if !query.trim().is_empty() => {
@@ -287,18 +287,49 @@ impl App {
         self.on_failure("search", code, detail);
     }
 
-    /// Shows message `seq` of a channel: scrolled to when it is loaded, else the user is
-    /// told to scroll back to it.
-    fn jump_to(&mut self, channel_id: &str, seq: u64) {
+    /// Shows message `seq` of a channel: scrolled to when it is loaded, else older pages
+    /// load until it is (see [`ChannelLog::seek`]).
+    fn jump_to(&mut self, channel_id: &str, seq: u64) -> Vec<Job> {
         let Some(log) = self.logs.get_mut(channel_id) else {
-            return;
+            return Vec::new();
         };
-        match log.rows.iter().position(|r| r.seq == Some(seq)) {
-            Some(i) => log.scroll = log.rows.len() - 1 - i,
-            None => {
-                let text = self.strings.get("search.not_loaded").to_owned();
-                self.toast(text);
+        log.seek = Some(seq);
+        let jobs = seek(channel_id, log);
+        if log.seek.is_some() {
+            let text = self.strings.get("search.loading").to_owned();
+            self.toast(text);
+        }
+        jobs
+    }
+}
+
+/// Goes on towards the message `log` seeks: scrolls to it once loaded, else asks for the
+/// page before the oldest loaded (unless one is on its way, or the start is loaded).
+pub(super) fn seek(channel_id: &str, log: &mut super::ChannelLog) -> Vec<Job> {
+    let Some(seq) = log.seek else {
+        return Vec::new();
+    };
+    if let Some(i) = log.rows.iter().position(|r| r.seq == Some(seq)) {
+        log.scroll = log.rows.len() - 1 - i;
+        log.seek = None;
+        return Vec::new();
+    }
+    let oldest = log.rows.iter().filter_map(|r| r.seq).min();
+    match oldest {
+        Some(before_seq) if !log.complete && before_seq > seq => {
+            if log.loading {
+                return Vec::new();
             }
+            log.loading = true;
+            vec![Job::LoadOlder {
+                channel_id: channel_id.to_owned(),
+                before_seq,
+            }]
+        }
+        // Not in the history (deleted, or newer than what is loaded and never seen).
+        _ => {
+            log.seek = None;
+            Vec::new()
         }
     }
 }

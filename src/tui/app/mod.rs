@@ -214,6 +214,9 @@ pub struct ChannelLog {
     /// The last message read when the channel was opened, if some were unread: the unread
     /// line goes after it.
     pub unread_after: Option<u64>,
+    /// A message to show once it is loaded (a search match further back): older pages load
+    /// one after another until it is.
+    pub seek: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
