@@ -173,12 +173,28 @@ fn every_language_fits_every_window() {
         );
         let mut a = app(lang);
         a.on_key(key(KeyCode::F(1)));
+        // The help's first entries, in this language.
+        let keymap = Keymap::builtin("default").unwrap();
+        let first: Vec<String> = keymap
+            .help_rows()
+            .iter()
+            .take(2)
+            .map(|r| s.desc(&r.desc).to_owned())
+            .collect();
+        if lang != "en" {
+            assert!(
+                first
+                    .iter()
+                    .all(|d| keymap.help_rows().iter().all(|r| r.desc != *d)),
+                "{lang}: {first:?}"
+            );
+        }
         check(
             "help",
             lang,
             &mut a,
             s.get("help.title"),
-            &[s.fmt("help.hint", &[("close", "?")])],
+            &[vec![s.fmt("help.hint", &[("close", "?")])], first].concat(),
         );
         let mut a = app(lang);
         check(

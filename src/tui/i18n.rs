@@ -98,6 +98,14 @@ impl Strings {
             .map(String::as_str)
     }
 
+    /// A key binding's description in this language (the built-in ones are translated;
+    /// others, from the user's keymap, show as written).
+    pub fn desc<'a>(&'a self, desc: &'a str) -> &'a str {
+        self.own
+            .get(&format!("desc.{desc}"))
+            .map_or(desc, String::as_str)
+    }
+
     /// The string for `key` with `{name}` placeholders filled.
     pub fn fmt(&self, key: &str, args: &[(&str, &str)]) -> String {
         let mut out = self.get(key).to_owned();
@@ -143,7 +151,42 @@ mod tests {
                 );
             }
             for key in s.keys() {
+                if key.starts_with("desc.") {
+                    continue;
+                }
                 assert!(en.own.contains_key(key), "{code} has unknown key {key}");
+            }
+        }
+    }
+
+    /// Every description of the built-in key bindings is translated (English shows them as
+    /// written), and no translation is left for one that no longer exists.
+    #[test]
+    fn every_language_translates_the_built_in_key_descriptions() {
+        let mut descs = std::collections::BTreeSet::new();
+        for name in ["default", "vim"] {
+            let map = crate::tui::keymap::Keymap::builtin(name).unwrap();
+            descs.extend(map.help_rows().into_iter().map(|r| r.desc));
+        }
+        assert!(descs.len() > 40);
+        for (code, _) in LANGUAGES {
+            let s = Strings::for_language(code).unwrap();
+            let own: Vec<&str> = s.keys().filter_map(|k| k.strip_prefix("desc.")).collect();
+            if *code == "en" {
+                assert!(own.is_empty(), "English shows the descriptions as written");
+                continue;
+            }
+            for d in &descs {
+                assert!(
+                    own.contains(&d.as_str()),
+                    "{code} lacks a translation of `{d}`"
+                );
+            }
+            for d in own {
+                assert!(
+                    descs.contains(d),
+                    "{code} translates `{d}`, which no binding has"
+                );
             }
         }
     }

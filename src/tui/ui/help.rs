@@ -34,7 +34,7 @@ pub fn help_rows(app: &App, filter: &str) -> Vec<(Mode, String, String)> {
                  mode, keys, desc, ..
              }| {
                 let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
-                (mode, keys.join(", "), desc)
+                (mode, keys.join(", "), app.strings().desc(&desc).to_owned())
             },
         )
         .collect();
