@@ -267,7 +267,7 @@ async fn a_second_call_holds_the_first_and_resuming_switches_back() {
     use parla::client::call::CallState;
     use parla::client::Event;
     let t = TestServer::start().await;
-    t.users(&["carol", "bob", "dave"]).await;
+    t.users(&["carol", "bob", "dave", "erin"]).await;
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("run").join("ctl.sock");
     let settings = parla::settings::Overrides {
@@ -298,7 +298,12 @@ async fn a_second_call_holds_the_first_and_resuming_switches_back() {
             unreachable!()
         };
         c.answer(&call.room_id).await.unwrap();
-        let party = Party::start(name, c, ev, &call.room_id, 880.0, false);
+        let freq = match name {
+            "bob" => 660.0,
+            "dave" => 770.0,
+            _ => 990.0,
+        };
+        let party = Party::start(name, c, ev, &call.room_id, freq, false);
         (call.room_id.clone(), party)
     };
     let (bob, b) = t.client("bob").await;
@@ -355,21 +360,44 @@ async fn a_second_call_holds_the_first_and_resuming_switches_back() {
     })
     .await;
 
-    for room in [&bob_room, &dave_room] {
-        ctl::request(
-            &socket,
-            &CtlRequest::Hangup {
-                room_id: Some(room.clone()),
-            },
-        )
-        .await
-        .unwrap();
-    }
+    ctl::request(
+        &socket,
+        &CtlRequest::Hangup {
+            room_id: Some(dave_room.clone()),
+        },
+    )
+    .await
+    .unwrap();
+
+    // Bob's call handed over to Erin: the interface holds it, transfers it and is out of
+    // it; Erin answers and Bob hears her.
+    let (erin, e) = t.client("erin").await;
+    let erin_side = tokio::spawn(answer("erin", erin, e));
+    let r = ctl::request(
+        &socket,
+        &CtlRequest::Transfer {
+            to: "erin".into(),
+            room_id: None,
+        },
+    )
+    .await;
+    assert!(r.is_ok(), "{r:?}");
+    let (erin_room, pe) = erin_side.await.unwrap();
+    assert_eq!(erin_room, bob_room, "Erin takes up the same call");
+    pe.wait_state("erin connected", connected).await;
+    pb.wait_state("bob talks with erin", |s| *s == CallState::Connected)
+        .await;
+    pb.wait_hears(990.0).await;
+    wait_status(&socket, "no calls left here", |s| {
+        s["calls"] == serde_json::json!([])
+    })
+    .await;
     tokio::time::timeout(WAIT, ui)
         .await
         .unwrap()
         .unwrap()
         .unwrap();
+    pe.finish().await;
     pb.finish().await;
     pd.finish().await;
 }

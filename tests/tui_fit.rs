@@ -89,8 +89,19 @@ fn every_language_fits_every_window() {
                 h(Mode::List, Action::Answer, "action.answer"),
                 h(Mode::List, Action::Decline, "action.decline"),
                 h(Mode::List, Action::DeclineBusy, "action.decline_busy"),
+                h(Mode::List, Action::Forward, "action.forward"),
+                h(Mode::List, Action::Ignore, "action.ignore"),
                 h(Mode::Incoming, Action::Silence, "action.silence"),
             ],
+        );
+        // Forwarding it: the person picker.
+        a.on_key(alt('r'));
+        check(
+            "forward",
+            lang,
+            &mut a,
+            &s.fmt("switcher.forward_title", &[("who", "Carol")]),
+            &[s.get("switcher.forward_hint").to_owned()],
         );
 
         // The call bar, and the composer's title while writing.
@@ -106,6 +117,16 @@ fn every_language_fits_every_window() {
                 h(Mode::Chat, Action::ToggleMute, "action.toggle_mute"),
                 h(Mode::Chat, Action::Dialpad, "action.dialpad"),
             ],
+        );
+        // Transferring it: the person picker.
+        let mut t = in_call(lang);
+        t.on_key(alt('t'));
+        check(
+            "transfer",
+            lang,
+            &mut t,
+            &s.fmt("switcher.transfer_title", &[("who", "Echo")]),
+            &[s.get("switcher.transfer_hint").to_owned()],
         );
         a.on_key(key(KeyCode::Char('i')));
         check(

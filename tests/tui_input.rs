@@ -937,3 +937,94 @@ fn a_match_further_back_loads_older_pages_until_it_is_shown() {
     assert!(!jobs.iter().any(|j| matches!(j, Job::LoadOlder { .. })));
     assert_eq!(a.log("ch_bob").unwrap().seek, None);
 }
+
+#[test]
+fn a_ringing_call_is_ignored_or_forwarded_to_a_person_picked() {
+    use parla::tui::app::{HandOver, SwitchPurpose};
+    let mut a = app("en");
+    ring(&mut a, "call_9", "carol");
+    // Ignore: the window goes, the server is asked.
+    assert_eq!(
+        a.on_key(alt('i')),
+        vec![Job::Ignore {
+            room_id: "call_9".into()
+        }]
+    );
+    assert!(a.modal().is_none());
+
+    // Forward: a person picker that leaves out you and the caller.
+    ring(&mut a, "call_8", "carol");
+    assert!(a.on_key(alt('r')).is_empty());
+    assert!(matches!(
+        a.modal(),
+        Some(Modal::Switcher {
+            purpose: SwitchPurpose::HandOver {
+                op: HandOver::Forward,
+                ..
+            },
+            ..
+        })
+    ));
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("Forward Carol's call to"), "{screen}");
+    let Some(Modal::Switcher { purpose, .. }) = a.modal().cloned() else {
+        unreachable!()
+    };
+    let people: Vec<String> = a
+        .switcher_items_for(&purpose, "")
+        .into_iter()
+        .map(|i| i.label)
+        .collect();
+    assert!(people.contains(&"Alice".to_owned()), "{people:?}");
+    assert!(!people.contains(&"Carol".to_owned()), "{people:?}");
+    assert!(!people.contains(&"You".to_owned()), "{people:?}");
+    type_text(&mut a, "ali");
+    assert_eq!(
+        a.on_key(key(KeyCode::Enter)),
+        vec![Job::Forward {
+            room_id: "call_8".into(),
+            to: "alice".into()
+        }]
+    );
+
+}
+
+#[test]
+fn a_call_is_transferred_to_a_person_picked_after_holding_it() {
+    // Transfer: the current call, held first.
+    let mut a = in_call("en");
+    assert!(a.on_key(alt('t')).is_empty());
+    let screen = text(&mut a, 80, 24);
+    assert!(
+        screen.contains("Transfer the call with Echo to"),
+        "{screen}"
+    );
+    type_text(&mut a, "dave");
+    assert_eq!(
+        a.on_key(key(KeyCode::Enter)),
+        vec![
+            Job::Hold {
+                room_id: "call_1".into(),
+                on: true
+            },
+            Job::Transfer {
+                room_id: "call_1".into(),
+                to: "dave".into()
+            },
+        ]
+    );
+    // From the control socket the same, with the reply being the transfer's.
+    let plan = a.on_ctl(&parla::ctl::CtlRequest::Transfer {
+        to: "alice".into(),
+        room_id: None,
+    });
+    assert!(
+        matches!(&plan, parla::tui::app::CtlPlan::Run(jobs)
+            if matches!(jobs.last(), Some(Job::Transfer { to, .. }) if to == "alice")),
+        "{plan:?}"
+    );
+    // Nothing rings: nothing to ignore or forward.
+    assert!(a.on_key(alt('i')).is_empty());
+    assert!(a.on_key(alt('r')).is_empty());
+    assert!(!matches!(a.modal(), Some(Modal::Switcher { .. })));
+}

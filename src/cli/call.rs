@@ -13,7 +13,7 @@ use crate::client::call::switchboard::{CallCommand, CallDone, CallNews, Switchbo
 use crate::client::call::{CallState, CallView};
 use crate::client::session::ConnectionState;
 use crate::client::{Client, Event};
-use crate::ctl::calls::{self, CallAsk};
+use crate::ctl::calls::{self, CallAsk, CallOp};
 use crate::ctl::frames::CallSummary;
 use crate::ctl::status::{CallStatus, Status};
 use crate::ctl::{CtlCall, CtlFailure, CtlRequest, CtlServer, InstanceEvent};
@@ -338,9 +338,27 @@ impl CallRun<'_> {
                         value
                     })
             }
+            (Some(CallAsk::Operation { op, .. }), _) => self.operate(op).await,
             (None, _) => Err(not_supported()),
         };
         let _ = reply.send(outcome);
+    }
+
+    /// Ignore, forward or transfer this call (a transfer holds it first).
+    async fn operate(&mut self, op: CallOp) -> Result<serde_json::Value, CtlFailure> {
+        if matches!(op, CallOp::Transfer { .. }) && !self.held {
+            let outcome = self.board.request(&self.room_id, CallCommand::Hold(true));
+            calls::reply(&self.room_id, outcome).await?;
+            self.held = true;
+        }
+        let result = match &op {
+            CallOp::Ignore => self.client.ignore(&self.room_id).await,
+            CallOp::Forward { to } => self.client.forward(&self.room_id, to).await,
+            CallOp::Transfer { to } => self.client.transfer(&self.room_id, to).await,
+        };
+        result
+            .map(|call| serde_json::to_value(&call).unwrap_or(serde_json::Value::Null))
+            .map_err(|e| CtlFailure::new(e.code(), e.to_string()))
     }
 
     fn summary(&self) -> CallSummary {

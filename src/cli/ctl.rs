@@ -32,6 +32,17 @@ pub async fn run(args: &CtlArgs, json: bool) -> Result<(), CliError> {
         CtlCommand::Resume { room_id } => CtlRequest::Resume {
             room_id: room_id.clone(),
         },
+        CtlCommand::Ignore { room_id } => CtlRequest::Ignore {
+            room_id: room_id.clone(),
+        },
+        CtlCommand::Forward { to, room_id } => CtlRequest::Forward {
+            to: to.clone(),
+            room_id: room_id.clone(),
+        },
+        CtlCommand::Transfer { to, room_id } => CtlRequest::Transfer {
+            to: to.clone(),
+            room_id: room_id.clone(),
+        },
         CtlCommand::Mute => CtlRequest::Mute,
         CtlCommand::Unmute => CtlRequest::Unmute,
         CtlCommand::Dtmf { digits } => CtlRequest::Dtmf {
@@ -128,6 +139,9 @@ fn human(request: &CtlRequest, result: &Value) -> String {
         CtlRequest::Hangup { .. } => format!("hung up{room}"),
         CtlRequest::Hold { .. } => format!("on hold{room}"),
         CtlRequest::Resume { .. } => format!("resumed{room}"),
+        CtlRequest::Ignore { .. } => format!("ignored{room}"),
+        CtlRequest::Forward { to, .. } => format!("forwarded to {to}{room}"),
+        CtlRequest::Transfer { to, .. } => format!("transferred to {to}{room}"),
         CtlRequest::Mute => format!("muted{room}"),
         CtlRequest::Unmute => format!("unmuted{room}"),
         CtlRequest::Dtmf { digits } => format!("sent DTMF {digits}{room}"),

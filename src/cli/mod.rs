@@ -394,6 +394,22 @@ pub enum CtlCommand {
     Hold { room_id: Option<String> },
     /// Take the current call off hold
     Resume { room_id: Option<String> },
+    /// Stop the ringing call ringing here (the caller is not told)
+    Ignore { room_id: Option<String> },
+    /// Have the ringing call ring for another user instead
+    Forward {
+        #[arg(value_name = "USER", add = complete::users())]
+        to: String,
+        #[arg(long, value_name = "ROOM_ID")]
+        room_id: Option<String>,
+    },
+    /// Hand the current call over to another user (held first; you leave it)
+    Transfer {
+        #[arg(value_name = "USER", add = complete::users())]
+        to: String,
+        #[arg(long, value_name = "ROOM_ID")]
+        room_id: Option<String>,
+    },
     /// Mute the microphone
     Mute,
     /// Unmute the microphone

@@ -341,6 +341,20 @@ pub fn event_line(e: &Event, names: &ChannelNames) -> String {
         } => {
             format!("* call {room_id}: signaling from {from_user}")
         }
+        Event::CallOperation {
+            room_id,
+            operation,
+            stage,
+        } => {
+            let op = operation.as_str();
+            match stage {
+                crate::client::OperationStage::Started => format!("* call {room_id}: {op}…"),
+                crate::client::OperationStage::Finished => format!("* call {room_id}: {op} done"),
+                crate::client::OperationStage::Failed { code, message } => {
+                    format!("! call {room_id}: {op} failed [{code}]: {message}")
+                }
+            }
+        }
     }
 }
 

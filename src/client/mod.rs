@@ -151,6 +151,54 @@ pub enum Event {
     Resumed {
         replayed: u64,
     },
+    /// How a call operation (ignore, forward, transfer) goes: started, then finished or
+    /// failed with a code.
+    CallOperation {
+        room_id: String,
+        operation: CallOperation,
+        #[serde(flatten)]
+        stage: OperationStage,
+    },
+}
+
+/// A call operation beyond dial, answer and hang up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOperation {
+    Ignore,
+    Forward,
+    Transfer,
+}
+
+impl CallOperation {
+    /// The operation a request frame makes, with its room.
+    #[must_use]
+    pub fn of(frame: &ClientFrame) -> Option<(String, CallOperation)> {
+        match frame {
+            ClientFrame::CallIgnore { room_id, .. } => Some((room_id.clone(), Self::Ignore)),
+            ClientFrame::CallForward { room_id, .. } => Some((room_id.clone(), Self::Forward)),
+            ClientFrame::CallTransfer { room_id, .. } => Some((room_id.clone(), Self::Transfer)),
+            _ => None,
+        }
+    }
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ignore => "ignore",
+            Self::Forward => "forward",
+            Self::Transfer => "transfer",
+        }
+    }
+}
+
+/// Where a call operation stands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum OperationStage {
+    Started,
+    Finished,
+    Failed { code: String, message: String },
 }
 
 type Reply = oneshot::Sender<Result<Call, ClientError>>;
@@ -315,6 +363,35 @@ impl Client {
             req_id,
             room_id,
             reason,
+        })
+        .await
+    }
+
+    /// Stops a call ringing on this user's devices; the caller is not told.
+    pub async fn ignore(&self, room_id: &str) -> Result<Call, ClientError> {
+        let room_id = room_id.to_owned();
+        self.call_request(|req_id| ClientFrame::CallIgnore { req_id, room_id })
+            .await
+    }
+
+    /// Has a call ringing for this user ring for `to` instead.
+    pub async fn forward(&self, room_id: &str, to: &str) -> Result<Call, ClientError> {
+        let (room_id, to) = (room_id.to_owned(), to.to_owned());
+        self.call_request(|req_id| ClientFrame::CallForward {
+            req_id,
+            room_id,
+            to,
+        })
+        .await
+    }
+
+    /// Hands a call this device holds over to `to` (a blind transfer); this side leaves.
+    pub async fn transfer(&self, room_id: &str, to: &str) -> Result<Call, ClientError> {
+        let (room_id, to) = (room_id.to_owned(), to.to_owned());
+        self.call_request(|req_id| ClientFrame::CallTransfer {
+            req_id,
+            room_id,
+            to,
         })
         .await
     }

@@ -21,6 +21,17 @@ pub enum CallAsk {
         room_id: Option<String>,
         command: CallCommand,
     },
+    /// An operation the server carries out on the named call (`None`: the ringing one for
+    /// ignore and forward, the current one for transfer).
+    Operation { room_id: Option<String>, op: CallOp },
+}
+
+/// A call operation the server carries out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallOp {
+    Ignore,
+    Forward { to: String },
+    Transfer { to: String },
 }
 
 impl CallAsk {
@@ -42,6 +53,18 @@ impl CallAsk {
             CtlRequest::Mute => command(&None, CallCommand::Mute(true)),
             CtlRequest::Unmute => command(&None, CallCommand::Mute(false)),
             CtlRequest::Dtmf { digits } => command(&None, CallCommand::Dtmf(digits.clone())),
+            CtlRequest::Ignore { room_id } => Some(CallAsk::Operation {
+                room_id: room_id.clone(),
+                op: CallOp::Ignore,
+            }),
+            CtlRequest::Forward { room_id, to } => Some(CallAsk::Operation {
+                room_id: room_id.clone(),
+                op: CallOp::Forward { to: to.clone() },
+            }),
+            CtlRequest::Transfer { room_id, to } => Some(CallAsk::Operation {
+                room_id: room_id.clone(),
+                op: CallOp::Transfer { to: to.clone() },
+            }),
             _ => None,
         }
     }
@@ -50,7 +73,9 @@ impl CallAsk {
     #[must_use]
     pub fn room_id(&self) -> Option<&str> {
         match self {
-            CallAsk::Hangup { room_id } | CallAsk::Command { room_id, .. } => room_id.as_deref(),
+            CallAsk::Hangup { room_id }
+            | CallAsk::Command { room_id, .. }
+            | CallAsk::Operation { room_id, .. } => room_id.as_deref(),
         }
     }
 }

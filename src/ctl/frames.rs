@@ -54,6 +54,24 @@ pub enum CtlRequest {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         room_id: Option<String>,
     },
+    /// Stop the ringing call (or the one named) ringing here; the caller is not told.
+    Ignore {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room_id: Option<String>,
+    },
+    /// Have the ringing call (or the one named) ring for `to` instead.
+    Forward {
+        to: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room_id: Option<String>,
+    },
+    /// Hand the current call (or the one named) over to `to`: it is held first, `to`
+    /// rings, and this side leaves it.
+    Transfer {
+        to: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room_id: Option<String>,
+    },
     Mute,
     Unmute,
     /// Send DTMF digits in the current call.
@@ -94,6 +112,9 @@ command_names! {
     Hangup = "hangup",
     Hold = "hold",
     Resume = "resume",
+    Ignore = "ignore",
+    Forward = "forward",
+    Transfer = "transfer",
     Mute = "mute",
     Unmute = "unmute",
     Dtmf = "dtmf",

@@ -191,6 +191,67 @@ impl AudioSink for LegSink {
     }
 }
 
+/// The microphone and speaker of a 1:1 call, kept by the call rather than by its one
+/// connection: when the other party changes (a transfer, a forward) the next connection
+/// takes them up where the last left off, and the call finishes the sink once, at its end.
+pub struct SharedAudio {
+    source: Arc<Mutex<Box<dyn AudioSource>>>,
+    sink: Arc<Mutex<Box<dyn AudioSink>>>,
+}
+
+impl SharedAudio {
+    pub fn new(source: Box<dyn AudioSource>, sink: Box<dyn AudioSink>) -> Self {
+        SharedAudio {
+            source: Arc::new(Mutex::new(source)),
+            sink: Arc::new(Mutex::new(sink)),
+        }
+    }
+
+    /// A source and sink for one connection (finishing it leaves the real sink open).
+    pub fn ports(&self) -> (Box<dyn AudioSource>, Box<dyn AudioSink>) {
+        (
+            Box::new(SharedSource(self.source.clone())),
+            Box::new(SharedSink(self.sink.clone())),
+        )
+    }
+
+    /// Finishes the real sink (closing a recording).
+    pub fn finish(&self) -> Result<(), AudioError> {
+        match self.sink.lock() {
+            Ok(mut sink) => sink.finish(),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+struct SharedSource(Arc<Mutex<Box<dyn AudioSource>>>);
+
+impl AudioSource for SharedSource {
+    fn next_frame(&mut self, out: &mut [i16]) -> bool {
+        self.0.lock().is_ok_and(|mut s| s.next_frame(out))
+    }
+}
+
+struct SharedSink(Arc<Mutex<Box<dyn AudioSink>>>);
+
+impl AudioSink for SharedSink {
+    fn play(&mut self, frame: &[i16]) {
+        if let Ok(mut s) = self.0.lock() {
+            s.play(frame);
+        }
+    }
+
+    fn sent(&mut self, frame: &[i16]) {
+        if let Ok(mut s) = self.0.lock() {
+            s.sent(frame);
+        }
+    }
+
+    fn wants_sent(&self) -> bool {
+        self.0.lock().is_ok_and(|s| s.wants_sent())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +295,41 @@ mod tests {
         let tail = |v: &Vec<i16>| v[v.len() / 2..].to_vec();
         assert!(tone_strength(&tail(&mic_a), 1000.0) > 0.8);
         assert!(tone_strength(&tail(&mic_b), 1000.0) > 0.8);
+    }
+
+    #[tokio::test]
+    async fn shared_audio_outlives_each_connection_and_finishes_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        /// Counts frames played and finishes.
+        struct Counting(Arc<AtomicUsize>, Arc<AtomicUsize>);
+        impl AudioSink for Counting {
+            fn play(&mut self, _frame: &[i16]) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+            fn finish(&mut self) -> Result<(), AudioError> {
+                self.1.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        }
+        let (played, finished) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let sink = Counting(played.clone(), finished.clone());
+        let shared = SharedAudio::new(
+            Box::new(crate::media::audio::Tone::new(440.0)),
+            Box::new(sink),
+        );
+        let mut frame = vec![0i16; FRAME_SAMPLES];
+        for _ in 0..2 {
+            let (mut source, mut sink) = shared.ports();
+            assert!(source.next_frame(&mut frame));
+            assert!(frame.iter().any(|s| *s != 0));
+            sink.play(&frame);
+            // A connection that ends finishes its ports, not the call's sink.
+            sink.finish().unwrap();
+        }
+        assert_eq!(played.load(Ordering::SeqCst), 2);
+        assert_eq!(finished.load(Ordering::SeqCst), 0);
+        shared.finish().unwrap();
+        assert_eq!(finished.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

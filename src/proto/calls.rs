@@ -37,6 +37,15 @@ pub enum EndReason {
     MediaLost,
     /// A party's device stayed disconnected from the server longer than the grace period.
     ConnectionLost,
+    /// Only as the `reason` of a `call_ended` to the devices of a user who ignored a
+    /// ringing call (the caller is not told).
+    Ignored,
+    /// Only as the `reason` of a `call_ended` to the devices of a user who forwarded a
+    /// ringing call to someone else.
+    Forwarded,
+    /// Only as the `reason` of a `call_ended` to the devices of a user who transferred a
+    /// call to someone else.
+    Transferred,
 }
 
 impl EndReason {
@@ -53,6 +62,9 @@ impl EndReason {
             EndReason::IncompatibleMedia => "incompatible_media",
             EndReason::MediaLost => "media_lost",
             EndReason::ConnectionLost => "connection_lost",
+            EndReason::Ignored => "ignored",
+            EndReason::Forwarded => "forwarded",
+            EndReason::Transferred => "transferred",
         }
     }
 
@@ -90,6 +102,10 @@ pub enum ParticipantState {
     /// Did not answer within the ring timeout.
     Missed,
     Left,
+    /// A callee who forwarded the ringing call (to `forwarded_to`).
+    Forwarded,
+    /// A party who transferred the call (to `transferred_to`) and left it.
+    Transferred,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -105,6 +121,12 @@ pub struct CallParticipant {
     /// may dial or answer another.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub held: bool,
+    /// Who this callee forwarded the ringing call to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_to: Option<String>,
+    /// Who this party transferred the call to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transferred_to: Option<String>,
 }
 
 /// A call room as everyone in it sees it.

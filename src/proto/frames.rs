@@ -79,6 +79,29 @@ pub enum ClientFrame {
         room_id: String,
         hold: bool,
     },
+    /// Stop ringing on this user's devices for a call that rings for them; the caller is
+    /// not told (their call goes on ringing). Answered by `call_updated`.
+    CallIgnore {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        room_id: String,
+    },
+    /// Have a call that rings for this user ring for `to` instead; the caller's call goes
+    /// on. Answered by `call_updated`.
+    CallForward {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        room_id: String,
+        to: String,
+    },
+    /// Hand a call this party holds over to `to` (a blind transfer): `to` rings and, on
+    /// answering, talks with the remote party; this party leaves. Answered by `call_updated`.
+    CallTransfer {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        room_id: String,
+        to: String,
+    },
     /// Relay a signal to another party of the call.
     CallSignal {
         room_id: String,

@@ -50,6 +50,9 @@ const KEEP_ENDED: chrono::Duration = chrono::Duration::minutes(10);
 struct Room {
     call: Call,
     ring_deadline: DateTime<Utc>,
+    /// Callees who ignored the call: it rings no more on their devices (nor on one that
+    /// connects), though to everyone else they still ring.
+    ignored: std::collections::HashSet<String>,
 }
 
 pub struct Calls {
@@ -136,7 +139,7 @@ impl Calls {
     pub fn ringing_for(&self, user: &str) -> Vec<Call> {
         self.rooms
             .values()
-            .filter(|r| r.call.status != CallStatus::Ended)
+            .filter(|r| r.call.status != CallStatus::Ended && !r.ignored.contains(user))
             .filter(|r| {
                 r.call
                     .participant(user)
@@ -154,7 +157,7 @@ impl Calls {
             .filter(|r| r.call.status != CallStatus::Ended)
             .filter(|r| {
                 r.call.participant(user).is_some_and(|p| {
-                    p.state == ParticipantState::Ringing
+                    (p.state == ParticipantState::Ringing && !r.ignored.contains(user))
                         || (active(p.state) && p.device_id.as_deref() == Some(device))
                 })
             })
@@ -346,6 +349,8 @@ impl Calls {
             device_id: Some(device.to_owned()),
             decline_reason: None,
             held: false,
+            forwarded_to: None,
+            transferred_to: None,
         }];
         participants.extend(available.iter().map(|u| CallParticipant {
             user_id: u.clone(),
@@ -353,6 +358,8 @@ impl Calls {
             device_id: None,
             decline_reason: None,
             held: false,
+            forwarded_to: None,
+            transferred_to: None,
         }));
         let call = Call {
             room_id: format!("call_{}", uuid::Uuid::new_v4().simple()),
@@ -364,8 +371,7 @@ impl Calls {
             ended_at: None,
             end_reason: None,
         };
-        let timeout = chrono::Duration::from_std(self.ring_timeout)
-            .unwrap_or_else(|_| chrono::Duration::seconds(RING_TIMEOUT_S.cast_signed()));
+        let deadline = self.ring_deadline(now);
         let effects = vec![
             Effect::ToUsers {
                 users: available.clone(),
@@ -381,7 +387,8 @@ impl Calls {
             call.room_id.clone(),
             Room {
                 call: call.clone(),
-                ring_deadline: now + timeout,
+                ring_deadline: deadline,
+                ignored: std::collections::HashSet::new(),
             },
         );
         Ok((call, effects))
@@ -488,6 +495,198 @@ impl Calls {
             },
         }];
         let call = Self::settle(room, EndReason::Declined, now, &mut effects);
+        Ok((call, effects))
+    }
+
+    /// `user` stops a call ringing on their devices without telling the caller, whose call
+    /// goes on ringing (until the timeout, or another callee answers). The user may still
+    /// answer it until then.
+    pub fn ignore(
+        &mut self,
+        user: &str,
+        room_id: &str,
+        _now: DateTime<Utc>,
+    ) -> Result<(Call, Vec<Effect>), ApiError> {
+        let room = self.room_mut(room_id, user)?;
+        Self::ringing_mut(
+            &mut room.call,
+            user,
+            "only a call ringing for you can be ignored",
+        )?;
+        let call = room.call.clone();
+        if !room.ignored.insert(user.to_owned()) {
+            return Ok((call, Vec::new()));
+        }
+        let effects = vec![Effect::ToUsers {
+            users: vec![user.to_owned()],
+            frame: ServerFrame::CallEnded {
+                call: call.clone(),
+                reason: EndReason::Ignored,
+            },
+        }];
+        Ok((call, effects))
+    }
+
+    /// Whether `to` can be rung for call `room_id` (forward and transfer): not the user
+    /// themself, not in the call already, not in as many calls as a device takes.
+    fn check_destination(&self, user: &str, room_id: &str, to: &str) -> Result<(), ApiError> {
+        if to == user {
+            return Err(err(
+                ErrorCode::ValidationError,
+                "the call cannot go to yourself",
+            ));
+        }
+        if let Some(p) = self.rooms.get(room_id).and_then(|r| r.call.participant(to)) {
+            if active(p.state) || p.state == ParticipantState::Ringing {
+                return Err(err(
+                    ErrorCode::ValidationError,
+                    format!("`{to}` is in this call already"),
+                ));
+            }
+        }
+        if self.live_calls_of(to).count() >= MAX_CALLS_PER_DEVICE {
+            return Err(err(
+                ErrorCode::AllUsersBusy,
+                format!("`{to}` is in as many calls as they can take"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `to` rings for the room (again, when they were in it before), until a fresh ring
+    /// timeout.
+    fn ring_for(room: &mut Room, to: &str, deadline: DateTime<Utc>) {
+        room.ignored.remove(to);
+        match room.call.participants.iter_mut().find(|p| p.user_id == to) {
+            Some(p) => {
+                p.state = ParticipantState::Ringing;
+                p.device_id = None;
+                p.decline_reason = None;
+                p.held = false;
+            }
+            None => room.call.participants.push(CallParticipant {
+                user_id: to.to_owned(),
+                state: ParticipantState::Ringing,
+                device_id: None,
+                decline_reason: None,
+                held: false,
+                forwarded_to: None,
+                transferred_to: None,
+            }),
+        }
+        room.ring_deadline = deadline;
+    }
+
+    fn ring_deadline(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + chrono::Duration::from_std(self.ring_timeout)
+            .unwrap_or_else(|_| chrono::Duration::seconds(RING_TIMEOUT_S.cast_signed()))
+    }
+
+    /// `user` has a call that rings for them ring for `to` instead: the caller's call goes
+    /// on (they see whom it rings now), the user's devices stop ringing.
+    pub fn forward(
+        &mut self,
+        user: &str,
+        room_id: &str,
+        to: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Call, Vec<Effect>), ApiError> {
+        self.room_mut(room_id, user)?;
+        self.check_destination(user, room_id, to)?;
+        let deadline = self.ring_deadline(now);
+        let room = self.room_mut(room_id, user)?;
+        let p = Self::ringing_mut(
+            &mut room.call,
+            user,
+            "only a call ringing for you can be forwarded",
+        )?;
+        p.state = ParticipantState::Forwarded;
+        p.forwarded_to = Some(to.to_owned());
+        room.ignored.remove(user);
+        Self::ring_for(room, to, deadline);
+        let call = room.call.clone();
+        let effects = vec![
+            Effect::ToUsers {
+                users: vec![user.to_owned()],
+                frame: ServerFrame::CallEnded {
+                    call: call.clone(),
+                    reason: EndReason::Forwarded,
+                },
+            },
+            Effect::ToUsers {
+                users: vec![to.to_owned()],
+                frame: ServerFrame::CallIncoming { call: call.clone() },
+            },
+            Self::update_all(&call),
+        ];
+        Ok((call, effects))
+    }
+
+    /// `user` hands a call they hold, with one other party, over to `to` (a blind
+    /// transfer): `to` rings and, on answering, talks with that party; `user` leaves now.
+    /// Should `to` not answer, the call ends as an unanswered one would.
+    pub fn transfer(
+        &mut self,
+        user: &str,
+        device: &str,
+        room_id: &str,
+        to: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Call, Vec<Effect>), ApiError> {
+        self.room_mut(room_id, user)?;
+        self.check_destination(user, room_id, to)?;
+        let deadline = self.ring_deadline(now);
+        let room = self.room_mut(room_id, user)?;
+        let others = room
+            .call
+            .participants
+            .iter()
+            .filter(|p| p.user_id != user && active(p.state))
+            .count();
+        let p = Self::participant_mut(&mut room.call, user)?;
+        if !active(p.state) || p.device_id.as_deref() != Some(device) {
+            return Err(err(
+                ErrorCode::InvalidCallStatus,
+                "this device is not in this call",
+            ));
+        }
+        if !p.held {
+            return Err(err(
+                ErrorCode::InvalidCallStatus,
+                "hold the call before transferring it",
+            ));
+        }
+        if others != 1 {
+            return Err(err(
+                ErrorCode::InvalidCallStatus,
+                "a transfer hands over a call with one other party in it",
+            ));
+        }
+        p.state = ParticipantState::Transferred;
+        p.transferred_to = Some(to.to_owned());
+        p.held = false;
+        Self::ring_for(room, to, deadline);
+        let call = room.call.clone();
+        let mut effects = vec![
+            Effect::Free {
+                user: user.to_owned(),
+                device: device.to_owned(),
+            },
+            Effect::ToDevice {
+                user: user.to_owned(),
+                device: device.to_owned(),
+                frame: ServerFrame::CallEnded {
+                    call: call.clone(),
+                    reason: EndReason::Transferred,
+                },
+            },
+            Effect::ToUsers {
+                users: vec![to.to_owned()],
+                frame: ServerFrame::CallIncoming { call: call.clone() },
+            },
+        ];
+        effects.extend(Self::busy_effects(&call));
+        effects.push(Self::update_all(&call));
         Ok((call, effects))
     }
 

@@ -608,6 +608,37 @@ impl Connection {
                 };
                 (req_id, result)
             }
+            ClientFrame::CallIgnore { req_id, room_id } => (
+                req_id,
+                self.state
+                    .with_calls(|c| c.ignore(&self.user_id, &room_id, now)),
+            ),
+            ClientFrame::CallForward {
+                req_id,
+                room_id,
+                to,
+            } => {
+                let result = match self.check_users_exist(std::slice::from_ref(&to)).await {
+                    Ok(()) => self
+                        .state
+                        .with_calls(|c| c.forward(&self.user_id, &room_id, &to, now)),
+                    Err(e) => Err(e),
+                };
+                (req_id, result)
+            }
+            ClientFrame::CallTransfer {
+                req_id,
+                room_id,
+                to,
+            } => {
+                let result = match self.check_users_exist(std::slice::from_ref(&to)).await {
+                    Ok(()) => self.state.with_calls(|c| {
+                        c.transfer(&self.user_id, &self.device_id, &room_id, &to, now)
+                    }),
+                    Err(e) => Err(e),
+                };
+                (req_id, result)
+            }
             ClientFrame::CallHold {
                 req_id,
                 room_id,
@@ -807,6 +838,9 @@ impl Connection {
             | ClientFrame::CallDecline { .. }
             | ClientFrame::CallHangup { .. }
             | ClientFrame::CallHold { .. }
+            | ClientFrame::CallIgnore { .. }
+            | ClientFrame::CallForward { .. }
+            | ClientFrame::CallTransfer { .. }
             | ClientFrame::CallSignal { .. }) => self.handle_call(call, out).await,
         }
     }

@@ -191,6 +191,50 @@ mod tests {
         }
     }
 
+    /// Every reason a call ends for has words in every language (the match below stops
+    /// compiling when a reason is added without being listed).
+    #[test]
+    fn every_end_reason_has_words() {
+        use crate::proto::EndReason::{self, *};
+        let all = [
+            Declined,
+            Canceled,
+            AnsweredOnAnotherDevice,
+            HangUp,
+            Timeout,
+            Error,
+            IncompatibleMedia,
+            MediaLost,
+            ConnectionLost,
+            Ignored,
+            Forwarded,
+            Transferred,
+        ];
+        for r in all {
+            match r {
+                Declined
+                | Canceled
+                | AnsweredOnAnotherDevice
+                | HangUp
+                | Timeout
+                | Error
+                | IncompatibleMedia
+                | MediaLost
+                | ConnectionLost
+                | Ignored
+                | Forwarded
+                | Transferred => {}
+            }
+        }
+        for (code, _) in LANGUAGES {
+            let s = Strings::for_language(code).unwrap();
+            for r in all {
+                let key = format!("reason.{}", EndReason::as_str(r));
+                assert!(s.own.contains_key(&key), "{code} lacks {key}");
+            }
+        }
+    }
+
     #[test]
     fn the_language_comes_from_config_or_locale() {
         assert_eq!(Strings::choose(Some("it")).code, "it");

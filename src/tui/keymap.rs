@@ -61,6 +61,9 @@ pub enum Action {
     Search,
     Notices,
     NewGroup,
+    Ignore,
+    Forward,
+    Transfer,
 }
 
 /// Where a binding applies.
@@ -147,6 +150,9 @@ named!(Action {
     Search = "search",
     Notices = "notices",
     NewGroup = "new_group",
+    Ignore = "ignore",
+    Forward = "forward",
+    Transfer = "transfer",
 });
 
 named!(Mode {

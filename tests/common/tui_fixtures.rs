@@ -87,6 +87,8 @@ pub fn call(room: &str, with: &str, status: CallStatus) -> Call {
                 device_id: Some("d1".into()),
                 decline_reason: None,
                 held: false,
+                forwarded_to: None,
+                transferred_to: None,
             },
             CallParticipant {
                 user_id: with.into(),
@@ -94,6 +96,8 @@ pub fn call(room: &str, with: &str, status: CallStatus) -> Call {
                 device_id: Some("d2".into()),
                 decline_reason: None,
                 held: false,
+                forwarded_to: None,
+                transferred_to: None,
             },
         ],
         answered_at: None,

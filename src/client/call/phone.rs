@@ -13,7 +13,7 @@ use crate::media::audio::NullSink;
 use crate::media::dtmf::DtmfTiming;
 use crate::media::engine::MediaEvent;
 use crate::media::impair::Impairment;
-use crate::media::mix::Bridge;
+use crate::media::mix::{Bridge, SharedAudio};
 use crate::media::net::Outage;
 use crate::media::peer::MediaState;
 use crate::media::stats::CallStats;
@@ -64,6 +64,9 @@ pub struct CallDriver {
     ringer: Option<Ringer>,
     /// Mixes several parties into one sink, in a group call.
     bridge: Option<Bridge>,
+    /// The source and sink of a 1:1 call once its first connection started: kept here so
+    /// that a connection to a new party (after a transfer) takes them up again.
+    direct: Option<SharedAudio>,
     legs: BTreeMap<String, CallMedia>,
     /// Legs whose DTMF is already forwarded.
     listening: std::collections::BTreeSet<String>,
@@ -98,6 +101,7 @@ impl CallDriver {
             audio: Some(audio),
             ringer: None,
             bridge: None,
+            direct: None,
             legs: BTreeMap::new(),
             listening: Default::default(),
             reports_tx,
@@ -174,28 +178,54 @@ impl CallDriver {
         }
     }
 
-    /// Whether the call has more than two parties (and so mixes through a bridge).
+    /// Whether the call has more than two parties in it or ringing (and so mixes through
+    /// a bridge). Parties who left, forwarded or transferred it do not count: a 1:1 call
+    /// handed to someone else stays 1:1.
     fn is_group(&self) -> bool {
-        self.last
-            .as_ref()
-            .is_some_and(|v| v.call.participants.len() > 2)
+        self.last.as_ref().is_some_and(|v| {
+            v.call
+                .participants
+                .iter()
+                .filter(|p| {
+                    matches!(
+                        p.state,
+                        ParticipantState::Calling
+                            | ParticipantState::Joined
+                            | ParticipantState::Ringing
+                    )
+                })
+                .count()
+                > 2
+        })
     }
 
     /// Audio for one more party's connection.
     async fn audio_for_leg(&mut self) -> Result<AudioSetup, MediaError> {
         self.stop_tone().await;
-        let (source, sink) = if self.is_group() {
+        let (source, sink) = if self.bridge.is_some() || self.is_group() {
             if self.bridge.is_none() {
-                let audio = self.audio.take().ok_or(MediaError::AlreadyStarted)?;
-                self.bridge = Some(Bridge::start(audio.source, audio.sink));
+                let (source, sink) = match (self.audio.take(), &self.direct) {
+                    (Some(audio), _) => (audio.source, audio.sink),
+                    // Was 1:1 until now: no connection may be using the audio meanwhile.
+                    (None, Some(direct)) if self.legs.is_empty() => direct.ports(),
+                    _ => return Err(MediaError::AlreadyStarted),
+                };
+                self.bridge = Some(Bridge::start(source, sink));
             }
             match &self.bridge {
                 Some(b) => b.add_leg(),
                 None => return Err(MediaError::AlreadyStarted),
             }
         } else {
-            let audio = self.audio.take().ok_or(MediaError::AlreadyStarted)?;
-            (audio.source, audio.sink)
+            if self.direct.is_none() {
+                let audio = self.audio.take().ok_or(MediaError::AlreadyStarted)?;
+                self.direct = Some(SharedAudio::new(audio.source, audio.sink));
+            }
+            // One connection at a time uses the call's audio.
+            match &self.direct {
+                Some(d) if self.legs.is_empty() => d.ports(),
+                _ => return Err(MediaError::AlreadyStarted),
+            }
         };
         Ok(AudioSetup {
             source,
@@ -275,16 +305,7 @@ impl CallDriver {
             })
             .map(|p| p.user_id.clone())
             .collect();
-        for other in &joined {
-            let i_offer = me == caller || (other != caller && me < other.as_str());
-            if i_offer && !self.legs.contains_key(other) {
-                self.add_leg(other).await?;
-                if let Some(m) = self.legs.get_mut(other) {
-                    m.set_muted(self.muted);
-                    m.start_offer().await?;
-                }
-            }
-        }
+        // Those gone first: a 1:1 call's audio passes to the next party.
         let gone: Vec<String> = self
             .legs
             .keys()
@@ -298,6 +319,16 @@ impl CallDriver {
                     self.departed.push(s);
                 }
                 m.stop().await?;
+            }
+        }
+        for other in &joined {
+            let i_offer = me == caller || (other != caller && me < other.as_str());
+            if i_offer && !self.legs.contains_key(other) {
+                self.add_leg(other).await?;
+                if let Some(m) = self.legs.get_mut(other) {
+                    m.set_muted(self.muted);
+                    m.start_offer().await?;
+                }
             }
         }
         Ok(())
@@ -485,6 +516,9 @@ impl CallDriver {
         }
         if let Some(b) = self.bridge.take() {
             b.stop().await?;
+        }
+        if let Some(d) = self.direct.take() {
+            d.finish()?;
         }
         // A call that never got media still closes its recording.
         if let Some(mut audio) = self.audio.take() {

@@ -4,6 +4,8 @@
 //! updates (`call_updated`, `call_ended`) and media events (connected, remote hold), and
 //! reports each change of [`CallState`] as an event.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -172,6 +174,33 @@ impl CallView {
             ) && p.device_id.as_deref() == Some(device)
         });
         self.call = call;
+        // The media of parties no longer in the call (they left, or transferred it) counts
+        // no more.
+        let in_call = |leg: &String| {
+            self.call.participant(leg).is_some_and(|p| {
+                matches!(
+                    p.state,
+                    ParticipantState::Joined | ParticipantState::Calling
+                )
+            })
+        };
+        let before = (self.legs_up.len(), self.legs_holding.len());
+        let (up, holding): (BTreeSet<String>, BTreeSet<String>) = (
+            self.legs_up
+                .iter()
+                .filter(|l| in_call(l))
+                .cloned()
+                .collect(),
+            self.legs_holding
+                .iter()
+                .filter(|l| in_call(l))
+                .cloned()
+                .collect(),
+        );
+        (self.legs_up, self.legs_holding) = (up, holding);
+        if (self.legs_up.len(), self.legs_holding.len()) != before {
+            self.recount();
+        }
         if self.direction == Direction::Incoming && !joined_here {
             return None;
         }
@@ -291,6 +320,8 @@ mod tests {
                     device_id: Some("a1".into()),
                     decline_reason: None,
                     held: false,
+                    forwarded_to: None,
+                    transferred_to: None,
                 },
                 CallParticipant {
                     user_id: "bob".into(),
@@ -298,6 +329,8 @@ mod tests {
                     device_id: None,
                     decline_reason: None,
                     held: false,
+                    forwarded_to: None,
+                    transferred_to: None,
                 },
             ],
             answered_at: None,

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::call::{self, CallView};
 use super::session::{ConnectionState, Cursors, Outbox, PendingMessage};
-use super::{ClientError, Event, MediaChange};
+use super::{CallOperation, ClientError, Event, MediaChange, OperationStage};
 use crate::proto::{ApiError, Call, ClientFrame, EndReason, ErrorCode, Message, ServerFrame};
 
 /// When an input happened: monotonic time for timers, wall time for call state.
@@ -109,6 +109,9 @@ pub struct Protocol {
     requests: Vec<String>,
     /// Hang-up requests in flight: their room, by request id.
     hangups: HashMap<String, String>,
+    /// Call operations in flight (ignore, forward, transfer): their room and name, by
+    /// request id, to report how they end.
+    operations: HashMap<String, (String, CallOperation)>,
     /// Calls of this device, by room id.
     calls: HashMap<String, CallView>,
     /// When messages refused with `rate_limited` are sent again.
@@ -130,6 +133,7 @@ impl Protocol {
             user_id: String::new(),
             requests: Vec::new(),
             hangups: HashMap::new(),
+            operations: HashMap::new(),
             calls: HashMap::new(),
             retry_at: None,
             last_heard: now.at,
@@ -250,6 +254,7 @@ impl Protocol {
         self.connected = false;
         for req_id in std::mem::take(&mut self.requests) {
             let e = ClientError::Unreachable("the connection was lost".into());
+            self.operation_done(&req_id, Err(&e));
             self.out.push_back(Output::Answered {
                 req_id,
                 result: Err(e),
@@ -307,8 +312,17 @@ impl Protocol {
 
     /// A call request, answered by `call_updated` or `error` with the same `req_id`.
     pub fn call_request(&mut self, req_id: String, frame: ClientFrame) {
+        if let Some((room_id, operation)) = CallOperation::of(&frame) {
+            self.emit(Event::CallOperation {
+                room_id: room_id.clone(),
+                operation,
+                stage: OperationStage::Started,
+            });
+            self.operations.insert(req_id.clone(), (room_id, operation));
+        }
         if !self.connected {
             let e = ClientError::Unreachable("not connected to the server".into());
+            self.operation_done(&req_id, Err(&e));
             self.out.push_back(Output::Answered {
                 req_id,
                 result: Err(e),
@@ -547,8 +561,28 @@ impl Protocol {
         }
     }
 
+    /// Reports how a call operation ended (nothing for other requests).
+    fn operation_done(&mut self, req_id: &str, result: Result<(), &ClientError>) {
+        let Some((room_id, operation)) = self.operations.remove(req_id) else {
+            return;
+        };
+        let stage = match result {
+            Ok(()) => OperationStage::Finished,
+            Err(e) => OperationStage::Failed {
+                code: e.code().to_owned(),
+                message: e.detail(),
+            },
+        };
+        self.emit(Event::CallOperation {
+            room_id,
+            operation,
+            stage,
+        });
+    }
+
     fn answer(&mut self, req_id: &str, result: Result<Call, ClientError>) {
         self.hangups.remove(req_id);
+        self.operation_done(req_id, result.as_ref().map(|_| ()));
         if let Some(i) = self.requests.iter().position(|id| id == req_id) {
             let req_id = self.requests.swap_remove(i);
             self.out.push_back(Output::Answered { req_id, result });
@@ -559,10 +593,12 @@ impl Protocol {
 
     fn on_call_update(&mut self, call: Call, now: DateTime<Utc>) {
         let device = self.rules.device_id.clone();
+        // (A caller who transferred the call is out of it, though still its caller.)
         let mine = call.caller == self.user_id
-            && call
-                .participant(&self.user_id)
-                .is_some_and(|p| p.device_id.as_deref() == Some(device.as_str()));
+            && call.participant(&self.user_id).is_some_and(|p| {
+                p.state == crate::proto::ParticipantState::Calling
+                    && p.device_id.as_deref() == Some(device.as_str())
+            });
         if mine && !self.calls.contains_key(&call.room_id) {
             let view = call::CallView::outgoing(call.clone(), &self.user_id);
             self.calls.insert(call.room_id.clone(), view.clone());

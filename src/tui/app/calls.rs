@@ -3,7 +3,9 @@
 
 use std::collections::VecDeque;
 
-use super::{App, CallRow, Job, MissedCall, Modal, Pane, MISSED, QUALITY_HISTORY};
+use super::{
+    App, CallRow, HandOver, Job, MissedCall, Modal, Pane, SwitchPurpose, MISSED, QUALITY_HISTORY,
+};
 use crate::client::call::{CallState, CallView};
 use crate::media::stats::CallStats;
 use crate::proto::{ChannelKind, DeclineReason};
@@ -158,6 +160,55 @@ impl App {
                 self.dial(users)
             }
             None => Vec::new(),
+        }
+    }
+
+    /// The ringing call stops ringing here; the caller is not told.
+    pub(super) fn ignore_ringing(&mut self) -> Vec<Job> {
+        let Some(room_id) = self.ringing_room() else {
+            return Vec::new();
+        };
+        if matches!(&self.modal, Some(Modal::Incoming { room_id: r }) if *r == room_id) {
+            self.modal = None;
+        }
+        vec![Job::Ignore { room_id }]
+    }
+
+    /// Asks whom the ringing call goes to (forward) or the current call (transfer).
+    pub(super) fn pick_hand_over(&mut self, op: HandOver) {
+        let room_id = match op {
+            HandOver::Forward => self.ringing_room(),
+            HandOver::Transfer => self
+                .active_call()
+                .filter(|c| c.view.call.status == crate::proto::CallStatus::Connected)
+                .filter(|c| !c.view.is_ended())
+                .map(|c| c.view.call.room_id.clone()),
+        };
+        if let Some(room_id) = room_id {
+            self.open_switcher_for(SwitchPurpose::HandOver { room_id, op });
+        }
+    }
+
+    /// Hands call `room_id` over to `to`: forwarded as it rings, or transferred (held
+    /// first, as a transfer takes a held call).
+    pub(super) fn hand_over(&mut self, room_id: String, op: HandOver, to: String) -> Vec<Job> {
+        match op {
+            HandOver::Forward => vec![Job::Forward { room_id, to }],
+            HandOver::Transfer => {
+                let held = self
+                    .calls
+                    .iter()
+                    .any(|c| c.view.call.room_id == room_id && c.view.local_hold);
+                let mut out = Vec::new();
+                if !held {
+                    out.push(Job::Hold {
+                        room_id: room_id.clone(),
+                        on: true,
+                    });
+                }
+                out.push(Job::Transfer { room_id, to });
+                out
+            }
         }
     }
 

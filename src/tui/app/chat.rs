@@ -228,7 +228,7 @@ impl App {
         log.loaded = true;
         log.loading = false;
         log.complete = complete;
-        let mut jobs = super::finder::seek(channel_id, log);
+        let mut jobs = seek(channel_id, log);
         if self.current.as_deref() == Some(channel_id) {
             jobs.extend(self.mark_read_current());
         }
@@ -309,5 +309,36 @@ pub(super) fn row_of(m: &Message, _me: &str) -> MessageRow {
         text: m.text.clone(),
         at: m.created_at,
         delivery: Delivery::Sent,
+    }
+}
+
+/// Goes on towards the message `log` seeks: scrolls to it once loaded, else asks for the
+/// page before the oldest loaded (unless one is on its way, or the start is loaded).
+pub(super) fn seek(channel_id: &str, log: &mut super::ChannelLog) -> Vec<Job> {
+    let Some(seq) = log.seek else {
+        return Vec::new();
+    };
+    if let Some(i) = log.rows.iter().position(|r| r.seq == Some(seq)) {
+        log.scroll = log.rows.len() - 1 - i;
+        log.seek = None;
+        return Vec::new();
+    }
+    let oldest = log.rows.iter().filter_map(|r| r.seq).min();
+    match oldest {
+        Some(before_seq) if !log.complete && before_seq > seq => {
+            if log.loading {
+                return Vec::new();
+            }
+            log.loading = true;
+            vec![Job::LoadOlder {
+                channel_id: channel_id.to_owned(),
+                before_seq,
+            }]
+        }
+        // Not in the history (deleted, or newer than what is loaded and never seen).
+        _ => {
+            log.seek = None;
+            Vec::new()
+        }
     }
 }

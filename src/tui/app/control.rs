@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::{App, Job};
 use crate::client::call::switchboard::CallCommand;
-use crate::ctl::calls::{no_call, CallAsk};
+use crate::ctl::calls::{no_call, CallAsk, CallOp};
 use crate::ctl::status::{connection_code, CallStatus, Status};
 use crate::ctl::{CtlFailure, CtlRequest};
 use crate::proto::DeclineReason;
@@ -76,12 +76,34 @@ impl App {
     }
 
     fn on_call_ask(&mut self, ask: CallAsk) -> CtlPlan {
-        let current = self.active_call().map(|c| c.view.call.room_id.clone());
+        let current = match &ask {
+            // Ignore and forward act on the call that rings.
+            CallAsk::Operation {
+                op: CallOp::Ignore | CallOp::Forward { .. },
+                ..
+            } => self.ringing_room(),
+            _ => self.active_call().map(|c| c.view.call.room_id.clone()),
+        };
         let Some(room_id) = ask.room_id().map(str::to_owned).or(current) else {
             return CtlPlan::Reply(Err(no_call()));
         };
         let job = match ask {
             CallAsk::Hangup { .. } => Job::Hangup { room_id },
+            CallAsk::Operation { op, .. } => {
+                return CtlPlan::Run(match op {
+                    CallOp::Ignore => {
+                        if matches!(&self.modal, Some(super::Modal::Incoming { room_id: r }) if *r == room_id)
+                        {
+                            self.modal = None;
+                        }
+                        vec![Job::Ignore { room_id }]
+                    }
+                    CallOp::Forward { to } => self.hand_over(room_id, super::HandOver::Forward, to),
+                    CallOp::Transfer { to } => {
+                        self.hand_over(room_id, super::HandOver::Transfer, to)
+                    }
+                })
+            }
             CallAsk::Command { command, .. } => match command {
                 // The reply is the outcome of the last job: the hold itself.
                 CallCommand::Hold(on) => return CtlPlan::Run(self.set_hold(room_id, on)),

@@ -6,8 +6,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::chat::row_of;
 use super::input::step_index;
-use super::{App, Job, MessageRow, Modal};
-use crate::proto::{ChannelKind, Message};
+use super::{App, Job, MessageRow, Modal, SwitchPurpose};
+use crate::proto::{ChannelKind, Message, ParticipantState};
 
 /// Where a switcher entry leads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +33,8 @@ pub enum SearchState {
     Searching,
     /// The matches, newest first.
     Results(Vec<MessageRow>),
+    /// The search could not be made: why, in the interface's language (Enter tries again).
+    Failed(String),
 }
 
 /// The key a text field takes: a character typed, a character removed, or neither.
@@ -104,10 +106,50 @@ impl App {
     }
 
     pub(super) fn open_switcher(&mut self) {
+        self.open_switcher_for(SwitchPurpose::Open);
+    }
+
+    pub(super) fn open_switcher_for(&mut self, purpose: SwitchPurpose) {
         self.modal = Some(Modal::Switcher {
             query: String::new(),
             selected: 0,
+            purpose,
         });
+    }
+
+    /// What the switcher lists for `purpose`: channels and people to open, or the people
+    /// a call can go to (not you, not those in it).
+    pub fn switcher_items_for(&self, purpose: &SwitchPurpose, query: &str) -> Vec<SwitchItem> {
+        let SwitchPurpose::HandOver { room_id, .. } = purpose else {
+            return self.switcher_items(query);
+        };
+        let q = query.to_lowercase();
+        let call = self.calls.iter().find(|c| c.view.call.room_id == *room_id);
+        let in_call = |u: &str| {
+            call.is_some_and(|c| {
+                c.view.call.participant(u).is_some_and(|p| {
+                    matches!(
+                        p.state,
+                        ParticipantState::Calling
+                            | ParticipantState::Joined
+                            | ParticipantState::Ringing
+                    )
+                })
+            })
+        };
+        self.users
+            .iter()
+            .filter(|u| u.user_id != self.me && !in_call(&u.user_id))
+            .filter(|u| {
+                q.is_empty()
+                    || u.display_name.to_lowercase().contains(&q)
+                    || u.user_id.to_lowercase().contains(&q)
+            })
+            .map(|u| SwitchItem {
+                label: u.display_name.clone(),
+                target: SwitchTarget::User(u.user_id.clone()),
+            })
+            .collect()
     }
 
     pub(super) fn open_search(&mut self) {
@@ -123,11 +165,16 @@ impl App {
 
     /// A key while the switcher is up.
     pub(super) fn on_switcher_key(&mut self, key: &KeyEvent) -> Vec<Job> {
-        let Some(Modal::Switcher { query, .. }) = &self.modal else {
+        let Some(Modal::Switcher { query, purpose, .. }) = &self.modal else {
             return Vec::new();
         };
-        let n = self.switcher_items(query).len();
-        let Some(Modal::Switcher { query, selected }) = &mut self.modal else {
+        let n = self.switcher_items_for(purpose, query).len();
+        let Some(Modal::Switcher {
+            query,
+            selected,
+            purpose,
+        }) = &mut self.modal
+        else {
             return Vec::new();
         };
         if let Some(delta) = list_move(key) {
@@ -137,13 +184,19 @@ impl App {
         match (key.code, field_key(key)) {
             (KeyCode::Esc, _) => self.modal = None,
             (KeyCode::Enter, _) => {
-                let (query, selected) = (query.clone(), *selected);
+                let (query, selected, purpose) = (query.clone(), *selected, purpose.clone());
                 self.modal = None;
-                let item = self.switcher_items(&query).into_iter().nth(selected);
-                return match item.map(|i| i.target) {
-                    Some(SwitchTarget::Channel(id)) => self.open_channel(&id),
-                    Some(SwitchTarget::User(user_id)) => vec![Job::OpenDirect { user_id }],
-                    None => Vec::new(),
+                let item = self
+                    .switcher_items_for(&purpose, &query)
+                    .into_iter()
+                    .nth(selected);
+                return match (item.map(|i| i.target), purpose) {
+                    (Some(SwitchTarget::User(to)), SwitchPurpose::HandOver { room_id, op }) => {
+                        self.hand_over(room_id, op, to)
+                    }
+                    (Some(SwitchTarget::Channel(id)), _) => self.open_channel(&id),
+                    (Some(SwitchTarget::User(user_id)), _) => vec![Job::OpenDirect { user_id }],
+                    (None, _) => Vec::new(),
                 };
             }
             (_, FieldKey::Typed(c)) => {
@@ -236,7 +289,9 @@ impl App {
     pub(super) fn paste_into_finder(&mut self, text: &str) -> bool {
         let line = text.split(['\r', '\n']).next().unwrap_or_default();
         match &mut self.modal {
-            Some(Modal::Switcher { query, selected }) => {
+            Some(Modal::Switcher {
+                query, selected, ..
+            }) => {
                 query.push_str(line);
                 *selected = 0;
                 true
@@ -279,12 +334,17 @@ impl App {
         }
     }
 
-    /// The search could not be made: back to typing, and the user is told.
+    /// The search could not be made: the window says why (and the notices keep it).
     pub fn on_search_failed(&mut self, code: &str, detail: &str) {
-        if let Some(Modal::Search { state, .. }) = &mut self.modal {
-            *state = SearchState::Typing;
-        }
         self.on_failure("search", code, detail);
+        let why = self
+            .notices
+            .front()
+            .map(|n| n.text.clone())
+            .unwrap_or_default();
+        if let Some(Modal::Search { state, .. }) = &mut self.modal {
+            *state = SearchState::Failed(why);
+        }
     }
 
     /// Shows message `seq` of a channel: scrolled to when it is loaded, else older pages
@@ -294,43 +354,12 @@ impl App {
             return Vec::new();
         };
         log.seek = Some(seq);
-        let jobs = seek(channel_id, log);
+        let jobs = super::chat::seek(channel_id, log);
         if log.seek.is_some() {
             let text = self.strings.get("search.loading").to_owned();
             self.toast(text);
         }
         jobs
-    }
-}
-
-/// Goes on towards the message `log` seeks: scrolls to it once loaded, else asks for the
-/// page before the oldest loaded (unless one is on its way, or the start is loaded).
-pub(super) fn seek(channel_id: &str, log: &mut super::ChannelLog) -> Vec<Job> {
-    let Some(seq) = log.seek else {
-        return Vec::new();
-    };
-    if let Some(i) = log.rows.iter().position(|r| r.seq == Some(seq)) {
-        log.scroll = log.rows.len() - 1 - i;
-        log.seek = None;
-        return Vec::new();
-    }
-    let oldest = log.rows.iter().filter_map(|r| r.seq).min();
-    match oldest {
-        Some(before_seq) if !log.complete && before_seq > seq => {
-            if log.loading {
-                return Vec::new();
-            }
-            log.loading = true;
-            vec![Job::LoadOlder {
-                channel_id: channel_id.to_owned(),
-                before_seq,
-            }]
-        }
-        // Not in the history (deleted, or newer than what is loaded and never seen).
-        _ => {
-            log.seek = None;
-            Vec::new()
-        }
     }
 }
 

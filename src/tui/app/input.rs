@@ -410,6 +410,9 @@ impl App {
             Action::Retry => out.extend(self.retry_failed()),
             Action::Dial => out.extend(self.dial_selected()),
             Action::Answer => out.extend(self.answer(None)),
+            Action::Ignore => out.extend(self.ignore_ringing()),
+            Action::Forward => self.pick_hand_over(super::HandOver::Forward),
+            Action::Transfer => self.pick_hand_over(super::HandOver::Transfer),
             Action::Decline => out.extend(self.decline_ringing(DeclineReason::None)),
             Action::DeclineBusy => out.extend(self.decline_ringing(DeclineReason::DoNotDisturb)),
             Action::HangUp => {

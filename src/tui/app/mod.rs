@@ -89,6 +89,20 @@ pub enum Job {
     Hangup {
         room_id: String,
     },
+    /// Stop a ringing call ringing here; the caller is not told.
+    Ignore {
+        room_id: String,
+    },
+    /// Have a ringing call ring for `to` instead.
+    Forward {
+        room_id: String,
+        to: String,
+    },
+    /// Hand a held call over to `to` (waits for holds on their way).
+    Transfer {
+        room_id: String,
+        to: String,
+    },
     Hold {
         room_id: String,
         on: bool,
@@ -150,10 +164,12 @@ pub enum Modal {
         calls: usize,
         drafts: usize,
     },
-    /// The quick switcher: any channel or person by name.
+    /// The quick switcher: any channel or person by name; or, to hand a call over, a
+    /// person.
     Switcher {
         query: String,
         selected: usize,
+        purpose: SwitchPurpose,
     },
     /// A new group channel: its name and members, typed as `name user user`.
     NewGroup {
@@ -170,6 +186,21 @@ pub enum Modal {
         state: SearchState,
         selected: usize,
     },
+}
+
+/// What the switcher picks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SwitchPurpose {
+    /// A channel or person to open.
+    Open,
+    /// Whom call `room_id` goes to: forwarded (it rings here) or transferred (it is up).
+    HandOver { room_id: String, op: HandOver },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandOver {
+    Forward,
+    Transfer,
 }
 
 /// A call that rang here and was not answered (it rang out, or the caller gave up).

@@ -606,6 +606,31 @@ impl Runtime {
                     Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
                 });
             }
+            Job::Ignore { room_id } => {
+                let client = self.client.clone();
+                self.spawn_answered("ignore", reply, async move {
+                    let call = client.ignore(&room_id).await?;
+                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
+                });
+            }
+            Job::Forward { room_id, to } => {
+                let client = self.client.clone();
+                self.spawn_answered("forward", reply, async move {
+                    let call = client.forward(&room_id, &to).await?;
+                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
+                });
+            }
+            Job::Transfer { room_id, to } => {
+                let client = self.client.clone();
+                let holds = std::mem::take(&mut self.holding);
+                self.spawn_answered("transfer", reply, async move {
+                    for hold in holds {
+                        let _ = hold.await;
+                    }
+                    let call = client.transfer(&room_id, &to).await?;
+                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
+                });
+            }
             Job::Decline { room_id, reason } => {
                 let client = self.client.clone();
                 self.spawn_answered("decline", reply, async move {

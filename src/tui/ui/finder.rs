@@ -8,7 +8,7 @@ use ratatui::Frame;
 
 use super::overlays::centered;
 use super::{list_lines, truncate};
-use crate::tui::app::{App, SearchState, SwitchTarget};
+use crate::tui::app::{App, HandOver, SearchState, SwitchPurpose, SwitchTarget};
 use crate::tui::theme::Theme;
 
 /// The query line: what was typed, and where the next key goes.
@@ -31,22 +31,51 @@ fn window<'a>(title: String, theme: &Theme) -> Block<'a> {
         .style(theme.style("body"))
 }
 
-pub(super) fn switcher(frame: &mut Frame, app: &App, theme: &Theme, query: &str, selected: usize) {
+pub(super) fn switcher(
+    frame: &mut Frame,
+    app: &App,
+    theme: &Theme,
+    query: &str,
+    selected: usize,
+    purpose: &SwitchPurpose,
+) {
     let height = frame.area().height.saturating_sub(4).min(18);
     let area = centered(frame.area(), 64, height);
     frame.render_widget(Clear, area);
     let s = app.strings();
-    let block = window(s.get("switcher.title").to_owned(), theme);
+    let (title, hint) = match purpose {
+        SwitchPurpose::Open => (s.get("switcher.title").to_owned(), s.get("switcher.hint")),
+        SwitchPurpose::HandOver { room_id, op } => {
+            let who = app
+                .calls()
+                .iter()
+                .find(|c| c.view.call.room_id == *room_id)
+                .map(|c| app.call_peers(&c.view))
+                .unwrap_or_default();
+            match op {
+                HandOver::Forward => (
+                    s.fmt("switcher.forward_title", &[("who", &who)]),
+                    s.get("switcher.forward_hint"),
+                ),
+                HandOver::Transfer => (
+                    s.fmt("switcher.transfer_title", &[("who", &who)]),
+                    s.get("switcher.transfer_hint"),
+                ),
+            }
+        }
+    };
+    let block = window(title, theme);
     let inner = block.inner(area);
     let width = inner.width as usize;
-    let items = app.switcher_items(query);
-    let mut lines = vec![
-        query_line(query, theme),
-        Line::styled(
-            truncate(&format!(" {}", s.get("switcher.hint")), width),
-            theme.style("border"),
-        ),
-    ];
+    let items = app.switcher_items_for(purpose, query);
+    let handing_over = matches!(purpose, SwitchPurpose::HandOver { .. });
+    let mut lines = vec![query_line(query, theme)];
+    // The hint wraps rather than lose its keys.
+    lines.extend(
+        super::wrap(hint, width.saturating_sub(1))
+            .into_iter()
+            .map(|l| Line::styled(format!(" {l}"), theme.style("border"))),
+    );
     if items.is_empty() {
         lines.push(Line::styled(
             format!(" {}", s.get("switcher.none")),
@@ -57,6 +86,7 @@ pub(super) fn switcher(frame: &mut Frame, app: &App, theme: &Theme, query: &str,
     let line = |item: &crate::tui::app::SwitchItem| {
         let kind = match item.target {
             SwitchTarget::Channel(_) => "",
+            SwitchTarget::User(_) if handing_over => "",
             SwitchTarget::User(_) => s.get("switcher.new_direct"),
         };
         let label = truncate(
@@ -97,6 +127,11 @@ pub(super) fn search(
     match state {
         SearchState::Typing => lines.push(note(s.get("search.hint").to_owned())),
         SearchState::Searching => lines.push(note(s.get("search.searching").to_owned())),
+        SearchState::Failed(why) => lines.extend(
+            super::wrap(why, width.saturating_sub(1))
+                .into_iter()
+                .map(|l| Line::styled(format!(" {l}"), theme.style("error"))),
+        ),
         SearchState::Results(rows) if rows.is_empty() => {
             lines.push(note(s.fmt("search.none", &[("text", query)])));
         }

@@ -117,8 +117,12 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         }
         Some(Modal::Notices { scroll }) => overlays::notices(frame, app, theme, *scroll),
         Some(Modal::NewGroup { text }) => finder::new_group(frame, app, theme, text),
-        Some(Modal::Switcher { query, selected }) => {
-            finder::switcher(frame, app, theme, query, *selected);
+        Some(Modal::Switcher {
+            query,
+            selected,
+            purpose,
+        }) => {
+            finder::switcher(frame, app, theme, query, *selected, purpose);
         }
         Some(Modal::Search {
             query,
@@ -128,10 +132,11 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         }) => finder::search(frame, app, theme, query, state, *selected),
         None => {}
     }
-    // Nothing draws over the help or the notices.
-    if !matches!(
+    // Nothing draws over a window the user is reading or typing into (the help, the
+    // notices, the switcher, search, a new group): toasts wait, and stay in the notices.
+    if matches!(
         app.modal(),
-        Some(Modal::Help { .. } | Modal::Notices { .. })
+        None | Some(Modal::Incoming { .. } | Modal::Dialpad { .. })
     ) {
         overlays::toasts(frame, app, theme);
     }

@@ -63,7 +63,16 @@ pub(super) fn incoming(frame: &mut Frame, app: &App, theme: &Theme, room_id: &st
     // (and that only outside the composer and the filter).
     let mode = app.mode();
     let answer = key_hints(app, mode, &[Action::Answer]);
-    let mut hints = key_hints(app, mode, &[Action::Decline, Action::DeclineBusy]);
+    let mut hints = key_hints(
+        app,
+        mode,
+        &[
+            Action::Decline,
+            Action::DeclineBusy,
+            Action::Forward,
+            Action::Ignore,
+        ],
+    );
     let typing = matches!(mode, Mode::Composer | Mode::ComposerNormal) || app.filtering();
     let silence = if typing {
         app.keymap().key_for(mode, Action::Silence)
