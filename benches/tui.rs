@@ -213,7 +213,7 @@ fn in_call_memory() -> Option<(u64, u64)> {
         let (client, events) = parla::client::Client::start(config).ok()?;
         let mut runtime = parla::tui::run::Runtime::new(look, client.clone(), events, "127.0.0.1:0");
         let script = parla::tui::script::parse(
-            "expect-timeout 20000\npace 20\nexpect Connected\nexpect Echo\nwait 2500\nkey tab\nkey /\ntype echo\nkey enter\nkey c\nexpect 00:0\nwait 4000\nkey alt-e\nexpect No calls\nquit\n",
+            "expect-timeout 20000\npace 20\nexpect Connected\nexpect Echo\nwait 2500\nkey tab\nkey /\ntype echo\nkey enter\nkey c\nexpect 00:0\nwait 4000\nkey alt-e\nexpect ended: hung up\nquit\n",
         )
         .ok()?;
         let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));

@@ -635,3 +635,49 @@ async fn bash_completes_users_groups_and_audio_values_from_the_server() {
         "{none:?}"
     );
 }
+
+/// `parla calls`: the history as lines and JSON, marking missed calls seen, deleting.
+#[tokio::test]
+async fn calls_lists_the_history_marks_missed_seen_and_deletes() {
+    let t = TestServer::start().await;
+    t.users(&["alice", "bob"]).await;
+    let (alice, _a) = t.client("alice").await;
+    let (_bob, mut b) = t.client("bob").await;
+    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
+    b.wait_for("ring", |e| {
+        matches!(e, parla::client::Event::CallIncoming { .. })
+    })
+    .await;
+    alice.hangup(&room).await.unwrap();
+    b.wait_for("recorded", |e| {
+        matches!(e, parla::client::Event::CallHistory { .. })
+    })
+    .await;
+    let cli = Cli::new(&t.url());
+    let token = t.token("bob").await;
+    let bob = [("PARLA_TOKEN", token.as_str())];
+    let o = cli.run(&["calls"], &bob).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("MISSED") && out.contains("alice") && out.contains(&room),
+        "{out}"
+    );
+    assert!(out.contains("1 missed call(s) unseen"), "{out}");
+    let o = cli.run(&["--json", "calls", "--missed"], &bob).await;
+    let page = json(&o);
+    assert_eq!(page["entries"][0]["room_id"], room.as_str());
+    assert_eq!(page["entries"][0]["missed"], true);
+    assert_eq!(page["missed_unseen"], 1);
+    let o = cli.run(&["--json", "calls", "seen"], &bob).await;
+    assert_eq!(json(&o)["missed_unseen"], 0);
+    let o = cli.run(&["calls"], &bob).await;
+    assert!(!stdout(&o).contains("MISSED"), "{}", stdout(&o));
+    let o = cli.run(&["--json", "calls", "rm", "call_nope"], &bob).await;
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("call_not_found"), "{}", stderr(&o));
+    let o = cli.run(&["calls", "rm", &room], &bob).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = cli.run(&["--json", "calls"], &bob).await;
+    assert_eq!(json(&o)["entries"], serde_json::json!([]));
+}

@@ -67,7 +67,7 @@ async fn a_script_drives_the_interface_over_the_control_socket() {
     rt.serve_ctl(socket.clone()).await;
     // The interface runs until the script's last step, which waits for the call to end.
     let script = parla::tui::script::parse(
-        "expect-timeout 60000\nexpect Connected\nexpect In a call with Menu\nexpect No calls\nwait 300\nquit\n",
+        "expect-timeout 60000\nexpect Connected\nexpect In a call with Menu\nexpect ended: hung up\nwait 300\nquit\n",
     )
     .unwrap();
     let ui = tokio::spawn(async move {
@@ -282,7 +282,7 @@ async fn a_second_call_holds_the_first_and_resuming_switches_back() {
     let mut rt = parla::tui::run::Runtime::new(look, client.clone(), events, "127.0.0.1:0");
     rt.serve_ctl(socket.clone()).await;
     let script = parla::tui::script::parse(
-        "expect-timeout 90000\nexpect Connected\nexpect 2/2\nexpect No calls\nwait 300\nquit\n",
+        "expect-timeout 90000\nexpect Connected\nexpect 2/2\nexpect ended: transferred\nwait 300\nquit\n",
     )
     .unwrap();
     let ui = tokio::spawn(async move {

@@ -112,48 +112,113 @@ fn a_silenced_call_is_answered_from_the_call_bar_or_the_calls_pane() {
     );
 }
 
+/// The server's record of a call that ended (as a `call_history` event brings it).
+fn logged(
+    a: &mut parla::tui::app::App,
+    seq: u64,
+    room: &str,
+    with: &str,
+    missed: bool,
+    unseen: u64,
+) -> Vec<Job> {
+    use parla::proto::{CallDirection, CallHistoryChange, CallLogEntry};
+    a.on_event(&parla::client::Event::CallHistory {
+        change: CallHistoryChange::Added,
+        entry: Some(CallLogEntry {
+            seq,
+            room_id: room.into(),
+            direction: CallDirection::Incoming,
+            with: vec![with.into()],
+            created_at: at(30),
+            answered_at: None,
+            ended_at: at(30),
+            duration_s: 0,
+            end_reason: if missed {
+                EndReason::Timeout
+            } else {
+                EndReason::Declined
+            },
+            missed,
+            seen: false,
+            forwarded_to: None,
+            transferred_to: None,
+            forwarded_by: None,
+            transferred_by: None,
+        }),
+        room_id: None,
+        missed_unseen: unseen,
+    })
+}
+
 #[test]
 fn a_missed_call_stays_listed_and_counted_until_seen() {
     let mut a = app("en");
     let first = ring(&mut a, "call_2", "carol");
     a.on_key(key(KeyCode::Esc));
     ring_ended(&mut a, first, EndReason::Timeout);
+    logged(&mut a, 1, "call_2", "carol", true, 1);
     let second = ring(&mut a, "call_3", "bob");
     ring_ended(&mut a, second, EndReason::Canceled);
+    logged(&mut a, 2, "call_3", "bob", true, 2);
     // Declined here is not missed.
     let third = ring(&mut a, "call_4", "alice");
     a.on_key(alt('x'));
     ring_ended(&mut a, third, EndReason::Declined);
-    assert_eq!(a.missed().len(), 2);
+    logged(&mut a, 3, "call_4", "alice", false, 2);
+    // A repeat of a record changes nothing.
+    logged(&mut a, 2, "call_3", "bob", true, 2);
+    assert_eq!(a.recent_calls().len(), 3);
     assert_eq!(a.missed_unseen(), 2);
     let screen = text(&mut a, 80, 24);
     assert!(screen.contains("missed calls: 2"), "{screen}");
     assert!(screen.contains("Missed: Bob 09:30"), "{screen}");
-    assert!(screen.contains("Missed: Carol 09:30"), "{screen}");
+    assert!(screen.contains("← Alice 09:30 · declin"), "{screen}");
+    let wide = text(&mut a, 160, 48);
+    assert!(wide.contains("Missed: Carol 09:30"), "{wide}");
+    assert!(wide.contains("← Alice 09:30 · declined"), "{wide}");
     assert!(
         screen.contains("Missed call from Bob"),
         "the toast: {screen}"
     );
     insta::assert_snapshot!("missed_80x24", screen);
     insta::assert_snapshot!("missed_160x48", text(&mut a, 160, 48));
-    // Visiting the Calls pane counts as seeing them; Enter calls back the newest.
+    // Visiting the Calls pane marks them seen on the server; Enter calls back the newest.
     a.on_key(key(KeyCode::Tab));
-    a.on_key(key(KeyCode::Tab));
+    assert_eq!(a.on_key(key(KeyCode::Tab)), vec![Job::MarkCallsSeen]);
     assert_eq!(a.missed_unseen(), 0);
     assert!(!text(&mut a, 80, 24).contains("missed calls:"));
     assert_eq!(
         a.on_key(key(KeyCode::Enter)),
         vec![Job::Dial {
-            users: vec!["bob".into()]
+            users: vec!["alice".into()]
         }]
     );
     a.on_key(key(KeyCode::Down));
     assert_eq!(
         a.on_key(key(KeyCode::Enter)),
         vec![Job::Dial {
-            users: vec!["carol".into()]
+            users: vec!["bob".into()]
         }]
     );
+    // Another missed call while the pane is open is seen at once.
+    assert_eq!(
+        logged(&mut a, 4, "call_5", "dave", true, 1),
+        vec![Job::MarkCallsSeen]
+    );
+}
+
+#[test]
+fn missed_calls_seen_on_another_device_are_seen_here() {
+    let mut b = app("en");
+    logged(&mut b, 1, "call_2", "carol", true, 1);
+    b.on_event(&parla::client::Event::CallHistory {
+        change: parla::proto::CallHistoryChange::Seen,
+        entry: None,
+        room_id: None,
+        missed_unseen: 0,
+    });
+    assert_eq!(b.missed_unseen(), 0);
+    assert!(b.recent_calls()[0].seen);
 }
 
 #[test]
@@ -986,7 +1051,6 @@ fn a_ringing_call_is_ignored_or_forwarded_to_a_person_picked() {
             to: "alice".into()
         }]
     );
-
 }
 
 #[test]

@@ -345,8 +345,9 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
 
     // Hang up.
     pty.send(b"\x1be");
+    // The call is gone, and the Calls pane lists it among the recent ones.
     pty.wait("the call gone", |s| {
-        s.contains("No calls") && !s.contains("In a call with")
+        s.contains("ended: hung up") && s.contains("→ Echo") && !s.contains("In a call with")
     })
     .await;
 
@@ -388,7 +389,7 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
         .await;
     pty.send(b"\x1be");
     pty.wait("the call with Menu gone", |s| {
-        s.contains("No calls") && !s.contains("In a call with")
+        s.contains("→ Menu") && !s.contains("In a call with")
     })
     .await;
 

@@ -7,6 +7,7 @@ pub mod config;
 mod config_check;
 pub mod ctl;
 pub mod demo;
+mod history;
 mod man;
 pub mod output;
 pub mod run;
@@ -98,6 +99,21 @@ pub enum Command {
     },
     /// List your channels with unread counts
     Channels,
+    /// Your call history, newest first (missed calls marked); or mark them seen, delete
+    Calls {
+        #[command(subcommand)]
+        action: Option<CallsAction>,
+        /// Only missed calls
+        #[arg(long)]
+        missed: bool,
+        /// How many (1-500)
+        #[arg(long, short = 'n', default_value_t = 20,
+              value_parser = clap::value_parser!(u32).range(1..=500))]
+        count: u32,
+        /// Calls older than this entry (its `seq`)
+        #[arg(long, value_name = "SEQ")]
+        before: Option<u64>,
+    },
     /// Create a group channel with a name and its members (you are one)
     Group {
         /// The group's name (send to it as #NAME)
@@ -366,6 +382,19 @@ pub struct CtlArgs {
     pub socket: Option<PathBuf>,
     #[command(subcommand)]
     pub command: CtlCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CallsAction {
+    /// Mark the missed calls seen
+    Seen,
+    /// Delete one call from the history
+    Rm {
+        #[arg(value_name = "ROOM_ID")]
+        room_id: String,
+    },
+    /// Delete the whole call history
+    Clear,
 }
 
 #[derive(Debug, Subcommand)]

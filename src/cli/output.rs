@@ -341,6 +341,34 @@ pub fn event_line(e: &Event, names: &ChannelNames) -> String {
         } => {
             format!("* call {room_id}: signaling from {from_user}")
         }
+        Event::CallHistory {
+            change,
+            entry,
+            room_id,
+            missed_unseen,
+        } => match (change, entry, room_id) {
+            (crate::proto::CallHistoryChange::Added, Some(e), _) => format!(
+                "* call history: {} {} with {}{} ({} missed unseen)",
+                e.room_id,
+                if e.missed {
+                    "missed"
+                } else {
+                    e.end_reason.as_str()
+                },
+                e.with.join(", "),
+                if e.duration_s > 0 {
+                    format!(", {} s", e.duration_s)
+                } else {
+                    String::new()
+                },
+                missed_unseen
+            ),
+            (crate::proto::CallHistoryChange::Deleted, _, Some(room)) => {
+                format!("* call history: {room} deleted")
+            }
+            (crate::proto::CallHistoryChange::Cleared, _, _) => "* call history cleared".into(),
+            _ => format!("* call history: {missed_unseen} missed unseen"),
+        },
         Event::CallOperation {
             room_id,
             operation,

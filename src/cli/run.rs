@@ -50,17 +50,13 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Group { name, members } => create_group(&cli, name, members).await,
-        Command::Channels => {
-            let rest = config::user_rest(&cli).await?;
-            let me = rest.me().await?;
-            let channels = rest.channels().await?;
-            output::show(json, &channels, |channels| {
-                for c in channels {
-                    println!("{}", output::channel_line(c, &me.user_id));
-                }
-            });
-            Ok(())
-        }
+        Command::Channels => channels(&cli).await,
+        Command::Calls {
+            action,
+            missed,
+            count,
+            before,
+        } => super::history::calls(&cli, action.as_ref(), *missed, *count, *before).await,
         Command::Send { target, text } => send(&cli, target, text).await,
         Command::History {
             target,
@@ -194,6 +190,18 @@ fn devices(json: bool) -> Result<(), CliError> {
             };
             let flags: Vec<&str> = input.into_iter().chain(out).collect();
             println!("{:<32} {:<40} {}", d.id, d.name, flags.join(", "));
+        }
+    });
+    Ok(())
+}
+
+async fn channels(cli: &Cli) -> Result<(), CliError> {
+    let rest = config::user_rest(cli).await?;
+    let me = rest.me().await?;
+    let channels = rest.channels().await?;
+    output::show(cli.json, &channels, |channels| {
+        for c in channels {
+            println!("{}", output::channel_line(c, &me.user_id));
         }
     });
     Ok(())

@@ -151,6 +151,16 @@ pub enum Event {
     Resumed {
         replayed: u64,
     },
+    /// The user's call history changed: a call ended (`entry`), one was deleted
+    /// (`room_id`), all were, or the missed ones were marked seen.
+    CallHistory {
+        change: crate::proto::CallHistoryChange,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        entry: Option<crate::proto::CallLogEntry>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room_id: Option<String>,
+        missed_unseen: u64,
+    },
     /// How a call operation (ignore, forward, transfer) goes: started, then finished or
     /// failed with a code.
     CallOperation {

@@ -499,6 +499,48 @@ impl Rest {
             .await
     }
 
+    /// A page of the user's call history, newest first (`before`: the last `seq` of the
+    /// previous page); `missed_only` for missed calls.
+    pub async fn call_history(
+        &self,
+        count: u32,
+        before: Option<u64>,
+        missed_only: bool,
+    ) -> Result<crate::proto::CallHistoryPage, ClientError> {
+        let mut q = vec![("count", count.to_string())];
+        if let Some(b) = before {
+            q.push(("before", b.to_string()));
+        }
+        if missed_only {
+            q.push(("missed", "true".to_owned()));
+        }
+        self.call(Method::GET, "/v1/calls/history", &q, None, AuthKind::Bearer)
+            .await
+    }
+
+    /// Deletes one entry of the call history (`Some(room_id)`), or all of it.
+    pub async fn delete_call_history(&self, room_id: Option<&str>) -> Result<(), ClientError> {
+        match room_id {
+            Some(room) => {
+                let path = format!("/v1/calls/history/{}", encode_segment(room));
+                self.delete(&path, AuthKind::Bearer).await
+            }
+            None => self.delete("/v1/calls/history", AuthKind::Bearer).await,
+        }
+    }
+
+    /// Marks the missed calls seen; returns how many are unseen now (none).
+    pub async fn mark_calls_seen(&self) -> Result<crate::proto::MissedCount, ClientError> {
+        self.call(
+            Method::POST,
+            "/v1/calls/history/seen",
+            &[],
+            None,
+            AuthKind::Bearer,
+        )
+        .await
+    }
+
     pub async fn mark_read(&self, channel_id: &str, seq: u64) -> Result<ReadState, ClientError> {
         let path = format!("/v1/channels/{}/read", encode_segment(channel_id));
         self.call(

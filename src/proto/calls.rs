@@ -217,3 +217,77 @@ pub struct Health {
     pub status: String,
     pub version: String,
 }
+
+/// Which way a call went, for one of its parties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallDirection {
+    Incoming,
+    Outgoing,
+}
+
+/// One call in a user's call history, as it ended for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CallLogEntry {
+    /// Position in the user's history (newer entries have larger ones); the paging cursor.
+    pub seq: u64,
+    pub room_id: String,
+    pub direction: CallDirection,
+    /// The other users of the call (those rung included).
+    pub with: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    /// When the call was first answered (absent when it never was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: DateTime<Utc>,
+    /// From answer to end; 0 when never answered.
+    pub duration_s: u64,
+    pub end_reason: EndReason,
+    /// It rang for this user and they neither answered, declined nor forwarded it.
+    pub missed: bool,
+    /// A missed call the user has marked seen.
+    #[serde(default)]
+    pub seen: bool,
+    /// This user forwarded it (while it rang) to this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_to: Option<String>,
+    /// This user transferred it to this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transferred_to: Option<String>,
+    /// It reached this user forwarded by this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_by: Option<String>,
+    /// It reached this user transferred by this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transferred_by: Option<String>,
+}
+
+/// A page of the call history, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CallHistoryPage {
+    pub entries: Vec<CallLogEntry>,
+    /// Older entries exist: ask again with `before` set to the last entry's `seq`.
+    pub has_more: bool,
+    /// Missed calls not yet marked seen.
+    pub missed_unseen: u64,
+}
+
+/// What changed in a user's call history (`call_history` frames).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallHistoryChange {
+    /// A call ended: `entry` is its record.
+    Added,
+    /// The entry for `room_id` was deleted.
+    Deleted,
+    /// Every entry was deleted.
+    Cleared,
+    /// The missed calls were marked seen.
+    Seen,
+}
+
+/// The missed-call count after marking them seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MissedCount {
+    pub missed_unseen: u64,
+}

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ApiError, Call, Channel, DeclineReason, EndReason, ErrorCode, Message, Presence, ReadState,
-    Signal,
+    ApiError, Call, CallHistoryChange, CallLogEntry, Channel, DeclineReason, EndReason, ErrorCode,
+    Message, Presence, ReadState, Signal,
 };
 
 /// Frames a client sends on `GET /v1/ws`.
@@ -200,6 +200,16 @@ pub enum ServerFrame {
     CallEnded {
         call: Call,
         reason: EndReason,
+    },
+    /// The user's call history changed (on every device of theirs).
+    CallHistory {
+        change: CallHistoryChange,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entry: Option<CallLogEntry>,
+        /// With `deleted`: the entry that went.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room_id: Option<String>,
+        missed_unseen: u64,
     },
     CallSignal {
         room_id: String,

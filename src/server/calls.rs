@@ -42,6 +42,8 @@ pub enum Effect {
     },
     /// The device left its call.
     Free { user: String, device: String },
+    /// The call ended: every party's history records it.
+    Ended { call: Call },
 }
 
 /// How long an ended room is kept so late requests get `invalid_call_status`.
@@ -894,6 +896,7 @@ impl Calls {
                 reason,
             },
         });
+        effects.push(Effect::Ended { call: call.clone() });
         call.clone()
     }
 

@@ -8,6 +8,7 @@ pub mod calls;
 pub mod cors;
 pub mod datadir;
 pub mod error;
+pub mod history;
 pub mod http;
 pub mod hub;
 pub mod limits;
@@ -190,6 +191,8 @@ pub struct AppState {
     pub idle_timeout: Duration,
     /// The one clock of the server.
     pub clock: crate::clock::Clock,
+    /// Where ended calls go to be recorded in the call history ([`history`]).
+    pub call_log: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<crate::proto::Call>>,
 }
 
 impl AppState {
@@ -231,6 +234,11 @@ impl AppState {
                     self.hub.set_device_busy(&user, &device, with);
                 }
                 Effect::Free { user, device } => self.hub.set_device_busy(&user, &device, vec![]),
+                Effect::Ended { call } => {
+                    if let Some(log) = self.call_log.get() {
+                        let _ = log.send(call);
+                    }
+                }
             }
         }
     }
@@ -359,7 +367,11 @@ impl Server {
             data_dir: config.data_dir.clone(),
             idle_timeout: config.idle_timeout,
             clock: config.clock,
+            call_log: std::sync::OnceLock::new(),
         });
+        let _ = state
+            .call_log
+            .set(history::start_writer(Arc::downgrade(&state)));
         let listener =
             TcpListener::bind(config.listen)
                 .await

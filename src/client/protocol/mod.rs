@@ -449,6 +449,17 @@ impl Protocol {
                     .push_back(Output::End(Ended::Fatal(ClientError::Api(e))));
             }
             ServerFrame::Ready { .. } | ServerFrame::Pong { .. } => {}
+            ServerFrame::CallHistory {
+                change,
+                entry,
+                room_id,
+                missed_unseen,
+            } => self.emit(Event::CallHistory {
+                change,
+                entry,
+                room_id,
+                missed_unseen,
+            }),
             ServerFrame::CallIncoming { call } => {
                 let view = call::CallView::incoming(call.clone(), &self.user_id);
                 self.calls.insert(call.room_id.clone(), view.clone());

@@ -5,6 +5,7 @@
 //! layers cannot forget to.
 
 mod commit;
+mod history;
 mod rows;
 mod schema;
 mod sqlite;
@@ -18,7 +19,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use crate::proto::Message;
-use crate::proto::{Channel, Direction, MessagePage, ReadState, User};
+use crate::proto::{CallLogEntry, Channel, Direction, MessagePage, ReadState, User};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -152,6 +153,24 @@ pub trait Store: Send + Sync + 'static {
         search: Option<&str>,
     ) -> StoreResult<MessagePage>;
     fn mark_read(&self, user: &str, channel_id: &str, seq: u64) -> StoreResult<ReadState>;
+
+    /// Records how a call ended for `user` (once per call); returns the stored entry.
+    fn log_call(&self, user: &str, entry: &CallLogEntry) -> StoreResult<CallLogEntry>;
+    /// Up to `count` of `user`'s calls older than `before`, newest first, and whether there
+    /// are more.
+    fn call_history(
+        &self,
+        user: &str,
+        count: u32,
+        before: Option<u64>,
+        missed_only: bool,
+    ) -> StoreResult<(Vec<CallLogEntry>, bool)>;
+    /// Deletes the record of call `room_id`, or all of them; returns how many went.
+    fn delete_call_log(&self, user: &str, room_id: Option<&str>) -> StoreResult<u64>;
+    /// Marks the missed calls seen.
+    fn mark_calls_seen(&self, user: &str) -> StoreResult<()>;
+    /// Missed calls not marked seen.
+    fn missed_unseen(&self, user: &str) -> StoreResult<u64>;
 
     /// Writes a consistent copy of the whole store to `path` while it stays in use.
     fn backup_to(&self, path: &Path) -> StoreResult<()>;

@@ -59,6 +59,19 @@ UPDATE channels SET direct_key = NULL
 WHERE kind = 'direct' AND direct_key IS NOT NULL
   AND (SELECT COUNT(*) FROM participants p WHERE p.channel_id = channels.channel_id) < 2;
 ",
+    // 3: the call history, one record per user and call.
+    r"
+CREATE TABLE call_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL,
+    room_id TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    missed INTEGER NOT NULL,
+    seen INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (user_id, room_id)
+);
+CREATE INDEX call_log_by_user ON call_log(user_id, seq);
+",
 ];
 
 /// The version a database is at.

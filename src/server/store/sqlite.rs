@@ -16,8 +16,8 @@ use super::rows::{
     direct_key, load_channel, millis_to_time, new_id, participants_of, read_seq_of, row_to_message,
     to_i64, to_u64, user_exists, MESSAGE_COLUMNS,
 };
-use super::{schema, Anchor, Done, NewMessage, Store, StoreError, StoreResult, Stored};
-use crate::proto::{Channel, Direction, MessagePage, ReadState, User};
+use super::{history, schema, Anchor, Done, NewMessage, Store, StoreError, StoreResult, Stored};
+use crate::proto::{CallLogEntry, Channel, Direction, MessagePage, ReadState, User};
 
 pub struct SqliteStore {
     shared: Arc<Shared>,
@@ -472,6 +472,32 @@ impl Store for SqliteStore {
                 unread_count: to_u64(unread),
             })
         })
+    }
+
+    fn log_call(&self, user: &str, entry: &CallLogEntry) -> StoreResult<CallLogEntry> {
+        self.with(|c| history::log(c, user, entry))
+    }
+
+    fn call_history(
+        &self,
+        user: &str,
+        count: u32,
+        before: Option<u64>,
+        missed_only: bool,
+    ) -> StoreResult<(Vec<CallLogEntry>, bool)> {
+        self.with(|c| history::page(c, user, count, before, missed_only))
+    }
+
+    fn delete_call_log(&self, user: &str, room_id: Option<&str>) -> StoreResult<u64> {
+        self.with(|c| history::delete(c, user, room_id))
+    }
+
+    fn mark_calls_seen(&self, user: &str) -> StoreResult<()> {
+        self.with(|c| history::mark_seen(c, user))
+    }
+
+    fn missed_unseen(&self, user: &str) -> StoreResult<u64> {
+        self.with(|c| history::missed_unseen(c, user))
     }
 
     fn backup_to(&self, path: &Path) -> StoreResult<()> {

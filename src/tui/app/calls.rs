@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use super::{
-    App, CallRow, HandOver, Job, MissedCall, Modal, Pane, SwitchPurpose, MISSED, QUALITY_HISTORY,
+    App, CallRow, HandOver, Job, Modal, Pane, SwitchPurpose, QUALITY_HISTORY, RECENT_CALLS,
 };
 use crate::client::call::{CallState, CallView};
 use crate::media::stats::CallStats;
@@ -154,12 +154,13 @@ impl App {
             self.current_call = i;
             return Vec::new();
         }
-        match self.missed.get(i - self.calls.len()) {
-            Some(m) => {
-                let users = vec![m.from.clone()];
+        // A call of the history: call them back.
+        match self.recent_calls.get(i - self.calls.len()) {
+            Some(e) if !e.with.is_empty() => {
+                let users = e.with.clone();
                 self.dial(users)
             }
-            None => Vec::new(),
+            _ => Vec::new(),
         }
     }
 
@@ -210,6 +211,54 @@ impl App {
                 out
             }
         }
+    }
+
+    /// The call history changed on the server (a call ended, entries were deleted, the
+    /// missed ones were seen on some device). Seen at once while the Calls pane is open.
+    pub fn on_call_history(
+        &mut self,
+        change: crate::proto::CallHistoryChange,
+        entry: Option<&crate::proto::CallLogEntry>,
+        room_id: Option<&str>,
+        missed_unseen: u64,
+    ) -> Vec<Job> {
+        use crate::proto::CallHistoryChange;
+        match (change, entry, room_id) {
+            (CallHistoryChange::Added, Some(e), _) => {
+                self.recent_calls.retain(|h| h.room_id != e.room_id);
+                let at = self
+                    .recent_calls
+                    .iter()
+                    .position(|h| h.seq < e.seq)
+                    .unwrap_or(self.recent_calls.len());
+                self.recent_calls.insert(at, e.clone());
+                self.recent_calls.truncate(RECENT_CALLS);
+            }
+            (CallHistoryChange::Deleted, _, Some(room)) => {
+                self.recent_calls.retain(|h| h.room_id != room);
+            }
+            (CallHistoryChange::Cleared, _, _) => self.recent_calls.clear(),
+            (CallHistoryChange::Seen, _, _) => {
+                for h in &mut self.recent_calls {
+                    h.seen = true;
+                }
+            }
+            _ => {}
+        }
+        self.missed_unseen = missed_unseen;
+        if self.focus == Pane::Calls && self.missed_unseen > 0 {
+            self.missed_unseen = 0;
+            return vec![Job::MarkCallsSeen];
+        }
+        Vec::new()
+    }
+
+    /// The history as the server had it at start.
+    pub fn on_call_history_page(&mut self, page: crate::proto::CallHistoryPage) {
+        self.dirty = true;
+        self.recent_calls = page.entries;
+        self.recent_calls.truncate(RECENT_CALLS);
+        self.missed_unseen = page.missed_unseen;
     }
 
     pub(super) fn decline_ringing(&mut self, reason: DeclineReason) -> Vec<Job> {
@@ -314,18 +363,6 @@ impl App {
             }
             if matches!(&self.modal, Some(Modal::Dialpad { room_id, .. }) if *room_id == room) {
                 self.modal = None;
-            }
-            if is_missed(view) {
-                self.missed.insert(
-                    0,
-                    MissedCall {
-                        room_id: room.clone(),
-                        from: view.call.caller.clone(),
-                        at: self.now,
-                    },
-                );
-                self.missed.truncate(MISSED);
-                self.missed_unseen += 1;
             }
             self.calls.retain(|c| c.view.call.room_id != room);
             if self.current_call >= self.calls.len() {

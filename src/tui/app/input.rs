@@ -363,7 +363,7 @@ impl App {
                     (i + n - 1) % n
                 };
                 self.focus = PANES[next];
-                self.on_focus();
+                out.extend(self.on_focus());
             }
             Action::Up => self.move_selection(-1),
             Action::Down => self.move_selection(1),
@@ -452,18 +452,21 @@ impl App {
         out
     }
 
-    /// The focus moved to a pane: visiting Calls counts as seeing the missed calls.
-    pub(super) fn on_focus(&mut self) {
-        if self.focus == Pane::Calls {
+    /// The focus moved to a pane: visiting Calls marks the missed calls seen (on the
+    /// server, for every device).
+    pub(super) fn on_focus(&mut self) -> Vec<Job> {
+        if self.focus == Pane::Calls && self.missed_unseen > 0 {
             self.missed_unseen = 0;
+            return vec![Job::MarkCallsSeen];
         }
+        Vec::new()
     }
 
     pub(super) fn list_len(&self, pane: Pane) -> usize {
         match pane {
             Pane::Channels => self.channels.len(),
             Pane::Users => self.visible_users().len(),
-            Pane::Calls => self.calls.len() + self.missed.len(),
+            Pane::Calls => self.calls.len() + self.recent_calls.len(),
             Pane::Chat => 0,
         }
     }
@@ -509,16 +512,16 @@ impl App {
                 };
                 self.focus = pane;
                 self.composing = false;
-                self.on_focus();
+                let mut out = self.on_focus();
                 // Lists draw one item per line inside a border.
                 if pane != Pane::Chat && m.row > rect.y && m.row < rect.bottom().saturating_sub(1) {
                     let index = (m.row - rect.y - 1) as usize;
                     if index < self.list_len(pane) {
                         self.select(pane, index);
-                        return self.open_selected();
+                        out.extend(self.open_selected());
                     }
                 }
-                Vec::new()
+                out
             }
             MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
                 let up = matches!(m.kind, MouseEventKind::ScrollUp);

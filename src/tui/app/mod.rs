@@ -28,7 +28,9 @@ use crate::client::call::CallView;
 use crate::client::session::ConnectionState;
 use crate::client::Event;
 use crate::media::stats::CallStats;
-use crate::proto::{Channel, ChannelKind, DeclineReason, Presence, PresenceStatus, UserEntry};
+use crate::proto::{
+    CallLogEntry, Channel, ChannelKind, DeclineReason, Presence, PresenceStatus, UserEntry,
+};
 
 /// How many MOS samples the call bar's sparkline keeps.
 const QUALITY_HISTORY: usize = 60;
@@ -37,7 +39,8 @@ const TOAST_TICKS: u32 = 16;
 /// How many sent messages the composer's history keeps.
 const HISTORY: usize = 200;
 /// How many missed calls the Calls pane keeps.
-const MISSED: usize = 20;
+/// Recent calls kept for the Calls pane.
+const RECENT_CALLS: usize = 50;
 /// How many notices the notices window keeps.
 const NOTICES: usize = 100;
 
@@ -107,6 +110,8 @@ pub enum Job {
         room_id: String,
         on: bool,
     },
+    /// Mark the missed calls seen on the server.
+    MarkCallsSeen,
     Mute {
         room_id: String,
         on: bool,
@@ -201,15 +206,6 @@ pub enum SwitchPurpose {
 pub enum HandOver {
     Forward,
     Transfer,
-}
-
-/// A call that rang here and was not answered (it rang out, or the caller gave up).
-#[derive(Debug, Clone, PartialEq)]
-pub struct MissedCall {
-    pub room_id: String,
-    /// Who called.
-    pub from: String,
-    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -318,12 +314,13 @@ pub struct App {
     killed: String,
     /// The composer is in its normal mode (vim keymap).
     composer_normal: bool,
-    missed: Vec<MissedCall>,
+    /// The call history from the server, newest first (at most [`RECENT_CALLS`]).
+    recent_calls: Vec<CallLogEntry>,
     /// Newest first.
     notices: VecDeque<Notice>,
     notices_unseen: usize,
     /// Missed calls not seen yet (the Calls pane not visited since).
-    missed_unseen: usize,
+    missed_unseen: u64,
     current: Option<String>,
     focus: Pane,
     composing: bool,
@@ -373,7 +370,7 @@ impl App {
             history_at: None,
             killed: String::new(),
             composer_normal: false,
-            missed: Vec::new(),
+            recent_calls: Vec::new(),
             notices: VecDeque::new(),
             notices_unseen: 0,
             missed_unseen: 0,
@@ -491,12 +488,13 @@ impl App {
     }
 
     /// Calls that rang here unanswered, newest first.
-    pub fn missed(&self) -> &[MissedCall] {
-        &self.missed
+    /// Recent calls (the server's history), newest first.
+    pub fn recent_calls(&self) -> &[CallLogEntry] {
+        &self.recent_calls
     }
 
     /// Missed calls not seen yet: shown on the status line until the Calls pane is visited.
-    pub fn missed_unseen(&self) -> usize {
+    pub fn missed_unseen(&self) -> u64 {
         self.missed_unseen
     }
 
@@ -785,6 +783,17 @@ impl App {
                     }),
                 }
             }
+            Event::CallHistory {
+                change,
+                entry,
+                room_id,
+                missed_unseen,
+            } => out.extend(self.on_call_history(
+                *change,
+                entry.as_ref(),
+                room_id.as_deref(),
+                *missed_unseen,
+            )),
             Event::CallIncoming { call } => {
                 let who = self.display_name(&call.caller);
                 self.modal = Some(Modal::Incoming {

@@ -73,6 +73,8 @@ pub enum News {
     },
     /// A search could not be made.
     SearchFailed { code: String, detail: String },
+    /// The call history at start (and after each reconnection).
+    RecentCalls(crate::proto::CallHistoryPage),
     /// The sound card cannot be used: the error's code and message.
     AudioNotice { code: String, message: String },
 }
@@ -426,6 +428,13 @@ impl Runtime {
             let me = rest.me().await?;
             let channels = rest.channels().await?;
             let users = rest.users(false).await?;
+            // (Without the history the rest still works: it is only missing from the pane.)
+            match rest.call_history(50, None, false).await {
+                Ok(page) => {
+                    let _ = news.send(News::RecentCalls(page));
+                }
+                Err(e) => tracing::warn!(error = %e, "no call history"),
+            }
             let _ = news.send(News::Loaded {
                 me: me.user_id,
                 channels,
@@ -450,6 +459,10 @@ impl Runtime {
                 messages,
                 complete,
             } => self.app.on_history(&channel_id, messages, complete),
+            News::RecentCalls(page) => {
+                self.app.on_call_history_page(page);
+                Vec::new()
+            }
             News::HistoryFailed {
                 channel_id,
                 code,
@@ -604,6 +617,13 @@ impl Runtime {
                     }
                     let call = client.answer(&room_id).await?;
                     Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
+                });
+            }
+            Job::MarkCallsSeen => {
+                let rest = self.rest.clone();
+                self.spawn_request("history", async move {
+                    rest.mark_calls_seen().await?;
+                    Ok(())
                 });
             }
             Job::Ignore { room_id } => {

@@ -10,7 +10,8 @@ use unicode_width::UnicodeWidthStr;
 
 use super::{key_hints, list_pane, truncate};
 use crate::client::call::CallState;
-use crate::tui::app::{reason_key, App, CallRow, MissedCall, Pane};
+use crate::proto::{CallDirection, CallLogEntry};
+use crate::tui::app::{reason_key, App, CallRow, Pane};
 use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
 
@@ -60,16 +61,46 @@ fn state_with(app: &App, c: &CallRow, who: &str) -> String {
     }
 }
 
-/// A row of the Calls pane: a call in progress, or a missed one.
+/// A row of the Calls pane: a call in progress, or a recent one.
 enum CallsRow<'a> {
     Call(usize, &'a CallRow),
-    Missed(&'a MissedCall),
+    Recent(&'a CallLogEntry),
+}
+
+/// A recent call: missed ones as such; others with their direction, how long they lasted
+/// or how they ended.
+fn recent_text(app: &App, e: &CallLogEntry) -> String {
+    let s = app.strings();
+    let who: Vec<String> = e.with.iter().map(|u| app.display_name(u)).collect();
+    let who = who.join(", ");
+    let time = e
+        .created_at
+        .with_timezone(&Local)
+        .format("%H:%M")
+        .to_string();
+    if e.missed {
+        return s.fmt("call.missed", &[("who", &who), ("time", &time)]);
+    }
+    let arrow = match e.direction {
+        CallDirection::Incoming => "←",
+        CallDirection::Outgoing => "→",
+    };
+    let how = if let Some(to) = &e.forwarded_to {
+        s.fmt("call.forwarded_to", &[("who", &app.display_name(to))])
+    } else if let Some(to) = &e.transferred_to {
+        s.fmt("call.transferred_to", &[("who", &app.display_name(to))])
+    } else if e.duration_s > 0 {
+        format!("{}:{:02}", e.duration_s / 60, e.duration_s % 60)
+    } else {
+        s.get(&reason_key(e.end_reason)).to_owned()
+    };
+    format!("{arrow} {who} {time} · {how}")
 }
 
 pub(super) fn calls(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let inner_w = area.width.saturating_sub(2) as usize;
     let title = app.strings().get("pane.calls").to_owned();
-    if app.calls().is_empty() && app.missed().is_empty() {
+    if app.calls().is_empty() && app.recent_calls().is_empty() {
         let none = [app.strings().get("call.none").to_owned()];
         let line = |t: &String| Line::styled(t.clone(), theme.style("border"));
         list_pane(frame, app, theme, area, Pane::Calls, title, &none, line);
@@ -87,13 +118,16 @@ pub(super) fn calls(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             let text = format!("{marker}{}{timer}", call_state_fit(app, c, room));
             Line::styled(truncate(&text, inner_w), theme.style("call"))
         }
-        CallsRow::Missed(m) => {
-            let time = m.at.with_timezone(&Local).format("%H:%M").to_string();
-            let text = app.strings().fmt(
-                "call.missed",
-                &[("who", &app.display_name(&m.from)), ("time", &time)],
-            );
-            Line::styled(truncate(&format!(" {text}"), inner_w), theme.style("error"))
+        CallsRow::Recent(e) => {
+            let style = if e.missed && !e.seen {
+                theme.style("error")
+            } else {
+                theme.style("border")
+            };
+            Line::styled(
+                truncate(&format!(" {}", recent_text(app, e)), inner_w),
+                style,
+            )
         }
     };
     let rows: Vec<CallsRow> = app
@@ -101,7 +135,7 @@ pub(super) fn calls(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .iter()
         .enumerate()
         .map(|(i, c)| CallsRow::Call(i, c))
-        .chain(app.missed().iter().map(CallsRow::Missed))
+        .chain(app.recent_calls().iter().map(CallsRow::Recent))
         .collect();
     list_pane(frame, app, theme, area, Pane::Calls, title, &rows, line);
 }
