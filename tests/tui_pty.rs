@@ -426,6 +426,76 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
     menu_bot.stop();
 }
 
+/// Two calls as on a desk phone, typed by a person: calling a second bot holds the first
+/// call, `alt-s` switches between them, hanging up one leaves the other held until it is
+/// resumed, and both end up among the recent calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_holds_one_call_takes_another_and_switches() {
+    let t = TestServer::start().await;
+    demo::seed(&t.server).await.unwrap();
+    let echo_bot = demo::spawn_echo_bot(&t.server, "127.0.0.1:0").unwrap();
+    let menu_bot = demo::spawn_ivr_bot(&t.server, "127.0.0.1:0").unwrap();
+    let token = demo_token(&t).await;
+    let (mut pty, _home, _runtime) = launch(&t, &token, false);
+    pty.wait("\"Connected\" in the status line", |s| {
+        status_line(s).starts_with("Connected")
+    })
+    .await;
+    pty.wait_text("Echo (answers calls").await;
+
+    // Channels -> People; call Echo.
+    pty.send(b"\t");
+    pty.send(b"/");
+    pty.send(b"echo");
+    pty.send(b"\r");
+    pty.send(b"c");
+    pty.wait("the call with Echo", |s| {
+        s.lines()
+            .any(|l| l.contains("In a call with Echo") && l.contains("00:0"))
+    })
+    .await;
+
+    // Call Menu too: Echo's call goes on hold first.
+    pty.send(b"/");
+    pty.send(b"menu");
+    pty.send(b"\r");
+    pty.send(b"c");
+    pty.wait("Menu live, Echo held", |s| {
+        s.contains("In a call with Menu") && s.contains("on hold") && s.contains("2/2")
+    })
+    .await;
+
+    // Switch: back to Echo, Menu held.
+    pty.send(b"\x1bs");
+    pty.wait("Echo live again", |s| {
+        s.contains("In a call with Echo") && s.contains("on hold")
+    })
+    .await;
+
+    // Hang up Echo: Menu stays, held, until resumed.
+    pty.send(b"\x1be");
+    pty.wait("Echo gone, Menu held", |s| {
+        s.contains("→ Echo") && s.contains("on hold") && !s.contains("In a call with Echo")
+    })
+    .await;
+    pty.send(b"\x1bh");
+    pty.wait("Menu resumed", |s| {
+        s.contains("In a call with Menu") && !s.contains("on hold")
+    })
+    .await;
+    pty.send(b"\x1be");
+    pty.wait("both among the recent calls", |s| {
+        s.contains("→ Menu") && s.contains("→ Echo") && !s.contains("In a call with")
+    })
+    .await;
+
+    pty.send(b"\x03");
+    let status = pty.wait_exit(Duration::from_secs(10)).await;
+    assert!(status.success(), "parla exited with {status:?}");
+    echo_bot.stop();
+    menu_bot.stop();
+}
+
 /// When the interface cannot go on after taking over the terminal (here: its recording
 /// cannot be written), it gives the terminal back before reporting the error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
