@@ -190,15 +190,16 @@ async fn a_script_drives_the_interface_over_the_control_socket() {
     chat.stop();
 }
 
-/// Quitting the interface in the middle of a call hangs it up first: the other side sees
-/// `hang_up` at once, not the server's `connection_lost` a grace period later.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn quitting_in_a_call_hangs_it_up() {
-    use common::party::{connected, Party};
-    use parla::client::call::CallState;
-    use parla::client::Event;
-    let t = TestServer::start().await;
-    t.users(&["carol", "bob"]).await;
+/// Carol's interface, headless with null audio, running `script` and serving its control
+/// socket; returns the directory it lives in, the socket and the running interface.
+async fn carol_interface(
+    t: &TestServer,
+    script: &str,
+) -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    tokio::task::JoinHandle<Result<(), String>>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("run").join("ctl.sock");
     let settings = parla::settings::Overrides {
@@ -210,19 +211,33 @@ async fn quitting_in_a_call_hangs_it_up() {
     look.audio.backend = "null".into();
     let config = ClientConfig::new(t.url(), admin_tokens(&t.url(), "carol"));
     let (client, events) = Client::start(config).unwrap();
-    let mut rt = parla::tui::run::Runtime::new(look, client.clone(), events, "127.0.0.1:0");
+    let mut rt = parla::tui::run::Runtime::new(look, client, events, "127.0.0.1:0");
     rt.serve_ctl(socket.clone()).await;
-    let script = parla::tui::script::parse(
-        // A moment in the call before quitting: the side that sends DTLS's last flight is
-        // connected a little before the other.
-        "expect-timeout 60000\nexpect Connected\nexpect In a call with\nwait 500\nquit\n",
-    )
-    .unwrap();
+    let script = parla::tui::script::parse(script).unwrap();
     let ui = tokio::spawn(async move {
         parla::tui::run::headless(&mut rt, script, 100, 30, None)
             .await
             .map_err(|e| e.to_string())
     });
+    (dir, socket, ui)
+}
+
+/// Quitting the interface in the middle of a call hangs it up first: the other side sees
+/// `hang_up` at once, not the server's `connection_lost` a grace period later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_in_a_call_hangs_it_up() {
+    use common::party::{connected, Party};
+    use parla::client::call::CallState;
+    use parla::client::Event;
+    let t = TestServer::start().await;
+    t.users(&["carol", "bob"]).await;
+    let (_dir, socket, ui) = carol_interface(
+        &t,
+        // A moment in the call before quitting: the side that sends DTLS's last flight is
+        // connected a little before the other.
+        "expect-timeout 60000\nexpect Connected\nexpect In a call with\nwait 500\nquit\n",
+    )
+    .await;
     let (bob, mut b) = t.client("bob").await;
     wait_status(&socket, "signed in", |s| s["user"] == "carol").await;
     ctl::request(
@@ -268,28 +283,11 @@ async fn a_second_call_holds_the_first_and_resuming_switches_back() {
     use parla::client::Event;
     let t = TestServer::start().await;
     t.users(&["carol", "bob", "dave", "erin"]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let socket = dir.path().join("run").join("ctl.sock");
-    let settings = parla::settings::Overrides {
-        config: Some(dir.path().join("none.toml")),
-        ..Default::default()
-    };
-    let file = parla::settings::ConfigFile::default();
-    let mut look = parla::tui::run::Look::from_config(&settings, &file);
-    look.audio.backend = "null".into();
-    let config = ClientConfig::new(t.url(), admin_tokens(&t.url(), "carol"));
-    let (client, events) = Client::start(config).unwrap();
-    let mut rt = parla::tui::run::Runtime::new(look, client.clone(), events, "127.0.0.1:0");
-    rt.serve_ctl(socket.clone()).await;
-    let script = parla::tui::script::parse(
+    let (_dir, socket, ui) = carol_interface(
+        &t,
         "expect-timeout 90000\nexpect Connected\nexpect 2/2\nexpect ended: transferred\nwait 300\nquit\n",
     )
-    .unwrap();
-    let ui = tokio::spawn(async move {
-        parla::tui::run::headless(&mut rt, script, 100, 30, None)
-            .await
-            .map_err(|e| e.to_string())
-    });
+    .await;
     let answer = |name: &'static str, c: Client, mut ev: Events| async move {
         let Event::CallIncoming { call } = ev
             .wait_for("ring", |e| matches!(e, Event::CallIncoming { .. }))

@@ -140,6 +140,23 @@ impl Pty {
         }
     }
 
+    /// In People (focused): filter for `who` and call them, as a person types it.
+    fn call_from_people(&mut self, who: &str) {
+        self.send(b"/");
+        self.send(who.as_bytes());
+        self.send(b"\r");
+        self.send(b"c");
+    }
+
+    /// Waits for the call bar to show a call with `who` connected (its timer running).
+    async fn wait_in_call(&self, who: &str) {
+        let bar = format!("In a call with {who}");
+        self.wait(&format!("the call with {who}"), |s| {
+            s.lines().any(|l| l.contains(&bar) && l.contains("00:0"))
+        })
+        .await;
+    }
+
     async fn wait_text(&self, text: &str) -> String {
         self.wait(&format!("{text:?}"), |s| s.contains(text)).await
     }
@@ -317,15 +334,8 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
     // Back to People (Chat -> Channels -> People), find echo and call.
     pty.send(b"\t");
     pty.send(b"\t");
-    pty.send(b"/");
-    pty.send(b"echo");
-    pty.send(b"\r");
-    pty.send(b"c");
-    pty.wait("the call connected, with its timer", |s| {
-        s.lines()
-            .any(|l| l.contains("In a call with Echo") && l.contains("00:0"))
-    })
-    .await;
+    pty.call_from_people("echo");
+    pty.wait_in_call("Echo").await;
 
     // The dialpad sends DTMF.
     pty.send(b"\x1bd");
@@ -353,15 +363,8 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
 
     // The dialpad's digits really go out: Menu reads back what it receives, and what
     // comes back is in the call's status on the control socket.
-    pty.send(b"/");
-    pty.send(b"menu");
-    pty.send(b"\r");
-    pty.send(b"c");
-    pty.wait("the call with Menu", |s| {
-        s.lines()
-            .any(|l| l.contains("In a call with Menu") && l.contains("00:0"))
-    })
-    .await;
+    pty.call_from_people("menu");
+    pty.wait_in_call("Menu").await;
     pty.send(b"\x1bd");
     pty.send(b"47");
     pty.wait_text("Sent: 47").await;
@@ -445,21 +448,11 @@ async fn a_person_holds_one_call_takes_another_and_switches() {
 
     // Channels -> People; call Echo.
     pty.send(b"\t");
-    pty.send(b"/");
-    pty.send(b"echo");
-    pty.send(b"\r");
-    pty.send(b"c");
-    pty.wait("the call with Echo", |s| {
-        s.lines()
-            .any(|l| l.contains("In a call with Echo") && l.contains("00:0"))
-    })
-    .await;
+    pty.call_from_people("echo");
+    pty.wait_in_call("Echo").await;
 
     // Call Menu too: Echo's call goes on hold first.
-    pty.send(b"/");
-    pty.send(b"menu");
-    pty.send(b"\r");
-    pty.send(b"c");
+    pty.call_from_people("menu");
     pty.wait("Menu live, Echo held", |s| {
         s.contains("In a call with Menu") && s.contains("on hold") && s.contains("2/2")
     })

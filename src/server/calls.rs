@@ -579,6 +579,20 @@ impl Calls {
         room.ring_deadline = deadline;
     }
 
+    /// Checks that `user` may hand call `room_id` to `to` (the call is theirs and live,
+    /// `to` can be rung); returns when `to`'s ring times out.
+    fn may_ring(
+        &mut self,
+        user: &str,
+        room_id: &str,
+        to: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, ApiError> {
+        self.room_mut(room_id, user)?;
+        self.check_destination(user, room_id, to)?;
+        Ok(self.ring_deadline(now))
+    }
+
     fn ring_deadline(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         now + chrono::Duration::from_std(self.ring_timeout)
             .unwrap_or_else(|_| chrono::Duration::seconds(RING_TIMEOUT_S.cast_signed()))
@@ -593,9 +607,7 @@ impl Calls {
         to: &str,
         now: DateTime<Utc>,
     ) -> Result<(Call, Vec<Effect>), ApiError> {
-        self.room_mut(room_id, user)?;
-        self.check_destination(user, room_id, to)?;
-        let deadline = self.ring_deadline(now);
+        let deadline = self.may_ring(user, room_id, to, now)?;
         let room = self.room_mut(room_id, user)?;
         let p = Self::ringing_mut(
             &mut room.call,
@@ -635,9 +647,7 @@ impl Calls {
         to: &str,
         now: DateTime<Utc>,
     ) -> Result<(Call, Vec<Effect>), ApiError> {
-        self.room_mut(room_id, user)?;
-        self.check_destination(user, room_id, to)?;
-        let deadline = self.ring_deadline(now);
+        let deadline = self.may_ring(user, room_id, to, now)?;
         let room = self.room_mut(room_id, user)?;
         let others = room
             .call

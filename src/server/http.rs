@@ -665,6 +665,18 @@ struct MessagesQuery {
     search: Option<String>,
 }
 
+/// A page size asked for (the default when none): 1 to [`MAX_PAGE`].
+fn page_count(count: Option<u32>) -> ApiResult<u32> {
+    let count = count.unwrap_or(DEFAULT_PAGE);
+    if count == 0 || count > MAX_PAGE {
+        return Err(bad(
+            ErrorCode::ValidationError,
+            format!("count must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    Ok(count)
+}
+
 /// The longest `search` the messages route takes, in characters.
 const MAX_SEARCH: usize = 200;
 
@@ -679,13 +691,7 @@ async fn list_messages(
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<MessagePage>> {
     let q: MessagesQuery = parse_query(query)?;
-    let count = q.count.unwrap_or(DEFAULT_PAGE);
-    if count == 0 || count > MAX_PAGE {
-        return Err(bad(
-            ErrorCode::ValidationError,
-            format!("count must be between 1 and {MAX_PAGE}"),
-        ));
-    }
+    let count = page_count(q.count)?;
     if let Some(search) = &q.search {
         let n = search.chars().count();
         if n == 0 || n > MAX_SEARCH {
@@ -775,13 +781,7 @@ async fn call_history(
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<CallHistoryPage>> {
     let q: CallHistoryQuery = parse_query(query)?;
-    let count = q.count.unwrap_or(DEFAULT_PAGE);
-    if count == 0 || count > MAX_PAGE {
-        return Err(bad(
-            ErrorCode::ValidationError,
-            format!("count must be between 1 and {MAX_PAGE}"),
-        ));
-    }
+    let count = page_count(q.count)?;
     if q.before.is_some_and(|b| i64::try_from(b).is_err()) {
         return Err(bad(
             ErrorCode::ValidationError,
