@@ -219,6 +219,25 @@ fn missed_calls_seen_on_another_device_are_seen_here() {
     });
     assert_eq!(b.missed_unseen(), 0);
     assert!(b.recent_calls()[0].seen);
+    // `d` on it in the Calls pane deletes it from the history; the server's event takes it
+    // off the list.
+    b.on_key(key(KeyCode::Tab));
+    b.on_key(key(KeyCode::Tab));
+    assert_eq!(b.focus(), Pane::Calls);
+    assert_eq!(
+        b.on_key(key(KeyCode::Char('d'))),
+        vec![Job::DeleteCallLog {
+            room_id: "call_2".into()
+        }]
+    );
+    b.on_event(&parla::client::Event::CallHistory {
+        change: parla::proto::CallHistoryChange::Deleted,
+        entry: None,
+        room_id: Some("call_2".into()),
+        missed_unseen: 0,
+    });
+    assert!(b.recent_calls().is_empty());
+    assert!(text(&mut b, 80, 24).contains("No calls"));
 }
 
 #[test]

@@ -64,6 +64,7 @@ pub enum Action {
     Ignore,
     Forward,
     Transfer,
+    DeleteEntry,
 }
 
 /// Where a binding applies.
@@ -153,6 +154,7 @@ named!(Action {
     Ignore = "ignore",
     Forward = "forward",
     Transfer = "transfer",
+    DeleteEntry = "delete_entry",
 });
 
 named!(Mode {

@@ -253,6 +253,24 @@ impl App {
         Vec::new()
     }
 
+    /// `d` on a recent call in the Calls pane: it goes from the history (on the server; the
+    /// `call_history` event that follows takes it off the list).
+    pub(super) fn delete_selected_call(&mut self) -> Vec<Job> {
+        if self.focus != Pane::Calls {
+            return Vec::new();
+        }
+        let i = self.selection(Pane::Calls);
+        match i
+            .checked_sub(self.calls.len())
+            .and_then(|j| self.recent_calls.get(j))
+        {
+            Some(e) => vec![Job::DeleteCallLog {
+                room_id: e.room_id.clone(),
+            }],
+            None => Vec::new(),
+        }
+    }
+
     /// The history as the server had it at start.
     pub fn on_call_history_page(&mut self, page: crate::proto::CallHistoryPage) {
         self.dirty = true;

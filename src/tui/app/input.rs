@@ -411,6 +411,7 @@ impl App {
             Action::Dial => out.extend(self.dial_selected()),
             Action::Answer => out.extend(self.answer(None)),
             Action::Ignore => out.extend(self.ignore_ringing()),
+            Action::DeleteEntry => out.extend(self.delete_selected_call()),
             Action::Forward => self.pick_hand_over(super::HandOver::Forward),
             Action::Transfer => self.pick_hand_over(super::HandOver::Transfer),
             Action::Decline => out.extend(self.decline_ringing(DeclineReason::None)),

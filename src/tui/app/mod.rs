@@ -113,6 +113,10 @@ pub enum Job {
     },
     /// Mark the missed calls seen on the server.
     MarkCallsSeen,
+    /// Delete a call from the server's call history.
+    DeleteCallLog {
+        room_id: String,
+    },
     Mute {
         room_id: String,
         on: bool,

@@ -619,6 +619,13 @@ impl Runtime {
                     Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
                 });
             }
+            Job::DeleteCallLog { room_id } => {
+                let rest = self.rest.clone();
+                self.spawn_request("history", async move {
+                    rest.delete_call_history(Some(&room_id)).await?;
+                    Ok(())
+                });
+            }
             Job::MarkCallsSeen => {
                 let rest = self.rest.clone();
                 self.spawn_request("history", async move {
