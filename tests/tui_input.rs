@@ -1051,6 +1051,7 @@ fn a_ringing_call_is_ignored_or_forwarded_to_a_person_picked() {
     ));
     let screen = text(&mut a, 80, 24);
     assert!(screen.contains("Forward Carol's call to"), "{screen}");
+    insta::assert_snapshot!("forward_picker_160x48", text(&mut a, 160, 48));
     let Some(Modal::Switcher { purpose, .. }) = a.modal().cloned() else {
         unreachable!()
     };
@@ -1082,6 +1083,7 @@ fn a_call_is_transferred_to_a_person_picked_after_holding_it() {
         screen.contains("Transfer the call with Echo to"),
         "{screen}"
     );
+    insta::assert_snapshot!("transfer_picker_80x24", screen);
     type_text(&mut a, "dave");
     assert_eq!(
         a.on_key(key(KeyCode::Enter)),
