@@ -7,8 +7,31 @@ mod common;
 use common::party::{connected, Party};
 use common::*;
 use parla::client::call::CallState;
-use parla::client::{CallOperation, Event, OperationStage};
+use parla::client::{CallOperation, Client, Event, OperationStage};
 use parla::proto::{EndReason, ErrorCode, ParticipantState};
+
+/// Alice, Bob and Carol connected; Alice calls Bob (Bob's devices ring) and her side of
+/// the call runs, sending 440 Hz.
+#[allow(clippy::type_complexity)]
+async fn alice_calls_bob() -> (
+    TestServer,
+    Client,
+    Party,
+    Client,
+    Events,
+    Client,
+    Events,
+    String,
+) {
+    let t = TestServer::start().await;
+    t.users(&["alice", "bob", "carol"]).await;
+    let (alice, a) = t.client("alice").await;
+    let (bob, b) = t.client("bob").await;
+    let (carol, c) = t.client("carol").await;
+    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
+    let pa = Party::start("alice", alice.clone(), a, &room, 440.0, false);
+    (t, alice, pa, bob, b, carol, c, room)
+}
 
 /// The direct channel of alice and bob (opened by bob).
 async fn alice_and_bob_channel(t: &TestServer) -> String {
@@ -104,13 +127,7 @@ async fn ignoring_stops_the_ring_here_and_the_caller_is_not_told() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forwarded_call_rings_the_destination_and_connects_the_caller_with_them() {
-    let t = TestServer::start().await;
-    t.users(&["alice", "bob", "carol"]).await;
-    let (alice, a) = t.client("alice").await;
-    let (bob, mut b) = t.client("bob").await;
-    let (carol, mut c) = t.client("carol").await;
-    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
-    let pa = Party::start("alice", alice.clone(), a, &room, 440.0, false);
+    let (_t, alice, pa, bob, mut b, carol, mut c, room) = alice_calls_bob().await;
     b.wait_for("ring", |e| matches!(e, Event::CallIncoming { .. }))
         .await;
 
@@ -168,13 +185,7 @@ async fn a_forwarded_call_rings_the_destination_and_connects_the_caller_with_the
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_call_transferred_connects_the_remote_party_with_the_destination() {
-    let t = TestServer::start().await;
-    t.users(&["alice", "bob", "carol"]).await;
-    let (alice, a) = t.client("alice").await;
-    let (bob, mut b) = t.client("bob").await;
-    let (carol, mut c) = t.client("carol").await;
-    let room = alice.dial(&["bob".into()]).await.unwrap().room_id;
-    let pa = Party::start("alice", alice.clone(), a, &room, 440.0, false);
+    let (_t, _alice, pa, bob, mut b, carol, mut c, room) = alice_calls_bob().await;
     b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
         .await;
     bob.answer(&room).await.unwrap();
