@@ -6,7 +6,9 @@
 //! estimate, in milliseconds), between `min_ms` and `max_ms`. The buffer never drops a frame
 //! to shorten the delay: [`super::playout`] compresses decoded audio a pitch period at a
 //! time for that. Only a burst far beyond the target (the sender's packets held up for
-//! hundreds of milliseconds) is skipped. Sans-IO: arrival times come in as arguments.
+//! hundreds of milliseconds) is skipped; such a burst before playout starts (the connection's
+//! keys came late) is discarded instead, down to the target, since nothing was playing.
+//! Sans-IO: arrival times come in as arguments.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -117,6 +119,9 @@ pub struct JitterStats {
     pub redundant: u64,
     /// Frames thrown away to skip ahead after a burst left the buffer far over its target.
     pub skipped: u64,
+    /// Frames already stale when playout started or restarted (they came in a burst far
+    /// beyond the target): discarded before anything played, so not a step of the delay.
+    pub discarded: u64,
     pub late: u64,
     pub duplicates: u64,
 }
@@ -332,6 +337,22 @@ impl JitterBuffer {
             if self.depth_ms() + 0.5 < self.target_ms() {
                 return Pop::Wait;
             }
+            // A burst far beyond the target at the start (the connection's keys came late and
+            // what was sent meanwhile arrives at once, or the other side resumes sending that
+            // way): nothing is playing yet, so the stale part is discarded and playout starts
+            // at the target's worth of the newest audio. No step is heard.
+            let keep = super::pcm::whole((self.target_ms() / FRAME_MS).ceil()).max(1);
+            if self.queue.len() > keep + SKIP_BEYOND {
+                while self.queue.len() > keep {
+                    if let Some((k, _)) = self.queue.pop_first() {
+                        self.arrivals.remove(&k);
+                        if self.from_redundancy.remove(&k) {
+                            self.stats.redundant -= 1;
+                        }
+                        self.stats.discarded += 1;
+                    }
+                }
+            }
             let Some((&first, _)) = self.queue.iter().next() else {
                 return Pop::Wait;
             };
@@ -494,6 +515,47 @@ mod tests {
         assert_eq!(jb.stats.expanded, u64::from(MAX_EXPAND) + 1);
         assert_eq!(jb.stats.concealed, 1);
         assert_eq!(jb.stats.recovered, 1);
+    }
+
+    #[test]
+    fn a_burst_before_playout_starts_is_discarded_not_skipped() {
+        // The keys came a second late: fifty packets sent meanwhile arrive at once.
+        let t0 = Instant::now();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        for n in 0..50u16 {
+            jb.push(n, u32::from(n) * 960, pkt(n as u8), t0);
+        }
+        let keep = super::super::pcm::whole((jb.target_ms() / FRAME_MS).ceil());
+        assert!(keep < 5, "{}", jb.target_ms());
+        // Playout starts at the newest target's worth; the rest was stale before it was due.
+        let first = 50 - keep;
+        assert_eq!(jb.pop(), Pop::Packet(pkt(first as u8)));
+        assert_eq!(jb.stats.discarded, first as u64);
+        assert_eq!(jb.stats.skipped, 0, "nothing played, so nothing skipped");
+        assert_eq!(jb.stats.played, 1);
+        // Once playing, a burst far beyond the target is a step: skipped and counted.
+        for n in 50..70u16 {
+            jb.push(
+                n,
+                u32::from(n) * 960,
+                pkt(n as u8),
+                t0 + Duration::from_millis(20),
+            );
+        }
+        assert!(matches!(jb.pop(), Pop::Packet(_)));
+        assert!(jb.stats.skipped > 0, "{:?}", jb.stats);
+        assert_eq!(jb.stats.discarded, first as u64);
+    }
+
+    #[test]
+    fn a_start_within_reach_of_the_target_keeps_every_frame() {
+        let t0 = Instant::now();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        for n in 0..4u16 {
+            jb.push(n, u32::from(n) * 960, pkt(n as u8), t0);
+        }
+        assert_eq!(jb.pop(), Pop::Packet(pkt(0)));
+        assert_eq!(jb.stats.discarded, 0);
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub struct CallStats {
     pub frames_expanded: u64,
     /// Frames dropped to bring the delay down after a burst far beyond the target.
     pub frames_skipped: u64,
+    /// Frames already stale when playout started (a burst at set-up, when the connection's
+    /// keys came late): discarded before anything played, so not counted against the score.
+    pub frames_discarded: u64,
     /// Playout time added by stretching decoded audio and by concealment while a late
     /// packet was awaited, in milliseconds: the steps by which the delay grew.
     pub playout_stretched_ms: f64,

@@ -407,6 +407,7 @@ impl CallMedia {
             frames_concealed: a.jitter.concealed,
             frames_expanded: a.jitter.expanded,
             frames_skipped: a.jitter.skipped,
+            frames_discarded: a.jitter.discarded,
             playout_stretched_ms: p.stretched_ms + p.underrun_ms,
             playout_compressed_ms: p.compressed_ms + p.skipped_ms,
             playout_concealed_ms: p.concealed_ms,
