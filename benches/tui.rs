@@ -75,6 +75,7 @@ fn big_app(messages: u64, people: u64) -> App {
             ),
             created_at: t0 + chrono::Duration::seconds(seq as i64 * 7),
             client_id: format!("c{seq}"),
+            voicemail_id: None,
         })
         .collect();
     app.on_history("ch_big", history, true);

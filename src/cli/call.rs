@@ -592,13 +592,38 @@ pub async fn call(
     cli: &super::Cli,
     users: &[String],
     dtmf_digits: Option<&str>,
+    voicemail: Option<&std::path::Path>,
     args: &MediaArgs,
 ) -> Result<(), CliError> {
     let mut plan = plan(dtmf_digits, args)?;
+    // The message is recorded before anyone rings: a bad file fails first.
+    let message = match voicemail {
+        Some(_) if users.len() != 1 => {
+            return Err(CliError::usage(
+                "a voice message is left after a call to one person",
+            ))
+        }
+        Some(path) => Some(super::voicemail::record_wav(path)?),
+        None => None,
+    };
     let audio = audio_setup(args, cli.json)?;
     let (client, mut events, user) = start_client(cli).await?;
     plan.user = user;
+    // With a message to leave, a call to someone offline is not left ringing.
+    let offline = match &message {
+        Some(_) => !client
+            .rest()
+            .users(true)
+            .await?
+            .iter()
+            .any(|u| users.contains(&u.user_id)),
+        None => false,
+    };
     let call = client.dial(users).await?;
+    if offline {
+        notice(cli.json, &format!("{} is offline", users.join(", ")));
+        client.hangup(&call.room_id).await?;
+    }
     let summary = drive(
         &client,
         &mut events,
@@ -609,14 +634,23 @@ pub async fn call(
         Ctl::default(),
     )
     .await;
-    client.shutdown().await;
-    let summary = summary?;
+    let summary = match summary {
+        Ok(summary) => summary,
+        Err(e) => {
+            client.shutdown().await;
+            return Err(e);
+        }
+    };
     report(&summary, cli.json);
-    if summary.answered {
-        Ok(())
-    } else {
-        Err(unanswered(&summary))
-    }
+    let outcome = match message {
+        _ if summary.answered => Ok(()),
+        Some(recorded) => {
+            super::voicemail::leave(client.rest(), &summary.room_id, recorded, cli.json).await
+        }
+        None => Err(unanswered(&summary)),
+    };
+    client.shutdown().await;
+    outcome
 }
 
 /// Waits for a call to ring here, answering control requests meanwhile; `None` when

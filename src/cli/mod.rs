@@ -11,6 +11,7 @@ mod history;
 mod man;
 pub mod output;
 pub mod run;
+mod voicemail;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -114,6 +115,11 @@ pub enum Command {
         #[arg(long, value_name = "SEQ")]
         before: Option<u64>,
     },
+    /// Voice messages left for you: list them (the default), play, save, mark heard, delete
+    Voicemail {
+        #[command(subcommand)]
+        action: Option<VoicemailAction>,
+    },
     /// Create a group channel with a name and its members (you are one)
     Group {
         /// The group's name (send to it as #NAME)
@@ -169,6 +175,10 @@ pub enum Command {
         /// DTMF digits to send once connected (0-9 * # A-D; `,` pauses 2 s)
         #[arg(long, value_name = "DIGITS")]
         dtmf: Option<String>,
+        /// When the call is not answered (or the person is offline: then it is not left
+        /// ringing), leave this WAV file as a voice message (up to 120 s)
+        #[arg(long, value_name = "FILE.wav")]
+        voicemail: Option<PathBuf>,
         #[command(flatten)]
         media: MediaArgs,
     },
@@ -261,6 +271,10 @@ pub struct ServeArgs {
     /// Seconds before token expiry at which sessions are warned
     #[arg(long, default_value_t = 60, value_name = "S")]
     pub token_warning: u64,
+    /// Megabytes of voice messages kept per user
+    #[arg(long, default_value_t = 16, value_name = "MB",
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub voicemail_quota: u64,
     /// STUN server URL handed to clients for calls (repeatable)
     #[arg(long, value_name = "URL")]
     pub stun: Vec<String>,
@@ -395,6 +409,40 @@ pub enum CallsAction {
     },
     /// Delete the whole call history
     Clear,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VoicemailAction {
+    /// List the voice messages, newest first, with the unheard count
+    List,
+    /// Play one on the sound card, then mark it heard
+    Play {
+        #[arg(value_name = "VOICEMAIL_ID")]
+        id: String,
+        /// Output device (id or part of its name; see `parla devices`)
+        #[arg(long, value_name = "DEVICE")]
+        output: Option<String>,
+        /// Leave it marked unheard
+        #[arg(long)]
+        keep_unheard: bool,
+    },
+    /// Save one to a file: `.wav` decodes it, anything else keeps the Ogg Opus file
+    Save {
+        #[arg(value_name = "VOICEMAIL_ID")]
+        id: String,
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Mark one heard
+    Heard {
+        #[arg(value_name = "VOICEMAIL_ID")]
+        id: String,
+    },
+    /// Delete one
+    Rm {
+        #[arg(value_name = "VOICEMAIL_ID")]
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -48,14 +48,14 @@ impl CliError {
 pub fn exit_for_code(code: ErrorCode) -> u8 {
     use ErrorCode::{
         ChannelNotExists, MalformedRequest, MessageAnchorError, MessageTooLarge, NotFound,
-        UnknownFrameType, UserAlreadyExists, UserNotFound, ValidationError,
+        UnknownFrameType, UserAlreadyExists, UserNotFound, ValidationError, VoicemailInvalid,
+        VoicemailNotFound, VoicemailTooLong,
     };
     match code {
         c if c.is_auth() => exit::AUTH,
         UserNotFound | UserAlreadyExists | ChannelNotExists | NotFound | ValidationError
-        | MalformedRequest | UnknownFrameType | MessageAnchorError | MessageTooLarge => {
-            exit::NOT_FOUND
-        }
+        | MalformedRequest | UnknownFrameType | MessageAnchorError | MessageTooLarge
+        | VoicemailNotFound | VoicemailInvalid | VoicemailTooLong => exit::NOT_FOUND,
         _ => exit::FAILURE,
     }
 }
@@ -369,6 +369,25 @@ pub fn event_line(e: &Event, names: &ChannelNames) -> String {
             (crate::proto::CallHistoryChange::Cleared, _, _) => "* call history cleared".into(),
             _ => format!("* call history: {missed_unseen} missed unseen"),
         },
+        Event::Voicemail {
+            voicemail,
+            indicator,
+            ..
+        } => {
+            let waiting = format!(
+                "{} voice message(s), {} unheard",
+                indicator.total_voice, indicator.unheard_voice
+            );
+            match voicemail {
+                Some(v) => format!(
+                    "* voice message from {} ({} s): {} · {waiting}",
+                    v.from,
+                    v.duration_ms.div_ceil(1000),
+                    v.voicemail_id
+                ),
+                None => format!("* voicemail: {waiting}"),
+            }
+        }
         Event::CallOperation {
             room_id,
             operation,
@@ -423,6 +442,7 @@ mod tests {
             text: "hi".into(),
             created_at: Utc::now(),
             client_id: "c1".into(),
+            voicemail_id: None,
         };
         let line = event_line(
             &Event::Message {

@@ -68,9 +68,13 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Read { target, seq } => read(&cli, target, *seq).await,
         Command::Watch => watch(&cli).await,
         Command::Devices => devices(json),
-        Command::Call { users, dtmf, media } => {
-            super::call::call(&cli, users, dtmf.as_deref(), media).await
-        }
+        Command::Voicemail { action } => super::voicemail::run(&cli, action.as_ref()).await,
+        Command::Call {
+            users,
+            dtmf,
+            voicemail,
+            media,
+        } => super::call::call(&cli, users, dtmf.as_deref(), voicemail.as_deref(), media).await,
         Command::Answer { auto, dtmf, media } => {
             super::call::answer(&cli, *auto, dtmf.as_deref(), media).await
         }
@@ -387,6 +391,7 @@ async fn serve(cli: &Cli, args: &super::ServeArgs) -> Result<(), CliError> {
         }
     }
     config.token_warning = Duration::from_secs(args.token_warning);
+    config.voicemail_quota = args.voicemail_quota * 1024 * 1024;
     config.stun_urls.clone_from(&args.stun);
     if let (false, Some(secret)) = (args.turn.is_empty(), &args.turn_secret) {
         config.turn = Some(crate::server::TurnConfig {

@@ -161,6 +161,15 @@ pub enum Event {
         room_id: Option<String>,
         missed_unseen: u64,
     },
+    /// The user's voice messages changed: one was left (`voicemail`), heard or deleted;
+    /// `indicator` counts them now.
+    Voicemail {
+        change: crate::proto::VoicemailChange,
+        voicemail_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        voicemail: Option<crate::proto::Voicemail>,
+        indicator: crate::proto::VoicemailIndicator,
+    },
     /// How a call operation (ignore, forward, transfer) goes: started, then finished or
     /// failed with a code.
     CallOperation {

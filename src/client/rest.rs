@@ -14,6 +14,8 @@ use crate::proto::{
     SendMessage, User, UserEntry,
 };
 
+mod voicemail;
+
 #[derive(Clone)]
 pub struct Rest {
     http: reqwest::Client,

@@ -22,3 +22,4 @@ pub mod sdp;
 pub mod stats;
 pub mod stretch;
 pub mod tones;
+pub mod voicemail;

@@ -60,6 +60,18 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// Something failed on the server.
     InternalServerError,
+    /// No unanswered call of the uploader's, ended in the last minutes, to leave a voice
+    /// message after (or one was left for it already).
+    VoicemailNotAllowed,
+    /// The upload is not a well-formed Ogg Opus file (or is cut short).
+    VoicemailInvalid,
+    /// The voice message is longer than [`super::MAX_VOICEMAIL_S`] or larger than
+    /// [`super::MAX_VOICEMAIL_BYTES`].
+    VoicemailTooLong,
+    /// The recipient's mailbox is full.
+    VoicemailQuotaExceeded,
+    /// No such voice message in the user's mailbox.
+    VoicemailNotFound,
 }
 
 impl ErrorCode {
@@ -91,6 +103,11 @@ impl ErrorCode {
             ErrorCode::ResumeInProgress => "resume_in_progress",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::InternalServerError => "internal_server_error",
+            ErrorCode::VoicemailNotAllowed => "voicemail_not_allowed",
+            ErrorCode::VoicemailInvalid => "voicemail_invalid",
+            ErrorCode::VoicemailTooLong => "voicemail_too_long",
+            ErrorCode::VoicemailQuotaExceeded => "voicemail_quota_exceeded",
+            ErrorCode::VoicemailNotFound => "voicemail_not_found",
         }
     }
 

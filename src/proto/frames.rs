@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     ApiError, Call, CallHistoryChange, CallLogEntry, Channel, DeclineReason, EndReason, ErrorCode,
-    Message, Presence, ReadState, Signal,
+    Message, Presence, ReadState, Signal, Voicemail, VoicemailChange, VoicemailIndicator,
 };
 
 /// Frames a client sends on `GET /v1/ws`.
@@ -210,6 +210,15 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         room_id: Option<String>,
         missed_unseen: u64,
+    },
+    /// The user's voice messages changed (on every device of theirs).
+    Voicemail {
+        change: VoicemailChange,
+        voicemail_id: String,
+        /// With `added`: the message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        voicemail: Option<Voicemail>,
+        indicator: VoicemailIndicator,
     },
     CallSignal {
         room_id: String,

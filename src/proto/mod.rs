@@ -8,12 +8,15 @@
 mod calls;
 mod error;
 mod frames;
+pub mod ogg;
 mod rest;
+mod voicemail;
 
 pub use calls::*;
 pub use error::*;
 pub use frames::*;
 pub use rest::*;
+pub use voicemail::*;
 
 /// Version of the WebSocket frame schema, sent in `ready`.
 pub const PROTOCOL_VERSION: u32 = 1;

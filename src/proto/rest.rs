@@ -202,6 +202,10 @@ pub struct Message {
     pub text: String,
     pub created_at: DateTime<Utc>,
     pub client_id: String,
+    /// A voice message's announcement: the voice message (see `GET /v1/voicemail`); only its
+    /// recipient can play it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voicemail_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]

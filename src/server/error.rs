@@ -24,26 +24,31 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         AuthenticationError, CallNotFound, ChannelNotExists, CurrentUserBusy, InternalServerError,
         InvalidCallStatus, MalformedRequest, MessageAnchorError, MessageNotSaved, MessageTooLarge,
         MethodNotAllowed, NotFound, RateLimited, ResumeInProgress, TooManySubscriptions,
-        UnknownFrameType, UserAlreadyExists, UserNotFound, ValidationError,
+        UnknownFrameType, UserAlreadyExists, UserNotFound, ValidationError, VoicemailInvalid,
+        VoicemailNotAllowed, VoicemailNotFound, VoicemailQuotaExceeded, VoicemailTooLong,
     };
     match code {
         ValidationError | MalformedRequest | UnknownFrameType | MessageAnchorError
-        | TooManySubscriptions => StatusCode::BAD_REQUEST,
+        | TooManySubscriptions | VoicemailInvalid => StatusCode::BAD_REQUEST,
         AuthenticationError
         | ApiKeyInvalid
         | AccessTokenExpired
         | AccessTokenInvalid
         | AccessTokenInvalidSignature
         | AccessTokenInvalidUser => StatusCode::UNAUTHORIZED,
-        UserNotFound | ChannelNotExists | NotFound | CallNotFound => StatusCode::NOT_FOUND,
+        UserNotFound | ChannelNotExists | NotFound | CallNotFound | VoicemailNotFound => {
+            StatusCode::NOT_FOUND
+        }
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         UserAlreadyExists
         | AnotherCallInProgress
         | CurrentUserBusy
         | AllUsersBusy
         | InvalidCallStatus
-        | ResumeInProgress => StatusCode::CONFLICT,
-        MessageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        | ResumeInProgress
+        | VoicemailNotAllowed => StatusCode::CONFLICT,
+        MessageTooLarge | VoicemailTooLong => StatusCode::PAYLOAD_TOO_LARGE,
+        VoicemailQuotaExceeded => StatusCode::INSUFFICIENT_STORAGE,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
         MessageNotSaved | InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -23,12 +23,14 @@ use super::ops::{
 };
 use super::store::Anchor;
 use super::AppState;
+
+mod calls;
+mod voicemail;
 use crate::proto::{
-    ApiError, CallHistoryChange, CallHistoryPage, Channel, ChannelKind, CreateChannel, CreateUser,
-    Credentials, CredentialsRequest, Direction, ErrorCode, Health, IceServer, MarkRead, Message,
-    MessagePage, MissedCount, PresenceStatus, ReadState, SendMessage, ServerFrame, User, UserEntry,
-    DEFAULT_EXPIRES_IN, DEFAULT_PAGE, MAX_EXPIRES_IN, MAX_FRAME_BYTES, MAX_PAGE, MAX_PARTICIPANTS,
-    MIN_EXPIRES_IN,
+    ApiError, Channel, ChannelKind, CreateChannel, CreateUser, Credentials, CredentialsRequest,
+    Direction, ErrorCode, Health, IceServer, MarkRead, Message, MessagePage, PresenceStatus,
+    ReadState, SendMessage, ServerFrame, User, UserEntry, DEFAULT_EXPIRES_IN, DEFAULT_PAGE,
+    MAX_EXPIRES_IN, MAX_FRAME_BYTES, MAX_PAGE, MAX_PARTICIPANTS, MIN_EXPIRES_IN,
 };
 
 /// Parses a JSON body, answering `malformed_request` or `message_too_large` instead of
@@ -108,7 +110,9 @@ impl FromRequestParts<Arc<AppState>> for AuthUser {
         health, openapi_json, admin_create_user, admin_list_users, admin_delete_user,
         admin_credentials, admin_backup, me, list_users, ice_servers, list_channels,
         create_channel, get_channel, remove_channel, list_messages, post_message, post_read,
-        call_history, clear_call_history, delete_call_log, mark_calls_seen
+        calls::call_history, calls::clear_call_history, calls::delete_call_log,
+        calls::mark_calls_seen, voicemail::upload, voicemail::list, voicemail::audio,
+        voicemail::mark_heard, voicemail::remove
     ),
     components(schemas(ApiError, ErrorCode, Direction)),
     modifiers(&SecuritySchemes)
@@ -268,12 +272,27 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/channels/{channel_id}/read", post(post_read))
         .route(
             "/v1/calls/history",
-            get(call_history).delete(clear_call_history),
+            get(calls::call_history).delete(calls::clear_call_history),
         )
-        .route("/v1/calls/history/seen", post(mark_calls_seen))
+        .route("/v1/calls/history/seen", post(calls::mark_calls_seen))
         .route(
             "/v1/calls/history/{room_id}",
-            axum::routing::delete(delete_call_log),
+            axum::routing::delete(calls::delete_call_log),
+        )
+        .route(
+            "/v1/voicemail",
+            get(voicemail::list)
+                .post(voicemail::upload)
+                .layer(DefaultBodyLimit::max(crate::proto::MAX_VOICEMAIL_BYTES)),
+        )
+        .route(
+            "/v1/voicemail/{voicemail_id}",
+            axum::routing::delete(voicemail::remove),
+        )
+        .route("/v1/voicemail/{voicemail_id}/audio", get(voicemail::audio))
+        .route(
+            "/v1/voicemail/{voicemail_id}/heard",
+            post(voicemail::mark_heard),
         )
         .route("/v1/ws", get(super::ws::upgrade))
         .fallback(|| async { bad(ErrorCode::NotFound, "no such route") })
@@ -758,123 +777,4 @@ async fn post_read(
     Ok(Json(
         mark_read(&state, &auth.user_id, &channel_id, req.seq, None).await?,
     ))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct CallHistoryQuery {
-    /// How many entries, 1..=500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    count: Option<u32>,
-    /// Entries older than this `seq` (the last one of the previous page).
-    before: Option<u64>,
-    /// Only missed calls.
-    missed: Option<bool>,
-}
-
-#[utoipa::path(get, path = "/v1/calls/history", security(("bearer" = [])),
-    params(CallHistoryQuery),
-    responses((status = 200, body = CallHistoryPage), (status = 400, body = ApiError)))]
-async fn call_history(
-    auth: AuthUser,
-    State(state): State<Arc<AppState>>,
-    RawQuery(query): RawQuery,
-) -> ApiResult<Json<CallHistoryPage>> {
-    let q: CallHistoryQuery = parse_query(query)?;
-    let count = page_count(q.count)?;
-    if q.before.is_some_and(|b| i64::try_from(b).is_err()) {
-        return Err(bad(
-            ErrorCode::ValidationError,
-            "before is a seq of the history (at most 2^63 - 1)",
-        ));
-    }
-    let (before, missed) = (q.before, q.missed.unwrap_or(false));
-    Ok(Json(
-        state
-            .store(move |s| {
-                let (entries, has_more) = s.call_history(&auth.user_id, count, before, missed)?;
-                Ok(CallHistoryPage {
-                    entries,
-                    has_more,
-                    missed_unseen: s.missed_unseen(&auth.user_id)?,
-                })
-            })
-            .await?,
-    ))
-}
-
-/// Tells the user's devices how their history changed.
-async fn history_changed(
-    state: &AppState,
-    user: String,
-    change: CallHistoryChange,
-    room_id: Option<String>,
-) -> ApiResult<u64> {
-    let who = user.clone();
-    let missed_unseen = state.store(move |s| s.missed_unseen(&who)).await?;
-    state.hub.send_to_users(
-        &[user],
-        &ServerFrame::CallHistory {
-            change,
-            entry: None,
-            room_id,
-            missed_unseen,
-        },
-        None,
-    );
-    Ok(missed_unseen)
-}
-
-#[utoipa::path(delete, path = "/v1/calls/history", security(("bearer" = [])),
-    responses((status = 204, description = "Every entry deleted")))]
-async fn clear_call_history(
-    auth: AuthUser,
-    State(state): State<Arc<AppState>>,
-) -> ApiResult<StatusCode> {
-    let user = auth.user_id.clone();
-    state.store(move |s| s.delete_call_log(&user, None)).await?;
-    history_changed(&state, auth.user_id, CallHistoryChange::Cleared, None).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[utoipa::path(delete, path = "/v1/calls/history/{room_id}", security(("bearer" = [])),
-    params(("room_id" = String, Path)),
-    responses((status = 204, description = "Deleted"),
-              (status = 404, body = ApiError, description = "`call_not_found`: no such entry")))]
-async fn delete_call_log(
-    auth: AuthUser,
-    State(state): State<Arc<AppState>>,
-    Path(room_id): Path<String>,
-) -> ApiResult<StatusCode> {
-    let (user, room) = (auth.user_id.clone(), room_id.clone());
-    let gone = state
-        .store(move |s| s.delete_call_log(&user, Some(&room)))
-        .await?;
-    if gone == 0 {
-        return Err(bad(
-            ErrorCode::CallNotFound,
-            format!("no call `{room_id}` in your history"),
-        ));
-    }
-    history_changed(
-        &state,
-        auth.user_id,
-        CallHistoryChange::Deleted,
-        Some(room_id),
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[utoipa::path(post, path = "/v1/calls/history/seen", security(("bearer" = [])),
-    responses((status = 200, body = MissedCount)))]
-async fn mark_calls_seen(
-    auth: AuthUser,
-    State(state): State<Arc<AppState>>,
-) -> ApiResult<Json<MissedCount>> {
-    let user = auth.user_id.clone();
-    state.store(move |s| s.mark_calls_seen(&user)).await?;
-    let missed_unseen =
-        history_changed(&state, auth.user_id, CallHistoryChange::Seen, None).await?;
-    Ok(Json(MissedCount { missed_unseen }))
 }

@@ -15,6 +15,7 @@ pub mod limits;
 pub mod listen;
 pub mod ops;
 pub mod store;
+pub mod voicemail;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -69,6 +70,8 @@ pub struct ServerConfig {
     /// Where the server reads the time (the system's; tests use one that follows tokio's
     /// paused clock).
     pub clock: crate::clock::Clock,
+    /// Bytes of voice messages kept per user.
+    pub voicemail_quota: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -125,6 +128,7 @@ impl ServerConfig {
             cors_origins: Vec::new(),
             idle_timeout: ws::IDLE_TIMEOUT,
             clock: crate::clock::Clock::system(),
+            voicemail_quota: crate::proto::DEFAULT_VOICEMAIL_QUOTA,
         }
     }
 }
@@ -193,6 +197,8 @@ pub struct AppState {
     pub clock: crate::clock::Clock,
     /// Where ended calls go to be recorded in the call history ([`history`]).
     pub call_log: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<crate::proto::Call>>,
+    /// Where voice messages are kept.
+    pub voicemail: voicemail::Mailbox,
 }
 
 impl AppState {
@@ -368,7 +374,9 @@ impl Server {
             idle_timeout: config.idle_timeout,
             clock: config.clock,
             call_log: std::sync::OnceLock::new(),
+            voicemail: voicemail::Mailbox::new(&config.data_dir, config.voicemail_quota),
         });
+        state.voicemail.sweep(&state.store.voicemail_ids()?);
         let _ = state
             .call_log
             .set(history::start_writer(Arc::downgrade(&state)));

@@ -188,15 +188,26 @@ pub fn submit_message(
         .map_err(|wait| {
             ApiError::rate_limited(wait, "too many messages; send this one again later")
         })?;
-    let (tx, rx) = oneshot::channel();
-    let fan_out = state.clone();
     let message = NewMessage {
         user: user.to_owned(),
         channel_id: channel_id.to_owned(),
         client_id,
         text: body.text,
         now: state.clock.utc(),
+        voicemail_id: None,
     };
+    Ok(store_message(state, message, origin))
+}
+
+/// Queues a checked message for storing; once durable it is fanned out as
+/// [`submit_message`] says.
+pub fn store_message(
+    state: &Arc<AppState>,
+    message: NewMessage,
+    origin: Option<ConnId>,
+) -> oneshot::Receiver<SendOutcome> {
+    let (tx, rx) = oneshot::channel();
+    let fan_out = state.clone();
     state.store.submit_message(
         message,
         Box::new(move |outcome| {
@@ -219,7 +230,7 @@ pub fn submit_message(
             let _ = tx.send(outcome.map(|s| (s.message, s.inserted)));
         }),
     );
-    Ok(rx)
+    rx
 }
 
 /// What a submitted message came to, once it is known.

@@ -50,6 +50,7 @@ pub fn message(channel: &str, seq: u64, sender: &str, text: &str, min: i64) -> M
         text: text.into(),
         created_at: at(min),
         client_id: format!("c{seq}"),
+        voicemail_id: None,
     }
 }
 

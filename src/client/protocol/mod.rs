@@ -460,6 +460,17 @@ impl Protocol {
                 room_id,
                 missed_unseen,
             }),
+            ServerFrame::Voicemail {
+                change,
+                voicemail_id,
+                voicemail,
+                indicator,
+            } => self.emit(Event::Voicemail {
+                change,
+                voicemail_id,
+                voicemail,
+                indicator,
+            }),
             ServerFrame::CallIncoming { call } => {
                 let view = call::CallView::incoming(call.clone(), &self.user_id);
                 self.calls.insert(call.room_id.clone(), view.clone());

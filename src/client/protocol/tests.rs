@@ -55,6 +55,7 @@ fn message(seq: u64, sender: &str, client_id: &str) -> Message {
         text: "hi".into(),
         created_at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
         client_id: client_id.into(),
+        voicemail_id: None,
     }
 }
 

@@ -147,9 +147,10 @@ fn insert_one(conn: &Connection, r: &NewMessage) -> StoreResult<Stored> {
         text: r.text.clone(),
         created_at: millis_to_time(r.now.timestamp_millis()),
         client_id: client_id.clone(),
+        voicemail_id: r.voicemail_id.clone(),
     };
     conn.prepare_cached(&format!(
-        "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
     ))?
     .execute(params![
         channel_id,
@@ -158,7 +159,8 @@ fn insert_one(conn: &Connection, r: &NewMessage) -> StoreResult<Stored> {
         user,
         client_id,
         r.text,
-        r.now.timestamp_millis()
+        r.now.timestamp_millis(),
+        r.voicemail_id
     ])?;
     conn.prepare_cached("UPDATE channels SET last_seq = ?2 WHERE channel_id = ?1")?
         .execute(params![channel_id, seq])?;

@@ -102,3 +102,17 @@ pub(super) fn missed_unseen(c: &Connection, user: &str) -> StoreResult<u64> {
         .optional()?;
     Ok(to_u64(n.unwrap_or(0)))
 }
+
+/// The entry of call `room_id`, when the user has one.
+pub(super) fn one(c: &Connection, user: &str, room_id: &str) -> StoreResult<Option<CallLogEntry>> {
+    let found: Option<(i64, String, bool)> = c
+        .query_row(
+            "SELECT seq, entry, seen FROM call_log WHERE user_id = ?1 AND room_id = ?2",
+            params![user, room_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    found
+        .map(|(seq, json, seen)| entry_of(seq, &json, seen))
+        .transpose()
+}

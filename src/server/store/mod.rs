@@ -9,6 +9,7 @@ mod history;
 mod rows;
 mod schema;
 mod sqlite;
+mod voicemail;
 
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::SqliteStore;
@@ -19,7 +20,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use crate::proto::Message;
-use crate::proto::{CallLogEntry, Channel, Direction, MessagePage, ReadState, User};
+use crate::proto::{CallLogEntry, Channel, Direction, MessagePage, ReadState, User, Voicemail};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -74,6 +75,8 @@ pub struct NewMessage {
     pub client_id: String,
     pub text: String,
     pub now: DateTime<Utc>,
+    /// The message announces this voice message.
+    pub voicemail_id: Option<String>,
 }
 
 /// What [`Store::submit_message`] calls with the outcome.
@@ -171,6 +174,26 @@ pub trait Store: Send + Sync + 'static {
     fn mark_calls_seen(&self, user: &str) -> StoreResult<()>;
     /// Missed calls not marked seen.
     fn missed_unseen(&self, user: &str) -> StoreResult<u64>;
+
+    /// The record of call `room_id` in `user`'s history.
+    fn call_log_entry(&self, user: &str, room_id: &str) -> StoreResult<Option<CallLogEntry>>;
+
+    /// Adds a voice message to `user`'s mailbox; false when one was left for its call
+    /// already.
+    fn add_voicemail(&self, user: &str, voicemail: &Voicemail) -> StoreResult<bool>;
+    /// Notes the channel message that announced the voice message.
+    fn set_voicemail_message(&self, voicemail_id: &str, message_id: &str) -> StoreResult<()>;
+    /// `user`'s voice messages, newest first.
+    fn voicemails(&self, user: &str) -> StoreResult<Vec<Voicemail>>;
+    fn voicemail(&self, user: &str, voicemail_id: &str) -> StoreResult<Option<Voicemail>>;
+    /// Marks one heard; false when `user` has no such message.
+    fn mark_voicemail_heard(&self, user: &str, voicemail_id: &str) -> StoreResult<bool>;
+    /// Deletes one; false when `user` has no such message.
+    fn delete_voicemail(&self, user: &str, voicemail_id: &str) -> StoreResult<bool>;
+    /// Messages, unheard messages and bytes in `user`'s mailbox.
+    fn voicemail_counts(&self, user: &str) -> StoreResult<(u64, u64, u64)>;
+    /// The id of every voice message stored (to match the files against).
+    fn voicemail_ids(&self) -> StoreResult<Vec<String>>;
 
     /// Writes a consistent copy of the whole store to `path` while it stays in use.
     fn backup_to(&self, path: &Path) -> StoreResult<()>;

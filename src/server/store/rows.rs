@@ -27,11 +27,12 @@ pub(super) fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Messag
         client_id: row.get(4)?,
         text: row.get(5)?,
         created_at: millis_to_time(row.get(6)?),
+        voicemail_id: row.get(7)?,
     })
 }
 
 pub(super) const MESSAGE_COLUMNS: &str =
-    "channel_id, seq, message_id, sender, client_id, text, created_at";
+    "channel_id, seq, message_id, sender, client_id, text, created_at, voicemail_id";
 
 pub(super) fn direct_key(a: &str, b: &str) -> String {
     // Ordered so both users find the same channel; NUL cannot appear in a user id.

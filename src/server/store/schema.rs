@@ -72,6 +72,23 @@ CREATE TABLE call_log (
 );
 CREATE INDEX call_log_by_user ON call_log(user_id, seq);
 ",
+    // 4: voice messages (their audio is a file each under `voicemail/`), and the messages
+    // that announce them.
+    r"
+CREATE TABLE voicemail (
+    voicemail_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    room_id TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    heard INTEGER NOT NULL DEFAULT 0,
+    message_id TEXT
+);
+CREATE INDEX voicemail_by_user ON voicemail(user_id, created_at);
+ALTER TABLE messages ADD COLUMN voicemail_id TEXT;
+",
 ];
 
 /// The version a database is at.

@@ -16,8 +16,10 @@ use super::rows::{
     direct_key, load_channel, millis_to_time, new_id, participants_of, read_seq_of, row_to_message,
     to_i64, to_u64, user_exists, MESSAGE_COLUMNS,
 };
-use super::{history, schema, Anchor, Done, NewMessage, Store, StoreError, StoreResult, Stored};
-use crate::proto::{CallLogEntry, Channel, Direction, MessagePage, ReadState, User};
+use super::{
+    history, schema, voicemail, Anchor, Done, NewMessage, Store, StoreError, StoreResult, Stored,
+};
+use crate::proto::{CallLogEntry, Channel, Direction, MessagePage, ReadState, User, Voicemail};
 
 pub struct SqliteStore {
     shared: Arc<Shared>,
@@ -346,6 +348,7 @@ impl Store for SqliteStore {
                 client_id: client_id.to_owned(),
                 text: text.to_owned(),
                 now,
+                voicemail_id: None,
             },
             Box::new(move |outcome| {
                 let _ = reply.send(outcome);
@@ -498,6 +501,42 @@ impl Store for SqliteStore {
 
     fn missed_unseen(&self, user: &str) -> StoreResult<u64> {
         self.with(|c| history::missed_unseen(c, user))
+    }
+
+    fn call_log_entry(&self, user: &str, room_id: &str) -> StoreResult<Option<CallLogEntry>> {
+        self.with(|c| history::one(c, user, room_id))
+    }
+
+    fn add_voicemail(&self, user: &str, v: &Voicemail) -> StoreResult<bool> {
+        self.with(|c| voicemail::add(c, user, v))
+    }
+
+    fn set_voicemail_message(&self, id: &str, message_id: &str) -> StoreResult<()> {
+        self.with(|c| voicemail::set_message(c, id, message_id))
+    }
+
+    fn voicemails(&self, user: &str) -> StoreResult<Vec<Voicemail>> {
+        self.with(|c| voicemail::list(c, user))
+    }
+
+    fn voicemail(&self, user: &str, id: &str) -> StoreResult<Option<Voicemail>> {
+        self.with(|c| voicemail::one(c, user, id))
+    }
+
+    fn mark_voicemail_heard(&self, user: &str, id: &str) -> StoreResult<bool> {
+        self.with(|c| voicemail::mark_heard(c, user, id))
+    }
+
+    fn delete_voicemail(&self, user: &str, id: &str) -> StoreResult<bool> {
+        self.with(|c| voicemail::delete(c, user, id))
+    }
+
+    fn voicemail_counts(&self, user: &str) -> StoreResult<(u64, u64, u64)> {
+        self.with(|c| voicemail::counts(c, user))
+    }
+
+    fn voicemail_ids(&self) -> StoreResult<Vec<String>> {
+        self.with(|c| voicemail::ids(c))
     }
 
     fn backup_to(&self, path: &Path) -> StoreResult<()> {

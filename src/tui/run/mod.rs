@@ -58,7 +58,7 @@ pub enum News {
         detail: String,
     },
     /// A channel to show (a direct channel just opened).
-    Open(crate::proto::Channel),
+    Open(Box<crate::proto::Channel>),
     /// A request failed: what it was (`call`, `send`, ...), the error's code and detail.
     Failed {
         what: &'static str,
@@ -483,7 +483,7 @@ impl Runtime {
                 self.app.on_search_failed(&code, &detail);
                 Vec::new()
             }
-            News::Open(channel) => self.app.on_opened(channel),
+            News::Open(channel) => self.app.on_opened(*channel),
             News::Failed { what, code, detail } => {
                 self.app.on_failure(what, &code, &detail);
                 Vec::new()
@@ -566,7 +566,7 @@ impl Runtime {
                 let (rest, news) = (self.rest.clone(), self.news_tx.clone());
                 self.spawn_request("group", async move {
                     let channel = rest.create_group(&name, &members).await?;
-                    let _ = news.send(News::Open(channel));
+                    let _ = news.send(News::Open(Box::new(channel)));
                     Ok(())
                 });
             }
@@ -579,7 +579,7 @@ impl Runtime {
                 self.spawn_answered("open", reply, async move {
                     let ch = rest.open_direct(&user_id).await?;
                     let value = json!({"channel_id": ch.channel_id});
-                    let _ = news.send(News::Open(ch));
+                    let _ = news.send(News::Open(Box::new(ch)));
                     Ok(value)
                 });
             }
