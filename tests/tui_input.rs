@@ -1113,3 +1113,45 @@ fn a_call_is_transferred_to_a_person_picked_after_holding_it() {
     assert!(a.on_key(alt('r')).is_empty());
     assert!(!matches!(a.modal(), Some(Modal::Switcher { .. })));
 }
+
+/// A voice message left for this user: a toast and a bell, and the status line counts the
+/// unheard ones until they are heard (here or on another device).
+#[test]
+fn a_voice_message_is_announced_and_counted_until_heard() {
+    use parla::proto::{Voicemail, VoicemailChange, VoicemailIndicator};
+    let mut a = app("en");
+    let waiting = |unheard: u64| VoicemailIndicator {
+        total_voice: 1,
+        unheard_voice: unheard,
+        new_messages_waiting: unheard > 0,
+        bytes: 12_000,
+        quota_bytes: 16 << 20,
+    };
+    assert!(!text(&mut a, 80, 24).contains("voice messages:"));
+    let jobs = a.on_event(&Event::Voicemail {
+        change: VoicemailChange::Added,
+        voicemail_id: "vm_1".into(),
+        voicemail: Some(Voicemail {
+            voicemail_id: "vm_1".into(),
+            from: "carol".into(),
+            room_id: "call_2".into(),
+            created_at: chrono::Utc::now(),
+            duration_ms: 12_000,
+            bytes: 12_000,
+            heard: false,
+            message_id: None,
+        }),
+        indicator: waiting(1),
+    });
+    assert!(jobs.contains(&Job::Bell), "{jobs:?}");
+    let screen = text(&mut a, 80, 24);
+    assert!(screen.contains("voice messages: 1 new"), "{screen}");
+    assert!(screen.contains("Voice message from Carol"), "{screen}");
+    a.on_event(&Event::Voicemail {
+        change: VoicemailChange::Heard,
+        voicemail_id: "vm_1".into(),
+        voicemail: None,
+        indicator: waiting(0),
+    });
+    assert!(!text(&mut a, 80, 24).contains("voice messages:"));
+}

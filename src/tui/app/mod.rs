@@ -326,6 +326,8 @@ pub struct App {
     notices_unseen: usize,
     /// Missed calls not seen yet (the Calls pane not visited since).
     missed_unseen: u64,
+    /// The voice messages waiting, as the server counts them.
+    voicemail: crate::proto::VoicemailIndicator,
     current: Option<String>,
     focus: Pane,
     composing: bool,
@@ -379,6 +381,7 @@ impl App {
             notices: VecDeque::new(),
             notices_unseen: 0,
             missed_unseen: 0,
+            voicemail: crate::proto::VoicemailIndicator::default(),
             current: None,
             focus: Pane::Channels,
             composing: false,
@@ -501,6 +504,17 @@ impl App {
     /// Missed calls not seen yet: shown on the status line until the Calls pane is visited.
     pub fn missed_unseen(&self) -> u64 {
         self.missed_unseen
+    }
+
+    /// The voice messages waiting (`parla voicemail` plays them).
+    pub fn voicemail(&self) -> &crate::proto::VoicemailIndicator {
+        &self.voicemail
+    }
+
+    /// The mailbox as the server had it at start.
+    pub fn on_voicemail_indicator(&mut self, indicator: crate::proto::VoicemailIndicator) {
+        self.dirty = true;
+        self.voicemail = indicator;
     }
 
     /// A window that takes every key (help, dialpad, the quit question) is up. The
@@ -808,6 +822,18 @@ impl App {
                 out.push(Job::Bell);
             }
             Event::Call { view } => self.on_call_view(view),
+            Event::Voicemail {
+                voicemail,
+                indicator,
+                ..
+            } => {
+                self.on_voicemail_indicator(indicator.clone());
+                if let Some(v) = voicemail {
+                    let who = self.display_name(&v.from);
+                    self.toast(self.strings.fmt("toast.voicemail", &[("who", &who)]));
+                    out.push(Job::Bell);
+                }
+            }
             _ => {}
         }
         out

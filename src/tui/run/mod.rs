@@ -75,6 +75,8 @@ pub enum News {
     SearchFailed { code: String, detail: String },
     /// The call history at start (and after each reconnection).
     RecentCalls(crate::proto::CallHistoryPage),
+    /// The voice messages waiting, at start.
+    Voicemail(crate::proto::VoicemailIndicator),
     /// The sound card cannot be used: the error's code and message.
     AudioNotice { code: String, message: String },
 }
@@ -435,6 +437,12 @@ impl Runtime {
                 }
                 Err(e) => tracing::warn!(error = %e, "no call history"),
             }
+            match rest.voicemails().await {
+                Ok(mailbox) => {
+                    let _ = news.send(News::Voicemail(mailbox.indicator));
+                }
+                Err(e) => tracing::warn!(error = %e, "no voicemail indicator"),
+            }
             let _ = news.send(News::Loaded {
                 me: me.user_id,
                 channels,
@@ -461,6 +469,10 @@ impl Runtime {
             } => self.app.on_history(&channel_id, messages, complete),
             News::RecentCalls(page) => {
                 self.app.on_call_history_page(page);
+                Vec::new()
+            }
+            News::Voicemail(indicator) => {
+                self.app.on_voicemail_indicator(indicator);
                 Vec::new()
             }
             News::HistoryFailed {

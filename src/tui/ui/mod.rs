@@ -436,6 +436,11 @@ fn status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         let n = app.missed_unseen().to_string();
         left = format!("{left} · {}", s.fmt("status.missed", &[("n", &n)]));
     }
+    // Voice messages not heard yet, until they are.
+    if app.voicemail().new_messages_waiting {
+        let n = app.voicemail().unheard_voice.to_string();
+        left = format!("{left} · {}", s.fmt("status.voicemail", &[("n", &n)]));
+    }
     // Notices not read yet, and the key that shows them.
     if app.notices_unseen() > 0 {
         let n = app.notices_unseen().to_string();
