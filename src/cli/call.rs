@@ -33,7 +33,7 @@ fn audio_error(message: String) -> CliError {
 }
 
 /// Builds the audio set-up, failing early on unreadable files.
-fn audio_setup(args: &MediaArgs, json: bool) -> Result<AudioSetup, CliError> {
+pub(super) fn audio_setup(args: &MediaArgs, json: bool) -> Result<AudioSetup, CliError> {
     let backend = args.audio.as_deref().unwrap_or("file");
     let mut device = None;
     let (source, sink): (Box<dyn AudioSource>, Box<dyn AudioSink>) = match backend {
@@ -96,7 +96,7 @@ fn audio_setup(args: &MediaArgs, json: bool) -> Result<AudioSetup, CliError> {
     })
 }
 
-fn notice(json: bool, message: &str) {
+pub(super) fn notice(json: bool, message: &str) {
     if json {
         print_json(&InstanceEvent::Notice {
             message: message.to_owned(),
@@ -110,7 +110,13 @@ async fn start_client(
     cli: &super::Cli,
 ) -> Result<(Client, tokio::sync::mpsc::UnboundedReceiver<Event>, String), CliError> {
     let settings = config::resolve(cli)?;
-    let mut config = settings.client_config()?;
+    start_with(settings.client_config()?).await
+}
+
+/// Starts a session with `config` and waits until it is signed in.
+pub(super) async fn start_with(
+    mut config: crate::client::ClientConfig,
+) -> Result<(Client, tokio::sync::mpsc::UnboundedReceiver<Event>, String), CliError> {
     config.presence = false;
     let (client, mut events) = Client::start(config)?;
     // Wait until signed in, or fail with the session's reason.
@@ -142,9 +148,9 @@ async fn start_client(
     }
 }
 
-struct CallPlan {
+pub(super) struct CallPlan {
     /// The signed-in user, once known.
-    user: String,
+    pub(super) user: String,
     /// The audio backend, as `status` reports it (`file`, `null`, `device`).
     audio: String,
     dtmf: Vec<char>,
@@ -413,14 +419,14 @@ async fn until(at: Option<tokio::time::Instant>) {
 /// The control socket of `parla answer`: its requests, and where events are published;
 /// and the calls that rang while one was on (for `--auto` to take next).
 #[derive(Default)]
-struct Ctl<'a> {
+pub(super) struct Ctl<'a> {
     calls: Option<&'a mut mpsc::Receiver<CtlCall>>,
     server: Option<&'a CtlServer>,
     rang: Option<&'a mut std::collections::VecDeque<String>>,
 }
 
 /// Runs call `room_id` until it ends; returns its summary.
-async fn drive(
+pub(super) async fn drive(
     client: &Client,
     events: &mut mpsc::UnboundedReceiver<Event>,
     room_id: &str,
@@ -501,7 +507,7 @@ async fn interrupt(terminate: &mut Option<tokio::signal::unix::Signal>) {
     }
 }
 
-fn report(summary: &CallSummary, json: bool) {
+pub(super) fn report(summary: &CallSummary, json: bool) {
     if json {
         print_json(&InstanceEvent::CallSummary(summary.clone()));
     } else {
@@ -563,7 +569,7 @@ fn unanswered(summary: &CallSummary) -> CliError {
     }
 }
 
-fn plan(dtmf_digits: Option<&str>, args: &MediaArgs) -> Result<CallPlan, CliError> {
+pub(super) fn plan(dtmf_digits: Option<&str>, args: &MediaArgs) -> Result<CallPlan, CliError> {
     let dtmf = match dtmf_digits {
         Some(d) => dtmf::parse(d).map_err(|e| CliError {
             code: "validation_error".into(),

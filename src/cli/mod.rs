@@ -8,6 +8,7 @@ mod config_check;
 pub mod ctl;
 pub mod demo;
 mod history;
+mod join;
 mod man;
 pub mod output;
 pub mod run;
@@ -181,6 +182,29 @@ pub enum Command {
         voicemail: Option<PathBuf>,
         #[command(flatten)]
         media: MediaArgs,
+    },
+    /// Join a call by its access link (`parla link`, or a link someone sent you): as a
+    /// guest, with no account or configuration needed
+    Join {
+        /// The link (`http(s)://SERVER/join/TOKEN`)
+        link: String,
+        /// Your name, as the call shows it (default: Guest)
+        #[arg(long, value_name = "NAME", conflicts_with = "as_user")]
+        name: Option<String>,
+        /// The link was made for you: join as your configured user, with your token
+        #[arg(long)]
+        as_user: bool,
+        #[command(flatten)]
+        media: MediaArgs,
+    },
+    /// Make an access link to a call you are in: whoever opens it joins the call (in a
+    /// browser, or with `parla join`) until it ends
+    Link {
+        /// The call (its room id, as `parla call --json` and `parla ctl status` show it)
+        room_id: String,
+        /// Only this user may use it (with their own token); otherwise anyone, as a guest
+        #[arg(long = "for", value_name = "USER", add = complete::users())]
+        for_user: Option<String>,
     },
     /// Wait for an incoming call and answer it
     Answer {

@@ -69,15 +69,27 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Watch => watch(&cli).await,
         Command::Devices => devices(json),
         Command::Voicemail { action } => super::voicemail::run(&cli, action.as_ref()).await,
+        Command::Call { .. }
+        | Command::Answer { .. }
+        | Command::Join { .. }
+        | Command::Link { .. } => calling(&cli, command).await,
+    }
+}
+
+/// The commands that place, answer or join a call.
+async fn calling(cli: &Cli, command: &Command) -> Result<(), CliError> {
+    match command {
         Command::Call {
             users,
             dtmf,
             voicemail,
             media,
-        } => super::call::call(&cli, users, dtmf.as_deref(), voicemail.as_deref(), media).await,
+        } => super::call::call(cli, users, dtmf.as_deref(), voicemail.as_deref(), media).await,
+        Command::Join { .. } | Command::Link { .. } => super::join::run(cli, command).await,
         Command::Answer { auto, dtmf, media } => {
-            super::call::answer(&cli, *auto, dtmf.as_deref(), media).await
+            super::call::answer(cli, *auto, dtmf.as_deref(), media).await
         }
+        _ => Ok(()),
     }
 }
 

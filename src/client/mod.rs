@@ -386,6 +386,13 @@ impl Client {
         .await
     }
 
+    /// Joins the call of this session's access link (a session connected by link only).
+    pub async fn join(&self, room_id: &str) -> Result<Call, ClientError> {
+        let room_id = room_id.to_owned();
+        self.call_request(|req_id| ClientFrame::CallJoin { req_id, room_id })
+            .await
+    }
+
     /// Stops a call ringing on this user's devices; the caller is not told.
     pub async fn ignore(&self, room_id: &str) -> Result<Call, ClientError> {
         let room_id = room_id.to_owned();

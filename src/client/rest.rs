@@ -14,7 +14,10 @@ use crate::proto::{
     SendMessage, User, UserEntry,
 };
 
+mod links;
 mod voicemail;
+
+pub use links::AccessLink;
 
 #[derive(Clone)]
 pub struct Rest {

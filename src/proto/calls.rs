@@ -127,6 +127,30 @@ pub struct CallParticipant {
     /// Who this party transferred the call to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transferred_to: Option<String>,
+    /// A guest who joined by access link (no account: `user_id` is `guest_…`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub guest: bool,
+    /// The name a guest gave when joining.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
+
+impl CallParticipant {
+    /// A party in `state`, with nothing else set.
+    #[must_use]
+    pub fn new(user_id: &str, state: ParticipantState) -> Self {
+        CallParticipant {
+            user_id: user_id.to_owned(),
+            state,
+            device_id: None,
+            decline_reason: None,
+            held: false,
+            forwarded_to: None,
+            transferred_to: None,
+            guest: false,
+            display_name: None,
+        }
+    }
 }
 
 /// A call room as everyone in it sees it.

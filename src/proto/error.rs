@@ -72,6 +72,16 @@ pub enum ErrorCode {
     VoicemailQuotaExceeded,
     /// No such voice message in the user's mailbox.
     VoicemailNotFound,
+    /// The access link is not one of this server's, or its call has ended.
+    InvalidAccessLink,
+    /// The access link was made for another user than the one presenting it.
+    UserNotAssociatedToLink,
+    /// A session connected by access link may do only what concerns its call (and its
+    /// call's chat); this is something else.
+    LinkSessionRestricted,
+    /// The user is connected by access link and tries to connect by access token, or the
+    /// reverse: the other session must end first.
+    SessionConflict,
 }
 
 impl ErrorCode {
@@ -108,6 +118,10 @@ impl ErrorCode {
             ErrorCode::VoicemailTooLong => "voicemail_too_long",
             ErrorCode::VoicemailQuotaExceeded => "voicemail_quota_exceeded",
             ErrorCode::VoicemailNotFound => "voicemail_not_found",
+            ErrorCode::InvalidAccessLink => "invalid_access_link",
+            ErrorCode::UserNotAssociatedToLink => "user_not_associated_to_link",
+            ErrorCode::LinkSessionRestricted => "link_session_restricted",
+            ErrorCode::SessionConflict => "session_conflict",
         }
     }
 

@@ -102,6 +102,15 @@ pub enum ClientFrame {
         room_id: String,
         to: String,
     },
+    /// Join the call of the session's access link (only a session connected by link may):
+    /// the device becomes a `joined` party, and media is set up with everyone in the call.
+    /// Joining again after leaving is allowed while the call lasts. Answered by
+    /// `call_updated`.
+    CallJoin {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        room_id: String,
+    },
     /// Relay a signal to another party of the call.
     CallSignal {
         room_id: String,

@@ -8,6 +8,7 @@
 mod calls;
 mod error;
 mod frames;
+mod links;
 pub mod ogg;
 mod rest;
 mod voicemail;
@@ -15,6 +16,7 @@ mod voicemail;
 pub use calls::*;
 pub use error::*;
 pub use frames::*;
+pub use links::*;
 pub use rest::*;
 pub use voicemail::*;
 

@@ -18,6 +18,21 @@ pub struct Claims {
     /// Token id, so two tokens minted in the same second differ.
     #[serde(default)]
     pub jti: String,
+    /// A session connected by access link: the link, its call, and a guest's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkClaim>,
+}
+
+/// What a link session's token is restricted to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkClaim {
+    pub link_id: String,
+    pub room_id: String,
+    /// The chat channel of the call.
+    pub channel_id: String,
+    /// A guest's name (absent for the user a link was made for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_name: Option<String>,
 }
 
 impl Claims {
@@ -63,8 +78,34 @@ impl TokenIssuer {
             exp: now.timestamp() + lifetime_s,
             gen: user.created_at.timestamp_millis(),
             jti: uuid::Uuid::new_v4().simple().to_string(),
+            link: None,
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        self.sign(&claims)
+    }
+
+    /// A link session's token for `user_id` (a guest's, with `gen` 0, or the user the link
+    /// was made for, with their account's `gen`), restricted to the call of `link`.
+    pub fn issue_link(
+        &self,
+        user_id: &str,
+        gen: i64,
+        link: LinkClaim,
+        now: DateTime<Utc>,
+        lifetime_s: i64,
+    ) -> Result<(String, DateTime<Utc>), ApiError> {
+        let claims = Claims {
+            sub: user_id.to_owned(),
+            iat: now.timestamp(),
+            exp: now.timestamp() + lifetime_s,
+            gen,
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+            link: Some(link),
+        };
+        self.sign(&claims)
+    }
+
+    fn sign(&self, claims: &Claims) -> Result<(String, DateTime<Utc>), ApiError> {
+        let token = encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
             .map_err(|e| ApiError::new(ErrorCode::InternalServerError, e.to_string()))?;
         Ok((token, claims.expires_at()))
     }

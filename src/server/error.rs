@@ -22,10 +22,12 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         AccessTokenExpired, AccessTokenInvalid, AccessTokenInvalidSignature,
         AccessTokenInvalidUser, AllUsersBusy, AnotherCallInProgress, ApiKeyInvalid,
         AuthenticationError, CallNotFound, ChannelNotExists, CurrentUserBusy, InternalServerError,
-        InvalidCallStatus, MalformedRequest, MessageAnchorError, MessageNotSaved, MessageTooLarge,
-        MethodNotAllowed, NotFound, RateLimited, ResumeInProgress, TooManySubscriptions,
-        UnknownFrameType, UserAlreadyExists, UserNotFound, ValidationError, VoicemailInvalid,
-        VoicemailNotAllowed, VoicemailNotFound, VoicemailQuotaExceeded, VoicemailTooLong,
+        InvalidAccessLink, InvalidCallStatus, LinkSessionRestricted, MalformedRequest,
+        MessageAnchorError, MessageNotSaved, MessageTooLarge, MethodNotAllowed, NotFound,
+        RateLimited, ResumeInProgress, SessionConflict, TooManySubscriptions, UnknownFrameType,
+        UserAlreadyExists, UserNotAssociatedToLink, UserNotFound, ValidationError,
+        VoicemailInvalid, VoicemailNotAllowed, VoicemailNotFound, VoicemailQuotaExceeded,
+        VoicemailTooLong,
     };
     match code {
         ValidationError | MalformedRequest | UnknownFrameType | MessageAnchorError
@@ -36,9 +38,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | AccessTokenInvalid
         | AccessTokenInvalidSignature
         | AccessTokenInvalidUser => StatusCode::UNAUTHORIZED,
-        UserNotFound | ChannelNotExists | NotFound | CallNotFound | VoicemailNotFound => {
-            StatusCode::NOT_FOUND
-        }
+        UserNotFound | ChannelNotExists | NotFound | CallNotFound | VoicemailNotFound
+        | InvalidAccessLink => StatusCode::NOT_FOUND,
+        UserNotAssociatedToLink | LinkSessionRestricted => StatusCode::FORBIDDEN,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         UserAlreadyExists
         | AnotherCallInProgress
@@ -46,7 +48,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | AllUsersBusy
         | InvalidCallStatus
         | ResumeInProgress
-        | VoicemailNotAllowed => StatusCode::CONFLICT,
+        | VoicemailNotAllowed
+        | SessionConflict => StatusCode::CONFLICT,
         MessageTooLarge | VoicemailTooLong => StatusCode::PAYLOAD_TOO_LARGE,
         VoicemailQuotaExceeded => StatusCode::INSUFFICIENT_STORAGE,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,

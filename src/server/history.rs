@@ -75,7 +75,8 @@ pub fn start_writer(state: Weak<AppState>) -> mpsc::UnboundedSender<Call> {
 }
 
 async fn record(state: &Arc<AppState>, call: &Call) {
-    for p in &call.participants {
+    // Guests have no account, so no history.
+    for p in call.participants.iter().filter(|p| !p.guest) {
         let Some(entry) = entry_for(call, &p.user_id) else {
             continue;
         };
@@ -110,15 +111,7 @@ mod tests {
     use crate::proto::{CallParticipant, CallStatus, EndReason};
 
     fn party(user: &str, state: ParticipantState) -> CallParticipant {
-        CallParticipant {
-            user_id: user.into(),
-            state,
-            device_id: None,
-            decline_reason: None,
-            held: false,
-            forwarded_to: None,
-            transferred_to: None,
-        }
+        CallParticipant::new(user, state)
     }
 
     #[test]

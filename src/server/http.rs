@@ -25,6 +25,7 @@ use super::store::Anchor;
 use super::AppState;
 
 mod calls;
+mod links;
 mod voicemail;
 use crate::proto::{
     ApiError, Channel, ChannelKind, CreateChannel, CreateUser, Credentials, CredentialsRequest,
@@ -112,7 +113,8 @@ impl FromRequestParts<Arc<AppState>> for AuthUser {
         create_channel, get_channel, remove_channel, list_messages, post_message, post_read,
         calls::call_history, calls::clear_call_history, calls::delete_call_log,
         calls::mark_calls_seen, voicemail::upload, voicemail::list, voicemail::audio,
-        voicemail::mark_heard, voicemail::remove
+        voicemail::mark_heard, voicemail::remove, links::create_link,
+        links::admin_create_link, links::join
     ),
     components(schemas(ApiError, ErrorCode, Direction)),
     modifiers(&SecuritySchemes)
@@ -294,6 +296,13 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1/voicemail/{voicemail_id}/heard",
             post(voicemail::mark_heard),
         )
+        .route("/v1/calls/{room_id}/links", post(links::create_link))
+        .route(
+            "/v1/admin/calls/{room_id}/links",
+            post(links::admin_create_link),
+        )
+        .route("/v1/join/{token}", post(links::join))
+        .route("/join/{token}", get(links::page))
         .route("/v1/ws", get(super::ws::upgrade))
         .fallback(|| async { bad(ErrorCode::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async {
@@ -337,6 +346,15 @@ async fn admin_create_user(
 ) -> ApiResult<(StatusCode, Json<User>)> {
     let req: CreateUser = parse_body(body)?;
     validate_user_id(&req.user_id)?;
+    if crate::proto::is_guest(&req.user_id) {
+        return Err(bad(
+            ErrorCode::ValidationError,
+            format!(
+                "user ids starting with `{}` are the guests' of access links",
+                crate::proto::GUEST_PREFIX
+            ),
+        ));
+    }
     let name = req.display_name.unwrap_or_else(|| req.user_id.clone());
     validate_name(&name, "display_name")?;
     let now = state.clock.utc();
@@ -477,7 +495,10 @@ async fn me(auth: AuthUser, State(state): State<Arc<AppState>>) -> ApiResult<Jso
 
 #[utoipa::path(get, path = "/v1/ice-servers", security(("bearer" = [])),
     responses((status = 200, body = Vec<IceServer>), (status = 401, body = ApiError)))]
-async fn ice_servers(auth: AuthUser, State(state): State<Arc<AppState>>) -> Json<Vec<IceServer>> {
+async fn ice_servers(
+    links::AnyAuth(auth): links::AnyAuth,
+    State(state): State<Arc<AppState>>,
+) -> Json<Vec<IceServer>> {
     let mut servers = Vec::new();
     if !state.stun_urls.is_empty() {
         servers.push(IceServer {

@@ -104,6 +104,8 @@ struct Conn {
     kicked: Arc<Kicked>,
     /// Users this connection follows with `subscribe_presence`.
     subscriptions: usize,
+    /// The call of a session connected by access link.
+    link_room: Option<String>,
 }
 
 /// The hub dropped a connection: why, as the close it should end with (kept here because
@@ -168,12 +170,59 @@ impl Hub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Adds a device connection of `user_id` and tells presence subscribers.
+    /// Adds a device connection of `user_id` by access token.
+    #[cfg(test)]
     pub fn register(&self, user_id: &str, device_id: &str, device_name: &str) -> Registration {
+        self.register_session(user_id, device_id, device_name, None)
+            .expect("no link sessions in these tests")
+    }
+
+    /// Checks that `user_id` may connect by access link (`by_link`) or by token: not while
+    /// connected the other way (`session_conflict`).
+    pub fn may_connect(&self, user_id: &str, by_link: bool) -> Result<(), ApiError> {
+        Self::check_conflict(&self.lock(), user_id, by_link)
+    }
+
+    fn check_conflict(inner: &Inner, user_id: &str, by_link: bool) -> Result<(), ApiError> {
+        let conflict = inner.by_user.get(user_id).is_some_and(|ids| {
+            ids.iter().any(|id| {
+                inner
+                    .conns
+                    .get(id)
+                    .is_some_and(|c| c.link_room.is_some() != by_link)
+            })
+        });
+        if !conflict {
+            return Ok(());
+        }
+        let (now, other) = if by_link {
+            ("access link", "access token")
+        } else {
+            ("access token", "access link")
+        };
+        Err(ApiError::new(
+            ErrorCode::SessionConflict,
+            format!(
+                "`{user_id}` is connected by {other}; end that session before connecting by {now}"
+            ),
+        ))
+    }
+
+    /// Adds a connection, by access token (`link_room` absent) or by access link to the
+    /// call `link_room`. A user connected one way cannot connect the other way at the same
+    /// time: `session_conflict`.
+    pub fn register_session(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        device_name: &str,
+        link_room: Option<&str>,
+    ) -> Result<Registration, ApiError> {
         let conn_id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
         let kicked = Arc::new(Kicked::default());
         let mut inner = self.lock();
+        Self::check_conflict(&inner, user_id, link_room.is_some())?;
         inner.conns.insert(
             conn_id,
             Conn {
@@ -184,6 +233,7 @@ impl Hub {
                 tx: tx.clone(),
                 kicked: kicked.clone(),
                 subscriptions: 0,
+                link_room: link_room.map(str::to_owned),
             },
         );
         inner
@@ -192,11 +242,30 @@ impl Hub {
             .or_default()
             .insert(conn_id);
         Self::broadcast_presence(&mut inner, user_id);
-        Registration {
+        Ok(Registration {
             conn_id,
             rx,
             tx,
             kicked,
+        })
+    }
+
+    /// Sends a final frame to every session connected by a link to `room_id`, and closes
+    /// them: their call has ended.
+    pub fn end_link_sessions(&self, room_id: &str, frame: &ServerFrame, code: u16) {
+        let text = encode(frame);
+        let mut inner = self.lock();
+        let ids: Vec<ConnId> = inner
+            .conns
+            .iter()
+            .filter(|(_, c)| c.link_room.as_deref() == Some(room_id))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            if let Some(conn) = inner.conns.get(&id) {
+                let _ = conn.tx.try_send(text.clone());
+            }
+            Self::kick(&mut inner, id, code, "call ended");
         }
     }
 
@@ -431,7 +500,13 @@ impl Hub {
 
     /// Users with at least one connected device.
     pub fn online_users(&self) -> Vec<String> {
-        let mut users: Vec<String> = self.lock().by_user.keys().cloned().collect();
+        let mut users: Vec<String> = self
+            .lock()
+            .by_user
+            .keys()
+            .filter(|u| !crate::proto::is_guest(u))
+            .cloned()
+            .collect();
         users.sort();
         users
     }
@@ -481,6 +556,10 @@ impl Hub {
     }
 
     fn broadcast_presence(inner: &mut Inner, user_id: &str) {
+        // Guests are not in the directory: nobody follows them.
+        if crate::proto::is_guest(user_id) {
+            return;
+        }
         let mut targets: HashSet<ConnId> = inner.presence_all.clone();
         if let Some(subs) = inner.presence_of.get(user_id) {
             targets.extend(subs.iter().copied());

@@ -27,7 +27,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::proto::{ApiError, ErrorCode, MIN_API_KEY_CHARS};
+use crate::proto::{ApiError, ErrorCode, ServerFrame, MIN_API_KEY_CHARS};
 use auth::TokenIssuer;
 use hub::{Hub, Sockets};
 use limits::{Limits, Rates};
@@ -199,6 +199,8 @@ pub struct AppState {
     pub call_log: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<crate::proto::Call>>,
     /// Where voice messages are kept.
     pub voicemail: voicemail::Mailbox,
+    /// Served over TLS (access links start with `https://`).
+    pub secure: bool,
 }
 
 impl AppState {
@@ -241,6 +243,14 @@ impl AppState {
                 }
                 Effect::Free { user, device } => self.hub.set_device_busy(&user, &device, vec![]),
                 Effect::Ended { call } => {
+                    // A session connected by link lasts as long as its call.
+                    self.hub.end_link_sessions(
+                        &call.room_id,
+                        &ServerFrame::ForceDisconnect {
+                            reason: "call_ended".into(),
+                        },
+                        hub::close_code::FORCE_DISCONNECT,
+                    );
                     if let Some(log) = self.call_log.get() {
                         let _ = log.send(call);
                     }
@@ -375,6 +385,7 @@ impl Server {
             clock: config.clock,
             call_log: std::sync::OnceLock::new(),
             voicemail: voicemail::Mailbox::new(&config.data_dir, config.voicemail_quota),
+            secure: tls.is_some(),
         });
         state.voicemail.sweep(&state.store.voicemail_ids()?);
         let _ = state

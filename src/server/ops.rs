@@ -8,6 +8,7 @@ use chrono::Utc;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use super::auth::LinkClaim;
 use super::hub::ConnId;
 use super::store::NewMessage;
 use super::{store_error, AppState};
@@ -97,11 +98,14 @@ pub fn validate_client_id(id: &str) -> Result<(), ApiError> {
 // Authentication
 // ---------------------------------------------------------------------------------------
 
-/// A request or session authorised with a user's access token.
+/// A request or session authorised with a user's access token (or, where
+/// [`authenticate_any`] is used, a link session's).
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub user_id: String,
     pub expires_at: chrono::DateTime<Utc>,
+    /// Set for a session connected by access link: all it may touch is this call.
+    pub link: Option<LinkClaim>,
 }
 
 /// The token of an `Authorization: Bearer TOKEN` header. The scheme is case-insensitive
@@ -119,8 +123,28 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Verifies a token and that the account it was issued for still exists.
+/// Verifies a user's access token and that the account it was issued for still exists. A
+/// link session's token is refused here (`link_session_restricted`): it is good only where
+/// [`authenticate_any`] is used.
 pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<AuthUser, ApiError> {
+    let auth = authenticate_any(state, token).await?;
+    if auth.link.is_some() {
+        return Err(link_restricted());
+    }
+    Ok(auth)
+}
+
+/// What a link session may not do.
+pub fn link_restricted() -> ApiError {
+    ApiError::new(
+        ErrorCode::LinkSessionRestricted,
+        "a session connected by access link is limited to its call and the call's chat",
+    )
+}
+
+/// Verifies an access token or a link session's token. A link session's call must still
+/// be live, and its link still valid (`invalid_access_link`).
+pub async fn authenticate_any(state: &AppState, token: Option<&str>) -> Result<AuthUser, ApiError> {
     let token = token.ok_or_else(|| {
         ApiError::new(
             ErrorCode::AuthenticationError,
@@ -128,6 +152,20 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<AuthU
         )
     })?;
     let claims = state.issuer.verify(token, state.clock.utc())?;
+    if let Some(link) = &claims.link {
+        state
+            .calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .link_by_id(&link.room_id, &link.link_id)?;
+        if link.guest_name.is_some() {
+            return Ok(AuthUser {
+                expires_at: claims.expires_at(),
+                user_id: claims.sub,
+                link: claims.link,
+            });
+        }
+    }
     let user_id = claims.sub.clone();
     let user = state
         .store(move |s| s.get_user(&user_id))
@@ -150,6 +188,7 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<AuthU
     Ok(AuthUser {
         expires_at: claims.expires_at(),
         user_id: claims.sub,
+        link: claims.link,
     })
 }
 

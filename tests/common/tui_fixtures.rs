@@ -83,22 +83,12 @@ pub fn call(room: &str, with: &str, status: CallStatus) -> Call {
         status,
         participants: vec![
             CallParticipant {
-                user_id: "you".into(),
-                state: ParticipantState::Calling,
                 device_id: Some("d1".into()),
-                decline_reason: None,
-                held: false,
-                forwarded_to: None,
-                transferred_to: None,
+                ..CallParticipant::new("you", ParticipantState::Calling)
             },
             CallParticipant {
-                user_id: with.into(),
-                state: ParticipantState::Joined,
                 device_id: Some("d2".into()),
-                decline_reason: None,
-                held: false,
-                forwarded_to: None,
-                transferred_to: None,
+                ..CallParticipant::new(with, ParticipantState::Joined)
             },
         ],
         answered_at: None,

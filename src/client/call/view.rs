@@ -315,23 +315,10 @@ mod tests {
             status,
             participants: vec![
                 CallParticipant {
-                    user_id: "alice".into(),
-                    state: ParticipantState::Calling,
                     device_id: Some("a1".into()),
-                    decline_reason: None,
-                    held: false,
-                    forwarded_to: None,
-                    transferred_to: None,
+                    ..CallParticipant::new("alice", ParticipantState::Calling)
                 },
-                CallParticipant {
-                    user_id: "bob".into(),
-                    state: bob,
-                    device_id: None,
-                    decline_reason: None,
-                    held: false,
-                    forwarded_to: None,
-                    transferred_to: None,
-                },
+                CallParticipant::new("bob", bob),
             ],
             answered_at: None,
             ended_at: None,

@@ -145,15 +145,10 @@ impl Calls {
                 p.decline_reason = None;
                 p.held = false;
             }
-            None => room.call.participants.push(CallParticipant {
-                user_id: to.to_owned(),
-                state: ParticipantState::Ringing,
-                device_id: None,
-                decline_reason: None,
-                held: false,
-                forwarded_to: None,
-                transferred_to: None,
-            }),
+            None => room
+                .call
+                .participants
+                .push(CallParticipant::new(to, ParticipantState::Ringing)),
         }
         room.ring_deadline = deadline;
     }

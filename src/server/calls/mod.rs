@@ -5,6 +5,9 @@
 //! carries out. That keeps every rule testable without sockets or clocks.
 
 mod control;
+mod links;
+
+pub use links::LinkGrant;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -57,6 +60,9 @@ struct Room {
     /// Callees who ignored the call: it rings no more on their devices (nor on one that
     /// connects), though to everyone else they still ring.
     ignored: std::collections::HashSet<String>,
+    /// Access links to the call, and its chat channel once it has one.
+    links: Vec<links::Link>,
+    channel_id: Option<String>,
 }
 
 pub struct Calls {
@@ -285,23 +291,14 @@ impl Calls {
             ));
         }
         let mut participants = vec![CallParticipant {
-            user_id: caller.to_owned(),
-            state: ParticipantState::Calling,
             device_id: Some(device.to_owned()),
-            decline_reason: None,
-            held: false,
-            forwarded_to: None,
-            transferred_to: None,
+            ..CallParticipant::new(caller, ParticipantState::Calling)
         }];
-        participants.extend(available.iter().map(|u| CallParticipant {
-            user_id: u.clone(),
-            state: ParticipantState::Ringing,
-            device_id: None,
-            decline_reason: None,
-            held: false,
-            forwarded_to: None,
-            transferred_to: None,
-        }));
+        participants.extend(
+            available
+                .iter()
+                .map(|u| CallParticipant::new(u, ParticipantState::Ringing)),
+        );
         let call = Call {
             room_id: format!("call_{}", uuid::Uuid::new_v4().simple()),
             caller: caller.to_owned(),
@@ -330,6 +327,8 @@ impl Calls {
                 call: call.clone(),
                 ring_deadline: deadline,
                 ignored: std::collections::HashSet::new(),
+                links: Vec::new(),
+                channel_id: None,
             },
         );
         Ok((call, effects))

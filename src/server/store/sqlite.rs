@@ -287,6 +287,18 @@ impl Store for SqliteStore {
         })
     }
 
+    fn add_guest_member(&self, channel_id: &str, member: &str) -> StoreResult<bool> {
+        self.with(|c| {
+            let n = c.execute(
+                "INSERT INTO participants (channel_id, user_id)
+                 SELECT channel_id, ?2 FROM channels WHERE channel_id = ?1 AND kind = 'group'
+                 ON CONFLICT DO NOTHING",
+                params![channel_id, member],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
     fn remove_channel(&self, user: &str, channel_id: &str) -> StoreResult<Vec<String>> {
         self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -142,6 +142,28 @@ impl Connection {
                 self.state
                     .with_calls(|c| c.hold(&self.user_id, &self.device_id, &room_id, hold, now)),
             ),
+            ClientFrame::CallJoin { req_id, room_id } => {
+                let result = match &self.link {
+                    Some(link) => {
+                        let guest = link.guest_name.clone();
+                        self.state.with_calls(|c| {
+                            c.join(
+                                &self.user_id,
+                                &self.device_id,
+                                &room_id,
+                                guest.as_deref(),
+                                now,
+                            )
+                        })
+                    }
+                    None => Err(ApiError::new(
+                        ErrorCode::ValidationError,
+                        "call_join is for a session connected by access link; \
+                         one connected by token answers (call_answer)",
+                    )),
+                };
+                (req_id, result)
+            }
             ClientFrame::CallSignal {
                 room_id,
                 to_user,

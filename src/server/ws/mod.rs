@@ -35,12 +35,14 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::auth::LinkClaim;
 use super::error::AppError;
 use super::hub::{close_code, encode, ConnId};
 use super::limits::Bucket;
 use super::listen::ClientIp;
 use super::ops::{
-    authenticate, bearer, mark_read, message_outcome, submit_message, validate_user_id,
+    authenticate, authenticate_any, bearer, link_restricted, mark_read, message_outcome,
+    submit_message, validate_user_id,
 };
 use super::store::Anchor;
 use super::AppState;
@@ -97,7 +99,12 @@ pub async fn upgrade(
         }
     };
     let token = bearer(&headers).or(q.access_token.as_deref());
-    let auth = match authenticate(&state, token).await {
+    let auth = match authenticate_any(&state, token).await.and_then(|a| {
+        state
+            .hub
+            .may_connect(&a.user_id, a.link.is_some())
+            .map(|()| a)
+    }) {
         Ok(a) => a,
         Err(e) => {
             tracing::info!(client = ?client, code = %e.code, "websocket refused");
@@ -140,6 +147,7 @@ pub async fn upgrade(
                 user_id: auth.user_id,
                 device_id,
                 expires_at: auth.expires_at,
+                link: auth.link,
                 warned: false,
                 frames: Bucket::new(limits.frames, now),
                 signals: Bucket::new(limits.signals, now),
@@ -154,6 +162,8 @@ struct Connection {
     user_id: String,
     device_id: String,
     expires_at: DateTime<Utc>,
+    /// A session connected by access link: what it is restricted to.
+    link: Option<LinkClaim>,
     warned: bool,
     /// Every frame the client sends: read only when it has a token.
     frames: Bucket,
@@ -318,10 +328,41 @@ impl Connection {
         let (sink, mut stream) = socket.split();
         // Register before reading the cursors for `ready`, so no message can fall between
         // the two: anything stored afterwards is queued in the outbox behind `ready`.
-        let reg = self
-            .state
-            .hub
-            .register(&self.user_id, &device_id, &device_name);
+        let room = self.link.as_ref().map(|l| l.room_id.as_str());
+        let registered =
+            self.state
+                .hub
+                .register_session(&self.user_id, &device_id, &device_name, room);
+        // The call of a link session may have ended since the token was checked.
+        let registered = registered.and_then(|reg| match &self.link {
+            Some(l) => {
+                let valid = self
+                    .state
+                    .calls
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .link_by_id(&l.room_id, &l.link_id);
+                match valid {
+                    Ok(_) => Ok(reg),
+                    Err(e) => {
+                        self.state.hub.unregister(reg.conn_id);
+                        Err(e)
+                    }
+                }
+            }
+            None => Ok(reg),
+        });
+        let reg = match registered {
+            Ok(reg) => reg,
+            Err(e) => {
+                let mut writer = Writer { sink };
+                let _ = writer.frame(&ServerFrame::error(None, e)).await;
+                writer
+                    .close(stream, close_code::FORCE_DISCONNECT, "refused")
+                    .await;
+                return;
+            }
+        };
         let mut link = Link {
             writer: Writer { sink },
             rx: reg.rx,
@@ -373,13 +414,18 @@ impl Connection {
     async fn ready(&self) -> ServerFrame {
         let user = self.user_id.clone();
         match self.state.store(move |s| s.channel_cursors(&user)).await {
-            Ok(channels) => ServerFrame::Ready {
+            Ok(mut channels) => ServerFrame::Ready {
+                channels: {
+                    if let Some(l) = &self.link {
+                        channels.retain(|ch, _| *ch == l.channel_id);
+                    }
+                    channels
+                },
                 protocol: PROTOCOL_VERSION,
                 user_id: self.user_id.clone(),
                 device_id: self.device_id.clone(),
                 expires_at: self.expires_at,
                 server_time: self.state.clock.utc(),
-                channels,
                 calls: self
                     .state
                     .calls
@@ -534,6 +580,12 @@ impl Connection {
                 return;
             }
         };
+        if let Some(link) = &self.link {
+            if let Err(e) = link_permits(link, &frame) {
+                out.push(ServerFrame::error(frame_req_id(text), e));
+                return;
+            }
+        }
         let state = self.state.clone();
         match frame {
             ClientFrame::SendMessage {
@@ -576,7 +628,8 @@ impl Connection {
                         ),
                     ));
                 } else {
-                    *replay = Some(start_replay(state, self.user_id.clone(), cursors));
+                    let only = self.link.as_ref().map(|l| l.channel_id.clone());
+                    *replay = Some(start_replay(state, self.user_id.clone(), cursors, only));
                 }
             }
             ClientFrame::SubscribePresence { users } => {
@@ -623,8 +676,37 @@ impl Connection {
             | ClientFrame::CallIgnore { .. }
             | ClientFrame::CallForward { .. }
             | ClientFrame::CallTransfer { .. }
+            | ClientFrame::CallJoin { .. }
             | ClientFrame::CallSignal { .. }) => self.handle_call(call, out).await,
         }
+    }
+}
+
+/// What a session connected by access link may send: what concerns its call and the
+/// call's chat, and nothing else (`link_session_restricted`).
+fn link_permits(link: &LinkClaim, frame: &ClientFrame) -> Result<(), ApiError> {
+    let ok = match frame {
+        ClientFrame::SendMessage { channel_id, .. } | ClientFrame::MarkRead { channel_id, .. } => {
+            *channel_id == link.channel_id
+        }
+        ClientFrame::Resume { .. } | ClientFrame::Ping { .. } => true,
+        ClientFrame::CallJoin { room_id, .. }
+        | ClientFrame::CallHangup { room_id, .. }
+        | ClientFrame::CallHold { room_id, .. }
+        | ClientFrame::CallSignal { room_id, .. } => *room_id == link.room_id,
+        ClientFrame::SubscribePresence { .. }
+        | ClientFrame::RefreshToken { .. }
+        | ClientFrame::CallDial { .. }
+        | ClientFrame::CallAnswer { .. }
+        | ClientFrame::CallDecline { .. }
+        | ClientFrame::CallIgnore { .. }
+        | ClientFrame::CallForward { .. }
+        | ClientFrame::CallTransfer { .. } => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(link_restricted())
     }
 }
 
@@ -632,10 +714,15 @@ impl Connection {
 /// `resumed`. Channels the client did not name are announced with `channel_added` and
 /// replayed from the start. The newest sequence numbers are taken once at the start:
 /// anything stored later arrives live.
-fn start_replay(state: Arc<AppState>, user: String, cursors: BTreeMap<String, u64>) -> Replay {
+fn start_replay(
+    state: Arc<AppState>,
+    user: String,
+    cursors: BTreeMap<String, u64>,
+    only: Option<String>,
+) -> Replay {
     let (tx, rx) = mpsc::channel(REPLAY_QUEUE);
     let task = tokio::spawn(async move {
-        if let Err(e) = replay(&state, &user, &cursors, &tx).await {
+        if let Err(e) = replay(&state, &user, &cursors, only.as_deref(), &tx).await {
             let _ = tx.send(encode(&ServerFrame::error(None, e))).await;
         }
     });
@@ -659,9 +746,10 @@ async fn replay(
     state: &Arc<AppState>,
     user: &str,
     cursors: &BTreeMap<String, u64>,
+    only: Option<&str>,
     tx: &mpsc::Sender<Utf8Bytes>,
 ) -> Result<(), ApiError> {
-    match replay_pages(state, user, cursors, tx).await {
+    match replay_pages(state, user, cursors, only, tx).await {
         Ok(()) | Err(ReplayStop::Gone) => Ok(()),
         Err(ReplayStop::Failed(e)) => Err(e),
     }
@@ -671,13 +759,18 @@ async fn replay_pages(
     state: &Arc<AppState>,
     user: &str,
     cursors: &BTreeMap<String, u64>,
+    only: Option<&str>,
     tx: &mpsc::Sender<Utf8Bytes>,
 ) -> Result<(), ReplayStop> {
     let send = |frame: ServerFrame| async move {
         tx.send(encode(&frame)).await.map_err(|_| ReplayStop::Gone)
     };
     let u = user.to_owned();
-    let heads = state.store(move |s| s.channel_cursors(&u)).await?;
+    let mut heads = state.store(move |s| s.channel_cursors(&u)).await?;
+    // A link session sees its call's chat only.
+    if let Some(only) = only {
+        heads.retain(|ch, _| ch == only);
+    }
     let mut replayed = 0u64;
     for (channel_id, last_seq) in heads {
         let mut anchor = match cursors.get(&channel_id) {
