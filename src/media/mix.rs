@@ -194,25 +194,75 @@ impl AudioSink for LegSink {
 /// The microphone and speaker of a 1:1 call, kept by the call rather than by its one
 /// connection: when the other party changes (a transfer, a forward) the next connection
 /// takes them up where the last left off, and the call finishes the sink once, at its end.
+/// When a third party comes (someone joins by link, two calls are joined), the
+/// connections already using the audio move onto a [`Bridge`] without being rebuilt.
 pub struct SharedAudio {
     source: Arc<Mutex<Box<dyn AudioSource>>>,
     sink: Arc<Mutex<Box<dyn AudioSink>>>,
+    /// Where each connection's ports get their audio once bridged (`None`: directly).
+    issued: Mutex<Vec<Ports>>,
 }
+
+/// A port's audio taken elsewhere: a bridge leg instead of the call's own devices.
+type Slot<T> = Arc<Mutex<Option<Box<T>>>>;
+
+/// Where one connection's source and sink get their audio.
+type Ports = (Slot<dyn AudioSource>, Slot<dyn AudioSink>);
 
 impl SharedAudio {
     pub fn new(source: Box<dyn AudioSource>, sink: Box<dyn AudioSink>) -> Self {
         SharedAudio {
             source: Arc::new(Mutex::new(source)),
             sink: Arc::new(Mutex::new(sink)),
+            issued: Mutex::default(),
         }
     }
 
     /// A source and sink for one connection (finishing it leaves the real sink open).
     pub fn ports(&self) -> (Box<dyn AudioSource>, Box<dyn AudioSink>) {
+        let (via_source, via_sink): (Slot<dyn AudioSource>, Slot<dyn AudioSink>) =
+            (Arc::default(), Arc::default());
+        if let Ok(mut issued) = self.issued.lock() {
+            // Ports whose connection is gone hold no other reference.
+            issued.retain(|(s, _)| Arc::strong_count(s) > 1);
+            issued.push((via_source.clone(), via_sink.clone()));
+        }
         (
-            Box::new(SharedSource(self.source.clone())),
-            Box::new(SharedSink(self.sink.clone())),
+            Box::new(SharedSource {
+                direct: self.source.clone(),
+                via: via_source,
+            }),
+            Box::new(SharedSink {
+                direct: self.sink.clone(),
+                via: via_sink,
+            }),
         )
+    }
+
+    /// Starts a bridge on the call's devices and moves every connection using them onto
+    /// a leg of it. The bridge leaves the real sink open: [`SharedAudio::finish`] closes it.
+    pub fn bridge(&self) -> Bridge {
+        let bridge = Bridge::start(
+            Box::new(SharedSource {
+                direct: self.source.clone(),
+                via: Arc::default(),
+            }),
+            Box::new(SharedSink {
+                direct: self.sink.clone(),
+                via: Arc::default(),
+            }),
+        );
+        if let Ok(mut issued) = self.issued.lock() {
+            issued.retain(|(s, _)| Arc::strong_count(s) > 1);
+            for (source, sink) in issued.iter() {
+                let (leg_source, leg_sink) = bridge.add_leg();
+                if let (Ok(mut s), Ok(mut k)) = (source.lock(), sink.lock()) {
+                    *s = Some(leg_source);
+                    *k = Some(leg_sink);
+                }
+            }
+        }
+        bridge
     }
 
     /// Finishes the real sink (closing a recording).
@@ -224,31 +274,60 @@ impl SharedAudio {
     }
 }
 
-struct SharedSource(Arc<Mutex<Box<dyn AudioSource>>>);
+struct SharedSource {
+    direct: Arc<Mutex<Box<dyn AudioSource>>>,
+    via: Slot<dyn AudioSource>,
+}
 
 impl AudioSource for SharedSource {
     fn next_frame(&mut self, out: &mut [i16]) -> bool {
-        self.0.lock().is_ok_and(|mut s| s.next_frame(out))
+        if let Ok(mut via) = self.via.lock() {
+            if let Some(leg) = via.as_mut() {
+                return leg.next_frame(out);
+            }
+        }
+        self.direct.lock().is_ok_and(|mut s| s.next_frame(out))
     }
 }
 
-struct SharedSink(Arc<Mutex<Box<dyn AudioSink>>>);
+struct SharedSink {
+    direct: Arc<Mutex<Box<dyn AudioSink>>>,
+    via: Slot<dyn AudioSink>,
+}
+
+impl SharedSink {
+    /// Runs `f` on where this port's audio goes now.
+    fn with<R>(&self, f: impl FnOnce(&mut dyn AudioSink) -> R) -> Option<R> {
+        if let Ok(mut via) = self.via.lock() {
+            if let Some(leg) = via.as_mut() {
+                return Some(f(leg.as_mut()));
+            }
+        }
+        self.direct.lock().ok().map(|mut s| f(s.as_mut()))
+    }
+}
 
 impl AudioSink for SharedSink {
     fn play(&mut self, frame: &[i16]) {
-        if let Ok(mut s) = self.0.lock() {
-            s.play(frame);
-        }
+        self.with(|s| s.play(frame));
     }
 
     fn sent(&mut self, frame: &[i16]) {
-        if let Ok(mut s) = self.0.lock() {
-            s.sent(frame);
-        }
+        self.with(|s| s.sent(frame));
     }
 
     fn wants_sent(&self) -> bool {
-        self.0.lock().is_ok_and(|s| s.wants_sent())
+        self.with(|s| s.wants_sent()).unwrap_or(false)
+    }
+
+    /// A connection ending closes its bridge leg, if it has one; the real sink stays open.
+    fn finish(&mut self) -> Result<(), AudioError> {
+        if let Ok(mut via) = self.via.lock() {
+            if let Some(leg) = via.as_mut() {
+                return leg.finish();
+            }
+        }
+        Ok(())
     }
 }
 
@@ -356,5 +435,58 @@ mod tests {
             .await
             .unwrap();
         bridge.stop().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_connection_using_shared_audio_moves_onto_a_bridge_when_a_party_joins() {
+        let capture = Capture::default();
+        let shared = SharedAudio::new(Box::new(Tone::new(1000.0)), Box::new(capture.clone()));
+        let (mut src_a, mut sink_a) = shared.ports();
+        let mut frame = vec![0i16; FRAME_SAMPLES];
+        // 1:1: the connection reads the microphone and plays into the speaker itself.
+        assert!(src_a.next_frame(&mut frame));
+        assert!(tone_strength(&frame, 1000.0) > 0.8);
+        let mut tone_a = Tone::new(440.0);
+        tone_a.next_frame(&mut frame);
+        sink_a.play(&frame);
+        assert_eq!(capture.samples().len(), FRAME_SAMPLES);
+
+        // A second party: both connections are legs of one bridge.
+        let bridge = shared.bridge();
+        assert_eq!(bridge.legs(), 1, "the first connection is on the bridge");
+        let (mut src_b, mut sink_b) = bridge.add_leg();
+        let mut tone_b = Tone::new(880.0);
+        let (mut mic_a, mut mic_b) = (Vec::new(), Vec::new());
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while capture.samples().len() < FRAME_SAMPLES * 21 {
+            assert!(tokio::time::Instant::now() < deadline, "the bridge stalled");
+            tick.tick().await;
+            tone_a.next_frame(&mut frame);
+            sink_a.play(&frame);
+            tone_b.next_frame(&mut frame);
+            sink_b.play(&frame);
+            assert!(src_a.next_frame(&mut frame));
+            mic_a.extend_from_slice(&frame);
+            assert!(src_b.next_frame(&mut frame));
+            mic_b.extend_from_slice(&frame);
+        }
+        let heard = capture.samples()[FRAME_SAMPLES * 5..].to_vec();
+        assert!(
+            tone_strength(&heard, 440.0) > 0.3,
+            "the first party is mixed"
+        );
+        assert!(
+            tone_strength(&heard, 880.0) > 0.3,
+            "the second party is mixed"
+        );
+        let tail = |v: &Vec<i16>| v[v.len() / 2..].to_vec();
+        assert!(tone_strength(&tail(&mic_a), 1000.0) > 0.8);
+        assert!(tone_strength(&tail(&mic_b), 1000.0) > 0.8);
+        // The first connection ending closes its leg, not the speaker.
+        sink_a.finish().unwrap();
+        assert_eq!(bridge.legs(), 1);
+        bridge.stop().await.unwrap();
+        shared.finish().unwrap();
     }
 }

@@ -120,6 +120,11 @@ impl Browser {
         b
     }
 
+    /// Opens `url` in the page's window.
+    pub async fn goto(&self, url: &str) {
+        self.command("url", json!({ "url": url })).await;
+    }
+
     async fn command(&self, path: &str, body: Value) -> Value {
         let r: Value = self
             .http
@@ -139,8 +144,10 @@ impl Browser {
         let v = self
             .command("execute/sync", json!({ "script": script, "args": args }))
             .await;
+        // A WebDriver error is `{error, message, stacktrace}`; a script's own value may
+        // have an `error` field of its own.
         assert!(
-            v.get("error").is_none(),
+            !(v["error"].is_string() && v.get("stacktrace").is_some()),
             "the page's script failed: {v}\nscript: {script}"
         );
         v

@@ -204,13 +204,13 @@ impl CallDriver {
         self.stop_tone().await;
         let (source, sink) = if self.bridge.is_some() || self.is_group() {
             if self.bridge.is_none() {
-                let (source, sink) = match (self.audio.take(), &self.direct) {
-                    (Some(audio), _) => (audio.source, audio.sink),
-                    // Was 1:1 until now: no connection may be using the audio meanwhile.
-                    (None, Some(direct)) if self.legs.is_empty() => direct.ports(),
-                    _ => return Err(MediaError::AlreadyStarted),
-                };
-                self.bridge = Some(Bridge::start(source, sink));
+                self.bridge = Some(match (self.audio.take(), &self.direct) {
+                    (Some(audio), _) => Bridge::start(audio.source, audio.sink),
+                    // Was 1:1 until now (someone joined): the connection that has the
+                    // audio moves onto the bridge as it is.
+                    (None, Some(direct)) => direct.bridge(),
+                    (None, None) => return Err(MediaError::AlreadyStarted),
+                });
             }
             match &self.bridge {
                 Some(b) => b.add_leg(),

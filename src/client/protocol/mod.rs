@@ -626,6 +626,25 @@ impl Protocol {
             self.calls.insert(call.room_id.clone(), view.clone());
             self.emit(Event::Call { view });
         }
+        // A call this device joined without it ringing here (by access link): taken up as
+        // an answered incoming one, so the update below connects it.
+        let joined_here = call.participant(&self.user_id).is_some_and(|p| {
+            p.state == crate::proto::ParticipantState::Joined
+                && p.device_id.as_deref() == Some(device.as_str())
+        });
+        if joined_here && !self.calls.contains_key(&call.room_id) {
+            let mut ringing = call.clone();
+            if let Some(p) = ringing
+                .participants
+                .iter_mut()
+                .find(|p| p.user_id == self.user_id)
+            {
+                p.state = crate::proto::ParticipantState::Ringing;
+                p.device_id = None;
+            }
+            let view = call::CallView::incoming(ringing, &self.user_id);
+            self.calls.insert(call.room_id.clone(), view);
+        }
         let Some(view) = self.calls.get_mut(&call.room_id) else {
             return;
         };

@@ -270,6 +270,11 @@ pub(super) async fn page() -> impl IntoResponse {
         [
             (header::CACHE_CONTROL, "no-store"),
             (header::REFERRER_POLICY, "no-referrer"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+                 connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+            ),
         ],
         Html(JOIN_PAGE),
     )
