@@ -208,6 +208,7 @@ impl CallRun<'_> {
         let ours = match event {
             Event::Call { view } => view.call.room_id == self.room_id,
             Event::CallSignal { room_id, .. } => *room_id == self.room_id,
+            Event::CallMoved { from_room, .. } => *from_room == self.room_id,
             _ => false,
         };
         // Another call ringing meanwhile is not this one's business, but `--auto` answers
@@ -219,7 +220,23 @@ impl CallRun<'_> {
             return;
         }
         self.board.route(event);
-        let Event::Call { view } = event else {
+        if let Event::CallMoved { view, .. } = event {
+            // The call goes on in another room (joined with, or transferred to, another
+            // call of the other party's).
+            self.room_id.clone_from(&view.call.room_id);
+            let message = format!(
+                "the call goes on as {} with {}",
+                view.call.room_id,
+                view.call.others(&view.me).join(", ")
+            );
+            self.emit(
+                InstanceEvent::Notice {
+                    message: message.clone(),
+                },
+                || message,
+            );
+        }
+        let (Event::Call { view } | Event::CallMoved { view, .. }) = event else {
             return;
         };
         self.last = Some(view.clone());

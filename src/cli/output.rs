@@ -336,6 +336,13 @@ pub fn event_line(e: &Event, names: &ChannelNames) -> String {
             }
             state => format!("* call {} {}", view.call.room_id, state.as_str()),
         },
+        Event::CallMoved { from_room, view } => {
+            format!(
+                "* call {from_room} goes on as {} with {}",
+                view.call.room_id,
+                view.call.others(&view.me).join(", ")
+            )
+        }
         Event::CallSignal {
             room_id, from_user, ..
         } => {

@@ -170,8 +170,15 @@ pub enum Event {
         voicemail: Option<crate::proto::Voicemail>,
         indicator: crate::proto::VoicemailIndicator,
     },
-    /// How a call operation (ignore, forward, transfer) goes: started, then finished or
-    /// failed with a code.
+    /// This device's call `from_room` goes on as `view` (another room): its other party
+    /// joined it with a call of theirs, or transferred it to a party of that call. Media
+    /// is set up anew with the parties of `view`.
+    CallMoved {
+        from_room: String,
+        view: call::CallView,
+    },
+    /// How a call operation (ignore, forward, transfer, consultative transfer, join) goes:
+    /// started, then finished or failed with a code.
     CallOperation {
         room_id: String,
         operation: CallOperation,
@@ -187,6 +194,8 @@ pub enum CallOperation {
     Ignore,
     Forward,
     Transfer,
+    ConsultativeTransfer,
+    Join,
 }
 
 impl CallOperation {
@@ -197,6 +206,10 @@ impl CallOperation {
             ClientFrame::CallIgnore { room_id, .. } => Some((room_id.clone(), Self::Ignore)),
             ClientFrame::CallForward { room_id, .. } => Some((room_id.clone(), Self::Forward)),
             ClientFrame::CallTransfer { room_id, .. } => Some((room_id.clone(), Self::Transfer)),
+            ClientFrame::CallConsultativeTransfer { room_id, .. } => {
+                Some((room_id.clone(), Self::ConsultativeTransfer))
+            }
+            ClientFrame::CallMerge { room_id, .. } => Some((room_id.clone(), Self::Join)),
             _ => None,
         }
     }
@@ -207,6 +220,8 @@ impl CallOperation {
             Self::Ignore => "ignore",
             Self::Forward => "forward",
             Self::Transfer => "transfer",
+            Self::ConsultativeTransfer => "consultative_transfer",
+            Self::Join => "join",
         }
     }
 }
@@ -418,6 +433,35 @@ impl Client {
             req_id,
             room_id,
             to,
+        })
+        .await
+    }
+
+    /// Connects the remote parties of two calls this device holds with each other (a
+    /// consultative transfer): the party of `with_room` moves into `room_id`, and this
+    /// side leaves both.
+    pub async fn consultative_transfer(
+        &self,
+        room_id: &str,
+        with_room: &str,
+    ) -> Result<Call, ClientError> {
+        let (room_id, with_room) = (room_id.to_owned(), with_room.to_owned());
+        self.call_request(|req_id| ClientFrame::CallConsultativeTransfer {
+            req_id,
+            room_id,
+            with_room,
+        })
+        .await
+    }
+
+    /// Joins two calls this device holds into one (`room_id`, which this side still holds
+    /// until it resumes it): the parties of `with_room` move into it.
+    pub async fn merge(&self, room_id: &str, with_room: &str) -> Result<Call, ClientError> {
+        let (room_id, with_room) = (room_id.to_owned(), with_room.to_owned());
+        self.call_request(|req_id| ClientFrame::CallMerge {
+            req_id,
+            room_id,
+            with_room,
         })
         .await
     }

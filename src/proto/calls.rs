@@ -44,8 +44,12 @@ pub enum EndReason {
     /// ringing call to someone else.
     Forwarded,
     /// Only as the `reason` of a `call_ended` to the devices of a user who transferred a
-    /// call to someone else.
+    /// call to someone else, and the end reason of the second call of a consultative
+    /// transfer (its party now talks in the first).
     Transferred,
+    /// The end reason of the second call of two joined into one (its parties now talk in
+    /// the first).
+    Joined,
 }
 
 impl EndReason {
@@ -65,6 +69,7 @@ impl EndReason {
             EndReason::Ignored => "ignored",
             EndReason::Forwarded => "forwarded",
             EndReason::Transferred => "transferred",
+            EndReason::Joined => "joined",
         }
     }
 

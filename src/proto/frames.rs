@@ -102,6 +102,24 @@ pub enum ClientFrame {
         room_id: String,
         to: String,
     },
+    /// Connect the remote parties of two calls this party holds with each other (a
+    /// consultative transfer): the party of `with_room` moves into `room_id` (it gets
+    /// `call_moved`), and this party leaves both. Answered by `call_updated` (`room_id`).
+    CallConsultativeTransfer {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        room_id: String,
+        with_room: String,
+    },
+    /// Join two calls this party holds into one: the parties of `with_room` move into
+    /// `room_id` (they get `call_moved`), which goes on with everyone; `with_room` ends.
+    /// Answered by `call_updated` (`room_id`).
+    CallMerge {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<String>,
+        room_id: String,
+        with_room: String,
+    },
     /// Join the call of the session's access link (only a session connected by link may):
     /// the device becomes a `joined` party, and media is set up with everyone in the call.
     /// Joining again after leaving is allowed while the call lasts. Answered by
@@ -202,6 +220,14 @@ pub enum ServerFrame {
     CallUpdated {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         req_id: Option<String>,
+        call: Call,
+    },
+    /// This device's call `from_room` goes on as `call` (another of its rooms): its
+    /// other party joined it with a call of theirs, or handed it over to a party of that
+    /// call. The device sets up media with the parties of `call` and drops `from_room`,
+    /// which it hears no more about.
+    CallMoved {
+        from_room: String,
         call: Call,
     },
     /// The call is over for this device, for `reason` (which can differ from the call's own

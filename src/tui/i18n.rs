@@ -209,6 +209,7 @@ mod tests {
             Ignored,
             Forwarded,
             Transferred,
+            Joined,
         ];
         for r in all {
             match r {
@@ -223,7 +224,8 @@ mod tests {
                 | ConnectionLost
                 | Ignored
                 | Forwarded
-                | Transferred => {}
+                | Transferred
+                | Joined => {}
             }
         }
         for (code, _) in LANGUAGES {

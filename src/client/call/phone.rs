@@ -347,6 +347,11 @@ impl CallDriver {
                 self.reconcile(view).await?;
                 Ok(Some(CallEvent::State(view.clone())))
             }
+            Event::CallMoved { from_room, view } if *from_room == self.room_id => {
+                self.moved(view).await?;
+                let event = Event::Call { view: view.clone() };
+                Box::pin(self.on_event(&event)).await
+            }
             Event::CallSignal {
                 room_id,
                 from_user,
@@ -374,6 +379,22 @@ impl CallDriver {
             }
             _ => Ok(None),
         }
+    }
+
+    /// The call goes on in another room: the connections of the old one go (their
+    /// figures kept for the summary); the call's audio stays for those of the new one.
+    async fn moved(&mut self, view: &CallView) -> Result<(), MediaError> {
+        for (_, m) in std::mem::take(&mut self.legs) {
+            if let Some(s) = m.call_stats().await {
+                self.departed.push(s);
+            }
+            m.stop().await?;
+        }
+        self.listening.clear();
+        self.restarts.clear();
+        tracing::info!(from = %self.room_id, room = %view.call.room_id, "the call goes on in another room");
+        self.room_id.clone_from(&view.call.room_id);
+        Ok(())
     }
 
     /// The next media event: a DTMF digit or a media state change (pends forever when there

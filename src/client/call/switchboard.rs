@@ -152,6 +152,14 @@ impl Switchboard {
                 view.call.room_id.clone()
             }
             Event::CallSignal { room_id, .. } => room_id.clone(),
+            // The call's task goes on under its new room.
+            Event::CallMoved { from_room, view } => {
+                let room = view.call.room_id.clone();
+                if let Some(tx) = self.calls.remove(from_room) {
+                    self.calls.insert(room.clone(), tx);
+                }
+                room
+            }
             _ => return,
         };
         if let Some(tx) = self.calls.get(&room) {
@@ -299,18 +307,22 @@ async fn run_call(
     room: String,
     pace: Pace,
 ) {
+    let mut room = room;
     let mut stats = tokio::time::interval(pace.stats_every);
     stats.tick().await;
-    let fail = |e: String| {
+    let fail = |room: &str, e: String| {
         tracing::warn!(room = %room, error = %e, "call");
-        let _ = news.send(CallNews::Error(room.clone(), e));
+        let _ = news.send(CallNews::Error(room.to_owned(), e));
     };
     loop {
         tokio::select! {
             m = rx.recv() => match m {
                 Some(Msg::Event(e)) => {
-                    if on_event(&mut driver, &e, &room, fail).await {
+                    if on_event(&mut driver, &e, &room, |m| fail(&room, m)).await {
                         break;
+                    }
+                    if let Event::CallMoved { view, .. } = e.as_ref() {
+                        room.clone_from(&view.call.room_id);
                     }
                 }
                 Some(Msg::Command(command, reply)) => {
@@ -319,7 +331,7 @@ async fn run_call(
                         (Some(reply), outcome) => {
                             let _ = reply.send(outcome);
                         }
-                        (None, Err(e)) => fail(e.message),
+                        (None, Err(e)) => fail(&room, e.message),
                         (None, Ok(_)) => {}
                     }
                 }
@@ -344,7 +356,7 @@ async fn run_call(
     let last = match driver.finish().await {
         Ok(s) => s,
         Err(e) => {
-            fail(e.to_string());
+            fail(&room, e.to_string());
             None
         }
     };

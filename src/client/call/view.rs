@@ -207,6 +207,13 @@ impl CallView {
         self.derive(now)
     }
 
+    /// The call goes on in another room (`call_moved`): its connections are made anew.
+    pub fn moved(&mut self) {
+        self.legs_up.clear();
+        self.legs_holding.clear();
+        self.recount();
+    }
+
     /// The call is over for this device.
     pub fn on_ended(&mut self, reason: EndReason, now: DateTime<Utc>) -> Option<CallState> {
         if self.is_ended() {

@@ -483,6 +483,16 @@ impl Protocol {
                 }
                 self.on_call_update(call, now.utc);
             }
+            ServerFrame::CallMoved { from_room, call } => {
+                let Some(mut view) = self.calls.remove(&from_room) else {
+                    return self.on_call_update(call, now.utc);
+                };
+                let device = self.rules.device_id.clone();
+                view.moved();
+                view.on_update(call, &self.user_id, &device, now.utc);
+                self.calls.insert(view.call.room_id.clone(), view.clone());
+                self.emit(Event::CallMoved { from_room, view });
+            }
             ServerFrame::CallEnded { call, reason } => {
                 let room_id = call.room_id.clone();
                 if let Some(mut view) = self.calls.remove(&room_id) {

@@ -6,6 +6,7 @@
 
 mod control;
 mod links;
+mod merge;
 
 pub use links::LinkGrant;
 

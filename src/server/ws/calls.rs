@@ -133,6 +133,40 @@ impl Connection {
                 };
                 (req_id, result)
             }
+            ClientFrame::CallConsultativeTransfer {
+                req_id,
+                room_id,
+                with_room,
+            } => (
+                req_id,
+                self.state.with_calls(|c| {
+                    c.merge(
+                        &self.user_id,
+                        &self.device_id,
+                        &room_id,
+                        &with_room,
+                        true,
+                        now,
+                    )
+                }),
+            ),
+            ClientFrame::CallMerge {
+                req_id,
+                room_id,
+                with_room,
+            } => (
+                req_id,
+                self.state.with_calls(|c| {
+                    c.merge(
+                        &self.user_id,
+                        &self.device_id,
+                        &room_id,
+                        &with_room,
+                        false,
+                        now,
+                    )
+                }),
+            ),
             ClientFrame::CallHold {
                 req_id,
                 room_id,

@@ -676,6 +676,8 @@ impl Connection {
             | ClientFrame::CallIgnore { .. }
             | ClientFrame::CallForward { .. }
             | ClientFrame::CallTransfer { .. }
+            | ClientFrame::CallConsultativeTransfer { .. }
+            | ClientFrame::CallMerge { .. }
             | ClientFrame::CallJoin { .. }
             | ClientFrame::CallSignal { .. }) => self.handle_call(call, out).await,
         }
@@ -701,7 +703,9 @@ fn link_permits(link: &LinkClaim, frame: &ClientFrame) -> Result<(), ApiError> {
         | ClientFrame::CallDecline { .. }
         | ClientFrame::CallIgnore { .. }
         | ClientFrame::CallForward { .. }
-        | ClientFrame::CallTransfer { .. } => false,
+        | ClientFrame::CallTransfer { .. }
+        | ClientFrame::CallConsultativeTransfer { .. }
+        | ClientFrame::CallMerge { .. } => false,
     };
     if ok {
         Ok(())

@@ -325,6 +325,21 @@ impl App {
         Vec::new()
     }
 
+    /// A call goes on in another room (its other party joined it with, or transferred it
+    /// to, a call of theirs): the same row, under the new room.
+    pub(super) fn on_call_moved(&mut self, from_room: &str, view: &CallView) {
+        if let Some(row) = self
+            .calls
+            .iter_mut()
+            .find(|c| c.view.call.room_id == from_room)
+        {
+            row.view.call.room_id.clone_from(&view.call.room_id);
+        }
+        let who = self.call_peers(view);
+        self.toast(self.strings.fmt("toast.call_moved", &[("who", &who)]));
+        self.on_call_view(view);
+    }
+
     pub(super) fn on_call_view(&mut self, view: &CallView) {
         let room = view.call.room_id.clone();
         match self.calls.iter_mut().find(|c| c.view.call.room_id == room) {

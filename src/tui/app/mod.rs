@@ -822,6 +822,7 @@ impl App {
                 out.push(Job::Bell);
             }
             Event::Call { view } => self.on_call_view(view),
+            Event::CallMoved { from_room, view } => self.on_call_moved(from_room, view),
             Event::Voicemail {
                 voicemail,
                 indicator,
