@@ -399,3 +399,140 @@ async fn a_second_call_holds_the_first_and_resuming_switches_back() {
     pb.finish().await;
     pd.finish().await;
 }
+
+/// Carol's interface calls Bob (660 Hz) and then Dave (770 Hz), who answer; Bob's call is
+/// held by the second dial. Returns each room with its party.
+async fn carol_with_two_calls(
+    t: &TestServer,
+    socket: &std::path::Path,
+) -> (String, common::party::Party, String, common::party::Party) {
+    use common::party::{connected, Party};
+    use parla::client::Event;
+    let answer = |name: &'static str, c: Client, mut ev: Events, freq: f64| async move {
+        let Event::CallIncoming { call } = ev
+            .wait_for("ring", |e| matches!(e, Event::CallIncoming { .. }))
+            .await
+        else {
+            unreachable!()
+        };
+        c.answer(&call.room_id).await.unwrap();
+        let party = Party::start(name, c, ev, &call.room_id, freq, false);
+        (call.room_id.clone(), party)
+    };
+    let (bob, b) = t.client("bob").await;
+    let (dave, d) = t.client("dave").await;
+    wait_status(socket, "signed in", |s| s["user"] == "carol").await;
+    let dial = |who: &str| CtlRequest::Dial {
+        users: vec![who.to_owned()],
+    };
+    let bob_side = tokio::spawn(answer("bob", bob, b, 660.0));
+    ctl::request(socket, &dial("bob")).await.unwrap();
+    let (bob_room, pb) = bob_side.await.unwrap();
+    pb.wait_state("bob connected", connected).await;
+    let dave_side = tokio::spawn(answer("dave", dave, d, 770.0));
+    ctl::request(socket, &dial("dave")).await.unwrap();
+    let (dave_room, pd) = dave_side.await.unwrap();
+    pd.wait_state("dave connected", connected).await;
+    (bob_room, pb, dave_room, pd)
+}
+
+/// `parla ctl join` makes one call of Carol's two: Dave's call moves into Bob's, all
+/// three are in it, Bob and Dave hear each other, and Carol's interface shows one call,
+/// talking again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_interface_joins_its_two_calls_into_one() {
+    use parla::client::call::CallState;
+    let t = TestServer::start().await;
+    t.users(&["carol", "bob", "dave"]).await;
+    let (_dir, socket, ui) = carol_interface(
+        &t,
+        "expect-timeout 90000\nexpect 2/2\nexpect joined with another call\nexpect In a call with dave, bob\nexpect ended: hung up\nwait 300\nquit\n",
+    )
+    .await;
+    let (bob_room, pb, dave_room, pd) = carol_with_two_calls(&t, &socket).await;
+    let r = ctl::request(
+        &socket,
+        &CtlRequest::Join {
+            room_id: Some(dave_room.clone()),
+            with_room: None,
+        },
+    )
+    .await;
+    assert!(r.is_ok(), "{r:?}");
+    pb.wait_hears(770.0).await;
+    pd.wait_hears(660.0).await;
+    wait_status(&socket, "one call, talking", |s| {
+        s["calls"].as_array().is_some_and(|c| c.len() == 1)
+            && s["calls"][0]["room_id"] == dave_room.as_str()
+            && call_state(s) == "connected"
+    })
+    .await;
+    pb.wait_state("bob's call goes on, off hold", |s| {
+        *s == CallState::Connected
+    })
+    .await;
+    assert!(pb.events().iter().any(
+        |e| matches!(e, parla::client::Event::CallMoved { from_room, .. } if *from_room == bob_room)
+    ));
+    // Both leave; the interface sees the call end, and its script quits.
+    pb.client.hangup(&dave_room).await.unwrap();
+    pd.client.hangup(&dave_room).await.unwrap();
+    tokio::time::timeout(WAIT, ui)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    pb.finish().await;
+    pd.finish().await;
+}
+
+/// `parla ctl connect` (a consultative transfer): Bob and Dave are connected with each
+/// other and Carol's interface is left with no call; with one call only it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_interface_connects_the_parties_of_its_two_calls_and_leaves() {
+    let t = TestServer::start().await;
+    t.users(&["carol", "bob", "dave", "erin"]).await;
+    let (_dir, socket, ui) = carol_interface(
+        &t,
+        "expect-timeout 90000\nexpect 2/2\nexpect ended: transferred\nexpect Incoming call from erin\nwait 300\nquit\n",
+    )
+    .await;
+    let (_bob_room, pb, _dave_room, pd) = carol_with_two_calls(&t, &socket).await;
+    let r = ctl::request(
+        &socket,
+        &CtlRequest::Connect {
+            room_id: None,
+            with_room: None,
+        },
+    )
+    .await;
+    assert!(r.is_ok(), "{r:?}");
+    pb.wait_hears(770.0).await;
+    pd.wait_hears(660.0).await;
+    wait_status(&socket, "no calls left here", |s| {
+        s["calls"] == serde_json::json!([])
+    })
+    .await;
+    let refused = ctl::request(
+        &socket,
+        &CtlRequest::Join {
+            room_id: None,
+            with_room: None,
+        },
+    )
+    .await;
+    assert!(
+        matches!(&refused, Err(CtlError::Failed(f)) if f.code == "no_call"),
+        "{refused:?}"
+    );
+    // A call from Erin rings: the interface's script sees it and quits.
+    let (erin, _e) = t.client("erin").await;
+    erin.dial(&["carol".into()]).await.unwrap();
+    tokio::time::timeout(WAIT, ui)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    pb.finish().await;
+    pd.finish().await;
+}

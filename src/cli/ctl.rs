@@ -43,6 +43,14 @@ pub async fn run(args: &CtlArgs, json: bool) -> Result<(), CliError> {
             to: to.clone(),
             room_id: room_id.clone(),
         },
+        CtlCommand::Join { room_id, with_room } => CtlRequest::Join {
+            room_id: room_id.clone(),
+            with_room: with_room.clone(),
+        },
+        CtlCommand::Connect { room_id, with_room } => CtlRequest::Connect {
+            room_id: room_id.clone(),
+            with_room: with_room.clone(),
+        },
         CtlCommand::Mute => CtlRequest::Mute,
         CtlCommand::Unmute => CtlRequest::Unmute,
         CtlCommand::Dtmf { digits } => CtlRequest::Dtmf {
@@ -142,6 +150,8 @@ fn human(request: &CtlRequest, result: &Value) -> String {
         CtlRequest::Ignore { .. } => format!("ignored{room}"),
         CtlRequest::Forward { to, .. } => format!("forwarded to {to}{room}"),
         CtlRequest::Transfer { to, .. } => format!("transferred to {to}{room}"),
+        CtlRequest::Join { .. } => format!("joined the calls{room}"),
+        CtlRequest::Connect { .. } => format!("connected your two calls' parties; you left{room}"),
         CtlRequest::Mute => format!("muted{room}"),
         CtlRequest::Unmute => format!("unmuted{room}"),
         CtlRequest::Dtmf { digits } => format!("sent DTMF {digits}{room}"),

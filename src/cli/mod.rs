@@ -511,6 +511,24 @@ pub enum CtlCommand {
         #[arg(long, value_name = "ROOM_ID")]
         room_id: Option<String>,
     },
+    /// Join the current call with your other call into one call of everyone (both are
+    /// held first; the joined call is resumed)
+    Join {
+        #[arg(long, value_name = "ROOM_ID")]
+        room_id: Option<String>,
+        /// The other call (default: the one that is not current)
+        #[arg(long, value_name = "ROOM_ID")]
+        with_room: Option<String>,
+    },
+    /// Connect the other parties of your two calls with each other and leave both (a
+    /// consultative transfer; both are held first)
+    Connect {
+        #[arg(long, value_name = "ROOM_ID")]
+        room_id: Option<String>,
+        /// The other call (default: the one that is not current)
+        #[arg(long, value_name = "ROOM_ID")]
+        with_room: Option<String>,
+    },
     /// Mute the microphone
     Mute,
     /// Unmute the microphone

@@ -72,6 +72,24 @@ pub enum CtlRequest {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         room_id: Option<String>,
     },
+    /// Join the current call (or `room_id`) with another call of this user's
+    /// (`with_room`, or the other one) into one: both are held first, and the joined call
+    /// is resumed.
+    Join {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        with_room: Option<String>,
+    },
+    /// Connect the other parties of the current call (or `room_id`) and of another call
+    /// (`with_room`, or the other one) with each other, a consultative transfer: both are
+    /// held first, and this side leaves both.
+    Connect {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        with_room: Option<String>,
+    },
     Mute,
     Unmute,
     /// Send DTMF digits in the current call.
@@ -115,6 +133,8 @@ command_names! {
     Ignore = "ignore",
     Forward = "forward",
     Transfer = "transfer",
+    Join = "join",
+    Connect = "connect",
     Mute = "mute",
     Unmute = "unmute",
     Dtmf = "dtmf",

@@ -64,6 +64,8 @@ pub enum Action {
     Ignore,
     Forward,
     Transfer,
+    JoinCalls,
+    ConnectCalls,
     DeleteEntry,
 }
 
@@ -154,6 +156,8 @@ named!(Action {
     Ignore = "ignore",
     Forward = "forward",
     Transfer = "transfer",
+    JoinCalls = "join_calls",
+    ConnectCalls = "connect_calls",
     DeleteEntry = "delete_entry",
 });
 

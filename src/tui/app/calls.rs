@@ -213,6 +213,75 @@ impl App {
         }
     }
 
+    /// The two calls a join or a consultative transfer takes: `room_id` (by default the
+    /// current call) and `with_room` (by default the other call that is up).
+    fn call_pair(
+        &self,
+        room_id: Option<&str>,
+        with_room: Option<&str>,
+    ) -> Option<(String, String)> {
+        let first = room_id
+            .map(str::to_owned)
+            .or_else(|| self.active_call().map(|c| c.view.call.room_id.clone()))?;
+        let second = with_room.map(str::to_owned).or_else(|| {
+            self.calls
+                .iter()
+                .filter(|c| !c.view.is_ended())
+                .filter(|c| c.view.call.status == crate::proto::CallStatus::Connected)
+                .map(|c| c.view.call.room_id.clone())
+                .find(|r| *r != first)
+        })?;
+        (first != second).then_some((first, second))
+    }
+
+    /// Joins the current call with the other one (`transfer`: connects their other
+    /// parties with each other and leaves both); both are held first.
+    pub(super) fn connect_calls(
+        &mut self,
+        room_id: Option<&str>,
+        with_room: Option<&str>,
+        transfer: bool,
+    ) -> Vec<Job> {
+        let Some((room_id, with_room)) = self.call_pair(room_id, with_room) else {
+            self.toast(self.strings.get("toast.two_calls").to_owned());
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for room in [&room_id, &with_room] {
+            let held = self
+                .calls
+                .iter()
+                .any(|c| c.view.call.room_id == *room && c.view.local_hold);
+            if !held {
+                out.push(Job::Hold {
+                    room_id: room.clone(),
+                    on: true,
+                });
+            }
+        }
+        out.push(Job::ConnectCalls {
+            room_id,
+            with_room,
+            transfer,
+        });
+        out
+    }
+
+    /// Two calls were joined into `room_id`: it becomes the current call, off hold.
+    pub(super) fn on_calls_joined(&mut self, room_id: &str) -> Vec<Job> {
+        if let Some(i) = self
+            .calls
+            .iter()
+            .position(|c| c.view.call.room_id == room_id)
+        {
+            self.current_call = i;
+        }
+        vec![Job::Hold {
+            room_id: room_id.to_owned(),
+            on: false,
+        }]
+    }
+
     /// The call history changed on the server (a call ended, entries were deleted, the
     /// missed ones were seen on some device). Seen at once while the Calls pane is open.
     pub fn on_call_history(

@@ -41,6 +41,19 @@ impl App {
             CtlRequest::Decline { room_id, reason } => {
                 self.ctl_decline(room_id.as_deref(), reason.as_deref())
             }
+            CtlRequest::Join { room_id, with_room }
+            | CtlRequest::Connect { room_id, with_room } => {
+                let transfer = matches!(request, CtlRequest::Connect { .. });
+                let jobs = self.connect_calls(room_id.as_deref(), with_room.as_deref(), transfer);
+                if jobs.is_empty() {
+                    CtlPlan::Reply(Err(crate::ctl::CtlFailure::new(
+                        "no_call",
+                        "join and connect take two calls that are up",
+                    )))
+                } else {
+                    CtlPlan::Run(jobs)
+                }
+            }
             CtlRequest::Send { target, text } => CtlPlan::Run(vec![Job::SendTo {
                 target: target.clone(),
                 text: text.clone(),

@@ -414,6 +414,8 @@ impl App {
             Action::DeleteEntry => out.extend(self.delete_selected_call()),
             Action::Forward => self.pick_hand_over(super::HandOver::Forward),
             Action::Transfer => self.pick_hand_over(super::HandOver::Transfer),
+            Action::JoinCalls => out.extend(self.connect_calls(None, None, false)),
+            Action::ConnectCalls => out.extend(self.connect_calls(None, None, true)),
             Action::Decline => out.extend(self.decline_ringing(DeclineReason::None)),
             Action::DeclineBusy => out.extend(self.decline_ringing(DeclineReason::DoNotDisturb)),
             Action::HangUp => {

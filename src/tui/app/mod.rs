@@ -107,6 +107,13 @@ pub enum Job {
         room_id: String,
         to: String,
     },
+    /// Join two held calls into `room_id`, or with `transfer` connect their other
+    /// parties with each other and leave both (waits for holds on their way).
+    ConnectCalls {
+        room_id: String,
+        with_room: String,
+        transfer: bool,
+    },
     Hold {
         room_id: String,
         on: bool,
@@ -823,6 +830,12 @@ impl App {
             }
             Event::Call { view } => self.on_call_view(view),
             Event::CallMoved { from_room, view } => self.on_call_moved(from_room, view),
+            // The joined call is this side's current one, and talks again.
+            Event::CallOperation {
+                room_id,
+                operation: crate::client::CallOperation::Join,
+                stage: crate::client::OperationStage::Finished,
+            } => out.extend(self.on_calls_joined(room_id)),
             Event::Voicemail {
                 voicemail,
                 indicator,

@@ -670,6 +670,25 @@ impl Runtime {
                     Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
                 });
             }
+            Job::ConnectCalls {
+                room_id,
+                with_room,
+                transfer,
+            } => {
+                let client = self.client.clone();
+                let holds = std::mem::take(&mut self.holding);
+                self.spawn_answered("connect", reply, async move {
+                    for hold in holds {
+                        let _ = hold.await;
+                    }
+                    let call = if transfer {
+                        client.consultative_transfer(&room_id, &with_room).await?
+                    } else {
+                        client.merge(&room_id, &with_room).await?
+                    };
+                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
+                });
+            }
             Job::Decline { room_id, reason } => {
                 let client = self.client.clone();
                 self.spawn_answered("decline", reply, async move {
