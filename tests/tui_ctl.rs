@@ -278,9 +278,8 @@ async fn quitting_in_a_call_hangs_it_up() {
 /// resuming the first holds the second. Both other parties see each hold as a remote hold.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_call_holds_the_first_and_resuming_switches_back() {
-    use common::party::{connected, Party};
+    use common::party::connected;
     use parla::client::call::CallState;
-    use parla::client::Event;
     let t = TestServer::start().await;
     t.users(&["carol", "bob", "dave", "erin"]).await;
     let (_dir, socket, ui) = carol_interface(
@@ -288,40 +287,7 @@ async fn a_second_call_holds_the_first_and_resuming_switches_back() {
         "expect-timeout 90000\nexpect Connected\nexpect 2/2\nexpect ended: transferred\nwait 300\nquit\n",
     )
     .await;
-    let answer = |name: &'static str, c: Client, mut ev: Events| async move {
-        let Event::CallIncoming { call } = ev
-            .wait_for("ring", |e| matches!(e, Event::CallIncoming { .. }))
-            .await
-        else {
-            unreachable!()
-        };
-        c.answer(&call.room_id).await.unwrap();
-        let freq = match name {
-            "bob" => 660.0,
-            "dave" => 770.0,
-            _ => 990.0,
-        };
-        let party = Party::start(name, c, ev, &call.room_id, freq, false);
-        (call.room_id.clone(), party)
-    };
-    let (bob, b) = t.client("bob").await;
-    let (dave, d) = t.client("dave").await;
-    wait_status(&socket, "signed in", |s| s["user"] == "carol").await;
-    let dial = |who: &str| CtlRequest::Dial {
-        users: vec![who.to_owned()],
-    };
-    let bob_side = tokio::spawn(answer("bob", bob, b));
-    ctl::request(&socket, &dial("bob")).await.unwrap();
-    let (bob_room, pb) = bob_side.await.unwrap();
-    pb.wait_state("bob connected", connected).await;
-    wait_status(&socket, "connected", |s| call_state(s) == "connected").await;
-
-    // The second call: Bob's is held first, so the server lets it through.
-    let dave_side = tokio::spawn(answer("dave", dave, d));
-    let r = ctl::request(&socket, &dial("dave")).await;
-    assert!(r.is_ok(), "{r:?}");
-    let (dave_room, pd) = dave_side.await.unwrap();
-    pd.wait_state("dave connected", connected).await;
+    let (bob_room, pb, dave_room, pd) = carol_with_two_calls(&t, &socket).await;
     pb.wait_state("bob sees the hold", |s| {
         matches!(s, CallState::OnHold { remote: true, .. })
     })
@@ -370,7 +336,7 @@ async fn a_second_call_holds_the_first_and_resuming_switches_back() {
     // Bob's call handed over to Erin: the interface holds it, transfers it and is out of
     // it; Erin answers and Bob hears her.
     let (erin, e) = t.client("erin").await;
-    let erin_side = tokio::spawn(answer("erin", erin, e));
+    let erin_side = tokio::spawn(answer_call("erin", erin, e, 990.0));
     let r = ctl::request(
         &socket,
         &CtlRequest::Transfer {
@@ -400,36 +366,43 @@ async fn a_second_call_holds_the_first_and_resuming_switches_back() {
     pd.finish().await;
 }
 
+/// `name` answers the call that rings for them first, and runs it sending `freq` Hz.
+async fn answer_call(
+    name: &'static str,
+    c: Client,
+    mut ev: Events,
+    freq: f64,
+) -> (String, common::party::Party) {
+    use parla::client::Event;
+    let Event::CallIncoming { call } = ev
+        .wait_for("ring", |e| matches!(e, Event::CallIncoming { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    c.answer(&call.room_id).await.unwrap();
+    let party = common::party::Party::start(name, c, ev, &call.room_id, freq, false);
+    (call.room_id.clone(), party)
+}
+
 /// Carol's interface calls Bob (660 Hz) and then Dave (770 Hz), who answer; Bob's call is
 /// held by the second dial. Returns each room with its party.
 async fn carol_with_two_calls(
     t: &TestServer,
     socket: &std::path::Path,
 ) -> (String, common::party::Party, String, common::party::Party) {
-    use common::party::{connected, Party};
-    use parla::client::Event;
-    let answer = |name: &'static str, c: Client, mut ev: Events, freq: f64| async move {
-        let Event::CallIncoming { call } = ev
-            .wait_for("ring", |e| matches!(e, Event::CallIncoming { .. }))
-            .await
-        else {
-            unreachable!()
-        };
-        c.answer(&call.room_id).await.unwrap();
-        let party = Party::start(name, c, ev, &call.room_id, freq, false);
-        (call.room_id.clone(), party)
-    };
+    use common::party::connected;
     let (bob, b) = t.client("bob").await;
     let (dave, d) = t.client("dave").await;
     wait_status(socket, "signed in", |s| s["user"] == "carol").await;
     let dial = |who: &str| CtlRequest::Dial {
         users: vec![who.to_owned()],
     };
-    let bob_side = tokio::spawn(answer("bob", bob, b, 660.0));
+    let bob_side = tokio::spawn(answer_call("bob", bob, b, 660.0));
     ctl::request(socket, &dial("bob")).await.unwrap();
     let (bob_room, pb) = bob_side.await.unwrap();
     pb.wait_state("bob connected", connected).await;
-    let dave_side = tokio::spawn(answer("dave", dave, d, 770.0));
+    let dave_side = tokio::spawn(answer_call("dave", dave, d, 770.0));
     ctl::request(socket, &dial("dave")).await.unwrap();
     let (dave_room, pd) = dave_side.await.unwrap();
     pd.wait_state("dave connected", connected).await;

@@ -524,6 +524,28 @@ async fn interrupt(terminate: &mut Option<tokio::signal::unix::Signal>) {
     }
 }
 
+/// Runs one call to its end (no control socket) and prints its summary; the session is
+/// shut down when the call could not be run.
+pub(super) async fn drive_reported(
+    client: &Client,
+    events: &mut mpsc::UnboundedReceiver<Event>,
+    room_id: &str,
+    audio: AudioSetup,
+    plan: &CallPlan,
+    json: bool,
+) -> Result<CallSummary, CliError> {
+    match drive(client, events, room_id, audio, plan, json, Ctl::default()).await {
+        Ok(summary) => {
+            report(&summary, json);
+            Ok(summary)
+        }
+        Err(e) => {
+            client.shutdown().await;
+            Err(e)
+        }
+    }
+}
+
 pub(super) fn report(summary: &CallSummary, json: bool) {
     if json {
         print_json(&InstanceEvent::CallSummary(summary.clone()));
@@ -647,24 +669,8 @@ pub async fn call(
         notice(cli.json, &format!("{} is offline", users.join(", ")));
         client.hangup(&call.room_id).await?;
     }
-    let summary = drive(
-        &client,
-        &mut events,
-        &call.room_id,
-        audio,
-        &plan,
-        cli.json,
-        Ctl::default(),
-    )
-    .await;
-    let summary = match summary {
-        Ok(summary) => summary,
-        Err(e) => {
-            client.shutdown().await;
-            return Err(e);
-        }
-    };
-    report(&summary, cli.json);
+    let summary =
+        drive_reported(&client, &mut events, &call.room_id, audio, &plan, cli.json).await?;
     let outcome = match message {
         _ if summary.answered => Ok(()),
         Some(recorded) => {

@@ -1,7 +1,7 @@
 //! `parla join LINK`: joins a call by its access link, as a guest (no account needed) or
 //! as the user the link was made for; `parla link ROOM_ID`: makes such a link.
 
-use super::call::{audio_setup, drive, plan, report, start_with, Ctl};
+use super::call::{audio_setup, drive_reported, plan, start_with};
 use super::output::{exit, print_json, CliError};
 use super::MediaArgs;
 use crate::client::rest::AccessLink;
@@ -76,19 +76,9 @@ pub async fn join(
             return Err(e.into());
         }
     };
-    let summary = drive(
-        &client,
-        &mut events,
-        &call.room_id,
-        audio,
-        &plan,
-        cli.json,
-        Ctl::default(),
-    )
-    .await;
+    let summary =
+        drive_reported(&client, &mut events, &call.room_id, audio, &plan, cli.json).await?;
     client.shutdown().await;
-    let summary = summary?;
-    report(&summary, cli.json);
     if summary.answered {
         Ok(())
     } else {

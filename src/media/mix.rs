@@ -336,32 +336,46 @@ mod tests {
     use super::*;
     use crate::media::audio::{tone_strength, Capture, Tone};
 
-    #[tokio::test]
-    async fn two_parties_are_mixed_and_each_hears_the_microphone() {
-        let capture = Capture::default();
-        let bridge = Bridge::start(Box::new(Tone::new(1000.0)), Box::new(capture.clone()));
-        let (mut src_a, mut sink_a) = bridge.add_leg();
-        let (mut src_b, mut sink_b) = bridge.add_leg();
-        assert_eq!(bridge.legs(), 2);
+    type Ports = (Box<dyn AudioSource>, Box<dyn AudioSink>);
+
+    /// Two parties (440 Hz and 880 Hz) talk through their ports every 20 ms until the
+    /// speaker has `frames` frames (bounded in time, however the bridge is scheduled);
+    /// returns what each was sent.
+    async fn talk(
+        a: &mut Ports,
+        b: &mut Ports,
+        capture: &Capture,
+        frames: usize,
+    ) -> (Vec<i16>, Vec<i16>) {
         let (mut tone_a, mut tone_b) = (Tone::new(440.0), Tone::new(880.0));
         let mut frame = vec![0i16; FRAME_SAMPLES];
         let (mut mic_a, mut mic_b) = (Vec::new(), Vec::new());
         let mut tick = tokio::time::interval(Duration::from_millis(20));
-        // Until the bridge has mixed 20 frames (bounded), however it is scheduled.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while capture.samples().len() < FRAME_SAMPLES * 20 {
+        while capture.samples().len() < FRAME_SAMPLES * frames {
             assert!(tokio::time::Instant::now() < deadline, "the bridge stalled");
             tick.tick().await;
             tone_a.next_frame(&mut frame);
-            sink_a.play(&frame);
+            a.1.play(&frame);
             tone_b.next_frame(&mut frame);
-            sink_b.play(&frame);
-            assert!(src_a.next_frame(&mut frame));
+            b.1.play(&frame);
+            assert!(a.0.next_frame(&mut frame));
             mic_a.extend_from_slice(&frame);
-            assert!(src_b.next_frame(&mut frame));
+            assert!(b.0.next_frame(&mut frame));
             mic_b.extend_from_slice(&frame);
         }
-        sink_a.finish().unwrap();
+        (mic_a, mic_b)
+    }
+
+    #[tokio::test]
+    async fn two_parties_are_mixed_and_each_hears_the_microphone() {
+        let capture = Capture::default();
+        let bridge = Bridge::start(Box::new(Tone::new(1000.0)), Box::new(capture.clone()));
+        let mut a = bridge.add_leg();
+        let mut b = bridge.add_leg();
+        assert_eq!(bridge.legs(), 2);
+        let (mic_a, mic_b) = talk(&mut a, &mut b, &capture, 20).await;
+        a.1.finish().unwrap();
         assert_eq!(bridge.legs(), 1);
         bridge.stop().await.unwrap();
         let heard = capture.samples();
@@ -454,23 +468,9 @@ mod tests {
         // A second party: both connections are legs of one bridge.
         let bridge = shared.bridge();
         assert_eq!(bridge.legs(), 1, "the first connection is on the bridge");
-        let (mut src_b, mut sink_b) = bridge.add_leg();
-        let mut tone_b = Tone::new(880.0);
-        let (mut mic_a, mut mic_b) = (Vec::new(), Vec::new());
-        let mut tick = tokio::time::interval(Duration::from_millis(20));
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while capture.samples().len() < FRAME_SAMPLES * 21 {
-            assert!(tokio::time::Instant::now() < deadline, "the bridge stalled");
-            tick.tick().await;
-            tone_a.next_frame(&mut frame);
-            sink_a.play(&frame);
-            tone_b.next_frame(&mut frame);
-            sink_b.play(&frame);
-            assert!(src_a.next_frame(&mut frame));
-            mic_a.extend_from_slice(&frame);
-            assert!(src_b.next_frame(&mut frame));
-            mic_b.extend_from_slice(&frame);
-        }
+        let mut a = (src_a, sink_a);
+        let mut b = bridge.add_leg();
+        let (mic_a, mic_b) = talk(&mut a, &mut b, &capture, 21).await;
         let heard = capture.samples()[FRAME_SAMPLES * 5..].to_vec();
         assert!(
             tone_strength(&heard, 440.0) > 0.3,
@@ -484,7 +484,7 @@ mod tests {
         assert!(tone_strength(&tail(&mic_a), 1000.0) > 0.8);
         assert!(tone_strength(&tail(&mic_b), 1000.0) > 0.8);
         // The first connection ending closes its leg, not the speaker.
-        sink_a.finish().unwrap();
+        a.1.finish().unwrap();
         assert_eq!(bridge.legs(), 1);
         bridge.stop().await.unwrap();
         shared.finish().unwrap();

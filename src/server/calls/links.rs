@@ -38,18 +38,9 @@ fn invalid() -> ApiError {
 impl Calls {
     /// The live room `room_id`, for `user` who must be in the call (`None`: the admin).
     fn live_room(&mut self, room_id: &str, user: Option<&str>) -> Result<&mut Room, ApiError> {
-        let room = self
-            .rooms
-            .get_mut(room_id)
-            .filter(|r| user.is_none_or(|u| r.call.participant(u).is_some_and(|p| active(p.state))))
-            .ok_or_else(|| err(ErrorCode::CallNotFound, format!("no call `{room_id}`")))?;
-        if room.call.status == CallStatus::Ended {
-            return Err(err(
-                ErrorCode::InvalidCallStatus,
-                format!("call `{room_id}` has ended"),
-            ));
-        }
-        Ok(room)
+        self.live_room_where(room_id, |call| {
+            user.is_none_or(|u| call.participant(u).is_some_and(|p| active(p.state)))
+        })
     }
 
     /// The parties of a live call who have accounts (its chat's members), for `user` who

@@ -339,10 +339,20 @@ impl Calls {
     /// `call_not_found` whatever its state, so an ended call does not give away that it
     /// existed.
     fn room_mut(&mut self, room_id: &str, user: &str) -> Result<&mut Room, ApiError> {
+        self.live_room_where(room_id, |call| call.participant(user).is_some())
+    }
+
+    /// The room `room_id`, which must not have ended and whose call must pass `theirs`
+    /// (whoever asks takes part in it): `call_not_found` otherwise.
+    fn live_room_where(
+        &mut self,
+        room_id: &str,
+        theirs: impl Fn(&Call) -> bool,
+    ) -> Result<&mut Room, ApiError> {
         let room = self
             .rooms
             .get_mut(room_id)
-            .filter(|r| r.call.participant(user).is_some())
+            .filter(|r| theirs(&r.call))
             .ok_or_else(|| err(ErrorCode::CallNotFound, format!("no call `{room_id}`")))?;
         if room.call.status == CallStatus::Ended {
             return Err(err(
