@@ -283,7 +283,7 @@ async fn a_guest_joins_by_link_chats_in_the_call_and_is_sent_away_when_it_ends()
 async fn a_link_for_one_user_admits_only_them_and_not_beside_a_token_session() {
     let t = TestServer::start().await;
     t.users(&["alice", "bob", "carol", "dave"]).await;
-    let (_alice, _a, _bob, _b, room) = answered(&t).await;
+    let (alice, _a, _bob, _b, room) = answered(&t).await;
     let (status, link) = post(
         &t,
         &format!("/v1/calls/{room}/links"),
@@ -335,7 +335,20 @@ async fn a_link_for_one_user_admits_only_them_and_not_beside_a_token_session() {
     assert_eq!(status, 201, "{s}");
     let s: LinkSession = serde_json::from_value(s).unwrap();
     assert_eq!((s.user_id.as_str(), s.guest), ("carol", false));
-    let _ws = RawWs::connect(&t.url(), &s.access_token).await;
+    let mut ws = RawWs::connect(&t.url(), &s.access_token).await;
+    // The session hears of the call's chat only: dave's message to carol elsewhere stays
+    // out of it (it was sent first, so it would have come first).
+    let dave = t.rest_for("dave").await;
+    let direct = dave.open_direct("carol").await.unwrap().channel_id;
+    dave.send(&direct, "d-1", "not for the call").await.unwrap();
+    alice.send_message(&s.channel_id, "for the call").await.unwrap();
+    loop {
+        let f = next_of(&mut ws, "message").await;
+        assert_ne!(f["message"]["text"], "not for the call", "{f}");
+        if f["message"]["text"] == "for the call" {
+            break;
+        }
+    }
     // ... and while connected by link, carol cannot connect by token.
     let (status, e) = ws_refusal(&t, &t.token("carol").await).await;
     assert_eq!(

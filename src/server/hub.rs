@@ -104,8 +104,39 @@ struct Conn {
     kicked: Arc<Kicked>,
     /// Users this connection follows with `subscribe_presence`.
     subscriptions: usize,
-    /// The call of a session connected by access link.
-    link_room: Option<String>,
+    /// The call and chat of a session connected by access link: all it hears of.
+    link: Option<LinkScope>,
+}
+
+/// What a session connected by access link is about: its call and the call's chat. Live
+/// frames about anything else (other channels and calls, call history, voicemail,
+/// presence) do not reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkScope {
+    pub room_id: String,
+    pub channel_id: String,
+}
+
+impl LinkScope {
+    /// Whether `frame` concerns this call or its chat (or no channel or call at all).
+    #[must_use]
+    pub fn admits(&self, frame: &ServerFrame) -> bool {
+        match frame {
+            ServerFrame::Message { message } => message.channel_id == self.channel_id,
+            ServerFrame::ChannelAdded { channel } => channel.channel_id == self.channel_id,
+            ServerFrame::ChannelRemoved { channel_id, .. } => *channel_id == self.channel_id,
+            ServerFrame::Read { state, .. } => state.channel_id == self.channel_id,
+            ServerFrame::CallIncoming { call }
+            | ServerFrame::CallUpdated { call, .. }
+            | ServerFrame::CallEnded { call, .. }
+            | ServerFrame::CallMoved { call, .. } => call.room_id == self.room_id,
+            ServerFrame::CallSignal { room_id, .. } => *room_id == self.room_id,
+            ServerFrame::CallHistory { .. }
+            | ServerFrame::Voicemail { .. }
+            | ServerFrame::Presence { .. } => false,
+            _ => true,
+        }
+    }
 }
 
 /// The hub dropped a connection: why, as the close it should end with (kept here because
@@ -189,7 +220,7 @@ impl Hub {
                 inner
                     .conns
                     .get(id)
-                    .is_some_and(|c| c.link_room.is_some() != by_link)
+                    .is_some_and(|c| c.link.is_some() != by_link)
             })
         });
         if !conflict {
@@ -208,21 +239,21 @@ impl Hub {
         ))
     }
 
-    /// Adds a connection, by access token (`link_room` absent) or by access link to the
-    /// call `link_room`. A user connected one way cannot connect the other way at the same
-    /// time: `session_conflict`.
+    /// Adds a connection, by access token (`link` absent) or by access link (to the call
+    /// and chat of `link`). A user connected one way cannot connect the other way at the
+    /// same time: `session_conflict`.
     pub fn register_session(
         &self,
         user_id: &str,
         device_id: &str,
         device_name: &str,
-        link_room: Option<&str>,
+        link: Option<LinkScope>,
     ) -> Result<Registration, ApiError> {
         let conn_id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(OUTBOX_CAPACITY);
         let kicked = Arc::new(Kicked::default());
         let mut inner = self.lock();
-        Self::check_conflict(&inner, user_id, link_room.is_some())?;
+        Self::check_conflict(&inner, user_id, link.is_some())?;
         inner.conns.insert(
             conn_id,
             Conn {
@@ -233,7 +264,7 @@ impl Hub {
                 tx: tx.clone(),
                 kicked: kicked.clone(),
                 subscriptions: 0,
-                link_room: link_room.map(str::to_owned),
+                link,
             },
         );
         inner
@@ -258,7 +289,7 @@ impl Hub {
         let ids: Vec<ConnId> = inner
             .conns
             .iter()
-            .filter(|(_, c)| c.link_room.as_deref() == Some(room_id))
+            .filter(|(_, c)| c.link.as_ref().is_some_and(|l| l.room_id == room_id))
             .map(|(id, _)| *id)
             .collect();
         for id in ids {
@@ -315,13 +346,17 @@ impl Hub {
             .copied()
             .filter(|id| Some(*id) != skip)
             .collect();
-        Self::send_to_conns(&mut inner, &targets, &text);
+        Self::send_to_conns(&mut inner, &targets, frame, &text);
     }
 
-    fn send_to_conns(inner: &mut Inner, targets: &[ConnId], text: &Utf8Bytes) {
+    /// Queues `text` (the encoded `frame`) to each target that may hear of it.
+    fn send_to_conns(inner: &mut Inner, targets: &[ConnId], frame: &ServerFrame, text: &Utf8Bytes) {
         let mut slow = Vec::new();
         for id in targets {
             if let Some(conn) = inner.conns.get(id) {
+                if conn.link.as_ref().is_some_and(|l| !l.admits(frame)) {
+                    continue;
+                }
                 if conn.tx.try_send(text.clone()).is_err() {
                     slow.push(*id);
                 }
@@ -421,7 +456,7 @@ impl Hub {
             let frame = ServerFrame::Presence {
                 presence: Self::presence_locked(&inner, &user),
             };
-            Self::send_to_conns(&mut inner, &targets, &encode(&frame));
+            Self::send_to_conns(&mut inner, &targets, &frame, &encode(&frame));
         }
         Ok(())
     }
@@ -486,7 +521,7 @@ impl Hub {
     pub fn send_to_device(&self, user: &str, device: &str, same: bool, frame: &ServerFrame) {
         let mut inner = self.lock();
         let ids = Self::device_conns(&inner, user, device, same);
-        Self::send_to_conns(&mut inner, &ids, &encode(frame));
+        Self::send_to_conns(&mut inner, &ids, frame, &encode(frame));
     }
 
     /// Whether a device of a user has a connection now.
@@ -571,7 +606,7 @@ impl Hub {
             presence: Self::presence_locked(inner, user_id),
         };
         let targets: Vec<ConnId> = targets.into_iter().collect();
-        Self::send_to_conns(inner, &targets, &encode(&frame));
+        Self::send_to_conns(inner, &targets, &frame, &encode(&frame));
     }
 }
 

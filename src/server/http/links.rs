@@ -214,6 +214,9 @@ pub(super) async fn join(
                 now,
                 LINK_SESSION_S,
             )?;
+            // They chat in the call's channel like its other parties.
+            let (ch, uid) = (channel_id.clone(), for_user.clone());
+            state.store(move |s| s.add_call_member(&ch, &uid)).await?;
             LinkSession {
                 access_token,
                 expires_at,
@@ -247,7 +250,7 @@ pub(super) async fn join(
                 LINK_SESSION_S,
             )?;
             let (ch, uid) = (channel_id.clone(), user_id.clone());
-            state.store(move |s| s.add_guest_member(&ch, &uid)).await?;
+            state.store(move |s| s.add_call_member(&ch, &uid)).await?;
             LinkSession {
                 access_token,
                 expires_at,

@@ -124,9 +124,9 @@ pub trait Store: Send + Sync + 'static {
         others: &[String],
         now: DateTime<Utc>,
     ) -> StoreResult<Channel>;
-    /// Adds `member` (a guest of a call, who has no account) to a group channel; false when
-    /// they were in it already.
-    fn add_guest_member(&self, channel_id: &str, member: &str) -> StoreResult<bool>;
+    /// Adds `member` to a call's group chat: a guest (who has no account) or the user an
+    /// access link was made for; false when they were in it already.
+    fn add_call_member(&self, channel_id: &str, member: &str) -> StoreResult<bool>;
     /// Deletes the channel and all its messages for good; returns its participants.
     fn remove_channel(&self, user: &str, channel_id: &str) -> StoreResult<Vec<String>>;
     /// The channel as `user` sees it (unread count and read mark are theirs).

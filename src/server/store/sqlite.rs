@@ -287,7 +287,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn add_guest_member(&self, channel_id: &str, member: &str) -> StoreResult<bool> {
+    fn add_call_member(&self, channel_id: &str, member: &str) -> StoreResult<bool> {
         self.with(|c| {
             let n = c.execute(
                 "INSERT INTO participants (channel_id, user_id)

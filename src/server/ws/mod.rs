@@ -328,11 +328,14 @@ impl Connection {
         let (sink, mut stream) = socket.split();
         // Register before reading the cursors for `ready`, so no message can fall between
         // the two: anything stored afterwards is queued in the outbox behind `ready`.
-        let room = self.link.as_ref().map(|l| l.room_id.as_str());
+        let scope = self.link.as_ref().map(|l| crate::server::hub::LinkScope {
+            room_id: l.room_id.clone(),
+            channel_id: l.channel_id.clone(),
+        });
         let registered =
             self.state
                 .hub
-                .register_session(&self.user_id, &device_id, &device_name, room);
+                .register_session(&self.user_id, &device_id, &device_name, scope);
         // The call of a link session may have ended since the token was checked.
         let registered = registered.and_then(|reg| match &self.link {
             Some(l) => {
