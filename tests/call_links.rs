@@ -341,7 +341,10 @@ async fn a_link_for_one_user_admits_only_them_and_not_beside_a_token_session() {
     let dave = t.rest_for("dave").await;
     let direct = dave.open_direct("carol").await.unwrap().channel_id;
     dave.send(&direct, "d-1", "not for the call").await.unwrap();
-    alice.send_message(&s.channel_id, "for the call").await.unwrap();
+    alice
+        .send_message(&s.channel_id, "for the call")
+        .await
+        .unwrap();
     loop {
         let f = next_of(&mut ws, "message").await;
         assert_ne!(f["message"]["text"], "not for the call", "{f}");

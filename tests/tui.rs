@@ -52,6 +52,77 @@ fn every_pane_and_modal_at_both_sizes() {
     }
 }
 
+/// The mailbox window (one message new, one heard, one playing after Enter) and the offer
+/// to leave a message after an unanswered call, before and while recording.
+#[test]
+fn the_voice_message_windows() {
+    use parla::proto::{EndReason, Voicemail};
+    let mut c = app("en");
+    let jobs = c.on_key(alt('v'));
+    assert_eq!(jobs, vec![Job::LoadMailbox]);
+    let message = |id: &str, from: &str, min: i64, ms: u64, heard: bool| -> Voicemail {
+        serde_json::from_value(serde_json::json!({
+            "voicemail_id": id, "from": from, "room_id": "call_1",
+            "created_at": at(min), "duration_ms": ms, "bytes": 4000, "heard": heard,
+        }))
+        .unwrap()
+    };
+    c.on_mailbox(vec![
+        message("vm_2", "bob", 20, 12_300, false),
+        message("vm_1", "dave", 5, 61_000, true),
+    ]);
+    insta::assert_snapshot!("mailbox_80x24", text(&mut c, 80, 24));
+    c.on_key(key(KeyCode::Down));
+    let jobs = c.on_key(key(KeyCode::Enter));
+    assert_eq!(
+        jobs,
+        vec![Job::PlayVoicemail {
+            voicemail_id: "vm_1".into()
+        }]
+    );
+    insta::assert_snapshot!("mailbox_playing_80x24", text(&mut c, 80, 24));
+    let jobs = c.on_key(key(KeyCode::Char('d')));
+    assert_eq!(
+        jobs,
+        vec![
+            Job::StopPlayback,
+            Job::DeleteVoicemail {
+                voicemail_id: "vm_1".into()
+            }
+        ]
+    );
+    assert_eq!(c.mailbox().len(), 1);
+
+    // A call of yours that rang out: the offer, then recording.
+    let mut c = app("en");
+    let placed = call("call_9", "bob", CallStatus::Dialing);
+    let view = CallView::outgoing(placed.clone(), "you");
+    c.on_event(&Event::Call { view: view.clone() });
+    let mut ended = view;
+    ended.call.status = CallStatus::Ended;
+    ended.on_ended(EndReason::Timeout, at(31));
+    c.on_event(&Event::Call { view: ended });
+    assert!(matches!(c.modal(), Some(Modal::LeaveVoicemail { .. })));
+    insta::assert_snapshot!("leave_voicemail_80x24", text(&mut c, 80, 24));
+    let jobs = c.on_key(key(KeyCode::Char('r')));
+    assert!(matches!(&jobs[..], [Job::RecordVoicemail { room_id, .. }] if room_id == "call_9"));
+    insta::assert_snapshot!("leave_voicemail_recording_80x24", text(&mut c, 80, 24));
+    assert_eq!(
+        c.on_key(key(KeyCode::Enter)),
+        vec![Job::FinishRecording { send: true }]
+    );
+    assert!(c.modal().is_none());
+
+    // An answered call, or one you hung up yourself, offers nothing.
+    let mut c = app("en");
+    let view = CallView::outgoing(call("call_8", "bob", CallStatus::Dialing), "you");
+    c.on_event(&Event::Call { view: view.clone() });
+    let mut ended = view;
+    ended.on_ended(EndReason::Canceled, at(31));
+    c.on_event(&Event::Call { view: ended });
+    assert!(c.modal().is_none());
+}
+
 #[test]
 fn every_theme_styles_the_call_and_chat() {
     for name in ["dark", "light", "high-contrast"] {

@@ -191,7 +191,7 @@ async fn a_script_drives_the_interface_over_the_control_socket() {
 }
 
 /// Carol's interface, headless with null audio, running `script` and serving its control
-/// socket; returns the directory it lives in, the socket and the running interface.
+/// socket.
 async fn carol_interface(
     t: &TestServer,
     script: &str,
@@ -200,26 +200,7 @@ async fn carol_interface(
     std::path::PathBuf,
     tokio::task::JoinHandle<Result<(), String>>,
 ) {
-    let dir = tempfile::tempdir().unwrap();
-    let socket = dir.path().join("run").join("ctl.sock");
-    let settings = parla::settings::Overrides {
-        config: Some(dir.path().join("none.toml")),
-        ..Default::default()
-    };
-    let file = parla::settings::ConfigFile::default();
-    let mut look = parla::tui::run::Look::from_config(&settings, &file);
-    look.audio.backend = "null".into();
-    let config = ClientConfig::new(t.url(), admin_tokens(&t.url(), "carol"));
-    let (client, events) = Client::start(config).unwrap();
-    let mut rt = parla::tui::run::Runtime::new(look, client, events, "127.0.0.1:0");
-    rt.serve_ctl(socket.clone()).await;
-    let script = parla::tui::script::parse(script).unwrap();
-    let ui = tokio::spawn(async move {
-        parla::tui::run::headless(&mut rt, script, 100, 30, None)
-            .await
-            .map_err(|e| e.to_string())
-    });
-    (dir, socket, ui)
+    common::headless::interface(t, "carol", script).await
 }
 
 /// Quitting the interface in the middle of a call hangs it up first: the other side sees

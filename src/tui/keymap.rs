@@ -65,6 +65,7 @@ pub enum Action {
     Forward,
     Transfer,
     JoinCalls,
+    Voicemail,
     ConnectCalls,
     DeleteEntry,
 }
@@ -157,6 +158,7 @@ named!(Action {
     Forward = "forward",
     Transfer = "transfer",
     JoinCalls = "join_calls",
+    Voicemail = "voicemail",
     ConnectCalls = "connect_calls",
     DeleteEntry = "delete_entry",
 });

@@ -9,6 +9,7 @@ pub mod browser;
 pub mod cli;
 pub mod coturn;
 pub mod gate;
+pub mod headless;
 pub mod netns;
 pub mod party;
 pub mod peer;

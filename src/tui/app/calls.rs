@@ -436,6 +436,7 @@ impl App {
             self.modal = None;
         }
         if view.is_ended() {
+            self.offer_voicemail(view);
             if let CallState::Ended { reason } = view.state {
                 let who = self.call_peers(view);
                 let mut reason_text = self.strings.get(&reason_key(reason)).to_owned();

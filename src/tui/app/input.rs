@@ -148,6 +148,8 @@ impl App {
             Some(Modal::Switcher { .. }) => Some(self.on_switcher_key(key)),
             Some(Modal::NewGroup { .. }) => Some(self.on_new_group_key(key)),
             Some(Modal::Search { .. }) => Some(self.on_search_key(key)),
+            Some(Modal::Mailbox { .. }) => Some(self.on_mailbox_key(key)),
+            Some(Modal::LeaveVoicemail { .. }) => Some(self.on_leave_voicemail_key(key)),
             _ => None,
         }
     }
@@ -415,6 +417,7 @@ impl App {
             Action::Forward => self.pick_hand_over(super::HandOver::Forward),
             Action::Transfer => self.pick_hand_over(super::HandOver::Transfer),
             Action::JoinCalls => out.extend(self.connect_calls(None, None, false)),
+            Action::Voicemail => out.extend(self.open_mailbox()),
             Action::ConnectCalls => out.extend(self.connect_calls(None, None, true)),
             Action::Decline => out.extend(self.decline_ringing(DeclineReason::None)),
             Action::DeclineBusy => out.extend(self.decline_ringing(DeclineReason::DoNotDisturb)),

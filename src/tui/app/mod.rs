@@ -15,6 +15,7 @@ pub mod editor;
 mod finder;
 mod input;
 mod notices;
+mod voicemail;
 
 pub use calls::reason_key;
 
@@ -101,6 +102,25 @@ pub enum Job {
     Forward {
         room_id: String,
         to: String,
+    },
+    /// Fetch the voice messages for the mailbox window.
+    LoadMailbox,
+    /// Play a voice message through the audio backend, then mark it heard.
+    PlayVoicemail {
+        voicemail_id: String,
+    },
+    StopPlayback,
+    DeleteVoicemail {
+        voicemail_id: String,
+    },
+    /// Record a voice message for `who` after the unanswered call `room_id`.
+    RecordVoicemail {
+        room_id: String,
+        who: String,
+    },
+    /// Stop recording, and send the message or drop it.
+    FinishRecording {
+        send: bool,
     },
     /// Hand a held call over to `to` (waits for holds on their way).
     Transfer {
@@ -195,6 +215,16 @@ pub enum Modal {
     /// Everything the user was told, newest first.
     Notices {
         scroll: u16,
+    },
+    /// The voice messages left for the user.
+    Mailbox {
+        selected: usize,
+    },
+    /// A call nobody answered: leave a voice message? Recording `since` then.
+    LeaveVoicemail {
+        room_id: String,
+        who: String,
+        since: Option<DateTime<Utc>>,
     },
     /// Searching the messages of a channel.
     Search {
@@ -335,6 +365,10 @@ pub struct App {
     missed_unseen: u64,
     /// The voice messages waiting, as the server counts them.
     voicemail: crate::proto::VoicemailIndicator,
+    /// The voice messages, as last fetched for the mailbox window.
+    mailbox: Vec<crate::proto::Voicemail>,
+    /// The voice message playing now.
+    playing: Option<String>,
     current: Option<String>,
     focus: Pane,
     composing: bool,
@@ -389,6 +423,8 @@ impl App {
             notices_unseen: 0,
             missed_unseen: 0,
             voicemail: crate::proto::VoicemailIndicator::default(),
+            mailbox: Vec::new(),
+            playing: None,
             current: None,
             focus: Pane::Channels,
             composing: false,

@@ -50,33 +50,41 @@ impl Look {
     }
 }
 
-/// Audio for each call from the config: the sound card (silence when there is none, and
-/// the interface is told) or silence.
+/// A microphone, a speaker, and the sound card's dropout counters when it is one.
+pub(super) type Audio = (
+    Box<dyn AudioSource>,
+    Box<dyn AudioSink>,
+    Option<std::sync::Arc<crate::media::device::DeviceCounters>>,
+);
+
+/// A microphone and speaker from the config: the sound card (silence when there is none,
+/// and the interface is told) or silence.
+pub(super) fn open_audio(audio: &AudioConfig, news: &mpsc::UnboundedSender<News>) -> Audio {
+    if audio.backend != "device" {
+        return (Box::new(Silence), Box::new(NullSink), None);
+    }
+    match crate::media::device::open(audio.input.as_deref(), audio.output.as_deref()) {
+        Ok((source, sink, _description, counters)) => {
+            (Box::new(source), Box::new(sink), Some(counters))
+        }
+        Err(e) => {
+            let _ = news.send(News::AudioNotice {
+                code: e.code().to_owned(),
+                message: e.to_string(),
+            });
+            (Box::new(Silence), Box::new(NullSink), None)
+        }
+    }
+}
+
+/// Audio for each call from the config (see [`open_audio`]).
 pub(super) fn audio_factory(
     audio: AudioConfig,
     bind: String,
     news: mpsc::UnboundedSender<News>,
 ) -> AudioFactory {
     Box::new(move || {
-        let mut device = None;
-        let (source, sink): (Box<dyn AudioSource>, Box<dyn AudioSink>) =
-            if audio.backend == "device" {
-                match crate::media::device::open(audio.input.as_deref(), audio.output.as_deref()) {
-                    Ok((source, sink, _description, counters)) => {
-                        device = Some(counters);
-                        (Box::new(source), Box::new(sink))
-                    }
-                    Err(e) => {
-                        let _ = news.send(News::AudioNotice {
-                            code: e.code().to_owned(),
-                            message: e.to_string(),
-                        });
-                        (Box::new(Silence), Box::new(NullSink))
-                    }
-                }
-            } else {
-                (Box::new(Silence), Box::new(NullSink))
-            };
+        let (source, sink, device) = open_audio(&audio, &news);
         AudioSetup {
             source,
             sink,

@@ -8,6 +8,7 @@
 mod headless;
 mod look;
 mod terminal;
+mod voicemail;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -79,6 +80,12 @@ pub enum News {
     Voicemail(crate::proto::VoicemailIndicator),
     /// The sound card cannot be used: the error's code and message.
     AudioNotice { code: String, message: String },
+    /// The voice messages, for the mailbox window.
+    Mailbox(Vec<crate::proto::Voicemail>),
+    /// A voice message finished playing (or could not be played).
+    Played(String),
+    /// A voice message was left for `who`.
+    VoicemailLeft { who: String, seconds: u64 },
 }
 
 /// Input for the loop: from the terminal, or from a scripted tour.
@@ -146,6 +153,12 @@ pub struct Runtime {
     /// The recording, told about resizes.
     cast: Option<crate::tui::cast::CastHandle>,
     quit: bool,
+    /// Where the sound comes from and goes (for voice messages; calls have the factory).
+    audio: crate::settings::AudioConfig,
+    /// Stops the voice message playing.
+    playback: Option<oneshot::Sender<()>>,
+    /// Ends the recording of a voice message: send it (`true`) or drop it.
+    recording: Option<oneshot::Sender<bool>>,
 }
 
 /// Starts the session for the interface.
@@ -192,6 +205,7 @@ impl Runtime {
                 }
             });
         }
+        let audio = look.audio.clone();
         let (phone, calls) = Switchboard::new(
             client.clone(),
             look::audio_factory(look.audio, bind.to_owned(), news_tx.clone()),
@@ -212,6 +226,9 @@ impl Runtime {
             screen: String::new(),
             cast: None,
             quit: false,
+            audio,
+            playback: None,
+            recording: None,
         }
     }
 
@@ -504,6 +521,18 @@ impl Runtime {
                 self.app.on_audio_fallback(&code, &message);
                 Vec::new()
             }
+            News::Mailbox(list) => {
+                self.app.on_mailbox(list);
+                Vec::new()
+            }
+            News::Played(id) => {
+                self.app.on_played(&id);
+                Vec::new()
+            }
+            News::VoicemailLeft { who, seconds } => {
+                self.app.on_voicemail_left(&who, seconds);
+                Vec::new()
+            }
         }
     }
 
@@ -670,6 +699,12 @@ impl Runtime {
                     Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
                 });
             }
+            job @ (Job::LoadMailbox
+            | Job::PlayVoicemail { .. }
+            | Job::StopPlayback
+            | Job::DeleteVoicemail { .. }
+            | Job::RecordVoicemail { .. }
+            | Job::FinishRecording { .. }) => self.voicemail_job(job),
             Job::ConnectCalls {
                 room_id,
                 with_room,

@@ -19,6 +19,7 @@ mod chat;
 mod finder;
 mod help;
 mod overlays;
+mod voicemail;
 
 pub use calls::{call_state_text, duration_text};
 pub use chat::{chat_lines, wrap};
@@ -130,6 +131,10 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
             selected,
             ..
         }) => finder::search(frame, app, theme, query, state, *selected),
+        Some(Modal::Mailbox { selected }) => voicemail::mailbox(frame, app, theme, *selected),
+        Some(Modal::LeaveVoicemail { who, since, .. }) => {
+            voicemail::leave_voicemail(frame, app, theme, who, *since);
+        }
         None => {}
     }
     // Nothing draws over a window the user is reading or typing into (the help, the
