@@ -347,6 +347,15 @@ async fn a_second_call_holds_the_first_and_resuming_switches_back() {
     pd.finish().await;
 }
 
+/// `request` is refused with `no_call`: there is no call (or no second call) for it.
+async fn refused_for_no_call(socket: &std::path::Path, request: CtlRequest) {
+    let refused = ctl::request(socket, &request).await;
+    assert!(
+        matches!(&refused, Err(CtlError::Failed(f)) if f.code == "no_call"),
+        "{refused:?}"
+    );
+}
+
 /// `name` answers the call that rings for them first, and runs it sending `freq` Hz.
 async fn answer_call(
     name: &'static str,
@@ -440,45 +449,34 @@ async fn the_interface_joins_its_two_calls_into_one() {
     pd.finish().await;
 }
 
-/// `parla ctl connect` (a consultative transfer): Bob and Dave are connected with each
-/// other and Carol's interface is left with no call; with one call only it is refused.
+/// The key for a consultative transfer (`alt-k`, pressed once both calls are up): Bob and
+/// Dave are connected with each other and Carol's interface is left with no call; then
+/// `parla ctl join`, with no call, is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_interface_connects_the_parties_of_its_two_calls_and_leaves() {
     let t = TestServer::start().await;
     t.users(&["carol", "bob", "dave", "erin"]).await;
     let (_dir, socket, ui) = carol_interface(
         &t,
-        "expect-timeout 90000\nexpect 2/2\nexpect ended: transferred\nexpect Incoming call from erin\nwait 300\nquit\n",
+        "expect-timeout 90000\nexpect 2/2\nexpect In a call with dave\nkey alt-k\n\
+         expect ended: transferred\nexpect Incoming call from erin\nwait 300\nquit\n",
     )
     .await;
     let (_bob_room, pb, _dave_room, pd) = carol_with_two_calls(&t, &socket).await;
-    let r = ctl::request(
-        &socket,
-        &CtlRequest::Connect {
-            room_id: None,
-            with_room: None,
-        },
-    )
-    .await;
-    assert!(r.is_ok(), "{r:?}");
     pb.wait_hears(770.0).await;
     pd.wait_hears(660.0).await;
     wait_status(&socket, "no calls left here", |s| {
         s["calls"] == serde_json::json!([])
     })
     .await;
-    let refused = ctl::request(
+    refused_for_no_call(
         &socket,
-        &CtlRequest::Join {
+        CtlRequest::Join {
             room_id: None,
             with_room: None,
         },
     )
     .await;
-    assert!(
-        matches!(&refused, Err(CtlError::Failed(f)) if f.code == "no_call"),
-        "{refused:?}"
-    );
     // A call from Erin rings: the interface's script sees it and quits.
     let (erin, _e) = t.client("erin").await;
     erin.dial(&["carol".into()]).await.unwrap();
@@ -489,4 +487,66 @@ async fn the_interface_connects_the_parties_of_its_two_calls_and_leaves() {
         .unwrap();
     pb.finish().await;
     pd.finish().await;
+}
+
+/// `parla ctl link` makes an access link to the interface's current call: the answer is
+/// the link, the screen shows its address, and a guest can exchange it for a session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_interface_makes_a_link_to_its_call() {
+    use common::party::connected;
+    let t = TestServer::start().await;
+    t.users(&["carol", "bob"]).await;
+    let (_dir, socket, ui) = carol_interface(
+        &t,
+        "expect-timeout 60000\nexpect In a call with\nexpect Link to the call\nwait 300\nquit\n",
+    )
+    .await;
+    let (bob, b) = t.client("bob").await;
+    wait_status(&socket, "signed in", |s| s["user"] == "carol").await;
+    // No call yet: nothing to link to.
+    refused_for_no_call(
+        &socket,
+        CtlRequest::Link {
+            room_id: None,
+            for_user: None,
+        },
+    )
+    .await;
+    let bob_side = tokio::spawn(answer_call("bob", bob, b, 660.0));
+    ctl::request(
+        &socket,
+        &CtlRequest::Dial {
+            users: vec!["bob".into()],
+        },
+    )
+    .await
+    .unwrap();
+    let (room, pb) = bob_side.await.unwrap();
+    pb.wait_state("connected", connected).await;
+    let link = ctl::request(
+        &socket,
+        &CtlRequest::Link {
+            room_id: None,
+            for_user: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(link["room_id"], room.as_str(), "{link}");
+    let url = link["url"].as_str().unwrap().to_owned();
+    let token = link["token"].as_str().unwrap();
+    assert!(url.ends_with(&format!("/join/{token}")), "{url}");
+    let session = reqwest::Client::new()
+        .post(format!("{}/v1/join/{token}", t.url()))
+        .json(&serde_json::json!({"display_name": "Gina"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(session.status().as_u16(), 201);
+    tokio::time::timeout(WAIT, ui)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    pb.finish().await;
 }

@@ -707,3 +707,55 @@ async fn a_missing_sound_card_shows_before_the_first_call() {
     let status = pty.wait_exit(Duration::from_secs(10)).await;
     assert!(status.success(), "parla exited with {status:?}");
 }
+
+/// A voice message waiting when the interface starts: counted on the status line, opened
+/// with the key the help lists, played (marked heard), deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_plays_and_deletes_a_voice_message() {
+    use parla::client::Event;
+    let t = TestServer::start_with(|c| c.ring_timeout = Duration::from_secs(1)).await;
+    demo::seed(&t.server).await.unwrap();
+    // Alice calls while nobody is there to answer; it rings out and she leaves a message.
+    let (alice, mut a) = t.client("alice").await;
+    let room = alice.dial(&[demo::DEMO_USER.into()]).await.unwrap().room_id;
+    a.wait_for(
+        "it rang out",
+        |e| matches!(e, Event::Call { view } if view.call.room_id == room && view.is_ended()),
+    )
+    .await;
+    alice
+        .rest()
+        .leave_voicemail(&room, tone_message(440.0, 4000))
+        .await
+        .unwrap();
+
+    let token = demo_token(&t).await;
+    let (mut pty, _home, _runtime) = launch(&t, &token, false);
+    pty.wait("the message counted", |s| {
+        status_line(s).contains("voice messages: 1 new")
+    })
+    .await;
+    pty.send(b"\x1bv");
+    pty.wait_text("▸ Alice").await;
+    pty.send(b"\r");
+    pty.wait_text("playing").await;
+    pty.wait("heard: counted no more", |s| {
+        !status_line(s).contains("voice messages")
+    })
+    .await;
+    pty.send(b"d");
+    pty.wait_text("No voice messages.").await;
+    pty.esc_until("the mailbox closed", |s| !s.contains("No voice messages."))
+        .await;
+    pty.send(b"\x03");
+    let status = pty.wait_exit(Duration::from_secs(10)).await;
+    assert!(status.success(), "parla exited with {status:?}");
+    assert!(t
+        .rest_for(demo::DEMO_USER)
+        .await
+        .voicemails()
+        .await
+        .unwrap()
+        .voicemails
+        .is_empty());
+}

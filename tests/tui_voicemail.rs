@@ -8,22 +8,7 @@ mod common;
 use common::headless::interface;
 use common::*;
 use parla::client::Event;
-use parla::media::audio::{AudioSource, Tone};
-use parla::media::codec::FRAME_SAMPLES;
-use parla::media::voicemail::Recorder;
 use parla::proto::{DeclineReason, VoicemailChange};
-
-/// A voice message of `frames` 20 ms frames of a tone.
-fn tone_message(frames: usize) -> Vec<u8> {
-    let mut recorder = Recorder::new(10_000).unwrap();
-    let mut tone = Tone::new(440.0);
-    let mut frame = vec![0i16; FRAME_SAMPLES];
-    for _ in 0..frames {
-        tone.next_frame(&mut frame);
-        assert!(recorder.push(&frame).unwrap());
-    }
-    recorder.finish()
-}
 
 async fn finished(ui: tokio::task::JoinHandle<Result<(), String>>) {
     tokio::time::timeout(WAIT * 3, ui)
@@ -111,7 +96,7 @@ async fn the_mailbox_plays_a_message_which_is_then_heard_everywhere_and_deletes_
     .await;
     carol
         .rest()
-        .leave_voicemail(&room, tone_message(250))
+        .leave_voicemail(&room, tone_message(440.0, 5000))
         .await
         .unwrap();
 

@@ -15,30 +15,10 @@ use std::time::Duration;
 use common::cli::{json_lines, parla};
 use common::*;
 use parla::client::{Client, Event, Rest};
-use parla::media::audio::{AudioSource, Tone};
-use parla::media::voicemail::{decode, record};
+use parla::media::voicemail::decode;
 use parla::proto::ogg::OggOpusWriter;
 use parla::proto::{DeclineReason, ErrorCode, VoicemailChange};
 use parla::server::{Server, ServerConfig};
-
-/// `seconds` of a `hz` tone.
-struct Seconds(Tone, u32);
-
-impl AudioSource for Seconds {
-    fn next_frame(&mut self, out: &mut [i16]) -> bool {
-        if self.1 == 0 {
-            return false;
-        }
-        self.1 -= 1;
-        self.0.next_frame(out)
-    }
-}
-
-fn tone_message(hz: f64, seconds: u32) -> Vec<u8> {
-    record(&mut Seconds(Tone::new(hz), seconds * 50), 120_000)
-        .unwrap()
-        .ogg
-}
 
 /// The tone's frequency, from zero crossings after the first 100 ms.
 fn frequency(pcm: &[i16]) -> f64 {
@@ -105,7 +85,7 @@ async fn a_message_left_after_an_unanswered_call_is_announced_played_and_kept() 
     let room = declined_call(&alice, &mut a, &bob, &mut b, DeclineReason::DoNotDisturb).await;
     let left = alice
         .rest()
-        .leave_voicemail(&room, tone_message(440.0, 2))
+        .leave_voicemail(&room, tone_message(440.0, 2000))
         .await
         .unwrap();
     assert_eq!(left.from, "alice");
@@ -152,7 +132,7 @@ async fn a_message_left_after_an_unanswered_call_is_announced_played_and_kept() 
     // call are all refused.
     let again = alice
         .rest()
-        .leave_voicemail(&room, tone_message(440.0, 1))
+        .leave_voicemail(&room, tone_message(440.0, 1000))
         .await
         .unwrap_err();
     assert_eq!(
@@ -162,7 +142,7 @@ async fn a_message_left_after_an_unanswered_call_is_announced_played_and_kept() 
     );
     let callee = bob
         .rest()
-        .leave_voicemail(&room, tone_message(440.0, 1))
+        .leave_voicemail(&room, tone_message(440.0, 1000))
         .await
         .unwrap_err();
     assert_eq!(code(&callee), Some(ErrorCode::VoicemailNotAllowed));
@@ -174,13 +154,13 @@ async fn a_message_left_after_an_unanswered_call_is_announced_played_and_kept() 
     a.wait_for("the talk ended", |e| ended(e, &talked)).await;
     let answered = alice
         .rest()
-        .leave_voicemail(&talked, tone_message(440.0, 1))
+        .leave_voicemail(&talked, tone_message(440.0, 1000))
         .await
         .unwrap_err();
     assert_eq!(code(&answered), Some(ErrorCode::VoicemailNotAllowed));
     let nowhere = alice
         .rest()
-        .leave_voicemail("call_nope", tone_message(440.0, 1))
+        .leave_voicemail("call_nope", tone_message(440.0, 1000))
         .await
         .unwrap_err();
     assert_eq!(code(&nowhere), Some(ErrorCode::VoicemailNotAllowed));
@@ -249,7 +229,7 @@ async fn a_message_left_after_an_unanswered_call_is_announced_played_and_kept() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_files_give_their_codes_and_a_full_mailbox_refuses() {
     // A mailbox with room for the first of these two messages, not for both.
-    let (three, four) = (tone_message(300.0, 3), tone_message(300.0, 4));
+    let (three, four) = (tone_message(300.0, 3000), tone_message(300.0, 4000));
     let quota = (three.len() + four.len() - 1) as u64;
     let t = TestServer::start_with(|c| c.voicemail_quota = quota).await;
     t.users(&["alice", "bob"]).await;
@@ -261,7 +241,7 @@ async fn bad_files_give_their_codes_and_a_full_mailbox_refuses() {
         let room = room.clone();
         async move { rest.leave_voicemail(&room, bytes).await.unwrap_err() }
     };
-    let good = tone_message(440.0, 2);
+    let good = tone_message(440.0, 2000);
     for (what, bytes) in [
         ("not Ogg", b"RIFF\x24\x00\x00\x00WAVEfmt ".to_vec()),
         ("empty", Vec::new()),
@@ -329,7 +309,7 @@ async fn an_upload_killed_halfway_leaves_nothing() {
     let (alice, mut a) = t.client("alice").await;
     let (bob, mut b) = t.client("bob").await;
     let room = declined_call(&alice, &mut a, &bob, &mut b, DeclineReason::NoAnswer).await;
-    let good = tone_message(440.0, 3);
+    let good = tone_message(440.0, 3000);
     let addr = t.url().trim_start_matches("http://").to_owned();
     let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let head = format!(

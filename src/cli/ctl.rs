@@ -51,6 +51,10 @@ pub async fn run(args: &CtlArgs, json: bool) -> Result<(), CliError> {
             room_id: room_id.clone(),
             with_room: with_room.clone(),
         },
+        CtlCommand::Link { room_id, for_user } => CtlRequest::Link {
+            room_id: room_id.clone(),
+            for_user: for_user.clone(),
+        },
         CtlCommand::Mute => CtlRequest::Mute,
         CtlCommand::Unmute => CtlRequest::Unmute,
         CtlCommand::Dtmf { digits } => CtlRequest::Dtmf {
@@ -152,6 +156,7 @@ fn human(request: &CtlRequest, result: &Value) -> String {
         CtlRequest::Transfer { to, .. } => format!("transferred to {to}{room}"),
         CtlRequest::Join { .. } => format!("joined the calls{room}"),
         CtlRequest::Connect { .. } => format!("connected your two calls' parties; you left{room}"),
+        CtlRequest::Link { .. } => result["url"].as_str().unwrap_or_default().to_owned(),
         CtlRequest::Mute => format!("muted{room}"),
         CtlRequest::Unmute => format!("unmuted{room}"),
         CtlRequest::Dtmf { digits } => format!("sent DTMF {digits}{room}"),

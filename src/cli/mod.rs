@@ -529,6 +529,14 @@ pub enum CtlCommand {
         #[arg(long, value_name = "ROOM_ID")]
         with_room: Option<String>,
     },
+    /// Make an access link to the current call, for guests (or only for --for USER);
+    /// prints the address to hand out
+    Link {
+        #[arg(long, value_name = "ROOM_ID")]
+        room_id: Option<String>,
+        #[arg(long = "for", value_name = "USER", add = complete::users())]
+        for_user: Option<String>,
+    },
     /// Mute the microphone
     Mute,
     /// Unmute the microphone

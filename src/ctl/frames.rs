@@ -90,6 +90,14 @@ pub enum CtlRequest {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         with_room: Option<String>,
     },
+    /// Make an access link to the current call (or `room_id`): for guests, or for
+    /// `for_user` only. The answer is the link (`url` to hand out).
+    Link {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        for_user: Option<String>,
+    },
     Mute,
     Unmute,
     /// Send DTMF digits in the current call.
@@ -135,6 +143,7 @@ command_names! {
     Transfer = "transfer",
     Join = "join",
     Connect = "connect",
+    Link = "link",
     Mute = "mute",
     Unmute = "unmute",
     Dtmf = "dtmf",

@@ -66,6 +66,7 @@ pub enum Action {
     Transfer,
     JoinCalls,
     Voicemail,
+    MakeLink,
     ConnectCalls,
     DeleteEntry,
 }
@@ -159,6 +160,7 @@ named!(Action {
     Transfer = "transfer",
     JoinCalls = "join_calls",
     Voicemail = "voicemail",
+    MakeLink = "make_link",
     ConnectCalls = "connect_calls",
     DeleteEntry = "delete_entry",
 });

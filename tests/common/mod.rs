@@ -279,3 +279,24 @@ pub async fn start_client(config: ClientConfig) -> (Client, Events) {
 pub fn is_state(e: &Event, f: impl Fn(&ConnectionState) -> bool) -> bool {
     matches!(e, Event::Connection { state } if f(state))
 }
+
+/// `.1` frames of 20 ms of the tone `.0`, then the end.
+pub struct ToneFrames(pub parla::media::audio::Tone, pub u32);
+
+impl parla::media::audio::AudioSource for ToneFrames {
+    fn next_frame(&mut self, out: &mut [i16]) -> bool {
+        if self.1 == 0 {
+            return false;
+        }
+        self.1 -= 1;
+        self.0.next_frame(out)
+    }
+}
+
+/// A voice message (Ogg Opus) of `millis` milliseconds of a `hz` tone.
+pub fn tone_message(hz: f64, millis: u32) -> Vec<u8> {
+    let mut tone = ToneFrames(parla::media::audio::Tone::new(hz), millis / 20);
+    parla::media::voicemail::record(&mut tone, 120_000)
+        .unwrap()
+        .ogg
+}

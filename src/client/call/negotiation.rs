@@ -181,6 +181,12 @@ impl Negotiation {
     }
 
     fn on_answer(&mut self, sdp: String) {
+        // An answer to no offer of ours (late, repeated, or to an offer we rolled back)
+        // cannot be applied; the call goes on with the descriptions it has.
+        if !self.awaiting_answer {
+            tracing::warn!("an answer came with no offer out; dropped");
+            return;
+        }
         self.remote_ufrag = ice_ufrag(&sdp);
         let direction = audio_direction(&sdp);
         self.out.push_back(Action::AcceptAnswer(sdp));
@@ -491,6 +497,24 @@ mod tests {
         let again = a.receive(answer[0].clone());
         assert!(matches!(again.as_slice(), [Wire::Offer(sdp)] if sdp.contains("a=sendrecv")));
         settle(&mut a, &mut b, again, Vec::new());
+        assert_eq!(b.peer.remote_hold, Some(false));
+        assert!(quiet(&a) && quiet(&b));
+    }
+
+    #[test]
+    fn an_answer_with_no_offer_out_is_dropped_and_the_call_goes_on() {
+        let (mut a, mut b) = call();
+        let hold = a.input(Input::Hold(true));
+        let answer = b.receive(hold[0].clone());
+        assert!(a.receive(answer[0].clone()).is_empty());
+        let before = a.peer.log.len();
+        // The same answer again: nothing is applied, nothing goes out.
+        assert!(a.receive(answer[0].clone()).is_empty());
+        assert_eq!(a.peer.log.len(), before);
+        assert!(quiet(&a));
+        // The call goes on: a resume is offered and answered as usual.
+        let resume = a.input(Input::Hold(false));
+        settle(&mut a, &mut b, resume, Vec::new());
         assert_eq!(b.peer.remote_hold, Some(false));
         assert!(quiet(&a) && quiet(&b));
     }

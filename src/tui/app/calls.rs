@@ -213,6 +213,32 @@ impl App {
         }
     }
 
+    /// The call a link is made to: `room_id`, or the current call while it is up.
+    pub(super) fn link_room(&self, room_id: Option<&str>) -> Option<String> {
+        room_id.map(str::to_owned).or_else(|| {
+            self.active_call()
+                .filter(|c| !c.view.is_ended())
+                .map(|c| c.view.call.room_id.clone())
+        })
+    }
+
+    /// Makes a link to the current call, for guests.
+    pub(super) fn make_link(&mut self) -> Vec<Job> {
+        match self.link_room(None) {
+            Some(room_id) => vec![Job::MakeLink {
+                room_id,
+                for_user: None,
+            }],
+            None => Vec::new(),
+        }
+    }
+
+    /// A link to a call was made: its address, to hand out (kept in the notices).
+    pub fn on_link(&mut self, url: &str) {
+        let text = self.strings.fmt("toast.link", &[("url", url)]);
+        self.notice(text, String::new());
+    }
+
     /// The two calls a join or a consultative transfer takes: `room_id` (by default the
     /// current call) and `with_room` (by default the other call that is up).
     fn call_pair(

@@ -54,6 +54,13 @@ impl App {
                     CtlPlan::Run(jobs)
                 }
             }
+            CtlRequest::Link { room_id, for_user } => match self.link_room(room_id.as_deref()) {
+                Some(room_id) => CtlPlan::Run(vec![Job::MakeLink {
+                    room_id,
+                    for_user: for_user.clone(),
+                }]),
+                None => CtlPlan::Reply(Err(no_call())),
+            },
             CtlRequest::Send { target, text } => CtlPlan::Run(vec![Job::SendTo {
                 target: target.clone(),
                 text: text.clone(),

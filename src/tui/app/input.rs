@@ -418,6 +418,7 @@ impl App {
             Action::Transfer => self.pick_hand_over(super::HandOver::Transfer),
             Action::JoinCalls => out.extend(self.connect_calls(None, None, false)),
             Action::Voicemail => out.extend(self.open_mailbox()),
+            Action::MakeLink => out.extend(self.make_link()),
             Action::ConnectCalls => out.extend(self.connect_calls(None, None, true)),
             Action::Decline => out.extend(self.decline_ringing(DeclineReason::None)),
             Action::DeclineBusy => out.extend(self.decline_ringing(DeclineReason::DoNotDisturb)),

@@ -103,6 +103,11 @@ pub enum Job {
         room_id: String,
         to: String,
     },
+    /// Make an access link to call `room_id` (for guests, or for `for_user` only).
+    MakeLink {
+        room_id: String,
+        for_user: Option<String>,
+    },
     /// Fetch the voice messages for the mailbox window.
     LoadMailbox,
     /// Play a voice message through the audio backend, then mark it heard.

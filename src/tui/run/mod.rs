@@ -86,6 +86,8 @@ pub enum News {
     Played(String),
     /// A voice message was left for `who`.
     VoicemailLeft { who: String, seconds: u64 },
+    /// A link to a call was made: its address.
+    Link(String),
 }
 
 /// Input for the loop: from the terminal, or from a scripted tour.
@@ -525,6 +527,10 @@ impl Runtime {
                 self.app.on_mailbox(list);
                 Vec::new()
             }
+            News::Link(url) => {
+                self.app.on_link(&url);
+                Vec::new()
+            }
             News::Played(id) => {
                 self.app.on_played(&id);
                 Vec::new()
@@ -705,6 +711,14 @@ impl Runtime {
             | Job::DeleteVoicemail { .. }
             | Job::RecordVoicemail { .. }
             | Job::FinishRecording { .. }) => self.voicemail_job(job),
+            Job::MakeLink { room_id, for_user } => {
+                let (rest, news) = (self.rest.clone(), self.news_tx.clone());
+                self.spawn_answered("link", reply, async move {
+                    let link = rest.create_link(&room_id, for_user.as_deref()).await?;
+                    let _ = news.send(News::Link(link.url.clone()));
+                    Ok(serde_json::to_value(&link).unwrap_or(Value::Null))
+                });
+            }
             Job::ConnectCalls {
                 room_id,
                 with_room,

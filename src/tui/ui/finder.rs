@@ -84,9 +84,20 @@ pub(super) fn switcher(
     }
     let room = (inner.height as usize).saturating_sub(lines.len());
     let line = |item: &crate::tui::app::SwitchItem| {
-        let kind = match item.target {
+        // Whom a call is handed to shows whether they can take it.
+        let presence;
+        let kind = match &item.target {
             SwitchTarget::Channel(_) => "",
-            SwitchTarget::User(_) if handing_over => "",
+            SwitchTarget::User(u) if handing_over => {
+                presence = app.presence_of(u).map_or_else(String::new, |p| {
+                    format!(
+                        "{} {}",
+                        super::presence_mark(p.status),
+                        super::presence_word(app, p.status, &p.busy_with)
+                    )
+                });
+                presence.as_str()
+            }
             SwitchTarget::User(_) => s.get("switcher.new_direct"),
         };
         let label = truncate(
