@@ -105,6 +105,7 @@ async fn the_mailbox_plays_a_message_which_is_then_heard_everywhere_and_deletes_
         &t,
         "bob",
         "expect-timeout 30000\n\
+         expect voice messages: 1 new\n\
          key alt-v\n\
          expect Voice messages\n\
          expect ▸ carol  \n\

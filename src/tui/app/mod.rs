@@ -888,6 +888,11 @@ impl App {
                     self.toast(self.strings.fmt("toast.voicemail", &[("who", &who)]));
                     out.push(Job::Bell);
                 }
+                // An open mailbox stays current (a message left, heard or deleted
+                // elsewhere).
+                if matches!(self.modal, Some(Modal::Mailbox { .. })) {
+                    out.push(Job::LoadMailbox);
+                }
             }
             _ => {}
         }
