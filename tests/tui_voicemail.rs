@@ -37,15 +37,7 @@ async fn the_interface_offers_a_voice_message_when_nobody_answers_and_sends_it()
     .await;
     let (bob, mut b) = t.client("bob").await;
     // Carol's interface dials; bob declines as not answering.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while parla::ctl::request(&socket, &parla::ctl::CtlRequest::Status)
-        .await
-        .ok()
-        .is_none_or(|s| s["user"] != "carol")
-    {
-        assert!(tokio::time::Instant::now() < deadline, "never signed in");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    common::headless::signed_in(&socket, "carol").await;
     parla::ctl::request(
         &socket,
         &parla::ctl::CtlRequest::Dial {

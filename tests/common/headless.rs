@@ -41,3 +41,19 @@ pub async fn interface(
     });
     (dir, socket, ui)
 }
+
+/// Waits (bounded) until the interface behind `socket` is signed in as `user`.
+pub async fn signed_in(socket: &std::path::Path, user: &str) {
+    let deadline = tokio::time::Instant::now() + super::WAIT;
+    while parla::ctl::request(socket, &parla::ctl::CtlRequest::Status)
+        .await
+        .ok()
+        .is_none_or(|s| s["user"] != user)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{user} never signed in"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

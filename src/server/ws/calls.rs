@@ -133,40 +133,28 @@ impl Connection {
                 };
                 (req_id, result)
             }
-            ClientFrame::CallConsultativeTransfer {
-                req_id,
-                room_id,
-                with_room,
-            } => (
-                req_id,
-                self.state.with_calls(|c| {
-                    c.merge(
-                        &self.user_id,
-                        &self.device_id,
-                        &room_id,
-                        &with_room,
-                        true,
-                        now,
-                    )
-                }),
-            ),
-            ClientFrame::CallMerge {
-                req_id,
-                room_id,
-                with_room,
-            } => (
-                req_id,
-                self.state.with_calls(|c| {
-                    c.merge(
-                        &self.user_id,
-                        &self.device_id,
-                        &room_id,
-                        &with_room,
-                        false,
-                        now,
-                    )
-                }),
-            ),
+            frame @ (ClientFrame::CallConsultativeTransfer { .. }
+            | ClientFrame::CallMerge { .. }) => {
+                let transfer = matches!(frame, ClientFrame::CallConsultativeTransfer { .. });
+                let (ClientFrame::CallConsultativeTransfer {
+                    req_id,
+                    room_id,
+                    with_room,
+                }
+                | ClientFrame::CallMerge {
+                    req_id,
+                    room_id,
+                    with_room,
+                }) = frame
+                else {
+                    return;
+                };
+                let (user, device) = (self.user_id.as_str(), self.device_id.as_str());
+                let result = self
+                    .state
+                    .with_calls(|c| c.merge(user, device, &room_id, &with_room, transfer, now));
+                (req_id, result)
+            }
             ClientFrame::CallHold {
                 req_id,
                 room_id,
