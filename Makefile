@@ -37,6 +37,7 @@ bench: setup-test
 	$(CARGO) bench --bench quality
 	$(CARGO) bench --bench tui
 	$(CARGO) bench --bench setup
+	$(CARGO) bench --bench moves
 
 ## Regenerate the committed man pages, completions and OpenAPI document.
 docs:

@@ -150,6 +150,13 @@ impl Phone {
         }
     }
 
+    /// No call of this phone's failed (checked as it waits too, but an error after the
+    /// last wait would go unseen).
+    fn no_errors(&self) {
+        let errors = self.errors.lock().unwrap().clone();
+        assert!(errors.is_empty(), "{}: call errors {errors:?}", self.name);
+    }
+
     async fn wait_hears(&self, hz: f64) {
         self.wait(&format!("{hz} Hz"), || self.hears(hz) > 0.2)
             .await;
@@ -302,6 +309,9 @@ async fn a_consultative_transfer_connects_the_two_remote_parties_and_ends_both_c
     pc.client.hangup(&room_a).await.unwrap();
     pa.wait_state(&room_a, "hung up", ended(EndReason::HangUp))
         .await;
+    for p in [&pa, &pb, &pc] {
+        p.no_errors();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -360,4 +370,7 @@ async fn joining_two_held_calls_makes_one_call_of_three_that_everyone_hears() {
     bob.hangup(&room_a).await.unwrap();
     pc.wait_state(&room_a, "over", ended(EndReason::HangUp))
         .await;
+    for p in [&pa, &pb, &pc] {
+        p.no_errors();
+    }
 }

@@ -10,7 +10,7 @@ use chrono::Duration;
 use fixtures::*;
 use parla::client::call::{CallState, CallView};
 use parla::client::Event;
-use parla::proto::{CallStatus, Message, ParticipantState};
+use parla::proto::{CallStatus, EndReason, Message, ParticipantState};
 use parla::tui::app::{Job, Modal, Pane};
 use parla::tui::keymap::Action;
 use parla::tui::theme::Theme;
@@ -56,7 +56,7 @@ fn every_pane_and_modal_at_both_sizes() {
 /// to leave a message after an unanswered call, before and while recording.
 #[test]
 fn the_voice_message_windows() {
-    use parla::proto::{EndReason, Voicemail};
+    use parla::proto::Voicemail;
     let mut c = app("en");
     let jobs = c.on_key(alt('v'));
     assert_eq!(jobs, vec![Job::LoadMailbox]);
@@ -121,6 +121,46 @@ fn the_voice_message_windows() {
     ended.on_ended(EndReason::Canceled, at(31));
     c.on_event(&Event::Call { view: ended });
     assert!(c.modal().is_none());
+}
+
+/// Calling someone offline: the message is offered at once; recording gives the call up
+/// first, `Esc` leaves it ringing, and an answer after all closes the offer.
+#[test]
+fn calling_someone_offline_offers_a_voice_message_at_once() {
+    let mut c = app("en");
+    let view = CallView::outgoing(call("call_7", "dave", CallStatus::Dialing), "you");
+    c.on_event(&Event::Call { view: view.clone() });
+    assert!(matches!(
+        c.modal(),
+        Some(Modal::LeaveVoicemail { ringing: true, .. })
+    ));
+    insta::assert_snapshot!("leave_voicemail_offline_80x24", text(&mut c, 80, 24));
+    let jobs = c.on_key(key(KeyCode::Char('r')));
+    assert!(
+        matches!(&jobs[..], [Job::Hangup { room_id: a }, Job::RecordVoicemail { room_id: b, .. }]
+            if a == "call_7" && b == "call_7"),
+        "{jobs:?}"
+    );
+    // The call ending (given up) does not offer a second time over the recording.
+    let mut ended = view.clone();
+    ended.on_ended(EndReason::Canceled, at(31));
+    c.on_event(&Event::Call { view: ended });
+    assert!(matches!(
+        c.modal(),
+        Some(Modal::LeaveVoicemail { since: Some(_), .. })
+    ));
+    // Esc leaves it ringing; dave connecting and answering closes an open offer.
+    let mut c = app("en");
+    c.on_event(&Event::Call { view: view.clone() });
+    assert!(c.on_key(key(KeyCode::Esc)).is_empty());
+    assert!(c.modal().is_none());
+    assert!(!c.calls().is_empty());
+    let mut c = app("en");
+    c.on_event(&Event::Call { view: view.clone() });
+    let mut answered = view;
+    answered.call.status = CallStatus::Connected;
+    c.on_event(&Event::Call { view: answered });
+    assert!(c.modal().is_none(), "{:?}", c.modal());
 }
 
 #[test]

@@ -489,6 +489,85 @@ async fn a_person_holds_one_call_takes_another_and_switches() {
     menu_bot.stop();
 }
 
+/// The demo with its two bots, and a person in a terminal who has called Echo and then
+/// Menu (Echo's call held by the second dial).
+async fn two_bot_calls() -> (TestServer, Pty, tempfile::TempDir, BotPair) {
+    let t = TestServer::start().await;
+    demo::seed(&t.server).await.unwrap();
+    let bots = BotPair(
+        demo::spawn_echo_bot(&t.server, "127.0.0.1:0").unwrap(),
+        demo::spawn_ivr_bot(&t.server, "127.0.0.1:0").unwrap(),
+    );
+    let token = demo_token(&t).await;
+    let (mut pty, home, _runtime) = launch(&t, &token, false);
+    pty.wait("\"Connected\" in the status line", |s| {
+        status_line(s).starts_with("Connected")
+    })
+    .await;
+    pty.wait_text("Echo (answers calls").await;
+    pty.send(b"\t");
+    pty.call_from_people("echo");
+    pty.wait_in_call("Echo").await;
+    pty.call_from_people("menu");
+    pty.wait("Menu live, Echo held", |s| {
+        s.contains("In a call with Menu") && s.contains("on hold") && s.contains("2/2")
+    })
+    .await;
+    (t, pty, home, bots)
+}
+
+/// The two demo bots, stopped when the test is over.
+struct BotPair(parla::client::Client, parla::client::Client);
+
+impl Drop for BotPair {
+    fn drop(&mut self) {
+        self.0.stop();
+        self.1.stop();
+    }
+}
+
+/// Whether some line shows a call in progress with all of `who` (the call bar does when
+/// the Calls pane cuts the names).
+fn in_call_with(screen: &str, who: &[&str]) -> bool {
+    screen.lines().any(|l| {
+        l.contains("In a call with") && l.contains("00:") && who.iter().all(|w| l.contains(w))
+    })
+}
+
+/// Two calls made one, as a person does it: `alt-j` joins Echo's held call with Menu's,
+/// and the terminal shows one call with both, talking (no longer one of two, nothing on
+/// hold, the timer running); `alt-e` leaves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_joins_two_calls_into_one() {
+    let (_t, mut pty, _home, _bots) = two_bot_calls().await;
+    pty.send(b"\x1bj");
+    pty.wait("one call with Echo and Menu", |s| {
+        in_call_with(s, &["Echo", "Menu"]) && !s.contains("2/2") && !s.contains("on hold")
+    })
+    .await;
+    pty.send(b"\x1be");
+    pty.wait("the call left", |s| !in_call_with(s, &[])).await;
+    pty.send(b"\x03");
+    let status = pty.wait_exit(Duration::from_secs(10)).await;
+    assert!(status.success(), "parla exited with {status:?}");
+}
+
+/// A consultative transfer, as a person does it: `alt-k` connects Echo and Menu with each
+/// other, and the terminal is left with no call, both among the recent calls as
+/// transferred.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_connects_the_two_parties_of_their_calls() {
+    let (_t, mut pty, _home, _bots) = two_bot_calls().await;
+    pty.send(b"\x1bk");
+    pty.wait("no call left, both transferred", |s| {
+        !in_call_with(s, &[]) && s.contains("ended: transferred") && !s.contains("on hold")
+    })
+    .await;
+    pty.send(b"\x03");
+    let status = pty.wait_exit(Duration::from_secs(10)).await;
+    assert!(status.success(), "parla exited with {status:?}");
+}
+
 /// When the interface cannot go on after taking over the terminal (here: its recording
 /// cannot be written), it gives the terminal back before reporting the error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

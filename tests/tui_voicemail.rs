@@ -70,6 +70,58 @@ async fn the_interface_offers_a_voice_message_when_nobody_answers_and_sends_it()
     assert_eq!(mailbox.indicator.unheard_voice, 1);
 }
 
+/// Calling someone offline rings nowhere until they connect: the interface offers the
+/// message at once, and recording gives the call up first. Dave is called from the
+/// People pane, as a person does it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calling_someone_offline_offers_a_voice_message_at_once() {
+    let t = TestServer::start().await;
+    t.users(&["carol", "dave"]).await;
+    let (_dir, _socket, ui) = interface(
+        &t,
+        "carol",
+        "expect-timeout 30000\n\
+         expect dave offline\n\
+         key tab\n\
+         type /dave\n\
+         key enter\n\
+         type c\n\
+         expect dave is offline. Leave a voice message instead?\n\
+         key r\n\
+         expect Recording\n\
+         wait 1000\n\
+         key enter\n\
+         expect Voice message left for dave\n\
+         quit\n",
+    )
+    .await;
+    finished(ui).await;
+
+    // The call was given up (no ring timeout waited for), and the message is dave's.
+    let log = t
+        .rest_for("carol")
+        .await
+        .call_history(10, None, false)
+        .await
+        .unwrap();
+    assert_eq!(log.entries.len(), 1, "{log:?}");
+    let entry = &log.entries[0];
+    assert_eq!(entry.with, vec!["dave".to_owned()]);
+    let mailbox = t.rest_for("dave").await.voicemails().await.unwrap();
+    assert_eq!(mailbox.voicemails.len(), 1, "{mailbox:?}");
+    let v = &mailbox.voicemails[0];
+    assert_eq!(
+        (v.from.as_str(), v.room_id.as_str()),
+        ("carol", entry.room_id.as_str())
+    );
+    assert!(entry.answered_at.is_none(), "{entry:?}");
+    assert_eq!(
+        entry.end_reason,
+        parla::proto::EndReason::Canceled,
+        "{entry:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_mailbox_plays_a_message_which_is_then_heard_everywhere_and_deletes_it() {
     let t = TestServer::start().await;

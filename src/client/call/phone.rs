@@ -291,6 +291,17 @@ impl CallDriver {
             return Ok(());
         }
         let me = view.me.as_str();
+        // Out of the call (it was handed over, or left) while its end is on its way: no
+        // new connections. A transfer's answer already shows its new parties.
+        let in_call = view.call.participant(me).is_some_and(|p| {
+            matches!(
+                p.state,
+                ParticipantState::Calling | ParticipantState::Joined
+            )
+        });
+        if !in_call {
+            return Ok(());
+        }
         let caller = view.call.caller.as_str();
         let joined: Vec<String> = view
             .call

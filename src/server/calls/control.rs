@@ -98,13 +98,7 @@ impl Calls {
         if !room.ignored.insert(user.to_owned()) {
             return Ok((call, Vec::new()));
         }
-        let effects = vec![Effect::ToUsers {
-            users: vec![user.to_owned()],
-            frame: ServerFrame::CallEnded {
-                call: call.clone(),
-                reason: EndReason::Ignored,
-            },
-        }];
+        let effects = vec![Effect::ended_for_user(user, &call, EndReason::Ignored)];
         Ok((call, effects))
     }
 
@@ -189,13 +183,7 @@ impl Calls {
         Self::ring_for(room, to, deadline);
         let call = room.call.clone();
         let effects = vec![
-            Effect::ToUsers {
-                users: vec![user.to_owned()],
-                frame: ServerFrame::CallEnded {
-                    call: call.clone(),
-                    reason: EndReason::Forwarded,
-                },
-            },
+            Effect::ended_for_user(user, &call, EndReason::Forwarded),
             Effect::ToUsers {
                 users: vec![to.to_owned()],
                 frame: ServerFrame::CallIncoming { call: call.clone() },
@@ -248,24 +236,11 @@ impl Calls {
         p.held = false;
         Self::ring_for(room, to, deadline);
         let call = room.call.clone();
-        let mut effects = vec![
-            Effect::Free {
-                user: user.to_owned(),
-                device: device.to_owned(),
-            },
-            Effect::ToDevice {
-                user: user.to_owned(),
-                device: device.to_owned(),
-                frame: ServerFrame::CallEnded {
-                    call: call.clone(),
-                    reason: EndReason::Transferred,
-                },
-            },
-            Effect::ToUsers {
-                users: vec![to.to_owned()],
-                frame: ServerFrame::CallIncoming { call: call.clone() },
-            },
-        ];
+        let mut effects = Effect::left(user, device, &call, EndReason::Transferred).to_vec();
+        effects.push(Effect::ToUsers {
+            users: vec![to.to_owned()],
+            frame: ServerFrame::CallIncoming { call: call.clone() },
+        });
         effects.extend(Self::busy_effects(&call));
         effects.push(Self::update_all(&call));
         Ok((call, effects))

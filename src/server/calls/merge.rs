@@ -188,18 +188,7 @@ impl Calls {
             }
         }
         if transfer {
-            effects.push(Effect::Free {
-                user: user.to_owned(),
-                device: device.to_owned(),
-            });
-            effects.push(Effect::ToDevice {
-                user: user.to_owned(),
-                device: device.to_owned(),
-                frame: ServerFrame::CallEnded {
-                    call: call.clone(),
-                    reason,
-                },
-            });
+            effects.extend(Effect::left(user, device, &call, reason));
         }
         effects.extend(Self::busy_effects(&call));
         effects.push(Self::update_all(&call));

@@ -52,6 +52,43 @@ pub enum Effect {
     Ended { call: Call },
 }
 
+impl Effect {
+    /// The call is over for one device (it left, or handed the call over): `call_ended`
+    /// to it with `reason`.
+    fn ended_for(user: &str, device: &str, call: &Call, reason: EndReason) -> Effect {
+        Effect::ToDevice {
+            user: user.to_owned(),
+            device: device.to_owned(),
+            frame: ServerFrame::CallEnded {
+                call: call.clone(),
+                reason,
+            },
+        }
+    }
+
+    /// The call is over (rings no more) on every device of `user`.
+    fn ended_for_user(user: &str, call: &Call, reason: EndReason) -> Effect {
+        Effect::ToUsers {
+            users: vec![user.to_owned()],
+            frame: ServerFrame::CallEnded {
+                call: call.clone(),
+                reason,
+            },
+        }
+    }
+
+    /// The device leaves a call that goes on: it is free, and told the call is over for it.
+    fn left(user: &str, device: &str, call: &Call, reason: EndReason) -> [Effect; 2] {
+        [
+            Effect::Free {
+                user: user.to_owned(),
+                device: device.to_owned(),
+            },
+            Effect::ended_for(user, device, call, reason),
+        ]
+    }
+}
+
 /// How long an ended room is kept so late requests get `invalid_call_status`.
 const KEEP_ENDED: chrono::Duration = chrono::Duration::minutes(10);
 
@@ -438,13 +475,11 @@ impl Calls {
         p.state = ParticipantState::Declined;
         p.decline_reason = Some(reason);
         // Every device of the decliner stops ringing, whatever happens to the call.
-        let mut effects = vec![Effect::ToUsers {
-            users: vec![user.to_owned()],
-            frame: ServerFrame::CallEnded {
-                call: room.call.clone(),
-                reason: EndReason::Declined,
-            },
-        }];
+        let mut effects = vec![Effect::ended_for_user(
+            user,
+            &room.call,
+            EndReason::Declined,
+        )];
         let call = Self::settle(room, EndReason::Declined, now, &mut effects);
         Ok((call, effects))
     }
@@ -509,14 +544,7 @@ impl Calls {
         let call = Self::settle(room, reason, now, &mut effects);
         if call.status != CallStatus::Ended {
             // The others go on; the call is over for the device that left.
-            effects.push(Effect::ToDevice {
-                user: user.to_owned(),
-                device: device.to_owned(),
-                frame: ServerFrame::CallEnded {
-                    call: call.clone(),
-                    reason,
-                },
-            });
+            effects.push(Effect::ended_for(user, device, &call, reason));
         }
         Ok((call, effects))
     }

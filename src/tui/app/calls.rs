@@ -437,6 +437,7 @@ impl App {
 
     pub(super) fn on_call_view(&mut self, view: &CallView) {
         let room = view.call.room_id.clone();
+        let new = !self.calls.iter().any(|c| c.view.call.room_id == room);
         match self.calls.iter_mut().find(|c| c.view.call.room_id == room) {
             Some(row) => row.view = view.clone(),
             None => {
@@ -461,6 +462,7 @@ impl App {
         {
             self.modal = None;
         }
+        self.offer_voicemail_while_ringing(view, new);
         if view.is_ended() {
             self.offer_voicemail(view);
             if let CallState::Ended { reason } = view.state {

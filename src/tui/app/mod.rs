@@ -225,10 +225,12 @@ pub enum Modal {
     Mailbox {
         selected: usize,
     },
-    /// A call nobody answered: leave a voice message? Recording `since` then.
+    /// A call nobody answered, or one still ringing for someone offline (`ringing`):
+    /// leave a voice message? Recording `since` then.
     LeaveVoicemail {
         room_id: String,
         who: String,
+        ringing: bool,
         since: Option<DateTime<Utc>>,
     },
     /// Searching the messages of a channel.

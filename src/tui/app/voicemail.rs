@@ -123,6 +123,48 @@ impl App {
             self.modal = Some(Modal::LeaveVoicemail {
                 room_id: view.call.room_id.clone(),
                 who: self.display_name(&p.user_id),
+                ringing: false,
+                since: None,
+            });
+        }
+    }
+
+    /// A call of this user's to one person who is offline rings nowhere until they
+    /// connect: the message is offered at once. Recording hangs the call up; `Esc` leaves
+    /// it ringing. Someone answering after all closes the offer.
+    pub(super) fn offer_voicemail_while_ringing(&mut self, view: &CallView, new: bool) {
+        let room = &view.call.room_id;
+        if let Some(Modal::LeaveVoicemail {
+            room_id,
+            ringing: true,
+            since: None,
+            ..
+        }) = &self.modal
+        {
+            if room_id == room && view.call.status == crate::proto::CallStatus::Connected {
+                self.modal = None;
+            }
+            return;
+        }
+        let callee = view.call.participants.iter().find(|p| p.user_id != view.me);
+        let offline = callee.is_some_and(|p| {
+            self.presence_of(&p.user_id)
+                .is_some_and(|pr| pr.status == crate::proto::PresenceStatus::Offline)
+        });
+        if !new
+            || view.direction != Direction::Outgoing
+            || view.is_ended()
+            || view.call.participants.len() != 2
+            || !offline
+            || self.modal.is_some()
+        {
+            return;
+        }
+        if let Some(p) = callee {
+            self.modal = Some(Modal::LeaveVoicemail {
+                room_id: room.clone(),
+                who: self.display_name(&p.user_id),
+                ringing: true,
                 since: None,
             });
         }
@@ -133,6 +175,7 @@ impl App {
         let Some(Modal::LeaveVoicemail {
             room_id,
             who,
+            ringing,
             since,
         }) = &mut self.modal
         else {
@@ -141,10 +184,19 @@ impl App {
         match (since.is_some(), key.code) {
             (false, KeyCode::Char('r') | KeyCode::Enter) => {
                 *since = Some(now);
-                return vec![Job::RecordVoicemail {
+                let mut jobs = Vec::new();
+                // Still ringing (for someone offline): the call is given up first, and the
+                // message is left after it.
+                if std::mem::take(ringing) {
+                    jobs.push(Job::Hangup {
+                        room_id: room_id.clone(),
+                    });
+                }
+                jobs.push(Job::RecordVoicemail {
                     room_id: room_id.clone(),
                     who: who.clone(),
-                }];
+                });
+                return jobs;
             }
             (false, KeyCode::Esc | KeyCode::Char('n')) => self.modal = None,
             (true, KeyCode::Enter) => {

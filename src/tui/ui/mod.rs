@@ -132,8 +132,13 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
             ..
         }) => finder::search(frame, app, theme, query, state, *selected),
         Some(Modal::Mailbox { selected }) => voicemail::mailbox(frame, app, theme, *selected),
-        Some(Modal::LeaveVoicemail { who, since, .. }) => {
-            voicemail::leave_voicemail(frame, app, theme, who, *since);
+        Some(Modal::LeaveVoicemail {
+            who,
+            ringing,
+            since,
+            ..
+        }) => {
+            voicemail::leave_voicemail(frame, app, theme, who, *ringing, *since);
         }
         None => {}
     }

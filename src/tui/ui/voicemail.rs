@@ -64,6 +64,7 @@ pub(super) fn leave_voicemail(
     app: &App,
     theme: &Theme,
     who: &str,
+    ringing: bool,
     since: Option<chrono::DateTime<chrono::Utc>>,
 ) {
     let s = app.strings();
@@ -71,6 +72,10 @@ pub(super) fn leave_voicemail(
     frame.render_widget(Clear, area);
     let style = theme.style("launcher");
     let (question, keys) = match since {
+        None if ringing => (
+            s.fmt("leave_voicemail.offline", &[("who", who)]),
+            s.get("leave_voicemail.offline_keys").to_owned(),
+        ),
         None => (
             s.fmt("leave_voicemail.question", &[("who", who)]),
             s.get("leave_voicemail.keys").to_owned(),
@@ -94,7 +99,14 @@ pub(super) fn leave_voicemail(
     ];
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(format!(" {} ", s.get("leave_voicemail.title")))
+        .title(format!(
+            " {} ",
+            s.get(if ringing && since.is_none() {
+                "leave_voicemail.offline_title"
+            } else {
+                "leave_voicemail.title"
+            })
+        ))
         .style(style);
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
