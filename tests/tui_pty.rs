@@ -489,9 +489,8 @@ async fn a_person_holds_one_call_takes_another_and_switches() {
     menu_bot.stop();
 }
 
-/// The demo with its two bots, and a person in a terminal who has called Echo and then
-/// Menu (Echo's call held by the second dial).
-async fn two_bot_calls() -> (TestServer, Pty, tempfile::TempDir, BotPair) {
+/// The demo with its two bots, and a person's terminal on it, signed in.
+async fn demo_terminal() -> (TestServer, Pty, tempfile::TempDir, BotPair) {
     let t = TestServer::start().await;
     demo::seed(&t.server).await.unwrap();
     let bots = BotPair(
@@ -505,6 +504,13 @@ async fn two_bot_calls() -> (TestServer, Pty, tempfile::TempDir, BotPair) {
     })
     .await;
     pty.wait_text("Echo (answers calls").await;
+    (t, pty, home, bots)
+}
+
+/// [`demo_terminal`], where the person has called Echo and then Menu (Echo's call held by
+/// the second dial).
+async fn two_bot_calls() -> (TestServer, Pty, tempfile::TempDir, BotPair) {
+    let (t, mut pty, home, bots) = demo_terminal().await;
     pty.send(b"\t");
     pty.call_from_people("echo");
     pty.wait_in_call("Echo").await;
@@ -560,6 +566,28 @@ async fn a_person_connects_the_two_parties_of_their_calls() {
     let (_t, mut pty, _home, _bots) = two_bot_calls().await;
     pty.send(b"\x1bk");
     pty.wait("no call left, both transferred", |s| {
+        !in_call_with(s, &[]) && s.contains("ended: transferred") && !s.contains("on hold")
+    })
+    .await;
+    pty.send(b"\x03");
+    let status = pty.wait_exit(Duration::from_secs(10)).await;
+    assert!(status.success(), "parla exited with {status:?}");
+}
+
+/// A direct transfer, as a person does it: in a call with Echo, `alt-t` asks to whom, and
+/// Menu picked by name takes the call over (it rings for Menu, who answers); the terminal
+/// is left with no call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_transfers_a_call_to_someone_picked_by_name() {
+    let (_t, mut pty, _home, _bots) = demo_terminal().await;
+    pty.send(b"\t");
+    pty.call_from_people("echo");
+    pty.wait_in_call("Echo").await;
+    pty.send(b"\x1bt");
+    pty.wait_text("Transfer the call with Echo").await;
+    pty.send(b"menu");
+    pty.send(b"\r");
+    pty.wait("the call handed over", |s| {
         !in_call_with(s, &[]) && s.contains("ended: transferred") && !s.contains("on hold")
     })
     .await;
