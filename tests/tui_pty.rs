@@ -498,7 +498,7 @@ async fn demo_terminal() -> (TestServer, Pty, tempfile::TempDir, BotPair) {
         demo::spawn_ivr_bot(&t.server, "127.0.0.1:0").unwrap(),
     );
     let token = demo_token(&t).await;
-    let (mut pty, home, _runtime) = launch(&t, &token, false);
+    let (pty, home, _runtime) = launch(&t, &token, false);
     pty.wait("\"Connected\" in the status line", |s| {
         status_line(s).starts_with("Connected")
     })
