@@ -302,7 +302,7 @@ async fn bad_files_give_their_codes_and_a_full_mailbox_refuses() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_upload_killed_halfway_leaves_nothing() {
+async fn an_upload_killed_halfway_leaves_nothing_and_a_deleted_user_leaves_no_mailbox() {
     use tokio::io::AsyncWriteExt;
     let t = TestServer::start().await;
     t.users(&["alice", "bob"]).await;
@@ -333,6 +333,22 @@ async fn an_upload_killed_halfway_leaves_nothing() {
     // The same message whole goes through.
     alice.rest().leave_voicemail(&room, good).await.unwrap();
     assert_eq!(bob.rest().voicemails().await.unwrap().voicemails.len(), 1);
+    let files = || -> usize { std::fs::read_dir(&dir).map_or(0, Iterator::count) };
+    assert_eq!(files(), 1);
+
+    // Bob's account deleted: his mailbox goes, files and all; a new bob finds it empty.
+    drop(bob);
+    t.admin().admin_delete_user("bob").await.unwrap();
+    assert_eq!(files(), 0, "the message's file outlived its mailbox");
+    t.users(&["bob"]).await;
+    assert!(t
+        .rest_for("bob")
+        .await
+        .voicemails()
+        .await
+        .unwrap()
+        .voicemails
+        .is_empty());
 }
 
 /// `parla call --voicemail` to someone offline leaves the message at once; `parla

@@ -383,12 +383,31 @@ async fn admin_delete_user(
     Path(user_id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = user_id.clone();
-    if !state.store(move |s| s.delete_user(&id)).await? {
+    let (deleted, mailbox) = state
+        .store(move |s| {
+            let mailbox: Vec<String> = s
+                .voicemails(&id)?
+                .into_iter()
+                .map(|v| v.voicemail_id)
+                .collect();
+            Ok((s.delete_user(&id)?, mailbox))
+        })
+        .await?;
+    if !deleted {
         return Err(bad(
             ErrorCode::UserNotFound,
             format!("user `{user_id}` does not exist"),
         ));
     }
+    // Their voice messages' files go with the records (a file missed here, of a message
+    // left meanwhile, is swept at the next start).
+    let files = state.voicemail.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        for id in mailbox {
+            files.remove(&id);
+        }
+    })
+    .await;
     state.hub.disconnect_user(
         &user_id,
         &ServerFrame::ForceDisconnect {

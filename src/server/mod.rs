@@ -387,7 +387,7 @@ impl Server {
             voicemail: voicemail::Mailbox::new(&config.data_dir, config.voicemail_quota),
             secure: tls.is_some(),
         });
-        state.voicemail.sweep(&state.store.voicemail_ids()?);
+        state.voicemail.reconcile(state.store.as_ref())?;
         let _ = state
             .call_log
             .set(history::start_writer(Arc::downgrade(&state)));

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::proto::{
     ApiError, CallDirection, CallLogEntry, ErrorCode, VoicemailIndicator, VOICEMAIL_WINDOW_MIN,
 };
+use crate::server::store::{Store, StoreResult};
 
 /// Where the voice messages live, and how much each user may keep.
 #[derive(Debug, Clone)]
@@ -76,6 +77,24 @@ impl Mailbox {
                 tracing::warn!(error = %e, voicemail = id, "cannot remove a voice message file");
             }
         }
+    }
+
+    /// Brings the records and the files in line at start: a record whose file is gone (a
+    /// backup restored without the `voicemail/` directory, a file removed by hand) is
+    /// dropped, so that nothing is listed that cannot be played; then the files without a
+    /// record are swept. Returns (records dropped, files removed).
+    pub fn reconcile(&self, store: &dyn Store) -> StoreResult<(usize, usize)> {
+        let known = store.voicemail_ids()?;
+        let (present, missing): (Vec<String>, Vec<String>) =
+            known.into_iter().partition(|id| self.path(id).is_file());
+        let dropped = if missing.is_empty() {
+            0
+        } else {
+            let n = store.forget_voicemails(&missing)?;
+            tracing::warn!(dropped = n, "voice messages without their file dropped");
+            n
+        };
+        Ok((dropped, self.sweep(&present)))
     }
 
     /// Removes temporary files and files of voice messages the store does not know; returns
@@ -203,6 +222,44 @@ mod tests {
         m.remove(&a);
         m.remove(&a);
         assert!(m.read(&a).is_err());
+    }
+
+    /// A record without its file (a backup restored without `voicemail/`) is dropped at
+    /// start, a file without its record removed, and a whole message kept.
+    #[test]
+    fn records_and_files_are_brought_in_line_at_start() {
+        use crate::proto::Voicemail;
+        use crate::server::store::SqliteStore;
+        let dir = tempfile::tempdir().unwrap();
+        let m = Mailbox::new(dir.path(), 1 << 20);
+        let store = SqliteStore::open_in_memory().unwrap();
+        let (kept, lost, stray) = (Mailbox::new_id(), Mailbox::new_id(), Mailbox::new_id());
+        for (i, id) in [&kept, &lost].into_iter().enumerate() {
+            let v = Voicemail {
+                voicemail_id: id.clone(),
+                from: "alice".into(),
+                room_id: format!("call_{i}"),
+                created_at: Utc::now(),
+                duration_ms: 1000,
+                bytes: 3,
+                heard: false,
+                message_id: None,
+            };
+            store.add_voicemail("bob", &v, 1 << 20).unwrap();
+        }
+        m.write(&kept, b"one").unwrap();
+        m.write(&stray, b"two").unwrap();
+        assert_eq!(m.reconcile(&store).unwrap(), (1, 1));
+        let left: Vec<String> = store
+            .voicemails("bob")
+            .unwrap()
+            .into_iter()
+            .map(|v| v.voicemail_id)
+            .collect();
+        assert_eq!(left, vec![kept.clone()]);
+        assert_eq!(m.read(&kept).unwrap(), b"one");
+        assert!(m.read(&stray).is_err());
+        assert_eq!(m.reconcile(&store).unwrap(), (0, 0));
     }
 
     #[test]

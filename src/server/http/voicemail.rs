@@ -19,7 +19,7 @@ use crate::proto::{
 use crate::server::error::{bad, ApiResult};
 use crate::server::history::entry_for;
 use crate::server::ops::{message_outcome, store_message, AuthUser};
-use crate::server::store::NewMessage;
+use crate::server::store::{NewMessage, VoicemailAdded};
 use crate::server::voicemail::{announcement, indicator, recipient, Mailbox};
 use crate::server::AppState;
 
@@ -75,6 +75,7 @@ pub(super) async fn upload(
     let to = recipient(&ended_call(&state, &from, &q.room_id).await?, now)?;
     let (bytes, duration_ms) = checked_audio(body)?;
     let (user, quota) = (to.clone(), state.voicemail.quota_bytes);
+    // Refused early when plainly full; the store checks again as it adds the message.
     let (_, _, used) = state.store(move |s| s.voicemail_counts(&user)).await?;
     if used + bytes.len() as u64 > quota {
         return Err(bad(
@@ -176,17 +177,28 @@ async fn store(state: &AppState, to: &str, voicemail: &Voicemail, bytes: Bytes) 
                 format!("cannot store the voice message: {e}"),
             )
         })?;
-    let (user, row) = (to.to_owned(), voicemail.clone());
-    let added = state.store(move |s| s.add_voicemail(&user, &row)).await;
-    if !matches!(added, Ok(true)) {
-        state.voicemail.remove(&voicemail.voicemail_id);
-        added?;
-        return Err(bad(
+    let (user, row, quota) = (
+        to.to_owned(),
+        voicemail.clone(),
+        state.voicemail.quota_bytes,
+    );
+    let added = state
+        .store(move |s| s.add_voicemail(&user, &row, quota))
+        .await;
+    let refused = match added {
+        Ok(VoicemailAdded::Added) => return Ok(()),
+        Ok(VoicemailAdded::AlreadyLeft) => bad(
             ErrorCode::VoicemailNotAllowed,
             "a voice message was left for this call already",
-        ));
-    }
-    Ok(())
+        ),
+        Ok(VoicemailAdded::OverQuota) => bad(
+            ErrorCode::VoicemailQuotaExceeded,
+            format!("{to}'s mailbox is full"),
+        ),
+        Err(e) => e.into(),
+    };
+    state.voicemail.remove(&voicemail.voicemail_id);
+    Err(refused)
 }
 
 /// Announces the message in the direct channel of its sender and `to`, from the sender;

@@ -12,6 +12,16 @@ mod sqlite;
 mod voicemail;
 
 pub use schema::SCHEMA_VERSION;
+
+/// What became of a voice message handed to [`Store::add_voicemail`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoicemailAdded {
+    Added,
+    /// A message was left for that call already.
+    AlreadyLeft,
+    /// The mailbox has no room for it.
+    OverQuota,
+}
 pub use sqlite::SqliteStore;
 
 use std::collections::BTreeMap;
@@ -101,7 +111,8 @@ pub trait Store: Send + Sync + 'static {
         display_name: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<User>;
-    /// Deletes the user and their channel memberships; returns false when there was none.
+    /// Deletes the user, their channel memberships and their mailbox; returns false when
+    /// there was none.
     /// Their direct channels stay with the other participant, detached from the pair: a
     /// new user created later with the same id starts new conversations and never sees
     /// the old ones.
@@ -181,9 +192,15 @@ pub trait Store: Send + Sync + 'static {
     /// The record of call `room_id` in `user`'s history.
     fn call_log_entry(&self, user: &str, room_id: &str) -> StoreResult<Option<CallLogEntry>>;
 
-    /// Adds a voice message to `user`'s mailbox; false when one was left for its call
-    /// already.
-    fn add_voicemail(&self, user: &str, voicemail: &Voicemail) -> StoreResult<bool>;
+    /// Adds a voice message to `user`'s mailbox unless one was left for its call already
+    /// or it would take the mailbox over `quota_bytes` (checked and added in one step, so
+    /// that uploads at the same time cannot pass the quota together).
+    fn add_voicemail(
+        &self,
+        user: &str,
+        voicemail: &Voicemail,
+        quota_bytes: u64,
+    ) -> StoreResult<VoicemailAdded>;
     /// Notes the channel message that announced the voice message.
     fn set_voicemail_message(&self, voicemail_id: &str, message_id: &str) -> StoreResult<()>;
     /// `user`'s voice messages, newest first.
@@ -197,6 +214,9 @@ pub trait Store: Send + Sync + 'static {
     fn voicemail_counts(&self, user: &str) -> StoreResult<(u64, u64, u64)>;
     /// The id of every voice message stored (to match the files against).
     fn voicemail_ids(&self) -> StoreResult<Vec<String>>;
+    /// Drops the records of these voice messages, whoever's (their files are gone);
+    /// returns how many there were.
+    fn forget_voicemails(&self, ids: &[String]) -> StoreResult<usize>;
 
     /// Writes a consistent copy of the whole store to `path` while it stays in use.
     fn backup_to(&self, path: &Path) -> StoreResult<()>;

@@ -168,6 +168,8 @@ impl Store for SqliteStore {
                 [user_id],
             )?;
             tx.execute("DELETE FROM participants WHERE user_id = ?1", [user_id])?;
+            // Their mailbox goes too (the files are the caller's to remove).
+            tx.execute("DELETE FROM voicemail WHERE user_id = ?1", [user_id])?;
             tx.commit()?;
             Ok(n > 0)
         })
@@ -519,8 +521,13 @@ impl Store for SqliteStore {
         self.with(|c| history::one(c, user, room_id))
     }
 
-    fn add_voicemail(&self, user: &str, v: &Voicemail) -> StoreResult<bool> {
-        self.with(|c| voicemail::add(c, user, v))
+    fn add_voicemail(
+        &self,
+        user: &str,
+        v: &Voicemail,
+        quota_bytes: u64,
+    ) -> StoreResult<super::VoicemailAdded> {
+        self.with(|c| voicemail::add(c, user, v, quota_bytes))
     }
 
     fn set_voicemail_message(&self, id: &str, message_id: &str) -> StoreResult<()> {
@@ -549,6 +556,10 @@ impl Store for SqliteStore {
 
     fn voicemail_ids(&self) -> StoreResult<Vec<String>> {
         self.with(|c| voicemail::ids(c))
+    }
+
+    fn forget_voicemails(&self, ids: &[String]) -> StoreResult<usize> {
+        self.with(|c| voicemail::forget(c, ids))
     }
 
     fn backup_to(&self, path: &Path) -> StoreResult<()> {
@@ -581,6 +592,42 @@ mod tests {
             s.create_user(u, u, Utc::now()).unwrap();
         }
         s
+    }
+
+    /// The quota is checked as the message is added, whatever the caller checked before:
+    /// two uploads that each fit alone do not both get in.
+    #[test]
+    fn a_voice_message_is_added_only_within_the_quota_and_once_per_call() {
+        use super::super::VoicemailAdded;
+        let s = store();
+        let message = |id: &str, room: &str| Voicemail {
+            voicemail_id: id.into(),
+            from: "alice".into(),
+            room_id: room.into(),
+            created_at: Utc::now(),
+            duration_ms: 1000,
+            bytes: 600,
+            heard: false,
+            message_id: None,
+        };
+        let add = |v: &Voicemail, quota| s.add_voicemail("bob", v, quota).unwrap();
+        assert_eq!(add(&message("vm_1", "call_1"), 1000), VoicemailAdded::Added);
+        assert_eq!(
+            add(&message("vm_2", "call_2"), 1000),
+            VoicemailAdded::OverQuota
+        );
+        assert_eq!(
+            add(&message("vm_3", "call_1"), 1 << 20),
+            VoicemailAdded::AlreadyLeft
+        );
+        assert_eq!(add(&message("vm_2", "call_2"), 1200), VoicemailAdded::Added);
+        assert_eq!(s.voicemail_counts("bob").unwrap(), (2, 2, 1200));
+        // Another user's mailbox is counted apart.
+        assert_eq!(
+            s.add_voicemail("carol", &message("vm_4", "call_4"), 600)
+                .unwrap(),
+            VoicemailAdded::Added
+        );
     }
 
     #[test]
@@ -829,8 +876,23 @@ mod tests {
         let (old, _) = s.open_direct_channel("alice", "bob", Utc::now()).unwrap();
         s.insert_message("alice", &old.channel_id, "c1", "for bob only", Utc::now())
             .unwrap();
+        let left = Voicemail {
+            voicemail_id: "vm_1".into(),
+            from: "bob".into(),
+            room_id: "call_1".into(),
+            created_at: Utc::now(),
+            duration_ms: 1000,
+            bytes: 600,
+            heard: false,
+            message_id: None,
+        };
+        s.add_voicemail("alice", &left, 1 << 20).unwrap();
         assert!(s.delete_user("alice").unwrap());
         s.create_user("alice", "Another Alice", Utc::now()).unwrap();
+        assert!(
+            s.voicemails("alice").unwrap().is_empty(),
+            "the mailbox went with her"
+        );
         assert!(s.channels_for_user("alice").unwrap().is_empty());
         let (new, created) = s.open_direct_channel("alice", "bob", Utc::now()).unwrap();
         assert!(created);

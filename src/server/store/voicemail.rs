@@ -23,7 +23,18 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Voicemail> {
 }
 
 /// Adds a message to `user`'s mailbox; false when one was left for the call already.
-pub(super) fn add(c: &Connection, user: &str, v: &Voicemail) -> StoreResult<bool> {
+pub(super) fn add(
+    c: &Connection,
+    user: &str,
+    v: &Voicemail,
+    quota_bytes: u64,
+) -> StoreResult<super::VoicemailAdded> {
+    // The connection is the store's only one, held for the whole call: nothing comes
+    // between the count and the insert.
+    let (_, _, used) = counts(c, user)?;
+    if used.saturating_add(v.bytes) > quota_bytes {
+        return Ok(super::VoicemailAdded::OverQuota);
+    }
     let n = c.execute(
         &format!(
             "INSERT INTO voicemail (user_id, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -41,7 +52,11 @@ pub(super) fn add(c: &Connection, user: &str, v: &Voicemail) -> StoreResult<bool
             v.message_id
         ],
     )?;
-    Ok(n == 1)
+    Ok(if n == 1 {
+        super::VoicemailAdded::Added
+    } else {
+        super::VoicemailAdded::AlreadyLeft
+    })
 }
 
 /// Notes the message that announced it.
@@ -87,6 +102,17 @@ pub(super) fn delete(c: &Connection, user: &str, id: &str) -> StoreResult<bool> 
         params![user, id],
     )?;
     Ok(n == 1)
+}
+
+/// Drops the records of these messages, whoever's.
+pub(super) fn forget(c: &mut Connection, ids: &[String]) -> StoreResult<usize> {
+    let tx = c.transaction()?;
+    let mut n = 0;
+    for id in ids {
+        n += tx.execute("DELETE FROM voicemail WHERE voicemail_id = ?1", [id])?;
+    }
+    tx.commit()?;
+    Ok(n)
 }
 
 /// Messages, unheard ones, and bytes in `user`'s mailbox.
