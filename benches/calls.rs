@@ -784,13 +784,7 @@ fn main() {
             "path_drop_recovery_ms": {"n": recoveries.len(), "p50": pct(&recoveries, 0.5), "p95": pct(&recoveries, 0.95)},
             "cpu": cpu_rows,
         });
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-        let _ = std::fs::create_dir_all(&dir);
-        let path = dir.join("calls.json");
-        match std::fs::write(&path, serde_json::to_string_pretty(&out).unwrap_or_default()) {
-            Ok(()) => println!("wrote {}", path.display()),
-            Err(e) => eprintln!("cannot write {}: {e}", path.display()),
-        }
+        support::write_json("calls", &out);
         a.client.stop();
         b.client.stop();
         server.shutdown().await;

@@ -841,12 +841,6 @@ fn main() {
             "idle": {"connections": idle, "rss_before_kib": before, "rss_after_kib": after,
                      "bytes_per_connection": per_conn},
         });
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-        let _ = std::fs::create_dir_all(&dir);
-        let path = dir.join("fanout.json");
-        match std::fs::write(&path, serde_json::to_string_pretty(&out).unwrap_or_default()) {
-            Ok(()) => println!("wrote {}", path.display()),
-            Err(e) => eprintln!("cannot write {}: {e}", path.display()),
-        }
+        support::write_json("fanout", &out);
     });
 }

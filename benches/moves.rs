@@ -247,6 +247,22 @@ async fn hold(holder: &Phone, other: &Phone, room: &str) {
     .await;
 }
 
+/// alice calls bob, who holds it and calls carol, and holds that too; returns the two
+/// rooms, and adds the two set-up times to `setup`.
+async fn bob_holding_two(
+    alice: (&Phone, f64),
+    bob: (&Phone, f64),
+    carol: (&Phone, f64),
+    setup: &mut Vec<f64>,
+) -> (String, String) {
+    let (room_a, t1) = call(alice, bob).await;
+    hold(bob.0, alice.0, &room_a).await;
+    let (room_b, t2) = call(bob, carol).await;
+    hold(bob.0, carol.0, &room_b).await;
+    setup.extend([t1, t2]);
+    (room_a, room_b)
+}
+
 /// Hangs up what is left of `room` everywhere and waits until it is over for everyone.
 async fn clear(phones: &[&Phone], room: &str) {
     for p in phones {
@@ -268,12 +284,7 @@ fn summary(v: &mut [f64]) -> serde_json::Value {
 }
 
 fn main() {
-    if let Ok(filter) = std::env::var("PARLA_LOG") {
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_writer(std::io::stderr)
-            .init();
-    }
+    support::log_from_env();
     let rounds = env_num("PARLA_BENCH_MOVES", 10);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -294,12 +305,8 @@ fn main() {
 
         let (mut setup, mut warm, mut join, mut blind) = (vec![], vec![], vec![], vec![]);
         for _ in 0..rounds {
-            // Consultative transfer: alice ↔ bob held, bob ↔ carol held, then connected.
-            let (room_a, t1) = call(a, b).await;
-            hold(&bob, &alice, &room_a).await;
-            let (room_b, t2) = call(b, c).await;
-            hold(&bob, &carol, &room_b).await;
-            setup.extend([t1, t2]);
+            // Consultative transfer: bob's two held calls connected.
+            let (room_a, room_b) = bob_holding_two(a, b, c, &mut setup).await;
             let start = Instant::now();
             bob.client
                 .consultative_transfer(&room_a, &room_b)
@@ -316,11 +323,7 @@ fn main() {
             clear(&everyone, &room_a).await;
 
             // Join: the same two held calls made one, and resumed.
-            let (room_a, t1) = call(a, b).await;
-            hold(&bob, &alice, &room_a).await;
-            let (room_b, t2) = call(b, c).await;
-            hold(&bob, &carol, &room_b).await;
-            setup.extend([t1, t2]);
+            let (room_a, room_b) = bob_holding_two(a, b, c, &mut setup).await;
             let start = Instant::now();
             bob.client.merge(&room_a, &room_b).await.expect("join");
             bob.hold(&room_a, false).await;
@@ -397,16 +400,7 @@ fn main() {
             out[*name] = v.clone();
             out[format!("{}_within_setup", name.trim_end_matches("_ms"))] = json!(ok);
         }
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-        let _ = std::fs::create_dir_all(&dir);
-        let path = dir.join("moves.json");
-        match std::fs::write(
-            &path,
-            serde_json::to_string_pretty(&out).unwrap_or_default(),
-        ) {
-            Ok(()) => println!("wrote {}", path.display()),
-            Err(e) => eprintln!("cannot write {}: {e}", path.display()),
-        }
+        support::write_json("moves", &out);
         for p in everyone {
             p.client.stop();
         }

@@ -12,6 +12,8 @@
 // Test code: fixtures convert numbers freely; scenarios read top to bottom.
 #![allow(clippy::cognitive_complexity)]
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -23,8 +25,7 @@ use parla::client::{ClientConfig, Event, Rest, TokenSource};
 use parla::media::audio::{AudioSink, Capture, WavSource};
 use parla::media::impair::Impairment;
 use parla::server::{Server, ServerConfig};
-
-const KEY: &str = "bench-api-key-0123456789";
+use support::KEY;
 
 const TEXT: &str = "The birch canoe slid on the smooth planks. Glue the sheet to the dark blue \
 background. It is easy to tell the depth of a well. These days a chicken leg is a rare dish.";
@@ -376,14 +377,5 @@ fn main() {
         );
     }
     let out = serde_json::json!({"suite": "quality", "rows": rows});
-    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-    let _ = std::fs::create_dir_all(&target);
-    let path = target.join("quality.json");
-    match std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&out).unwrap_or_default(),
-    ) {
-        Ok(()) => println!("wrote {}", path.display()),
-        Err(e) => eprintln!("cannot write {}: {e}", path.display()),
-    }
+    support::write_json("quality", &out);
 }

@@ -166,12 +166,7 @@ async fn one_setup(
 
 fn main() {
     // PARLA_LOG=<filter> prints the media stack's log to stderr, to see where set-up waits.
-    if let Ok(filter) = std::env::var("PARLA_LOG") {
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_writer(std::io::stderr)
-            .init();
-    }
+    support::log_from_env();
     let setups = env_num("PARLA_BENCH_SETUPS", 20);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -254,13 +249,7 @@ fn main() {
             "parla_to_chromium_ms": {"n": to_browser.len(), "p50": pct(&to_browser, 0.5), "p95": pct(&to_browser, 0.95), "all": to_browser},
             "parla_to_parla_through_turn_ms": {"n": relayed.len(), "p50": pct(&relayed, 0.5), "p95": pct(&relayed, 0.95), "all": relayed},
         });
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-        let _ = std::fs::create_dir_all(&dir);
-        let path = dir.join("setup.json");
-        match std::fs::write(&path, serde_json::to_string_pretty(&out).unwrap_or_default()) {
-            Ok(()) => println!("wrote {}", path.display()),
-            Err(e) => eprintln!("cannot write {}: {e}", path.display()),
-        }
+        support::write_json("setup", &out);
         chromium.close().await;
         alice.stop();
         carol.stop();

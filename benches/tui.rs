@@ -169,16 +169,7 @@ fn main() {
         "signed_in_kib": call.map(|c| c.0),
         "in_call_extra_kib": call.map(|c| c.1.saturating_sub(c.0)),
     });
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-    let _ = std::fs::create_dir_all(&dir);
-    let path = dir.join("tui.json");
-    match std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&out).unwrap_or_default(),
-    ) {
-        Ok(()) => println!("wrote {}", path.display()),
-        Err(e) => eprintln!("cannot write {}: {e}", path.display()),
-    }
+    support::write_json("tui", &out);
 }
 
 /// Memory of a headless interface signed in, and at its peak during a call with the echo

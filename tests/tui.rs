@@ -149,6 +149,29 @@ fn calling_someone_offline_offers_a_voice_message_at_once() {
         c.modal(),
         Some(Modal::LeaveVoicemail { since: Some(_), .. })
     ));
+    // Still open when the call rings out: the offer becomes the one after no answer.
+    let mut c = app("en");
+    c.on_event(&Event::Call { view: view.clone() });
+    let mut rang_out = view.clone();
+    rang_out.call.status = CallStatus::Ended;
+    rang_out.on_ended(EndReason::Timeout, at(31));
+    c.on_event(&Event::Call { view: rang_out });
+    assert!(
+        matches!(
+            c.modal(),
+            Some(Modal::LeaveVoicemail {
+                ringing: false,
+                since: None,
+                ..
+            })
+        ),
+        "{:?}",
+        c.modal()
+    );
+    assert!(matches!(
+        &c.on_key(key(KeyCode::Char('r')))[..],
+        [Job::RecordVoicemail { .. }]
+    ));
     // Esc leaves it ringing; dave connecting and answering closes an open offer.
     let mut c = app("en");
     c.on_event(&Event::Call { view: view.clone() });

@@ -944,6 +944,46 @@ fn call_quality_is_one_row_of_bars_under_its_figure() {
     assert!(right(bar[2]).is_empty(), "no solid block:\n{screen}");
 }
 
+/// Someone who comes online while the interface loads its list of people (the list was
+/// read before) is shown online, and calling them offers no voice message instead; the
+/// next session's list is taken as it is.
+#[test]
+fn presence_news_that_overtakes_the_list_of_people_is_kept() {
+    use parla::proto::{Presence, PresenceStatus};
+    let mut a = app("en");
+    let ready = Event::Ready {
+        user_id: "you".into(),
+        device_id: "d1".into(),
+        expires_at: chrono::Utc::now(),
+    };
+    a.on_event(&ready);
+    let online = Presence {
+        user_id: "dave".into(),
+        status: PresenceStatus::Online,
+        busy_with: Vec::new(),
+        devices: Vec::new(),
+    };
+    a.on_event(&Event::Presence {
+        presence: online.clone(),
+    });
+    let stale = vec![user("dave", "Dave", PresenceStatus::Offline, &[])];
+    a.on_loaded("you".into(), Vec::new(), stale.clone());
+    assert_eq!(
+        a.presence_of("dave").map(|p| p.status),
+        Some(PresenceStatus::Online)
+    );
+    assert!(a.offline_among(&["dave".to_owned()]).is_empty());
+    // Seen online, then the session drops and comes back: the new session's list
+    // stands (dave left meanwhile).
+    a.on_event(&Event::Presence { presence: online });
+    a.on_event(&ready);
+    a.on_loaded("you".into(), Vec::new(), stale);
+    assert_eq!(
+        a.presence_of("dave").map(|p| p.status),
+        Some(PresenceStatus::Offline)
+    );
+}
+
 #[test]
 fn calling_someone_offline_says_so() {
     let mut a = app("en");

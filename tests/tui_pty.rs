@@ -161,6 +161,13 @@ impl Pty {
         self.wait(&format!("{text:?}"), |s| s.contains(text)).await
     }
 
+    /// `ctrl-c` with nothing open that asks first: the process ends well.
+    async fn quit(&mut self) {
+        self.send(b"\x03");
+        let status = self.wait_exit(Duration::from_secs(10)).await;
+        assert!(status.success(), "parla exited with {status:?}");
+    }
+
     /// Waits (bounded) for the child to exit; kills it and fails when it does not.
     async fn wait_exit(&mut self, within: Duration) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + within;
@@ -482,9 +489,7 @@ async fn a_person_holds_one_call_takes_another_and_switches() {
     })
     .await;
 
-    pty.send(b"\x03");
-    let status = pty.wait_exit(Duration::from_secs(10)).await;
-    assert!(status.success(), "parla exited with {status:?}");
+    pty.quit().await;
     echo_bot.stop();
     menu_bot.stop();
 }
@@ -540,6 +545,14 @@ fn in_call_with(screen: &str, who: &[&str]) -> bool {
     })
 }
 
+/// Waits until the terminal has no call left, its last one ended as transferred.
+async fn handed_over(pty: &Pty) {
+    pty.wait("no call left, the last one transferred", |s| {
+        !in_call_with(s, &[]) && s.contains("ended: transferred") && !s.contains("on hold")
+    })
+    .await;
+}
+
 /// Two calls made one, as a person does it: `alt-j` joins Echo's held call with Menu's,
 /// and the terminal shows one call with both, talking (no longer one of two, nothing on
 /// hold, the timer running); `alt-e` leaves it.
@@ -553,9 +566,7 @@ async fn a_person_joins_two_calls_into_one() {
     .await;
     pty.send(b"\x1be");
     pty.wait("the call left", |s| !in_call_with(s, &[])).await;
-    pty.send(b"\x03");
-    let status = pty.wait_exit(Duration::from_secs(10)).await;
-    assert!(status.success(), "parla exited with {status:?}");
+    pty.quit().await;
 }
 
 /// A consultative transfer, as a person does it: `alt-k` connects Echo and Menu with each
@@ -565,13 +576,8 @@ async fn a_person_joins_two_calls_into_one() {
 async fn a_person_connects_the_two_parties_of_their_calls() {
     let (_t, mut pty, _home, _bots) = two_bot_calls().await;
     pty.send(b"\x1bk");
-    pty.wait("no call left, both transferred", |s| {
-        !in_call_with(s, &[]) && s.contains("ended: transferred") && !s.contains("on hold")
-    })
-    .await;
-    pty.send(b"\x03");
-    let status = pty.wait_exit(Duration::from_secs(10)).await;
-    assert!(status.success(), "parla exited with {status:?}");
+    handed_over(&pty).await;
+    pty.quit().await;
 }
 
 /// A direct transfer, as a person does it: in a call with Echo, `alt-t` asks to whom, and
@@ -587,13 +593,8 @@ async fn a_person_transfers_a_call_to_someone_picked_by_name() {
     pty.wait_text("Transfer the call with Echo").await;
     pty.send(b"menu");
     pty.send(b"\r");
-    pty.wait("the call handed over", |s| {
-        !in_call_with(s, &[]) && s.contains("ended: transferred") && !s.contains("on hold")
-    })
-    .await;
-    pty.send(b"\x03");
-    let status = pty.wait_exit(Duration::from_secs(10)).await;
-    assert!(status.success(), "parla exited with {status:?}");
+    handed_over(&pty).await;
+    pty.quit().await;
 }
 
 /// When the interface cannot go on after taking over the terminal (here: its recording
@@ -810,9 +811,7 @@ async fn a_missing_sound_card_shows_before_the_first_call() {
         status_line(s).contains("audio: null (no sound device)")
     })
     .await;
-    pty.send(b"\x03");
-    let status = pty.wait_exit(Duration::from_secs(10)).await;
-    assert!(status.success(), "parla exited with {status:?}");
+    pty.quit().await;
 }
 
 /// A voice message waiting when the interface starts: counted on the status line, opened
@@ -854,9 +853,7 @@ async fn a_person_plays_and_deletes_a_voice_message() {
     pty.wait_text("No voice messages.").await;
     pty.esc_until("the mailbox closed", |s| !s.contains("No voice messages."))
         .await;
-    pty.send(b"\x03");
-    let status = pty.wait_exit(Duration::from_secs(10)).await;
-    assert!(status.success(), "parla exited with {status:?}");
+    pty.quit().await;
     assert!(t
         .rest_for(demo::DEMO_USER)
         .await

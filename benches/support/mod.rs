@@ -1,5 +1,5 @@
-//! Helpers the benchmarks share: knobs from the environment, percentiles, and what
-//! `/proc` says about a process.
+//! Helpers the benchmarks share: knobs from the environment, percentiles, what
+//! `/proc` says about a process, the figures file and the log.
 
 // Test code: fixtures convert numbers freely; scenarios read top to bottom.
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -81,4 +81,25 @@ pub fn minted_tokens(server: &parla::server::Server, user: &str) -> parla::clien
                 .map_err(|e| e.to_string())
         }
     })
+}
+
+/// Writes the figures to `target/bench/NAME.json` and says where (or why not).
+pub fn write_json(name: &str, out: &serde_json::Value) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join(format!("{name}.json"));
+    match std::fs::write(&path, serde_json::to_string_pretty(out).unwrap_or_default()) {
+        Ok(()) => println!("wrote {}", path.display()),
+        Err(e) => eprintln!("cannot write {}: {e}", path.display()),
+    }
+}
+
+/// With PARLA_LOG set (a log filter such as `webrtc=debug`), the log goes to stderr.
+pub fn log_from_env() {
+    if let Ok(filter) = std::env::var("PARLA_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
 }

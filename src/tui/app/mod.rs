@@ -220,6 +220,9 @@ pub struct App {
     audio_problem: Option<crate::ctl::status::AudioNotice>,
     channels: Vec<Channel>,
     users: Vec<UserEntry>,
+    /// Presence news since the session (re)started, newer than the list the load that
+    /// follows fetches: laid over it when it arrives.
+    presence_news: HashMap<String, Presence>,
     calls: Vec<CallRow>,
     logs: HashMap<String, ChannelLog>,
     drafts: HashMap<String, Draft>,
@@ -286,6 +289,7 @@ impl App {
             audio_problem: None,
             channels: Vec::new(),
             users: Vec::new(),
+            presence_news: HashMap::new(),
             calls: Vec::new(),
             logs: HashMap::new(),
             drafts: HashMap::new(),
@@ -636,6 +640,12 @@ impl App {
         self.me = me;
         self.channels = channels;
         self.users = users;
+        // Someone who came online while the list was on its way is not shown offline.
+        for (id, presence) in std::mem::take(&mut self.presence_news) {
+            if let Some(u) = self.users.iter_mut().find(|u| u.user_id == id) {
+                u.presence = presence;
+            }
+        }
         self.dirty = true;
     }
 
@@ -656,7 +666,11 @@ impl App {
                 };
                 self.connection = state.clone();
             }
-            Event::Ready { user_id, .. } => self.me.clone_from(user_id),
+            Event::Ready { user_id, .. } => {
+                self.me.clone_from(user_id);
+                // The list loaded now is newer than what came before.
+                self.presence_news.clear();
+            }
             Event::TokenRefreshed { .. } => {
                 self.status_note = Some((
                     self.strings.get("conn.token_refreshed").to_owned(),
@@ -707,6 +721,8 @@ impl App {
                 }
             }
             Event::Presence { presence } => {
+                self.presence_news
+                    .insert(presence.user_id.clone(), presence.clone());
                 match self
                     .users
                     .iter_mut()

@@ -111,11 +111,15 @@ impl App {
             _ => false,
         };
         let one_to_one = view.call.participants.len() == 2;
+        // The offer made while it rang (for someone shown offline) gives way to this one.
+        let offered_while_ringing = matches!(&self.modal, Some(Modal::LeaveVoicemail {
+            room_id, ringing: true, since: None, ..
+        }) if *room_id == view.call.room_id);
         if view.direction != Direction::Outgoing
             || view.connected_at.is_some()
             || !unanswered
             || !one_to_one
-            || self.modal.is_some()
+            || (self.modal.is_some() && !offered_while_ringing)
         {
             return;
         }
