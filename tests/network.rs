@@ -45,6 +45,8 @@ wait $BOB
 struct Sides {
     alice: Value,
     bob: Value,
+    /// Each side's stats, once a second while the call lasted.
+    alice_stats: Vec<Value>,
     bob_stats: Vec<Value>,
 }
 
@@ -53,6 +55,13 @@ fn lines(path: &Path) -> Vec<Value> {
         .unwrap_or_default()
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn stats_lines(path: &Path) -> Vec<Value> {
+    lines(path)
+        .into_iter()
+        .filter(|v| v["event"] == "call_stats")
         .collect()
 }
 
@@ -106,10 +115,8 @@ async fn call(hosts: &Hosts, seconds: u32, server: &ServerOn, serve_args: &str) 
     let sides = Sides {
         alice: summary(&home.as_path().join("alice.out")),
         bob: summary(&home.as_path().join("bob.out")),
-        bob_stats: lines(&home.as_path().join("bob.out"))
-            .into_iter()
-            .filter(|v| v["event"] == "call_stats")
-            .collect(),
+        alice_stats: stats_lines(&home.as_path().join("alice.out")),
+        bob_stats: stats_lines(&home.as_path().join("bob.out")),
     };
     assert!(
         out.status.success() && sides.alice["answered"] == true,
@@ -234,18 +241,38 @@ async fn twenty_percent_loss_is_mostly_repaired() {
         return;
     }
     let hosts = Hosts::new(&Middle::Impaired(&["--loss", "20", "--seed", "12"]));
-    let sides = call(&hosts, 6, &ServerOn::A, "").await;
+    let sides = call(&hosts, 10, &ServerOn::A, "").await;
     played_on_through_loss(&sides, 20.0);
-    let stats = &sides.bob["stats"];
-    // Each packet repeats the two frames before it: a frame is lost only with three
-    // packets in a row (0.8 % at 20 %; one copy would leave 4 %). The first second or two,
-    // before bob's receiver reports have told alice of the loss, is sent with less (or no)
-    // redundancy and concealed more: 4.5–6.5 % over the call, against 20 % unrepaired.
     let sending = &sides.alice["stats"]["sending"];
     assert_eq!(sending["redundant_frames"], 2, "{sending}");
+    // Each packet repeats the two frames before it: a frame is lost only with three
+    // packets in a row (0.8 % at 20 %; one copy would leave 4 %) if every copy comes in
+    // time. Measured: 4–6 %; the second copy comes 40 ms after the first, about the depth
+    // of the playout buffer, which may be where the rest goes. Until bob's receiver
+    // reports have told alice of the loss she sends less (or no) redundancy, and how long
+    // that lasts depends on how fast the call came up; so the share is taken from a
+    // second after alice's stats first show both copies to the end of the call, and held
+    // to under 8 % against 20 % unrepaired.
+    let ramped = sides
+        .alice_stats
+        .iter()
+        .position(|v| v["stats"]["sending"]["redundant_frames"] == 2)
+        .expect("alice never sent two copies");
+    let base = &sides
+        .bob_stats
+        .get(ramped + 1)
+        .unwrap_or_else(|| panic!("no stats of bob's after alice's {ramped}th"))["stats"];
+    let end = &sides.bob["stats"];
+    let delta = |k: &str| end[k].as_u64().unwrap_or(0) - base[k].as_u64().unwrap_or(0);
+    let (concealed, played) = (delta("frames_concealed"), delta("frames_played"));
     assert!(
-        stats["concealed_pct"].as_f64() < Some(8.0),
-        "most of the loss is repaired: {stats}"
+        played >= 150,
+        "{played} frames played after the ramp: {end}"
+    );
+    let share = concealed as f64 * 100.0 / (concealed + played) as f64;
+    assert!(
+        share < 8.0,
+        "{share:.1} % concealed once both copies went out: {end}"
     );
 }
 
