@@ -441,29 +441,8 @@ async fn the_interface_chats_and_calls_in_a_real_terminal() {
 /// resumed, and both end up among the recent calls.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_holds_one_call_takes_another_and_switches() {
-    let t = TestServer::start().await;
-    demo::seed(&t.server).await.unwrap();
-    let echo_bot = demo::spawn_echo_bot(&t.server, "127.0.0.1:0").unwrap();
-    let menu_bot = demo::spawn_ivr_bot(&t.server, "127.0.0.1:0").unwrap();
-    let token = demo_token(&t).await;
-    let (mut pty, _home, _runtime) = launch(&t, &token, false);
-    pty.wait("\"Connected\" in the status line", |s| {
-        status_line(s).starts_with("Connected")
-    })
-    .await;
-    pty.wait_text("Echo (answers calls").await;
-
-    // Channels -> People; call Echo.
-    pty.send(b"\t");
-    pty.call_from_people("echo");
-    pty.wait_in_call("Echo").await;
-
-    // Call Menu too: Echo's call goes on hold first.
-    pty.call_from_people("menu");
-    pty.wait("Menu live, Echo held", |s| {
-        s.contains("In a call with Menu") && s.contains("on hold") && s.contains("2/2")
-    })
-    .await;
+    // Echo called, then Menu: Echo's call goes on hold first.
+    let (_t, mut pty, _home, _bots) = two_bot_calls().await;
 
     // Switch: back to Echo, Menu held.
     pty.send(b"\x1bs");
@@ -490,8 +469,6 @@ async fn a_person_holds_one_call_takes_another_and_switches() {
     .await;
 
     pty.quit().await;
-    echo_bot.stop();
-    menu_bot.stop();
 }
 
 /// The demo with its two bots, and a person's terminal on it, signed in.
