@@ -247,12 +247,12 @@ async fn twenty_percent_loss_is_mostly_repaired() {
     assert_eq!(sending["redundant_frames"], 2, "{sending}");
     // Each packet repeats the two frames before it: a frame is lost only with three
     // packets in a row (0.8 % at 20 %; one copy would leave 4 %) if every copy comes in
-    // time. Measured: 4–6 %; the second copy comes 40 ms after the first, about the depth
-    // of the playout buffer, which may be where the rest goes. Until bob's receiver
-    // reports have told alice of the loss she sends less (or no) redundancy, and how long
-    // that lasts depends on how fast the call came up; so the share is taken from a
-    // second after alice's stats first show both copies to the end of the call, and held
-    // to under 8 % against 20 % unrepaired.
+    // time: bob's buffer holds two frames more for that once copies two back come.
+    // Measured: 1.3–2.0 %, idle and beside two CPU hogs (4–6 % while the buffer held only
+    // one frame more). Until bob's receiver reports have told alice of the loss she sends
+    // less (or no) redundancy, and how long that lasts depends on how fast the call came
+    // up; so the share is taken from a second after alice's stats first show both copies
+    // to the end of the call, and held under the 4 % one copy would leave.
     let ramped = sides
         .alice_stats
         .iter()
@@ -270,8 +270,9 @@ async fn twenty_percent_loss_is_mostly_repaired() {
         "{played} frames played after the ramp: {end}"
     );
     let share = concealed as f64 * 100.0 / (concealed + played) as f64;
+    eprintln!("20 % loss: {share:.1} % concealed of {played} frames played");
     assert!(
-        share < 8.0,
+        share < 4.0,
         "{share:.1} % concealed once both copies went out: {end}"
     );
 }

@@ -302,6 +302,7 @@ impl Receiving {
                             // packets go in step: 20 ms, one frame a packet).
                             self.playout.jb.push_redundant(
                                 p.sequence.wrapping_sub(back),
+                                back,
                                 p.payload.slice_ref(b.data),
                             );
                         }
