@@ -43,6 +43,9 @@ fn big_app(messages: u64, people: u64) -> App {
                     },
                     busy_with: Vec::new(),
                     devices: Vec::new(),
+                    availability: parla::proto::Availability::Available,
+                    activity: None,
+                    note: None,
                 },
             }
         })

@@ -60,6 +60,9 @@ pub struct ConfigFile {
     pub theme: Option<String>,
     /// Interface language (`en`, `it`, `es`, `pt`).
     pub language: Option<String>,
+    /// Minutes without a key after which the interface sets you away (back with the next
+    /// key); 0 never. Default 10.
+    pub away_after_minutes: Option<u32>,
     #[serde(default)]
     pub audio: AudioConfig,
     #[serde(default)]

@@ -962,6 +962,9 @@ fn presence_news_that_overtakes_the_list_of_people_is_kept() {
         status: PresenceStatus::Online,
         busy_with: Vec::new(),
         devices: Vec::new(),
+        availability: parla::proto::Availability::Available,
+        activity: None,
+        note: None,
     };
     a.on_event(&Event::Presence {
         presence: online.clone(),

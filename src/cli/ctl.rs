@@ -64,6 +64,15 @@ pub async fn run(args: &CtlArgs, json: bool) -> Result<(), CliError> {
             target: target.clone(),
             text: text.clone(),
         },
+        CtlCommand::Presence {
+            availability,
+            activity,
+            note,
+        } => CtlRequest::Presence {
+            availability: availability.clone(),
+            activity: activity.clone(),
+            note: note.clone(),
+        },
     };
     let result = ctl::request(&socket, &request)
         .await
@@ -161,6 +170,11 @@ fn human(request: &CtlRequest, result: &Value) -> String {
         CtlRequest::Unmute => format!("unmuted{room}"),
         CtlRequest::Dtmf { digits } => format!("sent DTMF {digits}{room}"),
         CtlRequest::Send { target, .. } => format!("sent to {target}"),
+        CtlRequest::Presence { .. } => {
+            serde_json::from_value::<crate::proto::Presence>(result.clone())
+                .map(|p| super::output::presence_words(&p))
+                .unwrap_or_default()
+        }
     }
 }
 

@@ -12,12 +12,15 @@ mod join;
 mod man;
 pub mod output;
 pub mod run;
+mod status;
 mod voicemail;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::proto::{Activity, Availability};
 
 pub const EXIT_STATUS_HELP: &str = "\
 EXIT STATUS:
@@ -98,6 +101,12 @@ pub enum Command {
         /// Only users who are online (or busy)
         #[arg(long)]
         online: bool,
+    },
+    /// Your presence (or a user's), or set what it says: available, away, busy or
+    /// do_not_disturb (dnd), an activity and a note
+    Status {
+        #[command(subcommand)]
+        action: Option<StatusAction>,
     },
     /// List your channels with unread counts
     Channels,
@@ -436,6 +445,45 @@ pub enum CallsAction {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum StatusAction {
+    /// Show your presence, or a user's
+    Show {
+        #[arg(value_name = "USER")]
+        user: Option<String>,
+    },
+    /// Set your availability, with an activity and a note (left out: cleared)
+    ///
+    /// Do not disturb declines calls with `do_not_disturb` without ringing.
+    Set {
+        /// available, away, busy or do_not_disturb (dnd)
+        #[arg(value_parser = parse_availability)]
+        availability: Availability,
+        /// on_the_phone, meeting, lunch, travelling, vacation or other
+        #[arg(long, value_parser = parse_activity)]
+        activity: Option<Activity>,
+        /// Free text shown beside it (up to 140 characters)
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+fn parse_availability(s: &str) -> Result<Availability, String> {
+    let s = s.trim().to_ascii_lowercase().replace('-', "_");
+    match s.as_str() {
+        "dnd" => Ok(Availability::DoNotDisturb),
+        _ => Availability::parse(&s)
+            .ok_or_else(|| "expected available, away, busy or do_not_disturb (dnd)".to_owned()),
+    }
+}
+
+fn parse_activity(s: &str) -> Result<Activity, String> {
+    let s = s.trim().to_ascii_lowercase().replace('-', "_");
+    Activity::parse(&s).ok_or_else(|| {
+        "expected on_the_phone, meeting, lunch, travelling, vacation or other".to_owned()
+    })
+}
+
+#[derive(Debug, Subcommand)]
 pub enum VoicemailAction {
     /// List the voice messages, newest first, with the unheard count
     List,
@@ -548,6 +596,18 @@ pub enum CtlCommand {
         #[arg(value_name = "PEER_OR_CHANNEL", add = complete::conversations())]
         target: String,
         text: String,
+    },
+    /// Set your presence: available, away, busy or do_not_disturb (dnd), with an
+    /// activity and a note (the whole setting is replaced)
+    Presence {
+        #[arg(value_name = "AVAILABILITY")]
+        availability: String,
+        /// on_the_phone, meeting, lunch, travelling, vacation or other
+        #[arg(long, value_name = "ACTIVITY")]
+        activity: Option<String>,
+        /// Free text shown beside your status (at most 140 characters)
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
     },
 }
 

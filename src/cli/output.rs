@@ -7,7 +7,10 @@ use serde::Serialize;
 
 use crate::client::session::ConnectionState;
 use crate::client::{ClientError, Event};
-use crate::proto::{Channel, ChannelKind, ErrorCode, Message, PresenceStatus, UserEntry};
+use crate::proto::{
+    Activity, Availability, Channel, ChannelKind, ErrorCode, Message, Presence, PresenceStatus,
+    UserEntry,
+};
 
 /// A failure of a subcommand: what to print and which exit status to use.
 #[derive(Debug)]
@@ -163,16 +166,36 @@ fn status_word(s: PresenceStatus) -> &'static str {
     }
 }
 
+/// A presence in words: `online`, `busy with bob`, then what the user set (`do not
+/// disturb, lunch "back at 3"`).
+pub fn presence_words(p: &Presence) -> String {
+    let mut words = status_word(p.status).to_owned();
+    if !p.busy_with.is_empty() {
+        words.push_str(&format!(" with {}", p.busy_with.join(", ")));
+    }
+    if p.availability != Availability::Available {
+        words.push_str(&format!(", {}", p.availability.as_str().replace('_', " ")));
+    }
+    // While busy, `on the phone` says nothing `busy with` did not.
+    if let Some(a) = p
+        .activity
+        .filter(|a| *a != Activity::OnThePhone || p.busy_with.is_empty())
+    {
+        words.push_str(&format!(", {}", a.as_str().replace('_', " ")));
+    }
+    if let Some(note) = &p.note {
+        words.push_str(&format!(" \"{note}\""));
+    }
+    words
+}
+
 pub fn user_line(u: &UserEntry) -> String {
     let mut line = format!(
         "{:<20} {:<24} {}",
         u.user_id,
         u.display_name,
-        status_word(u.presence.status)
+        presence_words(&u.presence)
     );
-    if !u.presence.busy_with.is_empty() {
-        line.push_str(&format!(" with {}", u.presence.busy_with.join(", ")));
-    }
     if !u.presence.devices.is_empty() {
         line.push_str(&format!(" ({} device(s))", u.presence.devices.len()));
     }
@@ -313,11 +336,7 @@ pub fn event_line(e: &Event, names: &ChannelNames) -> String {
             state.unread_count
         ),
         Event::Presence { presence } => {
-            let mut s = format!("* {} is {}", presence.user_id, status_word(presence.status));
-            if !presence.busy_with.is_empty() {
-                s.push_str(&format!(" with {}", presence.busy_with.join(", ")));
-            }
-            s
+            format!("* {} is {}", presence.user_id, presence_words(presence))
         }
         Event::TokenAboutToExpire { expires_at } => {
             format!("* access token expires at {}", local(expires_at))

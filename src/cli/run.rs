@@ -51,6 +51,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         }
         Command::Group { name, members } => create_group(&cli, name, members).await,
         Command::Channels => channels(&cli).await,
+        Command::Status { action } => super::status::run(&cli, action.as_ref()).await,
         Command::Calls {
             action,
             missed,

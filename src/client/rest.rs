@@ -15,6 +15,7 @@ use crate::proto::{
 };
 
 mod links;
+mod presence;
 mod voicemail;
 
 pub use links::AccessLink;

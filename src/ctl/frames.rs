@@ -109,6 +109,15 @@ pub enum CtlRequest {
         target: String,
         text: String,
     },
+    /// Set this user's own presence: availability (available, away, busy,
+    /// do_not_disturb), an optional activity and note; the whole setting is replaced.
+    Presence {
+        availability: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        activity: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
 }
 
 /// The command names, once: `cmd` of each request and the list of known commands.
@@ -148,6 +157,7 @@ command_names! {
     Unmute = "unmute",
     Dtmf = "dtmf",
     Send = "send",
+    Presence = "presence",
 }
 
 /// A request as it travels: `{"v":1,"id":...,"cmd":...,...}`.
@@ -452,6 +462,14 @@ mod tests {
                 CtlRequest::Send {
                     target: "bob".into(),
                     text: "hi".into(),
+                },
+            ),
+            (
+                r#"{"v":1,"id":"a","cmd":"presence","availability":"away","note":"back at 3"}"#,
+                CtlRequest::Presence {
+                    availability: "away".into(),
+                    activity: None,
+                    note: Some("back at 3".into()),
                 },
             ),
         ];

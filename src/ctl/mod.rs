@@ -29,7 +29,8 @@
 //! {"v":1,"id":"6","cmd":"mute"}                          also unmute
 //! {"v":1,"id":"7","cmd":"dtmf","digits":"12#"}
 //! {"v":1,"id":"8","cmd":"send","target":"bob","text":"hi"}
-//! {"v":1,"id":"9","cmd":"events"}
+//! {"v":1,"id":"9","cmd":"presence","availability":"away","note":"back at 3"}
+//! {"v":1,"id":"10","cmd":"events"}
 //! ```
 //!
 //! Each request gets one response:
@@ -53,7 +54,8 @@
 //! A response comes once the command has run and says what it did: `dial`, `answer`,
 //! `decline` and `hangup` answer with the call as the server has it; `hold`, `resume`,
 //! `mute` and `unmute` with `room_id` and the new `hold` or `muted`; `dtmf` with the
-//! `digits` and `sent_as` (`rfc4733` or `inband`); `send` with the stored message.
+//! `digits` and `sent_as` (`rfc4733` or `inband`); `send` with the stored message;
+//! `presence` with the user's presence as the server now has it.
 //!
 //! `events` turns the connection into a stream: after its response
 //! (`"result":{"streaming":true}`) comes one line for every event the instance publishes,

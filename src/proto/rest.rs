@@ -258,6 +258,98 @@ pub struct DevicePresence {
     pub busy_with: Vec<String>,
 }
 
+/// How available a user says they are (reference 004's presence status), set by the user
+/// and kept by the server across connections and restarts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    #[default]
+    Available,
+    Away,
+    Busy,
+    /// Calls are declined with `do_not_disturb` without ringing; chat notifications are
+    /// quiet.
+    DoNotDisturb,
+}
+
+impl Availability {
+    pub const ALL: [Availability; 4] = [
+        Availability::Available,
+        Availability::Away,
+        Availability::Busy,
+        Availability::DoNotDisturb,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Availability::Available => "available",
+            Availability::Away => "away",
+            Availability::Busy => "busy",
+            Availability::DoNotDisturb => "do_not_disturb",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Availability> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// What a user is doing (reference 004's presence activity). `on_the_phone` is also what
+/// the server shows on its own while the user is in a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Activity {
+    OnThePhone,
+    Meeting,
+    Lunch,
+    Travelling,
+    Vacation,
+    Other,
+}
+
+impl Activity {
+    pub const ALL: [Activity; 6] = [
+        Activity::OnThePhone,
+        Activity::Meeting,
+        Activity::Lunch,
+        Activity::Travelling,
+        Activity::Vacation,
+        Activity::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Activity::OnThePhone => "on_the_phone",
+            Activity::Meeting => "meeting",
+            Activity::Lunch => "lunch",
+            Activity::Travelling => "travelling",
+            Activity::Vacation => "vacation",
+            Activity::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Activity> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// The part of a user's presence the user sets; the body of `PUT /v1/me/presence`, which
+/// replaces the whole of it (an activity or note left out is cleared).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+pub struct PresenceSetting {
+    pub availability: Availability,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<Activity>,
+    /// Free text shown beside the status, at most [`MAX_NOTE_CHARS`] characters without
+    /// control characters; empty is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 140, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    pub note: Option<String>,
+}
+
+/// Most characters a presence note holds.
+pub const MAX_NOTE_CHARS: usize = 140;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Presence {
     pub user_id: String,
@@ -266,6 +358,14 @@ pub struct Presence {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub busy_with: Vec<String>,
     pub devices: Vec<DevicePresence>,
+    /// What the user set (`available` until they set something).
+    #[serde(default)]
+    pub availability: Availability,
+    /// `on_the_phone` while the user is in a call, else the activity they set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<Activity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One entry of `GET /v1/users`.

@@ -26,6 +26,7 @@ use super::AppState;
 
 mod calls;
 mod links;
+mod presence;
 mod voicemail;
 use crate::proto::{
     ApiError, Channel, ChannelKind, CreateChannel, CreateUser, Credentials, CredentialsRequest,
@@ -114,7 +115,7 @@ impl FromRequestParts<Arc<AppState>> for AuthUser {
         calls::call_history, calls::clear_call_history, calls::delete_call_log,
         calls::mark_calls_seen, voicemail::upload, voicemail::list, voicemail::audio,
         voicemail::mark_heard, voicemail::remove, links::create_link,
-        links::admin_create_link, links::join
+        links::admin_create_link, links::join, presence::set_presence, presence::get_presence
     ),
     components(schemas(ApiError, ErrorCode, Direction)),
     modifiers(&SecuritySchemes)
@@ -261,6 +262,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/admin/backup", get(admin_backup))
         .route("/v1/me", get(me))
         .route("/v1/users", get(list_users))
+        .route(
+            "/v1/me/presence",
+            axum::routing::put(presence::set_presence),
+        )
+        .route("/v1/users/{user_id}/presence", get(presence::get_presence))
         .route("/v1/ice-servers", get(ice_servers))
         .route("/v1/channels", get(list_channels).post(create_channel))
         .route(
@@ -415,6 +421,7 @@ async fn admin_delete_user(
         },
         close_code::FORCE_DISCONNECT,
     );
+    state.hub.forget_setting(&user_id);
     Ok(StatusCode::NO_CONTENT)
 }
 

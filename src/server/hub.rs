@@ -15,8 +15,8 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, Notify};
 
 use crate::proto::{
-    ApiError, DevicePresence, ErrorCode, Presence, PresenceStatus, ServerFrame,
-    MAX_PRESENCE_SUBSCRIPTIONS,
+    Activity, ApiError, Availability, DevicePresence, ErrorCode, Presence, PresenceSetting,
+    PresenceStatus, ServerFrame, MAX_PRESENCE_SUBSCRIPTIONS,
 };
 
 /// Frames queued per connection before it counts as too slow.
@@ -172,6 +172,8 @@ struct Inner {
     by_user: HashMap<String, HashSet<ConnId>>,
     presence_all: HashSet<ConnId>,
     presence_of: HashMap<String, HashSet<ConnId>>,
+    /// What users set of their presence (kept in the store too; loaded at start).
+    settings: HashMap<String, PresenceSetting>,
 }
 
 #[derive(Default)]
@@ -529,6 +531,37 @@ impl Hub {
         !Self::device_conns(&self.lock(), user, device, true).is_empty()
     }
 
+    /// Takes what users set of their presence, as the store had it at start.
+    pub fn load_settings(&self, settings: impl IntoIterator<Item = (String, PresenceSetting)>) {
+        self.lock().settings.extend(settings);
+    }
+
+    /// Replaces what a user set of their presence and tells those who follow them.
+    pub fn set_setting(&self, user_id: &str, setting: PresenceSetting) -> Presence {
+        let mut inner = self.lock();
+        if setting == PresenceSetting::default() {
+            inner.settings.remove(user_id);
+        } else {
+            inner.settings.insert(user_id.to_owned(), setting);
+        }
+        Self::broadcast_presence(&mut inner, user_id);
+        Self::presence_locked(&inner, user_id)
+    }
+
+    /// Forgets a deleted user's setting.
+    pub fn forget_setting(&self, user_id: &str) {
+        self.lock().settings.remove(user_id);
+    }
+
+    /// What a user set of their availability (`available` when nothing).
+    pub fn availability(&self, user_id: &str) -> Availability {
+        self.lock()
+            .settings
+            .get(user_id)
+            .map(|s| s.availability)
+            .unwrap_or_default()
+    }
+
     pub fn presence(&self, user_id: &str) -> Presence {
         Self::presence_locked(&self.lock(), user_id)
     }
@@ -582,11 +615,19 @@ impl Hub {
         } else {
             PresenceStatus::Online
         };
+        let setting = inner.settings.get(user_id).cloned().unwrap_or_default();
         Presence {
             user_id: user_id.to_owned(),
+            activity: if status == PresenceStatus::Busy {
+                Some(Activity::OnThePhone)
+            } else {
+                setting.activity
+            },
             status,
             busy_with,
             devices,
+            availability: setting.availability,
+            note: setting.note,
         }
     }
 

@@ -388,6 +388,7 @@ impl Server {
             secure: tls.is_some(),
         });
         state.voicemail.reconcile(state.store.as_ref())?;
+        state.hub.load_settings(state.store.presence_settings()?);
         let _ = state
             .call_log
             .set(history::start_writer(Arc::downgrade(&state)));

@@ -37,6 +37,9 @@ pub fn user(id: &str, name: &str, status: PresenceStatus, busy_with: &[&str]) ->
                 .map(std::string::ToString::to_string)
                 .collect(),
             devices: Vec::<DevicePresence>::new(),
+            availability: parla::proto::Availability::Available,
+            activity: None,
+            note: None,
         },
     }
 }

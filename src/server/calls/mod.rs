@@ -293,11 +293,14 @@ impl Calls {
             .collect()
     }
 
+    /// Places a call. Callees in `do_not_disturb` are declined with `do_not_disturb` at once,
+    /// without ringing; when nobody is left to ring, the call ends declined as it starts.
     pub fn dial(
         &mut self,
         caller: &str,
         device: &str,
         callees: &[String],
+        do_not_disturb: &[String],
         now: DateTime<Utc>,
     ) -> Result<(Call, Vec<Effect>), ApiError> {
         let mut unique: Vec<String> = Vec::new();
@@ -332,11 +335,18 @@ impl Calls {
             device_id: Some(device.to_owned()),
             ..CallParticipant::new(caller, ParticipantState::Calling)
         }];
+        let (quiet, available): (Vec<String>, Vec<String>) = available
+            .into_iter()
+            .partition(|u| do_not_disturb.contains(u));
         participants.extend(
             available
                 .iter()
                 .map(|u| CallParticipant::new(u, ParticipantState::Ringing)),
         );
+        participants.extend(quiet.iter().map(|u| CallParticipant {
+            decline_reason: Some(DeclineReason::DoNotDisturb),
+            ..CallParticipant::new(u, ParticipantState::Declined)
+        }));
         let call = Call {
             room_id: format!("call_{}", uuid::Uuid::new_v4().simple()),
             caller: caller.to_owned(),
@@ -348,27 +358,29 @@ impl Calls {
             end_reason: None,
         };
         let deadline = self.ring_deadline(now);
-        let effects = vec![
-            Effect::ToUsers {
+        let mut room = Room {
+            call: call.clone(),
+            ring_deadline: deadline,
+            ignored: std::collections::HashSet::new(),
+            links: Vec::new(),
+            channel_id: None,
+        };
+        let mut effects = Vec::new();
+        let call = if available.is_empty() {
+            Self::end(&mut room, EndReason::Declined, now, &mut effects)
+        } else {
+            effects.push(Effect::ToUsers {
                 users: available.clone(),
                 frame: ServerFrame::CallIncoming { call: call.clone() },
-            },
-            Effect::Busy {
+            });
+            effects.push(Effect::Busy {
                 user: caller.to_owned(),
                 device: device.to_owned(),
                 with: available,
-            },
-        ];
-        self.rooms.insert(
-            call.room_id.clone(),
-            Room {
-                call: call.clone(),
-                ring_deadline: deadline,
-                ignored: std::collections::HashSet::new(),
-                links: Vec::new(),
-                channel_id: None,
-            },
-        );
+            });
+            call
+        };
+        self.rooms.insert(call.room_id.clone(), room);
         Ok((call, effects))
     }
 

@@ -27,7 +27,7 @@ fn s(v: &[&str]) -> Vec<String> {
 #[test]
 fn answer_on_one_device_stops_the_others() {
     let mut c = calls();
-    let (call, fx) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+    let (call, fx) = c.dial("alice", "a1", &s(&["bob"]), &[], t0()).unwrap();
     assert!(
         matches!(&fx[0], Effect::ToUsers { users, frame: ServerFrame::CallIncoming { .. } } if users == &s(&["bob"]))
     );
@@ -58,7 +58,7 @@ fn answer_on_one_device_stops_the_others() {
 #[test]
 fn decline_cancel_and_timeout() {
     let mut c = calls();
-    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), &[], t0()).unwrap();
     let (ended, fx) = c
         .decline("bob", &call.room_id, DeclineReason::DoNotDisturb, t0())
         .unwrap();
@@ -69,12 +69,12 @@ fn decline_cancel_and_timeout() {
     );
     assert_eq!(ended_for(&fx, "alice"), Some(EndReason::Declined));
 
-    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), &[], t0()).unwrap();
     let (ended, fx) = c.hangup("alice", "a1", &call.room_id, t0()).unwrap();
     assert_eq!(ended.end_reason, Some(EndReason::Canceled));
     assert_eq!(ended_for(&fx, "bob"), Some(EndReason::Canceled));
 
-    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), &[], t0()).unwrap();
     assert!(c.tick(t0() + chrono::Duration::seconds(59)).is_empty());
     let fx = c.tick(t0() + chrono::Duration::seconds(60));
     assert_eq!(ended_for(&fx, "bob"), Some(EndReason::Timeout));
@@ -88,15 +88,15 @@ fn decline_cancel_and_timeout() {
 #[test]
 fn busy_rules() {
     let mut c = calls();
-    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), &[], t0()).unwrap();
     assert_eq!(
-        c.dial("alice", "a1", &s(&["carol"]), t0())
+        c.dial("alice", "a1", &s(&["carol"]), &[], t0())
             .unwrap_err()
             .code,
         ErrorCode::AnotherCallInProgress
     );
     assert_eq!(
-        c.dial("alice", "a2", &s(&["carol"]), t0())
+        c.dial("alice", "a2", &s(&["carol"]), &[], t0())
             .unwrap_err()
             .code,
         ErrorCode::CurrentUserBusy
@@ -105,13 +105,13 @@ fn busy_rules() {
     assert_eq!(c.busy_with("alice", "a1"), Some(s(&["bob"])));
     assert_eq!(c.busy_with("alice", "a2"), None);
     assert_eq!(
-        c.dial("alice", "a1", &s(&["alice"]), t0())
+        c.dial("alice", "a1", &s(&["alice"]), &[], t0())
             .unwrap_err()
             .code,
         ErrorCode::ValidationError
     );
     assert_eq!(
-        c.dial("zed", "z", &s(&["a", "b", "c", "d"]), t0())
+        c.dial("zed", "z", &s(&["a", "b", "c", "d"]), &[], t0())
             .unwrap_err()
             .code,
         ErrorCode::ValidationError
@@ -125,11 +125,11 @@ fn busy_rules() {
 #[test]
 fn call_waiting_rings_and_holding_lets_the_device_answer() {
     let mut c = calls();
-    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), &[], t0()).unwrap();
     c.answer("bob", "b1", &call.room_id, t0()).unwrap();
     // Someone in a call still rings (call waiting), but cannot answer until they hold
     // the live one.
-    let (waiting, fx) = c.dial("carol", "c1", &s(&["bob"]), t0()).unwrap();
+    let (waiting, fx) = c.dial("carol", "c1", &s(&["bob"]), &[], t0()).unwrap();
     assert!(fx.iter().any(|e| matches!(e, Effect::ToUsers { users, frame: ServerFrame::CallIncoming { .. } } if users == &s(&["bob"]))));
     assert_eq!(
         c.answer("bob", "b1", &waiting.room_id, t0())
@@ -179,11 +179,13 @@ fn call_waiting_rings_and_holding_lets_the_device_answer() {
         .any(|e| matches!(e, Effect::Free { user, .. } if user == "carol")));
     // Bob, with his one call held, may dial; resuming it while the new one is live is
     // his client's business (it holds the other first).
-    let (second, _) = c.dial("bob", "b1", &s(&["dave"]), t0()).unwrap();
+    let (second, _) = c.dial("bob", "b1", &s(&["dave"]), &[], t0()).unwrap();
     c.hangup("bob", "b1", &second.room_id, t0()).unwrap();
     c.hold("bob", "b1", &call.room_id, false, t0()).unwrap();
     assert_eq!(
-        c.dial("bob", "b1", &s(&["dave"]), t0()).unwrap_err().code,
+        c.dial("bob", "b1", &s(&["dave"]), &[], t0())
+            .unwrap_err()
+            .code,
         ErrorCode::AnotherCallInProgress
     );
 }
@@ -193,29 +195,29 @@ fn a_device_takes_a_bounded_number_of_held_calls() {
     let mut c = calls();
     let mut rooms = Vec::new();
     for (i, callee) in ["u1", "u2", "u3", "u4"].iter().enumerate() {
-        let (call, _) = c.dial("hub", "h1", &s(&[callee]), t0()).unwrap();
+        let (call, _) = c.dial("hub", "h1", &s(&[callee]), &[], t0()).unwrap();
         c.answer(callee, "d", &call.room_id, t0()).unwrap();
         c.hold("hub", "h1", &call.room_id, true, t0()).unwrap();
         rooms.push(call.room_id);
         assert_eq!(c.busy_with("hub", "h1").map(|w| w.len()), Some(i + 1));
     }
     assert_eq!(rooms.len(), MAX_CALLS_PER_DEVICE);
-    let e = c.dial("hub", "h1", &s(&["u5"]), t0()).unwrap_err();
+    let e = c.dial("hub", "h1", &s(&["u5"]), &[], t0()).unwrap_err();
     assert_eq!(e.code, ErrorCode::AnotherCallInProgress);
     // Nobody can ring a device that has as many calls as it takes.
     assert_eq!(
-        c.dial("u5", "d", &s(&["hub"]), t0()).unwrap_err().code,
+        c.dial("u5", "d", &s(&["hub"]), &[], t0()).unwrap_err().code,
         ErrorCode::AllUsersBusy
     );
     // One ends: there is room again.
     c.hangup("u1", "d", &rooms[0], t0()).unwrap();
-    c.dial("hub", "h1", &s(&["u5"]), t0()).unwrap();
+    c.dial("hub", "h1", &s(&["u5"]), &[], t0()).unwrap();
 }
 
 #[test]
 fn an_ended_call_is_not_found_for_someone_who_was_never_in_it() {
     let mut c = calls();
-    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), &[], t0()).unwrap();
     let id = call.room_id.clone();
     // While it rings, an outsider cannot tell it from a call that never was.
     assert_eq!(
@@ -242,7 +244,9 @@ fn an_ended_call_is_not_found_for_someone_who_was_never_in_it() {
 #[test]
 fn a_group_call_goes_on_while_two_remain() {
     let mut c = calls();
-    let (call, _) = c.dial("alice", "a1", &s(&["bob", "carol"]), t0()).unwrap();
+    let (call, _) = c
+        .dial("alice", "a1", &s(&["bob", "carol"]), &[], t0())
+        .unwrap();
     let id = call.room_id.clone();
     c.answer("bob", "b1", &id, t0()).unwrap();
     c.answer("carol", "c1", &id, t0()).unwrap();
@@ -268,7 +272,7 @@ fn a_group_call_goes_on_while_two_remain() {
 fn a_group_call_with_nobody_left_in_it_ends() {
     let mut c = calls();
     let (call, _) = c
-        .dial("alice", "a1", &s(&["bob", "carol", "dave"]), t0())
+        .dial("alice", "a1", &s(&["bob", "carol", "dave"]), &[], t0())
         .unwrap();
     let id = call.room_id.clone();
     c.answer("bob", "b1", &id, t0()).unwrap();
@@ -281,7 +285,7 @@ fn a_group_call_with_nobody_left_in_it_ends() {
 #[test]
 fn a_dialing_device_that_disconnects_cancels_its_call() {
     let mut c = calls();
-    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), &[], t0()).unwrap();
     assert!(c.device_gone("alice", "a2", t0()).is_empty());
     let fx = c.device_gone("alice", "a1", t0());
     assert_eq!(ended_for(&fx, "bob"), Some(EndReason::Canceled));
@@ -296,7 +300,7 @@ fn a_device_gone_longer_than_the_grace_period_leaves_its_call() {
     let grace = Duration::from_secs(8);
     let secs = chrono::Duration::seconds;
     let mut c = calls();
-    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), &[], t0()).unwrap();
     let id = call.room_id.clone();
     c.answer("bob", "b1", &id, t0()).unwrap();
     assert!(
@@ -340,7 +344,7 @@ fn a_device_gone_longer_than_the_grace_period_leaves_its_call() {
 #[test]
 fn a_party_ends_a_call_with_the_reason_its_media_gave() {
     let mut c = calls();
-    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), t0()).unwrap();
+    let (call, _) = c.dial("alice", "a1", &s(&["bob"]), &[], t0()).unwrap();
     c.answer("bob", "b1", &call.room_id, t0()).unwrap();
     let (ended, fx) = c
         .hangup_because(
@@ -353,4 +357,40 @@ fn a_party_ends_a_call_with_the_reason_its_media_gave() {
         .unwrap();
     assert_eq!(ended.end_reason, Some(EndReason::IncompatibleMedia));
     assert_eq!(ended_for(&fx, "alice"), Some(EndReason::IncompatibleMedia));
+}
+
+#[test]
+fn do_not_disturb_declines_without_ringing() {
+    let mut c = calls();
+    // 1:1: nobody rings, the call ends declined as it starts and the caller is free.
+    let (call, fx) = c
+        .dial("alice", "a1", &s(&["bob"]), &s(&["bob"]), t0())
+        .unwrap();
+    assert_eq!(call.status, CallStatus::Ended);
+    assert_eq!(call.end_reason, Some(EndReason::Declined));
+    let bob = call.participant("bob").unwrap();
+    assert_eq!(bob.state, ParticipantState::Declined);
+    assert_eq!(bob.decline_reason, Some(DeclineReason::DoNotDisturb));
+    assert!(!fx.iter().any(|e| matches!(
+        e,
+        Effect::ToUsers {
+            frame: ServerFrame::CallIncoming { .. },
+            ..
+        } | Effect::Busy { .. }
+    )));
+    assert_eq!(ended_for(&fx, "alice"), Some(EndReason::Declined));
+    assert!(c.live_calls_of("alice").next().is_none());
+    // A group: the others ring; the one not to disturb is declined and hears nothing.
+    let (call, fx) = c
+        .dial("alice", "a1", &s(&["bob", "carol"]), &s(&["bob"]), t0())
+        .unwrap();
+    assert_eq!(call.status, CallStatus::Dialing);
+    assert!(fx.iter().any(|e| matches!(e,
+        Effect::ToUsers { users, frame: ServerFrame::CallIncoming { .. } } if users == &s(&["carol"]))));
+    assert_eq!(
+        call.participant("bob").unwrap().decline_reason,
+        Some(DeclineReason::DoNotDisturb)
+    );
+    let (call, _) = c.answer("carol", "c1", &call.room_id, t0()).unwrap();
+    assert_eq!(call.status, CallStatus::Connected);
 }

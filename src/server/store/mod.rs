@@ -6,6 +6,7 @@
 
 mod commit;
 mod history;
+mod presence;
 mod rows;
 mod schema;
 mod sqlite;
@@ -30,7 +31,9 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use crate::proto::Message;
-use crate::proto::{CallLogEntry, Channel, Direction, MessagePage, ReadState, User, Voicemail};
+use crate::proto::{
+    CallLogEntry, Channel, Direction, MessagePage, PresenceSetting, ReadState, User, Voicemail,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -111,7 +114,7 @@ pub trait Store: Send + Sync + 'static {
         display_name: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<User>;
-    /// Deletes the user, their channel memberships and their mailbox; returns false when
+    /// Deletes the user, their channel memberships, presence and mailbox; returns false when
     /// there was none.
     /// Their direct channels stay with the other participant, detached from the pair: a
     /// new user created later with the same id starts new conversations and never sees
@@ -119,6 +122,11 @@ pub trait Store: Send + Sync + 'static {
     fn delete_user(&self, user_id: &str) -> StoreResult<bool>;
     fn get_user(&self, user_id: &str) -> StoreResult<Option<User>>;
     fn list_users(&self) -> StoreResult<Vec<User>>;
+
+    /// What every user who set something of their presence set.
+    fn presence_settings(&self) -> StoreResult<Vec<(String, PresenceSetting)>>;
+    /// Replaces what `user` set of their presence (`UserNotFound` for an unknown user).
+    fn set_presence(&self, user: &str, setting: &PresenceSetting) -> StoreResult<()>;
 
     /// The direct channel between `user` and `other`, created when missing. The flag tells
     /// whether it was created now.

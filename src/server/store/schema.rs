@@ -89,6 +89,16 @@ CREATE TABLE voicemail (
 CREATE INDEX voicemail_by_user ON voicemail(user_id, created_at);
 ALTER TABLE messages ADD COLUMN voicemail_id TEXT;
 ",
+    // 5: what each user set of their presence.
+    r"
+CREATE TABLE presence (
+    user_id TEXT PRIMARY KEY,
+    availability TEXT NOT NULL,
+    activity TEXT,
+    note TEXT,
+    updated_at INTEGER NOT NULL
+);
+",
 ];
 
 /// The version a database is at.

@@ -17,9 +17,12 @@ use super::rows::{
     to_i64, to_u64, user_exists, MESSAGE_COLUMNS,
 };
 use super::{
-    history, schema, voicemail, Anchor, Done, NewMessage, Store, StoreError, StoreResult, Stored,
+    history, presence, schema, voicemail, Anchor, Done, NewMessage, Store, StoreError, StoreResult,
+    Stored,
 };
-use crate::proto::{CallLogEntry, Channel, Direction, MessagePage, ReadState, User, Voicemail};
+use crate::proto::{
+    CallLogEntry, Channel, Direction, MessagePage, PresenceSetting, ReadState, User, Voicemail,
+};
 
 pub struct SqliteStore {
     shared: Arc<Shared>,
@@ -170,6 +173,7 @@ impl Store for SqliteStore {
             tx.execute("DELETE FROM participants WHERE user_id = ?1", [user_id])?;
             // Their mailbox goes too (the files are the caller's to remove).
             tx.execute("DELETE FROM voicemail WHERE user_id = ?1", [user_id])?;
+            tx.execute("DELETE FROM presence WHERE user_id = ?1", [user_id])?;
             tx.commit()?;
             Ok(n > 0)
         })
@@ -544,6 +548,14 @@ impl Store for SqliteStore {
 
     fn mark_voicemail_heard(&self, user: &str, id: &str) -> StoreResult<bool> {
         self.with(|c| voicemail::mark_heard(c, user, id))
+    }
+
+    fn presence_settings(&self) -> StoreResult<Vec<(String, PresenceSetting)>> {
+        self.with(|c| presence::all(c))
+    }
+
+    fn set_presence(&self, user: &str, setting: &PresenceSetting) -> StoreResult<()> {
+        self.with(|c| presence::set(c, user, setting))
     }
 
     fn delete_voicemail(&self, user: &str, id: &str) -> StoreResult<bool> {

@@ -7,7 +7,8 @@ use tokio::time::Instant;
 use super::super::ops::validate_user_id;
 use super::Connection;
 use crate::proto::{
-    ApiError, ClientFrame, EndReason, ErrorCode, ServerFrame, Signal, MAX_SIGNAL_BYTES,
+    ApiError, Availability, ClientFrame, EndReason, ErrorCode, ServerFrame, Signal,
+    MAX_SIGNAL_BYTES,
 };
 
 impl Connection {
@@ -63,8 +64,15 @@ impl Connection {
                 let result = match self.check_users_exist(&callees).await {
                     Ok(()) => {
                         let (user, device) = (self.user_id.as_str(), self.device_id.as_str());
+                        let quiet: Vec<String> = callees
+                            .iter()
+                            .filter(|u| {
+                                self.state.hub.availability(u) == Availability::DoNotDisturb
+                            })
+                            .cloned()
+                            .collect();
                         self.state
-                            .with_calls(|c| c.dial(user, device, &callees, now))
+                            .with_calls(|c| c.dial(user, device, &callees, &quiet, now))
                     }
                     Err(e) => Err(e),
                 };

@@ -286,7 +286,10 @@ impl App {
                     self.strings
                         .fmt("toast.message", &[("who", &who), ("text", &text)]),
                 );
-                out.push(Job::Bell);
+                // Not to be disturbed: the toast, without the bell.
+                if !self.quiet() {
+                    out.push(Job::Bell);
+                }
             }
         }
         out

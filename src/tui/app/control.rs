@@ -8,7 +8,7 @@ use crate::client::call::switchboard::CallCommand;
 use crate::ctl::calls::{no_call, CallAsk, CallOp};
 use crate::ctl::status::{connection_code, CallStatus, Status};
 use crate::ctl::{CtlFailure, CtlRequest};
-use crate::proto::DeclineReason;
+use crate::proto::{Activity, Availability, DeclineReason, PresenceSetting};
 
 /// What a control request comes to.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +17,39 @@ pub enum CtlPlan {
     Reply(Result<Value, CtlFailure>),
     /// Carry out the jobs in order; the outcome of the last one is the reply.
     Run(Vec<Job>),
+}
+
+/// The presence setting a control request names; the note is checked by the server.
+fn ctl_presence(
+    availability: &str,
+    activity: Option<&str>,
+    note: Option<&str>,
+) -> Result<PresenceSetting, CtlFailure> {
+    let availability = match availability {
+        "dnd" => Some(Availability::DoNotDisturb),
+        other => Availability::parse(other),
+    }
+    .ok_or_else(|| {
+        CtlFailure::new(
+            "validation_error",
+            "availability must be available, away, busy or do_not_disturb",
+        )
+    })?;
+    let activity = match activity {
+        None => None,
+        Some(a) => Some(Activity::parse(a).ok_or_else(|| {
+            let known: Vec<&str> = Activity::ALL.iter().map(|a| a.as_str()).collect();
+            CtlFailure::new(
+                "validation_error",
+                format!("activity must be one of {}", known.join(", ")),
+            )
+        })?),
+    };
+    Ok(PresenceSetting {
+        availability,
+        activity,
+        note: note.map(str::to_owned).filter(|n| !n.trim().is_empty()),
+    })
 }
 
 impl App {
@@ -65,6 +98,14 @@ impl App {
                 target: target.clone(),
                 text: text.clone(),
             }]),
+            CtlRequest::Presence {
+                availability,
+                activity,
+                note,
+            } => match ctl_presence(availability, activity.as_deref(), note.as_deref()) {
+                Ok(setting) => CtlPlan::Run(vec![Job::SetPresence { setting }]),
+                Err(failure) => CtlPlan::Reply(Err(failure)),
+            },
             // `events` is the socket's own; the rest are call asks.
             _ => CtlPlan::Reply(Ok(json!({}))),
         }

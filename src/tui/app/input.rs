@@ -16,6 +16,12 @@ impl App {
         if key.kind == KeyEventKind::Release {
             return Vec::new();
         }
+        let mut out = self.on_input();
+        out.extend(self.key_jobs(key));
+        out
+    }
+
+    fn key_jobs(&mut self, key: KeyEvent) -> Vec<Job> {
         self.dirty = true;
         let k = key_of(&key);
         // Typing goes to the composer, the filter or the dialpad before any binding that
@@ -149,6 +155,7 @@ impl App {
             Some(Modal::NewGroup { .. }) => Some(self.on_new_group_key(key)),
             Some(Modal::Search { .. }) => Some(self.on_search_key(key)),
             Some(Modal::Mailbox { .. }) => Some(self.on_mailbox_key(key)),
+            Some(Modal::Presence(_)) => Some(self.on_presence_key(key)),
             Some(Modal::LeaveVoicemail { .. }) => Some(self.on_leave_voicemail_key(key)),
             _ => None,
         }
@@ -182,7 +189,8 @@ impl App {
     /// filter while filtering, else into the open conversation's composer (opened for it).
     pub fn on_paste(&mut self, text: &str) {
         self.dirty = true;
-        if self.paste_into_finder(text) || self.modal_takes_keys() {
+        self.last_input = self.now;
+        if self.paste_into_finder(text) || self.paste_into_picker(text) || self.modal_takes_keys() {
             return;
         }
         if self.filtering {
@@ -418,6 +426,7 @@ impl App {
             Action::Transfer => self.pick_hand_over(super::HandOver::Transfer),
             Action::JoinCalls => out.extend(self.connect_calls(None, None, false)),
             Action::Voicemail => out.extend(self.open_mailbox()),
+            Action::Presence => out.extend(self.open_presence_picker()),
             Action::MakeLink => out.extend(self.make_link()),
             Action::ConnectCalls => out.extend(self.connect_calls(None, None, true)),
             Action::Decline => out.extend(self.decline_ringing(DeclineReason::None)),

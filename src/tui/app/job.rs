@@ -64,6 +64,10 @@ pub enum Job {
         room_id: String,
         for_user: Option<String>,
     },
+    /// Replace what the user says of their presence.
+    SetPresence {
+        setting: crate::proto::PresenceSetting,
+    },
     /// Fetch the voice messages for the mailbox window.
     LoadMailbox,
     /// Play a voice message through the audio backend, then mark it heard.

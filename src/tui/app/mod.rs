@@ -16,6 +16,7 @@ mod finder;
 mod input;
 mod job;
 mod notices;
+mod presence;
 mod voicemail;
 
 pub use calls::reason_key;
@@ -24,6 +25,7 @@ pub use control::CtlPlan;
 pub use finder::{parse_group, SearchState, SwitchItem, SwitchTarget};
 pub use input::key_of;
 pub use job::Job;
+pub use presence::{Picker, ACTIVITIES};
 
 use self::editor::Draft;
 use super::i18n::Strings;
@@ -101,6 +103,8 @@ pub enum Modal {
         ringing: bool,
         since: Option<DateTime<Utc>>,
     },
+    /// What the user says of their presence.
+    Presence(Picker),
     /// Searching the messages of a channel.
     Search {
         channel_id: String,
@@ -262,6 +266,11 @@ pub struct App {
     /// The channel open when `areas` was laid out.
     drawn_for: Option<String>,
     now: DateTime<Utc>,
+    /// Away after this long without input (none: never); the last input; what the user had
+    /// set before the interface set them away.
+    away_after: Option<chrono::Duration>,
+    last_input: DateTime<Utc>,
+    auto_away: Option<crate::proto::PresenceSetting>,
     /// Set whenever something visible changed; the runtime redraws and clears it.
     dirty: bool,
 }
@@ -317,6 +326,9 @@ impl App {
             areas: Areas::default(),
             drawn_for: None,
             now: Utc::now(),
+            away_after: None,
+            last_input: Utc::now(),
+            auto_away: None,
             dirty: true,
         }
     }
@@ -772,7 +784,9 @@ impl App {
                 if let Some(v) = voicemail {
                     let who = self.display_name(&v.from);
                     self.toast(self.strings.fmt("toast.voicemail", &[("who", &who)]));
-                    out.push(Job::Bell);
+                    if !self.quiet() {
+                        out.push(Job::Bell);
+                    }
                 }
                 // An open mailbox stays current (a message left, heard or deleted
                 // elsewhere).

@@ -12,12 +12,17 @@ use crate::tui::i18n::Strings;
 use crate::tui::keymap::Keymap;
 use crate::tui::theme::Theme;
 
+/// Minutes without a key before the interface sets the user away, unless configured.
+const DEFAULT_AWAY_MINUTES: u32 = 10;
+
 /// Everything the interface needs from the config: strings, keys, colours, sound.
 pub struct Look {
     pub strings: Strings,
     pub keymap: Keymap,
     pub theme: Theme,
     pub audio: AudioConfig,
+    /// Away after this long without a key (none: never).
+    pub away_after: Option<std::time::Duration>,
     /// Problems found loading the user's files (shown once, defaults kept).
     pub problems: Vec<String>,
 }
@@ -45,6 +50,10 @@ impl Look {
             keymap,
             theme,
             audio: file.audio.clone(),
+            away_after: match file.away_after_minutes.unwrap_or(DEFAULT_AWAY_MINUTES) {
+                0 => None,
+                m => Some(std::time::Duration::from_secs(u64::from(m) * 60)),
+            },
             problems,
         }
     }

@@ -184,6 +184,7 @@ impl Runtime {
     ) -> Runtime {
         let (news_tx, news) = mpsc::unbounded_channel();
         let mut app = App::new(look.strings, look.keymap).with_audio(&look.audio.backend);
+        app.set_away_after(look.away_after);
         for p in &look.problems {
             let text = app.strings().fmt("notice.config", &[("message", p)]);
             app.toast(text);
@@ -355,7 +356,11 @@ impl Runtime {
                         tracing::warn!(error = %e, "a request task failed");
                     }
                 }
-                _ = tick.tick() => self.app.tick(chrono::Utc::now()),
+                _ = tick.tick() => {
+                    self.app.tick(chrono::Utc::now());
+                    let jobs = self.app.idle_jobs();
+                    self.execute(jobs, terminal);
+                }
                 () = crate::sys::terminated(&mut terminate) => return Ok(()),
             }
         }
@@ -664,6 +669,13 @@ impl Runtime {
                     }
                     let call = client.answer(&room_id).await?;
                     Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
+                });
+            }
+            Job::SetPresence { setting } => {
+                let rest = self.rest.clone();
+                self.spawn_answered("presence", reply, async move {
+                    let presence = rest.set_presence(&setting).await?;
+                    Ok(serde_json::to_value(&presence).unwrap_or(Value::Null))
                 });
             }
             Job::DeleteCallLog { room_id } => {

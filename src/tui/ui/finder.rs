@@ -92,8 +92,8 @@ pub(super) fn switcher(
                 presence = app.presence_of(u).map_or_else(String::new, |p| {
                     format!(
                         "{} {}",
-                        super::presence_mark(p.status),
-                        super::presence_word(app, p.status, &p.busy_with)
+                        super::presence_mark(p),
+                        super::presence_words(app, p)
                     )
                 });
                 presence.as_str()

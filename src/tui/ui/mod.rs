@@ -19,10 +19,12 @@ mod chat;
 mod finder;
 mod help;
 mod overlays;
+mod presence;
 mod voicemail;
 
 pub use calls::{call_state_text, duration_text};
 pub use chat::{chat_lines, wrap};
+use presence::{presence_mark, presence_words};
 
 /// Where everything goes on a screen of `area`.
 pub struct Screen {
@@ -132,6 +134,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
             ..
         }) => finder::search(frame, app, theme, query, state, *selected),
         Some(Modal::Mailbox { selected }) => voicemail::mailbox(frame, app, theme, *selected),
+        Some(Modal::Presence(p)) => presence::picker(frame, app, theme, p),
         Some(Modal::LeaveVoicemail {
             who,
             ringing,
@@ -173,21 +176,6 @@ pub(super) fn pane_block<'a>(title: String, focused: bool, theme: &Theme) -> Blo
         .title(Span::styled(format!(" {title} "), title_style))
 }
 
-fn presence_word(app: &App, status: PresenceStatus, busy_with: &[String]) -> String {
-    match status {
-        PresenceStatus::Online => app.strings().get("presence.online").to_owned(),
-        PresenceStatus::Offline => app.strings().get("presence.offline").to_owned(),
-        PresenceStatus::Busy if busy_with.is_empty() => {
-            app.strings().get("presence.busy").to_owned()
-        }
-        PresenceStatus::Busy => {
-            let who: Vec<String> = busy_with.iter().map(|u| app.display_name(u)).collect();
-            app.strings()
-                .fmt("presence.busy_with", &[("who", &who.join(", "))])
-        }
-    }
-}
-
 /// My presence as others see it: offline while the connection is down.
 fn own_presence(app: &App) -> String {
     if *app.connection() != crate::client::session::ConnectionState::Connected {
@@ -195,16 +183,8 @@ fn own_presence(app: &App) -> String {
     }
     app.presence_of(app.me()).map_or_else(
         || app.strings().get("presence.online").to_owned(),
-        |p| presence_word(app, p.status, &p.busy_with),
+        |p| presence_words(app, p),
     )
-}
-
-fn presence_mark(status: PresenceStatus) -> &'static str {
-    match status {
-        PresenceStatus::Online => "●",
-        PresenceStatus::Busy => "◐",
-        PresenceStatus::Offline => "○",
-    }
 }
 
 fn header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
@@ -356,9 +336,9 @@ fn users(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let inner_w = area.width.saturating_sub(2) as usize;
     let people = app.visible_users();
     let line = |u: &&crate::proto::UserEntry| {
-        let word = presence_word(app, u.presence.status, &u.presence.busy_with);
+        let word = presence_words(app, &u.presence);
         let name = truncate(
-            &format!("{} {}", presence_mark(u.presence.status), u.display_name),
+            &format!("{} {}", presence_mark(&u.presence), u.display_name),
             inner_w,
         );
         let room = inner_w.saturating_sub(name.chars().count() + 1);
