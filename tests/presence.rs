@@ -100,12 +100,7 @@ async fn a_setting_holds_while_offline_and_across_a_restart() {
     let admin = Rest::new(&server.url()).unwrap().with_api_key(API_KEY);
     admin.admin_create_user("alice", None).await.unwrap();
     admin.admin_create_user("bob", None).await.unwrap();
-    let token = admin
-        .admin_credentials("alice", None)
-        .await
-        .unwrap()
-        .access_token;
-    rest(&server, token)
+    rest(&server, admin_token(&server.url(), "alice").await)
         .set_presence(&setting(
             Availability::DoNotDisturb,
             Some(Activity::Vacation),
@@ -117,12 +112,10 @@ async fn a_setting_holds_while_offline_and_across_a_restart() {
 
     let server = Server::start(config()).await.unwrap();
     let admin = Rest::new(&server.url()).unwrap().with_api_key(API_KEY);
-    let token = admin
-        .admin_credentials("bob", None)
+    let seen = rest(&server, admin_token(&server.url(), "bob").await)
+        .presence("alice")
         .await
-        .unwrap()
-        .access_token;
-    let seen = rest(&server, token).presence("alice").await.unwrap();
+        .unwrap();
     // Offline, and still saying so.
     assert_eq!(seen.status, PresenceStatus::Offline);
     assert_eq!(seen.availability, Availability::DoNotDisturb);
@@ -132,12 +125,10 @@ async fn a_setting_holds_while_offline_and_across_a_restart() {
     // A deleted user's setting goes with them: the same id made again starts available.
     admin.admin_delete_user("alice").await.unwrap();
     admin.admin_create_user("alice", None).await.unwrap();
-    let token = admin
-        .admin_credentials("bob", None)
+    let fresh = rest(&server, admin_token(&server.url(), "bob").await)
+        .presence("alice")
         .await
-        .unwrap()
-        .access_token;
-    let fresh = rest(&server, token).presence("alice").await.unwrap();
+        .unwrap();
     assert_eq!(fresh.availability, Availability::Available);
     assert_eq!(fresh.note, None);
     server.shutdown().await;
