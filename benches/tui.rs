@@ -47,6 +47,7 @@ fn big_app(messages: u64, people: u64) -> App {
                     activity: None,
                     note: None,
                 },
+                profile: parla::proto::Profile::default(),
             }
         })
         .collect();

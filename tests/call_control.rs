@@ -8,7 +8,7 @@ use common::party::{connected, Party};
 use common::*;
 use parla::client::call::CallState;
 use parla::client::{CallOperation, Client, Event, OperationStage};
-use parla::proto::{EndReason, ErrorCode, ParticipantState};
+use parla::proto::{Availability, EndReason, ErrorCode, ParticipantState, PresenceSetting};
 
 /// Alice, Bob and Carol connected; Alice calls Bob (Bob's devices ring) and her side of
 /// the call runs, sending 440 Hz.
@@ -41,6 +41,17 @@ async fn alice_and_bob_channel(t: &TestServer) -> String {
         .await
         .unwrap()
         .channel_id
+}
+
+async fn set_availability(t: &TestServer, user: &str, availability: Availability) {
+    t.rest_for(user)
+        .await
+        .set_presence(&PresenceSetting {
+            availability,
+            ..PresenceSetting::default()
+        })
+        .await
+        .unwrap();
 }
 
 fn ended(reason: EndReason) -> impl Fn(&Event) -> bool {
@@ -127,7 +138,7 @@ async fn ignoring_stops_the_ring_here_and_the_caller_is_not_told() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forwarded_call_rings_the_destination_and_connects_the_caller_with_them() {
-    let (_t, alice, pa, bob, mut b, carol, mut c, room) = alice_calls_bob().await;
+    let (t, alice, pa, bob, mut b, carol, mut c, room) = alice_calls_bob().await;
     b.wait_for("ring", |e| matches!(e, Event::CallIncoming { .. }))
         .await;
 
@@ -143,6 +154,11 @@ async fn a_forwarded_call_rings_the_destination_and_connects_the_caller_with_the
     }
     let err = alice.forward(&room, "carol").await.unwrap_err();
     assert_eq!(err.api_code(), Some(ErrorCode::InvalidCallStatus));
+    // Not to someone in do not disturb: the call rings on for bob.
+    set_availability(&t, "carol", Availability::DoNotDisturb).await;
+    let err = bob.forward(&room, "carol").await.unwrap_err();
+    assert_eq!(err.api_code(), Some(ErrorCode::UserDoNotDisturb));
+    set_availability(&t, "carol", Availability::Available).await;
 
     let call = bob.forward(&room, "carol").await.unwrap();
     let me = call.participant("bob").unwrap();
@@ -185,7 +201,7 @@ async fn a_forwarded_call_rings_the_destination_and_connects_the_caller_with_the
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_call_transferred_connects_the_remote_party_with_the_destination() {
-    let (_t, _alice, pa, bob, mut b, carol, mut c, room) = alice_calls_bob().await;
+    let (t, _alice, pa, bob, mut b, carol, mut c, room) = alice_calls_bob().await;
     b.wait_seen("ring", |e| matches!(e, Event::CallIncoming { .. }))
         .await;
     bob.answer(&room).await.unwrap();
@@ -208,6 +224,11 @@ async fn a_held_call_transferred_connects_the_remote_party_with_the_destination(
         })
     })
     .await;
+    // Not to someone in do not disturb: bob keeps the call, held.
+    set_availability(&t, "carol", Availability::DoNotDisturb).await;
+    let err = bob.transfer(&room, "carol").await.unwrap_err();
+    assert_eq!(err.api_code(), Some(ErrorCode::UserDoNotDisturb));
+    set_availability(&t, "carol", Availability::Available).await;
     let call = bob.transfer(&room, "carol").await.unwrap();
     let me = call.participant("bob").unwrap();
     assert_eq!(me.state, ParticipantState::Transferred);

@@ -840,3 +840,30 @@ async fn a_person_plays_and_deletes_a_voice_message() {
         .voicemails
         .is_empty());
 }
+
+/// The status picker as a person uses it: `alt-p` opens it, `down` picks away, the note is
+/// typed, `enter` sets it on the server and the status line shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_sets_their_status_with_the_picker() {
+    let (t, mut pty, _home, _bots) = demo_terminal().await;
+    pty.send(b"\x1bp");
+    pty.wait_text("Note: ").await;
+    pty.send(b"\x1b[B");
+    pty.send(b"back at 3");
+    pty.wait_text("Note: back at 3").await;
+    pty.send(b"\r");
+    pty.wait("the picker closed", |s| !s.contains("Note: back at 3"))
+        .await;
+    let rest = t.rest_for(demo::DEMO_USER).await;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let p = rest.presence(demo::DEMO_USER).await.unwrap();
+        if p.availability == parla::proto::Availability::Away {
+            assert_eq!(p.note.as_deref(), Some("back at 3"));
+            break;
+        }
+        assert!(Instant::now() < deadline, "not set on the server: {p:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    pty.quit().await;
+}

@@ -11,6 +11,7 @@ mod history;
 mod join;
 mod man;
 pub mod output;
+mod people;
 pub mod run;
 mod status;
 mod voicemail;
@@ -96,11 +97,36 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// List users with their presence
+    /// List users with their presence, or search the directory
     Users {
         /// Only users who are online (or busy)
-        #[arg(long)]
+        #[arg(long, conflicts_with = "search")]
         online: bool,
+        /// Search the directory: users whose name (or the field --by names) has TEXT
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
+        /// What --search matches: name (first, last or display), first_name, last_name,
+        /// user_name, user_id or phone_number
+        #[arg(long, value_name = "FIELD", requires = "search", default_value = "name",
+              value_parser = people::parse_search_field)]
+        by: crate::proto::SearchField,
+        /// How many users a search lists (1-200)
+        #[arg(long, short = 'n', default_value_t = 50, requires = "search",
+              value_parser = clap::value_parser!(u32).range(1..=200))]
+        count: u32,
+        /// The next page of a search: users after this one (printed as `more: --after`)
+        #[arg(long, value_name = "USER", requires = "search")]
+        after: Option<String>,
+    },
+    /// Your profile (or a user's), or change yours: names, user name, email, phones
+    Profile {
+        #[command(subcommand)]
+        action: Option<people::ProfileAction>,
+    },
+    /// Your address book: list (the default), add, update, remove contacts
+    Contacts {
+        #[command(subcommand)]
+        action: Option<people::ContactAction>,
     },
     /// Your presence (or a user's), or set what it says: available, away, busy or
     /// do_not_disturb (dnd), an activity and a note
@@ -660,6 +686,16 @@ pub enum UserCommand {
     },
     /// List every user
     List,
+    /// Change a user's profile: only the fields given change, an empty value clears one
+    Profile {
+        #[arg(value_name = "ID")]
+        user_id: String,
+        /// The name everyone sees
+        #[arg(long, value_name = "NAME")]
+        display_name: Option<String>,
+        #[command(flatten)]
+        fields: people::ProfileFields,
+    },
 }
 
 /// The clap command tree, for man pages and completions.

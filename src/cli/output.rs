@@ -50,15 +50,17 @@ impl CliError {
 /// The exit status for a server error code.
 pub fn exit_for_code(code: ErrorCode) -> u8 {
     use ErrorCode::{
-        ChannelNotExists, MalformedRequest, MessageAnchorError, MessageTooLarge, NotFound,
-        UnknownFrameType, UserAlreadyExists, UserNotFound, ValidationError, VoicemailInvalid,
-        VoicemailNotFound, VoicemailTooLong,
+        ChannelNotExists, ContactNotFound, MalformedRequest, MessageAnchorError, MessageTooLarge,
+        NotFound, UnknownFrameType, UserAlreadyExists, UserNotFound, ValidationError,
+        VoicemailInvalid, VoicemailNotFound, VoicemailTooLong,
     };
     match code {
         c if c.is_auth() => exit::AUTH,
         UserNotFound | UserAlreadyExists | ChannelNotExists | NotFound | ValidationError
         | MalformedRequest | UnknownFrameType | MessageAnchorError | MessageTooLarge
-        | VoicemailNotFound | VoicemailInvalid | VoicemailTooLong => exit::NOT_FOUND,
+        | VoicemailNotFound | VoicemailInvalid | VoicemailTooLong | ContactNotFound => {
+            exit::NOT_FOUND
+        }
         _ => exit::FAILURE,
     }
 }
@@ -334,6 +336,18 @@ pub fn event_line(e: &Event, names: &ChannelNames) -> String {
             names.of(&state.channel_id),
             state.read_seq,
             state.unread_count
+        ),
+        Event::UserUpdated { user } => {
+            format!("* {} is now {}", user.user_id, user.display_name)
+        }
+        Event::Contact { change, contact } => format!(
+            "* contact {} {}",
+            contact.primary_contact,
+            match change {
+                crate::proto::ContactChange::Added => "added",
+                crate::proto::ContactChange::Updated => "updated",
+                crate::proto::ContactChange::Removed => "removed",
+            }
         ),
         Event::Presence { presence } => {
             format!("* {} is {}", presence.user_id, presence_words(presence))

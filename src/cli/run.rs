@@ -40,18 +40,8 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Serve(args) => serve(&cli, args).await,
         Command::Demo(args) => super::demo::run(&cli, args).await,
         Command::Admin { command } => admin(&cli, command).await,
-        Command::Users { online } => {
-            let users = config::user_rest(&cli).await?.users(*online).await?;
-            output::show(json, &users, |users| {
-                for u in users {
-                    println!("{}", output::user_line(u));
-                }
-            });
-            Ok(())
-        }
         Command::Group { name, members } => create_group(&cli, name, members).await,
         Command::Channels => channels(&cli).await,
-        Command::Status { action } => super::status::run(&cli, action.as_ref()).await,
         Command::Calls {
             action,
             missed,
@@ -74,6 +64,10 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         | Command::Answer { .. }
         | Command::Join { .. }
         | Command::Link { .. } => calling(&cli, command).await,
+        Command::Users { .. }
+        | Command::Profile { .. }
+        | Command::Contacts { .. }
+        | Command::Status { .. } => super::people::run(&cli, command).await,
     }
 }
 
@@ -280,6 +274,14 @@ async fn admin(cli: &Cli, command: &AdminCommand) -> Result<(), CliError> {
                 output::show(cli.json, &serde_json::json!({"deleted": user_id}), |_| {
                     println!("deleted {user_id}");
                 });
+            }
+            UserCommand::Profile {
+                user_id,
+                display_name,
+                fields,
+            } => {
+                super::people::admin_profile(cli, &rest, user_id, display_name.as_ref(), fields)
+                    .await?;
             }
             UserCommand::List => {
                 let users = rest.admin_list_users().await?;

@@ -121,6 +121,15 @@ pub enum Event {
     Presence {
         presence: Presence,
     },
+    /// Someone's display name or profile changed (the user's own too).
+    UserUpdated {
+        user: crate::proto::UserEntry,
+    },
+    /// The user's address book changed, here or on another device.
+    Contact {
+        change: crate::proto::ContactChange,
+        contact: crate::proto::Contact,
+    },
     TokenAboutToExpire {
         expires_at: DateTime<Utc>,
     },

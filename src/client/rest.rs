@@ -15,6 +15,7 @@ use crate::proto::{
 };
 
 mod links;
+mod people;
 mod presence;
 mod voicemail;
 

@@ -147,6 +147,7 @@ mod tests {
             user_id: "alice".into(),
             display_name: "alice".into(),
             created_at: now,
+            profile: crate::proto::Profile::default(),
         };
         let (token, exp) = issuer.issue(&alice, now, 600).unwrap();
         assert_eq!(token_expiry(&token), Some(exp));

@@ -82,6 +82,11 @@ pub enum ErrorCode {
     /// The user is connected by access link and tries to connect by access token, or the
     /// reverse: the other session must end first.
     SessionConflict,
+    UserDoNotDisturb,
+    UserNameTaken,
+    ContactNotFound,
+    ContactAlreadyExists,
+    ContactLimitReached,
 }
 
 impl ErrorCode {
@@ -122,6 +127,11 @@ impl ErrorCode {
             ErrorCode::UserNotAssociatedToLink => "user_not_associated_to_link",
             ErrorCode::LinkSessionRestricted => "link_session_restricted",
             ErrorCode::SessionConflict => "session_conflict",
+            ErrorCode::UserDoNotDisturb => "user_do_not_disturb",
+            ErrorCode::UserNameTaken => "user_name_taken",
+            ErrorCode::ContactNotFound => "contact_not_found",
+            ErrorCode::ContactAlreadyExists => "contact_already_exists",
+            ErrorCode::ContactLimitReached => "contact_limit_reached",
         }
     }
 

@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ApiError, Call, CallHistoryChange, CallLogEntry, Channel, DeclineReason, EndReason, ErrorCode,
-    Message, Presence, ReadState, Signal, Voicemail, VoicemailChange, VoicemailIndicator,
+    ApiError, Call, CallHistoryChange, CallLogEntry, Channel, Contact, ContactChange,
+    DeclineReason, EndReason, ErrorCode, Message, Presence, ReadState, Signal, UserEntry,
+    Voicemail, VoicemailChange, VoicemailIndicator,
 };
 
 /// Frames a client sends on `GET /v1/ws`.
@@ -195,6 +196,16 @@ pub enum ServerFrame {
     /// The end of a `resume` replay.
     Resumed {
         replayed: u64,
+    },
+    /// A user's display name or profile changed (sent to those following their presence
+    /// and to the user's own devices).
+    UserUpdated {
+        user: UserEntry,
+    },
+    /// The user's address book changed (on this or another device).
+    Contact {
+        change: ContactChange,
+        contact: Contact,
     },
     Presence {
         presence: Presence,

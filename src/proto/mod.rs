@@ -10,6 +10,7 @@ mod error;
 mod frames;
 mod links;
 pub mod ogg;
+mod people;
 mod rest;
 mod voicemail;
 
@@ -17,6 +18,7 @@ pub use calls::*;
 pub use error::*;
 pub use frames::*;
 pub use links::*;
+pub use people::*;
 pub use rest::*;
 pub use voicemail::*;
 

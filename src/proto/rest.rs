@@ -108,6 +108,9 @@ pub struct User {
     pub user_id: String,
     pub display_name: String,
     pub created_at: DateTime<Utc>,
+    /// First and last name, user name, email, phones: what was set of them.
+    #[serde(default, skip_serializing_if = "super::Profile::is_empty")]
+    pub profile: super::Profile,
 }
 
 /// `POST /v1/admin/credentials`
@@ -374,4 +377,6 @@ pub struct UserEntry {
     pub user_id: String,
     pub display_name: String,
     pub presence: Presence,
+    #[serde(default, skip_serializing_if = "super::Profile::is_empty")]
+    pub profile: super::Profile,
 }

@@ -168,6 +168,7 @@ mod tests {
             user_id: "alice".into(),
             display_name: "Alice".into(),
             created_at: Utc::now(),
+            profile: crate::proto::Profile::default(),
         }
     }
 

@@ -21,13 +21,14 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode::{
         AccessTokenExpired, AccessTokenInvalid, AccessTokenInvalidSignature,
         AccessTokenInvalidUser, AllUsersBusy, AnotherCallInProgress, ApiKeyInvalid,
-        AuthenticationError, CallNotFound, ChannelNotExists, CurrentUserBusy, InternalServerError,
+        AuthenticationError, CallNotFound, ChannelNotExists, ContactAlreadyExists,
+        ContactLimitReached, ContactNotFound, CurrentUserBusy, InternalServerError,
         InvalidAccessLink, InvalidCallStatus, LinkSessionRestricted, MalformedRequest,
         MessageAnchorError, MessageNotSaved, MessageTooLarge, MethodNotAllowed, NotFound,
         RateLimited, ResumeInProgress, SessionConflict, TooManySubscriptions, UnknownFrameType,
-        UserAlreadyExists, UserNotAssociatedToLink, UserNotFound, ValidationError,
-        VoicemailInvalid, VoicemailNotAllowed, VoicemailNotFound, VoicemailQuotaExceeded,
-        VoicemailTooLong,
+        UserAlreadyExists, UserDoNotDisturb, UserNameTaken, UserNotAssociatedToLink, UserNotFound,
+        ValidationError, VoicemailInvalid, VoicemailNotAllowed, VoicemailNotFound,
+        VoicemailQuotaExceeded, VoicemailTooLong,
     };
     match code {
         ValidationError | MalformedRequest | UnknownFrameType | MessageAnchorError
@@ -39,7 +40,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | AccessTokenInvalidSignature
         | AccessTokenInvalidUser => StatusCode::UNAUTHORIZED,
         UserNotFound | ChannelNotExists | NotFound | CallNotFound | VoicemailNotFound
-        | InvalidAccessLink => StatusCode::NOT_FOUND,
+        | InvalidAccessLink | ContactNotFound => StatusCode::NOT_FOUND,
         UserNotAssociatedToLink | LinkSessionRestricted => StatusCode::FORBIDDEN,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         UserAlreadyExists
@@ -49,7 +50,11 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | InvalidCallStatus
         | ResumeInProgress
         | VoicemailNotAllowed
-        | SessionConflict => StatusCode::CONFLICT,
+        | SessionConflict
+        | UserDoNotDisturb
+        | UserNameTaken
+        | ContactAlreadyExists
+        | ContactLimitReached => StatusCode::CONFLICT,
         MessageTooLarge | VoicemailTooLong => StatusCode::PAYLOAD_TOO_LARGE,
         VoicemailQuotaExceeded => StatusCode::INSUFFICIENT_STORAGE,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,

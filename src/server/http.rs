@@ -26,13 +26,14 @@ use super::AppState;
 
 mod calls;
 mod links;
+mod people;
 mod presence;
 mod voicemail;
 use crate::proto::{
     ApiError, Channel, ChannelKind, CreateChannel, CreateUser, Credentials, CredentialsRequest,
-    Direction, ErrorCode, Health, IceServer, MarkRead, Message, MessagePage, PresenceStatus,
-    ReadState, SendMessage, ServerFrame, User, UserEntry, DEFAULT_EXPIRES_IN, DEFAULT_PAGE,
-    MAX_EXPIRES_IN, MAX_FRAME_BYTES, MAX_PAGE, MAX_PARTICIPANTS, MIN_EXPIRES_IN,
+    Direction, ErrorCode, Health, IceServer, MarkRead, Message, MessagePage, ReadState,
+    SendMessage, ServerFrame, User, DEFAULT_EXPIRES_IN, DEFAULT_PAGE, MAX_EXPIRES_IN,
+    MAX_FRAME_BYTES, MAX_PAGE, MAX_PARTICIPANTS, MIN_EXPIRES_IN,
 };
 
 /// Parses a JSON body, answering `malformed_request` or `message_too_large` instead of
@@ -48,6 +49,13 @@ fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> ApiRe
             bad(ErrorCode::MalformedRequest, e.body_text())
         }
     })?;
+    // Every body is a JSON object (serde would take a struct from an array too).
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(bad(
+            ErrorCode::MalformedRequest,
+            "the request body is a JSON object",
+        ));
+    }
     serde_json::from_slice(&bytes).map_err(|e| {
         bad(
             ErrorCode::MalformedRequest,
@@ -110,12 +118,14 @@ impl FromRequestParts<Arc<AppState>> for AuthUser {
     ),
     paths(
         health, openapi_json, admin_create_user, admin_list_users, admin_delete_user,
-        admin_credentials, admin_backup, me, list_users, ice_servers, list_channels,
+        admin_credentials, admin_backup, me, people::list_users, ice_servers, list_channels,
         create_channel, get_channel, remove_channel, list_messages, post_message, post_read,
         calls::call_history, calls::clear_call_history, calls::delete_call_log,
         calls::mark_calls_seen, voicemail::upload, voicemail::list, voicemail::audio,
         voicemail::mark_heard, voicemail::remove, links::create_link,
-        links::admin_create_link, links::join, presence::set_presence, presence::get_presence
+        links::admin_create_link, links::join, presence::set_presence, presence::get_presence,
+        people::get_user, people::set_own_profile, people::admin_set_profile, people::directory,
+        people::list_contacts, people::add_contact, people::update_contact, people::remove_contact
     ),
     components(schemas(ApiError, ErrorCode, Direction)),
     modifiers(&SecuritySchemes)
@@ -218,7 +228,12 @@ fn add_links(doc: &mut serde_json::Value) {
     let user_links = json!({
         "DeleteUser": {"operationId": "admin_delete_user", "parameters": {"user_id": "$response.body#/user_id"}}
     });
+    let contact_links = json!({
+        "UpdateContact": {"operationId": "update_contact", "parameters": {"contact_id": "$response.body#/contact_id"}},
+        "RemoveContact": {"operationId": "remove_contact", "parameters": {"contact_id": "$response.body#/contact_id"}}
+    });
     for (path, method, status, links) in [
+        ("/v1/contacts", "post", "201", &contact_links),
         ("/v1/channels", "post", "201", &channel_links),
         ("/v1/channels", "post", "200", &channel_links),
         ("/v1/admin/users", "post", "201", &user_links),
@@ -261,7 +276,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/admin/credentials", post(admin_credentials))
         .route("/v1/admin/backup", get(admin_backup))
         .route("/v1/me", get(me))
-        .route("/v1/users", get(list_users))
+        .route("/v1/users", get(people::list_users))
+        .route("/v1/users/{user_id}", get(people::get_user))
+        .route(
+            "/v1/me/profile",
+            axum::routing::put(people::set_own_profile),
+        )
+        .route(
+            "/v1/admin/users/{user_id}/profile",
+            axum::routing::put(people::admin_set_profile),
+        )
+        .route("/v1/directory", get(people::directory))
+        .route(
+            "/v1/contacts",
+            get(people::list_contacts).post(people::add_contact),
+        )
+        .route(
+            "/v1/contacts/{contact_id}",
+            axum::routing::put(people::update_contact).delete(people::remove_contact),
+        )
         .route(
             "/v1/me/presence",
             axum::routing::put(presence::set_presence),
@@ -547,36 +580,6 @@ async fn ice_servers(
         });
     }
     Json(servers)
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct UsersQuery {
-    /// Only users with at least one connected device.
-    #[serde(default)]
-    online: Option<bool>,
-}
-
-#[utoipa::path(get, path = "/v1/users", security(("bearer" = [])), params(UsersQuery),
-    responses((status = 200, body = Vec<UserEntry>),
-              (status = 400, body = ApiError, description = "`validation_error`: a bad query parameter")))]
-async fn list_users(
-    _auth: AuthUser,
-    State(state): State<Arc<AppState>>,
-    RawQuery(query): RawQuery,
-) -> ApiResult<Json<Vec<UserEntry>>> {
-    let q: UsersQuery = parse_query(query)?;
-    let users = state.store(super::store::Store::list_users).await?;
-    let entries = users
-        .into_iter()
-        .map(|u| UserEntry {
-            presence: state.hub.presence(&u.user_id),
-            user_id: u.user_id,
-            display_name: u.display_name,
-        })
-        .filter(|e| !q.online.unwrap_or(false) || e.presence.status != PresenceStatus::Offline)
-        .collect();
-    Ok(Json(entries))
 }
 
 #[utoipa::path(get, path = "/v1/channels", security(("bearer" = [])),

@@ -631,6 +631,21 @@ impl Hub {
         }
     }
 
+    /// Sends `frame` about `user_id` to every connection following their presence and to
+    /// the user's own.
+    pub fn send_to_followers(&self, user_id: &str, frame: &ServerFrame) {
+        let mut inner = self.lock();
+        let mut targets: HashSet<ConnId> = inner.presence_all.clone();
+        if let Some(subs) = inner.presence_of.get(user_id) {
+            targets.extend(subs.iter().copied());
+        }
+        if let Some(own) = inner.by_user.get(user_id) {
+            targets.extend(own.iter().copied());
+        }
+        let targets: Vec<ConnId> = targets.into_iter().collect();
+        Self::send_to_conns(&mut inner, &targets, frame, &encode(frame));
+    }
+
     fn broadcast_presence(inner: &mut Inner, user_id: &str) {
         // Guests are not in the directory: nobody follows them.
         if crate::proto::is_guest(user_id) {

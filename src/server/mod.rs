@@ -300,6 +300,10 @@ pub fn store_error(e: StoreError) -> ApiError {
         StoreError::UserNotFound(_) => ErrorCode::UserNotFound,
         StoreError::UserExists(_) => ErrorCode::UserAlreadyExists,
         StoreError::ChannelNotExists(_) => ErrorCode::ChannelNotExists,
+        StoreError::UserNameTaken(_) => ErrorCode::UserNameTaken,
+        StoreError::ContactNotFound(_) => ErrorCode::ContactNotFound,
+        StoreError::ContactExists(_) => ErrorCode::ContactAlreadyExists,
+        StoreError::ContactsFull => ErrorCode::ContactLimitReached,
         StoreError::Anchor(_) => ErrorCode::MessageAnchorError,
         StoreError::Backend(_) | StoreError::SchemaTooNew { .. } => {
             tracing::error!(error = %e, "store failure");

@@ -70,6 +70,7 @@ pub enum Action {
     MakeLink,
     ConnectCalls,
     DeleteEntry,
+    ToggleContact,
 }
 
 /// Where a binding applies.
@@ -165,6 +166,7 @@ named!(Action {
     MakeLink = "make_link",
     ConnectCalls = "connect_calls",
     DeleteEntry = "delete_entry",
+    ToggleContact = "toggle_contact",
 });
 
 named!(Mode {

@@ -41,6 +41,7 @@ pub fn user(id: &str, name: &str, status: PresenceStatus, busy_with: &[&str]) ->
             activity: None,
             note: None,
         },
+        profile: parla::proto::Profile::default(),
     }
 }
 

@@ -424,6 +424,10 @@ impl Protocol {
             }
             ServerFrame::Read { state, .. } => self.emit(Event::Read { state }),
             ServerFrame::Presence { presence } => self.emit(Event::Presence { presence }),
+            ServerFrame::UserUpdated { user } => self.emit(Event::UserUpdated { user }),
+            ServerFrame::Contact { change, contact } => {
+                self.emit(Event::Contact { change, contact });
+            }
             ServerFrame::Resumed { replayed } => self.emit(Event::Resumed { replayed }),
             ServerFrame::TokenAboutToExpire { expires_at } => {
                 self.emit(Event::TokenAboutToExpire { expires_at });

@@ -5,11 +5,13 @@
 //! layers cannot forget to.
 
 mod commit;
+mod contacts;
 mod history;
 mod presence;
 mod rows;
 mod schema;
 mod sqlite;
+mod users;
 mod voicemail;
 
 pub use schema::SCHEMA_VERSION;
@@ -32,7 +34,8 @@ use chrono::{DateTime, Utc};
 
 use crate::proto::Message;
 use crate::proto::{
-    CallLogEntry, Channel, Direction, MessagePage, PresenceSetting, ReadState, User, Voicemail,
+    CallLogEntry, Channel, Contact, ContactInput, Direction, MessagePage, PresenceSetting, Profile,
+    ReadState, User, Voicemail,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +44,14 @@ pub enum StoreError {
     UserNotFound(String),
     #[error("user `{0}` exists already")]
     UserExists(String),
+    #[error("the user name `{0}` is another user's")]
+    UserNameTaken(String),
+    #[error("no contact `{0}` in this address book")]
+    ContactNotFound(String),
+    #[error("the address book has a contact for `{0}` already")]
+    ContactExists(String),
+    #[error("the address book is full")]
+    ContactsFull,
     #[error("channel `{0}` does not exist")]
     ChannelNotExists(String),
     #[error("no message `{0}` in this channel")]
@@ -114,7 +125,8 @@ pub trait Store: Send + Sync + 'static {
         display_name: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<User>;
-    /// Deletes the user, their channel memberships, presence and mailbox; returns false when
+    /// Deletes the user, their channel memberships, presence, address book and mailbox;
+    /// returns false when
     /// there was none.
     /// Their direct channels stay with the other participant, detached from the pair: a
     /// new user created later with the same id starts new conversations and never sees
@@ -122,6 +134,35 @@ pub trait Store: Send + Sync + 'static {
     fn delete_user(&self, user_id: &str) -> StoreResult<bool>;
     fn get_user(&self, user_id: &str) -> StoreResult<Option<User>>;
     fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// Replaces the user's profile and, when given, their display name; returns the user
+    /// as kept. `UserNameTaken` when another user has that user name (case aside).
+    fn set_profile(
+        &self,
+        user_id: &str,
+        display_name: Option<&str>,
+        profile: &Profile,
+    ) -> StoreResult<User>;
+
+    /// `owner`'s address book, in the order the contacts were added.
+    fn contacts(&self, owner: &str) -> StoreResult<Vec<Contact>>;
+    /// Adds a contact (fields checked already). `UserNotFound` when the user it points at
+    /// does not exist, `ContactExists` when the book has them already, `ContactsFull`.
+    fn add_contact(
+        &self,
+        owner: &str,
+        input: &ContactInput,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Contact>;
+    /// Replaces a contact's fields (the same errors, and `ContactNotFound`).
+    fn update_contact(
+        &self,
+        owner: &str,
+        contact_id: &str,
+        input: &ContactInput,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Contact>;
+    /// Removes a contact and returns it as it was (`ContactNotFound`).
+    fn remove_contact(&self, owner: &str, contact_id: &str) -> StoreResult<Contact>;
 
     /// What every user who set something of their presence set.
     fn presence_settings(&self) -> StoreResult<Vec<(String, PresenceSetting)>>;

@@ -99,6 +99,33 @@ CREATE TABLE presence (
     updated_at INTEGER NOT NULL
 );
 ",
+    // 6: profiles (on the users' rows) and personal address books.
+    r"
+ALTER TABLE users ADD COLUMN first_name TEXT;
+ALTER TABLE users ADD COLUMN last_name TEXT;
+ALTER TABLE users ADD COLUMN user_name TEXT;
+ALTER TABLE users ADD COLUMN email TEXT;
+ALTER TABLE users ADD COLUMN home_phone TEXT;
+ALTER TABLE users ADD COLUMN work_phone TEXT;
+ALTER TABLE users ADD COLUMN mobile_phone TEXT;
+CREATE UNIQUE INDEX users_user_name ON users (lower(user_name));
+CREATE TABLE contacts (
+    contact_id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    primary_contact TEXT NOT NULL,
+    first_name TEXT,
+    last_name TEXT,
+    email_address TEXT,
+    home_phone TEXT,
+    work_phone TEXT,
+    mobile_phone TEXT,
+    group_list TEXT NOT NULL,
+    friend_status INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (owner, primary_contact)
+);
+",
 ];
 
 /// The version a database is at.

@@ -13,15 +13,16 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::commit::{checkpointer, writer, InsertRequest, Shared};
 use super::rows::{
-    direct_key, load_channel, millis_to_time, new_id, participants_of, read_seq_of, row_to_message,
-    to_i64, to_u64, user_exists, MESSAGE_COLUMNS,
+    direct_key, load_channel, new_id, participants_of, read_seq_of, row_to_message, to_i64, to_u64,
+    user_exists, MESSAGE_COLUMNS,
 };
 use super::{
-    history, presence, schema, voicemail, Anchor, Done, NewMessage, Store, StoreError, StoreResult,
-    Stored,
+    contacts, history, presence, schema, users, voicemail, Anchor, Done, NewMessage, Store,
+    StoreError, StoreResult, Stored,
 };
 use crate::proto::{
-    CallLogEntry, Channel, Direction, MessagePage, PresenceSetting, ReadState, User, Voicemail,
+    CallLogEntry, Channel, Contact, ContactInput, Direction, MessagePage, PresenceSetting, Profile,
+    ReadState, User, Voicemail,
 };
 
 pub struct SqliteStore {
@@ -142,20 +143,7 @@ impl Store for SqliteStore {
         display_name: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<User> {
-        self.with(|c| {
-            let changed = c.execute(
-                "INSERT OR IGNORE INTO users (user_id, display_name, created_at) VALUES (?1, ?2, ?3)",
-                params![user_id, display_name, now.timestamp_millis()],
-            )?;
-            if changed == 0 {
-                return Err(StoreError::UserExists(user_id.to_owned()));
-            }
-            Ok(User {
-                user_id: user_id.to_owned(),
-                display_name: display_name.to_owned(),
-                created_at: millis_to_time(now.timestamp_millis()),
-            })
-        })
+        self.with(|c| users::create(c, user_id, display_name, now))
     }
 
     fn delete_user(&self, user_id: &str) -> StoreResult<bool> {
@@ -174,41 +162,54 @@ impl Store for SqliteStore {
             // Their mailbox goes too (the files are the caller's to remove).
             tx.execute("DELETE FROM voicemail WHERE user_id = ?1", [user_id])?;
             tx.execute("DELETE FROM presence WHERE user_id = ?1", [user_id])?;
+            tx.execute("DELETE FROM contacts WHERE owner = ?1", [user_id])?;
             tx.commit()?;
             Ok(n > 0)
         })
     }
 
     fn get_user(&self, user_id: &str) -> StoreResult<Option<User>> {
-        self.with(|c| {
-            Ok(c.query_row(
-                "SELECT user_id, display_name, created_at FROM users WHERE user_id = ?1",
-                [user_id],
-                |r| {
-                    Ok(User {
-                        user_id: r.get(0)?,
-                        display_name: r.get(1)?,
-                        created_at: millis_to_time(r.get(2)?),
-                    })
-                },
-            )
-            .optional()?)
-        })
+        self.with(|c| users::get(c, user_id))
     }
 
     fn list_users(&self) -> StoreResult<Vec<User>> {
-        self.with(|c| {
-            let mut stmt =
-                c.prepare("SELECT user_id, display_name, created_at FROM users ORDER BY user_id")?;
-            let rows = stmt.query_map([], |r| {
-                Ok(User {
-                    user_id: r.get(0)?,
-                    display_name: r.get(1)?,
-                    created_at: millis_to_time(r.get(2)?),
-                })
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
+        self.with(|c| users::list(c))
+    }
+
+    fn set_profile(
+        &self,
+        user_id: &str,
+        display_name: Option<&str>,
+        profile: &Profile,
+    ) -> StoreResult<User> {
+        self.with(|c| users::set_profile(c, user_id, display_name, profile))
+    }
+
+    fn contacts(&self, owner: &str) -> StoreResult<Vec<Contact>> {
+        self.with(|c| contacts::list(c, owner))
+    }
+
+    fn add_contact(
+        &self,
+        owner: &str,
+        input: &ContactInput,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Contact> {
+        self.with(|c| contacts::add(c, owner, input, now))
+    }
+
+    fn update_contact(
+        &self,
+        owner: &str,
+        contact_id: &str,
+        input: &ContactInput,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Contact> {
+        self.with(|c| contacts::update(c, owner, contact_id, input, now))
+    }
+
+    fn remove_contact(&self, owner: &str, contact_id: &str) -> StoreResult<Contact> {
+        self.with(|c| contacts::remove(c, owner, contact_id))
     }
 
     fn open_direct_channel(

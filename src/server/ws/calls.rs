@@ -120,7 +120,7 @@ impl Connection {
                 room_id,
                 to,
             } => {
-                let result = match self.check_users_exist(std::slice::from_ref(&to)).await {
+                let result = match self.check_may_ring(&to).await {
                     Ok(()) => self
                         .state
                         .with_calls(|c| c.forward(&self.user_id, &room_id, &to, now)),
@@ -133,7 +133,7 @@ impl Connection {
                 room_id,
                 to,
             } => {
-                let result = match self.check_users_exist(std::slice::from_ref(&to)).await {
+                let result = match self.check_may_ring(&to).await {
                     Ok(()) => self.state.with_calls(|c| {
                         c.transfer(&self.user_id, &self.device_id, &room_id, &to, now)
                     }),
@@ -255,6 +255,19 @@ impl Connection {
             ),
             Err(e) => out.push(ServerFrame::error(None, e)),
         }
+    }
+
+    /// A forward or transfer may ring `to`: they exist and are not in do not disturb (the
+    /// call is refused here, so it stays with whoever asked rather than ending at once).
+    async fn check_may_ring(&self, to: &str) -> Result<(), ApiError> {
+        self.check_users_exist(&[to.to_owned()]).await?;
+        if self.state.hub.availability(to) == Availability::DoNotDisturb {
+            return Err(ApiError::new(
+                ErrorCode::UserDoNotDisturb,
+                format!("`{to}` does not want to be disturbed"),
+            ));
+        }
+        Ok(())
     }
 
     async fn check_users_exist(&self, users: &[String]) -> Result<(), ApiError> {

@@ -18,6 +18,7 @@ impl App {
         }
         let mut out = self.on_input();
         out.extend(self.key_jobs(key));
+        out.extend(self.directory_jobs());
         out
     }
 
@@ -187,9 +188,15 @@ impl App {
 
     /// Text pasted into the terminal: inserted as text, never taken as keys. Into the
     /// filter while filtering, else into the open conversation's composer (opened for it).
-    pub fn on_paste(&mut self, text: &str) {
+    pub fn on_paste(&mut self, text: &str) -> Vec<Job> {
+        let mut out = self.on_input();
+        self.paste(text);
+        out.extend(self.directory_jobs());
+        out
+    }
+
+    fn paste(&mut self, text: &str) {
         self.dirty = true;
-        self.last_input = self.now;
         if self.paste_into_finder(text) || self.paste_into_picker(text) || self.modal_takes_keys() {
             return;
         }
@@ -422,6 +429,7 @@ impl App {
             Action::Answer => out.extend(self.answer(None)),
             Action::Ignore => out.extend(self.ignore_ringing()),
             Action::DeleteEntry => out.extend(self.delete_selected_call()),
+            Action::ToggleContact => out.extend(self.toggle_contact()),
             Action::Forward => self.pick_hand_over(super::HandOver::Forward),
             Action::Transfer => self.pick_hand_over(super::HandOver::Transfer),
             Action::JoinCalls => out.extend(self.connect_calls(None, None, false)),
@@ -505,6 +513,18 @@ impl App {
 
     /// A mouse event: clicks select panes and items, the wheel scrolls.
     pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Job> {
+        // Clicks and the wheel are the user at the terminal; a pointer passing over is not.
+        let mut out = match m.kind {
+            MouseEventKind::Down(_) | MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+                self.on_input()
+            }
+            _ => Vec::new(),
+        };
+        out.extend(self.mouse_action(m));
+        out
+    }
+
+    fn mouse_action(&mut self, m: MouseEvent) -> Vec<Job> {
         let at = Position::new(m.column, m.row);
         let areas = self.areas;
         let hit = [

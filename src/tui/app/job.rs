@@ -68,6 +68,18 @@ pub enum Job {
     SetPresence {
         setting: crate::proto::PresenceSetting,
     },
+    /// Ask the directory for people matching the People filter.
+    SearchDirectory {
+        text: String,
+    },
+    /// Put a user in the address book.
+    AddContact {
+        user_id: String,
+    },
+    /// Take a contact out of the address book.
+    RemoveContact {
+        contact_id: String,
+    },
     /// Fetch the voice messages for the mailbox window.
     LoadMailbox,
     /// Play a voice message through the audio backend, then mark it heard.

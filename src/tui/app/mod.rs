@@ -16,6 +16,7 @@ mod finder;
 mod input;
 mod job;
 mod notices;
+mod people;
 mod presence;
 mod voicemail;
 
@@ -269,7 +270,12 @@ pub struct App {
     /// Away after this long without input (none: never); the last input; what the user had
     /// set before the interface set them away.
     away_after: Option<chrono::Duration>,
-    last_input: DateTime<Utc>,
+    /// The user's address book.
+    contacts: Vec<crate::proto::Contact>,
+    /// The People filter text last asked of the directory.
+    directory_asked: Option<String>,
+    /// When the user last did something (none yet: since the first tick).
+    last_input: Option<DateTime<Utc>>,
     auto_away: Option<crate::proto::PresenceSetting>,
     /// Set whenever something visible changed; the runtime redraws and clears it.
     dirty: bool,
@@ -327,7 +333,9 @@ impl App {
             drawn_for: None,
             now: Utc::now(),
             away_after: None,
-            last_input: Utc::now(),
+            last_input: None,
+            contacts: Vec::new(),
+            directory_asked: None,
             auto_away: None,
             dirty: true,
         }
@@ -529,22 +537,24 @@ impl App {
         self.selected.insert(pane_key(pane), index);
     }
 
-    /// Users shown in the people pane: the filter applied, others than me, online first.
+    /// Users shown in the people pane: the filter applied, others than me, contacts first,
+    /// then those online.
     pub fn visible_users(&self) -> Vec<&UserEntry> {
         let f = self.filter_of(Pane::Users).unwrap_or_default();
         let mut v: Vec<&UserEntry> = self
             .users
             .iter()
             .filter(|u| u.user_id != self.me)
-            .filter(|u| {
-                f.is_empty()
-                    || u.user_id.to_lowercase().contains(&f)
-                    || u.display_name.to_lowercase().contains(&f)
-            })
+            .filter(|u| self.person_matches(u, &f))
             .collect();
         v.sort_by(|a, b| {
-            let offline = |u: &UserEntry| u.presence.status == PresenceStatus::Offline;
-            (offline(a), &a.user_id).cmp(&(offline(b), &b.user_id))
+            let key = |u: &UserEntry| {
+                (
+                    self.contact_of(&u.user_id).is_none(),
+                    u.presence.status == PresenceStatus::Offline,
+                )
+            };
+            (key(a), &a.user_id).cmp(&(key(b), &b.user_id))
         });
         v
     }
@@ -745,9 +755,12 @@ impl App {
                         user_id: presence.user_id.clone(),
                         display_name: presence.user_id.clone(),
                         presence: presence.clone(),
+                        profile: crate::proto::Profile::default(),
                     }),
                 }
             }
+            Event::UserUpdated { user } => self.on_user_updated(user),
+            Event::Contact { change, contact } => self.on_contact_change(*change, contact),
             Event::CallHistory {
                 change,
                 entry,

@@ -143,10 +143,11 @@ impl App {
 
     /// The user did something: they are back if the interface had set them away.
     pub(super) fn on_input(&mut self) -> Vec<Job> {
-        self.last_input = self.now;
+        self.last_input = Some(self.now);
         match self.auto_away.take() {
             // Unless they set something else meanwhile (elsewhere).
             Some(before) if self.own_setting().availability == Availability::Away => {
+                self.assume_own(&before);
                 vec![Job::SetPresence { setting: before }]
             }
             _ => Vec::new(),
@@ -159,9 +160,10 @@ impl App {
         let Some(after) = self.away_after else {
             return Vec::new();
         };
+        let since = *self.last_input.get_or_insert(self.now);
         if self.auto_away.is_some()
             || self.connection != ConnectionState::Connected
-            || self.now - self.last_input < after
+            || self.now - since < after
         {
             return Vec::new();
         }
@@ -174,6 +176,21 @@ impl App {
             ..own.clone()
         };
         self.auto_away = Some(own);
+        self.assume_own(&setting);
         vec![Job::SetPresence { setting }]
+    }
+
+    /// Shows `setting` as the user's own at once, before the server confirms it (its
+    /// `presence` frame, or the next one if the request fails, puts things right).
+    fn assume_own(&mut self, setting: &PresenceSetting) {
+        let me = self.me.clone();
+        if let Some(u) = self.users.iter_mut().find(|u| u.user_id == me) {
+            u.presence.availability = setting.availability;
+            u.presence.note.clone_from(&setting.note);
+            if u.presence.status != PresenceStatus::Busy || setting.activity.is_some() {
+                u.presence.activity = setting.activity;
+            }
+            self.dirty = true;
+        }
     }
 }

@@ -7,6 +7,8 @@
 
 mod headless;
 mod look;
+mod people;
+mod phone;
 mod terminal;
 mod voicemail;
 
@@ -30,9 +32,9 @@ use super::app::{App, CtlPlan, Job};
 use super::theme::Theme;
 use super::ui;
 use super::TuiError;
-use crate::client::call::switchboard::{CallCommand, CallNews, Switchboard};
+use crate::client::call::switchboard::{CallNews, Switchboard};
 use crate::client::{Client, ClientError, Event, Rest};
-use crate::ctl::{calls, CtlCall, CtlFailure, CtlServer, InstanceEvent};
+use crate::ctl::{CtlCall, CtlFailure, CtlServer, InstanceEvent};
 use crate::proto::Direction;
 use crate::settings::{self, Overrides};
 
@@ -76,6 +78,13 @@ pub enum News {
     SearchFailed { code: String, detail: String },
     /// The call history at start (and after each reconnection).
     RecentCalls(crate::proto::CallHistoryPage),
+    /// The address book, at start.
+    Contacts(Vec<crate::proto::Contact>),
+    /// What the directory found for the People filter `text`.
+    Directory {
+        text: String,
+        users: Vec<crate::proto::UserEntry>,
+    },
     /// The voice messages waiting, at start.
     Voicemail(crate::proto::VoicemailIndicator),
     /// The sound card cannot be used: the error's code and message.
@@ -98,7 +107,7 @@ pub enum Input {
 }
 
 /// Where the outcome of a job goes, when a control request asked for it.
-type CtlReply = oneshot::Sender<Result<Value, CtlFailure>>;
+pub(super) type CtlReply = oneshot::Sender<Result<Value, CtlFailure>>;
 
 fn failure(e: &ClientError) -> CtlFailure {
     CtlFailure::new(e.code(), e.to_string())
@@ -385,10 +394,7 @@ impl Runtime {
         match ev {
             TermEvent::Key(k) => self.app.on_key(k),
             TermEvent::Mouse(m) => self.app.on_mouse(m),
-            TermEvent::Paste(text) => {
-                self.app.on_paste(&text);
-                Vec::new()
-            }
+            TermEvent::Paste(text) => self.app.on_paste(&text),
             TermEvent::Resize(width, height) => {
                 if let Some(cast) = &self.cast {
                     if let Err(e) = cast.resize(width, height) {
@@ -461,6 +467,12 @@ impl Runtime {
                 }
                 Err(e) => tracing::warn!(error = %e, "no call history"),
             }
+            match rest.contacts().await {
+                Ok(contacts) => {
+                    let _ = news.send(News::Contacts(contacts));
+                }
+                Err(e) => tracing::warn!(error = %e, "no address book"),
+            }
             match rest.voicemails().await {
                 Ok(mailbox) => {
                     let _ = news.send(News::Voicemail(mailbox.indicator));
@@ -497,6 +509,14 @@ impl Runtime {
             }
             News::Voicemail(indicator) => {
                 self.app.on_voicemail_indicator(indicator);
+                Vec::new()
+            }
+            News::Contacts(contacts) => {
+                self.app.on_contacts(contacts);
+                Vec::new()
+            }
+            News::Directory { text, users } => {
+                self.app.on_directory(&text, users);
                 Vec::new()
             }
             News::HistoryFailed {
@@ -642,42 +662,6 @@ impl Runtime {
                     Ok(serde_json::to_value(&state).unwrap_or(Value::Null))
                 });
             }
-            Job::Dial { users } => {
-                // Calling someone offline rings nowhere until they connect: said here and
-                // in the reply (`offline`).
-                let offline = self.app.offline_among(&users);
-                let client = self.client.clone();
-                let holds = std::mem::take(&mut self.holding);
-                self.spawn_answered("call", reply, async move {
-                    for hold in holds {
-                        let _ = hold.await;
-                    }
-                    let call = client.dial(&users).await?;
-                    let mut v = serde_json::to_value(&call).unwrap_or(Value::Null);
-                    if let Some(map) = v.as_object_mut() {
-                        map.insert("offline".into(), json!(offline));
-                    }
-                    Ok(v)
-                });
-            }
-            Job::Answer { room_id } => {
-                let client = self.client.clone();
-                let holds = std::mem::take(&mut self.holding);
-                self.spawn_answered("answer", reply, async move {
-                    for hold in holds {
-                        let _ = hold.await;
-                    }
-                    let call = client.answer(&room_id).await?;
-                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
-                });
-            }
-            Job::SetPresence { setting } => {
-                let rest = self.rest.clone();
-                self.spawn_answered("presence", reply, async move {
-                    let presence = rest.set_presence(&setting).await?;
-                    Ok(serde_json::to_value(&presence).unwrap_or(Value::Null))
-                });
-            }
             Job::DeleteCallLog { room_id } => {
                 let rest = self.rest.clone();
                 self.spawn_request("history", async move {
@@ -692,31 +676,22 @@ impl Runtime {
                     Ok(())
                 });
             }
-            Job::Ignore { room_id } => {
-                let client = self.client.clone();
-                self.spawn_answered("ignore", reply, async move {
-                    let call = client.ignore(&room_id).await?;
-                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
-                });
-            }
-            Job::Forward { room_id, to } => {
-                let client = self.client.clone();
-                self.spawn_answered("forward", reply, async move {
-                    let call = client.forward(&room_id, &to).await?;
-                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
-                });
-            }
-            Job::Transfer { room_id, to } => {
-                let client = self.client.clone();
-                let holds = std::mem::take(&mut self.holding);
-                self.spawn_answered("transfer", reply, async move {
-                    for hold in holds {
-                        let _ = hold.await;
-                    }
-                    let call = client.transfer(&room_id, &to).await?;
-                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
-                });
-            }
+            job @ (Job::Dial { .. }
+            | Job::Answer { .. }
+            | Job::Ignore { .. }
+            | Job::Forward { .. }
+            | Job::Transfer { .. }
+            | Job::ConnectCalls { .. }
+            | Job::Decline { .. }
+            | Job::Hangup { .. }
+            | Job::Hold { .. }
+            | Job::Mute { .. }
+            | Job::Dtmf { .. }
+            | Job::Ring { .. }) => self.call_job(job, reply),
+            job @ (Job::SetPresence { .. }
+            | Job::SearchDirectory { .. }
+            | Job::AddContact { .. }
+            | Job::RemoveContact { .. }) => self.people_job(job, reply),
             job @ (Job::LoadMailbox
             | Job::PlayVoicemail { .. }
             | Job::StopPlayback
@@ -731,80 +706,7 @@ impl Runtime {
                     Ok(serde_json::to_value(&link).unwrap_or(Value::Null))
                 });
             }
-            Job::ConnectCalls {
-                room_id,
-                with_room,
-                transfer,
-            } => {
-                let client = self.client.clone();
-                let holds = std::mem::take(&mut self.holding);
-                self.spawn_answered("connect", reply, async move {
-                    for hold in holds {
-                        let _ = hold.await;
-                    }
-                    let call = if transfer {
-                        client.consultative_transfer(&room_id, &with_room).await?
-                    } else {
-                        client.merge(&room_id, &with_room).await?
-                    };
-                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
-                });
-            }
-            Job::Decline { room_id, reason } => {
-                let client = self.client.clone();
-                self.spawn_answered("decline", reply, async move {
-                    let call = client.decline(&room_id, reason).await?;
-                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
-                });
-            }
-            Job::Hangup { room_id } => {
-                let client = self.client.clone();
-                self.spawn_answered("hangup", reply, async move {
-                    let call = client.hangup(&room_id).await?;
-                    Ok(serde_json::to_value(&call).unwrap_or(Value::Null))
-                });
-            }
-            Job::Hold { room_id, on: true } if reply.is_none() => self.hold(room_id),
-            Job::Hold { room_id, on } => self.call_command(room_id, CallCommand::Hold(on), reply),
-            Job::Mute { room_id, on } => self.call_command(room_id, CallCommand::Mute(on), reply),
-            Job::Dtmf { room_id, digits } => {
-                self.call_command(room_id, CallCommand::Dtmf(digits), reply);
-            }
-            Job::Ring { room_id, on } => self.call_command(room_id, CallCommand::Ring(on), reply),
         }
-    }
-
-    /// Holds a call, and keeps track of it until done so that a dial or answer that
-    /// follows waits for it.
-    fn hold(&mut self, room_id: String) {
-        let outcome = self.phone.request(&room_id, CallCommand::Hold(true));
-        let (done, wait) = oneshot::channel();
-        self.holding
-            .retain_mut(|w| matches!(w.try_recv(), Err(oneshot::error::TryRecvError::Empty)));
-        self.holding.push(wait);
-        let news = self.news_tx.clone();
-        self.tasks.spawn(async move {
-            if let Err(e) = calls::reply(&room_id, outcome).await {
-                let _ = news.send(News::Failed {
-                    what: "hold",
-                    code: e.code.clone(),
-                    detail: e.message,
-                });
-            }
-            let _ = done.send(());
-        });
-    }
-
-    /// A command for a call's task; with `reply`, its outcome answers a control request.
-    fn call_command(&mut self, room_id: String, command: CallCommand, reply: Option<CtlReply>) {
-        let Some(reply) = reply else {
-            self.phone.send(&room_id, command);
-            return;
-        };
-        let outcome = self.phone.request(&room_id, command);
-        self.tasks.spawn(async move {
-            let _ = reply.send(calls::reply(&room_id, outcome).await.map(|(_, v)| v));
-        });
     }
 
     fn history(&mut self, channel_id: String, before: Option<u64>, count: u32) {

@@ -337,8 +337,14 @@ fn users(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let people = app.visible_users();
     let line = |u: &&crate::proto::UserEntry| {
         let word = presence_words(app, &u.presence);
+        // Contacts carry a star (and come first).
+        let star = if app.contact_of(&u.user_id).is_some() {
+            "★ "
+        } else {
+            ""
+        };
         let name = truncate(
-            &format!("{} {}", presence_mark(&u.presence), u.display_name),
+            &format!("{} {star}{}", presence_mark(&u.presence), u.display_name),
             inner_w,
         );
         let room = inner_w.saturating_sub(name.chars().count() + 1);
